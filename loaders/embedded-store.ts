@@ -1,0 +1,268 @@
+// The embedded store: one DuckDB file under the data directory holds runs, the catalog,
+// readings (arrays kept as LIST columns) and dashboards. DuckDB was chosen over PGlite because
+// it keeps arrays natively, writes Parquet itself (a snapshot is one COPY) and opens a data
+// directory without PGlite's ~300 MB resident cost. Like PGlite, one process owns the file.
+import { DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, DuckDBInstance, type DuckDBValue, LIST, listValue, timestampValue } from "@duckdb/node-api";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { ObservableInfo, Reading, RunInfo } from "../src/core/catalog.js";
+import { type CheckedBatch, type IngestBatch, checkBatch } from "../src/core/ingest.js";
+import type { FieldError } from "../src/core/validation.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  id INTEGER PRIMARY KEY,
+  start_time TIMESTAMP NOT NULL,
+  stop_time TIMESTAMP,
+  meta JSON NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS observables (
+  name VARCHAR PRIMARY KEY,
+  info JSON NOT NULL
+);
+CREATE TABLE IF NOT EXISTS readings (
+  seq BIGINT NOT NULL,
+  run INTEGER NOT NULL,
+  observable VARCHAR NOT NULL,
+  channel INTEGER NOT NULL,
+  t TIMESTAMP NOT NULL,
+  value DOUBLE,
+  value_1d DOUBLE[],
+  value_2d DOUBLE[][]
+);
+`;
+
+export type IngestResult = { ok: true; readings: Reading[]; runs: RunInfo[] } | { ok: false; errors: FieldError[] };
+
+export class StoreLockedError extends Error {}
+
+/** List parameters must be typed (an empty list has no item type to infer). */
+const LIST_PARAM_TYPES = { observables: LIST(VARCHAR), runs: LIST(INTEGER) };
+
+const micros = (ms: number) => timestampValue(BigInt(Math.round(ms * 1000)));
+
+export class EmbeddedStore {
+  private observables = new Map<string, ObservableInfo>();
+  private runsById = new Map<number, RunInfo>();
+  private seq = 0;
+  /** Writes run one at a time so sequence numbers follow commit order. */
+  private writes: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    readonly file: string,
+    private readonly instance: DuckDBInstance,
+    private readonly db: DuckDBConnection,
+  ) {}
+
+  /** Opens (creating if needed) `<dataDir>/runboard.duckdb`. */
+  static async open(dataDir: string): Promise<EmbeddedStore> {
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, "runboard.duckdb");
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/lock/i.test(message)) {
+        throw new StoreLockedError(
+          `${file} is in use by another process (probably a running runboard server). Stop it first, or point RUNBOARD_DATA_DIR elsewhere.`,
+        );
+      }
+      throw error;
+    }
+    const db = await instance.connect();
+    await db.run(SCHEMA);
+    const store = new EmbeddedStore(file, instance, db);
+    await store.loadState();
+    return store;
+  }
+
+  /** A second connection on the same file, e.g. for the dashboard store. */
+  connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
+  private async loadState(): Promise<void> {
+    for (const row of await this.rows("SELECT info FROM observables ORDER BY name")) {
+      const info = JSON.parse(String(row.info)) as ObservableInfo;
+      this.observables.set(info.name, info);
+    }
+    for (const row of await this.rows(
+      "SELECT id, epoch_ms(start_time)::DOUBLE AS start, epoch_ms(stop_time)::DOUBLE AS stop, meta FROM runs",
+    )) {
+      const run = toRun(row);
+      this.runsById.set(run.id, run);
+    }
+    const [last] = await this.rows("SELECT coalesce(max(seq), 0)::DOUBLE AS seq FROM readings");
+    this.seq = Number(last?.seq ?? 0);
+  }
+
+  private async rows(sql: string, params?: Record<string, DuckDBValue>) {
+    const reader = await this.db.runAndReadAll(sql, params, params && LIST_PARAM_TYPES);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  catalog(): ObservableInfo[] {
+    return [...this.observables.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  runs(): RunInfo[] {
+    return [...this.runsById.values()].sort((a, b) => a.id - b.id);
+  }
+
+  /** The sequence number of the newest stored reading (0 when empty). */
+  lastSeq(): number {
+    return this.seq;
+  }
+
+  /**
+   * Checks the batch against the catalog, then stores all of it in one transaction, or none.
+   * The returned readings carry their sequence numbers, for fan-out.
+   */
+  ingest(batch: IngestBatch): Promise<IngestResult> {
+    const result = this.writes.then(() => this.ingestNow(batch));
+    this.writes = result.catch(() => undefined);
+    return result;
+  }
+
+  private async ingestNow(batch: IngestBatch): Promise<IngestResult> {
+    const checked = checkBatch(batch, this.observables, new Set(this.runsById.keys()));
+    if (!checked.ok) return checked;
+    const { readings, runs } = await this.commit(checked);
+    return { ok: true, readings, runs };
+  }
+
+  private async commit(batch: Extract<CheckedBatch, { ok: true }>): Promise<{ readings: Reading[]; runs: RunInfo[] }> {
+    const runs = batch.runs.map((r) => ({
+      id: r.id,
+      start: r.start,
+      stop: r.stop ?? null,
+      meta: { ...(this.runsById.get(r.id)?.meta ?? {}), ...r.meta },
+    }));
+    const readings: Reading[] = [];
+    let seq = this.seq;
+    await this.db.run("BEGIN TRANSACTION");
+    try {
+      for (const o of batch.observables) {
+        await this.db.run("INSERT OR REPLACE INTO observables VALUES ($name, $info)", {
+          name: o.name,
+          info: JSON.stringify(o),
+        });
+      }
+      for (const r of runs) {
+        await this.db.run(
+          `INSERT OR REPLACE INTO runs VALUES ($id, make_timestamp($start::BIGINT * 1000),
+             CASE WHEN $stop IS NULL THEN NULL ELSE make_timestamp($stop::BIGINT * 1000) END, $meta)`,
+          { id: r.id, start: Math.round(r.start), stop: r.stop === null ? null : Math.round(r.stop), meta: JSON.stringify(r.meta) },
+        );
+      }
+      if (batch.readings.length > 0) {
+        const appender = await this.db.createAppender("readings");
+        for (const r of batch.readings) {
+          seq++;
+          appender.appendBigInt(BigInt(seq));
+          appender.appendInteger(r.run);
+          appender.appendVarchar(r.observable);
+          appender.appendInteger(r.channel);
+          appender.appendTimestamp(micros(r.t));
+          if (typeof r.value === "number") {
+            appender.appendDouble(r.value);
+            appender.appendNull();
+            appender.appendNull();
+          } else if (typeof r.value[0] === "number" || r.value.length === 0) {
+            appender.appendNull();
+            appender.appendList(r.value as number[], LIST(DOUBLE));
+            appender.appendNull();
+          } else {
+            appender.appendNull();
+            appender.appendNull();
+            appender.appendList(
+              (r.value as number[][]).map((row) => listValue(row)),
+              LIST(LIST(DOUBLE)),
+            );
+          }
+          appender.endRow();
+          readings.push({ seq, ...r });
+        }
+        appender.closeSync();
+      }
+      await this.db.run("COMMIT");
+    } catch (error) {
+      await this.db.run("ROLLBACK");
+      throw error;
+    }
+    this.seq = seq;
+    for (const o of batch.observables) this.observables.set(o.name, o);
+    for (const r of runs) this.runsById.set(r.id, r);
+    return { readings, runs };
+  }
+
+  /** Readings of these observables with seq > since, oldest first, at most `limit` of them. */
+  async readingsSince(observables: readonly string[], since: number, limit: number): Promise<Reading[]> {
+    const rows = await this.rows(
+      `SELECT seq::DOUBLE AS seq, run, observable, channel, epoch_ms(t)::DOUBLE AS t, value, value_1d, value_2d
+         FROM readings WHERE seq > $since AND list_contains($observables, observable)
+         ORDER BY seq LIMIT $limit`,
+      { since, observables: listValue([...observables]), limit },
+    );
+    return rows.map(toReading);
+  }
+
+  /**
+   * Writes the scalar readings of `observables` between `from` and `to` (epoch ms) to a ZSTD
+   * Parquet file, and reports how many rows went in and the newest seq among them.
+   */
+  async writeScalarParquet(
+    file: string,
+    query: { observables: readonly string[]; from: number; to: number; runs?: readonly number[] },
+  ): Promise<{ rows: number; maxSeq: number }> {
+    const params = {
+      observables: listValue([...query.observables]),
+      from: Math.floor(query.from),
+      to: Math.ceil(query.to),
+      runs: listValue([...(query.runs ?? [])]),
+      all_runs: query.runs === undefined,
+    };
+    const where = `list_contains($observables, observable) AND value IS NOT NULL
+      AND t BETWEEN make_timestamp($from::BIGINT * 1000) AND make_timestamp($to::BIGINT * 1000)
+      AND ($all_runs OR list_contains($runs, run))`;
+    // Capture the seq bound first: a reading ingested while COPY runs is then either in the file
+    // and below the bound, or after the bound and delivered live. Never both, never neither.
+    const maxSeq = this.seq;
+    await this.db.run(
+      `COPY (SELECT seq, run, observable, channel, t, value FROM readings
+             WHERE ${where} AND seq <= $max_seq ORDER BY observable, channel, t)
+       TO '${file.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+      { ...params, max_seq: maxSeq },
+      LIST_PARAM_TYPES,
+    );
+    const [count] = await this.rows(`SELECT count(*)::DOUBLE AS n FROM read_parquet('${file.replaceAll("'", "''")}')`);
+    return { rows: Number(count!.n), maxSeq };
+  }
+
+  close(): void {
+    this.db.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+function toRun(row: Record<string, unknown>): RunInfo {
+  return {
+    id: Number(row.id),
+    start: Number(row.start),
+    stop: row.stop === null || row.stop === undefined ? null : Number(row.stop),
+    meta: typeof row.meta === "string" ? (JSON.parse(row.meta) as Record<string, unknown>) : {},
+  };
+}
+
+function toReading(row: Record<string, unknown>): Reading {
+  const value = (row.value ?? row.value_1d ?? row.value_2d) as Reading["value"];
+  return {
+    seq: Number(row.seq),
+    run: Number(row.run),
+    observable: String(row.observable),
+    channel: Number(row.channel),
+    t: Number(row.t),
+    value,
+  };
+}

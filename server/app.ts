@@ -1,0 +1,195 @@
+// The HTTP side of runboard: the built site, the REST API and ingest. Every body and query
+// is validated here, at the edge; errors are JSON `{error, errors: [{field, message}]}`.
+import express, { type NextFunction, type Request, type Response } from "express";
+import { existsSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import { join } from "node:path";
+import { z } from "zod";
+import { observableName } from "../src/core/catalog.js";
+import { parseDashboard } from "../src/core/dashboard.js";
+import { runTailWindow, selectRun } from "../src/core/time-window.js";
+import { type FieldError, fieldErrors } from "../src/core/validation.js";
+import type { EmbeddedStore } from "../loaders/embedded-store.js";
+import { type StoredListener, ingestBody } from "../loaders/ingest.js";
+import { scalarSnapshotBytes } from "../loaders/snapshot.js";
+import { DASHBOARD_ID, type DashboardStore } from "./dashboard-store.js";
+import { bearerMatches } from "./tokens.js";
+
+export interface AppDeps {
+  store: EmbeddedStore;
+  dashboards: DashboardStore;
+  distDir: string;
+  ingestToken: string;
+  /** Served to same-origin pages at /api/session; lets the editor save dashboards. */
+  sessionToken: string;
+  onStored: StoredListener;
+  isAllowedRequest: (req: IncomingMessage) => boolean;
+  startedAt: number;
+}
+
+/** The `:id` route parameter if it is well-formed; otherwise answers 400 and returns undefined. */
+function validId(req: Request, res: Response): string | undefined {
+  const id = String(req.params.id);
+  if (DASHBOARD_ID.test(id)) return id;
+  fail(res, 400, "invalid dashboard id", [{ field: "id", message: "malformed id" }]);
+  return undefined;
+}
+
+function fail(res: Response, status: number, error: string, errors: FieldError[] = []): void {
+  res.status(status).json({ error, errors });
+}
+
+const snapshotQuerySchema = z
+  .object({
+    observables: z
+      .string()
+      .transform((s) => s.split(",").filter(Boolean))
+      .pipe(z.array(observableName).min(1).max(100)),
+    run: z.union([z.literal("latest"), z.coerce.number().int().min(0)]).default("latest"),
+    seconds: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 24 * 3600)
+      .default(3600),
+  })
+  .strict();
+
+const updateQuerySchema = z.object({ baseRevision: z.coerce.number().int().min(1).optional() }).strict();
+
+export function createApp(deps: AppDeps): express.Express {
+  const { store, dashboards } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+
+  // Refuse requests whose Host or Origin is not ours: stops DNS rebinding and cross-site writes.
+  app.use((req, res, next) => {
+    if (!deps.isAllowedRequest(req)) return fail(res, 403, "request from a host or origin this server does not serve");
+    next();
+  });
+
+  const requireWriteToken = (accepted: () => string[]) => (req: Request, res: Response, next: NextFunction) => {
+    if (!bearerMatches(req.headers.authorization, accepted())) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="runboard"');
+      return fail(res, 401, "missing or wrong bearer token", [{ field: "Authorization", message: "send Authorization: Bearer <token>" }]);
+    }
+    next();
+  };
+  const ingestAuth = requireWriteToken(() => [deps.ingestToken]);
+  const dashboardAuth = requireWriteToken(() => [deps.sessionToken, deps.ingestToken]);
+
+  app.get("/api/health", (_req, res) => {
+    res.json({
+      ok: true,
+      lastSeq: store.lastSeq(),
+      runs: store.runs().length,
+      observables: store.catalog().length,
+      dashboardStore: dashboards.kind,
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+    });
+  });
+
+  app.get("/api/session", (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.json({ writeToken: deps.sessionToken });
+  });
+
+  app.get("/api/catalog", (_req, res) => res.json({ observables: store.catalog() }));
+  app.get("/api/runs", (_req, res) => res.json({ runs: store.runs() }));
+
+  app.get("/api/snapshot.parquet", async (req, res, next) => {
+    const parsed = snapshotQuerySchema.safeParse(req.query);
+    if (!parsed.success) return fail(res, 400, "invalid snapshot query", fieldErrors(parsed.error));
+    const { observables, run: runParam, seconds } = parsed.data;
+    const known = new Map(store.catalog().map((o) => [o.name, o]));
+    const bad = observables.findIndex((name) => known.get(name)?.shape !== "scalar");
+    if (bad >= 0) {
+      return fail(res, 400, "invalid snapshot query", [
+        { field: "observables", message: `${observables[bad]} is not a scalar observable in the catalog` },
+      ]);
+    }
+    const run = selectRun(store.runs(), runParam === "latest" ? { mode: "latest" } : { mode: "run", run: runParam });
+    if (!run) return fail(res, 404, "no such run", [{ field: "run", message: `run ${runParam} is not in the store` }]);
+    try {
+      const window = runTailWindow(run, seconds, Date.now());
+      const snapshot = await scalarSnapshotBytes(store, { observables, ...window, runs: [run.id] });
+      res.setHeader("Content-Type", "application/vnd.apache.parquet");
+      res.setHeader("Cache-Control", "no-store");
+      res.setHeader("X-Runboard-Seq", String(snapshot.maxSeq));
+      res.setHeader("X-Runboard-Run", String(run.id));
+      res.setHeader("X-Runboard-Rows", String(snapshot.rows));
+      res.setHeader("X-Runboard-Window", `${window.from}/${window.to}`);
+      res.send(snapshot.bytes);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  const smallJson = express.json({ limit: "1mb" });
+
+  app.get("/api/dashboards", async (_req, res) => res.json({ dashboards: await dashboards.list() }));
+
+  app.post("/api/dashboards", dashboardAuth, smallJson, async (req, res) => {
+    const parsed = parseDashboard(req.body);
+    if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
+    const record = await dashboards.create(parsed.value);
+    res.status(201).location(`/d/${record.id}`).json(record);
+  });
+
+  app.get("/api/dashboards/:id", async (req, res) => {
+    const id = validId(req, res);
+    if (!id) return;
+    const record = await dashboards.get(id);
+    if (!record) return fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id}` }]);
+    res.json(record);
+  });
+
+  app.get("/api/dashboards/:id/history", async (req, res) => {
+    const id = validId(req, res);
+    if (!id) return;
+    const history = await dashboards.history(id);
+    if (history.length === 0) return fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id}` }]);
+    res.json({ id: id, revisions: history });
+  });
+
+  app.put("/api/dashboards/:id", dashboardAuth, smallJson, async (req, res) => {
+    const id = validId(req, res);
+    if (!id) return;
+    const query = updateQuerySchema.safeParse(req.query);
+    if (!query.success) return fail(res, 400, "invalid query", fieldErrors(query.error));
+    const parsed = parseDashboard(req.body);
+    if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
+    const result = await dashboards.update(id, parsed.value, query.data.baseRevision);
+    if (result.ok) return res.json(result.record);
+    if (result.reason === "not-found") return fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id}` }]);
+    fail(res, 409, "the dashboard was saved by someone else in the meantime", [
+      { field: "baseRevision", message: `latest revision is ${result.latest}; reload and apply your change again` },
+    ]);
+  });
+
+  app.post("/api/ingest", ingestAuth, express.json({ limit: "64mb" }), async (req, res) => {
+    const outcome = await ingestBody(store, req.body, deps.onStored);
+    if (!outcome.ok) return fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
+    res.json(outcome);
+  });
+
+  app.use("/api", (_req, res) => fail(res, 404, "no such API endpoint"));
+
+  // The built Observable Framework site. /d/<id> is the editor page opened on a saved dashboard.
+  const dashboardPage = join(deps.distDir, "pages", "dashboard.html");
+  app.get("/d/:id", (_req, res) => {
+    if (!existsSync(dashboardPage)) return fail(res, 503, "the site is not built; run npm run build");
+    res.sendFile(dashboardPage);
+  });
+  app.use(express.static(deps.distDir, { extensions: ["html"], index: "index.html" }));
+
+  // Malformed JSON bodies and anything unexpected end here, still as JSON.
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = error as { type?: string; status?: number; message?: string };
+    if (e.type === "entity.parse.failed") return fail(res, 400, "body is not valid JSON", [{ field: "(body)", message: e.message ?? "" }]);
+    if (e.type === "entity.too.large") return fail(res, 413, "body too large", [{ field: "(body)", message: e.message ?? "" }]);
+    console.error(error);
+    fail(res, 500, "internal error");
+  });
+  return app;
+}

@@ -1,0 +1,62 @@
+// Server configuration from environment variables, validated once at start-up.
+// A bad value stops the server with a message that names the variable.
+import { z } from "zod";
+import { dataDirFromEnv, projectRoot } from "../loaders/paths.js";
+import { join } from "node:path";
+import { describeErrors, fieldErrors } from "../src/core/validation.js";
+
+const envSchema = z.object({
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  RUNBOARD_DATA_DIR: z.string().optional(),
+  RUNBOARD_DIST: z.string().optional(),
+  RUNBOARD_INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  RUNBOARD_SIMULATOR: z.enum(["on", "off"]).default("on"),
+  RUNBOARD_SIMULATOR_SEED: z.coerce.number().int().default(20261121),
+  RUNBOARD_BACKFILL_HOURS: z.coerce.number().min(0).max(48).default(2),
+  RUNBOARD_DASHBOARD_STORE: z.enum(["embedded", "postgres"]).default("embedded"),
+  DATABASE_URL: z.string().url().optional(),
+  /** Extra origins (scheme://host:port, comma-separated) allowed to write and open websockets. */
+  RUNBOARD_ALLOWED_ORIGINS: z.string().default(""),
+});
+
+export interface ServerConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  distDir: string;
+  ingestToken?: string;
+  simulator: { enabled: boolean; seed: number; backfillHours: number };
+  dashboardStore: { kind: "embedded" } | { kind: "postgres"; url: string };
+  allowedOrigins: string[];
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  // Empty variables count as unset, so `PORT= npm start` behaves like no PORT at all.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeErrors(fieldErrors(parsed.error))}`);
+  const e = parsed.data;
+  if (e.RUNBOARD_DASHBOARD_STORE === "postgres" && !e.DATABASE_URL) {
+    throw new ConfigError("invalid configuration: DATABASE_URL: required when RUNBOARD_DASHBOARD_STORE=postgres");
+  }
+  const origins = e.RUNBOARD_ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`invalid configuration: RUNBOARD_ALLOWED_ORIGINS: "${origin}" is not scheme://host[:port]`);
+    }
+  }
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: dataDirFromEnv(present),
+    distDir: e.RUNBOARD_DIST ?? join(projectRoot, "dist"),
+    ingestToken: e.RUNBOARD_INGEST_TOKEN,
+    simulator: { enabled: e.RUNBOARD_SIMULATOR === "on", seed: e.RUNBOARD_SIMULATOR_SEED, backfillHours: e.RUNBOARD_BACKFILL_HOURS },
+    dashboardStore:
+      e.RUNBOARD_DASHBOARD_STORE === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
+    allowedOrigins: origins,
+  };
+}

@@ -1,0 +1,96 @@
+// Dashboards in the embedded DuckDB file, next to the readings.
+import type { DuckDBConnection } from "@duckdb/node-api";
+import type { Dashboard } from "../src/core/dashboard.js";
+import {
+  type DashboardRecord,
+  type DashboardStore,
+  type DashboardSummary,
+  type UpdateResult,
+  newDashboardId,
+  readStoredDashboard,
+} from "./dashboard-store.js";
+
+export class EmbeddedDashboardStore implements DashboardStore {
+  readonly kind = "embedded";
+  /** DuckDB transactions on one connection must not interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly db: DuckDBConnection) {}
+
+  static async open(db: DuckDBConnection): Promise<EmbeddedDashboardStore> {
+    await db.run(`CREATE TABLE IF NOT EXISTS dashboards (
+      id VARCHAR NOT NULL,
+      revision INTEGER NOT NULL,
+      doc JSON NOT NULL,
+      saved_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+      PRIMARY KEY (id, revision))`);
+    return new EmbeddedDashboardStore(db);
+  }
+
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(work);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async rows(sql: string, params: Record<string, string | number> = {}) {
+    return (await this.db.runAndReadAll(sql, params)).getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  private async insert(id: string, revision: number, dashboard: Dashboard): Promise<DashboardRecord> {
+    const [row] = await this.rows(
+      `INSERT INTO dashboards (id, revision, doc) VALUES ($id, $revision, $doc)
+       RETURNING strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at`,
+      { id, revision, doc: JSON.stringify(dashboard) },
+    );
+    return { id, revision, savedAt: String(row!.saved_at), dashboard };
+  }
+
+  create(dashboard: Dashboard): Promise<DashboardRecord> {
+    return this.serial(() => this.insert(newDashboardId(), 1, dashboard));
+  }
+
+  async get(id: string): Promise<DashboardRecord | undefined> {
+    const [row] = await this.rows(
+      `SELECT revision, doc, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at FROM dashboards
+        WHERE id = $id ORDER BY revision DESC LIMIT 1`,
+      { id },
+    );
+    if (!row) return undefined;
+    const revision = Number(row.revision);
+    return { id, revision, savedAt: String(row.saved_at), dashboard: readStoredDashboard(id, revision, row.doc) };
+  }
+
+  update(id: string, dashboard: Dashboard, baseRevision?: number): Promise<UpdateResult> {
+    return this.serial(async () => {
+      const [row] = await this.rows("SELECT max(revision) AS latest FROM dashboards WHERE id = $id", { id });
+      if (row?.latest === null || row?.latest === undefined) return { ok: false, reason: "not-found" };
+      const latest = Number(row.latest);
+      if (baseRevision !== undefined && baseRevision !== latest) return { ok: false, reason: "conflict", latest };
+      return { ok: true, record: await this.insert(id, latest + 1, dashboard) };
+    });
+  }
+
+  async list(): Promise<DashboardSummary[]> {
+    const rows = await this.rows(
+      `SELECT id, revision, doc->>'title' AS title, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at
+         FROM dashboards QUALIFY row_number() OVER (PARTITION BY id ORDER BY revision DESC) = 1
+        ORDER BY saved_at DESC, id`,
+    );
+    return rows.map((r) => ({ id: String(r.id), title: String(r.title), revision: Number(r.revision), savedAt: String(r.saved_at) }));
+  }
+
+  async history(id: string): Promise<{ revision: number; savedAt: string }[]> {
+    const rows = await this.rows(
+      `SELECT revision, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at FROM dashboards
+        WHERE id = $id ORDER BY revision`,
+      { id },
+    );
+    return rows.map((r) => ({ revision: Number(r.revision), savedAt: String(r.saved_at) }));
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.db.closeSync();
+  }
+}

@@ -1,0 +1,101 @@
+// Starts runboard: the embedded store, the dashboard store, the simulator, HTTP and /ws.
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { EmbeddedStore } from "../loaders/embedded-store.js";
+import { seedIfEmpty } from "../loaders/snapshot.js";
+import { createApp } from "./app.js";
+import { ConfigError, type ServerConfig, loadConfig } from "./config.js";
+import type { DashboardStore } from "./dashboard-store.js";
+import { EmbeddedDashboardStore } from "./embedded-dashboard-store.js";
+import { LiveHub } from "./live-hub.js";
+import { createOriginPolicy } from "./origin-policy.js";
+import { startSimulatorFeed } from "./simulator-feed.js";
+import { ensureIngestToken, newToken } from "./tokens.js";
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+async function openDashboardStore(config: ServerConfig, store: EmbeddedStore): Promise<DashboardStore> {
+  if (config.dashboardStore.kind === "postgres") {
+    const { PostgresDashboardStore } = await import("./postgres-dashboard-store.js");
+    return PostgresDashboardStore.open(config.dashboardStore.url);
+  }
+  return EmbeddedDashboardStore.open(await store.connect());
+}
+
+export async function startServer(config: ServerConfig, log: (line: string) => void = console.log): Promise<RunningServer> {
+  const startedAt = Date.now();
+  const store = await EmbeddedStore.open(config.dataDir);
+  const dashboards = await openDashboardStore(config, store);
+  const token = ensureIngestToken(config.dataDir, config.ingestToken);
+  const isAllowedRequest = createOriginPolicy(config);
+
+  if (config.simulator.enabled) {
+    const seeded = await seedIfEmpty(store, { seed: config.simulator.seed, hours: config.simulator.backfillHours });
+    if (seeded > 0) log(`seeded the empty store with ${seeded} simulated readings`);
+  }
+  const hub = new LiveHub(store, { maxReplay: 200_000, maxBufferedBytes: 16 * 1024 * 1024, heartbeatMs: 30_000, isAllowedRequest });
+  const onStored = (readings: Parameters<LiveHub["publish"]>[0]) => hub.publish(readings);
+  const app = createApp({
+    store,
+    dashboards,
+    distDir: config.distDir,
+    ingestToken: token.token,
+    sessionToken: newToken(),
+    onStored,
+    isAllowedRequest,
+    startedAt,
+  });
+  const server = createServer(app);
+  hub.attach(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, resolve);
+  });
+  const feed = config.simulator.enabled ? startSimulatorFeed(store, config.simulator.seed, onStored) : undefined;
+
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  log(`runboard listening on ${url} (data: ${config.dataDir}, dashboards: ${dashboards.kind}, simulator: ${config.simulator.enabled ? "on" : "off"})`);
+  log(
+    token.file
+      ? `ingest token ${token.created ? "created in" : "read from"} ${token.file}`
+      : "ingest token taken from RUNBOARD_INGEST_TOKEN",
+  );
+  log(`started in ${Date.now() - startedAt} ms, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
+
+  return {
+    url,
+    async close() {
+      feed?.stop();
+      hub.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await dashboards.close();
+      store.close();
+    },
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    const running = await startServer(loadConfig());
+    const shutdown = () => {
+      running.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.on("SIGINT", shutdown);
+    process.on("SIGTERM", shutdown);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,151 @@
+// What a DAQ (or the built-in simulator) sends to runboard: one batch of run changes,
+// observable declarations and readings. The HTTP endpoint and the simulator share this schema
+// and the same handler (server/ingest-handler.ts).
+import { z } from "zod";
+import { type ObservableInfo, observableName, observableSchema } from "./catalog.js";
+import type { FieldError } from "./validation.js";
+
+export const MAX_READINGS_PER_BATCH = 200_000;
+
+/** Epoch milliseconds, or an ISO-8601 string. */
+const timeSchema = z.union([
+  z.number().finite().min(0),
+  z
+    .string()
+    .datetime({ offset: true })
+    .transform((s) => Date.parse(s)),
+]);
+
+const finiteArray = z.array(z.number().finite()).max(1_000_000);
+
+const readingSchema = z
+  .object({
+    observable: observableName,
+    run: z.number().int().min(0),
+    t: timeSchema,
+    /** For per-channel observables: the channel. Omit it and send `values` for all channels at once. */
+    channel: z.number().int().min(0).optional(),
+    value: z
+      .union([z.number().finite(), finiteArray, z.array(finiteArray).max(65_536)], {
+        error: "must be a finite number, an array of numbers (1d) or an array of rows (2d)",
+      })
+      .optional(),
+    /** One scalar per channel, channel i = values[i]; the compact form for cameras with many pixels. */
+    values: finiteArray.optional(),
+  })
+  .strict()
+  .refine((r) => (r.value === undefined) !== (r.values === undefined), {
+    message: "give exactly one of value or values",
+  });
+export type IngestReading = z.infer<typeof readingSchema>;
+
+const runEventSchema = z
+  .object({
+    id: z.number().int().min(0),
+    start: timeSchema,
+    stop: timeSchema.nullable().optional(),
+    meta: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+export type RunEvent = z.infer<typeof runEventSchema>;
+
+export const ingestBatchSchema = z
+  .object({
+    runs: z.array(runEventSchema).max(1000).default([]),
+    observables: z.array(observableSchema).max(10_000).default([]),
+    readings: z.array(readingSchema).max(MAX_READINGS_PER_BATCH).default([]),
+  })
+  .strict();
+export type IngestBatch = z.infer<typeof ingestBatchSchema>;
+
+/** A reading checked against the catalog, one channel per row, not yet numbered. */
+export interface NormalizedReading {
+  run: number;
+  observable: string;
+  channel: number;
+  t: number;
+  value: number | number[] | number[][];
+}
+
+export type CheckedBatch =
+  | { ok: true; runs: RunEvent[]; observables: ObservableInfo[]; readings: NormalizedReading[] }
+  | { ok: false; errors: FieldError[] };
+
+/**
+ * Checks a parsed batch against what the store already knows: every reading must name a declared
+ * observable and a known run, and its value must have the observable's shape. Nothing is stored
+ * unless all of it passes, so a batch is never half-stored.
+ */
+export function checkBatch(
+  batch: IngestBatch,
+  knownObservables: ReadonlyMap<string, ObservableInfo>,
+  knownRuns: ReadonlySet<number>,
+): CheckedBatch {
+  const errors: FieldError[] = [];
+  const observables = new Map(knownObservables);
+  batch.observables.forEach((o, i) => {
+    const existing = knownObservables.get(o.name);
+    if (existing && (existing.shape !== o.shape || existing.channels !== o.channels || String(existing.dims) !== String(o.dims))) {
+      errors.push({
+        field: `observables[${i}]`,
+        message: `${o.name} is already declared as ${describeShape(existing)}; its shape cannot change`,
+      });
+    }
+    observables.set(o.name, o);
+  });
+  const runs = new Set(knownRuns);
+  for (const r of batch.runs) runs.add(r.id);
+
+  const readings: NormalizedReading[] = [];
+  batch.readings.forEach((r, i) => {
+    const at = `readings[${i}]`;
+    const info = observables.get(r.observable);
+    if (!info) {
+      errors.push({ field: `${at}.observable`, message: `unknown observable ${r.observable}; declare it in observables` });
+      return;
+    }
+    if (!runs.has(r.run)) {
+      errors.push({ field: `${at}.run`, message: `unknown run ${r.run}; declare it in runs` });
+      return;
+    }
+    if (r.values !== undefined) {
+      if (info.shape !== "scalar") {
+        errors.push({ field: `${at}.values`, message: `values is for per-channel scalars; ${info.name} is ${info.shape}` });
+      } else if (r.values.length !== info.channels) {
+        errors.push({ field: `${at}.values`, message: `expected ${info.channels} values (one per channel), got ${r.values.length}` });
+      } else {
+        r.values.forEach((v, channel) => readings.push({ run: r.run, observable: r.observable, channel, t: r.t, value: v }));
+      }
+      return;
+    }
+    const channel = r.channel ?? 0;
+    if (channel >= info.channels) {
+      errors.push({ field: `${at}.channel`, message: `${info.name} has ${info.channels} channel(s); got channel ${channel}` });
+      return;
+    }
+    const problem = shapeProblem(info, r.value!);
+    if (problem) {
+      errors.push({ field: `${at}.value`, message: problem });
+      return;
+    }
+    readings.push({ run: r.run, observable: r.observable, channel, t: r.t, value: r.value! });
+  });
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, runs: batch.runs, observables: batch.observables, readings };
+}
+
+function describeShape(o: ObservableInfo): string {
+  return o.shape === "scalar" ? `scalar with ${o.channels} channel(s)` : `${o.shape} [${o.dims.join(" x ")}]`;
+}
+
+function shapeProblem(info: ObservableInfo, value: number | number[] | number[][]): string | undefined {
+  if (info.shape === "scalar") return typeof value === "number" ? undefined : `${info.name} is a scalar; send a number`;
+  if (info.shape === "1d") {
+    if (!Array.isArray(value) || value.some((v) => typeof v !== "number")) return `${info.name} is 1d; send an array of numbers`;
+    return value.length === info.dims[0] ? undefined : `expected ${info.dims[0]} values, got ${value.length}`;
+  }
+  if (!Array.isArray(value) || !value.every((row) => Array.isArray(row))) return `${info.name} is 2d; send an array of rows`;
+  const [rows, cols] = info.dims;
+  if (value.length !== rows) return `expected ${rows} rows, got ${value.length}`;
+  const bad = (value as number[][]).findIndex((row) => row.length !== cols);
+  return bad < 0 ? undefined : `row ${bad} has ${(value as number[][])[bad]!.length} values, expected ${cols}`;
+}

@@ -1,0 +1,32 @@
+// Messages on the /ws websocket. The browser subscribes to observables, optionally from a
+// sequence number it already holds (its snapshot's), and the server replays what it missed
+// before it streams new readings. Readings with seq <= the client's are never sent twice.
+import { z } from "zod";
+import { observableName } from "./catalog.js";
+import type { Reading } from "./catalog.js";
+
+export const MAX_SUBSCRIPTIONS = 100;
+export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+
+export const clientMessageSchema = z.discriminatedUnion("type", [
+  z
+    .object({
+      type: z.literal("subscribe"),
+      observables: z.array(observableName).min(1).max(MAX_SUBSCRIPTIONS),
+      /** Replay readings with a larger seq than this before streaming live ones. */
+      since: z.number().int().min(0).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal("unsubscribe"), observables: z.array(observableName).min(1) }).strict(),
+  z.object({ type: z.literal("ping") }).strict(),
+]);
+export type ClientMessage = z.infer<typeof clientMessageSchema>;
+
+export type ServerMessage =
+  | { type: "hello"; seq: number }
+  | { type: "readings"; readings: Reading[]; replay: boolean }
+  /** The client asked to resume from further back than the server replays: refetch the snapshot. */
+  | { type: "resync"; reason: string }
+  | { type: "subscribed"; observables: string[] }
+  | { type: "pong" }
+  | { type: "error"; field: string; message: string };
