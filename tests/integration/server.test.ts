@@ -1,0 +1,191 @@
+// The real server on 127.0.0.1 with a fresh embedded store: REST API, ingest, validation and
+// the /ws live feed, as a DAQ script and a browser would use them.
+import assert from "node:assert/strict";
+import http from "node:http";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
+import { projectRoot } from "../../loaders/paths.js";
+import { loadConfig } from "../../server/config.js";
+import { type RunningServer, startServer } from "../../server/main.js";
+
+const TOKEN = "integration-test-token-0123456789";
+const dataDir = mkdtempSync(join(tmpdir(), "runboard-server-"));
+let server: RunningServer;
+
+const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}${path}`, init);
+const asJson = (body: unknown, token = TOKEN): RequestInit => ({
+  method: "POST",
+  headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+  body: JSON.stringify(body),
+});
+// A run that started ten minutes ago, so the snapshot's default window (the run's last hour) holds it.
+const RUN = { id: 7, start: Math.floor(Date.now() / 1000) * 1000 - 600_000, stop: null };
+const DECLARE = {
+  runs: [RUN],
+  observables: [
+    { name: "probe.temperature", unit: "°C", shape: "scalar", channels: 4, healthy: { min: 0, max: 40 } },
+    { name: "probe.spectrum", unit: "counts", shape: "1d", dims: [3] },
+  ],
+};
+
+/** Opens a websocket and collects messages; `next(pred)` waits for one matching message. */
+function connect(headers: Record<string, string> = {}) {
+  const ws = new WebSocket(`${server.url.replace("http", "ws")}/ws`, { headers });
+  const seen: Record<string, unknown>[] = [];
+  const waiters: { pred: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
+  ws.on("message", (data) => {
+    const message = JSON.parse(String(data)) as Record<string, unknown>;
+    seen.push(message);
+    for (const w of [...waiters]) if (w.pred(message)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(message));
+  });
+  const next = (pred: (m: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const found = seen.find(pred);
+      if (found) return resolve(found);
+      const timer = setTimeout(() => reject(new Error(`no matching message; saw ${JSON.stringify(seen)}`)), 5000);
+      waiters.push({ pred, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+    });
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once("error", reject);
+  });
+  return { ws, seen, next, opened };
+}
+
+describe("runboard server", () => {
+  before(async () => {
+    const config = loadConfig({ PORT: "0", RUNBOARD_DATA_DIR: dataDir, RUNBOARD_SIMULATOR: "off", RUNBOARD_INGEST_TOKEN: TOKEN });
+    server = await startServer(config, () => undefined);
+  });
+  after(async () => {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("reports health, and starts with an empty catalog when the simulator is off", async () => {
+    const health = (await (await api("/api/health")).json()) as Record<string, unknown>;
+    assert.equal(health.ok, true);
+    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [] });
+  });
+
+  it("refuses ingest without the token, and stores nothing", async () => {
+    const noToken = await api("/api/ingest", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(DECLARE) });
+    assert.equal(noToken.status, 401);
+    const wrong = await api("/api/ingest", asJson(DECLARE, "wrong-token-wrong-token"));
+    assert.equal(wrong.status, 401);
+    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [] });
+  });
+
+  it("rejects a batch with one bad reading whole, naming the field", async () => {
+    const response = await api(
+      "/api/ingest",
+      asJson({ ...DECLARE, readings: [{ observable: "probe.temperature", run: 7, t: RUN.start, values: [1, 2, 3] }] }),
+    );
+    assert.equal(response.status, 400);
+    const body = (await response.json()) as { errors: { field: string }[] };
+    assert.deepEqual(body.errors.map((e) => e.field), ["readings[0].values"]);
+    // Even the declarations in that batch were not stored.
+    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [] });
+    assert.equal((await api("/api/ingest", { ...asJson({}), body: "{not json" })).status, 400);
+  });
+
+  it("stores a good batch and serves catalog, runs and a Parquet snapshot of it", async () => {
+    const readings = [0, 1, 2].map((i) => ({ observable: "probe.temperature", run: 7, t: RUN.start + i * 1000, values: [20 + i, 21, 22, 23] }));
+    const response = await api("/api/ingest", asJson({ ...DECLARE, readings }));
+    assert.equal(response.status, 200);
+    assert.deepEqual(await response.json(), { ok: true, stored: 12, lastSeq: 12 });
+    const catalog = (await (await api("/api/catalog")).json()) as { observables: { name: string }[] };
+    assert.deepEqual(catalog.observables.map((o) => o.name), ["probe.spectrum", "probe.temperature"]);
+    assert.deepEqual(await (await api("/api/runs")).json(), { runs: [{ ...RUN, meta: {} }] });
+
+    const snapshot = await api("/api/snapshot.parquet?observables=probe.temperature&run=7&seconds=3600");
+    assert.equal(snapshot.status, 200);
+    assert.equal(snapshot.headers.get("x-runboard-rows"), "12");
+    assert.equal(snapshot.headers.get("x-runboard-seq"), "12");
+    const bytes = new Uint8Array(await snapshot.arrayBuffer());
+    assert.equal(new TextDecoder().decode(bytes.slice(0, 4)), "PAR1");
+
+    const bad = await api("/api/snapshot.parquet?observables=probe.spectrum");
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { errors: { field: string }[] }).errors[0]!.field, "observables");
+  });
+
+  it("saves the example layout, updates it as a new revision and rejects bad documents", async () => {
+    const example = JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-overview.json"), "utf8")) as Record<string, unknown>;
+    assert.equal((await api("/api/dashboards", { ...asJson(example), headers: { "Content-Type": "application/json" } })).status, 401);
+    const created = await api("/api/dashboards", asJson(example));
+    assert.equal(created.status, 201);
+    const record = (await created.json()) as { id: string; revision: number };
+    assert.equal(created.headers.get("location"), `/d/${record.id}`);
+
+    const updated = await api(`/api/dashboards/${record.id}?baseRevision=1`, { ...asJson({ ...example, title: "Renamed" }), method: "PUT" });
+    assert.equal(updated.status, 200);
+    assert.equal(((await updated.json()) as { revision: number }).revision, 2);
+    const stale = await api(`/api/dashboards/${record.id}?baseRevision=1`, { ...asJson(example), method: "PUT" });
+    assert.equal(stale.status, 409);
+
+    const broken = await api(`/api/dashboards/${record.id}`, { ...asJson({ ...example, windowSeconds: -5 }), method: "PUT" });
+    assert.equal(broken.status, 400);
+    assert.equal(((await broken.json()) as { errors: { field: string }[] }).errors[0]!.field, "windowSeconds");
+    const latest = (await (await api(`/api/dashboards/${record.id}`)).json()) as { revision: number; dashboard: { title: string } };
+    assert.equal(latest.revision, 2);
+    assert.equal(latest.dashboard.title, "Renamed");
+    assert.equal((await api("/api/dashboards/nope!")).status, 400);
+    assert.equal((await api("/api/dashboards/abcdefgh")).status, 404);
+  });
+
+  it("lets a same-origin page save with the session token, and refuses other hosts", async () => {
+    const { writeToken } = (await (await api("/api/session")).json()) as { writeToken: string };
+    const example = JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-overview.json"), "utf8")) as unknown;
+    assert.equal((await api("/api/dashboards", asJson(example, writeToken))).status, 201);
+    // fetch() will not send a forged Host header; a DNS-rebinding page's request would carry one.
+    const rebinding = await new Promise<number>((resolve, reject) => {
+      const url = new URL("/api/session", server.url);
+      http.get({ host: url.hostname, port: url.port, path: url.pathname, headers: { Host: "attacker.example:3000" } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on("error", reject);
+    });
+    assert.equal(rebinding, 403);
+    const crossSite = await api("/api/dashboards", { ...asJson(example, writeToken), headers: { ...asJson(example, writeToken).headers, Origin: "http://evil.example" } });
+    assert.equal(crossSite.status, 403);
+  });
+
+  it("pushes new readings to websocket subscribers, and replays what a resuming client missed", async () => {
+    const live = connect();
+    await live.opened;
+    live.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.temperature"] }));
+    await live.next((m) => m.type === "subscribed");
+    const t = RUN.start + 10_000;
+    await api("/api/ingest", asJson({ readings: [{ observable: "probe.temperature", run: 7, t, channel: 2, value: 31.5 }] }));
+    const frame = (await live.next((m) => m.type === "readings")) as { readings: { seq: number; value: number; channel: number }[] };
+    assert.deepEqual(frame.readings.map((r) => [r.channel, r.value]), [[2, 31.5]]);
+
+    // A client that had everything up to seq 10 gets 11, 12 and the new one: no gap, no repeat.
+    const resuming = connect();
+    await resuming.opened;
+    resuming.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.temperature"], since: 10 }));
+    const replay = (await resuming.next((m) => m.type === "readings")) as { replay: boolean; readings: { seq: number }[] };
+    assert.equal(replay.replay, true);
+    assert.deepEqual(replay.readings.map((r) => r.seq), [11, 12, 13]);
+    live.ws.close();
+    resuming.ws.close();
+  });
+
+  it("answers bad websocket messages with an error naming the field, and refuses foreign origins", async () => {
+    const client = connect();
+    await client.opened;
+    client.ws.send("not json");
+    assert.equal((await client.next((m) => m.type === "error")).field, "(message)");
+    client.ws.send(JSON.stringify({ type: "subscribe", observables: ["no.such"] }));
+    assert.match(String((await client.next((m) => m.type === "error" && m.field === "observables")).message), /unknown observable/);
+    client.ws.send(JSON.stringify({ type: "subscribe", observables: "probe.temperature" }));
+    await client.next((m) => m.type === "error" && m.field === "observables" && !/unknown/.test(String(m.message)));
+    client.ws.close();
+    await assert.rejects(connect({ Origin: "http://evil.example" }).opened, /403/);
+  });
+});

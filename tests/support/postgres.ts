@@ -1,0 +1,68 @@
+// A throwaway PostgreSQL cluster for the integration tests: initdb + pg_ctl in a temp dir,
+// on its own port, stopped afterwards. Not used when DATABASE_URL points at an existing server.
+import { execFileSync, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+function findPgBin(tool: string): string {
+  const onPath = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+  if (onPath) return onPath;
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) if (existsSync(join(root, v, "bin", tool))) return join(root, v, "bin", tool);
+  throw new Error(`${tool} not found; run scripts/ensure-system-deps.sh (installs Debian's postgresql)`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ThrowawayPostgres {
+  url: string;
+  stop(): void;
+}
+
+export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
+  const initdb = findPgBin("initdb");
+  const pgCtl = findPgBin("pg_ctl");
+  const dir = mkdtempSync(join(tmpdir(), "runboard-pg-"));
+  const dataDir = join(dir, "data");
+  const port = await freePort();
+  // PostgreSQL refuses to run as root; run it as the postgres user when we are root.
+  const asRoot = process.getuid?.() === 0;
+  const run = (cmd: string, args: string[]) =>
+    asRoot
+      ? execFileSync("runuser", ["-u", "postgres", "--", cmd, ...args], { stdio: "pipe" })
+      : execFileSync(cmd, args, { stdio: "pipe" });
+  if (asRoot) chmodSync(dir, 0o777);
+  run(initdb, ["-D", dataDir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
+  run(pgCtl, [
+    "-D",
+    dataDir,
+    "-l",
+    join(dir, "postgres.log"),
+    "-o",
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+    "-w",
+    "start",
+  ]);
+  return {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    stop() {
+      try {
+        run(pgCtl, ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}

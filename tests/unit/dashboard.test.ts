@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import {
+  CURRENT_SCHEMA_VERSION,
+  addWidget,
+  applyPositions,
+  emptyDashboard,
+  migrateDashboard,
+  parseDashboard,
+  removeWidget,
+} from "../../src/core/dashboard.js";
+import { projectRoot } from "../../loaders/paths.js";
+
+const example = () => JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-overview.json"), "utf8")) as Record<string, unknown>;
+const fields = (input: unknown) => {
+  const parsed = parseDashboard(input);
+  assert.equal(parsed.ok, false, "expected the dashboard to be rejected");
+  return parsed.ok ? [] : parsed.errors.map((e) => e.field);
+};
+
+describe("dashboard schema", () => {
+  it("accepts every layout shipped in layouts/", () => {
+    const files = readdirSync(join(projectRoot, "layouts")).filter((f) => f.endsWith(".json"));
+    assert.ok(files.length > 0);
+    for (const file of files) {
+      const parsed = parseDashboard(JSON.parse(readFileSync(join(projectRoot, "layouts", file), "utf8")));
+      assert.ok(parsed.ok, `${file}: ${JSON.stringify(!parsed.ok && parsed.errors)}`);
+    }
+  });
+
+  it("fills defaults for optional fields", () => {
+    const doc = example();
+    delete doc.windowSeconds;
+    delete doc.runSelection;
+    const parsed = parseDashboard(doc);
+    assert.ok(parsed.ok);
+    assert.equal(parsed.value.windowSeconds, 3600);
+    assert.deepEqual(parsed.value.runSelection, { mode: "latest" });
+  });
+
+  it("names the field of a layout item that points at no element", () => {
+    const doc = example() as { layout: { items: { element: string }[] } };
+    doc.layout.items[1]!.element = "nope";
+    assert.deepEqual(fields(doc), ["layout.items[1].element"]);
+  });
+
+  it("rejects an item that sticks out of the 12-column grid", () => {
+    const doc = example() as { layout: { items: { x: number; w: number }[] } };
+    doc.layout.items[0]!.x = 6;
+    doc.layout.items[0]!.w = 8;
+    assert.deepEqual(fields(doc), ["layout.items[0].w"]);
+  });
+
+  it("rejects a widget without a title, an unknown chart type and unknown keys", () => {
+    const doc = example() as { elements: Record<string, { kind: string; spec: Record<string, unknown> }> };
+    doc.elements.trigger!.spec.title = "  ";
+    doc.elements.humidity!.kind = "pie";
+    doc.elements.module12!.spec.colour = "red";
+    assert.deepEqual(fields(doc).sort(), ["elements.humidity.kind", "elements.module12.spec", "elements.trigger.spec.title"]);
+  });
+
+  it("rejects versions it does not know, saying so", () => {
+    const newer = parseDashboard({ ...example(), schemaVersion: CURRENT_SCHEMA_VERSION + 1 });
+    assert.ok(!newer.ok && newer.errors[0]!.field === "schemaVersion" && /newer/.test(newer.errors[0]!.message));
+    assert.deepEqual(fields({ ...example(), schemaVersion: undefined }), ["schemaVersion"]);
+    assert.deepEqual(fields([1, 2]), ["(body)"]);
+  });
+
+  it("runs migration steps in order up to the target version", () => {
+    const steps = {
+      1: (d: Record<string, unknown>) => ({ ...d, schemaVersion: 2, a: 1 }),
+      2: (d: Record<string, unknown>) => ({ ...d, schemaVersion: 3, b: (d.a as number) + 1 }),
+    };
+    const migrated = migrateDashboard({ schemaVersion: 1 }, steps, 3);
+    assert.deepEqual(migrated, { ok: true, value: { schemaVersion: 3, a: 1, b: 2 } });
+    const gap = migrateDashboard({ schemaVersion: 1 }, { 2: steps[2] }, 3);
+    assert.ok(!gap.ok && /no migration from version 1/.test(gap.errors[0]!.message));
+  });
+});
+
+describe("dashboard editing", () => {
+  it("adds widgets below the others with fresh names, and removes them with their layout item", () => {
+    let d = emptyDashboard();
+    let first: string;
+    let second: string;
+    [d, first] = addWidget(d, { kind: "timeseries", spec: { title: "Rate", observable: "trigger.rate", channel: 0 } });
+    [d, second] = addWidget(d, { kind: "stat", spec: { title: "HV", observable: "camera.hv", channel: 3 } }, { w: 3, h: 2 });
+    assert.notEqual(first, second);
+    assert.deepEqual(d.layout.items[1], { element: second, x: 0, y: 4, w: 3, h: 2 });
+    assert.ok(parseDashboard(d).ok);
+    d = removeWidget(d, first);
+    assert.deepEqual(Object.keys(d.elements), [second]);
+    assert.deepEqual(d.layout.items.map((i) => i.element), [second]);
+  });
+
+  it("applies grid positions by element name and ignores unknown names", () => {
+    const parsed = parseDashboard(example());
+    assert.ok(parsed.ok);
+    const moved = applyPositions(parsed.value, [
+      { element: "trigger", x: 4, y: 1, w: 8, h: 5 },
+      { element: "ghost", x: 0, y: 0, w: 1, h: 1 },
+    ]);
+    assert.deepEqual(moved.layout.items[0], { element: "trigger", x: 4, y: 1, w: 8, h: 5 });
+    assert.deepEqual(moved.layout.items.slice(1), parsed.value.layout.items.slice(1));
+  });
+});

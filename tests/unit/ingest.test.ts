@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ObservableInfo } from "../../src/core/catalog.js";
+import { checkBatch, ingestBatchSchema } from "../../src/core/ingest.js";
+import { fieldErrors } from "../../src/core/validation.js";
+import { SIMULATED_OBSERVABLES, simulate } from "../../loaders/simulator.js";
+
+const catalog = new Map<string, ObservableInfo>(SIMULATED_OBSERVABLES.map((o) => [o.name, o]));
+
+function check(body: unknown) {
+  const parsed = ingestBatchSchema.safeParse(body);
+  if (!parsed.success) return { ok: false as const, errors: fieldErrors(parsed.error) };
+  return checkBatch(parsed.data, catalog, new Set([1]));
+}
+
+describe("ingest batches", () => {
+  it("expands per-channel values into one reading per channel", () => {
+    const result = check({ readings: [{ observable: "camera.temperature", run: 1, t: 5, values: new Array(265).fill(20) }] });
+    assert.ok(result.ok);
+    assert.equal(result.readings.length, 265);
+    assert.deepEqual(result.readings[264], { run: 1, observable: "camera.temperature", channel: 264, t: 5, value: 20 });
+  });
+
+  it("accepts ISO times and arrays of the declared shape", () => {
+    const result = check({
+      readings: [
+        { observable: "pmt.waveform", run: 1, t: "2026-11-21T12:00:00Z", value: new Array(64).fill(1) },
+        { observable: "camera.hitmap", run: 1, t: 1, value: Array.from({ length: 24 }, () => new Array(24).fill(0)) },
+      ],
+    });
+    assert.ok(result.ok);
+    assert.equal(result.readings[0]!.t, Date.parse("2026-11-21T12:00:00Z"));
+  });
+
+  it("names each bad field and stores nothing of a partly bad batch", () => {
+    const result = check({
+      readings: [
+        { observable: "trigger.rate", run: 1, t: 1, value: 5 },
+        { observable: "no.such", run: 1, t: 1, value: 5 },
+        { observable: "trigger.rate", run: 99, t: 1, value: 5 },
+        { observable: "camera.hv", run: 1, t: 1, channel: 5000, value: 5 },
+        { observable: "pmt.waveform", run: 1, t: 1, value: [1, 2] },
+        { observable: "camera.hitmap", run: 1, t: 1, value: 3 },
+        { observable: "camera.temperature", run: 1, t: 1, values: [1, 2] },
+      ],
+    });
+    assert.ok(!result.ok);
+    assert.deepEqual(
+      result.errors.map((e) => e.field),
+      ["readings[1].observable", "readings[2].run", "readings[3].channel", "readings[4].value", "readings[5].value", "readings[6].values"],
+    );
+  });
+
+  it("rejects malformed readings at the schema, naming the field", () => {
+    const cases: [unknown, string][] = [
+      [{ readings: [{ observable: "trigger.rate", run: 1, t: 1, value: "5" }] }, "readings[0].value"],
+      [{ readings: [{ observable: "trigger.rate", run: 1, t: 1 }] }, "readings[0]"],
+      [{ readings: [{ observable: "bad name!", run: 1, t: 1, value: 1 }] }, "readings[0].observable"],
+      [{ readings: [{ observable: "trigger.rate", run: -1, t: 1, value: 1 }] }, "readings[0].run"],
+      [{ readings: [{ observable: "trigger.rate", run: 1, t: "yesterday", value: 1 }] }, "readings[0].t"],
+      [{ readings: [], extra: true }, "(body)"],
+    ];
+    for (const [body, field] of cases) {
+      const result = check(body);
+      assert.ok(!result.ok, JSON.stringify(body));
+      assert.equal(result.errors[0]!.field, field, JSON.stringify(result.errors));
+    }
+  });
+
+  it("refuses to change a declared observable's shape", () => {
+    const result = check({ observables: [{ name: "trigger.rate", shape: "1d", dims: [4] }] });
+    assert.ok(!result.ok);
+    assert.equal(result.errors[0]!.field, "observables[0]");
+  });
+});
+
+describe("simulator", () => {
+  it("is deterministic and produces batches the checker accepts", () => {
+    const a = simulate(42, Date.UTC(2026, 5, 1, 12), Date.UTC(2026, 5, 1, 12, 1));
+    const b = simulate(42, Date.UTC(2026, 5, 1, 12), Date.UTC(2026, 5, 1, 12, 1));
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(simulate(43, Date.UTC(2026, 5, 1, 12), Date.UTC(2026, 5, 1, 12, 1)).readings[0], a.readings[0]);
+    const parsed = ingestBatchSchema.parse(a);
+    const result = checkBatch(parsed, new Map(), new Set());
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.errors.slice(0, 3)));
+    // One minute: 60 trigger-rate readings, 2 per-pixel HV frames of 1855 channels.
+    assert.equal(result.readings.filter((r) => r.observable === "trigger.rate").length, 60);
+    assert.equal(result.readings.filter((r) => r.observable === "camera.hv").length, 2 * 1855);
+  });
+
+  it("stops the old run in a batch that crosses a run boundary", () => {
+    const boundary = Date.UTC(2026, 0, 1, 1, 0); // runs are 20 minutes, aligned to 2026-01-01
+    const batch = simulate(1, boundary - 2000, boundary + 2000);
+    assert.deepEqual(
+      batch.runs.map((r) => [r.id, r.stop]),
+      [
+        [1002, boundary],
+        [1003, null],
+      ],
+    );
+  });
+});

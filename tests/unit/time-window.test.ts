@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { lastNightWithData, latestRun, nightContaining, runTailWindow, selectRun } from "../../src/core/time-window.js";
+
+const at = (iso: string) => Date.parse(iso);
+
+describe("time windows", () => {
+  it("a night runs from 12:00 to 12:00 at the site", () => {
+    assert.deepEqual(nightContaining(at("2026-03-10T23:00:00Z")), { from: at("2026-03-10T12:00:00Z"), to: at("2026-03-11T12:00:00Z") });
+    assert.deepEqual(nightContaining(at("2026-03-11T11:59:59Z")), { from: at("2026-03-10T12:00:00Z"), to: at("2026-03-11T12:00:00Z") });
+    assert.deepEqual(nightContaining(at("2026-03-11T12:00:00Z")), { from: at("2026-03-11T12:00:00Z"), to: at("2026-03-12T12:00:00Z") });
+    // A site at UTC-5: its noon is 17:00 UTC.
+    assert.deepEqual(nightContaining(at("2026-03-11T16:00:00Z"), -300), { from: at("2026-03-10T17:00:00Z"), to: at("2026-03-11T17:00:00Z") });
+  });
+
+  it("looks back night by night for the last one with data, up to the limit", async () => {
+    const dataAt = at("2026-03-02T22:00:00Z");
+    const asked: number[] = [];
+    const night = await lastNightWithData(at("2026-03-10T20:00:00Z"), (w) => {
+      asked.push(w.from);
+      return w.from <= dataAt && dataAt < w.to;
+    });
+    assert.deepEqual(night, { from: at("2026-03-02T12:00:00Z"), to: at("2026-03-03T12:00:00Z") });
+    assert.equal(asked.length, 9);
+    assert.equal(await lastNightWithData(at("2026-03-10T20:00:00Z"), () => false, { maxLookbackDays: 5 }), undefined);
+  });
+
+  it("picks the newest run and windows its tail", () => {
+    const runs = [
+      { id: 7, start: 1000, stop: 5000, meta: {} },
+      { id: 8, start: 6000, stop: null, meta: {} },
+    ];
+    assert.equal(latestRun(runs)?.id, 8);
+    assert.equal(selectRun(runs, { mode: "run", run: 7 })?.id, 7);
+    assert.equal(selectRun(runs, { mode: "run", run: 9 }), undefined);
+    assert.deepEqual(runTailWindow(runs[1]!, 2, 10_000), { from: 8000, to: 10_000 });
+    assert.deepEqual(runTailWindow(runs[0]!, 3600, 10_000), { from: 1000, to: 5000 });
+  });
+});
