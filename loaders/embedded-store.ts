@@ -2,7 +2,17 @@
 // readings (arrays kept as LIST columns) and dashboards. DuckDB was chosen over PGlite because
 // it keeps arrays natively, writes Parquet itself (a snapshot is one COPY) and opens a data
 // directory without PGlite's ~300 MB resident cost. Like PGlite, one process owns the file.
-import { DOUBLE, INTEGER, VARCHAR, type DuckDBConnection, DuckDBInstance, type DuckDBValue, LIST, listValue, timestampValue } from "@duckdb/node-api";
+import {
+  DOUBLE,
+  INTEGER,
+  VARCHAR,
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBValue,
+  LIST,
+  listValue,
+  timestampValue,
+} from "@duckdb/node-api";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { ObservableInfo, Reading, RunInfo } from "../src/core/catalog.js";
@@ -153,7 +163,12 @@ export class EmbeddedStore {
         await this.db.run(
           `INSERT OR REPLACE INTO runs VALUES ($id, make_timestamp($start::BIGINT * 1000),
              CASE WHEN $stop IS NULL THEN NULL ELSE make_timestamp($stop::BIGINT * 1000) END, $meta)`,
-          { id: r.id, start: Math.round(r.start), stop: r.stop === null ? null : Math.round(r.stop), meta: JSON.stringify(r.meta) },
+          {
+            id: r.id,
+            start: Math.round(r.start),
+            stop: r.stop === null ? null : Math.round(r.stop),
+            meta: JSON.stringify(r.meta),
+          },
         );
       }
       if (batch.readings.length > 0) {

@@ -5,9 +5,7 @@ import { ingestBatchSchema } from "../src/core/ingest.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "./embedded-store.js";
 
-export type IngestOutcome =
-  | { ok: true; stored: number; lastSeq: number }
-  | { ok: false; errors: FieldError[] };
+export type IngestOutcome = { ok: true; stored: number; lastSeq: number } | { ok: false; errors: FieldError[] };
 
 export type StoredListener = (readings: Reading[], runs: RunInfo[]) => void;
 

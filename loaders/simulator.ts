@@ -149,11 +149,13 @@ export function simulate(seed: number, from: number, to: number, now = to): Simu
   // The runs at both ends too, so a batch that crosses a run boundary also stops the old run.
   runIds.add(runAt(from + 1).id);
   runIds.add(runAt(to).id);
-  const runs = [...runIds].sort((a, b) => a - b).map((id) => {
-    const start = RUN_EPOCH + (id - 1000) * RUN_MS;
-    const stop = start + RUN_MS <= now ? start + RUN_MS : null;
-    return { id, start, stop, meta: { source: "simulator", seed } };
-  });
+  const runs = [...runIds]
+    .sort((a, b) => a - b)
+    .map((id) => {
+      const start = RUN_EPOCH + (id - 1000) * RUN_MS;
+      const stop = start + RUN_MS <= now ? start + RUN_MS : null;
+      return { id, start, stop, meta: { source: "simulator", seed } };
+    });
   return { runs, observables: SIMULATED_OBSERVABLES, readings };
 }
 

@@ -71,7 +71,9 @@ export function createApp(deps: AppDeps): express.Express {
   const requireWriteToken = (accepted: () => string[]) => (req: Request, res: Response, next: NextFunction) => {
     if (!bearerMatches(req.headers.authorization, accepted())) {
       res.setHeader("WWW-Authenticate", 'Bearer realm="runboard"');
-      return fail(res, 401, "missing or wrong bearer token", [{ field: "Authorization", message: "send Authorization: Bearer <token>" }]);
+      return fail(res, 401, "missing or wrong bearer token", [
+        { field: "Authorization", message: "send Authorization: Bearer <token>" },
+      ]);
     }
     next();
   };
@@ -161,7 +163,8 @@ export function createApp(deps: AppDeps): express.Express {
     if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
     const result = await dashboards.update(id, parsed.value, query.data.baseRevision);
     if (result.ok) return res.json(result.record);
-    if (result.reason === "not-found") return fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id}` }]);
+    if (result.reason === "not-found")
+      return fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id}` }]);
     fail(res, 409, "the dashboard was saved by someone else in the meantime", [
       { field: "baseRevision", message: `latest revision is ${result.latest}; reload and apply your change again` },
     ]);
@@ -186,7 +189,8 @@ export function createApp(deps: AppDeps): express.Express {
   // Malformed JSON bodies and anything unexpected end here, still as JSON.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = error as { type?: string; status?: number; message?: string };
-    if (e.type === "entity.parse.failed") return fail(res, 400, "body is not valid JSON", [{ field: "(body)", message: e.message ?? "" }]);
+    if (e.type === "entity.parse.failed")
+      return fail(res, 400, "body is not valid JSON", [{ field: "(body)", message: e.message ?? "" }]);
     if (e.type === "entity.too.large") return fail(res, 413, "body too large", [{ field: "(body)", message: e.message ?? "" }]);
     console.error(error);
     fail(res, 500, "internal error");

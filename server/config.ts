@@ -42,7 +42,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (e.RUNBOARD_DASHBOARD_STORE === "postgres" && !e.DATABASE_URL) {
     throw new ConfigError("invalid configuration: DATABASE_URL: required when RUNBOARD_DASHBOARD_STORE=postgres");
   }
-  const origins = e.RUNBOARD_ALLOWED_ORIGINS.split(",").map((s) => s.trim()).filter(Boolean);
+  const origins = e.RUNBOARD_ALLOWED_ORIGINS.split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const origin of origins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw new ConfigError(`invalid configuration: RUNBOARD_ALLOWED_ORIGINS: "${origin}" is not scheme://host[:port]`);
@@ -54,9 +56,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dataDir: dataDirFromEnv(present),
     distDir: e.RUNBOARD_DIST ?? join(projectRoot, "dist"),
     ingestToken: e.RUNBOARD_INGEST_TOKEN,
-    simulator: { enabled: e.RUNBOARD_SIMULATOR === "on", seed: e.RUNBOARD_SIMULATOR_SEED, backfillHours: e.RUNBOARD_BACKFILL_HOURS },
-    dashboardStore:
-      e.RUNBOARD_DASHBOARD_STORE === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
+    simulator: {
+      enabled: e.RUNBOARD_SIMULATOR === "on",
+      seed: e.RUNBOARD_SIMULATOR_SEED,
+      backfillHours: e.RUNBOARD_BACKFILL_HOURS,
+    },
+    dashboardStore: e.RUNBOARD_DASHBOARD_STORE === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
     allowedOrigins: origins,
   };
 }

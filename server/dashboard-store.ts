@@ -19,9 +19,7 @@ export interface DashboardSummary {
 }
 
 export type UpdateResult =
-  | { ok: true; record: DashboardRecord }
-  | { ok: false; reason: "not-found" }
-  | { ok: false; reason: "conflict"; latest: number };
+  { ok: true; record: DashboardRecord } | { ok: false; reason: "not-found" } | { ok: false; reason: "conflict"; latest: number };
 
 export interface DashboardStore {
   readonly kind: string;

@@ -77,7 +77,12 @@ export class EmbeddedDashboardStore implements DashboardStore {
          FROM dashboards QUALIFY row_number() OVER (PARTITION BY id ORDER BY revision DESC) = 1
         ORDER BY saved_at DESC, id`,
     );
-    return rows.map((r) => ({ id: String(r.id), title: String(r.title), revision: Number(r.revision), savedAt: String(r.saved_at) }));
+    return rows.map((r) => ({
+      id: String(r.id),
+      title: String(r.title),
+      revision: Number(r.revision),
+      savedAt: String(r.saved_at),
+    }));
   }
 
   async history(id: string): Promise<{ revision: number; savedAt: string }[]> {

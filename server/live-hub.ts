@@ -68,7 +68,13 @@ export class LiveHub {
   }
 
   private onConnection(ws: WebSocket): void {
-    const state: ClientState = { observables: new Set(), lastSeq: this.store.lastSeq(), pending: null, dropped: false, alive: true };
+    const state: ClientState = {
+      observables: new Set(),
+      lastSeq: this.store.lastSeq(),
+      pending: null,
+      dropped: false,
+      alive: true,
+    };
     this.clients.set(ws, state);
     ws.on("pong", () => (state.alive = true));
     ws.on("message", (data, isBinary) => void this.onMessage(ws, state, data.toString(), isBinary));
@@ -106,7 +112,8 @@ export class LiveHub {
         if (unknown) return send(ws, { type: "error", field: "observables", message: `unknown observable ${unknown}` });
         for (const name of message.observables) state.observables.add(name);
         send(ws, { type: "subscribed", observables: [...state.observables] });
-        if (message.since !== undefined && message.since < this.store.lastSeq()) await this.replay(ws, state, message.observables, message.since);
+        if (message.since !== undefined && message.since < this.store.lastSeq())
+          await this.replay(ws, state, message.observables, message.since);
         return;
       }
     }

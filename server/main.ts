@@ -36,7 +36,12 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     const seeded = await seedIfEmpty(store, { seed: config.simulator.seed, hours: config.simulator.backfillHours });
     if (seeded > 0) log(`seeded the empty store with ${seeded} simulated readings`);
   }
-  const hub = new LiveHub(store, { maxReplay: 200_000, maxBufferedBytes: 16 * 1024 * 1024, heartbeatMs: 30_000, isAllowedRequest });
+  const hub = new LiveHub(store, {
+    maxReplay: 200_000,
+    maxBufferedBytes: 16 * 1024 * 1024,
+    heartbeatMs: 30_000,
+    isAllowedRequest,
+  });
   const onStored = (readings: Parameters<LiveHub["publish"]>[0]) => hub.publish(readings);
   const app = createApp({
     store,
@@ -59,7 +64,9 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
-  log(`runboard listening on ${url} (data: ${config.dataDir}, dashboards: ${dashboards.kind}, simulator: ${config.simulator.enabled ? "on" : "off"})`);
+  log(
+    `runboard listening on ${url} (data: ${config.dataDir}, dashboards: ${dashboards.kind}, simulator: ${config.simulator.enabled ? "on" : "off"})`,
+  );
   log(
     token.file
       ? `ingest token ${token.created ? "created in" : "read from"} ${token.file}`

@@ -49,7 +49,12 @@ export class PostgresDashboardStore implements DashboardStore {
     );
     const row = rows[0];
     if (!row) return undefined;
-    return { id, revision: row.revision, savedAt: row.saved_at.toISOString(), dashboard: readStoredDashboard(id, row.revision, row.doc) };
+    return {
+      id,
+      revision: row.revision,
+      savedAt: row.saved_at.toISOString(),
+      dashboard: readStoredDashboard(id, row.revision, row.doc),
+    };
   }
 
   async update(id: string, dashboard: Dashboard, baseRevision?: number): Promise<UpdateResult> {

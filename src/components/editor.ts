@@ -21,7 +21,11 @@ import { renderWidgetBody } from "./widgets.js";
 
 const KIND_LABELS: Record<WidgetKind, string> = { timeseries: "Time series (line)", stat: "Single number" };
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Record<string, unknown> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Record<string, unknown> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
   const node: HTMLElementTagNameMap[K] = Object.assign(document.createElement(tag), props);
   node.append(...children);
   return node;
@@ -253,7 +257,9 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       }
       if (reason) setStatus(`Reloaded data: ${reason}`);
     })()
-      .catch((error: unknown) => setStatus(`Could not load data: ${error instanceof Error ? error.message : String(error)}`, true))
+      .catch((error: unknown) =>
+        setStatus(`Could not load data: ${error instanceof Error ? error.message : String(error)}`, true),
+      )
       .finally(() => {
         refreshing = undefined;
         if (refreshAgain) void refreshData();
@@ -288,7 +294,9 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   const syncPositions = (nodes: GridStackNode[]) => {
     dashboard = applyPositions(
       dashboard,
-      nodes.filter((n) => typeof n.id === "string").map((n) => ({ element: String(n.id), x: n.x ?? 0, y: n.y ?? 0, w: n.w ?? 1, h: n.h ?? 1 })),
+      nodes
+        .filter((n) => typeof n.id === "string")
+        .map((n) => ({ element: String(n.id), x: n.x ?? 0, y: n.y ?? 0, w: n.w ?? 1, h: n.h ?? 1 })),
     );
   };
   grid.on("change", (_event, nodes) => {

@@ -76,7 +76,9 @@ function timeseriesView(body: HTMLElement, widget: Widget, { info, series, windo
   const points = Array.from(decimated.x, (x, i) => ({ t: new Date(x), v: decimated.y[i]! }));
   const marks: Plot.Markish[] = [Plot.lineY(points, { x: "t", y: "v", stroke: "steelblue" })];
   if (info.healthy) {
-    marks.unshift(Plot.ruleY([info.healthy.min, info.healthy.max], { stroke: "#d62728", strokeOpacity: 0.4, strokeDasharray: "4,3" }));
+    marks.unshift(
+      Plot.ruleY([info.healthy.min, info.healthy.max], { stroke: "#d62728", strokeOpacity: 0.4, strokeDasharray: "4,3" }),
+    );
   }
   const plot = Plot.plot({
     width,

@@ -35,7 +35,11 @@ const elementName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 lett
 export const layoutItemSchema = z
   .object({
     element: elementName,
-    x: z.number().int().min(0).max(GRID_COLUMNS - 1),
+    x: z
+      .number()
+      .int()
+      .min(0)
+      .max(GRID_COLUMNS - 1),
     y: z.number().int().min(0).max(10_000),
     w: z.number().int().min(1).max(GRID_COLUMNS),
     h: z.number().int().min(1).max(100),

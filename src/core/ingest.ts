@@ -85,7 +85,10 @@ export function checkBatch(
   const observables = new Map(knownObservables);
   batch.observables.forEach((o, i) => {
     const existing = knownObservables.get(o.name);
-    if (existing && (existing.shape !== o.shape || existing.channels !== o.channels || String(existing.dims) !== String(o.dims))) {
+    if (
+      existing &&
+      (existing.shape !== o.shape || existing.channels !== o.channels || String(existing.dims) !== String(o.dims))
+    ) {
       errors.push({
         field: `observables[${i}]`,
         message: `${o.name} is already declared as ${describeShape(existing)}; its shape cannot change`,
@@ -112,7 +115,10 @@ export function checkBatch(
       if (info.shape !== "scalar") {
         errors.push({ field: `${at}.values`, message: `values is for per-channel scalars; ${info.name} is ${info.shape}` });
       } else if (r.values.length !== info.channels) {
-        errors.push({ field: `${at}.values`, message: `expected ${info.channels} values (one per channel), got ${r.values.length}` });
+        errors.push({
+          field: `${at}.values`,
+          message: `expected ${info.channels} values (one per channel), got ${r.values.length}`,
+        });
       } else {
         r.values.forEach((v, channel) => readings.push({ run: r.run, observable: r.observable, channel, t: r.t, value: v }));
       }

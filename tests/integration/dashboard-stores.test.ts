@@ -14,7 +14,10 @@ import { PostgresDashboardStore } from "../../server/postgres-dashboard-store.js
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) throw new Error("DATABASE_URL is not set: run the integration tests through npm test");
 
-const factories: Record<string, () => Promise<{ store: DashboardStore; reopen: () => Promise<DashboardStore>; cleanup: () => void }>> = {
+const factories: Record<
+  string,
+  () => Promise<{ store: DashboardStore; reopen: () => Promise<DashboardStore>; cleanup: () => void }>
+> = {
   embedded: async () => {
     const dir = mkdtempSync(join(tmpdir(), "runboard-dash-"));
     let readings = await EmbeddedStore.open(dir);
@@ -60,7 +63,10 @@ for (const [kind, open] of Object.entries(factories)) {
       const second = await store.update(created.id, emptyDashboard("v2"));
       assert.ok(second.ok && second.record.revision === 2);
       assert.equal((await store.get(created.id))?.dashboard.title, "v2");
-      assert.deepEqual((await store.history(created.id)).map((h) => h.revision), [1, 2]);
+      assert.deepEqual(
+        (await store.history(created.id)).map((h) => h.revision),
+        [1, 2],
+      );
     });
 
     it("refuses a save based on a stale revision, and an unknown id", async () => {

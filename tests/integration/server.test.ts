@@ -39,7 +39,11 @@ function connect(headers: Record<string, string> = {}) {
   ws.on("message", (data) => {
     const message = JSON.parse(String(data)) as Record<string, unknown>;
     seen.push(message);
-    for (const w of [...waiters]) if (w.pred(message)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(message));
+    for (const w of [...waiters]) {
+      if (!w.pred(message)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(message);
+    }
   });
   const next = (pred: (m: Record<string, unknown>) => boolean) =>
     new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -73,7 +77,11 @@ describe("runboard server", () => {
   });
 
   it("refuses ingest without the token, and stores nothing", async () => {
-    const noToken = await api("/api/ingest", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(DECLARE) });
+    const noToken = await api("/api/ingest", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(DECLARE),
+    });
     assert.equal(noToken.status, 401);
     const wrong = await api("/api/ingest", asJson(DECLARE, "wrong-token-wrong-token"));
     assert.equal(wrong.status, 401);
@@ -87,19 +95,30 @@ describe("runboard server", () => {
     );
     assert.equal(response.status, 400);
     const body = (await response.json()) as { errors: { field: string }[] };
-    assert.deepEqual(body.errors.map((e) => e.field), ["readings[0].values"]);
+    assert.deepEqual(
+      body.errors.map((e) => e.field),
+      ["readings[0].values"],
+    );
     // Even the declarations in that batch were not stored.
     assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [] });
     assert.equal((await api("/api/ingest", { ...asJson({}), body: "{not json" })).status, 400);
   });
 
   it("stores a good batch and serves catalog, runs and a Parquet snapshot of it", async () => {
-    const readings = [0, 1, 2].map((i) => ({ observable: "probe.temperature", run: 7, t: RUN.start + i * 1000, values: [20 + i, 21, 22, 23] }));
+    const readings = [0, 1, 2].map((i) => ({
+      observable: "probe.temperature",
+      run: 7,
+      t: RUN.start + i * 1000,
+      values: [20 + i, 21, 22, 23],
+    }));
     const response = await api("/api/ingest", asJson({ ...DECLARE, readings }));
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { ok: true, stored: 12, lastSeq: 12 });
     const catalog = (await (await api("/api/catalog")).json()) as { observables: { name: string }[] };
-    assert.deepEqual(catalog.observables.map((o) => o.name), ["probe.spectrum", "probe.temperature"]);
+    assert.deepEqual(
+      catalog.observables.map((o) => o.name),
+      ["probe.spectrum", "probe.temperature"],
+    );
     assert.deepEqual(await (await api("/api/runs")).json(), { runs: [{ ...RUN, meta: {} }] });
 
     const snapshot = await api("/api/snapshot.parquet?observables=probe.temperature&run=7&seconds=3600");
@@ -115,14 +134,23 @@ describe("runboard server", () => {
   });
 
   it("saves the example layout, updates it as a new revision and rejects bad documents", async () => {
-    const example = JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-overview.json"), "utf8")) as Record<string, unknown>;
-    assert.equal((await api("/api/dashboards", { ...asJson(example), headers: { "Content-Type": "application/json" } })).status, 401);
+    const example = JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-overview.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
+    assert.equal(
+      (await api("/api/dashboards", { ...asJson(example), headers: { "Content-Type": "application/json" } })).status,
+      401,
+    );
     const created = await api("/api/dashboards", asJson(example));
     assert.equal(created.status, 201);
     const record = (await created.json()) as { id: string; revision: number };
     assert.equal(created.headers.get("location"), `/d/${record.id}`);
 
-    const updated = await api(`/api/dashboards/${record.id}?baseRevision=1`, { ...asJson({ ...example, title: "Renamed" }), method: "PUT" });
+    const updated = await api(`/api/dashboards/${record.id}?baseRevision=1`, {
+      ...asJson({ ...example, title: "Renamed" }),
+      method: "PUT",
+    });
     assert.equal(updated.status, 200);
     assert.equal(((await updated.json()) as { revision: number }).revision, 2);
     const stale = await api(`/api/dashboards/${record.id}?baseRevision=1`, { ...asJson(example), method: "PUT" });
@@ -131,7 +159,10 @@ describe("runboard server", () => {
     const broken = await api(`/api/dashboards/${record.id}`, { ...asJson({ ...example, windowSeconds: -5 }), method: "PUT" });
     assert.equal(broken.status, 400);
     assert.equal(((await broken.json()) as { errors: { field: string }[] }).errors[0]!.field, "windowSeconds");
-    const latest = (await (await api(`/api/dashboards/${record.id}`)).json()) as { revision: number; dashboard: { title: string } };
+    const latest = (await (await api(`/api/dashboards/${record.id}`)).json()) as {
+      revision: number;
+      dashboard: { title: string };
+    };
     assert.equal(latest.revision, 2);
     assert.equal(latest.dashboard.title, "Renamed");
     assert.equal((await api("/api/dashboards/nope!")).status, 400);
@@ -145,13 +176,18 @@ describe("runboard server", () => {
     // fetch() will not send a forged Host header; a DNS-rebinding page's request would carry one.
     const rebinding = await new Promise<number>((resolve, reject) => {
       const url = new URL("/api/session", server.url);
-      http.get({ host: url.hostname, port: url.port, path: url.pathname, headers: { Host: "attacker.example:3000" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      }).on("error", reject);
+      http
+        .get({ host: url.hostname, port: url.port, path: url.pathname, headers: { Host: "attacker.example:3000" } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+        .on("error", reject);
     });
     assert.equal(rebinding, 403);
-    const crossSite = await api("/api/dashboards", { ...asJson(example, writeToken), headers: { ...asJson(example, writeToken).headers, Origin: "http://evil.example" } });
+    const crossSite = await api("/api/dashboards", {
+      ...asJson(example, writeToken),
+      headers: { ...asJson(example, writeToken).headers, Origin: "http://evil.example" },
+    });
     assert.equal(crossSite.status, 403);
   });
 
@@ -162,8 +198,13 @@ describe("runboard server", () => {
     await live.next((m) => m.type === "subscribed");
     const t = RUN.start + 10_000;
     await api("/api/ingest", asJson({ readings: [{ observable: "probe.temperature", run: 7, t, channel: 2, value: 31.5 }] }));
-    const frame = (await live.next((m) => m.type === "readings")) as { readings: { seq: number; value: number; channel: number }[] };
-    assert.deepEqual(frame.readings.map((r) => [r.channel, r.value]), [[2, 31.5]]);
+    const frame = (await live.next((m) => m.type === "readings")) as {
+      readings: { seq: number; value: number; channel: number }[];
+    };
+    assert.deepEqual(
+      frame.readings.map((r) => [r.channel, r.value]),
+      [[2, 31.5]],
+    );
 
     // A client that had everything up to seq 10 gets 11, 12 and the new one: no gap, no repeat.
     const resuming = connect();
@@ -171,7 +212,10 @@ describe("runboard server", () => {
     resuming.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.temperature"], since: 10 }));
     const replay = (await resuming.next((m) => m.type === "readings")) as { replay: boolean; readings: { seq: number }[] };
     assert.equal(replay.replay, true);
-    assert.deepEqual(replay.readings.map((r) => r.seq), [11, 12, 13]);
+    assert.deepEqual(
+      replay.readings.map((r) => r.seq),
+      [11, 12, 13],
+    );
     live.ws.close();
     resuming.ws.close();
   });
@@ -182,7 +226,10 @@ describe("runboard server", () => {
     client.ws.send("not json");
     assert.equal((await client.next((m) => m.type === "error")).field, "(message)");
     client.ws.send(JSON.stringify({ type: "subscribe", observables: ["no.such"] }));
-    assert.match(String((await client.next((m) => m.type === "error" && m.field === "observables")).message), /unknown observable/);
+    assert.match(
+      String((await client.next((m) => m.type === "error" && m.field === "observables")).message),
+      /unknown observable/,
+    );
     client.ws.send(JSON.stringify({ type: "subscribe", observables: "probe.temperature" }));
     await client.next((m) => m.type === "error" && m.field === "observables" && !/unknown/.test(String(m.message)));
     client.ws.close();

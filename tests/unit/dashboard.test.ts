@@ -13,7 +13,8 @@ import {
 } from "../../src/core/dashboard.js";
 import { projectRoot } from "../../loaders/paths.js";
 
-const example = () => JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-overview.json"), "utf8")) as Record<string, unknown>;
+const example = () =>
+  JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-overview.json"), "utf8")) as Record<string, unknown>;
 const fields = (input: unknown) => {
   const parsed = parseDashboard(input);
   assert.equal(parsed.ok, false, "expected the dashboard to be rejected");
@@ -82,17 +83,24 @@ describe("dashboard schema", () => {
 
 describe("dashboard editing", () => {
   it("adds widgets below the others with fresh names, and removes them with their layout item", () => {
-    let d = emptyDashboard();
-    let first: string;
-    let second: string;
-    [d, first] = addWidget(d, { kind: "timeseries", spec: { title: "Rate", observable: "trigger.rate", channel: 0 } });
-    [d, second] = addWidget(d, { kind: "stat", spec: { title: "HV", observable: "camera.hv", channel: 3 } }, { w: 3, h: 2 });
+    const [one, first] = addWidget(emptyDashboard(), {
+      kind: "timeseries",
+      spec: { title: "Rate", observable: "trigger.rate", channel: 0 },
+    });
+    const [two, second] = addWidget(
+      one,
+      { kind: "stat", spec: { title: "HV", observable: "camera.hv", channel: 3 } },
+      { w: 3, h: 2 },
+    );
     assert.notEqual(first, second);
-    assert.deepEqual(d.layout.items[1], { element: second, x: 0, y: 4, w: 3, h: 2 });
-    assert.ok(parseDashboard(d).ok);
-    d = removeWidget(d, first);
+    assert.deepEqual(two.layout.items[1], { element: second, x: 0, y: 4, w: 3, h: 2 });
+    assert.ok(parseDashboard(two).ok);
+    const d = removeWidget(two, first);
     assert.deepEqual(Object.keys(d.elements), [second]);
-    assert.deepEqual(d.layout.items.map((i) => i.element), [second]);
+    assert.deepEqual(
+      d.layout.items.map((i) => i.element),
+      [second],
+    );
   });
 
   it("applies grid positions by element name and ignores unknown names", () => {

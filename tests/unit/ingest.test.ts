@@ -47,7 +47,14 @@ describe("ingest batches", () => {
     assert.ok(!result.ok);
     assert.deepEqual(
       result.errors.map((e) => e.field),
-      ["readings[1].observable", "readings[2].run", "readings[3].channel", "readings[4].value", "readings[5].value", "readings[6].values"],
+      [
+        "readings[1].observable",
+        "readings[2].run",
+        "readings[3].channel",
+        "readings[4].value",
+        "readings[5].value",
+        "readings[6].values",
+      ],
     );
   });
 

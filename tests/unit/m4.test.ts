@@ -32,6 +32,9 @@ describe("m4", () => {
 
   it("finds insertion points by binary search", () => {
     const x = Float64Array.from([1, 3, 3, 5]);
-    assert.deepEqual([0, 1, 3, 4, 6].map((t) => lowerBound(x, t)), [0, 0, 1, 3, 4]);
+    assert.deepEqual(
+      [0, 1, 3, 4, 6].map((t) => lowerBound(x, t)),
+      [0, 0, 1, 3, 4],
+    );
   });
 });

@@ -6,11 +6,23 @@ const at = (iso: string) => Date.parse(iso);
 
 describe("time windows", () => {
   it("a night runs from 12:00 to 12:00 at the site", () => {
-    assert.deepEqual(nightContaining(at("2026-03-10T23:00:00Z")), { from: at("2026-03-10T12:00:00Z"), to: at("2026-03-11T12:00:00Z") });
-    assert.deepEqual(nightContaining(at("2026-03-11T11:59:59Z")), { from: at("2026-03-10T12:00:00Z"), to: at("2026-03-11T12:00:00Z") });
-    assert.deepEqual(nightContaining(at("2026-03-11T12:00:00Z")), { from: at("2026-03-11T12:00:00Z"), to: at("2026-03-12T12:00:00Z") });
+    assert.deepEqual(nightContaining(at("2026-03-10T23:00:00Z")), {
+      from: at("2026-03-10T12:00:00Z"),
+      to: at("2026-03-11T12:00:00Z"),
+    });
+    assert.deepEqual(nightContaining(at("2026-03-11T11:59:59Z")), {
+      from: at("2026-03-10T12:00:00Z"),
+      to: at("2026-03-11T12:00:00Z"),
+    });
+    assert.deepEqual(nightContaining(at("2026-03-11T12:00:00Z")), {
+      from: at("2026-03-11T12:00:00Z"),
+      to: at("2026-03-12T12:00:00Z"),
+    });
     // A site at UTC-5: its noon is 17:00 UTC.
-    assert.deepEqual(nightContaining(at("2026-03-11T16:00:00Z"), -300), { from: at("2026-03-10T17:00:00Z"), to: at("2026-03-11T17:00:00Z") });
+    assert.deepEqual(nightContaining(at("2026-03-11T16:00:00Z"), -300), {
+      from: at("2026-03-10T17:00:00Z"),
+      to: at("2026-03-11T17:00:00Z"),
+    });
   });
 
   it("looks back night by night for the last one with data, up to the limit", async () => {

@@ -1,0 +1,23 @@
+// Every browser test fails if the page asks for anything outside 127.0.0.1: runboard must work
+// in an air-gapped control room.
+import { test as base, expect } from "@playwright/test";
+
+export const INGEST_TOKEN = "e2e-ingest-token-0123456789";
+
+export const test = base.extend<{ externalRequests: string[] }>({
+  externalRequests: [
+    async ({ context }, use) => {
+      const external: string[] = [];
+      context.on("request", (request) => {
+        const url = new URL(request.url());
+        const local = url.protocol === "data:" || url.protocol === "blob:" || url.hostname === "127.0.0.1";
+        if (!local) external.push(request.url());
+      });
+      await use(external);
+      expect(external, "requests outside 127.0.0.1").toEqual([]);
+    },
+    { auto: true },
+  ],
+});
+
+export { expect };
