@@ -220,6 +220,24 @@ describe("runboard server", () => {
     resuming.ws.close();
   });
 
+  it("keeps readings, runs and sequence numbers across a restart", async () => {
+    const before = (await (await api("/api/health")).json()) as { lastSeq: number };
+    await server.close();
+    server = await startServer(
+      loadConfig({ PORT: "0", RUNBOARD_DATA_DIR: dataDir, RUNBOARD_SIMULATOR: "off", RUNBOARD_INGEST_TOKEN: TOKEN }),
+      () => undefined,
+    );
+    const after = (await (await api("/api/health")).json()) as { lastSeq: number; runs: number; observables: number };
+    assert.deepEqual(after.lastSeq, before.lastSeq);
+    assert.equal(after.runs, 1);
+    assert.equal(after.observables, 2);
+    const next = await api(
+      "/api/ingest",
+      asJson({ readings: [{ observable: "probe.temperature", run: 7, t: Date.now(), value: 1 }] }),
+    );
+    assert.equal(((await next.json()) as { lastSeq: number }).lastSeq, before.lastSeq + 1);
+  });
+
   it("answers bad websocket messages with an error naming the field, and refuses foreign origins", async () => {
     const client = connect();
     await client.opened;
