@@ -31,7 +31,7 @@ export class SeriesBuffer {
       this.v.push(reading.value);
     } else {
       // Late arrival: keep time order.
-      const at = lowerBound(Float64Array.from(this.t), reading.t);
+      const at = lowerBound(this.t, reading.t);
       this.t.splice(at, 0, reading.t);
       this.v.splice(at, 0, reading.value);
     }
@@ -40,7 +40,7 @@ export class SeriesBuffer {
 
   /** Forgets points older than `from`, so a long-open page does not grow without bound. */
   trimBefore(from: number): void {
-    const cut = lowerBound(Float64Array.from(this.t), from);
+    const cut = lowerBound(this.t, from);
     if (cut > 0) {
       this.t.splice(0, cut);
       this.v.splice(0, cut);

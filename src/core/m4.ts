@@ -50,7 +50,7 @@ export function m4(series: Series, buckets: number, x0: number, x1: number): Ser
 }
 
 /** First index whose x is >= target (binary search over sorted x). */
-export function lowerBound(x: Float64Array, target: number): number {
+export function lowerBound(x: ArrayLike<number>, target: number): number {
   let lo = 0;
   let hi = x.length;
   while (lo < hi) {
