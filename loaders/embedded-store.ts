@@ -244,15 +244,16 @@ export class EmbeddedStore {
     // Capture the seq bound first: a reading ingested while COPY runs is then either in the file
     // and below the bound, or after the bound and delivered live. Never both, never neither.
     const maxSeq = this.seq;
-    await this.db.run(
+    // COPY answers with the number of rows it wrote; no need to read the file back.
+    const copied = await this.db.runAndReadAll(
       `COPY (SELECT seq, run, observable, channel, t, value FROM readings
              WHERE ${where} AND seq <= $max_seq ORDER BY observable, channel, t)
        TO '${file.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
       { ...params, max_seq: maxSeq },
       LIST_PARAM_TYPES,
     );
-    const [count] = await this.rows(`SELECT count(*)::DOUBLE AS n FROM read_parquet('${file.replaceAll("'", "''")}')`);
-    return { rows: Number(count!.n), maxSeq };
+    const [count] = copied.getRowObjectsJS();
+    return { rows: Number(count!.Count), maxSeq };
   }
 
   close(): void {

@@ -59,9 +59,8 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   };
 
   let catalog: ObservableInfo[];
-  let runs: RunInfo[];
   try {
-    [catalog, runs] = await Promise.all([fetchCatalog(), fetchRuns()]);
+    catalog = await fetchCatalog();
   } catch (error) {
     root.replaceChildren(el("p", { className: "error" }, `runboard server not reachable: ${String(error)}`));
     return;
@@ -223,8 +222,8 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
         liveStatus.textContent = "";
         return;
       }
-      runs = await fetchRuns();
-      const run = selectRun(runs, dashboard.runSelection);
+      // Runs are fetched on every refresh: a new run may have started since the page opened.
+      const run = selectRun(await fetchRuns(), dashboard.runSelection);
       if (!run) {
         setStatus("No data yet: the selected run is not in the store.", true);
         return;
