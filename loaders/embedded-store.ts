@@ -15,7 +15,7 @@ import {
 } from "@duckdb/node-api";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { ObservableInfo, Reading, RunInfo } from "../src/core/catalog.js";
+import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "../src/core/catalog.js";
 import { type CheckedBatch, type IngestBatch, checkBatch } from "../src/core/ingest.js";
 import type { FieldError } from "../src/core/validation.js";
 
@@ -147,6 +147,7 @@ export class EmbeddedStore {
       id: r.id,
       start: r.start,
       stop: r.stop ?? null,
+      status: runStatusFrom(r.stop ?? null),
       meta: { ...(this.runsById.get(r.id)?.meta ?? {}), ...r.meta },
     }));
     const readings: Reading[] = [];
@@ -263,10 +264,12 @@ export class EmbeddedStore {
 }
 
 function toRun(row: Record<string, unknown>): RunInfo {
+  const stop = row.stop === null || row.stop === undefined ? null : Number(row.stop);
   return {
     id: Number(row.id),
     start: Number(row.start),
-    stop: row.stop === null || row.stop === undefined ? null : Number(row.stop),
+    stop,
+    status: runStatusFrom(stop),
     meta: typeof row.meta === "string" ? (JSON.parse(row.meta) as Record<string, unknown>) : {},
   };
 }

@@ -11,20 +11,27 @@ export const observableName = z
 export const shapeSchema = z.enum(["scalar", "1d", "2d"]);
 export type Shape = z.infer<typeof shapeSchema>;
 
+/** What a physicist may know about an observable beyond its shape; also what a config file may add. */
+export const observableFactsSchema = z.object({
+  unit: z.string().max(32).default(""),
+  description: z.string().max(500).default(""),
+  healthy: z
+    .object({ min: z.number(), max: z.number() })
+    .refine((r) => r.min <= r.max, { message: "min must not exceed max" })
+    .optional(),
+});
+
 export const observableSchema = z
   .object({
     name: observableName,
-    unit: z.string().max(32).default(""),
+    unit: observableFactsSchema.shape.unit,
     shape: shapeSchema,
     /** How many channels (e.g. camera pixels) report this observable; 1 for a single value. */
     channels: z.number().int().min(1).max(100_000).default(1),
     /** Array dimensions: [n] for 1d, [rows, cols] for 2d, [] for scalars. */
     dims: z.array(z.number().int().min(1).max(65_536)).max(2).default([]),
-    description: z.string().max(500).default(""),
-    healthy: z
-      .object({ min: z.number(), max: z.number() })
-      .refine((r) => r.min <= r.max, { message: "min must not exceed max" })
-      .optional(),
+    description: observableFactsSchema.shape.description,
+    healthy: observableFactsSchema.shape.healthy,
   })
   .strict()
   .superRefine((o, ctx) => {
@@ -38,13 +45,33 @@ export const observableSchema = z
   });
 export type ObservableInfo = z.infer<typeof observableSchema>;
 
+/**
+ * `running`: no stop recorded (a run that never stopped stays `running` until its source says
+ * otherwise); `stopped`: ended normally; `aborted` / `failed`: ended early, as the source says.
+ */
+export const runStatuses = ["running", "stopped", "aborted", "failed"] as const;
+export type RunStatus = (typeof runStatuses)[number];
+
 export interface RunInfo {
   id: number;
   /** Epoch milliseconds. */
   start: number;
   /** Epoch milliseconds, or null while the run is still going. */
   stop: number | null;
+  status: RunStatus;
   meta: Record<string, unknown>;
+}
+
+/**
+ * A source's own word for how a run ended (bluesky's `exit_status`, a status column), mapped
+ * onto runboard's four. Unknown words fall back on whether a stop time exists.
+ */
+export function runStatusFrom(stop: number | null, said?: unknown): RunStatus {
+  const word = typeof said === "string" ? said.trim().toLowerCase() : "";
+  if (["abort", "aborted", "cancelled", "canceled"].includes(word)) return "aborted";
+  if (["fail", "failed", "error", "crashed"].includes(word)) return "failed";
+  if (["running", "active", "ongoing", "open"].includes(word) && stop === null) return "running";
+  return stop === null ? "running" : "stopped";
 }
 
 export type ReadingValue = number | number[] | number[][];

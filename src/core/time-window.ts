@@ -67,3 +67,170 @@ export async function lastNightWithData(
   }
   return undefined;
 }
+
+/**
+ * Which data a snapshot or a page asks for. Every source and page resolves these the same way
+ * through `resolveSelection`, so "the newest run" or "last night" means one thing everywhere.
+ */
+export type DataSelection =
+  | { kind: "run"; run: number }
+  /** Run ids `from`..`to`, both included. */
+  | { kind: "runs"; from: number; to: number }
+  | { kind: "latest" }
+  /** The last `seconds` up to now. */
+  | { kind: "relative"; seconds: number }
+  /** Epoch milliseconds, both included. */
+  | { kind: "absolute"; from: number; to: number }
+  /**
+   * The observing night (12:00 to 12:00 at the site) that starts on `day` (YYYY-MM-DD, the
+   * site's local date), or tonight when omitted; an empty night falls back to the last
+   * earlier one with data, up to `maxLookbackDays`.
+   */
+  | { kind: "night"; day?: string; utcOffsetMinutes?: number; maxLookbackDays?: number };
+
+export interface ResolvedSelection {
+  /** The runs the selection covers, by id. */
+  runs: RunInfo[];
+  /** The span of time to show. */
+  window: TimeWindow;
+  /** Why the result differs from what was asked, e.g. a night that fell back to an earlier one. */
+  note?: string;
+}
+
+const overlaps = (run: RunInfo, w: TimeWindow, now: number) => run.start <= w.to && (run.stop ?? now) >= w.from;
+
+function runsWindow(runs: readonly RunInfo[], now: number): TimeWindow {
+  return {
+    from: Math.min(...runs.map((r) => r.start)),
+    to: Math.max(...runs.map((r) => r.stop ?? now)),
+  };
+}
+
+/** Resolves a selection against the runs a source lists. `undefined` when nothing matches. */
+export function resolveSelection(runs: readonly RunInfo[], selection: DataSelection, now: number): ResolvedSelection | undefined {
+  const byId = [...runs].sort((a, b) => a.id - b.id);
+  const inWindow = (window: TimeWindow, note?: string): ResolvedSelection => ({
+    runs: byId.filter((r) => overlaps(r, window, now)),
+    window,
+    ...(note ? { note } : {}),
+  });
+  switch (selection.kind) {
+    case "run":
+    case "latest": {
+      const run = selection.kind === "run" ? byId.find((r) => r.id === selection.run) : latestRun(byId);
+      return run ? { runs: [run], window: { from: run.start, to: run.stop ?? now } } : undefined;
+    }
+    case "runs": {
+      const chosen = byId.filter((r) => r.id >= selection.from && r.id <= selection.to);
+      return chosen.length > 0 ? { runs: chosen, window: runsWindow(chosen, now) } : undefined;
+    }
+    case "relative":
+      return inWindow(relativeWindow(now, selection.seconds));
+    case "absolute":
+      return inWindow({ from: selection.from, to: selection.to });
+    case "night": {
+      const offset = selection.utcOffsetMinutes ?? 0;
+      const asked = selection.day ? nightStartingOn(selection.day, offset) : nightContaining(now, offset);
+      const found = nightWithRuns(byId, asked.from, now, {
+        utcOffsetMinutes: offset,
+        maxLookbackDays: selection.maxLookbackDays,
+      });
+      if (!found) return undefined;
+      return inWindow(
+        found,
+        found.from === asked.from
+          ? undefined
+          : `no data in the night of ${isoDay(asked.from, offset)}; showing ${isoDay(found.from, offset)}`,
+      );
+    }
+  }
+}
+
+/** The night whose first noon falls on `day` (YYYY-MM-DD, the site's local date). */
+export function nightStartingOn(day: string, utcOffsetMinutes = 0): TimeWindow {
+  const midnight = Date.parse(`${day}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(midnight)) throw new Error(`${day} is not a date like 2026-03-10`);
+  return nightContaining(midnight + 12 * HOUR_MS - utcOffsetMinutes * 60_000, utcOffsetMinutes);
+}
+
+/** The site's local date (YYYY-MM-DD) at epoch ms `t`. */
+export function isoDay(t: number, utcOffsetMinutes = 0): string {
+  return new Date(t + utcOffsetMinutes * 60_000).toISOString().slice(0, 10);
+}
+
+/**
+ * `lastNightWithData` when the runs are known: a night has data when a run overlaps it.
+ * Pure and synchronous, for pages and snapshots that already hold the run list.
+ */
+export function nightWithRuns(
+  runs: readonly RunInfo[],
+  t: number,
+  now: number,
+  options: { utcOffsetMinutes?: number; maxLookbackDays?: number } = {},
+): TimeWindow | undefined {
+  const { utcOffsetMinutes = 0, maxLookbackDays = 180 } = options;
+  let night = nightContaining(t, utcOffsetMinutes);
+  for (let back = 0; back <= maxLookbackDays; back++) {
+    if (runs.some((r) => overlaps(r, night, now))) return night;
+    night = { from: night.from - DAY_MS, to: night.from };
+  }
+  return undefined;
+}
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86400 };
+
+/**
+ * Parses the text form used by the CLI and page URLs:
+ * `run:1003`, `runs:1000-1010`, `latest`, `last:6h`, `window:<ISO>/<ISO>`, `night`, `night:2026-03-10`.
+ * Throws an Error whose message says what was expected.
+ */
+export function parseSelection(text: string, options: { utcOffsetMinutes?: number } = {}): DataSelection {
+  const [kind = "", arg = ""] = text.trim().split(/:(.*)/s);
+  const fail = (what: string): never => {
+    throw new Error(`${JSON.stringify(text)}: ${what}`);
+  };
+  switch (kind) {
+    case "run": {
+      if (!/^\d+$/.test(arg)) fail("run:<id> needs a run number, e.g. run:1003");
+      return { kind: "run", run: Number(arg) };
+    }
+    case "runs": {
+      const m = /^(\d+)-(\d+)$/.exec(arg);
+      if (!m || Number(m[1]) > Number(m[2]))
+        fail("runs:<first>-<last> needs two run numbers, first <= last, e.g. runs:1000-1010");
+      return { kind: "runs", from: Number(m![1]), to: Number(m![2]) };
+    }
+    case "latest":
+      if (arg) fail("latest takes no argument");
+      return { kind: "latest" };
+    case "last": {
+      const m = /^(\d+(?:\.\d+)?)(s|min|m|h|d)$/.exec(arg);
+      if (!m || Number(m[1]) <= 0) fail("last:<duration> needs a positive duration such as 90s, 30m, 6h or 2d");
+      return { kind: "relative", seconds: Number(m![1]) * DURATION_UNITS[m![2]!]! };
+    }
+    case "window": {
+      const [from, to] = arg.split("/").map((s) => Date.parse(s));
+      if (from === undefined || to === undefined || Number.isNaN(from) || Number.isNaN(to) || from > to) {
+        fail("window:<from>/<to> needs two ISO times, from <= to, e.g. window:2026-03-10T18:00Z/2026-03-11T06:00Z");
+      }
+      return { kind: "absolute", from: from!, to: to! };
+    }
+    case "night":
+      if (arg) {
+        try {
+          nightStartingOn(arg);
+        } catch (error) {
+          fail(error instanceof Error ? error.message : String(error));
+        }
+      }
+      return {
+        kind: "night",
+        ...(arg ? { day: arg } : {}),
+        ...(options.utcOffsetMinutes ? { utcOffsetMinutes: options.utcOffsetMinutes } : {}),
+      };
+    default:
+      return fail(
+        "expected run:<id>, runs:<first>-<last>, latest, last:<duration>, window:<from>/<to>, night or night:<YYYY-MM-DD>",
+      );
+  }
+}

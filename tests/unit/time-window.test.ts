@@ -39,8 +39,8 @@ describe("time windows", () => {
 
   it("picks the newest run and windows its tail", () => {
     const runs = [
-      { id: 7, start: 1000, stop: 5000, meta: {} },
-      { id: 8, start: 6000, stop: null, meta: {} },
+      { id: 7, start: 1000, stop: 5000, status: "stopped" as const, meta: {} },
+      { id: 8, start: 6000, stop: null, status: "running" as const, meta: {} },
     ];
     assert.equal(latestRun(runs)?.id, 8);
     assert.equal(selectRun(runs, { mode: "run", run: 7 })?.id, 7);

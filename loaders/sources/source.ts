@@ -1,0 +1,136 @@
+// What every data source offers runboard: the catalog, the runs, and a stream of readings.
+// The embedded store, PostgreSQL and MongoDB each implement this in one file; the snapshot
+// writer and the Framework loaders only ever talk to this interface.
+import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
+import type { TimeWindow } from "../../src/core/time-window.js";
+
+/** Which readings to stream: some runs, or a time window (optionally narrowed to some runs). */
+export interface ReadingQuery {
+  runs?: readonly number[];
+  window?: TimeWindow;
+  /** Only these observables; all when omitted. */
+  observables?: readonly string[];
+}
+
+/**
+ * Scalar readings in columns, as a stream delivers them. `observable[i]` indexes `names`, a
+ * dictionary that grows during one stream and is shared by all its chunks (a chunk may use
+ * names an earlier chunk added). Times are epoch microseconds, so nothing below a millisecond
+ * is lost; they are exact in a Float64 until the year 2255.
+ */
+export interface ScalarChunk {
+  kind: "scalar";
+  length: number;
+  names: readonly string[];
+  run: Int32Array;
+  observable: Uint16Array;
+  channel: Int32Array;
+  tMicros: Float64Array;
+  /** NaN where the source held NULL (see `isNull`), else the value as stored, NaN and ±Infinity included. */
+  value: Float64Array;
+  /** 1 where the source held NULL. */
+  isNull: Uint8Array;
+}
+
+/** An element may be null where the source allows it (PostgreSQL arrays can hold NULL). */
+export type ArrayValue = (number | null)[] | (number | null)[][];
+
+/** Array readings one by one: they are large and few compared with scalars. */
+export interface ArrayReading {
+  run: number;
+  observable: string;
+  channel: number;
+  tMicros: number;
+  /** null where the source held NULL. */
+  value: ArrayValue | null;
+}
+
+export interface ArrayChunk {
+  kind: "array";
+  readings: ArrayReading[];
+}
+
+export type ReadingChunk = ScalarChunk | ArrayChunk;
+
+/** An opaque position in a source's history: `changesSince(cursor)` reports what came after it. */
+export type SourceCursor = string;
+
+export interface SourceChanges {
+  /** Runs that gained or changed readings (or run records) after the cursor. */
+  runs: number[];
+  /** Pass this to the next `changesSince`. */
+  cursor: SourceCursor;
+}
+
+/** Per-run summary used to decide whether a run's snapshot is stale. */
+export interface RunFingerprint {
+  run: number;
+  rows: number;
+  /** Epoch microseconds of the first and last reading, null for an empty run. */
+  firstMicros: number | null;
+  lastMicros: number | null;
+}
+
+export interface Source {
+  /** Where the data comes from, safe to print and to store in a manifest (no passwords). */
+  readonly description: string;
+  catalog(): Promise<ObservableInfo[]>;
+  runs(): Promise<RunInfo[]>;
+  /**
+   * Streams the readings the query selects, in bounded chunks, so memory does not grow with
+   * the size of a run. Order within a run follows the source.
+   */
+  readings(query: ReadingQuery): AsyncIterable<ReadingChunk>;
+  /** Row counts and time spans of these runs (all runs when omitted). */
+  fingerprints(runs?: readonly number[]): Promise<RunFingerprint[]>;
+  /** What is new since `cursor` (everything when null). */
+  changesSince(cursor: SourceCursor | null): Promise<SourceChanges>;
+  /** The text of the query behind `readings(query)`, for provenance. */
+  describeQuery(query: ReadingQuery): string;
+  close(): Promise<void>;
+}
+
+/** Raised for a source that cannot be reached or answers with an error; the message says which. */
+export class SourceError extends Error {
+  constructor(
+    readonly source: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${source}: ${message}`, options);
+  }
+}
+
+export const SCALAR_CHUNK_ROWS = 2048 * 16;
+
+/** A fresh set of columns for up to `capacity` scalar readings. */
+export function scalarChunk(names: readonly string[], capacity = SCALAR_CHUNK_ROWS): ScalarChunk {
+  return {
+    kind: "scalar",
+    length: 0,
+    names,
+    run: new Int32Array(capacity),
+    observable: new Uint16Array(capacity),
+    channel: new Int32Array(capacity),
+    tMicros: new Float64Array(capacity),
+    value: new Float64Array(capacity),
+    isNull: new Uint8Array(capacity),
+  };
+}
+
+/** Appends observable names and hands out their dictionary indexes. */
+export class NameDictionary {
+  readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  id(name: string): number {
+    let id = this.index.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      if (id > 0xffff) throw new Error("more than 65536 distinct observables in one stream");
+      this.names.push(name);
+      this.index.set(name, id);
+    }
+    return id;
+  }
+}
