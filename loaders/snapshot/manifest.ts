@@ -1,0 +1,86 @@
+// The snapshot manifest: what a snapshot directory holds and where it came from. Versioned like
+// every saved document; `parseManifest` migrates older versions and names the field at fault.
+import { z } from "zod";
+import { parseWith, describeErrors } from "../../src/core/validation.js";
+
+export const MANIFEST_VERSION = 1;
+
+const fileEntry = z
+  .object({
+    kind: z.enum(["scalar", "array", "lod"]),
+    /** Relative to the snapshot directory, with forward slashes. */
+    path: z.string().min(1),
+    rows: z.number().int().min(0),
+    bytes: z.number().int().min(0),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  })
+  .strict();
+export type ManifestFile = z.infer<typeof fileEntry>;
+
+const runEntry = z
+  .object({
+    run: z.number().int(),
+    status: z.enum(["running", "stopped", "aborted", "failed"]),
+    start: z.number(),
+    stop: z.number().nullable(),
+    /** The source's row count and time span when this run was written; a change means stale. */
+    fingerprint: z
+      .object({ rows: z.number().int().min(0), firstMicros: z.number().nullable(), lastMicros: z.number().nullable() })
+      .strict(),
+    writtenAt: z.string(),
+    query: z.string(),
+    rows: z.object({ scalar: z.number().int().min(0), array: z.number().int().min(0) }).strict(),
+    stats: z
+      .object({
+        nulls: z.number().int().min(0),
+        nonFinite: z.number().int().min(0),
+        noTime: z.number().int().min(0),
+        duplicates: z.number().int().min(0),
+        ragged: z.number().int().min(0),
+      })
+      .strict(),
+    files: z.array(fileEntry),
+    /** Observable -> level-of-detail bucket widths (seconds) present in this run's lod file. */
+    lod: z.record(z.string(), z.array(z.number().int().min(1))),
+    lodSeconds: z.array(z.number().int().min(1)),
+  })
+  .strict();
+export type ManifestRun = z.infer<typeof runEntry>;
+
+export const manifestSchema = z
+  .object({
+    format: z.literal("runboard-snapshot"),
+    version: z.literal(MANIFEST_VERSION),
+    source: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    /** sha256 over every file's hash, in run order: one value that says whether anything changed. */
+    contentHash: z.string(),
+    catalog: z.string(),
+    runs: z.array(runEntry),
+    /** Runs the last update could not write; their previous files (if any) are still listed above. */
+    errors: z.array(z.object({ run: z.number().int().nullable(), message: z.string() }).strict()),
+  })
+  .strict();
+export type Manifest = z.infer<typeof manifestSchema>;
+
+/** Version n -> n+1 upgrades, applied in order. None yet: version 1 is the first. */
+const migrations: Record<number, (m: Record<string, unknown>) => Record<string, unknown>> = {};
+
+export class ManifestError extends Error {}
+
+export function parseManifest(input: unknown, file = "manifest.json"): Manifest {
+  let doc = input as Record<string, unknown>;
+  if (typeof doc !== "object" || doc === null) throw new ManifestError(`${file}: not a JSON object`);
+  let version = typeof doc.version === "number" ? doc.version : NaN;
+  if (version > MANIFEST_VERSION) {
+    throw new ManifestError(`${file}: version ${version} is newer than this runboard understands (${MANIFEST_VERSION})`);
+  }
+  while (version < MANIFEST_VERSION && migrations[version]) {
+    doc = migrations[version]!(doc);
+    version++;
+  }
+  const parsed = parseWith(manifestSchema, doc);
+  if (!parsed.ok) throw new ManifestError(`${file}: ${describeErrors(parsed.errors)}`);
+  return parsed.value;
+}

@@ -1,0 +1,326 @@
+// Staging: readings from any source pass through a scratch DuckDB database on their way to
+// Parquet. Scalars go in through reused data chunks filled from typed arrays (millions of rows a
+// second, nothing allocated per row); DuckDB then de-duplicates, sorts and writes ZSTD Parquet
+// and the level-of-detail tables. The scratch database spills to disk past `memoryLimit`, so a
+// run of any size fits in bounded memory.
+import {
+  DOUBLE,
+  DuckDBDataChunk,
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  INTEGER,
+  LIST,
+  UTINYINT,
+  USMALLINT,
+  listValue,
+  timestampValue,
+} from "@duckdb/node-api";
+import type { ObservableInfo } from "../../src/core/catalog.js";
+import type { ArrayReading, ReadingChunk, ScalarChunk } from "../sources/source.js";
+
+/** What was odd about a run's data, and what happened to it (see README, "Bad and odd data"). */
+export interface DataStats {
+  /** Readings the source held as NULL: kept, with a NULL value. */
+  nulls: number;
+  /** NaN or ±Infinity: kept, with a NULL value, so charts and statistics stay finite. */
+  nonFinite: number;
+  /** Readings with no time: dropped (a reading must sit somewhere on the time axis). */
+  noTime: number;
+  /** Repeats of (observable, channel, time) within a run: the last one read is kept. */
+  duplicates: number;
+  /** Arrays whose size differs from the catalog's dims: kept as they are. */
+  ragged: number;
+}
+
+export const emptyStats = (): DataStats => ({ nulls: 0, nonFinite: 0, noTime: 0, duplicates: 0, ragged: 0 });
+
+/** A data chunk column as the staging code fills it: a typed array, then one copy into DuckDB. */
+interface StagingVector<A> {
+  items: A;
+  flush(): void;
+}
+
+/** Why a scalar row's value is missing; a column instead of NULLs keeps the chunk path flat. */
+const FLAG_OK = 0;
+const FLAG_NULL = 1;
+const FLAG_NON_FINITE = 2;
+const VECTOR_ROWS = 2048;
+
+const SCHEMA = `
+CREATE OR REPLACE TABLE scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE, flag UTINYINT);
+CREATE OR REPLACE TABLE arrays (run INTEGER, observable VARCHAR, channel INTEGER, t TIMESTAMP, value_1d DOUBLE[], value_2d DOUBLE[][]);
+CREATE OR REPLACE TABLE names (id USMALLINT, name VARCHAR);
+`;
+
+export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+
+export interface WrittenFile {
+  kind: "scalar" | "array" | "lod";
+  file: string;
+  rows: number;
+}
+
+export class Staging {
+  private scalarAppender: DuckDBAppender | undefined;
+  private chunk = DuckDBDataChunk.create([INTEGER, USMALLINT, INTEGER, DOUBLE, DOUBLE, UTINYINT], VECTOR_ROWS);
+  private names: readonly string[] = [];
+  private staged = 0;
+  private scalarsWithoutTime = 0;
+  stats = emptyStats();
+
+  private constructor(
+    private readonly instance: DuckDBInstance,
+    readonly db: DuckDBConnection,
+  ) {}
+
+  /** A scratch database in memory that spills to `spillDir` beyond `memoryLimit`. */
+  static async open(spillDir: string, memoryLimit = "256MB"): Promise<Staging> {
+    const instance = await DuckDBInstance.create(":memory:", {
+      memory_limit: memoryLimit,
+      temp_directory: spillDir,
+      threads: "2",
+    });
+    const db = await instance.connect();
+    await db.run(SCHEMA);
+    return new Staging(instance, db);
+  }
+
+  /** Empties the tables for the next run. */
+  async reset(): Promise<void> {
+    this.closeAppender();
+    await this.db.run(SCHEMA);
+    this.stats = emptyStats();
+    this.staged = 0;
+    this.scalarsWithoutTime = 0;
+  }
+
+  private closeAppender(): void {
+    this.scalarAppender?.closeSync();
+    this.scalarAppender = undefined;
+  }
+
+  async append(chunk: ReadingChunk, catalog: ReadonlyMap<string, ObservableInfo>): Promise<void> {
+    if (chunk.kind === "scalar") await this.appendScalars(chunk);
+    else await this.appendArrays(chunk.readings, catalog);
+  }
+
+  private async appendScalars(c: ScalarChunk): Promise<void> {
+    this.names = c.names;
+    this.scalarAppender ??= await this.db.createAppender("scalars");
+    const chunk = this.chunk;
+    const stats = this.stats;
+    for (let from = 0; from < c.length; from += VECTOR_ROWS) {
+      const n = Math.min(VECTOR_ROWS, c.length - from);
+      // The vectors are typed arrays sized by the chunk's row count when first asked for, so
+      // set the count first; whole columns then go in with one typed-array copy each.
+      chunk.rowCount = n;
+      const [run, obs, channel, t, value, flag] = [0, 1, 2, 3, 4, 5].map((i) => chunk.getColumnVector(i)) as unknown as [
+        StagingVector<Int32Array>,
+        StagingVector<Uint16Array>,
+        StagingVector<Int32Array>,
+        StagingVector<Float64Array>,
+        StagingVector<Float64Array>,
+        StagingVector<Uint8Array>,
+      ];
+      const to = from + n;
+      run.items.set(c.run.subarray(from, to));
+      obs.items.set(c.observable.subarray(from, to));
+      channel.items.set(c.channel.subarray(from, to));
+      t.items.set(c.tMicros.subarray(from, to));
+      value.items.set(c.value.subarray(from, to));
+      const flags = flag.items;
+      for (let i = from, k = 0; i < to; i++, k++) {
+        if (c.isNull[i]) {
+          flags[k] = FLAG_NULL;
+          stats.nulls++;
+        } else if (!Number.isFinite(c.value[i]!)) {
+          flags[k] = FLAG_NON_FINITE;
+          stats.nonFinite++;
+        } else {
+          flags[k] = FLAG_OK;
+        }
+        // A reading without a time is dropped in SQL when the run is written.
+        if (!Number.isFinite(c.tMicros[i]!)) {
+          stats.noTime++;
+          this.scalarsWithoutTime++;
+        }
+      }
+      for (const v of [run, obs, channel, t, value, flag]) v.flush();
+      this.scalarAppender.appendDataChunk(chunk);
+      this.staged += n;
+    }
+  }
+
+  private async appendArrays(readings: ArrayReading[], catalog: ReadonlyMap<string, ObservableInfo>): Promise<void> {
+    const appender = await this.db.createAppender("arrays");
+    const stats = this.stats;
+    const clean = (v: number | null) => {
+      if (v === null) return null;
+      if (!Number.isFinite(v)) {
+        stats.nonFinite++;
+        return null;
+      }
+      return v;
+    };
+    for (const r of readings) {
+      if (!Number.isFinite(r.tMicros)) {
+        stats.noTime++;
+        continue;
+      }
+      appender.appendInteger(r.run);
+      appender.appendVarchar(r.observable);
+      appender.appendInteger(r.channel);
+      appender.appendTimestamp(timestampValue(BigInt(Math.round(r.tMicros))));
+      const v = r.value;
+      const is2d = v !== null && v.length > 0 && Array.isArray(v[0]);
+      const info = catalog.get(r.observable);
+      if (v === null) {
+        stats.nulls++;
+        appender.appendNull();
+        appender.appendNull();
+      } else if (!is2d && info?.shape !== "2d") {
+        const row = (v as (number | null)[]).map(clean);
+        if (info && info.dims[0] !== row.length) stats.ragged++;
+        appender.appendList(row, LIST(DOUBLE));
+        appender.appendNull();
+      } else {
+        const rows = (v as (number | null)[][]).map((row) => (Array.isArray(row) ? row.map(clean) : []));
+        const [nRows, nCols] = info?.dims ?? [];
+        if (rows.length !== nRows || rows.some((row) => row.length !== nCols)) stats.ragged++;
+        appender.appendNull();
+        appender.appendList(
+          rows.map((row) => listValue(row)),
+          LIST(LIST(DOUBLE)),
+        );
+      }
+      appender.endRow();
+      this.staged++;
+    }
+    appender.closeSync();
+  }
+
+  /** Rows staged so far for the current run (before de-duplication). */
+  get stagedRows(): number {
+    return this.staged;
+  }
+
+  /**
+   * Writes the staged run: `scalars.parquet`, `arrays.parquet` (when there are arrays) and
+   * `lod.parquet` (when a level thins out some series), all ZSTD. Repeated (observable,
+   * channel, time) keep the last reading; rows are sorted by observable, channel and time so
+   * DuckDB-WASM can skip row groups for one channel or one time range.
+   */
+  async write(
+    dir: string,
+    suffix: string,
+    lodSeconds: readonly number[],
+  ): Promise<{ files: WrittenFile[]; lod: Record<string, number[]> }> {
+    this.closeAppender();
+    const names = this.names;
+    await this.db.run("DELETE FROM names");
+    if (names.length > 0) {
+      const appender = await this.db.createAppender("names");
+      names.forEach((name, id) => {
+        appender.appendUSmallInt(id);
+        appender.appendVarchar(name);
+        appender.endRow();
+      });
+      appender.closeSync();
+    }
+    const files: WrittenFile[] = [];
+    const copy = async (kind: WrittenFile["kind"], select: string) => {
+      const file = `${dir}/${kind === "scalar" ? "scalars" : kind === "array" ? "arrays" : "lod"}-${suffix}.parquet`;
+      const reader = await this.db.runAndReadAll(
+        `COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+      );
+      const rows = Number(reader.getRowObjectsJS()[0]?.Count ?? 0);
+      files.push({ kind, file, rows });
+      return rows;
+    };
+    const scalarRows = await this.count("scalars");
+    const arrayRows = await this.count("arrays");
+    let kept = 0;
+    if (scalarRows > 0) {
+      // One pass: de-duplicate into a table the LOD step reads again, then sort into Parquet.
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE run_scalars AS
+        SELECT run, obs, channel, make_timestamp(t_us::BIGINT) AS t,
+               arg_max_null(CASE WHEN flag = ${FLAG_OK} THEN value END, rowid) AS value
+          FROM scalars WHERE isfinite(t_us) GROUP BY run, obs, channel, t_us`);
+      kept += await copy(
+        "scalar",
+        `SELECT s.run, n.name AS observable, s.channel, s.t, s.value
+           FROM run_scalars s JOIN names n ON n.id = s.obs ORDER BY n.name, s.channel, s.t`,
+      );
+    }
+    if (arrayRows > 0) {
+      kept += await copy(
+        "array",
+        `SELECT run, observable, channel, t, arg_max_null(value_1d, rowid) AS value_1d, arg_max_null(value_2d, rowid) AS value_2d
+           FROM arrays GROUP BY run, observable, channel, t ORDER BY observable, channel, t`,
+      );
+    }
+    this.stats.duplicates = scalarRows - this.scalarsWithoutTime + arrayRows - kept;
+    const lod = scalarRows > 0 && lodSeconds.length > 0 ? await this.writeLod(copy, lodSeconds) : {};
+    await this.db.run("DROP TABLE IF EXISTS run_scalars");
+    return { files, lod };
+  }
+
+  private async count(table: string): Promise<number> {
+    const reader = await this.db.runAndReadAll(`SELECT count(*)::DOUBLE AS n FROM ${table}`);
+    return Number(reader.getRowObjectsJS()[0]?.n ?? 0);
+  }
+
+  /**
+   * M4 per time bucket (first, min, max, last, each with its time) at each level. The finest
+   * level is computed from the readings, coarser ones from the level below. A level is kept for
+   * an observable only where it thins the series out (on average more than 4 readings a bucket);
+   * elsewhere the raw readings are already small enough to draw.
+   */
+  private async writeLod(
+    copy: (kind: WrittenFile["kind"], select: string) => Promise<number>,
+    lodSeconds: readonly number[],
+  ): Promise<Record<string, number[]>> {
+    const levels = [...new Set(lodSeconds)].sort((a, b) => a - b);
+    const bucket = (t: string, s: number) => `time_bucket(INTERVAL ${s} SECOND, ${t})`;
+    await this.db.run(`CREATE OR REPLACE TEMP TABLE lod AS
+      SELECT obs, channel, ${levels[0]}::INTEGER AS level, ${bucket("t", levels[0]!)} AS bucket, count(*)::INTEGER AS n,
+             min(t) AS first_t, arg_min(value, t) AS first_v, max(t) AS last_t, arg_max(value, t) AS last_v,
+             arg_min(t, value) AS min_t, min(value) AS min_v, arg_max(t, value) AS max_t, max(value) AS max_v
+        FROM run_scalars WHERE value IS NOT NULL GROUP BY obs, channel, bucket`);
+    for (let i = 1; i < levels.length; i++) {
+      await this.db.run(`INSERT INTO lod
+        SELECT obs, channel, ${levels[i]}, ${bucket("bucket", levels[i]!)} AS b, sum(n)::INTEGER,
+               min(first_t), arg_min(first_v, first_t), max(last_t), arg_max(last_v, last_t),
+               arg_min(min_t, min_v), min(min_v), arg_max(max_t, max_v), max(max_v)
+          FROM lod WHERE level = ${levels[i - 1]} GROUP BY obs, channel, b`);
+    }
+    const useful = await this.db.runAndReadAll(
+      `SELECT n.name AS observable, list(level ORDER BY level) AS levels FROM (
+         SELECT obs, level FROM lod GROUP BY obs, level HAVING sum(n) > 4 * count(*)) l
+         JOIN names n ON n.id = l.obs GROUP BY n.name`,
+    );
+    const lod: Record<string, number[]> = {};
+    for (const row of useful.getRowObjectsJS()) lod[String(row.observable)] = (row.levels as number[]).map(Number);
+    if (Object.keys(lod).length > 0) {
+      await copy(
+        "lod",
+        `SELECT n.name AS observable, l.channel, l.level, l.bucket, l.n, l.first_t, l.first_v, l.min_t, l.min_v,
+                l.max_t, l.max_v, l.last_t, l.last_v
+           FROM lod l JOIN names n ON n.id = l.obs
+          WHERE list_contains((SELECT levels FROM (VALUES ${Object.entries(lod)
+            .map(([name, ls]) => `(${sqlString(name)}, [${ls.join(",")}])`)
+            .join(", ")}) v(name, levels) WHERE v.name = n.name), l.level)
+          ORDER BY l.level, n.name, l.channel, l.bucket`,
+      );
+    }
+    await this.db.run("DROP TABLE IF EXISTS lod");
+    return lod;
+  }
+
+  close(): void {
+    this.closeAppender();
+    this.db.closeSync();
+    this.instance.closeSync();
+  }
+}

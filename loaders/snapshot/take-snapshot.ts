@@ -1,0 +1,288 @@
+// `takeSnapshot`: a source's runs as Parquet files plus catalog.json and manifest.json, shared by
+// the `runboard snapshot` CLI and the Framework loaders. Incremental: a run is rewritten only
+// when its source fingerprint (row count, time span, status) changed, its files are missing, or
+// the user forces it. Atomic for readers: new files get new names (a content-hash suffix), the
+// manifest is swapped in with one rename, and only then are the replaced files removed; a run
+// that fails half way leaves its previous files and manifest entry untouched.
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { createReadStream } from "node:fs";
+import { join, relative } from "node:path";
+import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
+import { type DataSelection, resolveSelection } from "../../src/core/time-window.js";
+import type { RunboardConfig } from "../config.js";
+import type { RunFingerprint, Source } from "../sources/source.js";
+import { type Manifest, type ManifestFile, type ManifestRun, MANIFEST_VERSION, parseManifest } from "./manifest.js";
+import { Staging } from "./staging.js";
+
+export interface SnapshotOptions {
+  /** The snapshot directory; created when missing. */
+  out: string;
+  selection: DataSelection;
+  /** Re-fetch runs even when unchanged: true for every selected run, or a narrower selection. */
+  force?: boolean | DataSelection;
+  lodSeconds: readonly number[];
+  /** Units, descriptions and healthy ranges from the config file, keyed by observable name. */
+  overrides?: RunboardConfig["observables"];
+  now?: number;
+  /** DuckDB's memory limit while staging; it spills to disk beyond it. */
+  memoryLimit?: string;
+  log?: (line: string) => void;
+}
+
+export interface SnapshotResult {
+  manifest: Manifest;
+  written: number[];
+  unchanged: number[];
+  failed: { run: number | null; message: string }[];
+  /** Readings written, scalar plus array rows. */
+  rows: number;
+  note?: string;
+}
+
+export class SnapshotError extends Error {}
+
+const MANIFEST = "manifest.json";
+const CATALOG = "catalog.json";
+
+export async function takeSnapshot(source: Source, options: SnapshotOptions): Promise<SnapshotResult> {
+  const { out, lodSeconds, now = Date.now(), log = () => undefined } = options;
+  mkdirSync(out, { recursive: true });
+  const unlock = lockDirectory(out);
+  try {
+    const [allRuns, rawCatalog] = await Promise.all([source.runs(), source.catalog()]);
+    const catalog = applyOverrides(rawCatalog, options.overrides ?? {});
+    const resolved = resolveSelection(allRuns, options.selection, now);
+    if (!resolved || resolved.runs.length === 0) {
+      throw new SnapshotError(
+        `no runs match ${JSON.stringify(options.selection)} in ${source.description} (${allRuns.length} runs there)`,
+      );
+    }
+    if (resolved.note) log(resolved.note);
+    const forced = new Set<number>(
+      options.force === true
+        ? resolved.runs.map((r) => r.id)
+        : options.force
+          ? (resolveSelection(allRuns, options.force, now)?.runs.map((r) => r.id) ?? [])
+          : [],
+    );
+
+    const previous = readManifest(out);
+    const previousRuns = new Map(previous?.runs.map((r) => [r.run, r]));
+    const fingerprints = new Map((await source.fingerprints(resolved.runs.map((r) => r.id))).map((f) => [f.run, f]));
+    const stale = resolved.runs.filter((run) => {
+      const before = previousRuns.get(run.id);
+      const now = fingerprints.get(run.id);
+      return (
+        forced.has(run.id) ||
+        !before ||
+        !sameFingerprint(before.fingerprint, now) ||
+        before.status !== run.status ||
+        before.stop !== run.stop ||
+        String(before.lodSeconds) !== String(lodSeconds) ||
+        before.files.some((f) => !existsSync(join(out, f.path)))
+      );
+    });
+    const unchanged = resolved.runs.filter((r) => !stale.includes(r)).map((r) => r.id);
+    log(`${resolved.runs.length} run(s) selected: ${stale.length} to write, ${unchanged.length} unchanged`);
+
+    const byName = new Map(catalog.map((o) => [o.name, o]));
+    const spill = mkdtempSync(join(out, ".staging-"));
+    const staging = await Staging.open(spill, options.memoryLimit);
+    const entries = new Map(previousRuns);
+    const written: number[] = [];
+    const failed: SnapshotResult["failed"] = [];
+    const replaced: string[] = [];
+    let rows = 0;
+    try {
+      for (const run of stale) {
+        const started = Date.now();
+        try {
+          const entry = await writeRun(source, staging, run, fingerprints.get(run.id), byName, out, lodSeconds);
+          const before = entries.get(run.id);
+          if (before) replaced.push(...before.files.map((f) => f.path).filter((p) => !entry.files.some((f) => f.path === p)));
+          entries.set(run.id, entry);
+          written.push(run.id);
+          rows += entry.rows.scalar + entry.rows.array;
+          log(
+            `run ${run.id}: ${entry.rows.scalar} scalar + ${entry.rows.array} array readings in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+              describeStats(entry.stats),
+          );
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          failed.push({ run: run.id, message });
+          log(`run ${run.id}: FAILED, previous files kept: ${message}`);
+        }
+      }
+    } finally {
+      staging.close();
+      rmSync(spill, { recursive: true, force: true });
+    }
+
+    const runs = [...entries.values()].sort((a, b) => a.run - b.run);
+    const stamp = new Date(now).toISOString();
+    const manifest: Manifest = {
+      format: "runboard-snapshot",
+      version: MANIFEST_VERSION,
+      source: source.description,
+      createdAt: previous?.createdAt ?? stamp,
+      updatedAt: stamp,
+      contentHash: createHash("sha256")
+        .update(runs.flatMap((r) => r.files.map((f) => f.sha256)).join("\n"))
+        .digest("hex"),
+      catalog: CATALOG,
+      runs,
+      errors: failed,
+    };
+    const listedRuns = new Set(runs.map((r) => r.run));
+    writeAtomically(
+      join(out, CATALOG),
+      JSON.stringify({ observables: catalog, runs: allRuns.filter((r) => listedRuns.has(r.id)) }, null, 1),
+    );
+    writeAtomically(join(out, MANIFEST), JSON.stringify(manifest, null, 1));
+    // Only now that no manifest names them may the replaced files go.
+    for (const path of replaced) rmSync(join(out, path), { force: true });
+    return { manifest, written, unchanged, failed, rows, ...(resolved.note ? { note: resolved.note } : {}) };
+  } finally {
+    unlock();
+  }
+}
+
+async function writeRun(
+  source: Source,
+  staging: Staging,
+  run: RunInfo,
+  fingerprint: RunFingerprint | undefined,
+  catalog: ReadonlyMap<string, ObservableInfo>,
+  out: string,
+  lodSeconds: readonly number[],
+): Promise<ManifestRun> {
+  await staging.reset();
+  const query = { runs: [run.id] };
+  for await (const chunk of source.readings(query)) await staging.append(chunk, catalog);
+  const dir = join(out, "runs", String(run.id));
+  mkdirSync(dir, { recursive: true });
+  // A fresh suffix per write: new files never overwrite what the current manifest lists.
+  const suffix = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  let written: Awaited<ReturnType<Staging["write"]>>;
+  try {
+    written = await staging.write(dir, suffix, lodSeconds);
+  } catch (error) {
+    for (const name of ["scalars", "arrays", "lod"]) rmSync(join(dir, `${name}-${suffix}.parquet`), { force: true });
+    throw error;
+  }
+  const files: ManifestFile[] = [];
+  for (const f of written.files) {
+    files.push({
+      kind: f.kind,
+      path: relative(out, f.file).split("\\").join("/"),
+      rows: f.rows,
+      bytes: statSync(f.file).size,
+      sha256: await sha256File(f.file),
+    });
+  }
+  return {
+    run: run.id,
+    status: run.status,
+    start: run.start,
+    stop: run.stop,
+    fingerprint: {
+      rows: fingerprint?.rows ?? 0,
+      firstMicros: fingerprint?.firstMicros ?? null,
+      lastMicros: fingerprint?.lastMicros ?? null,
+    },
+    writtenAt: new Date().toISOString(),
+    query: source.describeQuery(query),
+    rows: {
+      scalar: files.find((f) => f.kind === "scalar")?.rows ?? 0,
+      array: files.find((f) => f.kind === "array")?.rows ?? 0,
+    },
+    stats: { ...staging.stats },
+    files,
+    lod: written.lod,
+    lodSeconds: [...lodSeconds],
+  };
+}
+
+function sameFingerprint(a: ManifestRun["fingerprint"], b: RunFingerprint | undefined): boolean {
+  return !!b && a.rows === b.rows && a.firstMicros === b.firstMicros && a.lastMicros === b.lastMicros;
+}
+
+function describeStats(s: ManifestRun["stats"]): string {
+  const parts = Object.entries(s)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  return parts.length > 0 ? ` (${parts.join(", ")})` : "";
+}
+
+function applyOverrides(catalog: ObservableInfo[], overrides: RunboardConfig["observables"]): ObservableInfo[] {
+  return catalog.map((o) => ({ ...o, ...(overrides[o.name] ?? {}) }));
+}
+
+export function readManifest(out: string): Manifest | undefined {
+  const file = join(out, MANIFEST);
+  if (!existsSync(file)) return undefined;
+  let input: unknown;
+  try {
+    input = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new SnapshotError(`${file} is not valid JSON (${(error as Error).message}); move it away to start a fresh snapshot`);
+  }
+  return parseManifest(input, file);
+}
+
+function writeAtomically(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+function sha256File(file: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const hash = createHash("sha256");
+    createReadStream(file)
+      .on("data", (d) => hash.update(d))
+      .on("error", reject)
+      .on("end", () => resolve(hash.digest("hex")));
+  });
+}
+
+/** One snapshot writer per directory at a time; a lock left by a dead process is taken over. */
+function lockDirectory(out: string): () => void {
+  const lock = join(out, ".lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, "wx");
+      writeFileSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const holder = Number(readFileSync(lock, "utf8"));
+      if (holder && isAlive(holder))
+        throw new SnapshotError(`${out} is being written by process ${holder}; wait for it to finish`);
+      rmSync(lock, { force: true });
+    }
+  }
+  throw new SnapshotError(`could not lock ${out}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

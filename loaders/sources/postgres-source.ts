@@ -1,0 +1,624 @@
+// The PostgreSQL source: reads an experiment's existing tables as they are, through `pg`.
+// Layouts (declared in the config file, see loaders/config.ts):
+//   long  - one row per reading: run, observable, [channel], time, value and/or array value
+//   wide  - one column per observable (numbers, float8[] or float8[][]), one row per run or per
+//           time; columns added later show up in the catalog at the next call, no restart
+//   runs  - an optional runs table: id, start, [stop], [status], other columns become metadata
+// Readings leave PostgreSQL by binary COPY and are decoded in place (pg-binary-copy.ts), the
+// fastest path this machine has. Identifiers come from the validated config and are quoted with
+// pg's escapeIdentifier; values (run ids, times, names) are parameters, or escaped literals in
+// COPY, which cannot take parameters.
+import pg from "pg";
+import copyStreams from "pg-copy-streams";
+import { observableName, type ObservableInfo, type RunInfo, runStatusFrom } from "../../src/core/catalog.js";
+import {
+  type PostgresLongTable,
+  type PostgresRunsTable,
+  type PostgresSourceConfig,
+  type PostgresWideTable,
+  connectionUrl,
+  redactUrl,
+} from "../config.js";
+import {
+  BinaryCopyParser,
+  readFloat8,
+  readFloat8Array,
+  readInt4,
+  readTimestampMicros,
+  type RowFields,
+  TextCache,
+} from "./pg-binary-copy.js";
+import {
+  type ArrayReading,
+  NameDictionary,
+  type ReadingChunk,
+  type ReadingQuery,
+  type RunFingerprint,
+  SCALAR_CHUNK_ROWS,
+  type ScalarChunk,
+  type Source,
+  type SourceChanges,
+  SourceError,
+  scalarChunk,
+} from "./source.js";
+
+const { escapeIdentifier: quote, escapeLiteral: literal } = pg;
+const ARRAY_CHUNK_READINGS = 512;
+
+interface ColumnInfo {
+  name: string;
+  dataType: string;
+  udtName: string;
+  description: string;
+}
+
+/** A wide-table column that holds an observable. */
+interface WideColumn {
+  column: string;
+  observable: string;
+  isArray: boolean;
+}
+
+const NUMERIC_TYPES = new Set(["double precision", "real", "integer", "bigint", "smallint", "numeric"]);
+const NUMERIC_ARRAY_UDTS = new Set(["_float8", "_float4", "_int4", "_int8", "_int2", "_numeric"]);
+
+/** A column or value name as a dotted observable name: `HV Mean` -> `hv_mean`. */
+export function observableNameFor(raw: string, prefix = ""): string {
+  let name = raw
+    .trim()
+    .replace(/[^A-Za-z0-9_.]+/g, "_")
+    .replace(/\.{2,}/g, ".")
+    .replace(/^[._]+|[._]+$/g, "");
+  if (!/^[A-Za-z]/.test(name)) name = `x_${name}`;
+  name = name
+    .split(".")
+    .map((part) => part || "_")
+    .join(".");
+  const full = `${prefix}${name}`;
+  return observableName.safeParse(full).success ? full : `${prefix}x_${name.replace(/\./g, "_")}`;
+}
+
+/** SQL giving epoch milliseconds for a time column, whatever its type (timestamps or epoch seconds). */
+function epochMs(column: string, dataType: string): string {
+  return dataType.startsWith("timestamp") || dataType === "date"
+    ? `(extract(epoch from ${column}) * 1000)::float8`
+    : `(${column}::float8 * 1000)`;
+}
+
+/** SQL giving a timestamptz for a time column, for COPY. */
+function asTimestamp(column: string, dataType: string): string {
+  return dataType.startsWith("timestamp") || dataType === "date" ? `${column}::timestamptz` : `to_timestamp(${column}::float8)`;
+}
+
+/** A literal timestamptz for epoch milliseconds (COPY cannot take parameters). */
+const timeLiteral = (ms: number) => `to_timestamp(${Number(ms) / 1000})`;
+
+function runList(runs: readonly number[]): string {
+  if (!runs.every((r) => Number.isSafeInteger(r))) throw new Error("run ids must be integers");
+  return runs.join(", ");
+}
+
+export class PostgresSource implements Source {
+  readonly description: string;
+  /** Observable name -> its name in the long tables, for filtering by observable. */
+  private rawNames = new Map<string, string>();
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly config: PostgresSourceConfig,
+    url: string,
+  ) {
+    this.description = `postgres ${redactUrl(url)}`;
+  }
+
+  /** Connects and checks that every mapped table and column exists; errors name the config field. */
+  static async connect(config: PostgresSourceConfig, env: NodeJS.ProcessEnv = process.env): Promise<PostgresSource> {
+    const url = connectionUrl(config, "DATABASE_URL", env);
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: 3,
+      connectionTimeoutMillis: config.connectTimeoutSeconds * 1000,
+      statement_timeout: config.statementTimeoutSeconds * 1000,
+      // Timestamps without time zone are read as UTC, whatever the server's default.
+      options: "-c TimeZone=UTC",
+    });
+    pool.on("error", () => undefined); // an idle client's error surfaces on the next query instead
+    const source = new PostgresSource(pool, config, url);
+    try {
+      await source.checkMapping();
+    } catch (error) {
+      await pool.end();
+      throw source.wrap(error);
+    }
+    return source;
+  }
+
+  private wrap(error: unknown): Error {
+    if (error instanceof SourceError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: string }).code;
+    const hint =
+      code === "ECONNREFUSED"
+        ? "connection refused (is the server running, and is the port right?)"
+        : code === "57014"
+          ? `query cancelled after statementTimeoutSeconds (${this.config.statementTimeoutSeconds} s)`
+          : message;
+    return new SourceError(this.description, hint, { cause: error });
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+    try {
+      return (await this.pool.query<R>(sql, params)).rows;
+    } catch (error) {
+      throw this.wrap(error);
+    }
+  }
+
+  private async columns(schema: string, table: string): Promise<ColumnInfo[]> {
+    return this.query<ColumnInfo>(
+      `SELECT c.column_name AS name, c.data_type AS "dataType", c.udt_name AS "udtName",
+              coalesce(col_description(format('%I.%I', c.table_schema, c.table_name)::regclass, c.ordinal_position), '') AS description
+         FROM information_schema.columns c
+        WHERE c.table_schema = $1 AND c.table_name = $2
+        ORDER BY c.ordinal_position`,
+      [schema, table],
+    );
+  }
+
+  private async checkMapping(): Promise<void> {
+    const problems: string[] = [];
+    const check = async (field: string, schema: string, table: string, wanted: Record<string, string | undefined>) => {
+      const cols = new Set((await this.columns(schema, table)).map((c) => c.name));
+      if (cols.size === 0) {
+        problems.push(`${field}.table: no table ${schema}.${table}`);
+        return;
+      }
+      for (const [key, column] of Object.entries(wanted)) {
+        if (column !== undefined && !cols.has(column))
+          problems.push(`${field}.${key}: ${schema}.${table} has no column ${column}`);
+      }
+    };
+    const runs = this.config.runs;
+    if (runs)
+      await check("source.runs", runs.schema, runs.table, {
+        id: runs.id,
+        start: runs.start,
+        stop: runs.stop,
+        status: runs.status,
+      });
+    for (const [i, t] of this.config.tables.entries()) {
+      const field = `source.tables[${i}]`;
+      if (t.layout === "long") {
+        await check(field, t.schema, t.table, {
+          run: t.run,
+          observable: t.observable,
+          channel: t.channel,
+          time: t.time,
+          value: t.value,
+          arrayValue: t.arrayValue,
+        });
+      } else {
+        await check(field, t.schema, t.table, { run: t.run, time: t.time, channel: t.channel });
+      }
+    }
+    if (problems.length > 0)
+      throw new SourceError(this.description, `the mapping does not match the database: ${problems.join("; ")}`);
+  }
+
+  private tableRef(t: { schema: string; table: string }): string {
+    return `${quote(t.schema)}.${quote(t.table)}`;
+  }
+
+  private async typeOf(t: { schema: string; table: string }, column: string): Promise<string> {
+    const col = (await this.columns(t.schema, t.table)).find((c) => c.name === column);
+    if (!col) throw new SourceError(this.description, `${t.schema}.${t.table} has no column ${column}`);
+    return col.dataType;
+  }
+
+  async catalog(): Promise<ObservableInfo[]> {
+    const found = new Map<string, ObservableInfo>();
+    for (const t of this.config.tables) {
+      const list = t.layout === "long" ? await this.longCatalog(t) : (await this.wideColumns(t)).infos;
+      for (const info of list) if (!found.has(info.name)) found.set(info.name, info);
+    }
+    return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private async longCatalog(t: PostgresLongTable): Promise<ObservableInfo[]> {
+    const arr = t.arrayValue ? quote(t.arrayValue) : null;
+    const rows = await this.query<{ name: string; channels: number; ndims: number | null; d1: number | null; d2: number | null }>(
+      `SELECT ${quote(t.observable)}::text AS name,
+              ${t.channel ? `coalesce(max(${quote(t.channel)}), 0) + 1` : "1"}::int4 AS channels,
+              ${arr ? `max(array_ndims(${arr}))` : "NULL::int4"} AS ndims,
+              ${arr ? `max(array_length(${arr}, 1))` : "NULL::int4"} AS d1,
+              ${arr ? `max(array_length(${arr}, 2))` : "NULL::int4"} AS d2
+         FROM ${this.tableRef(t)} WHERE ${quote(t.observable)} IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    );
+    return rows.map((r) => {
+      const name = observableNameFor(r.name);
+      this.rawNames.set(name, r.name);
+      if (r.ndims === 2) return info(name, "2d", 1, [r.d1 ?? 1, r.d2 ?? 1]);
+      if (r.ndims === 1) return info(name, "1d", 1, [r.d1 ?? 1]);
+      return info(name, "scalar", Math.max(1, r.channels), []);
+    });
+  }
+
+  /** The wide table's observable columns as they are now (new columns included). */
+  private async wideColumns(
+    t: PostgresWideTable,
+  ): Promise<{ columns: WideColumn[]; infos: ObservableInfo[]; types: Map<string, string> }> {
+    const all = await this.columns(t.schema, t.table);
+    const types = new Map(all.map((c) => [c.name, c.dataType]));
+    const reserved = new Set([t.run, t.time, t.channel, ...t.exclude].filter((c): c is string => c !== undefined));
+    const chosen = all.filter(
+      (c) =>
+        !reserved.has(c.name) &&
+        (t.include ? t.include.includes(c.name) : true) &&
+        (NUMERIC_TYPES.has(c.dataType) || (c.dataType === "ARRAY" && NUMERIC_ARRAY_UDTS.has(c.udtName))),
+    );
+    let channels = 1;
+    if (t.channel) {
+      const [row] = await this.query<{ n: number }>(
+        `SELECT coalesce(max(${quote(t.channel)}), 0)::int4 + 1 AS n FROM ${this.tableRef(t)}`,
+      );
+      channels = row?.n ?? 1;
+    }
+    const columns: WideColumn[] = [];
+    const infos: ObservableInfo[] = [];
+    for (const c of chosen) {
+      const name = observableNameFor(c.name, t.prefix);
+      const isArray = c.dataType === "ARRAY";
+      columns.push({ column: c.name, observable: name, isArray });
+      if (!isArray) {
+        infos.push({ ...info(name, "scalar", channels, []), description: c.description.slice(0, 500) });
+        continue;
+      }
+      // Array dimensions are not part of a PostgreSQL column type; take them from the data.
+      const [dims] = await this.query<{ ndims: number | null; d1: number | null; d2: number | null }>(
+        `SELECT max(array_ndims(${quote(c.name)})) AS ndims, max(array_length(${quote(c.name)}, 1)) AS d1,
+                max(array_length(${quote(c.name)}, 2)) AS d2 FROM ${this.tableRef(t)}`,
+      );
+      const shape = dims?.ndims === 2 ? "2d" : "1d";
+      infos.push({
+        ...info(name, shape, 1, shape === "2d" ? [dims?.d1 ?? 1, dims?.d2 ?? 1] : [dims?.d1 ?? 1]),
+        description: c.description.slice(0, 500),
+      });
+    }
+    return { columns, infos, types };
+  }
+
+  async runs(): Promise<RunInfo[]> {
+    const r = this.config.runs;
+    if (r) return this.runsFromTable(r);
+    return this.runsFromReadings();
+  }
+
+  private async runsFromTable(r: PostgresRunsTable): Promise<RunInfo[]> {
+    const columns = await this.columns(r.schema, r.table);
+    const typeOf = (name: string) => columns.find((c) => c.name === name)?.dataType ?? "double precision";
+    const named = new Set([r.id, r.start, r.stop, r.status].filter(Boolean));
+    const metaColumns = r.meta ?? columns.map((c) => c.name).filter((c) => !named.has(c));
+    const rows = await this.query<{
+      id: number;
+      start: number;
+      stop: number | null;
+      status: string | null;
+      meta: Record<string, unknown>;
+    }>(
+      `SELECT ${quote(r.id)}::int4 AS id, ${epochMs(quote(r.start), typeOf(r.start))} AS start,
+              ${r.stop ? epochMs(quote(r.stop), typeOf(r.stop)) : "NULL::float8"} AS stop,
+              ${r.status ? `${quote(r.status)}::text` : "NULL::text"} AS status,
+              jsonb_build_object(${metaColumns.map((c) => `${literal(c)}::text, ${quote(c)}`).join(", ")}) AS meta
+         FROM ${this.tableRef(r)} WHERE ${quote(r.id)} IS NOT NULL AND ${quote(r.start)} IS NOT NULL ORDER BY 1`,
+    );
+    return rows.map((row) => ({
+      id: Number(row.id),
+      start: Number(row.start),
+      stop: row.stop === null ? null : Number(row.stop),
+      status: runStatusFrom(row.stop === null ? null : Number(row.stop), row.status),
+      meta: row.meta ?? {},
+    }));
+  }
+
+  /** Without a runs table, a run spans its first to its last reading. */
+  private async runsFromReadings(): Promise<RunInfo[]> {
+    const spans = new Map<number, { start: number; stop: number }>();
+    for (const t of this.config.tables) {
+      if (!t.time) continue;
+      const time = quote(t.time);
+      const type = await this.typeOf(t, t.time);
+      // Aggregate in the column's own type, convert the two results: converting every row is slow.
+      const rows = await this.query<{ run: number; first: number; last: number }>(
+        `SELECT run, ${epochMs("first", type)} AS first, ${epochMs("last", type)} AS last FROM (
+           SELECT ${quote(t.run)}::int4 AS run, min(${time}) AS first, max(${time}) AS last FROM ${this.tableRef(t)}
+            WHERE ${quote(t.run)} IS NOT NULL GROUP BY 1) spans`,
+      );
+      for (const row of rows) {
+        const span = spans.get(row.run);
+        spans.set(row.run, {
+          start: Math.min(span?.start ?? Infinity, row.first),
+          stop: Math.max(span?.stop ?? -Infinity, row.last),
+        });
+      }
+    }
+    return [...spans.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([id, s]) => ({
+        id,
+        start: s.start,
+        stop: s.stop,
+        status: "stopped" as const,
+        meta: { derived: "first to last reading" },
+      }));
+  }
+
+  describeQuery(query: ReadingQuery): string {
+    return this.config.tables.map((t) => this.copySql(t, query, t.layout === "wide" ? [] : undefined)).join(";\n");
+  }
+
+  /** The COPY statement for one table. For wide tables, `columns` are the observable columns. */
+  private copySql(
+    t: PostgresLongTable | PostgresWideTable,
+    query: ReadingQuery,
+    columns?: WideColumn[],
+    timeType = "timestamp",
+  ): string {
+    const where: string[] = [`${quote(t.run)} IS NOT NULL`];
+    if (query.runs) where.push(query.runs.length > 0 ? `${quote(t.run)} IN (${runList(query.runs)})` : "false");
+    if (query.window && t.time) {
+      const tt = asTimestamp(quote(t.time), timeType);
+      where.push(`${tt} >= ${timeLiteral(query.window.from)} AND ${tt} <= ${timeLiteral(query.window.to)}`);
+    }
+    const channel = t.channel ? `${quote(t.channel)}::int4` : "0::int4";
+    const time = t.time ? asTimestamp(quote(t.time), timeType) : "NULL::timestamptz";
+    let select: string;
+    if (t.layout === "long") {
+      if (query.observables) {
+        const raw = query.observables.map((o) => this.rawNames.get(o) ?? o);
+        where.push(raw.length > 0 ? `${quote(t.observable)}::text IN (${raw.map(literal).join(", ")})` : "false");
+      }
+      select = [
+        `${quote(t.run)}::int4`,
+        `${quote(t.observable)}::text`,
+        channel,
+        time,
+        t.value ? `${quote(t.value)}::float8` : "NULL::float8",
+        t.arrayValue ? `${quote(t.arrayValue)}::float8[]` : "NULL::float8[]",
+      ].join(", ");
+    } else {
+      const cols = (columns ?? []).map((c) => `${quote(c.column)}::${c.isArray ? "float8[]" : "float8"}`);
+      select = [`${quote(t.run)}::int4`, channel, time, ...cols].join(", ");
+    }
+    return `COPY (SELECT ${select} FROM ${this.tableRef(t)} WHERE ${where.join(" AND ")}) TO STDOUT (FORMAT binary)`;
+  }
+
+  async *readings(query: ReadingQuery): AsyncIterable<ReadingChunk> {
+    const names = new NameDictionary();
+    let runStarts: Map<number, number> | undefined;
+    for (const t of this.config.tables) {
+      const timeType = t.time ? await this.typeOf(t, t.time) : "timestamp";
+      if (t.layout === "long") {
+        if (query.observables && this.rawNames.size === 0) await this.catalog();
+        yield* this.copyRows(this.copySql(t, query, undefined, timeType), 6, longRowReader(names));
+        continue;
+      }
+      const { columns } = await this.wideColumns(t);
+      let wanted = columns;
+      if (query.observables) wanted = columns.filter((c) => query.observables!.includes(c.observable));
+      if (wanted.length === 0) continue;
+      if (!t.time && !runStarts) runStarts = new Map((await this.runs()).map((r) => [r.id, r.start * 1000]));
+      yield* this.copyRows(this.copySql(t, query, wanted, timeType), 3 + wanted.length, wideRowReader(names, wanted, runStarts));
+    }
+  }
+
+  /** Runs one binary COPY and turns its rows into chunks with `read`, holding at most a chunk or two. */
+  private async *copyRows(sql: string, columns: number, read: RowReader): AsyncIterable<ReadingChunk> {
+    const client = await this.pool.connect().catch((error: unknown) => {
+      throw this.wrap(error);
+    });
+    const ready: ReadingChunk[] = [];
+    const parser = new BinaryCopyParser(columns, (fields) => read.row(fields, ready));
+    let done = false;
+    const stream = client.query(copyStreams.to(sql));
+    try {
+      try {
+        for await (const piece of stream as AsyncIterable<Buffer>) {
+          parser.push(piece);
+          while (ready.length > 0) yield ready.shift()!;
+        }
+        parser.end();
+      } catch (error) {
+        throw this.wrap(error);
+      }
+      read.flush(ready);
+      done = true;
+      while (ready.length > 0) yield ready.shift()!;
+    } finally {
+      // A COPY abandoned half way leaves the connection mid-protocol: throw that client away.
+      if (!done) stream.destroy();
+      client.release(done ? undefined : true);
+    }
+  }
+
+  async fingerprints(runs?: readonly number[]): Promise<RunFingerprint[]> {
+    const byRun = new Map<number, RunFingerprint>();
+    for (const t of this.config.tables) {
+      const timeType = t.time ? await this.typeOf(t, t.time) : "double precision";
+      const time = t.time ? quote(t.time) : "NULL::float8";
+      const rows = await this.query<{ run: number; rows: string; first: number | null; last: number | null }>(
+        `SELECT run, rows, ${epochMs("first", timeType)} * 1000 AS first, ${epochMs("last", timeType)} * 1000 AS last FROM (
+           SELECT ${quote(t.run)}::int4 AS run, count(*) AS rows, min(${time}) AS first, max(${time}) AS last
+             FROM ${this.tableRef(t)} WHERE ${quote(t.run)} IS NOT NULL ${runs ? `AND ${quote(t.run)} = ANY($1::int4[])` : ""}
+            GROUP BY 1) spans`,
+        runs ? [runs] : [],
+      );
+      for (const row of rows) {
+        const seen = byRun.get(row.run);
+        const first = row.first === null ? null : Number(row.first);
+        const last = row.last === null ? null : Number(row.last);
+        byRun.set(row.run, {
+          run: row.run,
+          rows: (seen?.rows ?? 0) + Number(row.rows),
+          firstMicros: minNullable(seen?.firstMicros ?? null, first),
+          lastMicros: maxNullable(seen?.lastMicros ?? null, last),
+        });
+      }
+    }
+    for (const id of runs ?? (await this.runs()).map((r) => r.id)) {
+      if (!byRun.has(id)) byRun.set(id, { run: id, rows: 0, firstMicros: null, lastMicros: null });
+    }
+    return [...byRun.values()].sort((a, b) => a.run - b.run);
+  }
+
+  /**
+   * The cursor holds, per table, the newest reading time seen (or the highest run for tables
+   * without a time column), and the stop times of runs that were still open.
+   */
+  async changesSince(cursor: string | null): Promise<SourceChanges> {
+    const before = cursor ? (JSON.parse(cursor) as { tables: (number | null)[]; open: Record<string, number | null> }) : null;
+    const changed = new Set<number>();
+    const tables: (number | null)[] = [];
+    for (const [i, t] of this.config.tables.entries()) {
+      const since = before?.tables[i] ?? null;
+      // Compare and aggregate in the column's own type (an index on it then helps); convert once.
+      const type = t.time ? await this.typeOf(t, t.time) : "integer";
+      const key = t.time ? quote(t.time) : `${quote(t.run)}`;
+      const bound = !t.time
+        ? "$1::int4"
+        : type.startsWith("timestamp") || type === "date"
+          ? "to_timestamp($1::float8 / 1e6)"
+          : "($1::float8 / 1e6)";
+      const rows = await this.query<{ run: number; newest: number }>(
+        `SELECT run, ${t.time ? `${epochMs("newest", type)} * 1000` : "newest::float8"} AS newest FROM (
+           SELECT ${quote(t.run)}::int4 AS run, max(${key}) AS newest FROM ${this.tableRef(t)}
+            WHERE ${quote(t.run)} IS NOT NULL ${since === null ? "" : `AND ${key} > ${bound}`} GROUP BY 1) news`,
+        since === null ? [] : [since],
+      );
+      let newest = since;
+      for (const row of rows) {
+        changed.add(row.run);
+        newest = newest === null ? Number(row.newest) : Math.max(newest, Number(row.newest));
+      }
+      tables.push(newest);
+    }
+    const open: Record<string, number | null> = {};
+    for (const run of await this.runs()) {
+      const was = before?.open[run.id];
+      if (before && !(String(run.id) in before.open) && run.stop === null) changed.add(run.id); // a new, open run
+      if (was !== undefined && was !== run.stop) changed.add(run.id); // an open run stopped
+      if (run.stop === null) open[run.id] = null;
+    }
+    return { runs: [...changed].sort((a, b) => a - b), cursor: JSON.stringify({ tables, open }) };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function info(name: string, shape: ObservableInfo["shape"], channels: number, dims: number[]): ObservableInfo {
+  return { name, unit: "", shape, channels, dims, description: "" };
+}
+
+const minNullable = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
+const maxNullable = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+
+interface RowReader {
+  row(fields: RowFields, ready: ReadingChunk[]): void;
+  flush(ready: ReadingChunk[]): void;
+}
+
+/** Collects scalar and array readings into chunks; emits a chunk into `ready` when it is full. */
+class ChunkBuilder {
+  private scalars: ScalarChunk;
+  private arrays: ArrayReading[] = [];
+
+  constructor(private readonly names: NameDictionary) {
+    this.scalars = scalarChunk(names.names);
+  }
+
+  scalar(run: number, observable: number, channel: number, tMicros: number, value: number | null, ready: ReadingChunk[]): void {
+    const c = this.scalars;
+    const i = c.length++;
+    c.run[i] = run;
+    c.observable[i] = observable;
+    c.channel[i] = channel;
+    c.tMicros[i] = tMicros;
+    c.value[i] = value ?? Number.NaN;
+    c.isNull[i] = value === null ? 1 : 0;
+    if (c.length === SCALAR_CHUNK_ROWS) {
+      ready.push(c);
+      this.scalars = scalarChunk(this.names.names);
+    }
+  }
+
+  array(reading: ArrayReading, ready: ReadingChunk[]): void {
+    this.arrays.push(reading);
+    if (this.arrays.length === ARRAY_CHUNK_READINGS) {
+      ready.push({ kind: "array", readings: this.arrays });
+      this.arrays = [];
+    }
+  }
+
+  flush(ready: ReadingChunk[]): void {
+    if (this.scalars.length > 0) ready.push(this.scalars);
+    if (this.arrays.length > 0) ready.push({ kind: "array", readings: this.arrays });
+    this.scalars = scalarChunk(this.names.names);
+    this.arrays = [];
+  }
+}
+
+/** Long rows: run, observable, channel, time, value, array value. */
+function longRowReader(names: NameDictionary): RowReader {
+  const text = new TextCache();
+  const ids = new Map<string, number>();
+  const builder = new ChunkBuilder(names);
+  return {
+    row(f, ready) {
+      const raw = text.read(f, 1);
+      let id = ids.get(raw);
+      if (id === undefined) {
+        id = names.id(observableNameFor(raw));
+        ids.set(raw, id);
+      }
+      const run = readInt4(f, 0);
+      const channel = f.length[2]! < 0 ? 0 : readInt4(f, 2);
+      const t = f.length[3]! < 0 ? Number.NaN : readTimestampMicros(f, 3);
+      if (f.length[5]! >= 0) {
+        builder.array({ run, observable: names.names[id]!, channel, tMicros: t, value: readFloat8Array(f, 5) }, ready);
+      } else {
+        builder.scalar(run, id, channel, t, f.length[4]! < 0 ? null : readFloat8(f, 4), ready);
+      }
+    },
+    flush: (ready) => builder.flush(ready),
+  };
+}
+
+/**
+ * Wide rows: run, channel, time, then one field per observable column. A NULL cell means the
+ * observable was not recorded in that row (e.g. a column added later), so it yields no reading.
+ */
+function wideRowReader(names: NameDictionary, columns: WideColumn[], runStarts?: Map<number, number>): RowReader {
+  const ids = columns.map((c) => names.id(c.observable));
+  const builder = new ChunkBuilder(names);
+  return {
+    row(f, ready) {
+      const run = readInt4(f, 0);
+      const channel = f.length[1]! < 0 ? 0 : readInt4(f, 1);
+      const t = f.length[2]! < 0 ? (runStarts?.get(run) ?? Number.NaN) : readTimestampMicros(f, 2);
+      for (let k = 0; k < columns.length; k++) {
+        const field = 3 + k;
+        if (f.length[field]! < 0) continue;
+        if (columns[k]!.isArray) {
+          builder.array(
+            { run, observable: columns[k]!.observable, channel, tMicros: t, value: readFloat8Array(f, field) },
+            ready,
+          );
+        } else {
+          builder.scalar(run, ids[k]!, channel, t, readFloat8(f, field), ready);
+        }
+      }
+    },
+    flush: (ready) => builder.flush(ready),
+  };
+}
