@@ -225,6 +225,53 @@ export class EmbeddedStore {
   }
 
   /**
+   * One page of readings for the snapshot source, oldest seq first: those after `afterSeq`,
+   * in the given runs (all when omitted) and time window (epoch ms, inclusive).
+   */
+  async readingsPage(
+    filter: { runs?: readonly number[]; from?: number; to?: number; observables?: readonly string[] },
+    afterSeq: number,
+    limit: number,
+  ): Promise<Record<string, unknown>[]> {
+    return this.rows(
+      `SELECT seq::DOUBLE AS seq, run, observable, channel, epoch_us(t)::DOUBLE AS t_us, value, value_1d, value_2d
+         FROM readings
+        WHERE seq > $after AND ($all_runs OR list_contains($runs, run))
+          AND ($all_observables OR list_contains($observables, observable))
+          AND t BETWEEN make_timestamp($from::BIGINT * 1000) AND make_timestamp($to::BIGINT * 1000)
+        ORDER BY seq LIMIT $limit`,
+      {
+        after: afterSeq,
+        runs: listValue([...(filter.runs ?? [])]),
+        all_runs: filter.runs === undefined,
+        observables: listValue([...(filter.observables ?? [])]),
+        all_observables: filter.observables === undefined,
+        from: Math.floor(filter.from ?? 0),
+        to: Math.ceil(filter.to ?? 32503680000000),
+        limit,
+      },
+    );
+  }
+
+  /** Per run: readings, first and last time (epoch µs), and the newest seq. */
+  async runSummaries(
+    runs?: readonly number[],
+  ): Promise<{ run: number; rows: number; first: number | null; last: number | null; seq: number }[]> {
+    const rows = await this.rows(
+      `SELECT run, count(*)::DOUBLE AS rows, epoch_us(min(t))::DOUBLE AS first, epoch_us(max(t))::DOUBLE AS last, max(seq)::DOUBLE AS seq
+         FROM readings WHERE $all_runs OR list_contains($runs, run) GROUP BY run`,
+      { runs: listValue([...(runs ?? [])]), all_runs: runs === undefined },
+    );
+    return rows.map((r) => ({
+      run: Number(r.run),
+      rows: Number(r.rows),
+      first: r.first === null ? null : Number(r.first),
+      last: r.last === null ? null : Number(r.last),
+      seq: Number(r.seq),
+    }));
+  }
+
+  /**
    * Writes the scalar readings of `observables` between `from` and `to` (epoch ms) to a ZSTD
    * Parquet file, and reports how many rows went in and the newest seq among them.
    */

@@ -1,0 +1,163 @@
+// The runboard command line. `runboard snapshot` writes Parquet snapshots from the configured
+// source; the Framework loaders call the same takeSnapshot().
+import { isAbsolute, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { parseSelection } from "../src/core/time-window.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { ManifestError } from "./snapshot/manifest.js";
+import { SnapshotError, takeSnapshot } from "./snapshot/take-snapshot.js";
+import { openSource } from "./sources/open-source.js";
+import { SourceError } from "./sources/source.js";
+
+const USAGE = `Usage: runboard <command> [options]
+
+Commands:
+  snapshot    Write Parquet snapshots of runs from the configured source
+
+Run "runboard snapshot --help" for its options.
+`;
+
+const SNAPSHOT_USAGE = `Usage: runboard snapshot [options]
+
+Reads runs from the source in the config file (PostgreSQL, MongoDB or the embedded store)
+and writes one Parquet file per run (ZSTD), level-of-detail tables, catalog.json and
+manifest.json into the snapshot directory. Only runs that changed since the last snapshot
+are rewritten.
+
+Options:
+  --config <file>    Config file (default: ./runboard.config.json; without one, the
+                     embedded store in RUNBOARD_DATA_DIR or ./var)
+  --select <which>   Which runs (default: the config's snapshot.select, else last:7d):
+                       run:1003             one run
+                       runs:1000-1010       a range of run numbers
+                       latest               the newest run
+                       last:6h              runs in the last 6 hours (s, m, h, d)
+                       window:<from>/<to>   runs overlapping two ISO times
+                       night[:2026-03-10]   the observing night (12:00 to 12:00); an empty
+                                            night falls back to the last one with data
+  --out <dir>        Snapshot directory (default: the config's snapshot.out, var/snapshots)
+  --force [<which>]  Re-fetch even unchanged runs: all selected ones, or those matching
+                     <which> (same forms as --select)
+  --lod <seconds>    Level-of-detail bucket widths, comma separated (default 10,60,600);
+                     "none" turns them off
+  --utc-offset <min> The site's offset from UTC in minutes, for night windows (default 0)
+  --quiet            Print only errors and the summary line
+  -h, --help         Show this help
+
+Exit status: 0 when every selected run was written or unchanged, 1 when some run failed
+(its previous files are kept), 2 for a bad command line, config or source.
+`;
+
+export async function main(argv: string[], out: (line: string) => void = console.log, err = console.error): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    out(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  if (command !== "snapshot") {
+    err(`runboard: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
+    return 2;
+  }
+  return snapshotCommand(rest, out, err);
+}
+
+async function snapshotCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
+  let args: ReturnType<typeof parseSnapshotArgs>;
+  try {
+    args = parseSnapshotArgs(argv);
+  } catch (error) {
+    err(`runboard snapshot: ${(error as Error).message}\n\n${SNAPSHOT_USAGE}`);
+    return 2;
+  }
+  if (args.values.help) {
+    out(SNAPSHOT_USAGE);
+    return 0;
+  }
+  const log = args.values.quiet ? () => undefined : out;
+  try {
+    const config = loadConfig(args.values.config);
+    const utcOffsetMinutes = args.values["utc-offset"] === undefined ? 0 : Number(args.values["utc-offset"]);
+    if (!Number.isInteger(utcOffsetMinutes) || Math.abs(utcOffsetMinutes) > 840) {
+      throw new UsageError("--utc-offset: give whole minutes between -840 and 840, e.g. -300");
+    }
+    const selectText = args.values.select ?? config.snapshot.select;
+    const selection = asUsage("--select", () => parseSelection(selectText, { utcOffsetMinutes }));
+    const forceText = args.values.force;
+    const force =
+      forceText === undefined
+        ? false
+        : forceText === ""
+          ? true
+          : asUsage("--force", () => parseSelection(forceText, { utcOffsetMinutes }));
+    const lodSeconds = args.values.lod === undefined ? config.snapshot.lodSeconds : parseLod(args.values.lod);
+    const outDir = args.values.out ?? config.snapshot.out;
+    const dir = isAbsolute(outDir) ? outDir : resolve(args.values.out ? process.cwd() : config.baseDir, outDir);
+
+    const source = await openSource(config, { log });
+    const started = Date.now();
+    try {
+      log(`snapshot of ${source.description} into ${dir}`);
+      const result = await takeSnapshot(source, { out: dir, selection, force, lodSeconds, overrides: config.observables, log });
+      const seconds = (Date.now() - started) / 1000;
+      out(
+        `${result.written.length} run(s) written, ${result.unchanged.length} unchanged, ${result.failed.length} failed; ` +
+          `${result.rows} readings in ${seconds.toFixed(1)} s; manifest ${resolve(dir, "manifest.json")}`,
+      );
+      for (const f of result.failed) err(`run ${f.run}: ${f.message}`);
+      return result.failed.length > 0 ? 1 : 0;
+    } finally {
+      await source.close();
+    }
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof ConfigError || error instanceof SourceError) {
+      err(`runboard snapshot: ${error.message}`);
+      return 2;
+    }
+    if (error instanceof SnapshotError || error instanceof ManifestError) {
+      err(`runboard snapshot: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+class UsageError extends Error {}
+
+function asUsage<T>(option: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UsageError(`${option}: ${(error as Error).message}`);
+  }
+}
+
+function parseSnapshotArgs(argv: string[]) {
+  // --force takes an optional value: "--force" alone means every selected run.
+  const normalized = argv.flatMap((a, i) =>
+    a === "--force" && (argv[i + 1] === undefined || argv[i + 1]!.startsWith("--")) ? ["--force="] : [a],
+  );
+  return parseArgs({
+    args: normalized,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      config: { type: "string" },
+      select: { type: "string" },
+      out: { type: "string" },
+      force: { type: "string" },
+      lod: { type: "string" },
+      "utc-offset": { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+function parseLod(text: string): number[] {
+  if (text === "none" || text === "") return [];
+  const levels = text.split(",").map((s) => Number(s.trim()));
+  if (levels.some((n) => !Number.isInteger(n) || n < 1 || n > 86_400)) {
+    throw new UsageError(`--lod: ${JSON.stringify(text)}: give whole seconds between 1 and 86400, comma separated, or none`);
+  }
+  return levels;
+}

@@ -1,0 +1,39 @@
+// Picks the source a config names. Drivers are imported only when chosen, so the embedded
+// default never loads pg or mongodb.
+import { isAbsolute, resolve } from "node:path";
+import type { RunboardConfig } from "../config.js";
+import { EmbeddedStore } from "../embedded-store.js";
+import { dataDirFromEnv } from "../paths.js";
+import { seedIfEmpty } from "../snapshot.js";
+import type { Source } from "./source.js";
+
+export async function openSource(
+  config: RunboardConfig,
+  options: { seedEmptyStore?: boolean; log?: (line: string) => void } = {},
+): Promise<Source> {
+  const source = config.source;
+  switch (source.kind) {
+    case "embedded": {
+      const dir = source.dataDir
+        ? isAbsolute(source.dataDir)
+          ? source.dataDir
+          : resolve(config.baseDir, source.dataDir)
+        : dataDirFromEnv();
+      const store = await EmbeddedStore.open(dir);
+      if (options.seedEmptyStore) {
+        const seeded = await seedIfEmpty(store);
+        if (seeded > 0) options.log?.(`seeded the empty store with ${seeded} simulated readings`);
+      }
+      const { EmbeddedSource } = await import("./embedded-source.js");
+      return new EmbeddedSource(store, true);
+    }
+    case "postgres": {
+      const { PostgresSource } = await import("./postgres-source.js");
+      return PostgresSource.connect(source);
+    }
+    case "mongodb": {
+      const { MongoSource } = await import("./mongo-source.js");
+      return MongoSource.connect(source);
+    }
+  }
+}
