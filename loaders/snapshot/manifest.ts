@@ -27,6 +27,8 @@ const runEntry = z
     fingerprint: z
       .object({ rows: z.number().int().min(0), firstMicros: z.number().nullable(), lastMicros: z.number().nullable() })
       .strict(),
+    /** Hash of the catalog (names, shapes) at write time: a new or changed observable means stale. */
+    catalogHash: z.string(),
     writtenAt: z.string(),
     query: z.string(),
     rows: z.object({ scalar: z.number().int().min(0), array: z.number().int().min(0) }).strict(),

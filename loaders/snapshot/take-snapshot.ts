@@ -81,6 +81,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
     const previous = readManifest(out);
     const previousRuns = new Map(previous?.runs.map((r) => [r.run, r]));
     const fingerprints = new Map((await source.fingerprints(resolved.runs.map((r) => r.id))).map((f) => [f.run, f]));
+    const catalogHash = hashCatalog(catalog);
     const stale = resolved.runs.filter((run) => {
       const before = previousRuns.get(run.id);
       const now = fingerprints.get(run.id);
@@ -90,6 +91,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
         !sameFingerprint(before.fingerprint, now) ||
         before.status !== run.status ||
         before.stop !== run.stop ||
+        before.catalogHash !== catalogHash ||
         String(before.lodSeconds) !== String(lodSeconds) ||
         before.files.some((f) => !existsSync(join(out, f.path)))
       );
@@ -110,6 +112,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
         const started = Date.now();
         try {
           const entry = await writeRun(source, staging, run, fingerprints.get(run.id), byName, out, lodSeconds);
+          entry.catalogHash = catalogHash;
           const before = entries.get(run.id);
           if (before) replaced.push(...before.files.map((f) => f.path).filter((p) => !entry.files.some((f) => f.path === p)));
           entries.set(run.id, entry);
@@ -202,6 +205,7 @@ async function writeRun(
       firstMicros: fingerprint?.firstMicros ?? null,
       lastMicros: fingerprint?.lastMicros ?? null,
     },
+    catalogHash: "",
     writtenAt: new Date().toISOString(),
     query: source.describeQuery(query),
     rows: {
@@ -213,6 +217,12 @@ async function writeRun(
     lod: written.lod,
     lodSeconds: [...lodSeconds],
   };
+}
+
+/** What the catalog says about shapes: a new observable (e.g. a new wide-table column) changes it. */
+function hashCatalog(catalog: readonly ObservableInfo[]): string {
+  const shapes = catalog.map((o) => [o.name, o.shape, o.channels, o.dims]);
+  return createHash("sha256").update(JSON.stringify(shapes)).digest("hex").slice(0, 16);
 }
 
 function sameFingerprint(a: ManifestRun["fingerprint"], b: RunFingerprint | undefined): boolean {
