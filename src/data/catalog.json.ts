@@ -1,9 +1,15 @@
-// Framework data loader: the catalog of observables and the runs, for pages and static builds.
-import { openStoreForBuild } from "../../loaders/open-for-build.js";
+// Framework data loader: the catalog of observables and the runs, from the source the config
+// file names (the embedded store by default), through the same library as `runboard snapshot`.
+import { loadConfig } from "../../loaders/config.js";
+import { openSource } from "../../loaders/sources/open-source.js";
 
-const store = await openStoreForBuild();
+const source = await openSource(loadConfig(process.env.RUNBOARD_CONFIG), {
+  seedEmptyStore: true,
+  log: (line) => process.stderr.write(`${line}\n`),
+});
 try {
-  process.stdout.write(JSON.stringify({ observables: store.catalog(), runs: store.runs(), lastSeq: store.lastSeq() }));
+  const [observables, runs] = await Promise.all([source.catalog(), source.runs()]);
+  process.stdout.write(JSON.stringify({ source: source.description, observables, runs }));
 } finally {
-  store.close();
+  await source.close();
 }
