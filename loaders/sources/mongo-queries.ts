@@ -58,7 +58,8 @@ export function timeMs(value: unknown): number | undefined {
     const t = value.getTime();
     return Number.isNaN(t) ? undefined : t;
   }
-  return typeof value === "number" && Number.isFinite(value) ? value * 1000 : undefined;
+  // Seconds beyond what a Date can hold are not times.
+  return typeof value === "number" && Math.abs(value) <= MAX_DATE_MS / 1000 ? value * 1000 : undefined;
 }
 
 /** Epoch microseconds (whole), as chunks carry them. */
@@ -67,7 +68,7 @@ export function timeMicros(value: unknown): number | undefined {
     const ms = timeMs(value);
     return ms === undefined ? undefined : ms * 1000;
   }
-  return typeof value === "number" && Number.isFinite(value) ? Math.round(value * 1e6) : undefined;
+  return typeof value === "number" && Math.abs(value) <= MAX_DATE_MS / 1000 ? Math.round(value * 1e6) : undefined;
 }
 
 const bsonType = (value: object): unknown => (value as { _bsontype?: unknown })._bsontype;
@@ -217,9 +218,15 @@ export function nightRunId(tMs: number, utcOffsetMinutes = 0): number {
   return Number(isoDay(night.from, utcOffsetMinutes).replaceAll("-", ""));
 }
 
-/** The run id of the night numbered `day` by `nightDayExpression` (days since 1970-01-01 of its first noon). */
-export function nightRunIdOfDay(day: number): number {
-  return Number(new Date(day * DAY_MS).toISOString().slice(0, 10).replaceAll("-", ""));
+/**
+ * The run id of the night numbered `day` by `nightDayExpression` (days since 1970-01-01 of its
+ * first noon); undefined outside the years 1000-9999, where YYYYMMDD has no room.
+ */
+export function nightRunIdOfDay(day: number): number | undefined {
+  const date = new Date(day * DAY_MS);
+  const year = date.getUTCFullYear();
+  if (!Number.isInteger(day) || Number.isNaN(year) || year < 1000 || year > 9999) return undefined;
+  return Number(date.toISOString().slice(0, 10).replaceAll("-", ""));
 }
 
 /** The window of night run `id` (YYYYMMDD); undefined for a number that is not such a date. */
@@ -581,6 +588,49 @@ export function dataKeyShape(spec: unknown): { shape: Shape; dims: number[]; uni
   const shape: Shape = dims.length === 0 ? "scalar" : dims.length === 1 ? "1d" : "2d";
   const text = (v: unknown, max: number) => (typeof v === "string" ? v.slice(0, max) : "");
   return { shape, dims, unit: text(s.units, 32), description: text(s.source, 500) };
+}
+
+/** A data key runboard reads from a descriptor's events, and the observable it feeds. */
+export interface KeyPlan {
+  key: string;
+  name: string;
+  scalar: boolean;
+}
+
+/** The readable keys of a descriptor's data_keys (only the wanted observables when given). */
+export function keyPlans(dataKeys: unknown, prefix: string, wanted?: ReadonlySet<string>): KeyPlan[] {
+  if (dataKeys === null || typeof dataKeys !== "object") return [];
+  const plans: KeyPlan[] = [];
+  for (const [key, spec] of Object.entries(dataKeys)) {
+    const shape = dataKeyShape(spec);
+    const name = observableNameOf(prefix, key);
+    if (!shape || !name || (wanted && !wanted.has(name))) continue;
+    plans.push({ key, name, scalar: shape.shape === "scalar" });
+  }
+  return plans;
+}
+
+export type EventValue = { plan: KeyPlan; scalar: number | null } | { plan: KeyPlan; array: ArrayValue | null };
+
+/**
+ * The readings of one event: a scalar key gives a number or null, an array key its array as
+ * stored (or null). Keys missing from the event, or holding the wrong kind of value, give nothing.
+ */
+export function eventValues(data: unknown, plans: readonly KeyPlan[]): EventValue[] {
+  if (data === null || typeof data !== "object") return [];
+  const values: EventValue[] = [];
+  for (const plan of plans) {
+    if (!Object.hasOwn(data, plan.key)) continue;
+    const stored = (data as Record<string, unknown>)[plan.key];
+    if (plan.scalar) {
+      const scalar = numericValue(stored);
+      if (scalar !== undefined) values.push({ plan, scalar });
+    } else {
+      const array = arrayValue(stored);
+      if (array !== undefined) values.push({ plan, array });
+    }
+  }
+  return values;
 }
 
 export interface BlueskyStart {
