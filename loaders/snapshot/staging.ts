@@ -75,7 +75,7 @@ export class Staging {
   ) {}
 
   /** A scratch database in memory that spills to `spillDir` beyond `memoryLimit`. */
-  static async open(spillDir: string, memoryLimit = "256MB"): Promise<Staging> {
+  static async open(spillDir: string, memoryLimit = "128MB"): Promise<Staging> {
     const instance = await DuckDBInstance.create(":memory:", {
       memory_limit: memoryLimit,
       temp_directory: spillDir,

@@ -78,7 +78,14 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
           : [],
     );
 
-    const previous = readManifest(out);
+    let previous: Manifest | undefined;
+    try {
+      previous = readManifest(out);
+    } catch (error) {
+      // A full --force rebuilds everything anyway, so a broken manifest need not stop it.
+      if (options.force !== true) throw error;
+      log(`${(error as Error).message}; starting a fresh manifest (--force)`);
+    }
     const previousRuns = new Map(previous?.runs.map((r) => [r.run, r]));
     const fingerprints = new Map((await source.fingerprints(resolved.runs.map((r) => r.id))).map((f) => [f.run, f]));
     const catalogHash = hashCatalog(catalog);
