@@ -119,7 +119,7 @@ describe("runboard server", () => {
       catalog.observables.map((o) => o.name),
       ["probe.spectrum", "probe.temperature"],
     );
-    assert.deepEqual(await (await api("/api/runs")).json(), { runs: [{ ...RUN, meta: {} }] });
+    assert.deepEqual(await (await api("/api/runs")).json(), { runs: [{ ...RUN, status: "running", meta: {} }] });
 
     const snapshot = await api("/api/snapshot.parquet?observables=probe.temperature&run=7&seconds=3600");
     assert.equal(snapshot.status, 200);
