@@ -12,6 +12,7 @@ export default {
   footer: "runboard — live, shareable dashboards for experiments",
   pages: [
     { name: "Overview", path: "/" },
+    { name: "Runs", path: "/pages/runs" },
     { name: "Dashboard editor", path: "/pages/dashboard" },
   ],
 };

@@ -41,6 +41,8 @@ Options:
   --lod <seconds>    Level-of-detail bucket widths, comma separated (default 10,60,600);
                      "none" turns them off
   --utc-offset <min> The site's offset from UTC in minutes, for night windows (default 0)
+  --seed-empty-store Fill an empty embedded store with two hours of the built-in simulator
+                     first (what \`npm run build\` does for a fresh checkout)
   --quiet            Print only errors and the summary line
   -h, --help         Show this help
 
@@ -93,7 +95,7 @@ async function snapshotCommand(argv: string[], out: (line: string) => void, err:
     const outDir = args.values.out ?? config.snapshot.out;
     const dir = isAbsolute(outDir) ? outDir : resolve(args.values.out ? process.cwd() : config.baseDir, outDir);
 
-    const source = await openSource(config, { log });
+    const source = await openSource(config, { log, seedEmptyStore: args.values["seed-empty-store"] });
     const started = Date.now();
     try {
       log(`snapshot of ${source.description} into ${dir}`);
@@ -148,6 +150,7 @@ function parseSnapshotArgs(argv: string[]) {
       lod: { type: "string" },
       "utc-offset": { type: "string" },
       quiet: { type: "boolean" },
+      "seed-empty-store": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });

@@ -15,7 +15,7 @@ const projectRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const npmCache = join(projectRoot, "src", ".observablehq", "cache", "_npm");
 
 /** Libraries a page may use through Framework's implicit imports, bundled from node_modules. */
-const BUNDLED = ["d3", "@observablehq/plot", "@observablehq/inputs", "htl", "d3-dsv"];
+const BUNDLED = ["d3", "@observablehq/plot", "@observablehq/inputs", "htl", "d3-dsv", "isoformat"];
 
 /** Names Framework's client can reference; pinned so no version look-up ever leaves the machine. */
 const PINNED_ONLY = [
