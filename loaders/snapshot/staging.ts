@@ -75,7 +75,7 @@ export class Staging {
   ) {}
 
   /** A scratch database in memory that spills to `spillDir` beyond `memoryLimit`. */
-  static async open(spillDir: string, memoryLimit = "128MB"): Promise<Staging> {
+  static async open(spillDir: string, memoryLimit = "96MB"): Promise<Staging> {
     const instance = await DuckDBInstance.create(":memory:", {
       memory_limit: memoryLimit,
       temp_directory: spillDir,
@@ -272,50 +272,61 @@ export class Staging {
   }
 
   /**
-   * M4 per time bucket (first, min, max, last, each with its time) at each level. The finest
-   * level is computed from the readings, coarser ones from the level below. A level is kept for
-   * an observable only where it thins the series out (on average more than 4 readings a bucket);
-   * elsewhere the raw readings are already small enough to draw.
+   * M4 per time bucket (first, min, max, last, each with its time) at each level, kept for an
+   * observable only where it thins the series out: more than 4 readings a bucket on average,
+   * estimated beforehand from its reading count, channels and time span (so no level is
+   * computed only to be thrown away). An observable's finest useful level is computed from the
+   * readings, each coarser one from the level below it, which is cheap.
    */
   private async writeLod(
     copy: (kind: WrittenFile["kind"], select: string) => Promise<number>,
     lodSeconds: readonly number[],
   ): Promise<Record<string, number[]>> {
     const levels = [...new Set(lodSeconds)].sort((a, b) => a - b);
-    const bucket = (t: string, s: number) => `time_bucket(INTERVAL ${s} SECOND, ${t})`;
-    await this.db.run(`CREATE OR REPLACE TEMP TABLE lod AS
-      SELECT obs, channel, ${levels[0]}::INTEGER AS level, ${bucket("t", levels[0]!)} AS bucket, count(*)::INTEGER AS n,
-             min(t) AS first_t, arg_min(value, t) AS first_v, max(t) AS last_t, arg_max(value, t) AS last_v,
-             arg_min(t, value) AS min_t, min(value) AS min_v, arg_max(t, value) AS max_t, max(value) AS max_v
-        FROM run_scalars WHERE value IS NOT NULL GROUP BY obs, channel, bucket`);
-    for (let i = 1; i < levels.length; i++) {
-      await this.db.run(`INSERT INTO lod
-        SELECT obs, channel, ${levels[i]}, ${bucket("bucket", levels[i]!)} AS b, sum(n)::INTEGER,
-               min(first_t), arg_min(first_v, first_t), max(last_t), arg_max(last_v, last_t),
-               arg_min(min_t, min_v), min(min_v), arg_max(max_t, max_v), max(max_v)
-          FROM lod WHERE level = ${levels[i - 1]} GROUP BY obs, channel, b`);
-    }
-    const useful = await this.db.runAndReadAll(
-      `SELECT n.name AS observable, list(level ORDER BY level) AS levels FROM (
-         SELECT obs, level FROM lod GROUP BY obs, level HAVING sum(n) > 4 * count(*)) l
-         JOIN names n ON n.id = l.obs GROUP BY n.name`,
+    const shape = await this.db.runAndReadAll(
+      `SELECT obs, count(*)::DOUBLE AS n, count(DISTINCT channel)::DOUBLE AS series,
+              (epoch_us(max(t)) - epoch_us(min(t)))::DOUBLE / 1e6 AS span
+         FROM run_scalars WHERE value IS NOT NULL GROUP BY obs`,
     );
-    const lod: Record<string, number[]> = {};
-    for (const row of useful.getRowObjectsJS()) lod[String(row.observable)] = (row.levels as number[]).map(Number);
-    if (Object.keys(lod).length > 0) {
-      await copy(
-        "lod",
-        `SELECT n.name AS observable, l.channel, l.level, l.bucket, l.n, l.first_t, l.first_v, l.min_t, l.min_v,
-                l.max_t, l.max_v, l.last_t, l.last_v
-           FROM lod l JOIN names n ON n.id = l.obs
-          WHERE list_contains((SELECT levels FROM (VALUES ${Object.entries(lod)
-            .map(([name, ls]) => `(${sqlString(name)}, [${ls.join(",")}])`)
-            .join(", ")}) v(name, levels) WHERE v.name = n.name), l.level)
-          ORDER BY l.level, n.name, l.channel, l.bucket`,
-      );
+    /** Observable id -> its levels (ascending), only those worth keeping. */
+    const useful = new Map<number, number[]>();
+    for (const row of shape.getRowObjectsJS()) {
+      const perSeries = Number(row.n) / Math.max(1, Number(row.series));
+      const kept = levels.filter((level) => perSeries / Math.max(1, Math.ceil(Number(row.span) / level)) > 4);
+      if (kept.length > 0) useful.set(Number(row.obs), kept);
     }
+    if (useful.size === 0) return {};
+    const bucket = (t: string, s: number) => `time_bucket(INTERVAL ${s} SECOND, ${t})`;
+    const ids = (pick: (kept: number[]) => boolean) => [...useful].filter(([, kept]) => pick(kept)).map(([id]) => id);
+    await this.db
+      .run(`CREATE OR REPLACE TEMP TABLE lod (obs USMALLINT, channel INTEGER, level INTEGER, bucket TIMESTAMP, n INTEGER,
+      first_t TIMESTAMP, first_v DOUBLE, last_t TIMESTAMP, last_v DOUBLE, min_t TIMESTAMP, min_v DOUBLE, max_t TIMESTAMP, max_v DOUBLE)`);
+    for (const [i, level] of levels.entries()) {
+      const fromReadings = ids((kept) => kept[0] === level);
+      if (fromReadings.length > 0) {
+        await this.db.run(`INSERT INTO lod
+          SELECT obs, channel, ${level}, ${bucket("t", level)} AS b, count(*)::INTEGER,
+                 min(t), arg_min(value, t), max(t), arg_max(value, t),
+                 arg_min(t, value), min(value), arg_max(t, value), max(value)
+            FROM run_scalars WHERE value IS NOT NULL AND obs IN (${fromReadings.join(", ")}) GROUP BY obs, channel, b`);
+      }
+      const fromBelow = i === 0 ? [] : ids((kept) => kept.includes(level) && kept[0]! < level);
+      if (fromBelow.length > 0) {
+        await this.db.run(`INSERT INTO lod
+          SELECT obs, channel, ${level}, ${bucket("bucket", level)} AS b, sum(n)::INTEGER,
+                 min(first_t), arg_min(first_v, first_t), max(last_t), arg_max(last_v, last_t),
+                 arg_min(min_t, min_v), min(min_v), arg_max(max_t, max_v), max(max_v)
+            FROM lod WHERE level = ${levels[i - 1]} AND obs IN (${fromBelow.join(", ")}) GROUP BY obs, channel, b`);
+      }
+    }
+    await copy(
+      "lod",
+      `SELECT n.name AS observable, l.channel, l.level, l.bucket, l.n, l.first_t, l.first_v, l.min_t, l.min_v,
+              l.max_t, l.max_v, l.last_t, l.last_v
+         FROM lod l JOIN names n ON n.id = l.obs ORDER BY l.level, n.name, l.channel, l.bucket`,
+    );
     await this.db.run("DROP TABLE IF EXISTS lod");
-    return lod;
+    return Object.fromEntries([...useful].map(([id, kept]) => [this.names[id]!, kept]));
   }
 
   close(): void {

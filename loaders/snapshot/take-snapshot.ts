@@ -61,8 +61,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
   mkdirSync(out, { recursive: true });
   const unlock = lockDirectory(out);
   try {
-    const [allRuns, rawCatalog] = await Promise.all([source.runs(), source.catalog()]);
-    const catalog = applyOverrides(rawCatalog, options.overrides ?? {});
+    const allRuns = await source.runs();
     const resolved = resolveSelection(allRuns, options.selection, now);
     if (!resolved || resolved.runs.length === 0) {
       throw new SnapshotError(
@@ -87,7 +86,13 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       log(`${(error as Error).message}; starting a fresh manifest (--force)`);
     }
     const previousRuns = new Map(previous?.runs.map((r) => [r.run, r]));
-    const fingerprints = new Map((await source.fingerprints(resolved.runs.map((r) => r.id))).map((f) => [f.run, f]));
+    // Both scan the source's tables; side by side they overlap on the database's cores.
+    const [rawCatalog, runFingerprints] = await Promise.all([
+      source.catalog(),
+      source.fingerprints(resolved.runs.map((r) => r.id)),
+    ]);
+    const catalog = applyOverrides(rawCatalog, options.overrides ?? {});
+    const fingerprints = new Map(runFingerprints.map((f) => [f.run, f]));
     const catalogHash = hashCatalog(catalog);
     const stale = resolved.runs.filter((run) => {
       const before = previousRuns.get(run.id);
@@ -108,37 +113,58 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
 
     const byName = new Map(catalog.map((o) => [o.name, o]));
     const spill = mkdtempSync(join(out, ".staging-"));
-    const staging = await Staging.open(spill, options.memoryLimit);
+    // Two staging lanes: while DuckDB sorts and writes one run (in its own threads), the next
+    // run streams from the source into the other lane.
+    const lanes = [await Staging.open(spill, options.memoryLimit), await Staging.open(spill, options.memoryLimit)];
     const entries = new Map(previousRuns);
     const written: number[] = [];
     const failed: SnapshotResult["failed"] = [];
     const replaced: string[] = [];
     let rows = 0;
+    const fail = (run: RunInfo, error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      failed.push({ run: run.id, message });
+      log(`run ${run.id}: FAILED, previous files kept: ${message}`);
+    };
+    const done = (run: RunInfo, entry: ManifestRun, started: number) => {
+      entry.catalogHash = catalogHash;
+      const before = entries.get(run.id);
+      if (before) replaced.push(...before.files.map((f) => f.path).filter((p) => !entry.files.some((f) => f.path === p)));
+      entries.set(run.id, entry);
+      written.push(run.id);
+      rows += entry.rows.scalar + entry.rows.array;
+      log(
+        `run ${run.id}: ${entry.rows.scalar} scalar + ${entry.rows.array} array readings in ${((Date.now() - started) / 1000).toFixed(1)} s` +
+          describeStats(entry.stats),
+      );
+    };
+    let writing: Promise<void> = Promise.resolve();
+    let writingLane: Staging | undefined;
     try {
       for (const run of stale) {
+        const lane = lanes.find((l) => l !== writingLane)!;
         const started = Date.now();
         try {
-          const entry = await writeRun(source, staging, run, fingerprints.get(run.id), byName, out, lodSeconds);
-          entry.catalogHash = catalogHash;
-          const before = entries.get(run.id);
-          if (before) replaced.push(...before.files.map((f) => f.path).filter((p) => !entry.files.some((f) => f.path === p)));
-          entries.set(run.id, entry);
-          written.push(run.id);
-          rows += entry.rows.scalar + entry.rows.array;
-          log(
-            `run ${run.id}: ${entry.rows.scalar} scalar + ${entry.rows.array} array readings in ${((Date.now() - started) / 1000).toFixed(1)} s` +
-              describeStats(entry.stats),
-          );
+          await stageRun(source, lane, run, byName);
         } catch (error) {
-          const message = error instanceof Error ? error.message : String(error);
-          failed.push({ run: run.id, message });
-          log(`run ${run.id}: FAILED, previous files kept: ${message}`);
+          fail(run, error);
+          continue;
         }
+        // At most one run is written while the next one streams in.
+        await writing;
+        writingLane = lane;
+        writing = finishRun(source, lane, run, fingerprints.get(run.id), out, lodSeconds).then(
+          (entry) => done(run, entry, started),
+          (error: unknown) => fail(run, error),
+        );
       }
+      await writing;
     } finally {
-      staging.close();
+      await writing.catch(() => undefined);
+      for (const lane of lanes) lane.close();
       rmSync(spill, { recursive: true, force: true });
     }
+    written.sort((a, b) => a - b);
 
     const runs = [...entries.values()].sort((a, b) => a.run - b.run);
     const stamp = new Date(now).toISOString();
@@ -169,18 +195,27 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
   }
 }
 
-async function writeRun(
+/** Streams one run from the source into a staging lane. */
+async function stageRun(
+  source: Source,
+  staging: Staging,
+  run: RunInfo,
+  catalog: ReadonlyMap<string, ObservableInfo>,
+): Promise<void> {
+  await staging.reset();
+  for await (const chunk of source.readings({ runs: [run.id] })) await staging.append(chunk, catalog);
+}
+
+/** Writes a staged run's Parquet files and describes them for the manifest. */
+async function finishRun(
   source: Source,
   staging: Staging,
   run: RunInfo,
   fingerprint: RunFingerprint | undefined,
-  catalog: ReadonlyMap<string, ObservableInfo>,
   out: string,
   lodSeconds: readonly number[],
 ): Promise<ManifestRun> {
-  await staging.reset();
   const query = { runs: [run.id] };
-  for await (const chunk of source.readings(query)) await staging.append(chunk, catalog);
   const dir = join(out, "runs", String(run.id));
   mkdirSync(dir, { recursive: true });
   // A fresh suffix per write: new files never overwrite what the current manifest lists.
