@@ -10,12 +10,11 @@ import {
   type DuckDBConnection,
   DuckDBInstance,
   INTEGER,
-  LIST,
   UTINYINT,
   USMALLINT,
-  listValue,
   timestampValue,
 } from "@duckdb/node-api";
+import { join } from "node:path";
 import type { ObservableInfo } from "../../src/core/catalog.js";
 import type { ArrayReading, ReadingChunk, ScalarChunk } from "../sources/source.js";
 
@@ -46,10 +45,13 @@ const FLAG_OK = 0;
 const FLAG_NULL = 1;
 const FLAG_NON_FINITE = 2;
 const VECTOR_ROWS = 2048;
+let lanes = 0;
+const ELEMENTS_PER_PASS = 262_144;
 
 const SCHEMA = `
 CREATE OR REPLACE TABLE scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE, flag UTINYINT);
-CREATE OR REPLACE TABLE arrays (run INTEGER, observable VARCHAR, channel INTEGER, t TIMESTAMP, value_1d DOUBLE[], value_2d DOUBLE[][]);
+CREATE OR REPLACE TABLE arrays (rid INTEGER, run INTEGER, observable VARCHAR, channel INTEGER, t TIMESTAMP, dims UTINYINT);
+CREATE OR REPLACE TABLE elements (rid INTEGER, r INTEGER, c INTEGER, value DOUBLE, flag UTINYINT);
 CREATE OR REPLACE TABLE names (id USMALLINT, name VARCHAR);
 `;
 
@@ -67,6 +69,17 @@ export class Staging {
   private names: readonly string[] = [];
   private staged = 0;
   private scalarsWithoutTime = 0;
+  private arrayReadings = 0;
+  private elementAppender: DuckDBAppender | undefined;
+  private elementChunk = DuckDBDataChunk.create([INTEGER, INTEGER, INTEGER, DOUBLE, UTINYINT], VECTOR_ROWS);
+  private elements = {
+    length: 0,
+    rid: new Int32Array(VECTOR_ROWS),
+    r: new Int32Array(VECTOR_ROWS),
+    c: new Int32Array(VECTOR_ROWS),
+    value: new Float64Array(VECTOR_ROWS),
+    flag: new Uint8Array(VECTOR_ROWS),
+  };
   stats = emptyStats();
 
   private constructor(
@@ -76,7 +89,9 @@ export class Staging {
 
   /** A scratch database in memory that spills to `spillDir` beyond `memoryLimit`. */
   static async open(spillDir: string, memoryLimit = "96MB"): Promise<Staging> {
-    const instance = await DuckDBInstance.create(":memory:", {
+    // A database file rather than :memory:, so staged tables too can leave memory when a run
+    // is larger than the limit (in-memory tables cannot be evicted).
+    const instance = await DuckDBInstance.create(join(spillDir, `lane-${++lanes}.duckdb`), {
       memory_limit: memoryLimit,
       temp_directory: spillDir,
       threads: "2",
@@ -93,11 +108,14 @@ export class Staging {
     this.stats = emptyStats();
     this.staged = 0;
     this.scalarsWithoutTime = 0;
+    this.arrayReadings = 0;
   }
 
   private closeAppender(): void {
     this.scalarAppender?.closeSync();
     this.scalarAppender = undefined;
+    this.elementAppender?.closeSync();
+    this.elementAppender = undefined;
   }
 
   async append(chunk: ReadingChunk, catalog: ReadonlyMap<string, ObservableInfo>): Promise<void> {
@@ -152,51 +170,89 @@ export class Staging {
     }
   }
 
+  /**
+   * Array readings: one row per reading in `arrays` (dims 0 for NULL, 1 or 2), and their
+   * elements flattened into `elements` (reading id, row, column, value) through the same
+   * typed-array chunks as scalars. DuckDB puts the lists back together when the run is
+   * written; building a DuckDB list value per element from JS would cost a microsecond each.
+   */
   private async appendArrays(readings: ArrayReading[], catalog: ReadonlyMap<string, ObservableInfo>): Promise<void> {
     const appender = await this.db.createAppender("arrays");
+    const elementAppender = (this.elementAppender ??= await this.db.createAppender("elements"));
     const stats = this.stats;
-    const clean = (v: number | null) => {
-      if (v === null) return null;
-      if (!Number.isFinite(v)) {
-        stats.nonFinite++;
-        return null;
-      }
-      return v;
+    const e = this.elements;
+    const emit = () => {
+      if (e.length === 0) return;
+      const chunk = this.elementChunk;
+      chunk.rowCount = e.length;
+      const vectors = [0, 1, 2, 3, 4].map((i) => chunk.getColumnVector(i)) as unknown as [
+        StagingVector<Int32Array>,
+        StagingVector<Int32Array>,
+        StagingVector<Int32Array>,
+        StagingVector<Float64Array>,
+        StagingVector<Uint8Array>,
+      ];
+      vectors[0].items.set(e.rid.subarray(0, e.length));
+      vectors[1].items.set(e.r.subarray(0, e.length));
+      vectors[2].items.set(e.c.subarray(0, e.length));
+      vectors[3].items.set(e.value.subarray(0, e.length));
+      vectors[4].items.set(e.flag.subarray(0, e.length));
+      for (const v of vectors) v.flush();
+      elementAppender.appendDataChunk(chunk);
+      e.length = 0;
     };
-    for (const r of readings) {
-      if (!Number.isFinite(r.tMicros)) {
+    const push = (rid: number, r: number, c: number, v: number | null) => {
+      const i = e.length++;
+      e.rid[i] = rid;
+      e.r[i] = r;
+      e.c[i] = c;
+      if (v === null) {
+        e.flag[i] = FLAG_NULL;
+        e.value[i] = 0;
+      } else if (!Number.isFinite(v)) {
+        stats.nonFinite++;
+        e.flag[i] = FLAG_NON_FINITE;
+        e.value[i] = 0;
+      } else {
+        e.flag[i] = FLAG_OK;
+        e.value[i] = v;
+      }
+      if (e.length === VECTOR_ROWS) emit();
+    };
+    for (const reading of readings) {
+      if (!Number.isFinite(reading.tMicros)) {
         stats.noTime++;
         continue;
       }
-      appender.appendInteger(r.run);
-      appender.appendVarchar(r.observable);
-      appender.appendInteger(r.channel);
-      appender.appendTimestamp(timestampValue(BigInt(Math.round(r.tMicros))));
-      const v = r.value;
-      const is2d = v !== null && v.length > 0 && Array.isArray(v[0]);
-      const info = catalog.get(r.observable);
-      if (v === null) {
-        stats.nulls++;
-        appender.appendNull();
-        appender.appendNull();
-      } else if (!is2d && info?.shape !== "2d") {
-        const row = (v as (number | null)[]).map(clean);
-        if (info && info.dims[0] !== row.length) stats.ragged++;
-        appender.appendList(row, LIST(DOUBLE));
-        appender.appendNull();
-      } else {
-        const rows = (v as (number | null)[][]).map((row) => (Array.isArray(row) ? row.map(clean) : []));
-        const [nRows, nCols] = info?.dims ?? [];
-        if (rows.length !== nRows || rows.some((row) => row.length !== nCols)) stats.ragged++;
-        appender.appendNull();
-        appender.appendList(
-          rows.map((row) => listValue(row)),
-          LIST(LIST(DOUBLE)),
-        );
-      }
+      const rid = ++this.arrayReadings;
+      const v = reading.value;
+      const info = catalog.get(reading.observable);
+      const is2d = v !== null && (v.length > 0 ? Array.isArray(v[0]) : info?.shape === "2d");
+      appender.appendInteger(rid);
+      appender.appendInteger(reading.run);
+      appender.appendVarchar(reading.observable);
+      appender.appendInteger(reading.channel);
+      appender.appendTimestamp(timestampValue(BigInt(Math.round(reading.tMicros))));
+      appender.appendUTinyInt(v === null ? 0 : is2d ? 2 : 1);
       appender.endRow();
       this.staged++;
+      if (v === null) {
+        stats.nulls++;
+      } else if (!is2d) {
+        const row = v as (number | null)[];
+        if (info && info.dims[0] !== row.length) stats.ragged++;
+        for (let c = 0; c < row.length; c++) push(rid, 0, c, row[c] ?? null);
+      } else {
+        const rows = v as (number | null)[][];
+        const [nRows, nCols] = info?.dims ?? [];
+        if (rows.length !== nRows || rows.some((row) => !Array.isArray(row) || row.length !== nCols)) stats.ragged++;
+        for (let r = 0; r < rows.length; r++) {
+          const row = Array.isArray(rows[r]) ? rows[r]! : [];
+          for (let c = 0; c < row.length; c++) push(rid, r, c, row[c] ?? null);
+        }
+      }
     }
+    emit();
     appender.closeSync();
   }
 
@@ -254,16 +310,54 @@ export class Staging {
       );
     }
     if (arrayRows > 0) {
+      await this.assembleLists();
       kept += await copy(
         "array",
-        `SELECT run, observable, channel, t, arg_max_null(value_1d, rowid) AS value_1d, arg_max_null(value_2d, rowid) AS value_2d
-           FROM arrays GROUP BY run, observable, channel, t ORDER BY observable, channel, t`,
+        `SELECT a.run, a.observable, a.channel, a.t,
+                arg_max_null(CASE WHEN a.dims = 1 THEN coalesce(l.v1, []::DOUBLE[]) END, a.rid) AS value_1d,
+                arg_max_null(CASE WHEN a.dims = 2 THEN coalesce(l.v2, []::DOUBLE[][]) END, a.rid) AS value_2d
+           FROM arrays a LEFT JOIN lists l ON l.rid = a.rid
+          GROUP BY a.run, a.observable, a.channel, a.t ORDER BY a.observable, a.channel, a.t`,
       );
     }
     this.stats.duplicates = scalarRows - this.scalarsWithoutTime + arrayRows - kept;
     const lod = scalarRows > 0 && lodSeconds.length > 0 ? await this.writeLod(copy, lodSeconds) : {};
     await this.db.run("DROP TABLE IF EXISTS run_scalars");
     return { files, lod };
+  }
+
+  /**
+   * Puts the flattened elements back together as lists (2d: rows first, then rows into
+   * arrays), a few hundred thousand elements at a time: an ordered list aggregate keeps its
+   * input in memory, so one pass over a whole run could outgrow the memory limit.
+   */
+  private async assembleLists(): Promise<void> {
+    await this.db.run("CREATE OR REPLACE TEMP TABLE lists (rid INTEGER, v1 DOUBLE[], v2 DOUBLE[][])");
+    const counts = await this.db.runAndReadAll("SELECT rid, count(*)::DOUBLE AS n FROM elements GROUP BY rid ORDER BY rid");
+    const value = `CASE WHEN e.flag = ${FLAG_OK} THEN e.value END`;
+    let first: number | undefined;
+    let size = 0;
+    const flush = async (last: number) => {
+      // list() without ORDER BY does not hold its input for sorting; sorting each list of
+      // (column, value) pairs afterwards restores the order at a fraction of the memory.
+      const ordered = (key: string, v: string) => `list_transform(list_sort(list({k: ${key}, v: ${v}})), x -> x.v)`;
+      await this.db.run(`INSERT INTO lists
+        SELECT e.rid, ${ordered("e.c", value)}, NULL FROM elements e JOIN arrays a ON a.rid = e.rid
+         WHERE a.dims = 1 AND e.rid BETWEEN ${first} AND ${last} GROUP BY e.rid
+        UNION ALL
+        SELECT rid, NULL, ${ordered("r", "v")} FROM (
+          SELECT e.rid, e.r, ${ordered("e.c", value)} AS v FROM elements e JOIN arrays a ON a.rid = e.rid
+           WHERE a.dims = 2 AND e.rid BETWEEN ${first} AND ${last} GROUP BY e.rid, e.r)
+        GROUP BY rid`);
+      first = undefined;
+      size = 0;
+    };
+    for (const row of counts.getRowObjectsJS()) {
+      first ??= Number(row.rid);
+      size += Number(row.n);
+      if (size >= ELEMENTS_PER_PASS) await flush(Number(row.rid));
+    }
+    if (first !== undefined) await flush(Number.MAX_SAFE_INTEGER);
   }
 
   private async count(table: string): Promise<number> {
