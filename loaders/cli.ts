@@ -25,8 +25,8 @@ manifest.json into the snapshot directory. Only runs that changed since the last
 are rewritten.
 
 Options:
-  --config <file>    Config file (default: ./runboard.config.json; without one, the
-                     embedded store in RUNBOARD_DATA_DIR or ./var)
+  --config <file>    Config file (default: RUNBOARD_CONFIG, else ./runboard.config.json;
+                     without one, the embedded store in RUNBOARD_DATA_DIR or ./var)
   --select <which>   Which runs (default: the config's snapshot.select, else last:7d):
                        run:1003             one run
                        runs:1000-1010       a range of run numbers
@@ -77,7 +77,7 @@ async function snapshotCommand(argv: string[], out: (line: string) => void, err:
   }
   const log = args.values.quiet ? () => undefined : out;
   try {
-    const config = loadConfig(args.values.config);
+    const config = loadConfig(args.values.config ?? process.env.RUNBOARD_CONFIG);
     const utcOffsetMinutes = args.values["utc-offset"] === undefined ? 0 : Number(args.values["utc-offset"]);
     if (!Number.isInteger(utcOffsetMinutes) || Math.abs(utcOffsetMinutes) > 840) {
       throw new UsageError("--utc-offset: give whole minutes between -840 and 840, e.g. -300");

@@ -19,6 +19,8 @@ export interface AppDeps {
   store: EmbeddedStore;
   dashboards: DashboardStore;
   distDir: string;
+  /** A snapshot directory `runboard snapshot` keeps up to date; wins over the build's copy. */
+  snapshotDir: string;
   ingestToken: string;
   /** Served to same-origin pages at /api/session; lets the editor save dashboards. */
   sessionToken: string;
@@ -184,6 +186,18 @@ export function createApp(deps: AppDeps): express.Express {
     if (!existsSync(dashboardPage)) return fail(res, 503, "the site is not built; run npm run build");
     res.sendFile(dashboardPage);
   });
+  // /snapshots/: the directory `runboard snapshot` writes, once it holds a manifest, so a new
+  // snapshot shows without a rebuild; otherwise the copy the site build shipped. Never a mix of
+  // the two: a manifest only lists files next to it. The manifest is revalidated on each load.
+  const liveSnapshots = express.static(deps.snapshotDir, {
+    fallthrough: false,
+    setHeaders: (res, path) => {
+      if (path.endsWith(".json")) res.setHeader("Cache-Control", "no-cache");
+    },
+  });
+  app.use("/snapshots", (req, res, next) =>
+    existsSync(join(deps.snapshotDir, "manifest.json")) ? liveSnapshots(req, res, next) : next(),
+  );
   app.use(express.static(deps.distDir, { extensions: ["html"], index: "index.html" }));
 
   // Malformed JSON bodies and anything unexpected end here, still as JSON.
@@ -192,6 +206,8 @@ export function createApp(deps: AppDeps): express.Express {
     if (e.type === "entity.parse.failed")
       return fail(res, 400, "body is not valid JSON", [{ field: "(body)", message: e.message ?? "" }]);
     if (e.type === "entity.too.large") return fail(res, 413, "body too large", [{ field: "(body)", message: e.message ?? "" }]);
+    // A missing file under /snapshots/ (served without fall-through) is a plain 404.
+    if (e.status === 404) return fail(res, 404, "not found");
     console.error(error);
     fail(res, 500, "internal error");
   });

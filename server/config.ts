@@ -2,7 +2,7 @@
 // A bad value stops the server with a message that names the variable.
 import { z } from "zod";
 import { dataDirFromEnv, projectRoot } from "../loaders/paths.js";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { describeErrors, fieldErrors } from "../src/core/validation.js";
 
 const envSchema = z.object({
@@ -10,6 +10,8 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   RUNBOARD_DATA_DIR: z.string().optional(),
   RUNBOARD_DIST: z.string().optional(),
+  /** Where `runboard snapshot` writes by default; served at /snapshots/ when it holds a manifest. */
+  RUNBOARD_SNAPSHOT_DIR: z.string().optional(),
   RUNBOARD_INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   RUNBOARD_SIMULATOR: z.enum(["on", "off"]).default("on"),
   RUNBOARD_SIMULATOR_SEED: z.coerce.number().int().default(20261121),
@@ -25,6 +27,7 @@ export interface ServerConfig {
   port: number;
   dataDir: string;
   distDir: string;
+  snapshotDir: string;
   ingestToken?: string;
   simulator: { enabled: boolean; seed: number; backfillHours: number };
   dashboardStore: { kind: "embedded" } | { kind: "postgres"; url: string };
@@ -55,6 +58,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     port: e.PORT,
     dataDir: dataDirFromEnv(present),
     distDir: e.RUNBOARD_DIST ?? join(projectRoot, "dist"),
+    snapshotDir: resolve(projectRoot, e.RUNBOARD_SNAPSHOT_DIR ?? join("var", "snapshots")),
     ingestToken: e.RUNBOARD_INGEST_TOKEN,
     simulator: {
       enabled: e.RUNBOARD_SIMULATOR === "on",

@@ -47,6 +47,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     store,
     dashboards,
     distDir: config.distDir,
+    snapshotDir: config.snapshotDir,
     ingestToken: token.token,
     sessionToken: newToken(),
     onStored,

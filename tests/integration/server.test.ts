@@ -2,7 +2,7 @@
 // the /ws live feed, as a DAQ script and a browser would use them.
 import assert from "node:assert/strict";
 import http from "node:http";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -62,8 +62,31 @@ function connect(headers: Record<string, string> = {}) {
 
 describe("runboard server", () => {
   before(async () => {
-    const config = loadConfig({ PORT: "0", RUNBOARD_DATA_DIR: dataDir, RUNBOARD_SIMULATOR: "off", RUNBOARD_INGEST_TOKEN: TOKEN });
+    const config = loadConfig({
+      PORT: "0",
+      RUNBOARD_DATA_DIR: dataDir,
+      RUNBOARD_SIMULATOR: "off",
+      RUNBOARD_INGEST_TOKEN: TOKEN,
+      RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
+    });
     server = await startServer(config, () => undefined);
+  });
+
+  it("serves the snapshot directory at /snapshots/ once it holds a manifest, with range requests", async () => {
+    const dir = join(dataDir, "snapshots");
+    mkdirSync(join(dir, "runs", "7"), { recursive: true });
+    writeFileSync(join(dir, "runs", "7", "scalars-a.parquet"), Buffer.from("0123456789"));
+    // No manifest yet: not served from here (the build's copy would answer instead).
+    assert.notEqual(await (await api("/snapshots/runs/7/scalars-a.parquet")).text(), "0123456789");
+    writeFileSync(join(dir, "manifest.json"), JSON.stringify({ format: "runboard-snapshot" }));
+    const manifest = await api("/snapshots/manifest.json");
+    assert.equal(manifest.headers.get("cache-control"), "no-cache");
+    assert.equal(((await manifest.json()) as { format: string }).format, "runboard-snapshot");
+    // DuckDB-WASM reads Parquet by byte ranges.
+    const part = await api("/snapshots/runs/7/scalars-a.parquet", { headers: { Range: "bytes=2-5" } });
+    assert.equal(part.status, 206);
+    assert.equal(await part.text(), "2345");
+    assert.equal((await api("/snapshots/runs/7/missing.parquet")).status, 404);
   });
   after(async () => {
     await server.close();
