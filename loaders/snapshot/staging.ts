@@ -14,6 +14,7 @@ import {
   USMALLINT,
   timestampValue,
 } from "@duckdb/node-api";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ObservableInfo } from "../../src/core/catalog.js";
 import type { ArrayReading, ReadingChunk, ScalarChunk } from "../sources/source.js";
@@ -421,6 +422,15 @@ export class Staging {
     );
     await this.db.run("DROP TABLE IF EXISTS lod");
     return Object.fromEntries([...useful].map(([id, kept]) => [this.names[id]!, kept]));
+  }
+
+  /** A Parquet file with the scalar columns and no rows. */
+  async emptyScalarParquet(file: string): Promise<Buffer> {
+    await this.db.run(
+      `COPY (SELECT NULL::INTEGER AS run, NULL::VARCHAR AS observable, NULL::INTEGER AS channel, NULL::TIMESTAMP AS t,
+                    NULL::DOUBLE AS value LIMIT 0) TO ${sqlString(file)} (FORMAT parquet)`,
+    );
+    return readFileSync(file);
   }
 
   close(): void {

@@ -13,7 +13,7 @@ interface ManifestRun {
   status: string;
   start: number;
   stop: number | null;
-  files: { kind: string; path: string }[];
+  files: { kind: string; path: string; rows: number }[];
 }
 
 async function expected(files: string[], observable: string, channel: number, from: number, to: number) {
@@ -44,8 +44,10 @@ async function shown(page: Page) {
 
 test("the Runs page draws a chosen run and window from the snapshot, with the right values", async ({ page }) => {
   const manifest = JSON.parse(readFileSync(join(snapshotDir, "manifest.json"), "utf8")) as { runs: ManifestRun[] };
-  // A finished run that holds readings (the newest may still be running).
-  const run = manifest.runs.find((r) => r.status === "stopped" && r.files.some((f) => f.kind === "scalar"))!;
+  // The fullest finished run (the first may have started before the backfill, the newest may
+  // still be running).
+  const scalarRows = (r: ManifestRun) => r.files.find((f) => f.kind === "scalar")?.rows ?? 0;
+  const run = manifest.runs.filter((r) => r.status === "stopped").sort((a, b) => scalarRows(b) - scalarRows(a))[0]!;
   const file = join(snapshotDir, run.files.find((f) => f.kind === "scalar")!.path);
   // A window may reach into the next run (a reading at a run's stop belongs to the next one).
   const allFiles = manifest.runs.flatMap((r) => r.files.filter((f) => f.kind === "scalar").map((f) => join(snapshotDir, f.path)));
