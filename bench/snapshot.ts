@@ -66,21 +66,13 @@ async function prepare(url: string): Promise<void> {
               (SELECT array_agg(sin(g + k / 8.0)) FROM generate_series(1, 64) k)
          FROM generate_series(0, ${ARRAY_1D - 1}) g`,
   );
-  await db
-    .query(
-      `INSERT INTO bench.arrays
+  await db.query(
+    `INSERT INTO bench.arrays
        SELECT 1 + g % ${RUNS}, 'camera.hitmap', '2026-01-01'::timestamptz + (g % ${RUNS}) * interval '1 hour' + (g / ${RUNS}) * interval '100 milliseconds',
               (SELECT array_agg(row ORDER BY i) FROM (
                  SELECT i, array_agg((g + i * j) % 100 ORDER BY j)::float8[] AS row FROM generate_series(1, 24) i, generate_series(1, 24) j GROUP BY i) rows)::float8[][]
          FROM generate_series(0, ${ARRAY_2D - 1}) g`,
-    )
-    .catch(async () => {
-      // array_agg of arrays builds a 2d array; older servers need the explicit form below.
-      await db.query(
-        `INSERT INTO bench.arrays SELECT 1 + g % ${RUNS}, 'camera.hitmap', '2026-01-01'::timestamptz + g * interval '100 milliseconds',
-              array_fill((g % 100)::float8, ARRAY[24, 24]) FROM generate_series(0, ${ARRAY_2D - 1}) g`,
-      );
-    });
+  );
   await db.query("ANALYZE bench.scalars; ANALYZE bench.arrays");
   await db.end();
 }
