@@ -20,7 +20,11 @@ function step(name: string, command: string, args: string[], env: NodeJS.Process
   if (!ok) finish(1);
 }
 
+/** Run before exiting, also when a step fails part way (finish() exits from inside a try). */
+const cleanups: (() => void)[] = [];
+
 function finish(code: number): never {
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
   console.log("\n=== summary");
   for (const r of results) console.log(`${r.ok ? "ok  " : "FAIL"} ${r.step} (${r.seconds.toFixed(1)} s)`);
   const passed = results.filter((r) => r.ok).length;
@@ -48,21 +52,18 @@ if (!databaseUrl) {
   databaseUrl = postgres.url;
   console.log(`\nstarted a throwaway PostgreSQL at ${databaseUrl}`);
 }
-try {
-  step("integration tests (PostgreSQL)", bin("tsx"), ["--test", ...testFiles("integration")], { DATABASE_URL: databaseUrl });
-} finally {
-  postgres?.stop();
-}
+const stopPostgres = () => postgres?.stop();
+cleanups.push(stopPostgres);
+step("integration tests (PostgreSQL)", bin("tsx"), ["--test", ...testFiles("integration")], { DATABASE_URL: databaseUrl });
+cleanups.splice(cleanups.indexOf(stopPostgres), 1);
+stopPostgres();
 
 // The site is built from a fresh store so the snapshot the build ships is the simulator's.
 const scratch = mkdtempSync(join(tmpdir(), "runboard-test-"));
-try {
-  step("site build", "npm", ["run", "build"], { RUNBOARD_DATA_DIR: join(scratch, "build-store") });
-  step("browser tests (Chromium)", bin("playwright"), ["test"], {
-    E2E_PORT: String(await freePort()),
-    E2E_DATA_DIR: join(scratch, "e2e-store"),
-  });
-} finally {
-  rmSync(scratch, { recursive: true, force: true });
-}
+cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
+step("site build", "npm", ["run", "build"], { RUNBOARD_DATA_DIR: join(scratch, "build-store") });
+step("browser tests (Chromium)", bin("playwright"), ["test"], {
+  E2E_PORT: String(await freePort()),
+  E2E_DATA_DIR: join(scratch, "e2e-store"),
+});
 finish(0);
