@@ -68,7 +68,6 @@ export class Staging {
   private scalarAppender: DuckDBAppender | undefined;
   private chunk = DuckDBDataChunk.create([INTEGER, USMALLINT, INTEGER, DOUBLE, DOUBLE, UTINYINT], VECTOR_ROWS);
   private names: readonly string[] = [];
-  private staged = 0;
   private scalarsWithoutTime = 0;
   private arrayReadings = 0;
   private elementAppender: DuckDBAppender | undefined;
@@ -107,7 +106,6 @@ export class Staging {
     this.closeAppender();
     await this.db.run(SCHEMA);
     this.stats = emptyStats();
-    this.staged = 0;
     this.scalarsWithoutTime = 0;
     this.arrayReadings = 0;
   }
@@ -167,7 +165,6 @@ export class Staging {
       }
       for (const v of [run, obs, channel, t, value, flag]) v.flush();
       this.scalarAppender.appendDataChunk(chunk);
-      this.staged += n;
     }
   }
 
@@ -236,7 +233,6 @@ export class Staging {
       appender.appendTimestamp(timestampValue(BigInt(Math.round(reading.tMicros))));
       appender.appendUTinyInt(v === null ? 0 : is2d ? 2 : 1);
       appender.endRow();
-      this.staged++;
       if (v === null) {
         stats.nulls++;
       } else if (!is2d) {
@@ -255,11 +251,6 @@ export class Staging {
     }
     emit();
     appender.closeSync();
-  }
-
-  /** Rows staged so far for the current run (before de-duplication). */
-  get stagedRows(): number {
-    return this.staged;
   }
 
   /**

@@ -4,14 +4,13 @@ import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
 import type { EmbeddedStore } from "../embedded-store.js";
 import {
   type ArrayReading,
-  NameDictionary,
+  ChunkBuilder,
   type ReadingChunk,
   type ReadingQuery,
   type RunFingerprint,
   SCALAR_CHUNK_ROWS,
   type Source,
   type SourceChanges,
-  scalarChunk,
 } from "./source.js";
 
 export class EmbeddedSource implements Source {
@@ -42,41 +41,32 @@ export class EmbeddedSource implements Source {
     return `SELECT run, observable, channel, t, value, value_1d, value_2d FROM readings${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq`;
   }
 
-  /** Pages through the readings by seq, so memory stays at one page whatever the run's size. */
+  /** Pages through the readings by seq, so memory stays at a page and a chunk whatever the run's size. */
   async *readings(query: ReadingQuery): AsyncIterable<ReadingChunk> {
-    const names = new NameDictionary();
+    const out = new ChunkBuilder();
     const filter = { runs: query.runs, observables: query.observables, from: query.window?.from, to: query.window?.to };
-    let after = 0;
-    for (;;) {
+    for (let after = 0; ;) {
       const rows = await this.store.readingsPage(filter, after, SCALAR_CHUNK_ROWS);
-      if (rows.length === 0) return;
-      const scalars = scalarChunk(names.names, rows.length);
-      const arrays: ArrayReading[] = [];
+      if (rows.length === 0) break;
       for (const row of rows) {
+        const run = Number(row.run);
+        const channel = Number(row.channel);
         const tMicros = Number(row.t_us);
         const array = (row.value_1d ?? row.value_2d) as ArrayReading["value"] | null;
-        if (array) {
-          arrays.push({
-            run: Number(row.run),
-            observable: String(row.observable),
-            channel: Number(row.channel),
-            tMicros,
-            value: array,
-          });
-          continue;
-        }
-        const i = scalars.length++;
-        scalars.run[i] = Number(row.run);
-        scalars.observable[i] = names.id(String(row.observable));
-        scalars.channel[i] = Number(row.channel);
-        scalars.tMicros[i] = tMicros;
-        scalars.isNull[i] = row.value === null ? 1 : 0;
-        scalars.value[i] = row.value === null ? Number.NaN : Number(row.value);
+        const full = array
+          ? out.array({ run, observable: String(row.observable), channel, tMicros, value: array })
+          : out.scalar(
+              run,
+              out.names.id(String(row.observable)),
+              channel,
+              tMicros,
+              row.value === null ? null : Number(row.value),
+            );
+        if (full) yield full;
       }
-      if (scalars.length > 0) yield scalars;
-      if (arrays.length > 0) yield { kind: "array", readings: arrays };
       after = Number(rows[rows.length - 1]!.seq);
     }
+    yield* out.rest();
   }
 
   async fingerprints(runs?: readonly number[]): Promise<RunFingerprint[]> {

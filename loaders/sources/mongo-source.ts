@@ -69,12 +69,8 @@ import {
   type RunGroup,
 } from "./mongo-queries.js";
 import {
-  NameDictionary,
-  SCALAR_CHUNK_ROWS,
-  scalarChunk,
+  ChunkBuilder,
   SourceError,
-  type ArrayChunk,
-  type ArrayReading,
   type ReadingChunk,
   type ReadingQuery,
   type RunFingerprint,
@@ -115,8 +111,6 @@ export interface MongoSourceOptions {
 /** The environment variable that holds the connection string when the config names none. */
 export const MONGODB_URL_ENV = "MONGODB_URL";
 
-const ARRAY_CHUNK_READINGS = 256;
-const ARRAY_CHUNK_ELEMENTS = 1 << 20;
 /** How far back `changesSince` looks for nights that ended (their status changed to stopped). */
 const MAX_ENDED_NIGHTS = 31;
 
@@ -234,69 +228,6 @@ interface LayoutReader {
   changesSince(cursor: SourceCursor | null): Promise<SourceChanges>;
   /** The queries behind `readings(query)`, one per line. */
   describe(query: ReadingQuery): string[];
-}
-
-/** Fills scalar chunks (column arrays) and array chunks, handing each out when it is full. */
-class ChunkBuilder {
-  readonly names = new NameDictionary();
-  private scalars: ScalarChunk;
-  private arrays: ArrayReading[] = [];
-  private arrayElements = 0;
-
-  constructor(private readonly capacity = SCALAR_CHUNK_ROWS) {
-    this.scalars = scalarChunk(this.names.names, capacity);
-  }
-
-  /** Adds one scalar reading; returns the chunk it filled, if it filled one. */
-  scalar(run: number, observable: number, channel: number, tMicros: number, value: number | null): ScalarChunk | undefined {
-    const c = this.scalars;
-    const i = c.length++;
-    c.run[i] = run;
-    c.observable[i] = observable;
-    c.channel[i] = channel;
-    c.tMicros[i] = tMicros;
-    c.value[i] = value ?? NaN;
-    c.isNull[i] = value === null ? 1 : 0;
-    if (c.length < this.capacity) return undefined;
-    this.scalars = scalarChunk(this.names.names, this.capacity);
-    return c;
-  }
-
-  /** Adds one array reading; returns the chunk it filled, if it filled one. */
-  array(reading: ArrayReading): ArrayChunk | undefined {
-    this.arrays.push(reading);
-    if (Array.isArray(reading.value)) {
-      for (const row of reading.value) this.arrayElements += Array.isArray(row) ? row.length : 1;
-    }
-    if (this.arrays.length < ARRAY_CHUNK_READINGS && this.arrayElements < ARRAY_CHUNK_ELEMENTS) return undefined;
-    return this.takeArrays();
-  }
-
-  /** What is left at the end of the stream (a partial scalar chunk trimmed to its length). */
-  *rest(): Generator<ReadingChunk> {
-    const c = this.scalars;
-    if (c.length > 0) {
-      const n = c.length;
-      this.scalars = scalarChunk(this.names.names, 0);
-      yield {
-        ...c,
-        run: c.run.subarray(0, n),
-        observable: c.observable.subarray(0, n),
-        channel: c.channel.subarray(0, n),
-        tMicros: c.tMicros.subarray(0, n),
-        value: c.value.subarray(0, n),
-        isNull: c.isNull.subarray(0, n),
-      };
-    }
-    if (this.arrays.length > 0) yield this.takeArrays();
-  }
-
-  private takeArrays(): ArrayChunk {
-    const chunk: ArrayChunk = { kind: "array", readings: this.arrays };
-    this.arrays = [];
-    this.arrayElements = 0;
-    return chunk;
-  }
 }
 
 async function firstOf<T>(items: AsyncIterable<T>): Promise<T | undefined> {

@@ -29,21 +29,16 @@ import {
   TextCache,
 } from "./pg-binary-copy.js";
 import {
-  type ArrayReading,
-  NameDictionary,
+  ChunkBuilder,
   type ReadingChunk,
   type ReadingQuery,
   type RunFingerprint,
-  SCALAR_CHUNK_ROWS,
-  type ScalarChunk,
   type Source,
   type SourceChanges,
   SourceError,
-  scalarChunk,
 } from "./source.js";
 
 const { escapeIdentifier: quote, escapeLiteral: literal } = pg;
-const ARRAY_CHUNK_READINGS = 512;
 
 interface ColumnInfo {
   name: string;
@@ -218,7 +213,7 @@ export class PostgresSource implements Source {
   async catalog(): Promise<ObservableInfo[]> {
     const found = new Map<string, ObservableInfo>();
     for (const t of this.config.tables) {
-      const list = t.layout === "long" ? await this.longCatalog(t) : (await this.wideColumns(t)).infos;
+      const list = t.layout === "long" ? await this.longCatalog(t) : await this.wideCatalog(t);
       for (const info of list) if (!found.has(info.name)) found.set(info.name, info);
     }
     return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
@@ -243,19 +238,26 @@ export class PostgresSource implements Source {
     });
   }
 
-  /** The wide table's observable columns as they are now (new columns included). */
-  private async wideColumns(
-    t: PostgresWideTable,
-  ): Promise<{ columns: WideColumn[]; infos: ObservableInfo[]; types: Map<string, string> }> {
-    const all = await this.columns(t.schema, t.table);
-    const types = new Map(all.map((c) => [c.name, c.dataType]));
+  /** The wide table's observable columns as they are now (new columns included): one catalog query. */
+  private async wideColumns(t: PostgresWideTable): Promise<(WideColumn & { description: string })[]> {
     const reserved = new Set([t.run, t.time, t.channel, ...t.exclude].filter((c): c is string => c !== undefined));
-    const chosen = all.filter(
-      (c) =>
-        !reserved.has(c.name) &&
-        (t.include ? t.include.includes(c.name) : true) &&
-        (NUMERIC_TYPES.has(c.dataType) || (c.dataType === "ARRAY" && NUMERIC_ARRAY_UDTS.has(c.udtName))),
-    );
+    return (await this.columns(t.schema, t.table))
+      .filter(
+        (c) =>
+          !reserved.has(c.name) &&
+          (t.include ? t.include.includes(c.name) : true) &&
+          (NUMERIC_TYPES.has(c.dataType) || (c.dataType === "ARRAY" && NUMERIC_ARRAY_UDTS.has(c.udtName))),
+      )
+      .map((c) => ({
+        column: c.name,
+        observable: observableNameFor(c.name, t.prefix),
+        isArray: c.dataType === "ARRAY",
+        description: c.description.slice(0, 500),
+      }));
+  }
+
+  /** What the wide table's columns hold: channels and array dimensions come from the data. */
+  private async wideCatalog(t: PostgresWideTable): Promise<ObservableInfo[]> {
     let channels = 1;
     if (t.channel) {
       const [row] = await this.query<{ n: number }>(
@@ -263,28 +265,24 @@ export class PostgresSource implements Source {
       );
       channels = row?.n ?? 1;
     }
-    const columns: WideColumn[] = [];
     const infos: ObservableInfo[] = [];
-    for (const c of chosen) {
-      const name = observableNameFor(c.name, t.prefix);
-      const isArray = c.dataType === "ARRAY";
-      columns.push({ column: c.name, observable: name, isArray });
-      if (!isArray) {
-        infos.push({ ...info(name, "scalar", channels, []), description: c.description.slice(0, 500) });
+    for (const c of await this.wideColumns(t)) {
+      if (!c.isArray) {
+        infos.push({ ...info(c.observable, "scalar", channels, []), description: c.description });
         continue;
       }
       // Array dimensions are not part of a PostgreSQL column type; take them from the data.
       const [dims] = await this.query<{ ndims: number | null; d1: number | null; d2: number | null }>(
-        `SELECT max(array_ndims(${quote(c.name)})) AS ndims, max(array_length(${quote(c.name)}, 1)) AS d1,
-                max(array_length(${quote(c.name)}, 2)) AS d2 FROM ${this.tableRef(t)}`,
+        `SELECT max(array_ndims(${quote(c.column)})) AS ndims, max(array_length(${quote(c.column)}, 1)) AS d1,
+                max(array_length(${quote(c.column)}, 2)) AS d2 FROM ${this.tableRef(t)}`,
       );
       const shape = dims?.ndims === 2 ? "2d" : "1d";
       infos.push({
-        ...info(name, shape, 1, shape === "2d" ? [dims?.d1 ?? 1, dims?.d2 ?? 1] : [dims?.d1 ?? 1]),
-        description: c.description.slice(0, 500),
+        ...info(c.observable, shape, 1, shape === "2d" ? [dims?.d1 ?? 1, dims?.d2 ?? 1] : [dims?.d1 ?? 1]),
+        description: c.description,
       });
     }
-    return { columns, infos, types };
+    return infos;
   }
 
   async runs(): Promise<RunInfo[]> {
@@ -393,26 +391,33 @@ export class PostgresSource implements Source {
   }
 
   async *readings(query: ReadingQuery): AsyncIterable<ReadingChunk> {
-    const names = new NameDictionary();
+    // One builder for the whole stream: its name dictionary spans every table.
+    const out = new ChunkBuilder();
     let runStarts: Map<number, number> | undefined;
     for (const t of this.config.tables) {
       const timeType = t.time ? await this.typeOf(t, t.time) : "timestamp";
       if (t.layout === "long") {
         if (query.observables && this.rawNames.size === 0) await this.catalog();
-        yield* this.copyRows(this.copySql(t, query, undefined, timeType), 6, longRowReader(names));
+        yield* this.copyRows(this.copySql(t, query, undefined, timeType), 6, out, longRowReader(out));
         continue;
       }
-      const { columns } = await this.wideColumns(t);
+      // Only the column list here: the catalog's scans for channels and dims are not needed per run.
+      const columns = await this.wideColumns(t);
       let wanted = columns;
       if (query.observables) wanted = columns.filter((c) => query.observables!.includes(c.observable));
       if (wanted.length === 0) continue;
       if (!t.time && !runStarts) runStarts = new Map((await this.runs()).map((r) => [r.id, r.start * 1000]));
-      yield* this.copyRows(this.copySql(t, query, wanted, timeType), 3 + wanted.length, wideRowReader(names, wanted, runStarts));
+      yield* this.copyRows(
+        this.copySql(t, query, wanted, timeType),
+        3 + wanted.length,
+        out,
+        wideRowReader(out, wanted, runStarts),
+      );
     }
   }
 
   /** Runs one binary COPY and turns its rows into chunks with `read`, holding at most a chunk or two. */
-  private async *copyRows(sql: string, columns: number, read: RowReader): AsyncIterable<ReadingChunk> {
+  private async *copyRows(sql: string, columns: number, out: ChunkBuilder, read: RowReader): AsyncIterable<ReadingChunk> {
     const client = await this.pool.connect().catch((error: unknown) => {
       throw this.wrap(error);
     });
@@ -430,7 +435,7 @@ export class PostgresSource implements Source {
       } catch (error) {
         throw this.wrap(error);
       }
-      read.flush(ready);
+      ready.push(...out.rest());
       done = true;
       while (ready.length > 0) yield ready.shift()!;
     } finally {
@@ -523,74 +528,32 @@ function info(name: string, shape: ObservableInfo["shape"], channels: number, di
 const minNullable = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 const maxNullable = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
+/** Turns one COPY row into readings; a chunk the builder fills goes into `ready`. */
 interface RowReader {
   row(fields: RowFields, ready: ReadingChunk[]): void;
-  flush(ready: ReadingChunk[]): void;
-}
-
-/** Collects scalar and array readings into chunks; emits a chunk into `ready` when it is full. */
-class ChunkBuilder {
-  private scalars: ScalarChunk;
-  private arrays: ArrayReading[] = [];
-
-  constructor(private readonly names: NameDictionary) {
-    this.scalars = scalarChunk(names.names);
-  }
-
-  scalar(run: number, observable: number, channel: number, tMicros: number, value: number | null, ready: ReadingChunk[]): void {
-    const c = this.scalars;
-    const i = c.length++;
-    c.run[i] = run;
-    c.observable[i] = observable;
-    c.channel[i] = channel;
-    c.tMicros[i] = tMicros;
-    c.value[i] = value ?? Number.NaN;
-    c.isNull[i] = value === null ? 1 : 0;
-    if (c.length === SCALAR_CHUNK_ROWS) {
-      ready.push(c);
-      this.scalars = scalarChunk(this.names.names);
-    }
-  }
-
-  array(reading: ArrayReading, ready: ReadingChunk[]): void {
-    this.arrays.push(reading);
-    if (this.arrays.length === ARRAY_CHUNK_READINGS) {
-      ready.push({ kind: "array", readings: this.arrays });
-      this.arrays = [];
-    }
-  }
-
-  flush(ready: ReadingChunk[]): void {
-    if (this.scalars.length > 0) ready.push(this.scalars);
-    if (this.arrays.length > 0) ready.push({ kind: "array", readings: this.arrays });
-    this.scalars = scalarChunk(this.names.names);
-    this.arrays = [];
-  }
 }
 
 /** Long rows: run, observable, channel, time, value, array value. */
-function longRowReader(names: NameDictionary): RowReader {
+function longRowReader(out: ChunkBuilder): RowReader {
   const text = new TextCache();
   const ids = new Map<string, number>();
-  const builder = new ChunkBuilder(names);
   return {
     row(f, ready) {
       const raw = text.read(f, 1);
       let id = ids.get(raw);
       if (id === undefined) {
-        id = names.id(observableNameFor(raw));
+        id = out.names.id(observableNameFor(raw));
         ids.set(raw, id);
       }
       const run = readInt4(f, 0);
       const channel = f.length[2]! < 0 ? 0 : readInt4(f, 2);
       const t = f.length[3]! < 0 ? Number.NaN : readTimestampMicros(f, 3);
-      if (f.length[5]! >= 0) {
-        builder.array({ run, observable: names.names[id]!, channel, tMicros: t, value: readFloat8Array(f, 5) }, ready);
-      } else {
-        builder.scalar(run, id, channel, t, f.length[4]! < 0 ? null : readFloat8(f, 4), ready);
-      }
+      const full =
+        f.length[5]! >= 0
+          ? out.array({ run, observable: out.names.names[id]!, channel, tMicros: t, value: readFloat8Array(f, 5) })
+          : out.scalar(run, id, channel, t, f.length[4]! < 0 ? null : readFloat8(f, 4));
+      if (full) ready.push(full);
     },
-    flush: (ready) => builder.flush(ready),
   };
 }
 
@@ -598,9 +561,8 @@ function longRowReader(names: NameDictionary): RowReader {
  * Wide rows: run, channel, time, then one field per observable column. A NULL cell means the
  * observable was not recorded in that row (e.g. a column added later), so it yields no reading.
  */
-function wideRowReader(names: NameDictionary, columns: WideColumn[], runStarts?: Map<number, number>): RowReader {
-  const ids = columns.map((c) => names.id(c.observable));
-  const builder = new ChunkBuilder(names);
+function wideRowReader(out: ChunkBuilder, columns: WideColumn[], runStarts?: Map<number, number>): RowReader {
+  const ids = columns.map((c) => out.names.id(c.observable));
   return {
     row(f, ready) {
       const run = readInt4(f, 0);
@@ -609,16 +571,11 @@ function wideRowReader(names: NameDictionary, columns: WideColumn[], runStarts?:
       for (let k = 0; k < columns.length; k++) {
         const field = 3 + k;
         if (f.length[field]! < 0) continue;
-        if (columns[k]!.isArray) {
-          builder.array(
-            { run, observable: columns[k]!.observable, channel, tMicros: t, value: readFloat8Array(f, field) },
-            ready,
-          );
-        } else {
-          builder.scalar(run, ids[k]!, channel, t, readFloat8(f, field), ready);
-        }
+        const full = columns[k]!.isArray
+          ? out.array({ run, observable: columns[k]!.observable, channel, tMicros: t, value: readFloat8Array(f, field) })
+          : out.scalar(run, ids[k]!, channel, t, readFloat8(f, field));
+        if (full) ready.push(full);
       }
     },
-    flush: (ready) => builder.flush(ready),
   };
 }

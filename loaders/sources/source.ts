@@ -102,6 +102,9 @@ export class SourceError extends Error {
 }
 
 export const SCALAR_CHUNK_ROWS = 2048 * 16;
+/** Array chunks end at this many readings or this many elements, whichever comes first. */
+export const ARRAY_CHUNK_READINGS = 256;
+export const ARRAY_CHUNK_ELEMENTS = 1 << 20;
 
 /** A fresh set of columns for up to `capacity` scalar readings. */
 export function scalarChunk(names: readonly string[], capacity = SCALAR_CHUNK_ROWS): ScalarChunk {
@@ -132,5 +135,71 @@ export class NameDictionary {
       this.index.set(name, id);
     }
     return id;
+  }
+}
+
+/**
+ * Fills scalar chunks (column arrays) and array chunks for one stream, handing each out when it
+ * is full; every source builds its chunks with one of these. Its dictionary is the stream's.
+ */
+export class ChunkBuilder {
+  readonly names = new NameDictionary();
+  private scalars: ScalarChunk;
+  private arrays: ArrayReading[] = [];
+  private arrayElements = 0;
+
+  constructor(private readonly capacity = SCALAR_CHUNK_ROWS) {
+    this.scalars = scalarChunk(this.names.names, capacity);
+  }
+
+  /** Adds one scalar reading; returns the chunk it filled, if it filled one. */
+  scalar(run: number, observable: number, channel: number, tMicros: number, value: number | null): ScalarChunk | undefined {
+    const c = this.scalars;
+    const i = c.length++;
+    c.run[i] = run;
+    c.observable[i] = observable;
+    c.channel[i] = channel;
+    c.tMicros[i] = tMicros;
+    c.value[i] = value ?? NaN;
+    c.isNull[i] = value === null ? 1 : 0;
+    if (c.length < this.capacity) return undefined;
+    this.scalars = scalarChunk(this.names.names, this.capacity);
+    return c;
+  }
+
+  /** Adds one array reading; returns the chunk it filled, if it filled one. */
+  array(reading: ArrayReading): ArrayChunk | undefined {
+    this.arrays.push(reading);
+    if (Array.isArray(reading.value)) {
+      for (const row of reading.value) this.arrayElements += Array.isArray(row) ? row.length : 1;
+    }
+    if (this.arrays.length < ARRAY_CHUNK_READINGS && this.arrayElements < ARRAY_CHUNK_ELEMENTS) return undefined;
+    return this.takeArrays();
+  }
+
+  /** What is held so far (a partial scalar chunk trimmed to its length); the builder stays usable. */
+  *rest(): Generator<ReadingChunk> {
+    const c = this.scalars;
+    if (c.length > 0) {
+      const n = c.length;
+      this.scalars = scalarChunk(this.names.names, this.capacity);
+      yield {
+        ...c,
+        run: c.run.subarray(0, n),
+        observable: c.observable.subarray(0, n),
+        channel: c.channel.subarray(0, n),
+        tMicros: c.tMicros.subarray(0, n),
+        value: c.value.subarray(0, n),
+        isNull: c.isNull.subarray(0, n),
+      };
+    }
+    if (this.arrays.length > 0) yield this.takeArrays();
+  }
+
+  private takeArrays(): ArrayChunk {
+    const chunk: ArrayChunk = { kind: "array", readings: this.arrays };
+    this.arrays = [];
+    this.arrayElements = 0;
+    return chunk;
   }
 }

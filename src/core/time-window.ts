@@ -59,13 +59,18 @@ export async function lastNightWithData(
   hasData: (window: TimeWindow) => boolean | Promise<boolean>,
   options: { utcOffsetMinutes?: number; maxLookbackDays?: number } = {},
 ): Promise<TimeWindow | undefined> {
+  for (const night of nightsBack(t, options)) if (await hasData(night)) return night;
+  return undefined;
+}
+
+/** The night containing `t`, then each earlier one, `maxLookbackDays` of them at most. */
+function* nightsBack(t: number, options: { utcOffsetMinutes?: number; maxLookbackDays?: number }): Generator<TimeWindow> {
   const { utcOffsetMinutes = 0, maxLookbackDays = 180 } = options;
   let night = nightContaining(t, utcOffsetMinutes);
   for (let back = 0; back <= maxLookbackDays; back++) {
-    if (await hasData(night)) return night;
+    yield night;
     night = { from: night.from - DAY_MS, to: night.from };
   }
-  return undefined;
 }
 
 /**
@@ -168,12 +173,7 @@ export function nightWithRuns(
   now: number,
   options: { utcOffsetMinutes?: number; maxLookbackDays?: number } = {},
 ): TimeWindow | undefined {
-  const { utcOffsetMinutes = 0, maxLookbackDays = 180 } = options;
-  let night = nightContaining(t, utcOffsetMinutes);
-  for (let back = 0; back <= maxLookbackDays; back++) {
-    if (runs.some((r) => overlaps(r, night, now))) return night;
-    night = { from: night.from - DAY_MS, to: night.from };
-  }
+  for (const night of nightsBack(t, options)) if (runs.some((r) => overlaps(r, night, now))) return night;
   return undefined;
 }
 
