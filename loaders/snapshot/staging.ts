@@ -1,14 +1,16 @@
-// Staging: readings from any source pass through a scratch DuckDB database on their way to
-// Parquet. Scalars go in through reused data chunks filled from typed arrays (millions of rows a
-// second, nothing allocated per row); DuckDB then de-duplicates, sorts and writes ZSTD Parquet
-// and the level-of-detail tables. The scratch database spills to disk past `memoryLimit`, so a
-// run of any size fits in bounded memory.
+// Staging: readings from any source pass through here on their way to Parquet. A run's scalar
+// readings are held as typed columns while they fit a fixed budget, then ordered, de-duplicated
+// and reduced to LOD buckets in a few linear passes (run-order.ts) and handed to DuckDB already
+// sorted, so it only encodes ZSTD Parquet. A run beyond the budget goes to a scratch DuckDB
+// database instead, which de-duplicates and sorts it in SQL and spills to disk past
+// `memoryLimit`, so a run of any size fits in bounded memory. Both ways write the same files.
 import {
   DOUBLE,
   DuckDBDataChunk,
   type DuckDBAppender,
   type DuckDBConnection,
   DuckDBInstance,
+  type DuckDBType,
   INTEGER,
   UTINYINT,
   USMALLINT,
@@ -18,6 +20,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ObservableInfo } from "../../src/core/catalog.js";
 import type { ArrayReading, ReadingChunk, ScalarChunk } from "../sources/source.js";
+import { lodBuckets, orderRun, type RunColumns, usefulLodLevels } from "./run-order.js";
 
 /** What was odd about a run's data, and what happened to it (see README, "Bad and odd data"). */
 export interface DataStats {
@@ -35,26 +38,105 @@ export interface DataStats {
 
 export const emptyStats = (): DataStats => ({ nulls: 0, nonFinite: 0, noTime: 0, duplicates: 0, ragged: 0 });
 
+type Column = Int32Array | Uint16Array | Uint8Array | Float64Array;
+
 /** A data chunk column as the staging code fills it: a typed array, then one copy into DuckDB. */
-interface StagingVector<A> {
-  items: A;
+interface StagingVector {
+  items: Column;
   flush(): void;
 }
 
-/** Why a scalar row's value is missing; a column instead of NULLs keeps the chunk path flat. */
 const FLAG_OK = 0;
 const FLAG_NULL = 1;
 const FLAG_NON_FINITE = 2;
 const VECTOR_ROWS = 2048;
 let lanes = 0;
 const ELEMENTS_PER_PASS = 262_144;
+/**
+ * Scalar readings a lane holds in memory before it hands the run to DuckDB's external sort:
+ * 34 bytes each with the ordering scratch, about 68 MB at most per lane.
+ */
+export const IN_MEMORY_ROWS = 2_000_000;
+
+/**
+ * Appends typed-array columns to a DuckDB appender through one reused data chunk: whole
+ * vectors go in with one copy each, nothing is allocated per row. With `index`, row k of the
+ * output is row `index[k]` of the columns (a gather, for writing in sorted order).
+ */
+class ColumnWriter {
+  private readonly chunk: DuckDBDataChunk;
+
+  constructor(private readonly types: readonly DuckDBType[]) {
+    this.chunk = DuckDBDataChunk.create(types, VECTOR_ROWS);
+  }
+
+  write(appender: DuckDBAppender, columns: readonly Column[], length: number, index?: Uint32Array): void {
+    const chunk = this.chunk;
+    for (let from = 0; from < length; from += VECTOR_ROWS) {
+      const n = Math.min(VECTOR_ROWS, length - from);
+      // The vectors are typed arrays sized by the chunk's row count when first asked for, so
+      // set the count first.
+      chunk.rowCount = n;
+      for (let c = 0; c < this.types.length; c++) {
+        const vector = chunk.getColumnVector(c) as unknown as StagingVector;
+        const source = columns[c]!;
+        if (index) {
+          const items = vector.items;
+          for (let k = 0; k < n; k++) items[k] = source[index[from + k]!]!;
+        } else {
+          vector.items.set(source.subarray(from, from + n));
+        }
+        vector.flush();
+      }
+      appender.appendDataChunk(chunk);
+    }
+  }
+}
+
+/** One run's scalar readings in memory, in columns reused from run to run. */
+class RunBuffer implements RunColumns {
+  length = 0;
+  readonly run: Int32Array;
+  readonly observable: Uint16Array;
+  readonly channel: Int32Array;
+  readonly tMicros: Float64Array;
+  readonly value: Float64Array;
+  /** Scratch for ordering. */
+  readonly seriesOfRow: Uint32Array;
+  readonly rows: Uint32Array;
+
+  constructor(readonly capacity: number) {
+    this.run = new Int32Array(capacity);
+    this.observable = new Uint16Array(capacity);
+    this.channel = new Int32Array(capacity);
+    this.tMicros = new Float64Array(capacity);
+    this.value = new Float64Array(capacity);
+    this.seriesOfRow = new Uint32Array(capacity);
+    this.rows = new Uint32Array(capacity);
+  }
+
+  push(c: ScalarChunk): void {
+    const at = this.length;
+    this.run.set(c.run.subarray(0, c.length), at);
+    this.observable.set(c.observable.subarray(0, c.length), at);
+    this.channel.set(c.channel.subarray(0, c.length), at);
+    this.tMicros.set(c.tMicros.subarray(0, c.length), at);
+    this.value.set(c.value.subarray(0, c.length), at);
+    this.length += c.length;
+  }
+}
 
 const SCHEMA = `
-CREATE OR REPLACE TABLE scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE, flag UTINYINT);
+CREATE OR REPLACE TABLE scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE);
 CREATE OR REPLACE TABLE arrays (rid INTEGER, run INTEGER, observable VARCHAR, channel INTEGER, t TIMESTAMP, dims UTINYINT);
 CREATE OR REPLACE TABLE elements (rid INTEGER, r INTEGER, c INTEGER, value DOUBLE, flag UTINYINT);
 CREATE OR REPLACE TABLE names (id USMALLINT, name VARCHAR);
 `;
+
+const SCALAR_TYPES = [INTEGER, USMALLINT, INTEGER, DOUBLE, DOUBLE];
+const LOD_TYPES = [USMALLINT, INTEGER, INTEGER, DOUBLE, INTEGER, ...Array<DuckDBType>(8).fill(DOUBLE)];
+/** The Parquet value column: NULL for a NULL, NaN or ±Infinity reading (NULL is staged as NaN). */
+const FINITE_VALUE = "CASE WHEN isfinite(value) THEN value END";
 
 export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
@@ -64,14 +146,24 @@ export interface WrittenFile {
   rows: number;
 }
 
+export interface StagingOptions {
+  /** DuckDB's memory limit; it spills to disk beyond it. */
+  memoryLimit?: string;
+  /** Scalar readings of a run held in memory before DuckDB takes over (tests lower it). */
+  inMemoryRows?: number;
+}
+
 export class Staging {
   private scalarAppender: DuckDBAppender | undefined;
-  private chunk = DuckDBDataChunk.create([INTEGER, USMALLINT, INTEGER, DOUBLE, DOUBLE, UTINYINT], VECTOR_ROWS);
+  private readonly scalarWriter = new ColumnWriter(SCALAR_TYPES);
+  private buffer: RunBuffer | undefined;
+  /** The run outgrew the in-memory buffer; its scalars are in DuckDB's `scalars` table. */
+  private inDuckDB = false;
   private names: readonly string[] = [];
   private scalarsWithoutTime = 0;
   private arrayReadings = 0;
   private elementAppender: DuckDBAppender | undefined;
-  private elementChunk = DuckDBDataChunk.create([INTEGER, INTEGER, INTEGER, DOUBLE, UTINYINT], VECTOR_ROWS);
+  private readonly elementWriter = new ColumnWriter([INTEGER, INTEGER, INTEGER, DOUBLE, UTINYINT]);
   private elements = {
     length: 0,
     rid: new Int32Array(VECTOR_ROWS),
@@ -85,20 +177,21 @@ export class Staging {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly db: DuckDBConnection,
+    private readonly inMemoryRows: number,
   ) {}
 
   /** A scratch database in memory that spills to `spillDir` beyond `memoryLimit`. */
-  static async open(spillDir: string, memoryLimit = "96MB"): Promise<Staging> {
+  static async open(spillDir: string, options: StagingOptions = {}): Promise<Staging> {
     // A database file rather than :memory:, so staged tables too can leave memory when a run
     // is larger than the limit (in-memory tables cannot be evicted).
     const instance = await DuckDBInstance.create(join(spillDir, `lane-${++lanes}.duckdb`), {
-      memory_limit: memoryLimit,
+      memory_limit: options.memoryLimit ?? "96MB",
       temp_directory: spillDir,
       threads: "2",
     });
     const db = await instance.connect();
     await db.run(SCHEMA);
-    return new Staging(instance, db);
+    return new Staging(instance, db, Math.min(IN_MEMORY_ROWS, options.inMemoryRows ?? IN_MEMORY_ROWS));
   }
 
   /** Empties the tables for the next run. */
@@ -108,6 +201,8 @@ export class Staging {
     this.stats = emptyStats();
     this.scalarsWithoutTime = 0;
     this.arrayReadings = 0;
+    this.inDuckDB = false;
+    if (this.buffer) this.buffer.length = 0;
   }
 
   private closeAppender(): void {
@@ -124,48 +219,31 @@ export class Staging {
 
   private async appendScalars(c: ScalarChunk): Promise<void> {
     this.names = c.names;
-    this.scalarAppender ??= await this.db.createAppender("scalars");
-    const chunk = this.chunk;
     const stats = this.stats;
-    for (let from = 0; from < c.length; from += VECTOR_ROWS) {
-      const n = Math.min(VECTOR_ROWS, c.length - from);
-      // The vectors are typed arrays sized by the chunk's row count when first asked for, so
-      // set the count first; whole columns then go in with one typed-array copy each.
-      chunk.rowCount = n;
-      const [run, obs, channel, t, value, flag] = [0, 1, 2, 3, 4, 5].map((i) => chunk.getColumnVector(i)) as unknown as [
-        StagingVector<Int32Array>,
-        StagingVector<Uint16Array>,
-        StagingVector<Int32Array>,
-        StagingVector<Float64Array>,
-        StagingVector<Float64Array>,
-        StagingVector<Uint8Array>,
-      ];
-      const to = from + n;
-      run.items.set(c.run.subarray(from, to));
-      obs.items.set(c.observable.subarray(from, to));
-      channel.items.set(c.channel.subarray(from, to));
-      t.items.set(c.tMicros.subarray(from, to));
-      value.items.set(c.value.subarray(from, to));
-      const flags = flag.items;
-      for (let i = from, k = 0; i < to; i++, k++) {
-        if (c.isNull[i]) {
-          flags[k] = FLAG_NULL;
-          stats.nulls++;
-        } else if (!Number.isFinite(c.value[i]!)) {
-          flags[k] = FLAG_NON_FINITE;
-          stats.nonFinite++;
-        } else {
-          flags[k] = FLAG_OK;
-        }
-        // A reading without a time is dropped in SQL when the run is written.
-        if (!Number.isFinite(c.tMicros[i]!)) {
-          stats.noTime++;
-          this.scalarsWithoutTime++;
-        }
+    for (let i = 0; i < c.length; i++) {
+      if (c.isNull[i]) stats.nulls++;
+      else if (!Number.isFinite(c.value[i]!)) stats.nonFinite++;
+      // A reading without a time is dropped when the run is written.
+      if (!Number.isFinite(c.tMicros[i]!)) {
+        stats.noTime++;
+        this.scalarsWithoutTime++;
       }
-      for (const v of [run, obs, channel, t, value, flag]) v.flush();
-      this.scalarAppender.appendDataChunk(chunk);
     }
+    if (!this.inDuckDB) {
+      const buffer = (this.buffer ??= new RunBuffer(this.inMemoryRows));
+      if (buffer.length + c.length <= buffer.capacity) {
+        buffer.push(c);
+        return;
+      }
+      // Too large to sort in memory: what is held so far moves to DuckDB with the rest.
+      this.inDuckDB = true;
+      this.scalarAppender ??= await this.db.createAppender("scalars");
+      const b = buffer;
+      this.scalarWriter.write(this.scalarAppender, [b.run, b.observable, b.channel, b.tMicros, b.value], b.length);
+      buffer.length = 0;
+    }
+    this.scalarAppender ??= await this.db.createAppender("scalars");
+    this.scalarWriter.write(this.scalarAppender, [c.run, c.observable, c.channel, c.tMicros, c.value], c.length);
   }
 
   /**
@@ -181,22 +259,7 @@ export class Staging {
     const e = this.elements;
     const emit = () => {
       if (e.length === 0) return;
-      const chunk = this.elementChunk;
-      chunk.rowCount = e.length;
-      const vectors = [0, 1, 2, 3, 4].map((i) => chunk.getColumnVector(i)) as unknown as [
-        StagingVector<Int32Array>,
-        StagingVector<Int32Array>,
-        StagingVector<Int32Array>,
-        StagingVector<Float64Array>,
-        StagingVector<Uint8Array>,
-      ];
-      vectors[0].items.set(e.rid.subarray(0, e.length));
-      vectors[1].items.set(e.r.subarray(0, e.length));
-      vectors[2].items.set(e.c.subarray(0, e.length));
-      vectors[3].items.set(e.value.subarray(0, e.length));
-      vectors[4].items.set(e.flag.subarray(0, e.length));
-      for (const v of vectors) v.flush();
-      elementAppender.appendDataChunk(chunk);
+      this.elementWriter.write(elementAppender, [e.rid, e.r, e.c, e.value, e.flag], e.length);
       e.length = 0;
     };
     const push = (rid: number, r: number, c: number, v: number | null) => {
@@ -255,8 +318,8 @@ export class Staging {
 
   /**
    * Writes the staged run: `scalars.parquet`, `arrays.parquet` (when there are arrays) and
-   * `lod.parquet` (when a level thins out some series), all ZSTD. Repeated (observable,
-   * channel, time) keep the last reading; rows are sorted by observable, channel and time so
+   * `lod.parquet` (when a level thins out some series), all ZSTD. Repeated (run, observable,
+   * channel, time) keep the last reading; rows are sorted by observable, channel, time (and run) so
    * DuckDB-WASM can skip row groups for one channel or one time range.
    */
   async write(
@@ -286,24 +349,32 @@ export class Staging {
       files.push({ kind, file, rows });
       return rows;
     };
-    const scalarRows = await this.count("scalars");
     const arrayRows = await this.count("arrays");
-    let kept = 0;
-    if (scalarRows > 0) {
+    let scalarsKept = 0;
+    let scalarDuplicates = 0;
+    let lod: Record<string, number[]> = {};
+    const buffer = this.buffer;
+    if (!this.inDuckDB && buffer && buffer.length > 0) {
+      ({ kept: scalarsKept, duplicates: scalarDuplicates, lod } = await this.writeSorted(buffer, copy, lodSeconds));
+    } else if (this.inDuckDB) {
+      const scalarRows = await this.count("scalars");
       // One pass: de-duplicate into a table the LOD step reads again, then sort into Parquet.
       await this.db.run(`CREATE OR REPLACE TEMP TABLE run_scalars AS
-        SELECT run, obs, channel, make_timestamp(t_us::BIGINT) AS t,
-               arg_max_null(CASE WHEN flag = ${FLAG_OK} THEN value END, rowid) AS value
+        SELECT run, obs, channel, make_timestamp(t_us::BIGINT) AS t, arg_max_null(${FINITE_VALUE}, rowid) AS value
           FROM scalars WHERE isfinite(t_us) GROUP BY run, obs, channel, t_us`);
-      kept += await copy(
+      scalarsKept = await copy(
         "scalar",
         `SELECT s.run, n.name AS observable, s.channel, s.t, s.value
-           FROM run_scalars s JOIN names n ON n.id = s.obs ORDER BY n.name, s.channel, s.t`,
+           FROM run_scalars s JOIN names n ON n.id = s.obs ORDER BY n.name, s.channel, s.t, s.run`,
       );
+      scalarDuplicates = scalarRows - this.scalarsWithoutTime - scalarsKept;
+      if (lodSeconds.length > 0) lod = await this.writeLod(copy, lodSeconds);
+      await this.db.run("DROP TABLE IF EXISTS run_scalars");
     }
+    let arraysKept = 0;
     if (arrayRows > 0) {
       await this.assembleLists();
-      kept += await copy(
+      arraysKept = await copy(
         "array",
         `SELECT a.run, a.observable, a.channel, a.t,
                 arg_max_null(CASE WHEN a.dims = 1 THEN coalesce(l.v1, []::DOUBLE[]) END, a.rid) AS value_1d,
@@ -312,10 +383,59 @@ export class Staging {
           GROUP BY a.run, a.observable, a.channel, a.t ORDER BY a.observable, a.channel, a.t`,
       );
     }
-    this.stats.duplicates = scalarRows - this.scalarsWithoutTime + arrayRows - kept;
-    const lod = scalarRows > 0 && lodSeconds.length > 0 ? await this.writeLod(copy, lodSeconds) : {};
-    await this.db.run("DROP TABLE IF EXISTS run_scalars");
+    this.stats.duplicates = scalarDuplicates + arrayRows - arraysKept;
     return { files, lod };
+  }
+
+  /**
+   * The in-memory way: order and de-duplicate in JS (run-order.ts), append in that order, and
+   * let DuckDB only encode; its COPY keeps insertion order. Same columns as the SQL way.
+   */
+  private async writeSorted(
+    b: RunBuffer,
+    copy: (kind: WrittenFile["kind"], select: string) => Promise<number>,
+    lodSeconds: readonly number[],
+  ): Promise<{ kept: number; duplicates: number; lod: Record<string, number[]> }> {
+    const order = orderRun(b, this.names, b);
+    const nameOf = "(SELECT list(name ORDER BY id) FROM names)[obs + 1]";
+    const asTime = (column: string) => `make_timestamp(${column}::BIGINT)`;
+    await this.db.run(
+      "CREATE OR REPLACE TEMP TABLE sorted_scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE)",
+    );
+    const appender = await this.db.createAppender("sorted_scalars", "main", "temp");
+    this.scalarWriter.write(appender, [b.run, b.observable, b.channel, b.tMicros, b.value], order.rows.length, order.rows);
+    appender.closeSync();
+    const kept = await copy(
+      "scalar",
+      `SELECT run, ${nameOf} AS observable, channel, ${asTime("t_us")} AS t, ${FINITE_VALUE} AS value FROM sorted_scalars`,
+    );
+    await this.db.run("DROP TABLE sorted_scalars");
+    if (lodSeconds.length === 0) return { kept, duplicates: order.duplicates, lod: {} };
+
+    const { buckets: l, levels } = lodBuckets(b, order, lodSeconds);
+    if (l.length > 0) {
+      await this.db.run(`CREATE OR REPLACE TEMP TABLE lod_buckets (obs USMALLINT, channel INTEGER, level INTEGER, bucket DOUBLE,
+        n INTEGER, first_t DOUBLE, first_v DOUBLE, min_t DOUBLE, min_v DOUBLE, max_t DOUBLE, max_v DOUBLE, last_t DOUBLE, last_v DOUBLE)`);
+      const lodAppender = await this.db.createAppender("lod_buckets", "main", "temp");
+      new ColumnWriter(LOD_TYPES).write(
+        lodAppender,
+        [l.observable, l.channel, l.level, l.bucket, l.n, l.firstT, l.firstV, l.minT, l.minV, l.maxT, l.maxV, l.lastT, l.lastV],
+        l.length,
+      );
+      lodAppender.closeSync();
+      await copy(
+        "lod",
+        `SELECT ${nameOf} AS observable, channel, level, ${asTime("bucket")} AS bucket, n, ${asTime("first_t")} AS first_t,
+                first_v, ${asTime("min_t")} AS min_t, min_v, ${asTime("max_t")} AS max_t, max_v, ${asTime("last_t")} AS last_t, last_v
+           FROM lod_buckets`,
+      );
+      await this.db.run("DROP TABLE lod_buckets");
+    }
+    return {
+      kept,
+      duplicates: order.duplicates,
+      lod: Object.fromEntries([...levels].map(([id, kept]) => [this.names[id]!, kept])),
+    };
   }
 
   /**
@@ -377,8 +497,7 @@ export class Staging {
     /** Observable id -> its levels (ascending), only those worth keeping. */
     const useful = new Map<number, number[]>();
     for (const row of shape.getRowObjectsJS()) {
-      const perSeries = Number(row.n) / Math.max(1, Number(row.series));
-      const kept = levels.filter((level) => perSeries / Math.max(1, Math.ceil(Number(row.span) / level)) > 4);
+      const kept = usefulLodLevels(Number(row.n), Number(row.series), Number(row.span), levels);
       if (kept.length > 0) useful.set(Number(row.obs), kept);
     }
     if (useful.size === 0) return {};

@@ -38,6 +38,8 @@ export interface SnapshotOptions {
   now?: number;
   /** DuckDB's memory limit while staging; it spills to disk beyond it. */
   memoryLimit?: string;
+  /** Scalar readings of one run sorted in memory; larger runs are sorted by DuckDB (tests lower it). */
+  inMemoryRows?: number;
   log?: (line: string) => void;
 }
 
@@ -115,7 +117,8 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
     const spill = mkdtempSync(join(out, ".staging-"));
     // Two staging lanes: while DuckDB sorts and writes one run (in its own threads), the next
     // run streams from the source into the other lane.
-    const lanes = [await Staging.open(spill, options.memoryLimit), await Staging.open(spill, options.memoryLimit)];
+    const staging = { memoryLimit: options.memoryLimit, inMemoryRows: options.inMemoryRows };
+    const lanes = [await Staging.open(spill, staging), await Staging.open(spill, staging)];
     const entries = new Map(previousRuns);
     const written: number[] = [];
     const failed: SnapshotResult["failed"] = [];

@@ -30,27 +30,33 @@ export class BinaryCopyParser {
     this.fields = { buffer: Buffer.alloc(0), offset: new Int32Array(columns), length: new Int32Array(columns) };
   }
 
-  /** Feeds the next piece of the stream. */
-  push(chunk: Buffer): void {
-    const buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = null;
-    let pos = 0;
+  /** Feeds the next piece of the stream: `chunk[start..end)`, read in place. */
+  push(chunk: Buffer, start = 0, end = chunk.length): void {
+    let buf = chunk;
+    let pos = start;
+    let limit = end;
+    if (this.pending) {
+      // Only when a row spans two pieces, which a PostgreSQL message never does.
+      buf = Buffer.concat([this.pending, chunk.subarray(start, end)]);
+      pos = 0;
+      limit = buf.length;
+      this.pending = null;
+    }
     if (!this.headerDone) {
-      if (buf.length < 19) {
-        this.pending = buf;
+      if (limit - pos < 19) {
+        this.pending = Buffer.from(buf.subarray(pos, limit));
         return;
       }
-      if (!buf.subarray(0, 11).equals(SIGNATURE)) throw new Error("not a PostgreSQL binary COPY stream");
-      const extension = buf.readInt32BE(15);
-      pos = 19 + extension;
+      if (!buf.subarray(pos, pos + 11).equals(SIGNATURE)) throw new Error("not a PostgreSQL binary COPY stream");
+      pos += 19 + buf.readInt32BE(pos + 15);
       this.headerDone = true;
     }
     const { offset, length } = this.fields;
     this.fields.buffer = buf;
     const n = this.columns;
-    while (pos + 2 <= buf.length) {
-      const count = buf.readInt16BE(pos);
-      if (count === -1) {
+    while (pos + 2 <= limit) {
+      const count = (buf[pos]! << 8) | buf[pos + 1]!;
+      if (count === 0xffff) {
         this.finished = true;
         return;
       }
@@ -58,16 +64,17 @@ export class BinaryCopyParser {
       let p = pos + 2;
       let complete = true;
       for (let i = 0; i < n; i++) {
-        if (p + 4 > buf.length) {
+        if (p + 4 > limit) {
           complete = false;
           break;
         }
-        const len = buf.readInt32BE(p);
+        // Big-endian int32 by hand: this loop runs for every field of every row.
+        const len = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!;
         p += 4;
         offset[i] = p;
         length[i] = len;
         if (len > 0) p += len;
-        if (p > buf.length) {
+        if (p > limit) {
           complete = false;
           break;
         }
@@ -77,7 +84,7 @@ export class BinaryCopyParser {
       this.rows++;
       pos = p;
     }
-    if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
+    if (pos < limit) this.pending = Buffer.from(buf.subarray(pos, limit));
   }
 
   /** Call at the end of the stream; throws when it stopped in the middle of a row. */
@@ -89,7 +96,9 @@ export class BinaryCopyParser {
 }
 
 export function readInt4(f: RowFields, i: number): number {
-  return f.buffer.readInt32BE(f.offset[i]!);
+  const b = f.buffer;
+  const p = f.offset[i]!;
+  return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
 }
 
 export function readFloat8(f: RowFields, i: number): number {
@@ -98,8 +107,11 @@ export function readFloat8(f: RowFields, i: number): number {
 
 /** timestamptz / timestamp as epoch microseconds (exact: two 32-bit halves, no BigInt). */
 export function readTimestampMicros(f: RowFields, i: number): number {
-  const at = f.offset[i]!;
-  return f.buffer.readInt32BE(at) * 4294967296 + f.buffer.readUInt32BE(at + 4) + PG_EPOCH_MICROS;
+  const b = f.buffer;
+  const p = f.offset[i]!;
+  const high = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+  const low = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
+  return high * 4294967296 + low + PG_EPOCH_MICROS;
 }
 
 /**
@@ -108,26 +120,38 @@ export function readTimestampMicros(f: RowFields, i: number): number {
  */
 export class TextCache {
   private readonly byHash = new Map<number, { bytes: Buffer; text: string }[]>();
+  /** The last value read: long tables usually repeat one name for many rows in a row. */
+  private last: { bytes: Buffer; text: string } | undefined;
 
   read(f: RowFields, i: number): string {
     const start = f.offset[i]!;
-    const end = start + f.length[i]!;
+    const length = f.length[i]!;
     const buf = f.buffer;
+    const last = this.last;
+    if (last && last.bytes.length === length) {
+      let k = 0;
+      while (k < length && last.bytes[k] === buf[start + k]) k++;
+      if (k === length) return last.text;
+    }
+    const end = start + length;
     let h = 0x811c9dc5;
     for (let p = start; p < end; p++) h = Math.imul(h ^ buf[p]!, 0x01000193);
     let bucket = this.byHash.get(h);
     if (bucket) {
       for (const entry of bucket)
-        if (entry.bytes.length === end - start && buf.compare(entry.bytes, 0, entry.bytes.length, start, end) === 0)
+        if (entry.bytes.length === length && buf.compare(entry.bytes, 0, length, start, end) === 0) {
+          this.last = entry;
           return entry.text;
+        }
     } else {
       bucket = [];
       this.byHash.set(h, bucket);
     }
     const bytes = Buffer.from(buf.subarray(start, end));
-    const text = bytes.toString("utf8");
-    bucket.push({ bytes, text });
-    return text;
+    const entry = { bytes, text: bytes.toString("utf8") };
+    bucket.push(entry);
+    this.last = entry;
+    return entry.text;
   }
 }
 

@@ -9,7 +9,6 @@
 // pg's escapeIdentifier; values (run ids, times, names) are parameters, or escaped literals in
 // COPY, which cannot take parameters.
 import pg from "pg";
-import copyStreams from "pg-copy-streams";
 import { observableName, type ObservableInfo, type RunInfo, runStatusFrom } from "../../src/core/catalog.js";
 import {
   type PostgresLongTable,
@@ -28,6 +27,7 @@ import {
   type RowFields,
   TextCache,
 } from "./pg-binary-copy.js";
+import { BinaryCopyOut } from "./pg-copy-out.js";
 import {
   ChunkBuilder,
   type ReadingChunk,
@@ -45,6 +45,19 @@ interface ColumnInfo {
   dataType: string;
   udtName: string;
   description: string;
+}
+
+/** One (run, observable) group of a long table: what catalog() and fingerprints() need. */
+interface LongSurveyRow {
+  run: number | null;
+  name: string | null;
+  rows: number;
+  channels: number;
+  ndims: number | null;
+  d1: number | null;
+  d2: number | null;
+  first: number | null;
+  last: number | null;
 }
 
 /** A wide-table column that holds an observable. */
@@ -97,6 +110,8 @@ export class PostgresSource implements Source {
   readonly description: string;
   /** Observable name -> its name in the long tables, for filtering by observable. */
   private rawNames = new Map<string, string>();
+  /** Long-table scans in flight, shared by catalog() and fingerprints() (see longSurvey). */
+  private readonly surveys = new Map<PostgresLongTable, Promise<LongSurveyRow[]>>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -219,19 +234,55 @@ export class PostgresSource implements Source {
     return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  private async longCatalog(t: PostgresLongTable): Promise<ObservableInfo[]> {
+  /**
+   * One scan of a long table, grouped by (run, observable): the catalog and the fingerprints
+   * both come from it. When both are asked for at once (as a snapshot does), they share one
+   * scan instead of reading the whole table twice; otherwise each call scans afresh, so new
+   * observables show up at once.
+   */
+  private longSurvey(t: PostgresLongTable): Promise<LongSurveyRow[]> {
+    let survey = this.surveys.get(t);
+    if (!survey) {
+      survey = this.runLongSurvey(t).finally(() => this.surveys.delete(t));
+      this.surveys.set(t, survey);
+    }
+    return survey;
+  }
+
+  private async runLongSurvey(t: PostgresLongTable): Promise<LongSurveyRow[]> {
     const arr = t.arrayValue ? quote(t.arrayValue) : null;
-    const rows = await this.query<{ name: string; channels: number; ndims: number | null; d1: number | null; d2: number | null }>(
-      `SELECT ${quote(t.observable)}::text AS name,
-              ${t.channel ? `coalesce(max(${quote(t.channel)}), 0) + 1` : "1"}::int4 AS channels,
-              ${arr ? `max(array_ndims(${arr}))` : "NULL::int4"} AS ndims,
-              ${arr ? `max(array_length(${arr}, 1))` : "NULL::int4"} AS d1,
-              ${arr ? `max(array_length(${arr}, 2))` : "NULL::int4"} AS d2
-         FROM ${this.tableRef(t)} WHERE ${quote(t.observable)} IS NOT NULL GROUP BY 1 ORDER BY 1`,
+    const timeType = t.time ? await this.typeOf(t, t.time) : "double precision";
+    const time = t.time ? quote(t.time) : "NULL::float8";
+    // Aggregate in the columns' own types and convert the results, not every row.
+    const rows = await this.query<LongSurveyRow & { rows: string }>(
+      `SELECT run, name, rows, channels, ndims, d1, d2,
+              ${epochMs("first", timeType)} * 1000 AS first, ${epochMs("last", timeType)} * 1000 AS last FROM (
+         SELECT ${quote(t.run)}::int4 AS run, ${quote(t.observable)}::text AS name, count(*) AS rows,
+                ${t.channel ? `coalesce(max(${quote(t.channel)}), 0) + 1` : "1"}::int4 AS channels,
+                ${arr ? `max(array_ndims(${arr}))` : "NULL::int4"} AS ndims,
+                ${arr ? `max(array_length(${arr}, 1))` : "NULL::int4"} AS d1,
+                ${arr ? `max(array_length(${arr}, 2))` : "NULL::int4"} AS d2,
+                min(${time}) AS first, max(${time}) AS last
+           FROM ${this.tableRef(t)} GROUP BY 1, 2) groups`,
     );
-    return rows.map((r) => {
-      const name = observableNameFor(r.name);
-      this.rawNames.set(name, r.name);
+    return rows.map((r) => ({ ...r, rows: Number(r.rows) }));
+  }
+
+  private async longCatalog(t: PostgresLongTable): Promise<ObservableInfo[]> {
+    const byName = new Map<string, { channels: number; ndims: number | null; d1: number | null; d2: number | null }>();
+    for (const r of await this.longSurvey(t)) {
+      if (r.name === null) continue;
+      const seen = byName.get(r.name);
+      byName.set(r.name, {
+        channels: Math.max(seen?.channels ?? 1, r.channels),
+        ndims: maxNullable(seen?.ndims ?? null, r.ndims),
+        d1: maxNullable(seen?.d1 ?? null, r.d1),
+        d2: maxNullable(seen?.d2 ?? null, r.d2),
+      });
+    }
+    return [...byName].map(([raw, r]) => {
+      const name = observableNameFor(raw);
+      this.rawNames.set(name, raw);
       if (r.ndims === 2) return info(name, "2d", 1, [r.d1 ?? 1, r.d2 ?? 1]);
       if (r.ndims === 1) return info(name, "1d", 1, [r.d1 ?? 1]);
       return info(name, "scalar", Math.max(1, r.channels), []);
@@ -375,14 +426,7 @@ export class PostgresSource implements Source {
         const raw = query.observables.map((o) => this.rawNames.get(o) ?? o);
         where.push(raw.length > 0 ? `${quote(t.observable)}::text IN (${raw.map(literal).join(", ")})` : "false");
       }
-      select = [
-        `${quote(t.run)}::int4`,
-        `${quote(t.observable)}::text`,
-        channel,
-        time,
-        t.value ? `${quote(t.value)}::float8` : "NULL::float8",
-        t.arrayValue ? `${quote(t.arrayValue)}::float8[]` : "NULL::float8[]",
-      ].join(", ");
+      select = longFields(t, time).select.join(", ");
     } else {
       const cols = (columns ?? []).map((c) => `${quote(c.column)}::${c.isArray ? "float8[]" : "float8"}`);
       select = [`${quote(t.run)}::int4`, channel, time, ...cols].join(", ");
@@ -398,7 +442,8 @@ export class PostgresSource implements Source {
       const timeType = t.time ? await this.typeOf(t, t.time) : "timestamp";
       if (t.layout === "long") {
         if (query.observables && this.rawNames.size === 0) await this.catalog();
-        yield* this.copyRows(this.copySql(t, query, undefined, timeType), 6, out, longRowReader(out));
+        const fields = longFields(t, "");
+        yield* this.copyRows(this.copySql(t, query, undefined, timeType), fields.select.length, out, longRowReader(out, fields));
         continue;
       }
       // Only the column list here: the catalog's scans for channels and dims are not needed per run.
@@ -416,38 +461,69 @@ export class PostgresSource implements Source {
     }
   }
 
-  /** Runs one binary COPY and turns its rows into chunks with `read`, holding at most a chunk or two. */
+  /** Runs one binary COPY and turns its rows into chunks with `read`, holding at most a few chunks. */
   private async *copyRows(sql: string, columns: number, out: ChunkBuilder, read: RowReader): AsyncIterable<ReadingChunk> {
     const client = await this.pool.connect().catch((error: unknown) => {
       throw this.wrap(error);
     });
     const ready: ReadingChunk[] = [];
-    const parser = new BinaryCopyParser(columns, (fields) => read.row(fields, ready));
+    let wake: (() => void) | undefined;
+    const parser = new BinaryCopyParser(columns, (fields) => {
+      const before = ready.length;
+      read.row(fields, ready);
+      if (ready.length === before) return;
+      // Hold the socket while the consumer catches up, so memory stays at a few chunks.
+      if (ready.length >= 2) copy.pause();
+      wake?.();
+    });
+    const copy = new BinaryCopyOut(sql, parser);
+    let settled = false;
+    let failure: unknown;
+    copy.done.then(
+      () => (settled = true),
+      (error: unknown) => ((settled = true), (failure = error)),
+    );
+    void copy.done.finally(() => wake?.()).catch(() => undefined);
     let done = false;
-    const stream = client.query(copyStreams.to(sql));
     try {
-      try {
-        for await (const piece of stream as AsyncIterable<Buffer>) {
-          parser.push(piece);
-          while (ready.length > 0) yield ready.shift()!;
+      client.query(copy);
+      for (;;) {
+        if (ready.length > 0) {
+          yield ready.shift()!;
+          continue;
         }
-        parser.end();
-      } catch (error) {
-        throw this.wrap(error);
+        if (settled) break;
+        copy.resume();
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
       }
-      ready.push(...out.rest());
+      if (failure !== undefined) throw this.wrap(failure);
+      yield* out.rest();
       done = true;
-      while (ready.length > 0) yield ready.shift()!;
     } finally {
       // A COPY abandoned half way leaves the connection mid-protocol: throw that client away.
-      if (!done) stream.destroy();
       client.release(done ? undefined : true);
     }
   }
 
   async fingerprints(runs?: readonly number[]): Promise<RunFingerprint[]> {
     const byRun = new Map<number, RunFingerprint>();
+    const wanted = runs && new Set(runs);
+    const add = (run: number, rows: number, first: number | null, last: number | null) => {
+      const seen = byRun.get(run);
+      byRun.set(run, {
+        run,
+        rows: (seen?.rows ?? 0) + rows,
+        firstMicros: minNullable(seen?.firstMicros ?? null, first === null ? null : Number(first)),
+        lastMicros: maxNullable(seen?.lastMicros ?? null, last === null ? null : Number(last)),
+      });
+    };
     for (const t of this.config.tables) {
+      if (t.layout === "long" && (this.surveys.has(t) || !runs)) {
+        for (const r of await this.longSurvey(t))
+          if (r.run !== null && (!wanted || wanted.has(r.run))) add(r.run, r.rows, r.first, r.last);
+        continue;
+      }
       const timeType = t.time ? await this.typeOf(t, t.time) : "double precision";
       const time = t.time ? quote(t.time) : "NULL::float8";
       const rows = await this.query<{ run: number; rows: string; first: number | null; last: number | null }>(
@@ -457,17 +533,7 @@ export class PostgresSource implements Source {
             GROUP BY 1) spans`,
         runs ? [runs] : [],
       );
-      for (const row of rows) {
-        const seen = byRun.get(row.run);
-        const first = row.first === null ? null : Number(row.first);
-        const last = row.last === null ? null : Number(row.last);
-        byRun.set(row.run, {
-          run: row.run,
-          rows: (seen?.rows ?? 0) + Number(row.rows),
-          firstMicros: minNullable(seen?.firstMicros ?? null, first),
-          lastMicros: maxNullable(seen?.lastMicros ?? null, last),
-        });
-      }
+      for (const row of rows) add(row.run, Number(row.rows), row.first, row.last);
     }
     for (const id of runs ?? (await this.runs()).map((r) => r.id)) {
       if (!byRun.has(id)) byRun.set(id, { run: id, rows: 0, firstMicros: null, lastMicros: null });
@@ -533,25 +599,48 @@ interface RowReader {
   row(fields: RowFields, ready: ReadingChunk[]): void;
 }
 
-/** Long rows: run, observable, channel, time, value, array value. */
-function longRowReader(out: ChunkBuilder): RowReader {
+/**
+ * The fields a long table's COPY selects: run, observable, then only the mapped ones of
+ * channel, time, value and array value (a constant NULL column still costs PostgreSQL time on
+ * every row). The indexes say where each sits, -1 when absent.
+ */
+function longFields(t: PostgresLongTable, time: string) {
+  const select = [`${quote(t.run)}::int4`, `${quote(t.observable)}::text`];
+  const add = (expression: string | undefined) => (expression === undefined ? -1 : select.push(expression) - 1);
+  const channel = add(t.channel && `${quote(t.channel)}::int4`);
+  const timeField = add(t.time && time);
+  const value = add(t.value && `${quote(t.value)}::float8`);
+  const array = add(t.arrayValue && `${quote(t.arrayValue)}::float8[]`);
+  return { select, channel, time: timeField, value, array };
+}
+
+/** Long rows, as `longFields` lays them out. */
+function longRowReader(out: ChunkBuilder, fields: ReturnType<typeof longFields>): RowReader {
   const text = new TextCache();
   const ids = new Map<string, number>();
+  let lastRaw = "";
+  let lastId = -1;
+  const { channel: channelAt, time: timeAt, value: valueAt, array: arrayAt } = fields;
   return {
     row(f, ready) {
       const raw = text.read(f, 1);
-      let id = ids.get(raw);
-      if (id === undefined) {
-        id = out.names.id(observableNameFor(raw));
-        ids.set(raw, id);
+      let id = lastId;
+      if (raw !== lastRaw || id < 0) {
+        id = ids.get(raw) ?? -1;
+        if (id < 0) {
+          id = out.names.id(observableNameFor(raw));
+          ids.set(raw, id);
+        }
+        lastRaw = raw;
+        lastId = id;
       }
       const run = readInt4(f, 0);
-      const channel = f.length[2]! < 0 ? 0 : readInt4(f, 2);
-      const t = f.length[3]! < 0 ? Number.NaN : readTimestampMicros(f, 3);
+      const channel = channelAt < 0 || f.length[channelAt]! < 0 ? 0 : readInt4(f, channelAt);
+      const t = timeAt < 0 || f.length[timeAt]! < 0 ? Number.NaN : readTimestampMicros(f, timeAt);
       const full =
-        f.length[5]! >= 0
-          ? out.array({ run, observable: out.names.names[id]!, channel, tMicros: t, value: readFloat8Array(f, 5) })
-          : out.scalar(run, id, channel, t, f.length[4]! < 0 ? null : readFloat8(f, 4));
+        arrayAt >= 0 && f.length[arrayAt]! >= 0
+          ? out.array({ run, observable: out.names.names[id]!, channel, tMicros: t, value: readFloat8Array(f, arrayAt) })
+          : out.scalar(run, id, channel, t, valueAt < 0 || f.length[valueAt]! < 0 ? null : readFloat8(f, valueAt));
       if (full) ready.push(full);
     },
   };
