@@ -12,14 +12,13 @@ import {
   DuckDBInstance,
   type DuckDBType,
   INTEGER,
-  UTINYINT,
   USMALLINT,
-  timestampValue,
 } from "@duckdb/node-api";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ObservableInfo } from "../../src/core/catalog.js";
-import type { ArrayReading, ReadingChunk, ScalarChunk } from "../sources/source.js";
+import { type ArrayReading, NameDictionary, type ReadingChunk, type ScalarChunk } from "../sources/source.js";
+import { ARRAY_TABLE, ArrayWriter } from "./array-writer.js";
 import { lodBuckets, orderRun, type RunColumns, usefulLodLevels } from "./run-order.js";
 
 /** What was odd about a run's data, and what happened to it (see README, "Bad and odd data"). */
@@ -46,12 +45,8 @@ interface StagingVector {
   flush(): void;
 }
 
-const FLAG_OK = 0;
-const FLAG_NULL = 1;
-const FLAG_NON_FINITE = 2;
 const VECTOR_ROWS = 2048;
 let lanes = 0;
-const ELEMENTS_PER_PASS = 262_144;
 /**
  * Scalar readings a lane holds in memory before it hands the run to DuckDB's external sort:
  * 34 bytes each with the ordering scratch, about 68 MB at most per lane.
@@ -128,9 +123,9 @@ class RunBuffer implements RunColumns {
 
 const SCHEMA = `
 CREATE OR REPLACE TABLE scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE);
-CREATE OR REPLACE TABLE arrays (rid INTEGER, run INTEGER, observable VARCHAR, channel INTEGER, t TIMESTAMP, dims UTINYINT);
-CREATE OR REPLACE TABLE elements (rid INTEGER, r INTEGER, c INTEGER, value DOUBLE, flag UTINYINT);
+${ARRAY_TABLE};
 CREATE OR REPLACE TABLE names (id USMALLINT, name VARCHAR);
+CREATE OR REPLACE TABLE array_names (id USMALLINT, name VARCHAR);
 `;
 
 const SCALAR_TYPES = [INTEGER, USMALLINT, INTEGER, DOUBLE, DOUBLE];
@@ -162,16 +157,9 @@ export class Staging {
   private names: readonly string[] = [];
   private scalarsWithoutTime = 0;
   private arrayReadings = 0;
-  private elementAppender: DuckDBAppender | undefined;
-  private readonly elementWriter = new ColumnWriter([INTEGER, INTEGER, INTEGER, DOUBLE, UTINYINT]);
-  private elements = {
-    length: 0,
-    rid: new Int32Array(VECTOR_ROWS),
-    r: new Int32Array(VECTOR_ROWS),
-    c: new Int32Array(VECTOR_ROWS),
-    value: new Float64Array(VECTOR_ROWS),
-    flag: new Uint8Array(VECTOR_ROWS),
-  };
+  private arrayAppender: DuckDBAppender | undefined;
+  private arrayWriter: ArrayWriter | undefined;
+  private arrayNames = new NameDictionary();
   stats = emptyStats();
 
   private constructor(
@@ -201,6 +189,7 @@ export class Staging {
     this.stats = emptyStats();
     this.scalarsWithoutTime = 0;
     this.arrayReadings = 0;
+    this.arrayNames = new NameDictionary();
     this.inDuckDB = false;
     if (this.buffer) this.buffer.length = 0;
   }
@@ -208,8 +197,10 @@ export class Staging {
   private closeAppender(): void {
     this.scalarAppender?.closeSync();
     this.scalarAppender = undefined;
-    this.elementAppender?.closeSync();
-    this.elementAppender = undefined;
+    this.arrayWriter?.flush();
+    this.arrayWriter = undefined;
+    this.arrayAppender?.closeSync();
+    this.arrayAppender = undefined;
   }
 
   async append(chunk: ReadingChunk, catalog: ReadonlyMap<string, ObservableInfo>): Promise<void> {
@@ -247,73 +238,41 @@ export class Staging {
   }
 
   /**
-   * Array readings: one row per reading in `arrays` (dims 0 for NULL, 1 or 2), and their
-   * elements flattened into `elements` (reading id, row, column, value) through the same
-   * typed-array chunks as scalars. DuckDB puts the lists back together when the run is
-   * written; building a DuckDB list value per element from JS would cost a microsecond each.
+   * Array readings: one row per reading in `arrays`, the values in LIST columns (v1 for 1d,
+   * v2 for 2d, both NULL for a NULL reading), written through the array writer's data chunks.
    */
   private async appendArrays(readings: ArrayReading[], catalog: ReadonlyMap<string, ObservableInfo>): Promise<void> {
-    const appender = await this.db.createAppender("arrays");
-    const elementAppender = (this.elementAppender ??= await this.db.createAppender("elements"));
+    const appender = (this.arrayAppender ??= await this.db.createAppender("arrays"));
+    const writer = (this.arrayWriter ??= new ArrayWriter(appender));
     const stats = this.stats;
-    const e = this.elements;
-    const emit = () => {
-      if (e.length === 0) return;
-      this.elementWriter.write(elementAppender, [e.rid, e.r, e.c, e.value, e.flag], e.length);
-      e.length = 0;
-    };
-    const push = (rid: number, r: number, c: number, v: number | null) => {
-      const i = e.length++;
-      e.rid[i] = rid;
-      e.r[i] = r;
-      e.c[i] = c;
-      if (v === null) {
-        e.flag[i] = FLAG_NULL;
-        e.value[i] = 0;
-      } else if (!Number.isFinite(v)) {
-        stats.nonFinite++;
-        e.flag[i] = FLAG_NON_FINITE;
-        e.value[i] = 0;
-      } else {
-        e.flag[i] = FLAG_OK;
-        e.value[i] = v;
-      }
-      if (e.length === VECTOR_ROWS) emit();
-    };
     for (const reading of readings) {
       if (!Number.isFinite(reading.tMicros)) {
         stats.noTime++;
         continue;
       }
-      const rid = ++this.arrayReadings;
       const v = reading.value;
       const info = catalog.get(reading.observable);
       const is2d = v !== null && (v.length > 0 ? Array.isArray(v[0]) : info?.shape === "2d");
-      appender.appendInteger(rid);
-      appender.appendInteger(reading.run);
-      appender.appendVarchar(reading.observable);
-      appender.appendInteger(reading.channel);
-      appender.appendTimestamp(timestampValue(BigInt(Math.round(reading.tMicros))));
-      appender.appendUTinyInt(v === null ? 0 : is2d ? 2 : 1);
-      appender.endRow();
       if (v === null) {
         stats.nulls++;
       } else if (!is2d) {
-        const row = v as (number | null)[];
-        if (info && info.dims[0] !== row.length) stats.ragged++;
-        for (let c = 0; c < row.length; c++) push(rid, 0, c, row[c] ?? null);
+        if (info && info.dims[0] !== v.length) stats.ragged++;
       } else {
         const rows = v as (number | null)[][];
         const [nRows, nCols] = info?.dims ?? [];
         if (rows.length !== nRows || rows.some((row) => !Array.isArray(row) || row.length !== nCols)) stats.ragged++;
-        for (let r = 0; r < rows.length; r++) {
-          const row = Array.isArray(rows[r]) ? rows[r]! : [];
-          for (let c = 0; c < row.length; c++) push(rid, r, c, row[c] ?? null);
-        }
       }
+      stats.nonFinite += writer.push(
+        ++this.arrayReadings,
+        reading.run,
+        this.arrayNames.id(reading.observable),
+        reading.channel,
+        reading.tMicros,
+        v,
+        is2d,
+      );
     }
-    emit();
-    appender.closeSync();
+    writer.flush();
   }
 
   /**
@@ -328,17 +287,7 @@ export class Staging {
     lodSeconds: readonly number[],
   ): Promise<{ files: WrittenFile[]; lod: Record<string, number[]> }> {
     this.closeAppender();
-    const names = this.names;
-    await this.db.run("DELETE FROM names");
-    if (names.length > 0) {
-      const appender = await this.db.createAppender("names");
-      names.forEach((name, id) => {
-        appender.appendUSmallInt(id);
-        appender.appendVarchar(name);
-        appender.endRow();
-      });
-      appender.closeSync();
-    }
+    await this.fillNames("names", this.names);
     const files: WrittenFile[] = [];
     const copy = async (kind: WrittenFile["kind"], select: string) => {
       const file = `${dir}/${kind === "scalar" ? "scalars" : kind === "array" ? "arrays" : "lod"}-${suffix}.parquet`;
@@ -373,14 +322,12 @@ export class Staging {
     }
     let arraysKept = 0;
     if (arrayRows > 0) {
-      await this.assembleLists();
+      await this.fillNames("array_names", this.arrayNames.names);
       arraysKept = await copy(
         "array",
-        `SELECT a.run, a.observable, a.channel, a.t,
-                arg_max_null(CASE WHEN a.dims = 1 THEN coalesce(l.v1, []::DOUBLE[]) END, a.rid) AS value_1d,
-                arg_max_null(CASE WHEN a.dims = 2 THEN coalesce(l.v2, []::DOUBLE[][]) END, a.rid) AS value_2d
-           FROM arrays a LEFT JOIN lists l ON l.rid = a.rid
-          GROUP BY a.run, a.observable, a.channel, a.t ORDER BY a.observable, a.channel, a.t`,
+        `SELECT run, (SELECT list(name ORDER BY id) FROM array_names)[obs + 1] AS observable, channel,
+                make_timestamp(t_us::BIGINT) AS t, arg_max_null(v1, rid) AS value_1d, arg_max_null(v2, rid) AS value_2d
+           FROM arrays GROUP BY run, obs, channel, t_us ORDER BY observable, channel, t, run`,
       );
     }
     this.stats.duplicates = scalarDuplicates + arrayRows - arraysKept;
@@ -438,38 +385,17 @@ export class Staging {
     };
   }
 
-  /**
-   * Puts the flattened elements back together as lists (2d: rows first, then rows into
-   * arrays), a few hundred thousand elements at a time: an ordered list aggregate keeps its
-   * input in memory, so one pass over a whole run could outgrow the memory limit.
-   */
-  private async assembleLists(): Promise<void> {
-    await this.db.run("CREATE OR REPLACE TEMP TABLE lists (rid INTEGER, v1 DOUBLE[], v2 DOUBLE[][])");
-    const counts = await this.db.runAndReadAll("SELECT rid, count(*)::DOUBLE AS n FROM elements GROUP BY rid ORDER BY rid");
-    const value = `CASE WHEN e.flag = ${FLAG_OK} THEN e.value END`;
-    let first: number | undefined;
-    let size = 0;
-    const flush = async (last: number) => {
-      // list() without ORDER BY does not hold its input for sorting; sorting each list of
-      // (column, value) pairs afterwards restores the order at a fraction of the memory.
-      const ordered = (key: string, v: string) => `list_transform(list_sort(list({k: ${key}, v: ${v}})), x -> x.v)`;
-      await this.db.run(`INSERT INTO lists
-        SELECT e.rid, ${ordered("e.c", value)}, NULL FROM elements e JOIN arrays a ON a.rid = e.rid
-         WHERE a.dims = 1 AND e.rid BETWEEN ${first} AND ${last} GROUP BY e.rid
-        UNION ALL
-        SELECT rid, NULL, ${ordered("r", "v")} FROM (
-          SELECT e.rid, e.r, ${ordered("e.c", value)} AS v FROM elements e JOIN arrays a ON a.rid = e.rid
-           WHERE a.dims = 2 AND e.rid BETWEEN ${first} AND ${last} GROUP BY e.rid, e.r)
-        GROUP BY rid`);
-      first = undefined;
-      size = 0;
-    };
-    for (const row of counts.getRowObjectsJS()) {
-      first ??= Number(row.rid);
-      size += Number(row.n);
-      if (size >= ELEMENTS_PER_PASS) await flush(Number(row.rid));
-    }
-    if (first !== undefined) await flush(Number.MAX_SAFE_INTEGER);
+  /** A name dictionary as a table (id, name), for SQL to turn ids back into names. */
+  private async fillNames(table: string, names: readonly string[]): Promise<void> {
+    await this.db.run(`DELETE FROM ${table}`);
+    if (names.length === 0) return;
+    const appender = await this.db.createAppender(table);
+    names.forEach((name, id) => {
+      appender.appendUSmallInt(id);
+      appender.appendVarchar(name);
+      appender.endRow();
+    });
+    appender.closeSync();
   }
 
   private async count(table: string): Promise<number> {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bucketStart, lodBuckets, orderRun, type RunColumns } from "../../loaders/snapshot/run-order.js";
 import { Staging } from "../../loaders/snapshot/staging.js";
-import { ChunkBuilder, type ReadingChunk } from "../../loaders/sources/source.js";
+import { type ArrayReading, ChunkBuilder, type ReadingChunk } from "../../loaders/sources/source.js";
 
 const T0 = Date.UTC(2026, 0, 1, 22) * 1000; // epoch microseconds
 
@@ -130,6 +130,67 @@ describe("staging: in memory and in DuckDB", () => {
     const b = await rows(lodFile(duckdb), order);
     assert.equal(a.length, b.length);
     assert.deepEqual(a.map(strip), b.map(strip));
+  });
+});
+
+describe("staging: arrays", () => {
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "runboard-staging-"));
+    reader = await DuckDBInstance.create(":memory:");
+  });
+  after(() => {
+    reader.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("keep every element across data chunks: NULL and non-finite elements as NULL, NULL and empty arrays, ragged 2d", async () => {
+    const next = random(3);
+    const readings: ArrayReading[] = [];
+    // More than one data chunk (2048 rows) and more than one element flush (2^20 elements).
+    for (let i = 0; i < 5000; i++) {
+      const kind = i % 5;
+      const element = () => {
+        const r = next();
+        return r < 0.02 ? null : r < 0.03 ? NaN : r < 0.035 ? -Infinity : Math.round(r * 1e6) / 100;
+      };
+      const value =
+        kind === 0
+          ? null
+          : kind === 1
+            ? []
+            : kind === 2
+              ? Array.from({ length: 64 + (i % 3) }, element)
+              : Array.from({ length: 24 }, (_, r) => Array.from({ length: r === 5 && i % 7 === 0 ? 3 : 24 }, element));
+      readings.push({
+        run: 1,
+        observable: kind >= 3 ? "camera.hitmap" : "pmt.waveform",
+        channel: 0,
+        tMicros: T0 + i * 1000,
+        value,
+      });
+    }
+    const lane = mkdtempSync(join(dir, "arrays-"));
+    const staging = await Staging.open(lane);
+    try {
+      for (let i = 0; i < readings.length; i += 256)
+        await staging.append({ kind: "array", readings: readings.slice(i, i + 256) }, new Map());
+      const { files } = await staging.write(lane, "a", []);
+      const stored = await rows(files.find((f) => f.kind === "array")!.file, "t");
+      assert.equal(stored.length, readings.length);
+      const asStored = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
+      readings.forEach((reading, i) => {
+        const row = stored[i]!;
+        const v = reading.value;
+        const is2d = Array.isArray(v?.[0]);
+        assert.deepEqual(row.value_1d, v === null || is2d ? null : (v as (number | null)[]).map(asStored), `reading ${i}`);
+        assert.deepEqual(row.value_2d, is2d ? (v as (number | null)[][]).map((r) => r.map(asStored)) : null, `reading ${i}`);
+      });
+      const nonFinite = readings.flatMap((r) => (r.value ?? []).flat()).filter((x) => x !== null && !Number.isFinite(x)).length;
+      assert.equal(staging.stats.nonFinite, nonFinite);
+      assert.equal(staging.stats.nulls, 1000);
+    } finally {
+      staging.close();
+    }
   });
 });
 
