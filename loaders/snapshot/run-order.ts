@@ -18,7 +18,7 @@ export interface RunColumns {
   value: Float64Array;
 }
 
-/** One (observable, channel) series: its rows are `rows[from..to)` of a `RunOrder`. */
+/** One (observable, channel) series: rows `from..to` (exclusive) of the ordered columns. */
 export interface SeriesSpan {
   observable: number;
   channel: number;
@@ -26,9 +26,8 @@ export interface SeriesSpan {
   to: number;
 }
 
-export interface RunOrder {
-  /** Indexes of the kept readings, in output order. */
-  rows: Uint32Array;
+/** A run's readings in output order, de-duplicated, in columns like the ones read. */
+export interface OrderedRun extends RunColumns {
   series: SeriesSpan[];
   /** Repeats of (run, observable, channel, time) dropped. */
   duplicates: number;
@@ -46,17 +45,33 @@ function nameRanks(names: readonly string[]): Uint32Array {
   return rank;
 }
 
+/** Columns to order a run into, reusable from run to run (at least as long as the run). */
+export interface OrderScratch {
+  seriesOfRow: Uint32Array;
+  out: Omit<RunColumns, "length">;
+}
+
+export function orderScratch(capacity: number): OrderScratch {
+  return {
+    seriesOfRow: new Uint32Array(capacity),
+    out: {
+      run: new Int32Array(capacity),
+      observable: new Uint16Array(capacity),
+      channel: new Int32Array(capacity),
+      tMicros: new Float64Array(capacity),
+      value: new Float64Array(capacity),
+    },
+  };
+}
+
 /**
- * Sorts and de-duplicates one run's readings. `scratch` (at least `c.length` long) may be
- * passed to reuse memory between runs; the returned `rows` then lives in `scratch.rows`.
+ * Sorts and de-duplicates one run's readings into `scratch.out` (new columns when omitted).
+ * The readings are moved (not indexed) into series order in one pass, so every later pass,
+ * and the hand-over to DuckDB, reads memory in order.
  */
-export function orderRun(
-  c: RunColumns,
-  names: readonly string[],
-  scratch?: { seriesOfRow: Uint32Array; rows: Uint32Array },
-): RunOrder {
+export function orderRun(c: RunColumns, names: readonly string[], scratch = orderScratch(c.length)): OrderedRun {
   const n = c.length;
-  const seriesOfRow = scratch?.seriesOfRow ?? new Uint32Array(n);
+  const seriesOfRow = scratch.seriesOfRow;
   const byChannel: (Map<number, number> | undefined)[] = [];
   const spans: { observable: number; channel: number; count: number }[] = [];
   let noTime = 0;
@@ -98,16 +113,18 @@ export function orderRun(
     start[s] = at;
     at += spans[s]!.count;
   }
-  const rows = scratch ? scratch.rows.subarray(0, at) : new Uint32Array(at);
+  const { run, observable, channel, tMicros: t, value } = scratch.out;
   const next = Float64Array.from(start);
   for (let i = 0; i < n; i++) {
     const s = seriesOfRow[i]!;
-    if (s !== NO_SERIES) rows[next[s]!++] = i;
+    if (s === NO_SERIES) continue;
+    const k = next[s]!++;
+    run[k] = c.run[i]!;
+    t[k] = c.tMicros[i]!;
+    value[k] = c.value[i]!;
   }
 
   // Each series by time, then run (usually already so), then repeats dropped, compacting in place.
-  const t = c.tMicros;
-  const run = c.run;
   const series: SeriesSpan[] = [];
   let kept = 0;
   let duplicates = 0;
@@ -115,28 +132,43 @@ export function orderRun(
     const from = start[s]!;
     const to = from + spans[s]!.count;
     let ordered = true;
-    for (let k = from + 1; k < to && ordered; k++) {
-      const a = rows[k - 1]!;
-      const b = rows[k]!;
-      ordered = t[a]! < t[b]! || (t[a] === t[b] && run[a]! <= run[b]!);
-    }
-    if (!ordered) {
-      const part = Array.from(rows.subarray(from, to)).sort((a, b) => t[a]! - t[b]! || run[a]! - run[b]! || a - b);
-      rows.set(part, from);
-    }
+    for (let k = from + 1; k < to && ordered; k++) ordered = t[k - 1]! < t[k]! || (t[k - 1] === t[k] && run[k - 1]! <= run[k]!);
+    if (!ordered) sortSeries(run, t, value, from, to);
     const first = kept;
     for (let k = from; k < to; k++) {
-      const row = rows[k]!;
-      const following = rows[k + 1]!;
-      if (k + 1 < to && t[following] === t[row] && run[following] === run[row]) {
+      if (k + 1 < to && t[k + 1] === t[k] && run[k + 1] === run[k]) {
         duplicates++;
         continue;
       }
-      rows[kept++] = row;
+      run[kept] = run[k]!;
+      t[kept] = t[k]!;
+      value[kept] = value[k]!;
+      kept++;
     }
+    observable.fill(spans[s]!.observable, first, kept);
+    channel.fill(spans[s]!.channel, first, kept);
     series.push({ observable: spans[s]!.observable, channel: spans[s]!.channel, from: first, to: kept });
   }
-  return { rows: rows.subarray(0, kept), series, duplicates, noTime };
+  return {
+    length: kept,
+    run: run.subarray(0, kept),
+    observable: observable.subarray(0, kept),
+    channel: channel.subarray(0, kept),
+    tMicros: t.subarray(0, kept),
+    value: value.subarray(0, kept),
+    series,
+    duplicates,
+    noTime,
+  };
+}
+
+/** Sorts one series' rows by time, then run, then read order (rare: most sources deliver in time order). */
+function sortSeries(run: Int32Array, t: Float64Array, value: Float64Array, from: number, to: number): void {
+  const order = Array.from({ length: to - from }, (_, k) => from + k).sort((a, b) => t[a]! - t[b]! || run[a]! - run[b]! || a - b);
+  const [r, tt, v] = [order.map((k) => run[k]!), order.map((k) => t[k]!), order.map((k) => value[k]!)];
+  run.set(r, from);
+  t.set(tt, from);
+  value.set(v, from);
 }
 
 /**
@@ -212,14 +244,10 @@ function grow(l: LodColumns): LodColumns {
  * whole microseconds first, as the Parquet files store them. Where a bucket's minimum (or
  * maximum) occurs twice, the earlier reading is taken.
  */
-export function lodBuckets(
-  c: RunColumns,
-  order: RunOrder,
-  lodSeconds: readonly number[],
-): { buckets: LodColumns; levels: Map<number, number[]> } {
-  const { rows, series } = order;
-  const t = c.tMicros;
-  const v = c.value;
+export function lodBuckets(r: OrderedRun, lodSeconds: readonly number[]): { buckets: LodColumns; levels: Map<number, number[]> } {
+  const { series } = r;
+  const t = r.tMicros;
+  const v = r.value;
   // What each observable looks like: finite readings, series with some, time span.
   const shape = new Map<number, { readings: number; series: number; first: number; last: number }>();
   for (const s of series) {
@@ -227,11 +255,10 @@ export function lodBuckets(
     let first = Infinity;
     let last = -Infinity;
     for (let k = s.from; k < s.to; k++) {
-      const row = rows[k]!;
-      if (!Number.isFinite(v[row]!)) continue;
+      if (!Number.isFinite(v[k]!)) continue;
       count++;
-      if (first === Infinity) first = Math.round(t[row]!);
-      last = Math.round(t[row]!);
+      if (first === Infinity) first = Math.round(t[k]!);
+      last = Math.round(t[k]!);
     }
     if (count === 0) continue;
     const o = shape.get(s.observable) ?? { readings: 0, series: 0, first: Infinity, last: -Infinity };
@@ -255,10 +282,9 @@ export function lodBuckets(
       let bucket = NaN;
       let i = -1;
       for (let k = s.from; k < s.to; k++) {
-        const row = rows[k]!;
-        const value = v[row]!;
+        const value = v[k]!;
         if (!Number.isFinite(value)) continue;
-        const time = Math.round(t[row]!);
+        const time = Math.round(t[k]!);
         const b = bucketStart(time, width);
         if (b !== bucket) {
           if (out.length === out.observable.length) out = grow(out);

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { ObservableInfo } from "../../src/core/catalog.js";
 import { type ArrayReading, NameDictionary, type ReadingChunk, type ScalarChunk } from "../sources/source.js";
 import { ARRAY_TABLE, ArrayWriter } from "./array-writer.js";
-import { lodBuckets, orderRun, type RunColumns, usefulLodLevels } from "./run-order.js";
+import { lodBuckets, orderRun, type OrderScratch, orderScratch, type RunColumns, usefulLodLevels } from "./run-order.js";
 
 /** What was odd about a run's data, and what happened to it (see README, "Bad and odd data"). */
 export interface DataStats {
@@ -49,9 +49,9 @@ const VECTOR_ROWS = 2048;
 let lanes = 0;
 /**
  * Scalar readings a lane holds in memory before it hands the run to DuckDB's external sort:
- * 34 bytes each with the ordering scratch, about 68 MB at most per lane.
+ * 26 bytes each, plus 30 in the columns they are ordered into (shared by the lanes).
  */
-export const IN_MEMORY_ROWS = 2_000_000;
+export const IN_MEMORY_ROWS = 1_500_000;
 
 /**
  * Appends typed-array columns to a DuckDB appender through one reused data chunk: whole
@@ -96,9 +96,6 @@ class RunBuffer implements RunColumns {
   readonly channel: Int32Array;
   readonly tMicros: Float64Array;
   readonly value: Float64Array;
-  /** Scratch for ordering. */
-  readonly seriesOfRow: Uint32Array;
-  readonly rows: Uint32Array;
 
   constructor(readonly capacity: number) {
     this.run = new Int32Array(capacity);
@@ -106,8 +103,6 @@ class RunBuffer implements RunColumns {
     this.channel = new Int32Array(capacity);
     this.tMicros = new Float64Array(capacity);
     this.value = new Float64Array(capacity);
-    this.seriesOfRow = new Uint32Array(capacity);
-    this.rows = new Uint32Array(capacity);
   }
 
   push(c: ScalarChunk): void {
@@ -163,23 +158,42 @@ export class Staging {
   stats = emptyStats();
 
   private constructor(
-    private readonly instance: DuckDBInstance,
+    private readonly shared: { instance: DuckDBInstance; open: number; ordered?: OrderScratch },
     readonly db: DuckDBConnection,
+    /** This lane's schema: lanes share one database, each with its own tables. */
+    private readonly schema: string,
     private readonly inMemoryRows: number,
   ) {}
 
   /** A scratch database in memory that spills to `spillDir` beyond `memoryLimit`. */
   static async open(spillDir: string, options: StagingOptions = {}): Promise<Staging> {
+    const [lane] = await Staging.openLanes(spillDir, 1, options);
+    return lane!;
+  }
+
+  /**
+   * `count` lanes in one scratch database: one memory limit and one thread pool for all, so
+   * lanes working side by side do not each claim the machine. Each lane has its own connection.
+   */
+  static async openLanes(spillDir: string, count: number, options: StagingOptions = {}): Promise<Staging[]> {
     // A database file rather than :memory:, so staged tables too can leave memory when a run
     // is larger than the limit (in-memory tables cannot be evicted).
-    const instance = await DuckDBInstance.create(join(spillDir, `lane-${++lanes}.duckdb`), {
+    const instance = await DuckDBInstance.create(join(spillDir, `staging-${++lanes}.duckdb`), {
       memory_limit: options.memoryLimit ?? "96MB",
       temp_directory: spillDir,
       threads: "2",
     });
-    const db = await instance.connect();
-    await db.run(SCHEMA);
-    return new Staging(instance, db, Math.min(IN_MEMORY_ROWS, options.inMemoryRows ?? IN_MEMORY_ROWS));
+    const shared: Staging["shared"] = { instance, open: count };
+    const inMemoryRows = Math.min(IN_MEMORY_ROWS, options.inMemoryRows ?? IN_MEMORY_ROWS);
+    const result: Staging[] = [];
+    for (let i = 0; i < count; i++) {
+      const db = await instance.connect();
+      const schema = `lane_${i}`;
+      await db.run(`CREATE SCHEMA ${schema}; SET search_path = '${schema}'`);
+      await db.run(SCHEMA);
+      result.push(new Staging(shared, db, schema, inMemoryRows));
+    }
+    return result;
   }
 
   /** Empties the tables for the next run. */
@@ -228,12 +242,12 @@ export class Staging {
       }
       // Too large to sort in memory: what is held so far moves to DuckDB with the rest.
       this.inDuckDB = true;
-      this.scalarAppender ??= await this.db.createAppender("scalars");
+      this.scalarAppender ??= await this.db.createAppender("scalars", this.schema);
       const b = buffer;
       this.scalarWriter.write(this.scalarAppender, [b.run, b.observable, b.channel, b.tMicros, b.value], b.length);
       buffer.length = 0;
     }
-    this.scalarAppender ??= await this.db.createAppender("scalars");
+    this.scalarAppender ??= await this.db.createAppender("scalars", this.schema);
     this.scalarWriter.write(this.scalarAppender, [c.run, c.observable, c.channel, c.tMicros, c.value], c.length);
   }
 
@@ -242,7 +256,7 @@ export class Staging {
    * v2 for 2d, both NULL for a NULL reading), written through the array writer's data chunks.
    */
   private async appendArrays(readings: ArrayReading[], catalog: ReadonlyMap<string, ObservableInfo>): Promise<void> {
-    const appender = (this.arrayAppender ??= await this.db.createAppender("arrays"));
+    const appender = (this.arrayAppender ??= await this.db.createAppender("arrays", this.schema));
     const writer = (this.arrayWriter ??= new ArrayWriter(appender));
     const stats = this.stats;
     for (const reading of readings) {
@@ -343,45 +357,47 @@ export class Staging {
     copy: (kind: WrittenFile["kind"], select: string) => Promise<number>,
     lodSeconds: readonly number[],
   ): Promise<{ kept: number; duplicates: number; lod: Record<string, number[]> }> {
-    const order = orderRun(b, this.names, b);
     const nameOf = "(SELECT list(name ORDER BY id) FROM names)[obs + 1]";
     const asTime = (column: string) => `make_timestamp(${column}::BIGINT)`;
-    await this.db.run(
-      "CREATE OR REPLACE TEMP TABLE sorted_scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE)",
-    );
+    await this.db.run(`
+      CREATE OR REPLACE TEMP TABLE sorted_scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE);
+      CREATE OR REPLACE TEMP TABLE lod_buckets (obs USMALLINT, channel INTEGER, level INTEGER, bucket DOUBLE, n INTEGER,
+        first_t DOUBLE, first_v DOUBLE, min_t DOUBLE, min_v DOUBLE, max_t DOUBLE, max_v DOUBLE, last_t DOUBLE, last_v DOUBLE)`);
     const appender = await this.db.createAppender("sorted_scalars", "main", "temp");
-    this.scalarWriter.write(appender, [b.run, b.observable, b.channel, b.tMicros, b.value], order.rows.length, order.rows);
+    const lodAppender = await this.db.createAppender("lod_buckets", "main", "temp");
+    // From here to the appenders' close nothing awaits, so the lanes can share one set of
+    // columns to order into: no other lane runs in between.
+    const order = orderRun(b, this.names, (this.shared.ordered ??= orderScratch(this.inMemoryRows)));
+    this.scalarWriter.write(appender, [order.run, order.observable, order.channel, order.tMicros, order.value], order.length);
     appender.closeSync();
-    const kept = await copy(
-      "scalar",
-      `SELECT run, ${nameOf} AS observable, channel, ${asTime("t_us")} AS t, ${FINITE_VALUE} AS value FROM sorted_scalars`,
-    );
-    await this.db.run("DROP TABLE sorted_scalars");
-    if (lodSeconds.length === 0) return { kept, duplicates: order.duplicates, lod: {} };
-
-    const { buckets: l, levels } = lodBuckets(b, order, lodSeconds);
-    if (l.length > 0) {
-      await this.db.run(`CREATE OR REPLACE TEMP TABLE lod_buckets (obs USMALLINT, channel INTEGER, level INTEGER, bucket DOUBLE,
-        n INTEGER, first_t DOUBLE, first_v DOUBLE, min_t DOUBLE, min_v DOUBLE, max_t DOUBLE, max_v DOUBLE, last_t DOUBLE, last_v DOUBLE)`);
-      const lodAppender = await this.db.createAppender("lod_buckets", "main", "temp");
+    const lod = lodSeconds.length > 0 ? lodBuckets(order, lodSeconds) : undefined;
+    if (lod) {
+      const l = lod.buckets;
       new ColumnWriter(LOD_TYPES).write(
         lodAppender,
         [l.observable, l.channel, l.level, l.bucket, l.n, l.firstT, l.firstV, l.minT, l.minV, l.maxT, l.maxV, l.lastT, l.lastV],
         l.length,
       );
-      lodAppender.closeSync();
+    }
+    lodAppender.closeSync();
+
+    const kept = await copy(
+      "scalar",
+      `SELECT run, ${nameOf} AS observable, channel, ${asTime("t_us")} AS t, ${FINITE_VALUE} AS value FROM sorted_scalars`,
+    );
+    if (lod && lod.buckets.length > 0) {
       await copy(
         "lod",
         `SELECT ${nameOf} AS observable, channel, level, ${asTime("bucket")} AS bucket, n, ${asTime("first_t")} AS first_t,
                 first_v, ${asTime("min_t")} AS min_t, min_v, ${asTime("max_t")} AS max_t, max_v, ${asTime("last_t")} AS last_t, last_v
            FROM lod_buckets`,
       );
-      await this.db.run("DROP TABLE lod_buckets");
     }
+    await this.db.run("DROP TABLE sorted_scalars; DROP TABLE lod_buckets");
     return {
       kept,
       duplicates: order.duplicates,
-      lod: Object.fromEntries([...levels].map(([id, kept]) => [this.names[id]!, kept])),
+      lod: Object.fromEntries([...(lod?.levels ?? [])].map(([id, kept]) => [this.names[id]!, kept])),
     };
   }
 
@@ -389,7 +405,7 @@ export class Staging {
   private async fillNames(table: string, names: readonly string[]): Promise<void> {
     await this.db.run(`DELETE FROM ${table}`);
     if (names.length === 0) return;
-    const appender = await this.db.createAppender(table);
+    const appender = await this.db.createAppender(table, this.schema);
     names.forEach((name, id) => {
       appender.appendUSmallInt(id);
       appender.appendVarchar(name);
@@ -472,6 +488,6 @@ export class Staging {
   close(): void {
     this.closeAppender();
     this.db.closeSync();
-    this.instance.closeSync();
+    if (--this.shared.open === 0) this.shared.instance.closeSync();
   }
 }

@@ -115,10 +115,8 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
 
     const byName = new Map(catalog.map((o) => [o.name, o]));
     const spill = mkdtempSync(join(out, ".staging-"));
-    // Two staging lanes: while DuckDB sorts and writes one run (in its own threads), the next
-    // run streams from the source into the other lane.
     const staging = { memoryLimit: options.memoryLimit, inMemoryRows: options.inMemoryRows };
-    const lanes = [await Staging.open(spill, staging), await Staging.open(spill, staging)];
+    const lanes = await Staging.openLanes(spill, 2, staging);
     const entries = new Map(previousRuns);
     const written: number[] = [];
     const failed: SnapshotResult["failed"] = [];
@@ -141,29 +139,23 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
           describeStats(entry.stats),
       );
     };
-    let writing: Promise<void> = Promise.resolve();
-    let writingLane: Staging | undefined;
-    try {
-      for (const run of stale) {
-        const lane = lanes.find((l) => l !== writingLane)!;
+    // Each lane takes the next stale run, streams it in and writes it, then takes another; two
+    // lanes side by side keep the source busy while the other lane orders and writes.
+    const queue = [...stale];
+    const work = async (lane: Staging) => {
+      for (let run = queue.shift(); run; run = queue.shift()) {
         const started = Date.now();
         try {
           await stageRun(source, lane, run, byName);
+          done(run, await finishRun(source, lane, run, fingerprints.get(run.id), out, lodSeconds), started);
         } catch (error) {
           fail(run, error);
-          continue;
         }
-        // At most one run is written while the next one streams in.
-        await writing;
-        writingLane = lane;
-        writing = finishRun(source, lane, run, fingerprints.get(run.id), out, lodSeconds).then(
-          (entry) => done(run, entry, started),
-          (error: unknown) => fail(run, error),
-        );
       }
-      await writing;
+    };
+    try {
+      await Promise.all(lanes.map(work));
     } finally {
-      await writing.catch(() => undefined);
       for (const lane of lanes) lane.close();
       rmSync(spill, { recursive: true, force: true });
     }

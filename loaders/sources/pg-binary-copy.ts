@@ -12,6 +12,8 @@ const FLOAT8_OID = 701;
 /** Where each field of the current row sits in `buffer`; a length of -1 means NULL. */
 export interface RowFields {
   buffer: Buffer;
+  /** The same bytes as `buffer`, for reading big-endian numbers (V8 compiles these to a load and a swap). */
+  view: DataView;
   offset: Int32Array;
   length: Int32Array;
 }
@@ -27,7 +29,13 @@ export class BinaryCopyParser {
     private readonly columns: number,
     private readonly onRow: (fields: RowFields) => void,
   ) {
-    this.fields = { buffer: Buffer.alloc(0), offset: new Int32Array(columns), length: new Int32Array(columns) };
+    const empty = Buffer.alloc(0);
+    this.fields = {
+      buffer: empty,
+      view: new DataView(empty.buffer),
+      offset: new Int32Array(columns),
+      length: new Int32Array(columns),
+    };
   }
 
   /** Feeds the next piece of the stream: `chunk[start..end)`, read in place. */
@@ -52,7 +60,11 @@ export class BinaryCopyParser {
       this.headerDone = true;
     }
     const { offset, length } = this.fields;
-    this.fields.buffer = buf;
+    if (this.fields.buffer !== buf) {
+      // Many rows share one socket chunk: one view each.
+      this.fields.buffer = buf;
+      this.fields.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
     const n = this.columns;
     while (pos + 2 <= limit) {
       const count = (buf[pos]! << 8) | buf[pos + 1]!;
@@ -96,22 +108,17 @@ export class BinaryCopyParser {
 }
 
 export function readInt4(f: RowFields, i: number): number {
-  const b = f.buffer;
-  const p = f.offset[i]!;
-  return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+  return f.view.getInt32(f.offset[i]!);
 }
 
 export function readFloat8(f: RowFields, i: number): number {
-  return f.buffer.readDoubleBE(f.offset[i]!);
+  return f.view.getFloat64(f.offset[i]!);
 }
 
 /** timestamptz / timestamp as epoch microseconds (exact: two 32-bit halves, no BigInt). */
 export function readTimestampMicros(f: RowFields, i: number): number {
-  const b = f.buffer;
   const p = f.offset[i]!;
-  const high = (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
-  const low = ((b[p + 4]! << 24) | (b[p + 5]! << 16) | (b[p + 6]! << 8) | b[p + 7]!) >>> 0;
-  return high * 4294967296 + low + PG_EPOCH_MICROS;
+  return f.view.getInt32(p) * 4294967296 + f.view.getUint32(p + 4) + PG_EPOCH_MICROS;
 }
 
 /**

@@ -489,7 +489,9 @@ export class PostgresSource implements Source {
       client.query(copy);
       for (;;) {
         if (ready.length > 0) {
-          yield ready.shift()!;
+          const chunk = ready.shift()!;
+          yield chunk;
+          out.recycle(chunk);
           continue;
         }
         if (settled) break;

@@ -78,7 +78,8 @@ export interface Source {
   runs(): Promise<RunInfo[]>;
   /**
    * Streams the readings the query selects, in bounded chunks, so memory does not grow with
-   * the size of a run. Order within a run follows the source.
+   * the size of a run. Order within a run follows the source. A chunk is only valid until the
+   * next one is asked for (its arrays may be filled again): copy what you keep.
    */
   readings(query: ReadingQuery): AsyncIterable<ReadingChunk>;
   /** Row counts and time spans of these runs (all runs when omitted). */
@@ -145,6 +146,8 @@ export class NameDictionary {
 export class ChunkBuilder {
   readonly names = new NameDictionary();
   private scalars: ScalarChunk;
+  /** A handed-out chunk its consumer is done with, filled again next instead of a new one. */
+  private spare: ScalarChunk | undefined;
   private arrays: ArrayReading[] = [];
   private arrayElements = 0;
 
@@ -163,8 +166,25 @@ export class ChunkBuilder {
     c.value[i] = value ?? NaN;
     c.isNull[i] = value === null ? 1 : 0;
     if (c.length < this.capacity) return undefined;
-    this.scalars = scalarChunk(this.names.names, this.capacity);
+    this.scalars = this.fresh();
     return c;
+  }
+
+  /**
+   * Takes back a chunk the consumer has finished with, to fill it again: at millions of
+   * readings a second, allocating every chunk anew keeps the garbage collector busy. Only for
+   * streams whose consumers are told a chunk lives until they ask for the next one.
+   */
+  recycle(chunk: ReadingChunk): void {
+    if (chunk.kind === "scalar" && chunk.run.length === this.capacity) this.spare = chunk;
+  }
+
+  private fresh(): ScalarChunk {
+    const spare = this.spare;
+    this.spare = undefined;
+    if (!spare) return scalarChunk(this.names.names, this.capacity);
+    spare.length = 0;
+    return spare;
   }
 
   /** Adds one array reading; returns the chunk it filled, if it filled one. */
@@ -182,7 +202,7 @@ export class ChunkBuilder {
     const c = this.scalars;
     if (c.length > 0) {
       const n = c.length;
-      this.scalars = scalarChunk(this.names.names, this.capacity);
+      this.scalars = this.fresh();
       yield {
         ...c,
         run: c.run.subarray(0, n),

@@ -215,10 +215,8 @@ describe("run order", () => {
       [1, 0, NaN, 6],
     ]);
     const order = orderRun(c, ["b", "a"]);
-    assert.deepEqual(
-      [...order.rows].map((i) => c.value[i]),
-      [2, 4, 3, 5],
-    );
+    assert.deepEqual([...order.value], [2, 4, 3, 5]);
+    assert.deepEqual([...order.tMicros], [20, 10, 10, 30]);
     assert.equal(order.duplicates, 1);
     assert.equal(order.noTime, 1);
     assert.deepEqual(
@@ -249,7 +247,7 @@ describe("run order", () => {
       [0, 0, 5e6, 3],
       [0, 0, 60e6, 7],
     ]);
-    const { buckets, levels } = lodBuckets(c, orderRun(c, ["x"]), [60]);
+    const { buckets, levels } = lodBuckets(orderRun(c, ["x"]), [60]);
     assert.deepEqual(levels.get(0), [60]);
     assert.equal(buckets.length, 2);
     assert.deepEqual(
