@@ -179,9 +179,14 @@ export class Staging {
     // A database file rather than :memory:, so staged tables too can leave memory when a run
     // is larger than the limit (in-memory tables cannot be evicted).
     const instance = await DuckDBInstance.create(join(spillDir, `staging-${++lanes}.duckdb`), {
-      memory_limit: options.memoryLimit ?? "96MB",
+      // 96 MB a lane: with 96 MB for two, two lanes de-duplicating arrays at once ran out
+      // (LIST values in a hash aggregate).
+      memory_limit: options.memoryLimit ?? `${96 * count}MB`,
       temp_directory: spillDir,
       threads: "2",
+      // Hand freed memory back to the system after each query rather than keeping it for the
+      // next run: the process's resident size is what the memory budget is about.
+      allocator_flush_threshold: "16MB",
     });
     const shared: Staging["shared"] = { instance, open: count };
     const inMemoryRows = Math.min(IN_MEMORY_ROWS, options.inMemoryRows ?? IN_MEMORY_ROWS);
