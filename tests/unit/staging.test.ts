@@ -27,7 +27,7 @@ function random(seed: number): () => number {
  * channels, times out of order, repeated (observable, channel, time), no time, NULL, NaN and
  * ±Infinity values, negative channels, two runs.
  */
-function oddReadings(count: number, seed = 7): ReadingChunk[] {
+function oddReadings(count: number, seed = 7, runs = 2): ReadingChunk[] {
   const next = random(seed);
   const out = new ChunkBuilder(1000);
   const names = ["trigger.rate", "camera.hv", "camera.anode_current", "a.b"].map((n) => out.names.id(n));
@@ -42,7 +42,7 @@ function oddReadings(count: number, seed = 7): ReadingChunk[] {
     previous = [observable, channel, t];
     const r = next();
     const value = r < 0.01 ? null : r < 0.02 ? NaN : r < 0.025 ? Infinity : r < 0.03 ? -Infinity : 1000 * Math.sin(i) + next();
-    const full = out.scalar(i % 97 === 0 ? 2 : 1, observable, channel, i % 333 === 0 ? NaN : t, value);
+    const full = out.scalar(runs > 1 && i % 97 === 0 ? 2 : 1, observable, channel, i % 333 === 0 ? NaN : t, value);
     if (full) chunks.push(full);
   }
   chunks.push(...out.rest());
@@ -120,7 +120,8 @@ describe("staging: in memory and in DuckDB", () => {
   });
 
   it("write the same LOD buckets (minimum and maximum times may differ only on ties)", async () => {
-    const [memory, duckdb] = await writeBothWays(oddReadings(20_000, 11), [7, 60, 600]);
+    // One run, as LOD tables are per run: readings of two runs at the same time would tie.
+    const [memory, duckdb] = await writeBothWays(oddReadings(20_000, 11, 1), [7, 60, 600]);
     assert.deepEqual(memory.lod, duckdb.lod);
     assert.ok(Object.keys(memory.lod).length > 0, "some level was kept");
     const lodFile = (w: typeof memory) => w.files.find((f) => f.kind === "lod")!.file;
