@@ -29,7 +29,7 @@ export interface DataStats {
   nonFinite: number;
   /** Readings with no time: dropped (a reading must sit somewhere on the time axis). */
   noTime: number;
-  /** Repeats of (observable, channel, time) within a run: the last one read is kept. */
+  /** Repeats of (run, observable, channel, time): the last one read is kept. */
   duplicates: number;
   /** Arrays whose size differs from the catalog's dims: kept as they are. */
   ragged: number;
@@ -37,7 +37,7 @@ export interface DataStats {
 
 export const emptyStats = (): DataStats => ({ nulls: 0, nonFinite: 0, noTime: 0, duplicates: 0, ragged: 0 });
 
-type Column = Int32Array | Uint16Array | Uint8Array | Float64Array;
+type Column = Int32Array | Uint16Array | Float64Array;
 
 /** A data chunk column as the staging code fills it: a typed array, then one copy into DuckDB. */
 interface StagingVector {
@@ -55,8 +55,7 @@ export const IN_MEMORY_ROWS = 1_500_000;
 
 /**
  * Appends typed-array columns to a DuckDB appender through one reused data chunk: whole
- * vectors go in with one copy each, nothing is allocated per row. With `index`, row k of the
- * output is row `index[k]` of the columns (a gather, for writing in sorted order).
+ * vectors go in with one copy each, nothing is allocated per row.
  */
 class ColumnWriter {
   private readonly chunk: DuckDBDataChunk;
@@ -65,7 +64,7 @@ class ColumnWriter {
     this.chunk = DuckDBDataChunk.create(types, VECTOR_ROWS);
   }
 
-  write(appender: DuckDBAppender, columns: readonly Column[], length: number, index?: Uint32Array): void {
+  write(appender: DuckDBAppender, columns: readonly Column[], length: number): void {
     const chunk = this.chunk;
     for (let from = 0; from < length; from += VECTOR_ROWS) {
       const n = Math.min(VECTOR_ROWS, length - from);
@@ -74,13 +73,7 @@ class ColumnWriter {
       chunk.rowCount = n;
       for (let c = 0; c < this.types.length; c++) {
         const vector = chunk.getColumnVector(c) as unknown as StagingVector;
-        const source = columns[c]!;
-        if (index) {
-          const items = vector.items;
-          for (let k = 0; k < n; k++) items[k] = source[index[from + k]!]!;
-        } else {
-          vector.items.set(source.subarray(from, from + n));
-        }
+        vector.items.set(columns[c]!.subarray(from, from + n));
         vector.flush();
       }
       appender.appendDataChunk(chunk);
@@ -127,6 +120,8 @@ const SCALAR_TYPES = [INTEGER, USMALLINT, INTEGER, DOUBLE, DOUBLE];
 const LOD_TYPES = [USMALLINT, INTEGER, INTEGER, DOUBLE, INTEGER, ...Array<DuckDBType>(8).fill(DOUBLE)];
 /** The Parquet value column: NULL for a NULL, NaN or ±Infinity reading (NULL is staged as NaN). */
 const FINITE_VALUE = "CASE WHEN isfinite(value) THEN value END";
+/** An `obs` id back to its name through a names table, keeping the rows' order (no join). */
+const nameFrom = (table: string) => `(SELECT list(name ORDER BY id) FROM ${table})[obs + 1]`;
 
 export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
@@ -344,7 +339,7 @@ export class Staging {
       await this.fillNames("array_names", this.arrayNames.names);
       arraysKept = await copy(
         "array",
-        `SELECT run, (SELECT list(name ORDER BY id) FROM array_names)[obs + 1] AS observable, channel,
+        `SELECT run, ${nameFrom("array_names")} AS observable, channel,
                 make_timestamp(t_us::BIGINT) AS t, arg_max_null(v1, rid) AS value_1d, arg_max_null(v2, rid) AS value_2d
            FROM arrays GROUP BY run, obs, channel, t_us ORDER BY observable, channel, t, run`,
       );
@@ -362,7 +357,7 @@ export class Staging {
     copy: (kind: WrittenFile["kind"], select: string) => Promise<number>,
     lodSeconds: readonly number[],
   ): Promise<{ kept: number; duplicates: number; lod: Record<string, number[]> }> {
-    const nameOf = "(SELECT list(name ORDER BY id) FROM names)[obs + 1]";
+    const nameOf = nameFrom("names");
     const asTime = (column: string) => `make_timestamp(${column}::BIGINT)`;
     await this.db.run(`
       CREATE OR REPLACE TEMP TABLE sorted_scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE);
@@ -402,7 +397,7 @@ export class Staging {
     return {
       kept,
       duplicates: order.duplicates,
-      lod: Object.fromEntries([...(lod?.levels ?? [])].map(([id, kept]) => [this.names[id]!, kept])),
+      lod: this.levelsByName(lod?.levels ?? new Map()),
     };
   }
 
@@ -478,7 +473,12 @@ export class Staging {
          FROM lod l JOIN names n ON n.id = l.obs ORDER BY l.level, n.name, l.channel, l.bucket`,
     );
     await this.db.run("DROP TABLE IF EXISTS lod");
-    return Object.fromEntries([...useful].map(([id, kept]) => [this.names[id]!, kept]));
+    return this.levelsByName(useful);
+  }
+
+  /** Observable id -> levels kept, as the manifest records it: by name. */
+  private levelsByName(levels: ReadonlyMap<number, number[]>): Record<string, number[]> {
+    return Object.fromEntries([...levels].map(([id, kept]) => [this.names[id]!, kept]));
   }
 
   /** A Parquet file with the scalar columns and no rows. */

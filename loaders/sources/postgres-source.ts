@@ -479,11 +479,12 @@ export class PostgresSource implements Source {
     const copy = new BinaryCopyOut(sql, parser);
     let settled = false;
     let failure: unknown;
-    copy.done.then(
-      () => (settled = true),
-      (error: unknown) => ((settled = true), (failure = error)),
-    );
-    void copy.done.finally(() => wake?.()).catch(() => undefined);
+    void copy.done
+      .catch((error: unknown) => (failure = error))
+      .finally(() => {
+        settled = true;
+        wake?.();
+      });
     let done = false;
     try {
       client.query(copy);

@@ -51,6 +51,14 @@ function oddReadings(count: number, seed = 7, runs = 2): ReadingChunk[] {
 
 let dir: string;
 let reader: Awaited<ReturnType<typeof DuckDBInstance.create>>;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), "runboard-staging-"));
+  reader = await DuckDBInstance.create(":memory:");
+});
+after(() => {
+  reader.closeSync();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 /** A Parquet file's rows; ordered by `order`, or as stored when it is omitted. */
 async function rows(file: string, order = "file_row_number"): Promise<Record<string, unknown>[]> {
@@ -85,15 +93,6 @@ async function writeBothWays(chunks: ReadingChunk[], lodSeconds: number[]) {
 }
 
 describe("staging: in memory and in DuckDB", () => {
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "runboard-staging-"));
-    reader = await DuckDBInstance.create(":memory:");
-  });
-  after(() => {
-    reader.closeSync();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it("write the same readings, in the same order, with the same odd-data counts", async () => {
     const [memory, duckdb] = await writeBothWays(oddReadings(20_000), [10, 60]);
     assert.deepEqual(memory.stats, duckdb.stats);
@@ -135,15 +134,6 @@ describe("staging: in memory and in DuckDB", () => {
 });
 
 describe("staging: arrays", () => {
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "runboard-staging-"));
-    reader = await DuckDBInstance.create(":memory:");
-  });
-  after(() => {
-    reader.closeSync();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it("keep every element across data chunks: NULL and non-finite elements as NULL, NULL and empty arrays, ragged 2d", async () => {
     const next = random(3);
     const readings: ArrayReading[] = [];
