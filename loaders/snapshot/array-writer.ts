@@ -4,6 +4,7 @@
 // (about a microsecond each), too slow for millions of elements.
 import duckdb from "@duckdb/node-bindings";
 import { type DuckDBAppender, DuckDBDataChunk, DOUBLE, INTEGER, LIST, USMALLINT } from "@duckdb/node-api";
+import { copyColumn } from "./chunk-columns.js";
 
 const VECTOR_ROWS = 2048;
 
@@ -176,11 +177,7 @@ export class ArrayWriter {
     const chunk = this.chunk;
     chunk.rowCount = n;
     const f = this.fixed;
-    [f.rid, f.run, f.obs, f.channel, f.t].forEach((column, c) => {
-      const vector = chunk.getColumnVector(c) as unknown as { items: typeof column; flush(): void };
-      vector.items.set(column.subarray(0, n) as never);
-      vector.flush();
-    });
+    [f.rid, f.run, f.obs, f.channel, f.t].forEach((column, c) => copyColumn(chunk, c, column, 0, n));
     const v1 = writeList(duckdb.data_chunk_get_vector(chunk.chunk, 5), this.v1, this.v1Values.length);
     writeDoubles(v1, this.v1Values);
     const rows = writeList(duckdb.data_chunk_get_vector(chunk.chunk, 6), this.v2, this.v2Rows.length);
