@@ -7,6 +7,7 @@
 // back to pg, which finishes the query as usual and reports errors through `handleError`.
 import type pg from "pg";
 import type { BinaryCopyParser } from "./pg-binary-copy.js";
+import { isReusedBufferSocket } from "./pg-socket.js";
 
 const COPY_DATA = 0x64; // 'd'
 const COPY_DONE = 0x63; // 'c'
@@ -31,9 +32,10 @@ export class BinaryCopyOut implements pg.Submittable {
   private rejectDone!: (error: Error) => void;
   private connection: PgConnection | undefined;
   private pgOnData: ((chunk: Buffer) => void) | undefined;
-  /** The pieces of a message split across socket chunks, and its total length once known. */
+  /** The pieces (copies) of a message split across socket reads, and its total length once known. */
   private partial: Buffer[] = [];
   private partialBytes = 0;
+  private partialTotal: number | undefined;
   private attached = false;
   private rows = 0;
 
@@ -52,6 +54,12 @@ export class BinaryCopyOut implements pg.Submittable {
   submit(connection: unknown): void {
     const c = connection as PgConnection;
     this.connection = c;
+    if (isReusedBufferSocket(c.stream)) {
+      c.stream.tap = this.onData;
+      this.attached = true;
+      c.query(this.text);
+      return;
+    }
     const listeners = c.stream.listeners("data");
     if (listeners.length !== 1) throw new Error(`expected pg's one socket listener, found ${listeners.length}`);
     this.pgOnData = listeners[0];
@@ -84,16 +92,28 @@ export class BinaryCopyOut implements pg.Submittable {
   private consume(input: Buffer): void {
     let pos = 0;
     if (this.partialBytes > 0) {
-      // Finish the message split across chunks (usually one row), gathering its pieces once.
-      this.partial.push(input);
-      this.partialBytes += input.length;
-      const head = this.partialBytes >= 5 ? Buffer.concat(this.partial, 5) : undefined;
-      const total = head ? 1 + head.readUInt32BE(1) : Infinity;
-      if (this.partialBytes < total) return;
-      const joined = Buffer.concat(this.partial, total);
-      pos = input.length - (this.partialBytes - total);
+      // Finish the message split across reads (usually one row), copying only its own bytes:
+      // the input may be a socket's reused buffer.
+      if (this.partialTotal === undefined) {
+        const head = Buffer.concat([...this.partial, input.subarray(0, 5 - this.partialBytes)]);
+        if (head.length < 5) {
+          this.partial = [head];
+          this.partialBytes = head.length;
+          return;
+        }
+        this.partialTotal = 1 + head.readUInt32BE(1);
+      }
+      const needed = this.partialTotal - this.partialBytes;
+      if (input.length < needed) {
+        this.partial.push(Buffer.from(input));
+        this.partialBytes += input.length;
+        return;
+      }
+      const joined = Buffer.concat([...this.partial, input.subarray(0, needed)], this.partialTotal);
+      pos = needed;
       this.partial = [];
       this.partialBytes = 0;
+      this.partialTotal = undefined;
       const finished = this.message(joined, 0);
       if (finished !== undefined) {
         this.detach(Buffer.concat([joined.subarray(finished), input.subarray(pos)]));
@@ -113,6 +133,7 @@ export class BinaryCopyOut implements pg.Submittable {
     if (pos < input.length) {
       this.partial = [Buffer.from(input.subarray(pos))];
       this.partialBytes = input.length - pos;
+      this.partialTotal = this.partialBytes >= 5 ? 1 + input.readUInt32BE(pos + 1) : undefined;
     }
   }
 
@@ -142,9 +163,15 @@ export class BinaryCopyOut implements pg.Submittable {
     if (!this.attached) return;
     this.attached = false;
     const stream = this.connection!.stream;
-    stream.removeListener("data", this.onData);
-    stream.on("data", this.pgOnData!);
-    if (rest.length > 0) this.pgOnData!(rest);
+    if (isReusedBufferSocket(stream)) {
+      stream.tap = undefined;
+      // A copy: `rest` may lie in the socket's reused buffer, and pg keeps what it cannot parse yet.
+      if (rest.length > 0) stream.emit("data", Buffer.from(rest));
+    } else {
+      stream.removeListener("data", this.onData);
+      stream.on("data", this.pgOnData!);
+      if (rest.length > 0) this.pgOnData!(rest);
+    }
     stream.resume();
   }
 

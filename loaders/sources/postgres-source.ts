@@ -8,6 +8,7 @@
 // fastest path this machine has. Identifiers come from the validated config and are quoted with
 // pg's escapeIdentifier; values (run ids, times, names) are parameters, or escaped literals in
 // COPY, which cannot take parameters.
+import type { Duplex } from "node:stream";
 import pg from "pg";
 import { observableName, type ObservableInfo, type RunInfo, runStatusFrom } from "../../src/core/catalog.js";
 import {
@@ -28,6 +29,7 @@ import {
   TextCache,
 } from "./pg-binary-copy.js";
 import { BinaryCopyOut } from "./pg-copy-out.js";
+import { pgSocket } from "./pg-socket.js";
 import {
   ChunkBuilder,
   type ReadingChunk,
@@ -126,6 +128,8 @@ export class PostgresSource implements Source {
     const url = connectionUrl(config, "DATABASE_URL", env);
     const pool = new pg.Pool({
       connectionString: url,
+      // pg calls this with the connection's settings (its types leave the argument out).
+      stream: pgSocket as unknown as () => Duplex,
       max: 3,
       connectionTimeoutMillis: config.connectTimeoutSeconds * 1000,
       statement_timeout: config.statementTimeoutSeconds * 1000,
