@@ -430,7 +430,7 @@ export class PostgresSource implements Source {
         const raw = query.observables.map((o) => this.rawNames.get(o) ?? o);
         where.push(raw.length > 0 ? `${quote(t.observable)}::text IN (${raw.map(literal).join(", ")})` : "false");
       }
-      select = longFields(t, time).select.join(", ");
+      select = longFields(t, time, singleRun(query)).select.join(", ");
     } else {
       const cols = (columns ?? []).map((c) => `${quote(c.column)}::${c.isArray ? "float8[]" : "float8"}`);
       select = [`${quote(t.run)}::int4`, channel, time, ...cols].join(", ");
@@ -446,7 +446,7 @@ export class PostgresSource implements Source {
       const timeType = t.time ? await this.typeOf(t, t.time) : "timestamp";
       if (t.layout === "long") {
         if (query.observables && this.rawNames.size === 0) await this.catalog();
-        const fields = longFields(t, "");
+        const fields = longFields(t, "", singleRun(query));
         yield* this.copyRows(this.copySql(t, query, undefined, timeType), fields.select.length, out, longRowReader(out, fields));
         continue;
       }
@@ -609,17 +609,23 @@ interface RowReader {
 /**
  * The fields a long table's COPY selects: run, observable, then only the mapped ones of
  * channel, time, value and array value (a constant NULL column still costs PostgreSQL time on
- * every row). The indexes say where each sits, -1 when absent.
+ * every row). The indexes say where each sits, -1 when absent. When the COPY reads a single
+ * run, the run column is left out too: the same number on every row is a field per reading
+ * for nothing.
  */
-function longFields(t: PostgresLongTable, time: string) {
-  const select = [`${quote(t.run)}::int4`, `${quote(t.observable)}::text`];
+function longFields(t: PostgresLongTable, time: string, run: number | undefined) {
+  const select = run === undefined ? [`${quote(t.run)}::int4`] : [];
   const add = (expression: string | undefined) => (expression === undefined ? -1 : select.push(expression) - 1);
+  const observable = add(`${quote(t.observable)}::text`);
   const channel = add(t.channel && `${quote(t.channel)}::int4`);
   const timeField = add(t.time && time);
   const value = add(t.value && `${quote(t.value)}::float8`);
   const array = add(t.arrayValue && `${quote(t.arrayValue)}::float8[]`);
-  return { select, channel, time: timeField, value, array };
+  return { select, run, observable, channel, time: timeField, value, array };
 }
+
+/** The run a query reads, when it reads exactly one. */
+const singleRun = (query: ReadingQuery) => (query.runs?.length === 1 ? query.runs[0] : undefined);
 
 /** Long rows, as `longFields` lays them out. */
 function longRowReader(out: ChunkBuilder, fields: ReturnType<typeof longFields>): RowReader {
@@ -627,10 +633,10 @@ function longRowReader(out: ChunkBuilder, fields: ReturnType<typeof longFields>)
   const ids = new Map<string, number>();
   let lastRaw = "";
   let lastId = -1;
-  const { channel: channelAt, time: timeAt, value: valueAt, array: arrayAt } = fields;
+  const { run: singleRun, observable: observableAt, channel: channelAt, time: timeAt, value: valueAt, array: arrayAt } = fields;
   return {
     row(f, ready) {
-      const raw = text.read(f, 1);
+      const raw = text.read(f, observableAt);
       let id = lastId;
       if (raw !== lastRaw || id < 0) {
         id = ids.get(raw) ?? -1;
@@ -641,7 +647,7 @@ function longRowReader(out: ChunkBuilder, fields: ReturnType<typeof longFields>)
         lastRaw = raw;
         lastId = id;
       }
-      const run = readInt4(f, 0);
+      const run = singleRun ?? readInt4(f, 0);
       const channel = channelAt < 0 || f.length[channelAt]! < 0 ? 0 : readInt4(f, channelAt);
       const t = timeAt < 0 || f.length[timeAt]! < 0 ? Number.NaN : readTimestampMicros(f, timeAt);
       const full =
