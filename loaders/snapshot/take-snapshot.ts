@@ -22,7 +22,7 @@ import { join, relative } from "node:path";
 import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
 import { type DataSelection, resolveSelection } from "../../src/core/time-window.js";
 import type { RunboardConfig } from "../config.js";
-import type { RunFingerprint, Source } from "../sources/source.js";
+import type { ReadingTally, RunFingerprint, Source } from "../sources/source.js";
 import { type Manifest, type ManifestFile, type ManifestRun, MANIFEST_VERSION, parseManifest } from "./manifest.js";
 import { Staging } from "./staging.js";
 
@@ -88,18 +88,29 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       log(`${(error as Error).message}; starting a fresh manifest (--force)`);
     }
     const previousRuns = new Map(previous?.runs.map((r) => [r.run, r]));
-    // Both scan the source's tables; side by side they overlap on the database's cores.
-    const [rawCatalog, runFingerprints] = await Promise.all([
-      source.catalog(),
-      source.fingerprints(resolved.runs.map((r) => r.id)),
-    ]);
-    const catalog = applyOverrides(rawCatalog, options.overrides ?? {});
-    const fingerprints = new Map(runFingerprints.map((f) => [f.run, f]));
-    const catalogHash = hashCatalog(catalog);
+    const ids = resolved.runs.map((r) => r.id);
+    // When every selected run is written anyway (none in the manifest, or forced), nothing needs
+    // comparing first: the source tallies catalog and fingerprints while the runs stream, so a
+    // first snapshot reads each row once rather than scanning the tables up front as well.
+    const tally = ids.every((id) => forced.has(id) || !previousRuns.has(id)) ? source.startTally?.() : undefined;
+    let catalog: ObservableInfo[] = [];
+    let fingerprints = new Map<number, RunFingerprint>();
+    let catalogHash = "";
+    const learn = (found: { catalog: ObservableInfo[]; fingerprints: RunFingerprint[] }) => {
+      catalog = applyOverrides(found.catalog, options.overrides ?? {});
+      fingerprints = new Map(found.fingerprints.map((f) => [f.run, f]));
+      catalogHash = hashCatalog(catalog);
+    };
+    if (!tally) {
+      // Both scan the source's tables; side by side they overlap on the database's cores.
+      const [found, runFingerprints] = await Promise.all([source.catalog(), source.fingerprints(ids)]);
+      learn({ catalog: found, fingerprints: runFingerprints });
+    }
     const stale = resolved.runs.filter((run) => {
       const before = previousRuns.get(run.id);
       const now = fingerprints.get(run.id);
       return (
+        tally !== undefined ||
         forced.has(run.id) ||
         !before ||
         !sameFingerprint(before.fingerprint, now) ||
@@ -146,7 +157,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       for (let run = queue.shift(); run; run = queue.shift()) {
         const started = Date.now();
         try {
-          await stageRun(source, lane, run, byName);
+          await stageRun(source, lane, run, byName, tally);
           done(run, await finishRun(source, lane, run, fingerprints.get(run.id), out, lodSeconds), started);
         } catch (error) {
           fail(run, error);
@@ -160,6 +171,16 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       rmSync(spill, { recursive: true, force: true });
     }
     written.sort((a, b) => a - b);
+    if (tally) {
+      // Now the catalog and the written runs' fingerprints, from the tally (and a scan of what
+      // lies outside the runs read).
+      learn(await source.tallied!(tally, ids));
+      for (const id of written) {
+        const entry = entries.get(id)!;
+        entry.catalogHash = catalogHash;
+        entry.fingerprint = manifestFingerprint(fingerprints.get(id));
+      }
+    }
 
     const runs = [...entries.values()].sort((a, b) => a.run - b.run);
     const stamp = new Date(now).toISOString();
@@ -196,9 +217,10 @@ async function stageRun(
   staging: Staging,
   run: RunInfo,
   catalog: ReadonlyMap<string, ObservableInfo>,
+  tally: ReadingTally | undefined,
 ): Promise<void> {
   await staging.reset();
-  for await (const chunk of source.readings({ runs: [run.id] })) await staging.append(chunk, catalog);
+  for await (const chunk of source.readings({ runs: [run.id] }, tally)) await staging.append(chunk, catalog);
 }
 
 /** Writes a staged run's Parquet files and describes them for the manifest. */
@@ -237,11 +259,7 @@ async function finishRun(
     status: run.status,
     start: run.start,
     stop: run.stop,
-    fingerprint: {
-      rows: fingerprint?.rows ?? 0,
-      firstMicros: fingerprint?.firstMicros ?? null,
-      lastMicros: fingerprint?.lastMicros ?? null,
-    },
+    fingerprint: manifestFingerprint(fingerprint),
     catalogHash: "",
     writtenAt: new Date().toISOString(),
     query: source.describeQuery(query),
@@ -254,6 +272,10 @@ async function finishRun(
     lod: written.lod,
     lodSeconds: [...lodSeconds],
   };
+}
+
+function manifestFingerprint(f: RunFingerprint | undefined): ManifestRun["fingerprint"] {
+  return { rows: f?.rows ?? 0, firstMicros: f?.firstMicros ?? null, lastMicros: f?.lastMicros ?? null };
 }
 
 /** What the catalog says about shapes: a new observable (e.g. a new wide-table column) changes it. */

@@ -34,6 +34,7 @@ import {
   ChunkBuilder,
   type ReadingChunk,
   type ReadingQuery,
+  type ReadingTally,
   type RunFingerprint,
   type Source,
   type SourceChanges,
@@ -60,6 +61,26 @@ interface LongSurveyRow {
   d2: number | null;
   first: number | null;
   last: number | null;
+}
+
+/** Survey rows of the runs that readings() streamed with this tally, per long table. */
+class LongTally implements ReadingTally {
+  readonly runs = new Set<number>();
+  readonly rows = new Map<PostgresLongTable, LongSurveyRow[]>();
+}
+
+/**
+ * `column` outside the given runs, as ranges an index on the run column can serve (NOT IN
+ * cannot use one); undefined when the runs leave too many gaps for that to be worth it.
+ */
+function outsideRuns(column: string, runs: Iterable<number>): string | undefined {
+  const sorted = [...new Set(runs)].sort((a, b) => a - b);
+  if (sorted.length === 0) return "true";
+  const parts = [`${column} IS NULL`, `${column} < ${sorted[0]}`, `${column} > ${sorted.at(-1)}`];
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]! > sorted[i - 1]! + 1) parts.push(`(${column} > ${sorted[i - 1]} AND ${column} < ${sorted[i]})`);
+  }
+  return parts.length > 64 ? undefined : `(${parts.join(" OR ")})`;
 }
 
 /** A wide-table column that holds an observable. */
@@ -93,6 +114,15 @@ function epochMs(column: string, dataType: string): string {
   return dataType.startsWith("timestamp") || dataType === "date"
     ? `(extract(epoch from ${column}) * 1000)::float8`
     : `(${column}::float8 * 1000)`;
+}
+
+/**
+ * SQL giving exact epoch microseconds (as float8, exact below 2^53) for a time column, through
+ * the same conversion to timestamptz the COPY makes, so a survey's first and last times equal
+ * those the readings carry (fingerprints from a tally and from a survey must match).
+ */
+function epochMicros(column: string, dataType: string): string {
+  return `(extract(epoch from ${asTimestamp(`(${column})`, dataType)}) * 1000000)::float8`;
 }
 
 /** SQL giving a timestamptz for a time column, for COPY. */
@@ -253,21 +283,21 @@ export class PostgresSource implements Source {
     return survey;
   }
 
-  private async runLongSurvey(t: PostgresLongTable): Promise<LongSurveyRow[]> {
+  private async runLongSurvey(t: PostgresLongTable, where?: string): Promise<LongSurveyRow[]> {
     const arr = t.arrayValue ? quote(t.arrayValue) : null;
     const timeType = t.time ? await this.typeOf(t, t.time) : "double precision";
     const time = t.time ? quote(t.time) : "NULL::float8";
     // Aggregate in the columns' own types and convert the results, not every row.
     const rows = await this.query<LongSurveyRow & { rows: string }>(
       `SELECT run, name, rows, channels, ndims, d1, d2,
-              ${epochMs("first", timeType)} * 1000 AS first, ${epochMs("last", timeType)} * 1000 AS last FROM (
+              ${epochMicros("first", timeType)} AS first, ${epochMicros("last", timeType)} AS last FROM (
          SELECT ${quote(t.run)}::int4 AS run, ${quote(t.observable)}::text AS name, count(*) AS rows,
                 ${t.channel ? `coalesce(max(${quote(t.channel)}), 0) + 1` : "1"}::int4 AS channels,
                 ${arr ? `max(array_ndims(${arr}))` : "NULL::int4"} AS ndims,
                 ${arr ? `max(array_length(${arr}, 1))` : "NULL::int4"} AS d1,
                 ${arr ? `max(array_length(${arr}, 2))` : "NULL::int4"} AS d2,
                 min(${time}) AS first, max(${time}) AS last
-           FROM ${this.tableRef(t)} GROUP BY 1, 2) groups`,
+           FROM ${this.tableRef(t)} ${where ? `WHERE ${where}` : ""} GROUP BY 1, 2) groups`,
     );
     return rows.map((r) => ({ ...r, rows: Number(r.rows) }));
   }
@@ -438,7 +468,17 @@ export class PostgresSource implements Source {
     return `COPY (SELECT ${select} FROM ${this.tableRef(t)} WHERE ${where.join(" AND ")}) TO STDOUT (FORMAT binary)`;
   }
 
-  async *readings(query: ReadingQuery): AsyncIterable<ReadingChunk> {
+  /** Tallies are kept for long tables of scalars only: arrays need the catalog's dims while read. */
+  startTally(): ReadingTally | undefined {
+    return this.config.tables.every((t) => t.layout === "long" && !t.arrayValue) ? new LongTally() : undefined;
+  }
+
+  async *readings(query: ReadingQuery, tally?: ReadingTally): AsyncIterable<ReadingChunk> {
+    const run = singleRun(query);
+    if (tally && (!(tally instanceof LongTally) || run === undefined || query.observables || query.window)) {
+      throw new Error("a tally is kept only of a whole single run, with a tally from startTally()");
+    }
+    const tallied: [PostgresLongTable, LongSurveyRow[]][] = [];
     // One builder for the whole stream: its name dictionary spans every table.
     const out = new ChunkBuilder();
     let runStarts: Map<number, number> | undefined;
@@ -446,8 +486,11 @@ export class PostgresSource implements Source {
       const timeType = t.time ? await this.typeOf(t, t.time) : "timestamp";
       if (t.layout === "long") {
         if (query.observables && this.rawNames.size === 0) await this.catalog();
-        const fields = longFields(t, "", singleRun(query));
-        yield* this.copyRows(this.copySql(t, query, undefined, timeType), fields.select.length, out, longRowReader(out, fields));
+        const fields = longFields(t, "", run);
+        const noted = tally ? new Map<string | null, LongSurveyRow>() : undefined;
+        const reader = longRowReader(out, fields, noted);
+        yield* this.copyRows(this.copySql(t, query, undefined, timeType), fields.select.length, out, reader);
+        if (noted) tallied.push([t, [...noted.values()]]);
         continue;
       }
       // Only the column list here: the catalog's scans for channels and dims are not needed per run.
@@ -463,6 +506,36 @@ export class PostgresSource implements Source {
         wideRowReader(out, wanted, runStarts),
       );
     }
+    // Only a run read to the end counts as tallied.
+    if (tally instanceof LongTally && run !== undefined) {
+      for (const [t, rows] of tallied) tally.rows.set(t, [...(tally.rows.get(t) ?? []), ...rows]);
+      tally.runs.add(run);
+    }
+  }
+
+  async tallied(
+    tally: ReadingTally,
+    runs: readonly number[],
+  ): Promise<{ catalog: ObservableInfo[]; fingerprints: RunFingerprint[] }> {
+    if (!(tally instanceof LongTally)) throw new Error("not a tally of this source");
+    // The tallied runs' survey rows plus a survey of the rest, in place of full surveys.
+    const tables = this.config.tables.filter((t): t is PostgresLongTable => t.layout === "long");
+    for (const t of tables) this.surveys.set(t, this.completeSurvey(t, tally));
+    try {
+      const [catalog, fingerprints] = await Promise.all([this.catalog(), this.fingerprints(runs)]);
+      return { catalog, fingerprints };
+    } finally {
+      for (const t of tables) this.surveys.delete(t);
+    }
+  }
+
+  private async completeSurvey(t: PostgresLongTable, tally: LongTally): Promise<LongSurveyRow[]> {
+    const outside = outsideRuns(quote(t.run), tally.runs);
+    const rest =
+      outside === undefined
+        ? (await this.runLongSurvey(t)).filter((r) => r.run === null || !tally.runs.has(r.run))
+        : await this.runLongSurvey(t, outside);
+    return [...(tally.rows.get(t) ?? []), ...rest];
   }
 
   /** Runs one binary COPY and turns its rows into chunks with `read`, holding at most a few chunks. */
@@ -534,7 +607,7 @@ export class PostgresSource implements Source {
       const timeType = t.time ? await this.typeOf(t, t.time) : "double precision";
       const time = t.time ? quote(t.time) : "NULL::float8";
       const rows = await this.query<{ run: number; rows: string; first: number | null; last: number | null }>(
-        `SELECT run, rows, ${epochMs("first", timeType)} * 1000 AS first, ${epochMs("last", timeType)} * 1000 AS last FROM (
+        `SELECT run, rows, ${epochMicros("first", timeType)} AS first, ${epochMicros("last", timeType)} AS last FROM (
            SELECT ${quote(t.run)}::int4 AS run, count(*) AS rows, min(${time}) AS first, max(${time}) AS last
              FROM ${this.tableRef(t)} WHERE ${quote(t.run)} IS NOT NULL ${runs ? `AND ${quote(t.run)} = ANY($1::int4[])` : ""}
             GROUP BY 1) spans`,
@@ -627,12 +700,22 @@ function longFields(t: PostgresLongTable, time: string, run: number | undefined)
 /** The run a query reads, when it reads exactly one. */
 const singleRun = (query: ReadingQuery) => (query.runs?.length === 1 ? query.runs[0] : undefined);
 
-/** Long rows, as `longFields` lays them out. */
-function longRowReader(out: ChunkBuilder, fields: ReturnType<typeof longFields>): RowReader {
+/**
+ * Long rows, as `longFields` lays them out. With `noted`, each row is also counted into the
+ * survey row of its observable (keyed by raw name, null for a NULL name), as the long-table
+ * survey would count it.
+ */
+function longRowReader(
+  out: ChunkBuilder,
+  fields: ReturnType<typeof longFields>,
+  noted?: Map<string | null, LongSurveyRow>,
+): RowReader {
   const text = new TextCache();
   const ids = new Map<string, number>();
   let lastRaw = "";
   let lastId = -1;
+  let lastKey: string | null | undefined;
+  let entry: LongSurveyRow | undefined;
   const { run: singleRun, observable: observableAt, channel: channelAt, time: timeAt, value: valueAt, array: arrayAt } = fields;
   return {
     row(f, ready) {
@@ -655,6 +738,23 @@ function longRowReader(out: ChunkBuilder, fields: ReturnType<typeof longFields>)
           ? out.array({ run, observable: out.names.names[id]!, channel, tMicros: t, value: readFloat8Array(f, arrayAt) })
           : out.scalar(run, id, channel, t, valueAt < 0 || f.length[valueAt]! < 0 ? null : readFloat8(f, valueAt));
       if (full) ready.push(full);
+      if (!noted) return;
+      const key = f.length[observableAt]! < 0 ? null : raw;
+      if (key !== lastKey || !entry) {
+        lastKey = key;
+        entry = noted.get(key);
+        if (!entry) {
+          entry = { run, name: key, rows: 0, channels: 1, ndims: null, d1: null, d2: null, first: null, last: null };
+          noted.set(key, entry);
+        }
+      }
+      entry.rows++;
+      // The survey's coalesce(max(channel), 0) + 1, as the catalog reads it (at least 1).
+      if (channel >= entry.channels) entry.channels = channel + 1;
+      if (!Number.isNaN(t)) {
+        if (entry.first === null || t < entry.first) entry.first = t;
+        if (entry.last === null || t > entry.last) entry.last = t;
+      }
     },
   };
 }

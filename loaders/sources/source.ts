@@ -71,6 +71,15 @@ export interface RunFingerprint {
   lastMicros: number | null;
 }
 
+/**
+ * What a source noted about runs while streaming them, for `Source.tallied`. Only the source
+ * that made it reads it.
+ */
+export interface ReadingTally {
+  /** Runs streamed to the end with this tally. */
+  readonly runs: ReadonlySet<number>;
+}
+
 export interface Source {
   /** Where the data comes from, safe to print and to store in a manifest (no passwords). */
   readonly description: string;
@@ -79,9 +88,20 @@ export interface Source {
   /**
    * Streams the readings the query selects, in bounded chunks, so memory does not grow with
    * the size of a run. Order within a run follows the source. A chunk is only valid until the
-   * next one is asked for (its arrays may be filled again): copy what you keep.
+   * next one is asked for (its arrays may be filled again): copy what you keep. With a tally
+   * (from `startTally`, and a query for one run) the source notes that run in it as it goes.
    */
-  readings(query: ReadingQuery): AsyncIterable<ReadingChunk>;
+  readings(query: ReadingQuery, tally?: ReadingTally): AsyncIterable<ReadingChunk>;
+  /**
+   * Optional, for a snapshot that rewrites every run it selects: rather than scanning the whole
+   * source for the catalog and fingerprints before reading the runs (and so reading every row
+   * twice), it reads the runs with a tally and asks `tallied` afterwards, which scans only the
+   * rows outside the tallied runs. Undefined when the catalog is needed while reading (for
+   * array dimensions) or the source cannot tally.
+   */
+  startTally?(): ReadingTally | undefined;
+  /** What catalog() and fingerprints(runs) would give now, the tallied runs taken from the tally. */
+  tallied?(tally: ReadingTally, runs: readonly number[]): Promise<{ catalog: ObservableInfo[]; fingerprints: RunFingerprint[] }>;
   /** Row counts and time spans of these runs (all runs when omitted). */
   fingerprints(runs?: readonly number[]): Promise<RunFingerprint[]>;
   /** What is new since `cursor` (everything when null). */

@@ -380,3 +380,92 @@ describe("snapshots of PostgreSQL", () => {
     }
   });
 });
+
+describe("first snapshot of a long table of scalars", () => {
+  const table = `${schema}.slow_control`;
+  const config = () =>
+    parseConfig({
+      source: {
+        kind: "postgres",
+        url: databaseUrl,
+        runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at", status: "state" },
+        tables: [
+          {
+            layout: "long",
+            schema,
+            table: "slow_control",
+            run: "run",
+            observable: "name",
+            channel: "channel",
+            time: "t",
+            value: "value",
+          },
+        ],
+      },
+    }).source as PostgresSourceConfig;
+
+  before(async () => {
+    // Times without time zone and with sub-millisecond parts; NULL names, channels and times;
+    // negative channels; rows of a run the runs table does not list, and rows with no run.
+    await db.query(`CREATE TABLE ${table} (run int, name text, channel int, t timestamp, value float8)`);
+    await db.query(
+      `INSERT INTO ${table}
+         SELECT 1 + g % 3, (ARRAY['Cooling Temp', 'vacuum.pressure'])[1 + g % 2], g % 5 - 1,
+                '2026-03-10 20:00:00'::timestamp + g * interval '1.000123 seconds', g * 0.5
+           FROM generate_series(0, 2999) g`,
+    );
+    await db.query(
+      `INSERT INTO ${table} VALUES
+         (2, NULL, 0, '2026-03-10 19:00:00.000007', 1), (2, 'vacuum.pressure', NULL, '2026-03-10 23:59:59.999999', 2),
+         (3, 'vacuum.pressure', 7, NULL, 3), (9, 'only.in.run9', 40, '2026-03-11 01:00:00', 4),
+         (NULL, 'no.run', 2, '2026-03-11 02:00:00', 5)`,
+    );
+  });
+
+  it("reads each row once, yet records the catalog and fingerprints a full scan gives, so the next snapshot rewrites nothing", async () => {
+    const source = await PostgresSource.connect(config());
+    const out = join(scratch, "tallied");
+    const scanned: string[] = [];
+    // The real source, except that scanning the tables before reading the runs is noted.
+    const watched: Source = {
+      description: source.description,
+      catalog: () => (scanned.push("catalog"), source.catalog()),
+      fingerprints: (runs) => (scanned.push("fingerprints"), source.fingerprints(runs)),
+      runs: () => source.runs(),
+      readings: (query, tally) => source.readings(query, tally),
+      startTally: () => source.startTally(),
+      tallied: (tally, runs) => source.tallied(tally, runs),
+      changesSince: (c) => source.changesSince(c),
+      describeQuery: (q) => source.describeQuery(q),
+      close: () => source.close(),
+    };
+    try {
+      const selection = { kind: "runs", from: 1, to: 4 } as const;
+      const first = await takeSnapshot(watched, { out, selection, lodSeconds: [60] });
+      assert.deepEqual([first.written, scanned], [[1, 2, 3, 4], []]);
+      assert.equal(first.manifest.runs.find((r) => r.run === 1)!.rows.scalar, 1000);
+
+      const fingerprints = await source.fingerprints([1, 2, 3, 4]);
+      assert.deepEqual(
+        first.manifest.runs.map((r) => ({ run: r.run, ...r.fingerprint })),
+        fingerprints,
+      );
+      const catalog = JSON.parse(readFileSync(join(out, "catalog.json"), "utf8")).observables;
+      assert.deepEqual(catalog, await source.catalog());
+      assert.deepEqual(
+        catalog.map((o: { name: string; channels: number }) => [o.name, o.channels]),
+        [
+          ["Cooling_Temp", 4],
+          ["no.run", 3],
+          ["only.in.run9", 41],
+          ["vacuum.pressure", 8],
+        ],
+      );
+
+      const second = await takeSnapshot(watched, { out, selection, lodSeconds: [60] });
+      assert.deepEqual([second.written, second.unchanged], [[], [1, 2, 3, 4]]);
+    } finally {
+      await source.close();
+    }
+  });
+});
