@@ -22,13 +22,14 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
 const scratch = mkdtempSync(join(tmpdir(), "runboard-pg-src-"));
 
-function sourceConfig(extra: Partial<PostgresSourceConfig> = {}): PostgresSourceConfig {
+/** The readings (long, with arrays) and calib (wide) tables, unless other tables are given. */
+function sourceConfig(extra: Partial<PostgresSourceConfig> = {}, tables?: unknown[]): PostgresSourceConfig {
   const config = parseConfig({
     source: {
       kind: "postgres",
       url: databaseUrl,
       runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at", status: "state" },
-      tables: [
+      tables: tables ?? [
         {
           layout: "long",
           schema,
@@ -384,25 +385,18 @@ describe("snapshots of PostgreSQL", () => {
 describe("first snapshot of a long table of scalars", () => {
   const table = `${schema}.slow_control`;
   const config = () =>
-    parseConfig({
-      source: {
-        kind: "postgres",
-        url: databaseUrl,
-        runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at", status: "state" },
-        tables: [
-          {
-            layout: "long",
-            schema,
-            table: "slow_control",
-            run: "run",
-            observable: "name",
-            channel: "channel",
-            time: "t",
-            value: "value",
-          },
-        ],
+    sourceConfig({}, [
+      {
+        layout: "long",
+        schema,
+        table: "slow_control",
+        run: "run",
+        observable: "name",
+        channel: "channel",
+        time: "t",
+        value: "value",
       },
-    }).source as PostgresSourceConfig;
+    ]);
 
   before(async () => {
     // Times without time zone and with sub-millisecond parts; NULL names, channels and times;
