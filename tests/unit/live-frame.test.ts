@@ -84,33 +84,15 @@ describe("live frames", () => {
       }
       return "(accepted)";
     };
-    assert.equal(
-      broken((b) => b.subarray(0, 10)),
-      "frame",
-    );
-    assert.equal(
-      broken((b) => b.subarray(0, b.length - 8)),
-      "frame",
-    );
-    assert.equal(
-      broken((b) => ((b[0] = 0x7b), b)),
-      "magic",
-    );
-    assert.equal(
-      broken((b) => ((b[4] = 0x80), b)),
-      "flags",
-    );
-    assert.equal(
-      broken((b) => ((b[5] = 3), b)),
-      "shape",
-    );
-    assert.equal(
-      broken((b) => ((b[8] = 200), b)),
-      "frame",
-    );
-    assert.equal(
-      broken((b) => ((b[32] = 0xff), b)),
-      "topic",
-    );
+    const cases: [string, (b: Uint8Array) => Uint8Array, string][] = [
+      ["shorter than a header", (b) => b.subarray(0, 10), "frame"],
+      ["cut short", (b) => b.subarray(0, b.length - 8), "frame"],
+      ["JSON where a frame belongs", (b) => ((b[0] = 0x7b), b), "magic"],
+      ["an unknown flag", (b) => ((b[4] = 0x80), b), "flags"],
+      ["an unknown shape", (b) => ((b[5] = 3), b), "shape"],
+      ["more readings than bytes", (b) => ((b[8] = 200), b), "frame"],
+      ["a topic that is not UTF-8", (b) => ((b[32] = 0xff), b), "topic"],
+    ];
+    for (const [what, edit, field] of cases) assert.equal(broken(edit), field, what);
   });
 });
