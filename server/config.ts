@@ -20,6 +20,17 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** Extra origins (scheme://host:port, comma-separated) allowed to write and open websockets. */
   RUNBOARD_ALLOWED_ORIGINS: z.string().default(""),
+  /** The live replay window: how far back a reconnecting browser can resume from memory. */
+  RUNBOARD_REPLAY_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(24 * 60)
+    .default(60),
+  RUNBOARD_REPLAY_MB: z.coerce
+    .number()
+    .positive()
+    .max(16 * 1024)
+    .default(64),
 });
 
 export interface ServerConfig {
@@ -32,6 +43,7 @@ export interface ServerConfig {
   simulator: { enabled: boolean; seed: number; backfillHours: number };
   dashboardStore: { kind: "embedded" } | { kind: "postgres"; url: string };
   allowedOrigins: string[];
+  replay: { maxAgeMs: number; maxBytes: number };
 }
 
 export class ConfigError extends Error {}
@@ -67,5 +79,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     },
     dashboardStore: e.RUNBOARD_DASHBOARD_STORE === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
     allowedOrigins: origins,
+    replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
   };
 }

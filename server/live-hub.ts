@@ -1,49 +1,76 @@
-// The /ws websocket hub: browsers subscribe to observables and get every new reading once.
+// The /ws websocket hub: browsers subscribe to observables and get every new reading once, as
+// binary frames (src/core/live-frame.ts) encoded once per observable and sent as the same bytes
+// to every subscriber. Control messages (hello, subscribed, errors, resync) are JSON text.
 //
-// A subscription may carry `since` (the newest seq the client already has, e.g. from its
-// Parquet snapshot). The hub replays what is newer from the store, holding back live readings
-// until the replay is sent, so the client sees no gap and no duplicate.
+// Resume: a subscription may carry `since` (the newest seq the client holds, e.g. from its
+// Parquet snapshot) and, per observable, `resume` seqs it got live before a disconnect. The
+// hub answers from its replay window (recent frames, bounded by age and bytes), else from the
+// store; a client whose gap is too large for either is told to refetch (`resync`).
+//
+// Slow clients: a client with more than `maxBufferedBytes` unsent gets no more frames; what
+// was meant for it is folded into the newest value per channel (src/core/coalescer.ts) and sent
+// as coalesced frames, with the count of merged updates, once its connection drains. It never
+// holds back the others, and its backlog does not grow with time.
 import type { IncomingMessage, Server } from "node:http";
 import { type WebSocket, WebSocketServer } from "ws";
 import type { Reading } from "../src/core/catalog.js";
+import { Coalescer } from "../src/core/coalescer.js";
+import {
+  decodeFrame,
+  encodeFrames,
+  FRAME_FLAG_COALESCED,
+  FRAME_FLAG_REPLAY,
+  frameReadings,
+  isBlock,
+} from "../src/core/live-frame.js";
 import {
   type ClientMessage,
   MAX_CLIENT_MESSAGE_BYTES,
   type ServerMessage,
   clientMessageSchema,
 } from "../src/core/live-protocol.js";
+import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayWindow } from "../src/core/replay-window.js";
 import { fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
 
 export interface LiveHubOptions {
-  /** Replays longer than this tell the client to refetch its snapshot instead. */
+  /** Replays from the store longer than this tell the client to refetch its snapshot instead. */
   maxReplay: number;
-  /** A client whose unsent bytes exceed this stops receiving frames until it catches up. */
+  /** The in-memory replay window. */
+  replay?: ReplayLimits;
+  /** A client with more unsent bytes than this gets coalesced frames until it drains. */
   maxBufferedBytes: number;
   heartbeatMs: number;
   isAllowedRequest: (req: IncomingMessage) => boolean;
+  now?: () => number;
 }
+
+type HubStore = Pick<EmbeddedStore, "catalog" | "lastSeq" | "readingsSince">;
 
 interface ClientState {
   observables: Set<string>;
-  /** Newest seq sent (or known) to this client; nothing at or below it is sent again. */
-  lastSeq: number;
-  /** Live readings held back while a replay is being read from the store. */
+  /** Live readings held back while a replay is read from the store. */
   pending: Reading[] | null;
-  /** Frames were dropped because the client was too slow: it must resync. */
-  dropped: boolean;
+  /** Set while the client is too slow: what it misses, folded per channel. */
+  behind: Coalescer | null;
   alive: boolean;
 }
+
+/** How often a backed-up client is checked for having drained. */
+const DRAIN_CHECK_MS = 50;
 
 export class LiveHub {
   private readonly wss: WebSocketServer;
   private readonly clients = new Map<WebSocket, ClientState>();
   private readonly heartbeat: NodeJS.Timeout;
+  private drainCheck: NodeJS.Timeout | undefined;
+  private readonly window: ReplayWindow;
 
   constructor(
-    private readonly store: EmbeddedStore,
+    private readonly store: HubStore,
     private readonly options: LiveHubOptions,
   ) {
+    this.window = new ReplayWindow(options.replay ?? DEFAULT_REPLAY_LIMITS, store.lastSeq(), options.now);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
     this.wss.on("connection", (ws) => this.onConnection(ws));
     this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs);
@@ -67,20 +94,19 @@ export class LiveHub {
     return this.clients.size;
   }
 
+  /** Bytes of frames held for replay. */
+  get replayBytes(): number {
+    return this.window.bytes;
+  }
+
   private onConnection(ws: WebSocket): void {
-    const state: ClientState = {
-      observables: new Set(),
-      lastSeq: this.store.lastSeq(),
-      pending: null,
-      dropped: false,
-      alive: true,
-    };
+    const state: ClientState = { observables: new Set(), pending: null, behind: null, alive: true };
     this.clients.set(ws, state);
     ws.on("pong", () => (state.alive = true));
     ws.on("message", (data, isBinary) => void this.onMessage(ws, state, data.toString(), isBinary));
     ws.on("close", () => this.clients.delete(ws));
     ws.on("error", () => this.clients.delete(ws));
-    send(ws, { type: "hello", seq: state.lastSeq });
+    send(ws, { type: "hello", seq: this.store.lastSeq() });
   }
 
   private async onMessage(ws: WebSocket, state: ClientState, text: string, isBinary: boolean): Promise<void> {
@@ -108,61 +134,100 @@ export class LiveHub {
         return send(ws, { type: "subscribed", observables: [...state.observables] });
       case "subscribe": {
         const known = new Set(this.store.catalog().map((o) => o.name));
-        const unknown = message.observables.find((name) => !known.has(name));
+        const unknown = [...message.observables, ...Object.keys(message.resume ?? {})].find((name) => !known.has(name));
         if (unknown) return send(ws, { type: "error", field: "observables", message: `unknown observable ${unknown}` });
         for (const name of message.observables) state.observables.add(name);
         send(ws, { type: "subscribed", observables: [...state.observables] });
-        if (message.since !== undefined && message.since < this.store.lastSeq())
-          await this.replay(ws, state, message.observables, message.since);
-        return;
+        if (message.since === undefined && !message.resume) return;
+        const since = (topic: string) => message.resume?.[topic] ?? message.since ?? this.store.lastSeq();
+        return this.replay(ws, state, message.observables, since);
       }
     }
   }
 
-  private async replay(ws: WebSocket, state: ClientState, observables: readonly string[], since: number): Promise<void> {
+  /**
+   * Sends each topic's readings newer than `since(topic)`: from the window when it still holds
+   * them all (no waiting, so nothing is published in between), else from the store.
+   */
+  private async replay(ws: WebSocket, state: ClientState, topics: readonly string[], since: (topic: string) => number) {
+    const fromStore: string[] = [];
+    for (const topic of topics) {
+      const after = since(topic);
+      if (after >= this.store.lastSeq()) continue;
+      const answer = this.window.since(topic, after);
+      if (!answer.ok) fromStore.push(topic);
+      else {
+        const missed = answer.frames.flatMap((bytes) => frameReadings(decodeFrame(bytes)).filter((r) => r.seq > after));
+        sendFrames(ws, topic, missed, FRAME_FLAG_REPLAY);
+      }
+    }
+    if (fromStore.length === 0) return;
     state.pending = [];
     try {
-      const missed = await this.store.readingsSince(observables, since, this.options.maxReplay + 1);
-      if (missed.length > this.options.maxReplay) {
-        send(ws, { type: "resync", reason: `more than ${this.options.maxReplay} readings to replay` });
-        state.lastSeq = Math.max(state.lastSeq, this.store.lastSeq());
-      } else {
-        if (missed.length > 0) send(ws, { type: "readings", readings: missed, replay: true });
-        state.lastSeq = Math.max(state.lastSeq, missed.at(-1)?.seq ?? since);
+      for (const topic of fromStore) {
+        const after = since(topic);
+        const missed = await this.store.readingsSince([topic], after, this.options.maxReplay + 1);
+        if (missed.length > this.options.maxReplay) {
+          send(ws, { type: "resync", reason: `more than ${this.options.maxReplay} readings of ${topic} to replay` });
+          continue;
+        }
+        sendFrames(ws, topic, missed, FRAME_FLAG_REPLAY);
+        // Live readings held meanwhile may also be in what the store returned.
+        const through = missed.at(-1)?.seq ?? after;
+        state.pending = state.pending.filter((r) => r.observable !== topic || r.seq > through);
       }
     } finally {
       const held = state.pending ?? [];
       state.pending = null;
-      this.deliver(ws, state, held);
+      for (const [topic, readings] of byTopic(held)) this.deliver(ws, state, readings, encode(topic, readings));
     }
   }
 
   /** Called after every committed ingest, with readings in seq order. */
   publish(readings: readonly Reading[]): void {
-    if (readings.length === 0) return;
-    for (const [ws, state] of this.clients) {
-      if (state.observables.size === 0) continue;
-      const wanted = readings.filter((r) => state.observables.has(r.observable));
-      if (wanted.length === 0) continue;
-      if (state.pending) state.pending.push(...wanted);
-      else this.deliver(ws, state, wanted);
+    for (const [topic, group] of byTopic(readings)) {
+      const frames = encode(topic, group);
+      for (const bytes of frames) this.window.add(topic, decodeFrame(bytes).seq, bytes);
+      for (const [ws, state] of this.clients) {
+        if (state.observables.has(topic)) this.deliver(ws, state, group, frames);
+      }
     }
   }
 
-  private deliver(ws: WebSocket, state: ClientState, readings: readonly Reading[]): void {
-    const fresh = readings.filter((r) => r.seq > state.lastSeq);
-    if (fresh.length === 0) return;
-    if (ws.bufferedAmount > this.options.maxBufferedBytes) {
-      state.dropped = true;
+  private deliver(ws: WebSocket, state: ClientState, readings: Reading[], frames: Uint8Array[]): void {
+    if (ws.readyState !== ws.OPEN) return;
+    if (state.pending) {
+      state.pending.push(...readings);
       return;
     }
-    if (state.dropped) {
-      // It fell behind and missed frames: tell it to refetch rather than show a silent gap.
-      state.dropped = false;
-      send(ws, { type: "resync", reason: "this connection fell behind" });
+    if (!state.behind && ws.bufferedAmount > this.options.maxBufferedBytes) {
+      state.behind = new Coalescer();
+      this.drainCheck ??= setInterval(() => this.flushDrained(), DRAIN_CHECK_MS);
     }
-    send(ws, { type: "readings", readings: fresh, replay: false });
-    state.lastSeq = fresh.at(-1)!.seq;
+    if (state.behind) {
+      state.behind.add(readings);
+      return;
+    }
+    for (const bytes of frames) ws.send(bytes);
+  }
+
+  /** Clients that were behind and have drained get their coalesced frames, then live ones again. */
+  private flushDrained(): void {
+    let waiting = 0;
+    for (const [ws, state] of this.clients) {
+      if (!state.behind) continue;
+      if (ws.bufferedAmount > this.options.maxBufferedBytes / 4) {
+        waiting++;
+        continue;
+      }
+      const behind = state.behind;
+      state.behind = null;
+      for (const { topic, readings, merged } of behind.take()) sendFrames(ws, topic, readings, FRAME_FLAG_COALESCED, merged);
+    }
+    if (waiting === 0) {
+      clearInterval(this.drainCheck);
+      this.drainCheck = undefined;
+    }
   }
 
   private checkAlive(): void {
@@ -179,10 +244,37 @@ export class LiveHub {
 
   close(): void {
     clearInterval(this.heartbeat);
+    clearInterval(this.drainCheck);
     for (const ws of this.clients.keys()) ws.terminate();
     this.clients.clear();
     this.wss.close();
   }
+}
+
+/** Readings grouped by observable, each group in the order given. */
+function byTopic(readings: readonly Reading[]): Map<string, Reading[]> {
+  const groups = new Map<string, Reading[]>();
+  for (const r of readings) {
+    const group = groups.get(r.observable);
+    if (group) group.push(r);
+    else groups.set(r.observable, [r]);
+  }
+  return groups;
+}
+
+/** A topic's frames; a 2d reading with ragged rows cannot travel live (it is stored all the same). */
+function encode(topic: string, readings: Reading[], flags = 0, merged = 0): Uint8Array[] {
+  return encodeFrames(
+    topic,
+    readings.filter((r) => isBlock(r.value)),
+    flags,
+    merged,
+  );
+}
+
+function sendFrames(ws: WebSocket, topic: string, readings: Reading[], flags: number, merged = 0): void {
+  if (readings.length === 0 || ws.readyState !== ws.OPEN) return;
+  for (const bytes of encode(topic, readings, flags, merged)) ws.send(bytes);
 }
 
 function send(ws: WebSocket, message: ServerMessage): void {

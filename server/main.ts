@@ -38,6 +38,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   }
   const hub = new LiveHub(store, {
     maxReplay: 200_000,
+    replay: config.replay,
     maxBufferedBytes: 16 * 1024 * 1024,
     heartbeatMs: 30_000,
     isAllowedRequest,

@@ -1,6 +1,8 @@
-// The browser end of /ws: subscribes, resumes from the newest seq it has after a reconnect,
-// and reports its connection state for the page to show.
+// The browser end of /ws: subscribes, reads binary frames in place, resumes after a reconnect
+// from the newest seq it holds of each observable, and reports its connection state for the
+// page to show (including how many updates a slow connection had merged).
 import type { Reading } from "../core/catalog.js";
+import { decodeFrame, FRAME_FLAG_COALESCED, frameReadings } from "../core/live-frame.js";
 import type { ServerMessage } from "../core/live-protocol.js";
 
 export type LiveState = "connecting" | "live" | "reconnecting" | "closed";
@@ -17,13 +19,14 @@ export interface LiveClientOptions {
 
 export class LiveClient {
   private ws: WebSocket | undefined;
-  private lastSeq: number;
+  /** Per observable, the newest seq received; readings at or below it are dropped as repeats. */
+  private readonly lastSeq = new Map<string, number>();
+  private merged = 0;
   private attempt = 0;
   private closed = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(private readonly options: LiveClientOptions) {
-    this.lastSeq = options.since;
     this.connect();
   }
 
@@ -32,12 +35,23 @@ export class LiveClient {
     const url = new URL("/ws", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
-      ws.send(JSON.stringify({ type: "subscribe", observables: this.options.observables, since: this.lastSeq }));
+      ws.send(
+        JSON.stringify({
+          type: "subscribe",
+          observables: this.options.observables,
+          since: this.options.since,
+          ...(this.lastSeq.size > 0 ? { resume: Object.fromEntries(this.lastSeq) } : {}),
+        }),
+      );
     };
-    ws.onmessage = (event) => this.onMessage(JSON.parse(String(event.data)) as ServerMessage);
+    ws.onmessage = (event) => {
+      if (typeof event.data === "string") this.onMessage(JSON.parse(event.data) as ServerMessage);
+      else this.onFrame(event.data as ArrayBuffer);
+    };
     ws.onclose = () => {
       if (this.closed) return;
       // Exponential backoff with jitter, capped at 10 s.
@@ -47,18 +61,24 @@ export class LiveClient {
     };
   }
 
+  private onFrame(bytes: ArrayBuffer): void {
+    const frame = decodeFrame(bytes);
+    const last = this.lastSeq.get(frame.topic) ?? this.options.since;
+    const fresh = frameReadings(frame).filter((r) => r.seq > last);
+    if (frame.flags & FRAME_FLAG_COALESCED) {
+      this.merged += frame.merged;
+      this.options.onState("live", `slow connection: ${this.merged} updates merged`);
+    }
+    if (fresh.length === 0) return;
+    this.lastSeq.set(frame.topic, fresh.at(-1)!.seq);
+    this.options.onReadings(fresh);
+  }
+
   private onMessage(message: ServerMessage): void {
     switch (message.type) {
       case "subscribed":
         this.options.onState("live");
         return;
-      case "readings": {
-        const fresh = message.readings.filter((r) => r.seq > this.lastSeq);
-        if (fresh.length === 0) return;
-        this.lastSeq = fresh.at(-1)!.seq;
-        this.options.onReadings(fresh);
-        return;
-      }
       case "resync":
         this.options.onResync(message.reason);
         return;

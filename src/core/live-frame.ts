@@ -66,11 +66,17 @@ function shapeOf(value: Reading["value"]): { shape: FrameShape; dims: [number, n
   return { shape: 1, dims: [value.length, 1] };
 }
 
-/** Whether every row of a 2d value has the frame's column count (ragged ones go alone). */
+/** Whether a value can travel as a typed block: not a 2d value with rows of different lengths. */
+export function isBlock(value: Reading["value"]): boolean {
+  if (typeof value === "number" || value.length === 0 || !Array.isArray(value[0])) return true;
+  const columns = (value[0] as number[]).length;
+  return (value as unknown[]).every((row) => Array.isArray(row) && row.length === columns);
+}
+
+/** Whether a value has exactly the frame's shape. */
 function fits(value: Reading["value"], shape: FrameShape, dims: [number, number]): boolean {
   const own = shapeOf(value);
-  if (own.shape !== shape || own.dims[0] !== dims[0] || own.dims[1] !== dims[1]) return false;
-  return shape !== 2 || (value as number[][]).every((row) => Array.isArray(row) && row.length === dims[1]);
+  return own.shape === shape && own.dims[0] === dims[0] && own.dims[1] === dims[1] && isBlock(value);
 }
 
 /**
@@ -81,7 +87,7 @@ export function encodeFrames(topic: string, readings: readonly Reading[], flags 
   const frames: Uint8Array[] = [];
   for (let from = 0; from < readings.length;) {
     const { shape, dims } = shapeOf(readings[from]!.value);
-    if (!fits(readings[from]!.value, shape, dims)) {
+    if (!isBlock(readings[from]!.value)) {
       throw new FrameError("value", `a 2d reading of ${topic} has rows of different lengths`);
     }
     let to = from + 1;

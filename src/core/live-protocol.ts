@@ -3,7 +3,6 @@
 // before it streams new readings. Readings with seq <= the client's are never sent twice.
 import { z } from "zod";
 import { observableName } from "./catalog.js";
-import type { Reading } from "./catalog.js";
 
 export const MAX_SUBSCRIPTIONS = 100;
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
@@ -15,6 +14,11 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
       observables: z.array(observableName).min(1).max(MAX_SUBSCRIPTIONS),
       /** Replay readings with a larger seq than this before streaming live ones. */
       since: z.number().int().min(0).optional(),
+      /** Per observable, a later seq the client already got live (after a reconnect); overrides `since`. */
+      resume: z
+        .record(observableName, z.number().int().min(0))
+        .refine((r) => Object.keys(r).length <= MAX_SUBSCRIPTIONS, `at most ${MAX_SUBSCRIPTIONS} observables`)
+        .optional(),
     })
     .strict(),
   z.object({ type: z.literal("unsubscribe"), observables: z.array(observableName).min(1) }).strict(),
@@ -22,9 +26,13 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
+/**
+ * Text (JSON) messages from the server. Readings come as binary frames (live-frame.ts): live,
+ * replayed (FRAME_FLAG_REPLAY) or coalesced for a slow connection (FRAME_FLAG_COALESCED, with
+ * the count of updates merged into it).
+ */
 export type ServerMessage =
   | { type: "hello"; seq: number }
-  | { type: "readings"; readings: Reading[]; replay: boolean }
   /** The client asked to resume from further back than the server replays: refetch the snapshot. */
   | { type: "resync"; reason: string }
   | { type: "subscribed"; observables: string[] }

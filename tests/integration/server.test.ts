@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
+import { decodeFrame, FRAME_FLAG_REPLAY, frameReadings, type LiveFrame } from "../../src/core/live-frame.js";
 import { projectRoot } from "../../loaders/paths.js";
 import { loadConfig } from "../../server/config.js";
 import { type RunningServer, startServer } from "../../server/main.js";
@@ -31,13 +32,16 @@ const DECLARE = {
   ],
 };
 
-/** Opens a websocket and collects messages; `next(pred)` waits for one matching message. */
+/**
+ * Opens a websocket and collects messages; `next(pred)` waits for one matching message. Binary
+ * frames are decoded, as the browser does, into `{ type: "frame", topic, flags, merged, readings }`.
+ */
 function connect(headers: Record<string, string> = {}) {
   const ws = new WebSocket(`${server.url.replace("http", "ws")}/ws`, { headers });
   const seen: Record<string, unknown>[] = [];
   const waiters: { pred: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = [];
-  ws.on("message", (data) => {
-    const message = JSON.parse(String(data)) as Record<string, unknown>;
+  ws.on("message", (data, isBinary) => {
+    const message = isBinary ? asMessage(decodeFrame(data as Buffer)) : (JSON.parse(String(data)) as Record<string, unknown>);
     seen.push(message);
     for (const w of [...waiters]) {
       if (!w.pred(message)) continue;
@@ -58,6 +62,10 @@ function connect(headers: Record<string, string> = {}) {
     ws.once("error", reject);
   });
   return { ws, seen, next, opened };
+}
+
+function asMessage(frame: LiveFrame): Record<string, unknown> {
+  return { type: "frame", topic: frame.topic, flags: frame.flags, merged: frame.merged, readings: frameReadings(frame) };
 }
 
 describe("runboard server", () => {
@@ -221,9 +229,11 @@ describe("runboard server", () => {
     await live.next((m) => m.type === "subscribed");
     const t = RUN.start + 10_000;
     await api("/api/ingest", asJson({ readings: [{ observable: "probe.temperature", run: 7, t, channel: 2, value: 31.5 }] }));
-    const frame = (await live.next((m) => m.type === "readings")) as {
+    const frame = (await live.next((m) => m.type === "frame")) as {
+      flags: number;
       readings: { seq: number; value: number; channel: number }[];
     };
+    assert.equal(frame.flags, 0);
     assert.deepEqual(
       frame.readings.map((r) => [r.channel, r.value]),
       [[2, 31.5]],
@@ -233,10 +243,11 @@ describe("runboard server", () => {
     const resuming = connect();
     await resuming.opened;
     resuming.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.temperature"], since: 10 }));
-    const replay = (await resuming.next((m) => m.type === "readings")) as { replay: boolean; readings: { seq: number }[] };
-    assert.equal(replay.replay, true);
+    type Frame = { type: string; flags: number; readings: { seq: number }[] };
+    const isReplay = (m: Record<string, unknown>) => m.type === "frame" && ((m as Frame).flags & FRAME_FLAG_REPLAY) !== 0;
+    await resuming.next((m) => isReplay(m) && (m as Frame).readings.some((r) => r.seq === 13));
     assert.deepEqual(
-      replay.readings.map((r) => r.seq),
+      resuming.seen.filter(isReplay).flatMap((m) => (m as Frame).readings.map((r) => r.seq)),
       [11, 12, 13],
     );
     live.ws.close();

@@ -1,0 +1,240 @@
+// The live hub on a real HTTP server on 127.0.0.1 with real websocket clients: a paused client
+// while others keep receiving everything; resume from the replay window, from the store once
+// the window has moved on, and a refetch when the gap is too large; bad client messages.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
+import { EmbeddedStore } from "../../loaders/embedded-store.js";
+import { LiveHub, type LiveHubOptions } from "../../server/live-hub.js";
+import type { Reading } from "../../src/core/catalog.js";
+import { decodeFrame, FRAME_FLAG_COALESCED, FRAME_FLAG_REPLAY, frameReadings } from "../../src/core/live-frame.js";
+
+const CHANNELS = 2000;
+const dir = mkdtempSync(join(tmpdir(), "runboard-hub-"));
+let store: EmbeddedStore;
+
+interface Received {
+  frames: { flags: number; merged: number; readings: Reading[] }[];
+  texts: Record<string, unknown>[];
+  bytes: number;
+}
+
+/** A hub on its own server; `clock.now` drives the replay window's age. */
+async function startHub(options: Partial<LiveHubOptions>, clock = { now: 0 }) {
+  const hub = new LiveHub(store, {
+    maxReplay: 1000,
+    maxBufferedBytes: 1 << 20,
+    heartbeatMs: 30_000,
+    isAllowedRequest: () => true,
+    now: () => clock.now,
+    ...options,
+  });
+  const server: Server = createServer();
+  hub.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  const stop = async () => {
+    hub.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  };
+  return { hub, port, stop, clock };
+}
+
+/** A client that records what it gets; `until(pred)` waits (5 s at most) for `pred` to hold. */
+async function client(port: number, subscribe: Record<string, unknown>) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+  const got: Received = { frames: [], texts: [], bytes: 0 };
+  const checks: (() => void)[] = [];
+  ws.on("message", (data: Buffer, isBinary) => {
+    got.bytes += data.length;
+    if (isBinary) {
+      const frame = decodeFrame(data);
+      got.frames.push({ flags: frame.flags, merged: frame.merged, readings: frameReadings(frame) });
+    } else got.texts.push(JSON.parse(String(data)) as Record<string, unknown>);
+    for (const check of [...checks]) check();
+  });
+  const until = (pred: () => boolean, what: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (pred()) return resolve();
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), 5000);
+      const check = () => {
+        if (!pred()) return;
+        clearTimeout(timer);
+        checks.splice(checks.indexOf(check), 1);
+        resolve();
+      };
+      checks.push(check);
+    });
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  ws.send(JSON.stringify({ type: "subscribe", ...subscribe }));
+  await until(() => got.texts.some((m) => m.type === "subscribed" || m.type === "error"), "subscribed");
+  return { ws, got, until };
+}
+
+const seqs = (got: Received, flag = -1) =>
+  got.frames.filter((f) => flag < 0 || f.flags & flag).flatMap((f) => f.readings.map((r) => r.seq));
+
+before(async () => {
+  store = await EmbeddedStore.open(dir);
+  const declared = await store.ingest({
+    runs: [{ id: 1, start: Date.UTC(2026, 10, 22), meta: {} }],
+    observables: [
+      { name: "camera.hv", unit: "V", shape: "scalar", channels: CHANNELS, dims: [], description: "" },
+      { name: "probe.temperature", unit: "°C", shape: "scalar", channels: 1, dims: [], description: "" },
+    ],
+    readings: [],
+  });
+  assert.ok(declared.ok, JSON.stringify(declared));
+});
+
+after(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Stores `count` temperature readings one batch each and publishes them, as the ingest path does. */
+async function ingestTemperatures(hub: LiveHub, count: number, first = 0): Promise<Reading[]> {
+  const all: Reading[] = [];
+  for (let i = 0; i < count; i++) {
+    const result = await store.ingest({
+      runs: [],
+      observables: [],
+      readings: [{ observable: "probe.temperature", run: 1, t: Date.UTC(2026, 10, 22) + (first + i) * 1000, value: first + i }],
+    });
+    assert.ok(result.ok);
+    hub.publish(result.readings);
+    all.push(...result.readings);
+  }
+  return all;
+}
+
+describe("live hub", () => {
+  it("keeps feeding every other client while one stops reading, then sends that one the latest values and a merged count", async () => {
+    const { hub, port, stop } = await startHub({});
+    try {
+      const fast = await client(port, { observables: ["camera.hv"] });
+      const other = await client(port, { observables: ["camera.hv"] });
+      const slow = await client(port, { observables: ["camera.hv"] });
+      // The slow browser: its socket is not read (ws keeps it at `_socket`), so the server's
+      // send buffer for it fills.
+      const slowSocket = (slow.ws as unknown as { _socket: Socket })._socket;
+      slowSocket.pause();
+      const FRAMES = 300;
+      let seq = store.lastSeq();
+      let last: Reading[] = [];
+      for (let tick = 0; tick < FRAMES; tick++) {
+        last = Array.from({ length: CHANNELS }, (_, channel) => ({
+          seq: ++seq,
+          run: 1,
+          observable: "camera.hv",
+          channel,
+          t: Date.UTC(2026, 10, 22) + tick * 100,
+          value: tick + channel / 1e4,
+        }));
+        hub.publish(last);
+        // The next frame once the reading clients have this one: were the hub held up by the
+        // slow client, this would time out.
+        for (const c of [fast, other]) await c.until(() => c.got.frames.length === tick + 1, `frame ${tick} at a reading client`);
+      }
+      for (const c of [fast, other]) {
+        assert.deepEqual(
+          seqs(c.got),
+          Array.from({ length: FRAMES * CHANNELS }, (_, i) => seq - FRAMES * CHANNELS + 1 + i),
+        );
+        assert.ok(
+          c.got.frames.every((f) => f.flags === 0),
+          "nothing coalesced for a client that keeps up",
+        );
+      }
+
+      slowSocket.resume();
+      await slow.until(() => slow.got.frames.some((f) => f.flags & FRAME_FLAG_COALESCED), "a coalesced frame");
+      const coalesced = slow.got.frames.find((f) => f.flags & FRAME_FLAG_COALESCED)!;
+      assert.ok(coalesced.merged > 0, `merged ${coalesced.merged}`);
+      assert.deepEqual(coalesced.readings, last, "the latest value of every channel");
+      // What it was sent is bounded by the send buffer, not by how long it was away.
+      assert.ok(slow.got.frames.length < FRAMES, `${slow.got.frames.length} frames`);
+      for (const c of [fast, other, slow]) c.ws.close();
+    } finally {
+      await stop();
+    }
+  });
+
+  it("resumes a reconnecting client with exactly what it missed: from memory, then from the store once the window moved on", async () => {
+    const { hub, port, stop, clock } = await startHub({ replay: { maxAgeMs: 60 * 60_000, maxBytes: 1 << 30 } });
+    try {
+      const sent = await ingestTemperatures(hub, 6);
+      const since = sent[1]!.seq;
+      const fromMemory = await client(port, { observables: ["probe.temperature"], since });
+      await fromMemory.until(() => seqs(fromMemory.got).includes(sent[5]!.seq), "the replay");
+      assert.deepEqual(
+        seqs(fromMemory.got, FRAME_FLAG_REPLAY),
+        sent.slice(2).map((r) => r.seq),
+      );
+
+      // An hour later those frames have left the window; the store still has them.
+      clock.now += 61 * 60_000;
+      const more = await ingestTemperatures(hub, 2, 6);
+      const fromStore = await client(port, { observables: ["probe.temperature"], since });
+      await fromStore.until(() => seqs(fromStore.got).includes(more[1]!.seq), "the replay");
+      assert.deepEqual(
+        seqs(fromStore.got, FRAME_FLAG_REPLAY),
+        [...sent.slice(2), ...more].map((r) => r.seq),
+      );
+
+      // Per observable, a later seq it got live before the disconnect wins over `since`.
+      const resumed = await client(port, {
+        observables: ["probe.temperature"],
+        since,
+        resume: { "probe.temperature": more[0]!.seq },
+      });
+      await resumed.until(() => seqs(resumed.got).length > 0, "the replay");
+      assert.deepEqual(seqs(resumed.got), [more[1]!.seq]);
+      for (const c of [fromMemory, fromStore, resumed]) c.ws.close();
+    } finally {
+      await stop();
+    }
+  });
+
+  it("tells a client to refetch when its gap is too large to replay, and refuses bad messages without disturbing others", async () => {
+    const { hub, port, stop, clock } = await startHub({ maxReplay: 3, replay: { maxAgeMs: 1000, maxBytes: 1 << 30 } });
+    try {
+      const watcher = await client(port, { observables: ["probe.temperature"] });
+      const before = store.lastSeq();
+      await ingestTemperatures(hub, 5, 100);
+      clock.now += 5000;
+      const far = await client(port, { observables: ["probe.temperature"], since: before });
+      await far.until(() => far.got.texts.some((m) => m.type === "resync"), "resync");
+      assert.match(String(far.got.texts.find((m) => m.type === "resync")!.reason), /more than 3 readings/);
+      assert.deepEqual(seqs(far.got), []);
+
+      far.ws.send(Buffer.from([1, 2, 3]));
+      await far.until(() => far.got.texts.some((m) => m.type === "error"), "an error");
+      assert.deepEqual(
+        far.got.texts.find((m) => m.type === "error"),
+        {
+          type: "error",
+          field: "(message)",
+          message: "send JSON text frames",
+        },
+      );
+      const bad = await client(port, { observables: ["probe.temperature"], resume: { "probe.temperature": -1 } });
+      assert.equal(bad.got.texts.find((m) => m.type === "error")!.field, "resume.probe.temperature");
+      // An oversized message closes only that connection.
+      const closed = new Promise<number>((resolve) => bad.ws.once("close", (code) => resolve(code)));
+      bad.ws.send("x".repeat(64 * 1024));
+      assert.equal(await closed, 1009);
+
+      const next = await ingestTemperatures(hub, 1, 200);
+      await watcher.until(() => seqs(watcher.got).includes(next[0]!.seq), "the next reading");
+      for (const c of [watcher, far]) c.ws.close();
+    } finally {
+      await stop();
+    }
+  });
+});
