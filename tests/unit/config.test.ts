@@ -10,6 +10,11 @@ describe("server configuration", () => {
     assert.deepEqual(config.dashboardStore, { kind: "embedded" });
     assert.equal(config.simulator.enabled, true);
     assert.match(config.dataDir, /var$/);
+    assert.deepEqual(config.replay, { maxAgeMs: 60 * 60_000, maxBytes: 64 * 1024 * 1024 });
+    assert.deepEqual(loadConfig({ RUNBOARD_REPLAY_MINUTES: "5", RUNBOARD_REPLAY_MB: "8" }).replay, {
+      maxAgeMs: 5 * 60_000,
+      maxBytes: 8 * 1024 * 1024,
+    });
   });
 
   it("names the variable that is wrong", () => {
@@ -18,5 +23,7 @@ describe("server configuration", () => {
     assert.throws(() => loadConfig({ RUNBOARD_INGEST_TOKEN: "short" }), /RUNBOARD_INGEST_TOKEN/);
     assert.throws(() => loadConfig({ RUNBOARD_DASHBOARD_STORE: "postgres" }), /DATABASE_URL/);
     assert.throws(() => loadConfig({ RUNBOARD_ALLOWED_ORIGINS: "example.org" }), /RUNBOARD_ALLOWED_ORIGINS/);
+    assert.throws(() => loadConfig({ RUNBOARD_REPLAY_MINUTES: "-1" }), /RUNBOARD_REPLAY_MINUTES/);
+    assert.throws(() => loadConfig({ RUNBOARD_REPLAY_MB: "lots" }), /RUNBOARD_REPLAY_MB/);
   });
 });
