@@ -14,13 +14,17 @@
 //   24 f64  seq: the newest reading's seq, the topic's position after this frame
 //   32 topic (UTF-8), padded to 8
 //   then f64 seq[n], f64 t[n] (epoch ms), f64 value[n * dim1 * dim2], i32 channel[n], i32 run[n],
-//   padded to 8
+//   padded to 8; or, flagged DENSE (all readings at one time, of one run, with consecutive seqs
+//   and channels: a whole camera read out at once), f64 t, i32 run, i32 first channel, then the
+//   values alone: 8 bytes a scalar reading instead of 36.
 // Every reading in a frame has the same shape; `encodeFrames` splits a topic's readings by shape.
 import type { Reading } from "./catalog.js";
 
 export const FRAME_MAGIC = 0x31464252; // "RBF1" read as a little-endian u32
 export const FRAME_FLAG_REPLAY = 1;
 export const FRAME_FLAG_COALESCED = 2;
+export const FRAME_FLAG_DENSE = 4;
+const KNOWN_FLAGS = FRAME_FLAG_REPLAY | FRAME_FLAG_COALESCED | FRAME_FLAG_DENSE;
 const HEADER_BYTES = 32;
 /** Larger frames are refused when decoding (a publish is split long before this). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
@@ -109,15 +113,12 @@ function encodeFrame(
   const name = encoder.encode(topic);
   const n = readings.length;
   const size = dims[0] * dims[1];
-  const seqAt = HEADER_BYTES + pad8(name.length);
-  const tAt = seqAt + 8 * n;
-  const valuesAt = tAt + 8 * n;
-  const channelAt = valuesAt + 8 * n * size;
-  const runAt = channelAt + 4 * n;
-  const bytes = new Uint8Array(pad8(runAt + 4 * n));
+  const dense = isDense(readings);
+  const at = layout(name.length, n, size, dense);
+  const bytes = new Uint8Array(at.end);
   const view = new DataView(bytes.buffer);
   view.setUint32(0, FRAME_MAGIC, true);
-  view.setUint8(4, flags);
+  view.setUint8(4, flags | (dense ? FRAME_FLAG_DENSE : 0));
   view.setUint8(5, shape);
   view.setUint16(6, name.length, true);
   view.setUint32(8, n, true);
@@ -126,18 +127,45 @@ function encodeFrame(
   view.setUint32(20, shape === 2 ? dims[1] : 0, true);
   view.setFloat64(24, n > 0 ? readings[n - 1]!.seq : 0, true);
   bytes.set(name, HEADER_BYTES);
+  if (dense) {
+    view.setFloat64(at.dense, readings[0]!.t, true);
+    view.setInt32(at.dense + 8, readings[0]!.run, true);
+    view.setInt32(at.dense + 12, readings[0]!.channel, true);
+  }
   for (let i = 0; i < n; i++) {
     const r = readings[i]!;
-    view.setFloat64(seqAt + 8 * i, r.seq, true);
-    view.setFloat64(tAt + 8 * i, r.t, true);
-    view.setInt32(channelAt + 4 * i, r.channel, true);
-    view.setInt32(runAt + 4 * i, r.run, true);
-    const at = valuesAt + 8 * i * size;
-    if (shape === 0) view.setFloat64(at, r.value as number, true);
-    else if (shape === 1) (r.value as number[]).forEach((v, k) => view.setFloat64(at + 8 * k, v, true));
-    else (r.value as number[][]).forEach((row, j) => row.forEach((v, k) => view.setFloat64(at + 8 * (j * dims[1] + k), v, true)));
+    if (!dense) {
+      view.setFloat64(at.seq + 8 * i, r.seq, true);
+      view.setFloat64(at.t + 8 * i, r.t, true);
+      view.setInt32(at.channel + 4 * i, r.channel, true);
+      view.setInt32(at.run + 4 * i, r.run, true);
+    }
+    const v = at.values + 8 * i * size;
+    if (shape === 0) view.setFloat64(v, r.value as number, true);
+    else if (shape === 1) (r.value as number[]).forEach((x, k) => view.setFloat64(v + 8 * k, x, true));
+    else (r.value as number[][]).forEach((row, j) => row.forEach((x, k) => view.setFloat64(v + 8 * (j * dims[1] + k), x, true)));
   }
   return bytes;
+}
+
+/** One time, one run, consecutive seqs and channels: the columns collapse to a few numbers. */
+function isDense(readings: readonly Reading[]): boolean {
+  if (readings.length < 2) return false;
+  const [first] = readings;
+  return readings.every(
+    (r, i) => r.t === first!.t && r.run === first!.run && r.seq === first!.seq + i && r.channel === first!.channel + i,
+  );
+}
+
+/** Where each part of a frame starts, and its total length. */
+function layout(nameLength: number, n: number, size: number, dense: boolean) {
+  const body = HEADER_BYTES + pad8(nameLength);
+  if (dense) return { dense: body, seq: -1, t: -1, channel: -1, run: -1, values: body + 16, end: pad8(body + 16 + 8 * n * size) };
+  const t = body + 8 * n;
+  const values = t + 8 * n;
+  const channel = values + 8 * n * size;
+  const run = channel + 4 * n;
+  return { dense: -1, seq: body, t, channel, run, values, end: pad8(run + 4 * n) };
 }
 
 /** Typed arrays can view the frame in place only on a little-endian machine (all usual ones). */
@@ -151,7 +179,7 @@ export function decodeFrame(input: ArrayBuffer | Uint8Array): LiveFrame {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (view.getUint32(0, true) !== FRAME_MAGIC) throw new FrameError("magic", "not a runboard live frame");
   const flags = view.getUint8(4);
-  if (flags & ~(FRAME_FLAG_REPLAY | FRAME_FLAG_COALESCED)) throw new FrameError("flags", `unknown flags ${flags}`);
+  if (flags & ~KNOWN_FLAGS) throw new FrameError("flags", `unknown flags ${flags}`);
   const shape = view.getUint8(5);
   if (shape > 2) throw new FrameError("shape", `unknown shape ${shape}`);
   const nameLength = view.getUint16(6, true);
@@ -159,12 +187,9 @@ export function decodeFrame(input: ArrayBuffer | Uint8Array): LiveFrame {
   const merged = view.getUint32(12, true);
   const dims: [number, number] = [shape === 0 ? 1 : view.getUint32(16, true), shape === 2 ? view.getUint32(20, true) : 1];
   const size = dims[0] * dims[1];
-  const seqAt = HEADER_BYTES + pad8(nameLength);
-  const tAt = seqAt + 8 * n;
-  const valuesAt = tAt + 8 * n;
-  const channelAt = valuesAt + 8 * n * size;
-  const runAt = channelAt + 4 * n;
-  const expected = pad8(runAt + 4 * n);
+  const dense = (flags & FRAME_FLAG_DENSE) !== 0;
+  const at = layout(nameLength, n, size, dense);
+  const expected = at.end;
   if (expected !== bytes.byteLength) {
     throw new FrameError("frame", `${bytes.byteLength} bytes, but its header describes ${expected}`);
   }
@@ -187,18 +212,37 @@ export function decodeFrame(input: ArrayBuffer | Uint8Array): LiveFrame {
     for (let i = 0; i < count; i++) out[i] = width === 8 ? view.getFloat64(at + 8 * i, true) : view.getInt32(at + 4 * i, true);
     return out;
   };
+  const seq = view.getFloat64(24, true);
+  const values = column(Float64Array, at.values, n * size, 8);
+  if (dense) {
+    // The collapsed columns, expanded: a few thousand numbers, filled without parsing.
+    const channel0 = view.getInt32(at.dense + 12, true);
+    return {
+      topic,
+      flags,
+      shape: shape as FrameShape,
+      merged,
+      seq,
+      dims,
+      seqs: Float64Array.from({ length: n }, (_, i) => seq - n + 1 + i),
+      t: new Float64Array(n).fill(view.getFloat64(at.dense, true)),
+      values,
+      channel: Int32Array.from({ length: n }, (_, i) => channel0 + i),
+      run: new Int32Array(n).fill(view.getInt32(at.dense + 8, true)),
+    };
+  }
   return {
     topic,
     flags,
     shape: shape as FrameShape,
     merged,
-    seq: view.getFloat64(24, true),
+    seq,
     dims,
-    seqs: column(Float64Array, seqAt, n, 8),
-    t: column(Float64Array, tAt, n, 8),
-    values: column(Float64Array, valuesAt, n * size, 8),
-    channel: column(Int32Array, channelAt, n, 4),
-    run: column(Int32Array, runAt, n, 4),
+    seqs: column(Float64Array, at.seq, n, 8),
+    t: column(Float64Array, at.t, n, 8),
+    values,
+    channel: column(Int32Array, at.channel, n, 4),
+    run: column(Int32Array, at.run, n, 4),
   };
 }
 

@@ -3,7 +3,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Reading } from "../../src/core/catalog.js";
-import { decodeFrame, encodeFrames, FRAME_FLAG_COALESCED, FrameError, frameReadings } from "../../src/core/live-frame.js";
+import {
+  decodeFrame,
+  encodeFrames,
+  FRAME_FLAG_COALESCED,
+  FRAME_FLAG_DENSE,
+  FrameError,
+  frameReadings,
+} from "../../src/core/live-frame.js";
 
 const T0 = Date.UTC(2026, 10, 22, 1);
 const reading = (seq: number, channel: number, value: Reading["value"], run = 7): Reading => ({
@@ -28,6 +35,30 @@ describe("live frames", () => {
     assert.deepEqual(frameReadings(frame), readings);
     // 36 bytes a reading, not ~60 of JSON text
     assert.ok(bytes!.byteLength < 2000 * 36 + 64, `${bytes!.byteLength} bytes`);
+  });
+
+  it("shrink a whole camera read out at one time to 8 bytes a reading, and back", () => {
+    const t = T0 + 5;
+    const readout = Array.from({ length: 2000 }, (_, ch) => ({ ...reading(5000 + ch, ch + 10, ch * 0.25), t }));
+    const [bytes] = encodeFrames("camera.hv", readout);
+    const frame = decodeFrame(bytes!);
+    assert.equal(frame.flags, FRAME_FLAG_DENSE);
+    assert.ok(bytes!.byteLength <= 2000 * 8 + 64, `${bytes!.byteLength} bytes`);
+    assert.equal(frame.values.buffer, bytes!.buffer);
+    assert.deepEqual(frameReadings(frame), readout);
+    assert.equal(
+      decodeFrame(encodeFrames("camera.hv", readout, FRAME_FLAG_COALESCED, 3)[0]!).flags,
+      FRAME_FLAG_COALESCED | FRAME_FLAG_DENSE,
+    );
+    // One channel missing: the columns are needed again.
+    const gappy = readout.filter((r) => r.channel !== 500);
+    const sparse = decodeFrame(encodeFrames("camera.hv", gappy)[0]!);
+    assert.equal(sparse.flags & FRAME_FLAG_DENSE, 0);
+    assert.deepEqual(frameReadings(sparse), gappy);
+    assert.throws(
+      () => decodeFrame(bytes!.subarray(0, bytes!.length - 8)),
+      (e) => e instanceof FrameError && e.field === "frame",
+    );
   });
 
   it("are read in place: the columns view the received bytes", () => {
