@@ -3,10 +3,14 @@
 // it keeps arrays natively, writes Parquet itself (a snapshot is one COPY) and opens a data
 // directory without PGlite's ~300 MB resident cost. Like PGlite, one process owns the file.
 import {
+  BIGINT,
   DOUBLE,
   INTEGER,
+  TIMESTAMP,
   VARCHAR,
+  type DuckDBAppender,
   type DuckDBConnection,
+  DuckDBDataChunk,
   DuckDBInstance,
   type DuckDBValue,
   LIST,
@@ -16,7 +20,8 @@ import {
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "../src/core/catalog.js";
-import { type CheckedBatch, type IngestBatch, checkBatch } from "../src/core/ingest.js";
+import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch } from "../src/core/ingest.js";
+import { copyColumn, copyStrings, nullColumn } from "./snapshot/chunk-columns.js";
 import type { FieldError } from "../src/core/validation.js";
 
 const SCHEMA = `
@@ -50,6 +55,43 @@ export class StoreLockedError extends Error {}
 const LIST_PARAM_TYPES = { observables: LIST(VARCHAR), runs: LIST(INTEGER) };
 
 const micros = (ms: number) => timestampValue(BigInt(Math.round(ms * 1000)));
+
+const READING_TYPES = [BIGINT, INTEGER, VARCHAR, INTEGER, TIMESTAMP, DOUBLE, LIST(DOUBLE), LIST(LIST(DOUBLE))];
+const VECTOR_ROWS = 2048;
+
+/** Appends scalar readings numbered from `seq + 1` in data chunks; returns the last seq used. */
+function appendScalarReadings(appender: DuckDBAppender, scalars: readonly NormalizedReading[], seq: number): number {
+  const chunk = DuckDBDataChunk.create(READING_TYPES, VECTOR_ROWS);
+  const seqs = new BigInt64Array(VECTOR_ROWS);
+  const runs = new Int32Array(VECTOR_ROWS);
+  const channels = new Int32Array(VECTOR_ROWS);
+  const times = new BigInt64Array(VECTOR_ROWS);
+  const values = new Float64Array(VECTOR_ROWS);
+  const names: string[] = [];
+  for (let from = 0; from < scalars.length; from += VECTOR_ROWS) {
+    const n = Math.min(VECTOR_ROWS, scalars.length - from);
+    for (let i = 0; i < n; i++) {
+      const r = scalars[from + i]!;
+      seqs[i] = BigInt(++seq);
+      runs[i] = r.run;
+      names[i] = r.observable;
+      channels[i] = r.channel;
+      times[i] = BigInt(Math.round(r.t * 1000));
+      values[i] = r.value as number;
+    }
+    chunk.rowCount = n;
+    copyColumn(chunk, 0, seqs, 0, n);
+    copyColumn(chunk, 1, runs, 0, n);
+    copyStrings(chunk, 2, names, n);
+    copyColumn(chunk, 3, channels, 0, n);
+    copyColumn(chunk, 4, times, 0, n);
+    copyColumn(chunk, 5, values, 0, n);
+    nullColumn(chunk, 6, n);
+    nullColumn(chunk, 7, n);
+    appender.appendDataChunk(chunk);
+  }
+  return seq;
+}
 
 export class EmbeddedStore {
   private observables = new Map<string, ObservableInfo>();
@@ -174,18 +216,21 @@ export class EmbeddedStore {
       }
       if (batch.readings.length > 0) {
         const appender = await this.db.createAppender("readings");
+        // Scalars, the bulk of live traffic (a camera readout is thousands), go in as whole
+        // columns: row by row costs ~4 µs a reading, which a 10 Hz feed would feel.
+        const scalars = batch.readings.filter((r) => typeof r.value === "number");
+        const first = seq + 1;
+        seq = appendScalarReadings(appender, scalars, seq);
+        scalars.forEach((r, i) => readings.push({ seq: first + i, ...r }));
         for (const r of batch.readings) {
+          if (typeof r.value === "number") continue;
           seq++;
           appender.appendBigInt(BigInt(seq));
           appender.appendInteger(r.run);
           appender.appendVarchar(r.observable);
           appender.appendInteger(r.channel);
           appender.appendTimestamp(micros(r.t));
-          if (typeof r.value === "number") {
-            appender.appendDouble(r.value);
-            appender.appendNull();
-            appender.appendNull();
-          } else if (typeof r.value[0] === "number" || r.value.length === 0) {
+          if (typeof r.value[0] === "number" || r.value.length === 0) {
             appender.appendNull();
             appender.appendList(r.value as number[], LIST(DOUBLE));
             appender.appendNull();
