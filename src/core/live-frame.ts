@@ -213,34 +213,30 @@ export function decodeFrame(input: ArrayBuffer | Uint8Array): LiveFrame {
     return out;
   };
   const seq = view.getFloat64(24, true);
-  const values = column(Float64Array, at.values, n * size, 8);
-  if (dense) {
-    // The collapsed columns, expanded: a few thousand numbers, filled without parsing.
-    const channel0 = view.getInt32(at.dense + 12, true);
-    return {
-      topic,
-      flags,
-      shape: shape as FrameShape,
-      merged,
-      seq,
-      dims,
-      seqs: Float64Array.from({ length: n }, (_, i) => seq - n + 1 + i),
-      t: new Float64Array(n).fill(view.getFloat64(at.dense, true)),
-      values,
-      channel: Int32Array.from({ length: n }, (_, i) => channel0 + i),
-      run: new Int32Array(n).fill(view.getInt32(at.dense + 8, true)),
-    };
-  }
-  return {
+  const head = {
     topic,
     flags,
     shape: shape as FrameShape,
     merged,
     seq,
     dims,
+    values: column(Float64Array, at.values, n * size, 8),
+  };
+  if (dense) {
+    // The collapsed columns, expanded: a few thousand numbers, filled without parsing.
+    const channel0 = view.getInt32(at.dense + 12, true);
+    return {
+      ...head,
+      seqs: Float64Array.from({ length: n }, (_, i) => seq - n + 1 + i),
+      t: new Float64Array(n).fill(view.getFloat64(at.dense, true)),
+      channel: Int32Array.from({ length: n }, (_, i) => channel0 + i),
+      run: new Int32Array(n).fill(view.getInt32(at.dense + 8, true)),
+    };
+  }
+  return {
+    ...head,
     seqs: column(Float64Array, at.seq, n, 8),
     t: column(Float64Array, at.t, n, 8),
-    values,
     channel: column(Int32Array, at.channel, n, 4),
     run: column(Int32Array, at.run, n, 4),
   };
