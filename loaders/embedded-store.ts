@@ -45,9 +45,19 @@ CREATE TABLE IF NOT EXISTS readings (
   value_1d DOUBLE[],
   value_2d DOUBLE[][]
 );
+CREATE TABLE IF NOT EXISTS ingest_batches (
+  source VARCHAR NOT NULL,
+  sequence BIGINT NOT NULL,
+  first_seq BIGINT NOT NULL,
+  last_seq BIGINT NOT NULL,
+  stored_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (source, sequence)
+);
 `;
 
-export type IngestResult = { ok: true; readings: Reading[]; runs: RunInfo[] } | { ok: false; errors: FieldError[] };
+export type IngestResult =
+  /** `duplicate`: the batch's (source, sequence) was stored before; nothing was stored now. */
+  { ok: true; readings: Reading[]; runs: RunInfo[]; duplicate?: true } | { ok: false; errors: FieldError[] };
 
 export class StoreLockedError extends Error {}
 
@@ -149,6 +159,14 @@ export class EmbeddedStore {
     this.seq = Number(last?.seq ?? 0);
   }
 
+  private async storedBefore(source: string, sequence: number): Promise<boolean> {
+    const found = await this.rows(
+      "SELECT 1 AS found FROM ingest_batches WHERE source = $source AND sequence = $sequence::BIGINT",
+      { source, sequence },
+    );
+    return found.length > 0;
+  }
+
   private async rows(sql: string, params?: Record<string, DuckDBValue>) {
     const reader = await this.db.runAndReadAll(sql, params, params && LIST_PARAM_TYPES);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
@@ -178,13 +196,22 @@ export class EmbeddedStore {
   }
 
   private async ingestNow(batch: IngestBatch): Promise<IngestResult> {
+    // Ingests run one at a time (see ingest), so nothing can store this batch in between.
+    if (batch.source !== undefined && (await this.storedBefore(batch.source, batch.sequence!))) {
+      return { ok: true, readings: [], runs: [], duplicate: true };
+    }
     const checked = checkBatch(batch, this.observables, new Set(this.runsById.keys()));
     if (!checked.ok) return checked;
-    const { readings, runs } = await this.commit(checked);
+    const origin = batch.source !== undefined ? { source: batch.source, sequence: batch.sequence! } : undefined;
+    const { readings, runs } = await this.commit(checked, origin);
     return { ok: true, readings, runs };
   }
 
-  private async commit(batch: Extract<CheckedBatch, { ok: true }>): Promise<{ readings: Reading[]; runs: RunInfo[] }> {
+  /** Stores a checked batch; `origin`, when given, is recorded with it so a resend is known. */
+  private async commit(
+    batch: Extract<CheckedBatch, { ok: true }>,
+    origin?: { source: string; sequence: number },
+  ): Promise<{ readings: Reading[]; runs: RunInfo[] }> {
     const runs = batch.runs.map((r) => ({
       id: r.id,
       start: r.start,
@@ -246,6 +273,13 @@ export class EmbeddedStore {
           readings.push({ seq, ...r });
         }
         appender.closeSync();
+      }
+      if (origin) {
+        // In the same transaction as the readings: stored together, or neither.
+        await this.db.run(
+          "INSERT INTO ingest_batches VALUES ($source, $sequence::BIGINT, $first::BIGINT, $last::BIGINT, now())",
+          { ...origin, first: this.seq + 1, last: seq },
+        );
       }
       await this.db.run("COMMIT");
     } catch (error) {

@@ -5,7 +5,9 @@ import { ingestBatchSchema } from "../src/core/ingest.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "./embedded-store.js";
 
-export type IngestOutcome = { ok: true; stored: number; lastSeq: number } | { ok: false; errors: FieldError[] };
+export type IngestOutcome =
+  /** `duplicate`: this (source, sequence) was stored before, so nothing was stored again. */
+  { ok: true; stored: number; lastSeq: number; duplicate?: true } | { ok: false; errors: FieldError[] };
 
 export type StoredListener = (readings: Reading[], runs: RunInfo[]) => void;
 
@@ -15,5 +17,5 @@ export async function ingestBody(store: EmbeddedStore, body: unknown, onStored?:
   const result = await store.ingest(parsed.data);
   if (!result.ok) return result;
   if (onStored && (result.readings.length > 0 || result.runs.length > 0)) onStored(result.readings, result.runs);
-  return { ok: true, stored: result.readings.length, lastSeq: store.lastSeq() };
+  return { ok: true, stored: result.readings.length, lastSeq: store.lastSeq(), ...(result.duplicate ? { duplicate: true } : {}) };
 }

@@ -51,11 +51,25 @@ export type RunEvent = z.infer<typeof runEventSchema>;
 
 export const ingestBatchSchema = z
   .object({
+    /**
+     * Who sends the batch (e.g. `daq-hall-b`) and its number in that sender's stream. With both,
+     * a batch sent again (a retry after a lost answer) is stored once: the store answers
+     * `duplicate: true` and keeps the first.
+     */
+    source: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "letters, digits and _ . : - only, at most 64")
+      .optional(),
+    sequence: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     runs: z.array(runEventSchema).max(1000).default([]),
     observables: z.array(observableSchema).max(10_000).default([]),
     readings: z.array(readingSchema).max(MAX_READINGS_PER_BATCH).default([]),
   })
-  .strict();
+  .strict()
+  .refine((b) => (b.source === undefined) === (b.sequence === undefined), {
+    path: ["sequence"],
+    message: "give source and sequence together (or neither)",
+  });
 export type IngestBatch = z.infer<typeof ingestBatchSchema>;
 
 /** A reading checked against the catalog, one channel per row, not yet numbered. */

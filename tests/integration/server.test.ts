@@ -254,6 +254,38 @@ describe("runboard server", () => {
     resuming.ws.close();
   });
 
+  it("stores a batch sent again (same source and sequence) once, also after a restart", async () => {
+    const batch = {
+      source: "daq-hall-b",
+      sequence: 41,
+      readings: [0, 1, 2].map((channel) => ({
+        observable: "probe.temperature",
+        run: 7,
+        t: RUN.start + 20_000,
+        channel,
+        value: 20 + channel,
+      })),
+    };
+    const first = (await (await api("/api/ingest", asJson(batch))).json()) as {
+      stored: number;
+      lastSeq: number;
+      duplicate?: boolean;
+    };
+    assert.equal(first.stored, 3);
+    const again = (await (await api("/api/ingest", asJson(batch))).json()) as {
+      stored: number;
+      lastSeq: number;
+      duplicate?: boolean;
+    };
+    assert.deepEqual(again, { ok: true, stored: 0, lastSeq: first.lastSeq, duplicate: true });
+    // The next number in that sender's stream is a new batch.
+    const next = (await (await api("/api/ingest", asJson({ ...batch, sequence: 42 }))).json()) as { stored: number };
+    assert.equal(next.stored, 3);
+    const half = await api("/api/ingest", asJson({ source: "daq-hall-b", readings: [] }));
+    assert.equal(half.status, 400);
+    assert.equal(((await half.json()) as { errors: { field: string }[] }).errors[0]!.field, "sequence");
+  });
+
   it("keeps readings, runs and sequence numbers across a restart", async () => {
     const before = (await (await api("/api/health")).json()) as { lastSeq: number };
     await server.close();
@@ -270,6 +302,16 @@ describe("runboard server", () => {
       asJson({ readings: [{ observable: "probe.temperature", run: 7, t: Date.now(), value: 1 }] }),
     );
     assert.equal(((await next.json()) as { lastSeq: number }).lastSeq, before.lastSeq + 1);
+    // What a sender had stored before the restart is still known as stored.
+    const resent = await api(
+      "/api/ingest",
+      asJson({
+        source: "daq-hall-b",
+        sequence: 41,
+        readings: [{ observable: "probe.temperature", run: 7, t: 1, channel: 0, value: 0 }],
+      }),
+    );
+    assert.deepEqual(await resent.json(), { ok: true, stored: 0, lastSeq: before.lastSeq + 1, duplicate: true });
   });
 
   it("answers bad websocket messages with an error naming the field, and refuses foreign origins", async () => {

@@ -14,6 +14,18 @@ function check(body: unknown) {
 }
 
 describe("ingest batches", () => {
+  it("take a sender's source and sequence together, or neither", () => {
+    const fields = (body: unknown) => {
+      const result = check(body);
+      return result.ok ? [] : result.errors.map((e) => e.field);
+    };
+    assert.deepEqual(fields({ source: "daq-1", sequence: 7, readings: [] }), []);
+    assert.deepEqual(fields({ source: "daq-1", readings: [] }), ["sequence"]);
+    assert.deepEqual(fields({ sequence: 7, readings: [] }), ["sequence"]);
+    assert.deepEqual(fields({ source: "daq 1; DROP", sequence: 7 }), ["source"]);
+    assert.deepEqual(fields({ source: "daq-1", sequence: -1 }), ["sequence"]);
+  });
+
   it("expands per-channel values into one reading per channel", () => {
     const result = check({ readings: [{ observable: "camera.temperature", run: 1, t: 5, values: new Array(265).fill(20) }] });
     assert.ok(result.ok);
