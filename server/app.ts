@@ -13,7 +13,7 @@ import type { EmbeddedStore } from "../loaders/embedded-store.js";
 import { type StoredListener, ingestBody } from "../loaders/ingest.js";
 import { scalarSnapshotBytes } from "../loaders/snapshot.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboard-store.js";
-import { bearerMatches } from "./tokens.js";
+import { bearerMatches, type SourceToken, type WriteScope, writeScope } from "./tokens.js";
 
 export interface AppDeps {
   store: EmbeddedStore;
@@ -22,6 +22,8 @@ export interface AppDeps {
   /** A snapshot directory `runboard snapshot` keeps up to date; wins over the build's copy. */
   snapshotDir: string;
   ingestToken: string;
+  /** Tokens that may write only their named sources (see server/tokens.ts). */
+  sourceTokens: readonly SourceToken[];
   /** Served to same-origin pages at /api/session; lets the editor save dashboards. */
   sessionToken: string;
   onStored: StoredListener;
@@ -79,7 +81,14 @@ export function createApp(deps: AppDeps): express.Express {
     }
     next();
   };
-  const ingestAuth = requireWriteToken(() => [deps.ingestToken]);
+  // The ingest token may write anything; a source token only batches of its sources (checked
+  // against the body's `source` before anything is parsed further or stored).
+  const ingestAuth = (req: Request, res: Response, next: NextFunction) => {
+    const scope = writeScope(req.headers.authorization, deps.ingestToken, deps.sourceTokens);
+    if (!scope) return requireWriteToken(() => [])(req, res, next);
+    res.locals.writeScope = scope;
+    next();
+  };
   const dashboardAuth = requireWriteToken(() => [deps.sessionToken, deps.ingestToken]);
 
   app.get("/api/health", (_req, res) => {
@@ -173,6 +182,15 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.post("/api/ingest", ingestAuth, express.json({ limit: "64mb" }), async (req, res) => {
+    const scope = res.locals.writeScope as WriteScope;
+    if (scope && !scope.all) {
+      const source = (req.body as { source?: unknown } | undefined)?.source;
+      if (typeof source !== "string" || !scope.sources.includes(source)) {
+        return fail(res, 403, "this token may not write that source; nothing was stored", [
+          { field: "source", message: `the token of ${scope.name} writes only source ${scope.sources.join(", ")}` },
+        ]);
+      }
+    }
     const outcome = await ingestBody(store, req.body, deps.onStored);
     if (!outcome.ok) return fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
     res.json(outcome);

@@ -20,6 +20,8 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   /** Extra origins (scheme://host:port, comma-separated) allowed to write and open websockets. */
   RUNBOARD_ALLOWED_ORIGINS: z.string().default(""),
+  /** Source-scoped write tokens (default <data dir>/tokens.json); see README, "Tokens". */
+  RUNBOARD_TOKENS_FILE: z.string().optional(),
   /** The live replay window: how far back a reconnecting browser can resume from memory. */
   RUNBOARD_REPLAY_MINUTES: z.coerce
     .number()
@@ -44,6 +46,7 @@ export interface ServerConfig {
   dashboardStore: { kind: "embedded" } | { kind: "postgres"; url: string };
   allowedOrigins: string[];
   replay: { maxAgeMs: number; maxBytes: number };
+  tokensFile: string;
 }
 
 export class ConfigError extends Error {}
@@ -79,6 +82,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     },
     dashboardStore: e.RUNBOARD_DASHBOARD_STORE === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
     allowedOrigins: origins,
+    tokensFile: resolve(projectRoot, e.RUNBOARD_TOKENS_FILE ?? join(dataDirFromEnv(present), "tokens.json")),
     replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
   };
 }

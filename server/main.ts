@@ -10,7 +10,7 @@ import { EmbeddedDashboardStore } from "./embedded-dashboard-store.js";
 import { LiveHub } from "./live-hub.js";
 import { createOriginPolicy } from "./origin-policy.js";
 import { startSimulatorFeed } from "./simulator-feed.js";
-import { ensureIngestToken, newToken } from "./tokens.js";
+import { ensureIngestToken, loadSourceTokens, newToken, TokensFileError } from "./tokens.js";
 
 export interface RunningServer {
   url: string;
@@ -27,6 +27,8 @@ async function openDashboardStore(config: ServerConfig, store: EmbeddedStore): P
 
 export async function startServer(config: ServerConfig, log: (line: string) => void = console.log): Promise<RunningServer> {
   const startedAt = Date.now();
+  // Before anything is opened: a bad tokens file stops the start with a message naming the field.
+  const sourceTokens = loadSourceTokens(config.tokensFile);
   const store = await EmbeddedStore.open(config.dataDir);
   const dashboards = await openDashboardStore(config, store);
   const token = ensureIngestToken(config.dataDir, config.ingestToken);
@@ -50,6 +52,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     distDir: config.distDir,
     snapshotDir: config.snapshotDir,
     ingestToken: token.token,
+    sourceTokens,
     sessionToken: newToken(),
     onStored,
     isAllowedRequest,
@@ -74,6 +77,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       ? `ingest token ${token.created ? "created in" : "read from"} ${token.file}`
       : "ingest token taken from RUNBOARD_INGEST_TOKEN",
   );
+  if (sourceTokens.length > 0) log(`${sourceTokens.length} source token(s) from ${config.tokensFile}`);
   log(`started in ${Date.now() - startedAt} ms, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
 
   return {
@@ -101,7 +105,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.on("SIGINT", shutdown);
     process.on("SIGTERM", shutdown);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof TokensFileError) {
       console.error(error.message);
       process.exit(2);
     }

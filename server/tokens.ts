@@ -1,8 +1,12 @@
-// The ingest token: from RUNBOARD_INGEST_TOKEN, or generated once into <dataDir>/ingest-token
-// (mode 0600) so a fresh install is never open for writing.
+// Write tokens. The ingest token, from RUNBOARD_INGEST_TOKEN or generated once into
+// <dataDir>/ingest-token (mode 0600) so a fresh install is never open for writing, may write
+// anything. Source tokens, from a tokens file, may each write only batches of their named
+// sources: a DAQ's token cannot write as another DAQ.
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
+import { describeErrors, fieldErrors } from "../src/core/validation.js";
 
 export function newToken(): string {
   return randomBytes(24).toString("base64url");
@@ -26,4 +30,56 @@ export function bearerMatches(header: string | undefined, accepted: readonly str
     const want = Buffer.from(token);
     return want.length === given.length && timingSafeEqual(want, given);
   });
+}
+
+const sourceName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "letters, digits and _ . : - only, at most 64");
+
+/** The tokens file, version 1: `{"version": 1, "tokens": [{"name", "token", "sources": [...]}]}`. */
+export const tokensFileSchema = z
+  .object({
+    version: z.literal(1),
+    tokens: z
+      .array(
+        z
+          .object({
+            /** Who holds it, for messages and logs (never the token itself). */
+            name: z.string().min(1).max(100),
+            token: z.string().min(16, "must be at least 16 characters").max(512),
+            sources: z.array(sourceName).min(1),
+          })
+          .strict(),
+      )
+      .max(1000),
+  })
+  .strict();
+export type SourceToken = z.infer<typeof tokensFileSchema>["tokens"][number];
+
+export class TokensFileError extends Error {}
+
+/** The source tokens in `file`; none when it does not exist. Errors name the file and the field. */
+export function loadSourceTokens(file: string): SourceToken[] {
+  if (!existsSync(file)) return [];
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new TokensFileError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = tokensFileSchema.safeParse(json);
+  if (!parsed.success) throw new TokensFileError(`${file}: ${describeErrors(fieldErrors(parsed.error))}`);
+  const seen = new Set<string>();
+  parsed.data.tokens.forEach((t, i) => {
+    if (seen.has(t.token)) throw new TokensFileError(`${file}: tokens[${i}].token: the same token is listed twice`);
+    seen.add(t.token);
+  });
+  return parsed.data.tokens;
+}
+
+/** What a bearer token may write: everything (the ingest token), some sources, or nothing. */
+export type WriteScope = { all: true } | { all: false; name: string; sources: readonly string[] } | undefined;
+
+export function writeScope(header: string | undefined, ingestToken: string, sourceTokens: readonly SourceToken[]): WriteScope {
+  if (bearerMatches(header, [ingestToken])) return { all: true };
+  const held = sourceTokens.find((t) => bearerMatches(header, [t.token]));
+  return held ? { all: false, name: held.name, sources: held.sources } : undefined;
 }

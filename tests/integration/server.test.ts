@@ -68,8 +68,12 @@ function asMessage(frame: LiveFrame): Record<string, unknown> {
   return { type: "frame", topic: frame.topic, flags: frame.flags, merged: frame.merged, readings: frameReadings(frame) };
 }
 
+/** A DAQ's token that may write only its own source. */
+const HALL_C = { name: "hall C DAQ", token: "c".repeat(32), sources: ["daq-hall-c"] };
+
 describe("runboard server", () => {
   before(async () => {
+    writeFileSync(join(dataDir, "tokens.json"), JSON.stringify({ version: 1, tokens: [HALL_C] }));
     const config = loadConfig({
       PORT: "0",
       RUNBOARD_DATA_DIR: dataDir,
@@ -284,6 +288,23 @@ describe("runboard server", () => {
     const half = await api("/api/ingest", asJson({ source: "daq-hall-b", readings: [] }));
     assert.equal(half.status, 400);
     assert.equal(((await half.json()) as { errors: { field: string }[] }).errors[0]!.field, "sequence");
+  });
+
+  it("lets a source token write only its own source", async () => {
+    const reading = { observable: "probe.temperature", run: 7, t: RUN.start + 30_000, channel: 1, value: 25 };
+    const own = await api("/api/ingest", asJson({ source: "daq-hall-c", sequence: 1, readings: [reading] }, HALL_C.token));
+    assert.equal(((await own.json()) as { stored: number }).stored, 1);
+    const before = ((await (await api("/api/health")).json()) as { lastSeq: number }).lastSeq;
+    for (const body of [{ source: "daq-hall-b", sequence: 1, readings: [reading] }, { readings: [reading] }]) {
+      const refused = await api("/api/ingest", asJson(body, HALL_C.token));
+      assert.equal(refused.status, 403);
+      const answer = (await refused.json()) as { errors: { field: string; message: string }[] };
+      assert.deepEqual(answer.errors, [{ field: "source", message: "the token of hall C DAQ writes only source daq-hall-c" }]);
+    }
+    assert.equal(((await (await api("/api/health")).json()) as { lastSeq: number }).lastSeq, before, "nothing stored");
+    // Dashboards are not a source token's to write.
+    const dashboard = await api("/api/dashboards", asJson({}, HALL_C.token));
+    assert.equal(dashboard.status, 401);
   });
 
   it("keeps readings, runs and sequence numbers across a restart", async () => {

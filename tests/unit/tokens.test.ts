@@ -1,0 +1,63 @@
+// Source tokens: a tokens file that is wrong stops the server with the field named; a token
+// writes what its scope says and nothing else.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { loadSourceTokens, TokensFileError, writeScope } from "../../server/tokens.js";
+
+const dir = mkdtempSync(join(tmpdir(), "runboard-tokens-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function fileWith(content: unknown): string {
+  const file = join(dir, `tokens-${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  return file;
+}
+
+const HALL_B = { name: "hall B DAQ", token: "b".repeat(24), sources: ["daq-hall-b", "daq-hall-b:spare"] };
+
+describe("source tokens", () => {
+  it("are read from the tokens file, none when there is no file", () => {
+    assert.deepEqual(loadSourceTokens(join(dir, "absent.json")), []);
+    assert.deepEqual(loadSourceTokens(fileWith({ version: 1, tokens: [HALL_B] })), [HALL_B]);
+  });
+
+  it("refuse a wrong file, naming the file and the field", () => {
+    const refused = (content: unknown) => {
+      const file = fileWith(content);
+      try {
+        loadSourceTokens(file);
+      } catch (error) {
+        assert.ok(error instanceof TokensFileError);
+        assert.ok(error.message.startsWith(file), error.message);
+        return error.message.slice(file.length + 2);
+      }
+      return "(accepted)";
+    };
+    assert.match(refused("{"), /not valid JSON/);
+    assert.match(refused({ version: 2, tokens: [] }), /^version/);
+    assert.match(
+      refused({ version: 1, tokens: [{ ...HALL_B, token: "short" }] }),
+      /^tokens\[0\]\.token: must be at least 16 characters/,
+    );
+    assert.match(refused({ version: 1, tokens: [{ ...HALL_B, sources: ["hall b"] }] }), /^tokens\[0\]\.sources\[0\]: letters/);
+    assert.match(
+      refused({ version: 1, tokens: [HALL_B, { ...HALL_B, name: "copy" }] }),
+      /tokens\[1\]\.token: the same token is listed twice/,
+    );
+  });
+
+  it("give the ingest token everything, a source token its sources, anything else nothing", () => {
+    const ingest = "i".repeat(32);
+    assert.deepEqual(writeScope(`Bearer ${ingest}`, ingest, [HALL_B]), { all: true });
+    assert.deepEqual(writeScope(`Bearer ${HALL_B.token}`, ingest, [HALL_B]), {
+      all: false,
+      name: "hall B DAQ",
+      sources: HALL_B.sources,
+    });
+    assert.equal(writeScope(`Bearer ${"x".repeat(24)}`, ingest, [HALL_B]), undefined);
+    assert.equal(writeScope(undefined, ingest, [HALL_B]), undefined);
+  });
+});
