@@ -6,6 +6,7 @@ import { randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
+import { sourceName } from "../src/core/ingest.js";
 import { describeErrors, fieldErrors } from "../src/core/validation.js";
 
 export function newToken(): string {
@@ -31,8 +32,6 @@ export function bearerMatches(header: string | undefined, accepted: readonly str
     return want.length === given.length && timingSafeEqual(want, given);
   });
 }
-
-const sourceName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "letters, digits and _ . : - only, at most 64");
 
 /** The tokens file, version 1: `{"version": 1, "tokens": [{"name", "token", "sources": [...]}]}`. */
 export const tokensFileSchema = z

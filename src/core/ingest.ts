@@ -49,6 +49,9 @@ const runEventSchema = z
   .strict();
 export type RunEvent = z.infer<typeof runEventSchema>;
 
+/** A sender's name, as batches carry it and source tokens list it. */
+export const sourceName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "letters, digits and _ . : - only, at most 64");
+
 export const ingestBatchSchema = z
   .object({
     /**
@@ -56,10 +59,7 @@ export const ingestBatchSchema = z
      * a batch sent again (a retry after a lost answer) is stored once: the store answers
      * `duplicate: true` and keeps the first.
      */
-    source: z
-      .string()
-      .regex(/^[A-Za-z0-9_.:-]{1,64}$/, "letters, digits and _ . : - only, at most 64")
-      .optional(),
+    source: sourceName.optional(),
     sequence: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
     runs: z.array(runEventSchema).max(1000).default([]),
     observables: z.array(observableSchema).max(10_000).default([]),
