@@ -212,13 +212,10 @@ export class EmbeddedStore {
     batch: Extract<CheckedBatch, { ok: true }>,
     origin?: { source: string; sequence: number },
   ): Promise<{ readings: Reading[]; runs: RunInfo[] }> {
-    const runs = batch.runs.map((r) => ({
-      id: r.id,
-      start: r.start,
-      stop: r.stop ?? null,
-      status: runStatusFrom(r.stop ?? null),
-      meta: { ...(this.runsById.get(r.id)?.meta ?? {}), ...r.meta },
-    }));
+    const runs = batch.runs.map((r) => {
+      const meta = { ...(this.runsById.get(r.id)?.meta ?? {}), ...r.meta };
+      return { id: r.id, start: r.start, stop: r.stop ?? null, status: statusOf(r.stop ?? null, meta), meta };
+    });
     const readings: Reading[] = [];
     let seq = this.seq;
     await this.db.run("BEGIN TRANSACTION");
@@ -391,14 +388,12 @@ export class EmbeddedStore {
 
 function toRun(row: Record<string, unknown>): RunInfo {
   const stop = row.stop === null || row.stop === undefined ? null : Number(row.stop);
-  return {
-    id: Number(row.id),
-    start: Number(row.start),
-    stop,
-    status: runStatusFrom(stop),
-    meta: typeof row.meta === "string" ? (JSON.parse(row.meta) as Record<string, unknown>) : {},
-  };
+  const meta = typeof row.meta === "string" ? (JSON.parse(row.meta) as Record<string, unknown>) : {};
+  return { id: Number(row.id), start: Number(row.start), stop, status: statusOf(stop, meta), meta };
 }
+
+/** A stopped run's status also follows what its metadata says of how it ended (bluesky's exit_status). */
+const statusOf = (stop: number | null, meta: Record<string, unknown>) => runStatusFrom(stop, meta.exit_status);
 
 function toReading(row: Record<string, unknown>): Reading {
   const value = (row.value ?? row.value_1d ?? row.value_2d) as Reading["value"];

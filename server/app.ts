@@ -10,6 +10,7 @@ import { parseDashboard } from "../src/core/dashboard.js";
 import { runTailWindow, selectRun } from "../src/core/time-window.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
+import { BLUESKY_SOURCE, translateBluesky } from "../loaders/bluesky-ingest.js";
 import { type StoredListener, ingestBody } from "../loaders/ingest.js";
 import { scalarSnapshotBytes } from "../loaders/snapshot.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboard-store.js";
@@ -194,6 +195,36 @@ export function createApp(deps: AppDeps): express.Express {
     const outcome = await ingestBody(store, req.body, deps.onStored);
     if (!outcome.ok) return fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
     res.json(outcome);
+  });
+
+  // bluesky documents, one `{"name", "doc"}` or a list of them (or of [name, doc] pairs, as a
+  // RunEngine callback gets them), each stored in order as its own batch.
+  app.post("/api/ingest/bluesky", ingestAuth, express.json({ limit: "64mb" }), async (req, res) => {
+    const scope = res.locals.writeScope as WriteScope;
+    if (scope && !scope.all && !scope.sources.includes(BLUESKY_SOURCE)) {
+      return fail(res, 403, "this token may not write bluesky documents; nothing was stored", [
+        { field: "source", message: `the token of ${scope.name} writes only source ${scope.sources.join(", ")}` },
+      ]);
+    }
+    const list = Array.isArray(req.body) && !(req.body.length === 2 && typeof req.body[0] === "string");
+    const items: unknown[] = list ? (req.body as unknown[]) : [req.body];
+    if (items.length > 10_000)
+      return fail(res, 400, "at most 10000 documents a request", [{ field: "(body)", message: "split it" }]);
+    let stored = 0;
+    let duplicates = 0;
+    for (const [i, item] of items.entries()) {
+      const [name, doc] = Array.isArray(item) ? item : [(item as { name?: unknown })?.name, (item as { doc?: unknown })?.doc];
+      const at = (errors: FieldError[]) => errors.map((e) => ({ ...e, field: list ? `[${i}].${e.field}` : e.field }));
+      const translated = translateBluesky(name, doc, store);
+      const outcome = translated.ok ? await ingestBody(store, translated.batch, deps.onStored) : translated;
+      if (!outcome.ok) {
+        const kept = i === 0 ? "nothing was stored" : `the ${i} document(s) before it were stored`;
+        return fail(res, 400, `invalid bluesky document${list ? ` [${i}]` : ""}; ${kept}`, at(outcome.errors));
+      }
+      stored += outcome.stored;
+      if (outcome.duplicate) duplicates++;
+    }
+    res.json({ ok: true, stored, lastSeq: store.lastSeq(), ...(duplicates > 0 ? { duplicates } : {}) });
   });
 
   app.use("/api", (_req, res) => fail(res, 404, "no such API endpoint"));

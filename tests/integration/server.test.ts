@@ -350,4 +350,122 @@ describe("runboard server", () => {
     client.ws.close();
     await assert.rejects(connect({ Origin: "http://evil.example" }).opened, /403/);
   });
+
+  it("takes a RunEngine's bluesky documents: run, data keys, events and pages, stop; safe to resend, kept across a restart", async () => {
+    const now = Date.now() / 1000;
+    const startUid = "a3c5e9f0-0000-4000-8000-000000000101";
+    const descUid = "d3c5e9f0-0000-4000-8000-000000000101";
+    const post = async (body: unknown, token = TOKEN) => {
+      const res = await api("/api/ingest/bluesky", asJson(body, token));
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const start = { uid: startUid, time: now, scan_id: 101, plan_name: "count", detectors: ["det"] };
+    const descriptor = {
+      uid: descUid,
+      run_start: startUid,
+      time: now,
+      name: "primary",
+      data_keys: {
+        det: { dtype: "number", shape: [], source: "SIM:det", units: "counts" },
+        spectrum: { dtype: "array", shape: [4], source: "SIM:spec" },
+        image: { dtype: "array", shape: [512, 512], source: "SIM:cam", external: "FILESTORE:" },
+      },
+    };
+    const event = (seq: number, det: number) => ({
+      uid: `e-${seq}`,
+      descriptor: descUid,
+      seq_num: seq,
+      time: now + seq,
+      data: { det, spectrum: [seq, seq, seq, seq] },
+      timestamps: { det: now + seq - 0.5, spectrum: now + seq },
+    });
+    // Events before their descriptor: refused, naming the field.
+    const early = await post({ name: "event", doc: event(1, 10) });
+    assert.deepEqual([early.status, (early.body.errors as { field: string }[])[0]!.field], [400, "doc.descriptor"]);
+
+    // As a RunEngine callback sends them: [name, doc] pairs.
+    const opened = await post([
+      ["start", start],
+      ["descriptor", descriptor],
+      ["event", event(1, 10)],
+    ]);
+    assert.deepEqual([opened.status, opened.body.stored], [200, 2]);
+    const catalog = (
+      (await (await api("/api/catalog")).json()) as {
+        observables: { name: string; shape: string; dims: number[]; unit: string }[];
+      }
+    ).observables;
+    assert.deepEqual(
+      catalog.filter((o) => ["det", "spectrum", "image"].includes(o.name)).map((o) => [o.name, o.shape, o.dims, o.unit]),
+      [
+        ["det", "scalar", [], "counts"],
+        ["spectrum", "1d", [4], ""],
+      ],
+    );
+
+    // The server restarts mid-run; the descriptor is remembered with the run.
+    await server.close();
+    server = await startServer(
+      loadConfig({ PORT: "0", RUNBOARD_DATA_DIR: dataDir, RUNBOARD_SIMULATOR: "off", RUNBOARD_INGEST_TOKEN: TOKEN }),
+      () => undefined,
+    );
+    const live = connect();
+    await live.opened;
+    live.ws.send(JSON.stringify({ type: "subscribe", observables: ["det"] }));
+    await live.next((m) => m.type === "subscribed");
+    const page = {
+      descriptor: descUid,
+      uid: ["e-2", "e-3"],
+      seq_num: [2, 3],
+      time: [now + 2, now + 3],
+      data: {
+        det: [20, 30],
+        spectrum: [
+          [2, 2, 2, 2],
+          [3, 3, 3, 3],
+        ],
+      },
+      timestamps: { det: [now + 1.5, now + 2.5], spectrum: [now + 2, now + 3] },
+    };
+    assert.equal((await post({ name: "event_page", doc: page })).body.stored, 4);
+    const frame = (await live.next((m) => m.type === "frame")) as { readings: { run: number; t: number; value: number }[] };
+    assert.deepEqual(
+      frame.readings.map((r) => [r.run, r.t, r.value]),
+      [
+        [101, (now + 1.5) * 1000, 20],
+        [101, (now + 2.5) * 1000, 30],
+      ],
+    );
+    live.ws.close();
+    // A resent page is stored once.
+    const resent = await post({ name: "event_page", doc: page });
+    assert.deepEqual([resent.body.stored, resent.body.duplicates], [0, 1]);
+
+    // A bad document in a list: the ones before it stay stored, and the answer says where.
+    const bad = await post([
+      { name: "event", doc: event(4, 40) },
+      { name: "event", doc: { ...event(5, 50), time: "soon" } },
+    ]);
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.errors, [{ field: "[1].doc.time", message: "must be epoch seconds" }]);
+    assert.match(String(bad.body.error ?? bad.body.message), /1 document\(s\) before it were stored/);
+
+    await post({
+      name: "stop",
+      doc: { uid: "s-101", run_start: startUid, time: now + 10, exit_status: "abort", reason: "beam lost" },
+    });
+    const runs = (
+      (await (await api("/api/runs")).json()) as {
+        runs: { id: number; status: string; stop: number; meta: Record<string, unknown> }[];
+      }
+    ).runs;
+    const run = runs.find((r) => r.id === 101)!;
+    assert.deepEqual(
+      [run.status, run.stop, run.meta.plan_name, run.meta.reason],
+      ["aborted", (now + 10) * 1000, "count", "beam lost"],
+    );
+
+    // A source token without "bluesky" among its sources may not send documents.
+    assert.equal((await post({ name: "start", doc: { ...start, uid: "x", scan_id: 102 } }, HALL_C.token)).status, 403);
+  });
 });
