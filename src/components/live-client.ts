@@ -22,6 +22,8 @@ export class LiveClient {
   /** Per observable, the newest seq received; readings at or below it are dropped as repeats. */
   private readonly lastSeq = new Map<string, number>();
   private merged = 0;
+  /** When the state line last said how far behind the feed is (it changes at most once a second). */
+  private lagShownAt = 0;
   private attempt = 0;
   private closed = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
@@ -65,13 +67,18 @@ export class LiveClient {
     const frame = decodeFrame(bytes);
     const last = this.lastSeq.get(frame.topic) ?? this.options.since;
     const fresh = frameReadings(frame).filter((r) => r.seq > last);
-    if (frame.flags & FRAME_FLAG_COALESCED) {
-      this.merged += frame.merged;
-      this.options.onState("live", `slow connection: ${this.merged} updates merged`);
-    }
+    if (frame.flags & FRAME_FLAG_COALESCED) this.merged += frame.merged;
     if (fresh.length === 0) return;
     this.lastSeq.set(frame.topic, fresh.at(-1)!.seq);
     this.options.onReadings(fresh);
+    const now = Date.now();
+    if (now - this.lagShownAt >= 1000 || frame.flags & FRAME_FLAG_COALESCED) {
+      this.lagShownAt = now;
+      // How far behind: from the newest reading's time to now (a DAQ's clock ahead counts as 0).
+      const behind = Math.max(0, now - Math.max(...frame.t)) / 1000;
+      const merged = this.merged > 0 ? `, slow connection: ${this.merged} updates merged` : "";
+      this.options.onState("live", `${behind < 10 ? behind.toFixed(1) : Math.round(behind)} s behind${merged}`);
+    }
   }
 
   private onMessage(message: ServerMessage): void {

@@ -88,6 +88,8 @@ test("a newcomer builds, saves, reloads and shares a dashboard that follows live
   expect(ingest.status()).toBe(200);
   const value = other.getByLabel("Humidity now value");
   await expect(value).toHaveText("77.25");
+  // The live line says how far behind the feed is.
+  await expect(other.getByLabel("Live connection")).toContainText(/live \([0-9.]+ s behind\)/);
   // 77.25 % is above the healthy 0-60 %: the widget says so.
   await expect(other.getByRole("region", { name: "Humidity now" })).toContainText("outside healthy range");
   await colleague.close();
