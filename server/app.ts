@@ -14,7 +14,7 @@ import { BLUESKY_SOURCE, translateBluesky } from "../loaders/bluesky-ingest.js";
 import { type StoredListener, ingestBody } from "../loaders/ingest.js";
 import { scalarSnapshotBytes } from "../loaders/snapshot.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboard-store.js";
-import { bearerMatches, type SourceToken, type WriteScope, writeScope } from "./tokens.js";
+import { bearerMatches, type SourceToken, sourceRefusal, type WriteScope, writeScope } from "./tokens.js";
 
 export interface AppDeps {
   store: EmbeddedStore;
@@ -183,15 +183,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.post("/api/ingest", ingestAuth, express.json({ limit: "64mb" }), async (req, res) => {
-    const scope = res.locals.writeScope as WriteScope;
-    if (scope && !scope.all) {
-      const source = (req.body as { source?: unknown } | undefined)?.source;
-      if (typeof source !== "string" || !scope.sources.includes(source)) {
-        return fail(res, 403, "this token may not write that source; nothing was stored", [
-          { field: "source", message: `the token of ${scope.name} writes only source ${scope.sources.join(", ")}` },
-        ]);
-      }
-    }
+    const refusal = sourceRefusal(res.locals.writeScope as Exclude<WriteScope, undefined>, req.body?.source);
+    if (refusal) return fail(res, 403, "this token may not write that source; nothing was stored", [refusal]);
     const outcome = await ingestBody(store, req.body, deps.onStored);
     if (!outcome.ok) return fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
     res.json(outcome);
@@ -200,12 +193,8 @@ export function createApp(deps: AppDeps): express.Express {
   // bluesky documents, one `{"name", "doc"}` or a list of them (or of [name, doc] pairs, as a
   // RunEngine callback gets them), each stored in order as its own batch.
   app.post("/api/ingest/bluesky", ingestAuth, express.json({ limit: "64mb" }), async (req, res) => {
-    const scope = res.locals.writeScope as WriteScope;
-    if (scope && !scope.all && !scope.sources.includes(BLUESKY_SOURCE)) {
-      return fail(res, 403, "this token may not write bluesky documents; nothing was stored", [
-        { field: "source", message: `the token of ${scope.name} writes only source ${scope.sources.join(", ")}` },
-      ]);
-    }
+    const refusal = sourceRefusal(res.locals.writeScope as Exclude<WriteScope, undefined>, BLUESKY_SOURCE);
+    if (refusal) return fail(res, 403, "this token may not write bluesky documents; nothing was stored", [refusal]);
     const list = Array.isArray(req.body) && !(req.body.length === 2 && typeof req.body[0] === "string");
     const items: unknown[] = list ? (req.body as unknown[]) : [req.body];
     if (items.length > 10_000)

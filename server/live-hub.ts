@@ -26,12 +26,15 @@ import {
 import {
   type ClientMessage,
   MAX_CLIENT_MESSAGE_BYTES,
+  MAX_PUBLISH_BYTES,
   type ServerMessage,
   clientMessageSchema,
 } from "../src/core/live-protocol.js";
 import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayWindow } from "../src/core/replay-window.js";
 import { fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
+import type { IngestOutcome } from "../loaders/ingest.js";
+import { sourceRefusal, type WriteScope } from "./tokens.js";
 
 export interface LiveHubOptions {
   /** Replays from the store longer than this tell the client to refetch its snapshot instead. */
@@ -43,6 +46,11 @@ export interface LiveHubOptions {
   heartbeatMs: number;
   isAllowedRequest: (req: IncomingMessage) => boolean;
   now?: () => number;
+  /** Publishing over the websocket: what a token may write, and the ingest path POST /api/ingest uses. */
+  publishing?: {
+    scopeOf(token: string): WriteScope;
+    ingest(batch: unknown): Promise<IngestOutcome>;
+  };
 }
 
 type HubStore = Pick<EmbeddedStore, "catalog" | "lastSeq" | "readingsSince">;
@@ -54,6 +62,8 @@ interface ClientState {
   /** Set while the client is too slow: what it misses, folded per channel. */
   behind: Coalescer | null;
   alive: boolean;
+  /** What this connection may publish, once it has sent a write token. */
+  scope: WriteScope;
 }
 
 /** How often a backed-up client is checked for having drained. */
@@ -71,7 +81,8 @@ export class LiveHub {
     private readonly options: LiveHubOptions,
   ) {
     this.window = new ReplayWindow(options.replay ?? DEFAULT_REPLAY_LIMITS, store.lastSeq(), options.now);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
+    // Publishers may send large batches; everyone else is held to MAX_CLIENT_MESSAGE_BYTES below.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PUBLISH_BYTES });
     this.wss.on("connection", (ws) => this.onConnection(ws));
     this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs);
     this.heartbeat.unref();
@@ -100,10 +111,13 @@ export class LiveHub {
   }
 
   private onConnection(ws: WebSocket): void {
-    const state: ClientState = { observables: new Set(), pending: null, behind: null, alive: true };
+    const state: ClientState = { observables: new Set(), pending: null, behind: null, alive: true, scope: undefined };
     this.clients.set(ws, state);
     ws.on("pong", () => (state.alive = true));
-    ws.on("message", (data, isBinary) => void this.onMessage(ws, state, data.toString(), isBinary));
+    ws.on("message", (data: Buffer, isBinary) => {
+      if (!state.scope && data.length > MAX_CLIENT_MESSAGE_BYTES) return ws.close(1009, "message too big");
+      void this.onMessage(ws, state, data.toString(), isBinary);
+    });
     ws.on("close", () => this.clients.delete(ws));
     ws.on("error", () => this.clients.delete(ws));
     send(ws, { type: "hello", seq: this.store.lastSeq() });
@@ -129,6 +143,41 @@ export class LiveHub {
     switch (message.type) {
       case "ping":
         return send(ws, { type: "pong" });
+      case "auth": {
+        if (!this.options.publishing)
+          return send(ws, { type: "error", field: "type", message: "this server takes no publishing" });
+        const scope = this.options.publishing.scopeOf(message.token);
+        if (!scope) return send(ws, { type: "error", field: "token", message: "not a write token" });
+        state.scope = scope;
+        return send(ws, { type: "authorized", sources: scope.all ? "all" : [...scope.sources] });
+      }
+      case "publish": {
+        const { id } = message;
+        if (!this.options.publishing || !state.scope) {
+          return send(ws, {
+            type: "error",
+            id,
+            field: "token",
+            message: 'send {"type": "auth", "token"} with a write token first',
+          });
+        }
+        const refusal = sourceRefusal(state.scope, (message.batch as { source?: unknown } | null)?.source);
+        if (refusal) return send(ws, { type: "error", id, field: `batch.${refusal.field}`, message: refusal.message });
+        const outcome = await this.options.publishing.ingest(message.batch);
+        if (!outcome.ok) {
+          const [first] = outcome.errors;
+          const more =
+            outcome.errors.length > 1 ? ` (and ${outcome.errors.length - 1} more); nothing was stored` : "; nothing was stored";
+          return send(ws, { type: "error", id, field: `batch.${first!.field}`, message: `${first!.message}${more}` });
+        }
+        return send(ws, {
+          type: "ack",
+          id,
+          stored: outcome.stored,
+          lastSeq: outcome.lastSeq,
+          ...(outcome.duplicate ? { duplicate: true as const } : {}),
+        });
+      }
       case "unsubscribe":
         for (const name of message.observables) state.observables.delete(name);
         return send(ws, { type: "subscribed", observables: [...state.observables] });

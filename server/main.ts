@@ -2,6 +2,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EmbeddedStore } from "../loaders/embedded-store.js";
+import { ingestBody } from "../loaders/ingest.js";
 import { seedIfEmpty } from "../loaders/snapshot.js";
 import { createApp } from "./app.js";
 import { ConfigError, type ServerConfig, loadConfig } from "./config.js";
@@ -10,7 +11,7 @@ import { EmbeddedDashboardStore } from "./embedded-dashboard-store.js";
 import { LiveHub } from "./live-hub.js";
 import { createOriginPolicy } from "./origin-policy.js";
 import { startSimulatorFeed } from "./simulator-feed.js";
-import { ensureIngestToken, loadSourceTokens, newToken, TokensFileError } from "./tokens.js";
+import { ensureIngestToken, loadSourceTokens, newToken, TokensFileError, writeScope } from "./tokens.js";
 
 export interface RunningServer {
   url: string;
@@ -44,6 +45,10 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     maxBufferedBytes: 16 * 1024 * 1024,
     heartbeatMs: 30_000,
     isAllowedRequest,
+    publishing: {
+      scopeOf: (given) => writeScope(`Bearer ${given}`, token.token, sourceTokens),
+      ingest: (batch) => ingestBody(store, batch, onStored),
+    },
   });
   const onStored = (readings: Parameters<LiveHub["publish"]>[0]) => hub.publish(readings);
   const app = createApp({

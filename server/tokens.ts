@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { sourceName } from "../src/core/ingest.js";
-import { describeErrors, fieldErrors } from "../src/core/validation.js";
+import { describeErrors, type FieldError, fieldErrors } from "../src/core/validation.js";
 
 export function newToken(): string {
   return randomBytes(24).toString("base64url");
@@ -76,6 +76,12 @@ export function loadSourceTokens(file: string): SourceToken[] {
 
 /** What a bearer token may write: everything (the ingest token), some sources, or nothing. */
 export type WriteScope = { all: true } | { all: false; name: string; sources: readonly string[] } | undefined;
+
+/** Whether a batch (as sent, before it is parsed) may be written under `scope`; the error if not. */
+export function sourceRefusal(scope: Exclude<WriteScope, undefined>, source: unknown): FieldError | undefined {
+  if (scope.all || (typeof source === "string" && scope.sources.includes(source))) return undefined;
+  return { field: "source", message: `the token of ${scope.name} writes only source ${scope.sources.join(", ")}` };
+}
 
 export function writeScope(header: string | undefined, ingestToken: string, sourceTokens: readonly SourceToken[]): WriteScope {
   if (bearerMatches(header, [ingestToken])) return { all: true };

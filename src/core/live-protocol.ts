@@ -5,7 +5,9 @@ import { z } from "zod";
 import { observableName } from "./catalog.js";
 
 export const MAX_SUBSCRIPTIONS = 100;
+/** The largest message from a browser; a publisher that has authorized may send up to MAX_PUBLISH_BYTES. */
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024;
+export const MAX_PUBLISH_BYTES = 16 * 1024 * 1024;
 
 export const clientMessageSchema = z.discriminatedUnion("type", [
   z
@@ -23,6 +25,17 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
     .strict(),
   z.object({ type: z.literal("unsubscribe"), observables: z.array(observableName).min(1) }).strict(),
   z.object({ type: z.literal("ping") }).strict(),
+  /** A DAQ publishing over the websocket: first the write token, then batches. */
+  z.object({ type: z.literal("auth"), token: z.string().min(1).max(512) }).strict(),
+  z
+    .object({
+      type: z.literal("publish"),
+      /** The publisher's own number for the batch, echoed in the ack or error. */
+      id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      /** An ingest batch, as POST /api/ingest takes it (checked there). */
+      batch: z.unknown(),
+    })
+    .strict(),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 
@@ -37,4 +50,7 @@ export type ServerMessage =
   | { type: "resync"; reason: string }
   | { type: "subscribed"; observables: string[] }
   | { type: "pong" }
-  | { type: "error"; field: string; message: string };
+  | { type: "authorized"; sources: string[] | "all" }
+  /** A published batch is durably stored (or was already: duplicate). */
+  | { type: "ack"; id: number; stored: number; lastSeq: number; duplicate?: true }
+  | { type: "error"; field: string; message: string; id?: number };

@@ -64,6 +64,10 @@ function connect(headers: Record<string, string> = {}) {
   return { ws, seen, next, opened };
 }
 
+/** Some fields of a message, to compare without the ones that vary. */
+const pick = (m: Record<string, unknown>, ...keys: string[]) =>
+  Object.fromEntries(keys.filter((k) => k in m).map((k) => [k, m[k]]));
+
 function asMessage(frame: LiveFrame): Record<string, unknown> {
   return { type: "frame", topic: frame.topic, flags: frame.flags, merged: frame.merged, readings: frameReadings(frame) };
 }
@@ -305,6 +309,66 @@ describe("runboard server", () => {
     // Dashboards are not a source token's to write.
     const dashboard = await api("/api/dashboards", asJson({}, HALL_C.token));
     assert.equal(dashboard.status, 401);
+  });
+
+  it("takes batches published over the websocket after a write token, acknowledging each once stored", async () => {
+    const watcher = connect();
+    await watcher.opened;
+    watcher.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.temperature"] }));
+    await watcher.next((m) => m.type === "subscribed");
+    const daq = connect();
+    await daq.opened;
+    const batch = (value: number, sequence: number) => ({
+      source: "daq-hall-c",
+      sequence,
+      readings: [{ observable: "probe.temperature", run: 7, t: RUN.start + 40_000 + sequence, channel: 3, value }],
+    });
+    // Before the token: refused, nothing stored.
+    daq.ws.send(JSON.stringify({ type: "publish", id: 1, batch: batch(1, 100) }));
+    assert.deepEqual(pick(await daq.next((m) => m.id === 1), "type", "field"), { type: "error", field: "token" });
+
+    daq.ws.send(JSON.stringify({ type: "auth", token: HALL_C.token }));
+    assert.deepEqual((await daq.next((m) => m.type === "authorized")).sources, ["daq-hall-c"]);
+    daq.ws.send(JSON.stringify({ type: "publish", id: 2, batch: batch(36.6, 101) }));
+    const ack = await daq.next((m) => m.id === 2);
+    assert.deepEqual(pick(ack, "type", "stored"), { type: "ack", stored: 1 });
+    const frame = (await watcher.next(
+      (m) => m.type === "frame" && (m.readings as { value: number }[]).some((r) => r.value === 36.6),
+    )) as { readings: { seq: number }[] };
+    assert.equal(frame.readings.at(-1)!.seq, ack.lastSeq);
+    // Sent again: stored once. Another source, or a bad batch: refused, naming the field.
+    daq.ws.send(JSON.stringify({ type: "publish", id: 3, batch: batch(36.6, 101) }));
+    assert.deepEqual(pick(await daq.next((m) => m.id === 3), "type", "stored", "duplicate"), {
+      type: "ack",
+      stored: 0,
+      duplicate: true,
+    });
+    daq.ws.send(JSON.stringify({ type: "publish", id: 4, batch: { ...batch(1, 102), source: "daq-hall-b" } }));
+    assert.deepEqual(pick(await daq.next((m) => m.id === 4), "type", "field"), { type: "error", field: "batch.source" });
+    daq.ws.send(
+      JSON.stringify({
+        type: "publish",
+        id: 5,
+        batch: { ...batch(1, 103), readings: [{ observable: "probe.temperature", run: 7, t: 1, channel: 99, value: 1 }] },
+      }),
+    );
+    const bad = await daq.next((m) => m.id === 5);
+    assert.equal(bad.type, "error");
+    assert.match(String(bad.field), /^batch\.readings/);
+    // A publisher may send more than a browser's 16 kB.
+    const big = {
+      ...batch(0, 104),
+      readings: Array.from({ length: 2000 }, (_, i) => ({
+        observable: "probe.temperature",
+        run: 7,
+        t: RUN.start + 50_000 + i,
+        channel: 0,
+        value: i,
+      })),
+    };
+    daq.ws.send(JSON.stringify({ type: "publish", id: 6, batch: big }));
+    assert.deepEqual(pick(await daq.next((m) => m.id === 6), "type", "stored"), { type: "ack", stored: 2000 });
+    for (const c of [watcher, daq]) c.ws.close();
   });
 
   it("keeps readings, runs and sequence numbers across a restart", async () => {
