@@ -64,6 +64,15 @@ function connect(headers: Record<string, string> = {}) {
   return { ws, seen, next, opened };
 }
 
+/** A websocket client subscribed to one observable. */
+async function subscribed(observable: string) {
+  const client = connect();
+  await client.opened;
+  client.ws.send(JSON.stringify({ type: "subscribe", observables: [observable] }));
+  await client.next((m) => m.type === "subscribed");
+  return client;
+}
+
 /** Some fields of a message, to compare without the ones that vary. */
 const pick = (m: Record<string, unknown>, ...keys: string[]) =>
   Object.fromEntries(keys.filter((k) => k in m).map((k) => [k, m[k]]));
@@ -231,10 +240,7 @@ describe("runboard server", () => {
   });
 
   it("pushes new readings to websocket subscribers, and replays what a resuming client missed", async () => {
-    const live = connect();
-    await live.opened;
-    live.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.temperature"] }));
-    await live.next((m) => m.type === "subscribed");
+    const live = await subscribed("probe.temperature");
     const t = RUN.start + 10_000;
     await api("/api/ingest", asJson({ readings: [{ observable: "probe.temperature", run: 7, t, channel: 2, value: 31.5 }] }));
     const frame = (await live.next((m) => m.type === "frame")) as {
@@ -312,10 +318,7 @@ describe("runboard server", () => {
   });
 
   it("takes batches published over the websocket after a write token, acknowledging each once stored", async () => {
-    const watcher = connect();
-    await watcher.opened;
-    watcher.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.temperature"] }));
-    await watcher.next((m) => m.type === "subscribed");
+    const watcher = await subscribed("probe.temperature");
     const daq = connect();
     await daq.opened;
     const batch = (value: number, sequence: number) => ({
@@ -473,10 +476,7 @@ describe("runboard server", () => {
       loadConfig({ PORT: "0", RUNBOARD_DATA_DIR: dataDir, RUNBOARD_SIMULATOR: "off", RUNBOARD_INGEST_TOKEN: TOKEN }),
       () => undefined,
     );
-    const live = connect();
-    await live.opened;
-    live.ws.send(JSON.stringify({ type: "subscribe", observables: ["det"] }));
-    await live.next((m) => m.type === "subscribed");
+    const live = await subscribed("det");
     const page = {
       descriptor: descUid,
       uid: ["e-2", "e-3"],
