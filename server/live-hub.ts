@@ -53,10 +53,18 @@ export interface LiveHubOptions {
   };
 }
 
-type HubStore = Pick<EmbeddedStore, "catalog" | "lastSeq" | "readingsSince">;
+type HubStore = Pick<EmbeddedStore, "catalog" | "runs" | "lastSeq" | "readingsSince">;
+
+/** A subscription to one observable: some channels (sorted, with a key for them) or all. */
+interface Subscription {
+  channels: ReadonlySet<number> | null;
+  key: string;
+}
 
 interface ClientState {
-  observables: Set<string>;
+  observables: Map<string, Subscription>;
+  /** Only readings of this run, or of the newest run; all runs when null. */
+  run: number | "newest" | null;
   /** Live readings held back while a replay is read from the store. */
   pending: Reading[] | null;
   /** Set while the client is too slow: what it misses, folded per channel. */
@@ -111,7 +119,14 @@ export class LiveHub {
   }
 
   private onConnection(ws: WebSocket): void {
-    const state: ClientState = { observables: new Set(), pending: null, behind: null, alive: true, scope: undefined };
+    const state: ClientState = {
+      observables: new Map(),
+      run: null,
+      pending: null,
+      behind: null,
+      alive: true,
+      scope: undefined,
+    };
     this.clients.set(ws, state);
     ws.on("pong", () => (state.alive = true));
     ws.on("message", (data: Buffer, isBinary) => {
@@ -180,13 +195,18 @@ export class LiveHub {
       }
       case "unsubscribe":
         for (const name of message.observables) state.observables.delete(name);
-        return send(ws, { type: "subscribed", observables: [...state.observables] });
+        return send(ws, { type: "subscribed", observables: [...state.observables.keys()] });
       case "subscribe": {
         const known = new Set(this.store.catalog().map((o) => o.name));
         const unknown = [...message.observables, ...Object.keys(message.resume ?? {})].find((name) => !known.has(name));
         if (unknown) return send(ws, { type: "error", field: "observables", message: `unknown observable ${unknown}` });
-        for (const name of message.observables) state.observables.add(name);
-        send(ws, { type: "subscribed", observables: [...state.observables] });
+        for (const name of message.observables) {
+          const channels = message.channels?.[name];
+          const sorted = channels ? [...new Set(channels)].sort((a, b) => a - b) : null;
+          state.observables.set(name, { channels: sorted && new Set(sorted), key: sorted ? sorted.join(",") : "*" });
+        }
+        if (message.run !== undefined) state.run = message.run;
+        send(ws, { type: "subscribed", observables: [...state.observables.keys()] });
         if (message.since === undefined && !message.resume) return;
         const since = (topic: string) => message.resume?.[topic] ?? message.since ?? this.store.lastSeq();
         return this.replay(ws, state, message.observables, since);
@@ -207,7 +227,7 @@ export class LiveHub {
       if (!answer.ok) fromStore.push(topic);
       else {
         const missed = answer.frames.flatMap((bytes) => frameReadings(decodeFrame(bytes)).filter((r) => r.seq > after));
-        sendFrames(ws, topic, missed, FRAME_FLAG_REPLAY);
+        sendFrames(ws, topic, this.wanted(state, topic, missed), FRAME_FLAG_REPLAY);
       }
     }
     if (fromStore.length === 0) return;
@@ -220,7 +240,7 @@ export class LiveHub {
           send(ws, { type: "resync", reason: `more than ${this.options.maxReplay} readings of ${topic} to replay` });
           continue;
         }
-        sendFrames(ws, topic, missed, FRAME_FLAG_REPLAY);
+        sendFrames(ws, topic, this.wanted(state, topic, missed), FRAME_FLAG_REPLAY);
         // Live readings held meanwhile may also be in what the store returned.
         const through = missed.at(-1)?.seq ?? after;
         state.pending = state.pending.filter((r) => r.observable !== topic || r.seq > through);
@@ -232,13 +252,45 @@ export class LiveHub {
     }
   }
 
+  /** The readings of `topic` a client's subscription (channels, run) takes. */
+  private wanted(state: ClientState, topic: string, readings: Reading[], newest = this.newestRun()): Reading[] {
+    const channels = state.observables.get(topic)?.channels ?? null;
+    const run = state.run === "newest" ? newest : state.run;
+    if (!channels && run === null) return readings;
+    return readings.filter((r) => (run === null || r.run === run) && (!channels || channels.has(r.channel)));
+  }
+
+  /** The run started last: what "newest" follows. */
+  private newestRun(): number | null {
+    let newest: { id: number; start: number } | null = null;
+    for (const r of this.store.runs())
+      if (!newest || r.start > newest.start || (r.start === newest.start && r.id > newest.id)) newest = r;
+    return newest?.id ?? null;
+  }
+
   /** Called after every committed ingest, with readings in seq order. */
   publish(readings: readonly Reading[]): void {
+    let newest: number | null | undefined;
     for (const [topic, group] of byTopic(readings)) {
       const frames = encode(topic, group);
       for (const bytes of frames) this.window.add(topic, decodeFrame(bytes).seq, bytes);
+      // Clients with the same channels and run share one encoding too.
+      const views = new Map<string, { readings: Reading[]; frames: Uint8Array[] }>();
       for (const [ws, state] of this.clients) {
-        if (state.observables.has(topic)) this.deliver(ws, state, group, frames);
+        const subscription = state.observables.get(topic);
+        if (!subscription) continue;
+        if (subscription.channels === null && state.run === null) {
+          this.deliver(ws, state, group, frames);
+          continue;
+        }
+        if (state.run === "newest") newest ??= this.newestRun();
+        const key = `${state.run === "newest" ? newest : state.run}|${subscription.key}`;
+        let view = views.get(key);
+        if (!view) {
+          const picked = this.wanted(state, topic, group, newest ?? null);
+          views.set(key, (view = { readings: picked, frames: encode(topic, picked) }));
+        }
+        if (view.readings.length > 0) this.deliver(ws, state, view.readings, view.frames);
       }
     }
   }

@@ -241,9 +241,14 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       }
       scheduleRender(Object.keys(dashboard.elements));
       if (run.stop === null || dashboard.runSelection.mode === "latest") {
+        // Only the channels the widgets draw: one pixel of a 2000-channel camera is 1/2000 of the traffic.
+        const channels: Record<string, number[]> = {};
+        for (const w of wanted) (channels[w.observable] ??= []).push(w.channel);
         live = new LiveClient({
           observables,
           since: snapshot.seq,
+          channels,
+          run: dashboard.runSelection.mode === "latest" ? "newest" : run.id,
           onReadings: onLiveReadings,
           onState: (state, detail) => {
             liveStatus.textContent = `${state === "live" ? "● live" : state}${detail ? ` (${detail})` : ""} — run ${run.id}`;

@@ -11,6 +11,10 @@ export interface LiveClientOptions {
   observables: string[];
   /** Newest seq the page already holds (from its snapshot). */
   since: number;
+  /** Per observable, only these channels (the ones the page draws). */
+  channels?: Record<string, number[]>;
+  /** Only this run's readings, or the newest run's. */
+  run?: number | "newest";
   onReadings: (readings: Reading[]) => void;
   onState: (state: LiveState, detail?: string) => void;
   /** The server cannot replay what we missed: refetch the snapshot. */
@@ -46,6 +50,8 @@ export class LiveClient {
           type: "subscribe",
           observables: this.options.observables,
           since: this.options.since,
+          ...(this.options.channels ? { channels: this.options.channels } : {}),
+          ...(this.options.run !== undefined ? { run: this.options.run } : {}),
           ...(this.lastSeq.size > 0 ? { resume: Object.fromEntries(this.lastSeq) } : {}),
         }),
       );

@@ -21,8 +21,22 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
         .record(observableName, z.number().int().min(0))
         .refine((r) => Object.keys(r).length <= MAX_SUBSCRIPTIONS, `at most ${MAX_SUBSCRIPTIONS} observables`)
         .optional(),
+      /** Per observable, only these channels (e.g. the pixels a page draws); all when left out. */
+      channels: z
+        .record(observableName, z.array(z.number().int().min(0).max(1_000_000)).min(1).max(100_000))
+        .refine((r) => Object.keys(r).length <= MAX_SUBSCRIPTIONS, `at most ${MAX_SUBSCRIPTIONS} observables`)
+        .optional(),
+      /** Only readings of this run, or of the newest run (following a new one when it starts); all when left out. */
+      run: z.union([z.number().int().min(0), z.literal("newest")]).optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((m, ctx) => {
+      for (const name of Object.keys(m.channels ?? {})) {
+        if (!m.observables.includes(name)) {
+          ctx.addIssue({ code: "custom", path: ["channels", name], message: "not among the observables subscribed to" });
+        }
+      }
+    }),
   z.object({ type: z.literal("unsubscribe"), observables: z.array(observableName).min(1) }).strict(),
   z.object({ type: z.literal("ping") }).strict(),
   /** A DAQ publishing over the websocket: first the write token, then batches. */

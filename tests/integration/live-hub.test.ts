@@ -248,4 +248,60 @@ describe("live hub", () => {
       await stop();
     }
   });
+
+  it("sends a subscription only its channels and its run, following the newest run when asked", async () => {
+    const { hub, port, stop } = await startHub({});
+    try {
+      const pixels = await client(port, { observables: ["camera.hv"], channels: { "camera.hv": [1999, 5, 5] } });
+      const newest = await client(port, { observables: ["camera.hv"], run: "newest" });
+      const runOne = await client(port, { observables: ["camera.hv"], run: 1 });
+      const wrong = await client(port, { observables: ["camera.hv"], channels: { "probe.temperature": [0] } });
+      assert.equal(wrong.got.texts.find((m) => m.type === "error")!.field, "channels.probe.temperature");
+
+      let seq = store.lastSeq();
+      const readout = (run: number) =>
+        Array.from({ length: CHANNELS }, (_, channel) => ({
+          seq: ++seq,
+          run,
+          observable: "camera.hv",
+          channel,
+          t: Date.UTC(2026, 10, 22, 1),
+          value: run * 10_000 + channel,
+        }));
+      hub.publish(readout(1));
+      // A new run starts: "newest" follows it, run 1's subscriber does not.
+      const started = await store.ingest({
+        runs: [{ id: 2, start: Date.UTC(2026, 10, 22, 2), meta: {} }],
+        observables: [],
+        readings: [],
+      });
+      assert.ok(started.ok);
+      hub.publish(readout(2));
+      // Then one more of each: what a filter let through by mistake would come before these.
+      hub.publish(readout(1));
+      hub.publish(readout(2));
+
+      await pixels.until(() => pixels.got.frames.length === 4, "four frames of two pixels");
+      assert.deepEqual(
+        pixels.got.frames.map((f) => f.readings().map((r) => [r.run, r.channel])),
+        [1, 2, 1, 2].map((run) => [
+          [run, 5],
+          [run, 1999],
+        ]),
+      );
+      await newest.until(() => newest.got.frames.length === 3, "the readouts of the newest run");
+      assert.deepEqual(
+        newest.got.frames.map((f) => [...new Set(f.run)]),
+        [[1], [2], [2]],
+      );
+      await runOne.until(() => runOne.got.frames.length === 2, "run 1's readouts");
+      assert.deepEqual(
+        runOne.got.frames.map((f) => [...new Set(f.run)]),
+        [[1], [1]],
+      );
+      for (const c of [pixels, newest, runOne, wrong]) c.ws.close();
+    } finally {
+      await stop();
+    }
+  });
 });
