@@ -6,6 +6,7 @@
 // the last `report`; `report` prints those latencies and counts and starts afresh.
 import { createInterface } from "node:readline";
 import { WebSocket } from "ws";
+import { frameHeader } from "../src/core/live-frame.js";
 
 const [, , port, countArg, method, channelsArg] = process.argv as [string, string, string, string, "runboard" | "naive", string];
 const count = Number(countArg);
@@ -17,15 +18,9 @@ let values = 0;
 let messages = 0;
 
 function onFrame(data: Buffer): void {
-  // Header: flags at 4, readings at 8; the dense frame's time right after the topic.
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const n = view.getUint32(8, true);
-  const nameLength = view.getUint16(6, true);
-  const body = 32 + ((nameLength + 7) & ~7);
-  const dense = (view.getUint8(4) & 4) !== 0;
-  const t = dense ? view.getFloat64(body, true) : view.getFloat64(body + 8 * n, true);
-  latencies.push(now() - t);
-  values += n;
+  const { count, firstT } = frameHeader(data);
+  latencies.push(now() - firstT);
+  values += count;
   messages++;
 }
 

@@ -83,7 +83,6 @@ async function measure(method: Method): Promise<Point[]> {
       server.say(`run ${hz} ${Math.max(SECONDS, 3 / hz)}`);
       const run = JSON.parse(await server.next()) as {
         sent: number;
-        late: number;
         cpuSeconds: number;
         wallSeconds: number;
         peakRssMb: number;

@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "../src/core/catalog.js";
 import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch } from "../src/core/ingest.js";
 import { copyColumn, copyStrings, nullColumn } from "./snapshot/chunk-columns.js";
+import { sqlString } from "./snapshot/staging.js";
 import type { FieldError } from "../src/core/validation.js";
 
 const SCHEMA = `
@@ -372,7 +373,7 @@ export class EmbeddedStore {
     const copied = await this.db.runAndReadAll(
       `COPY (SELECT seq, run, observable, channel, t, value FROM readings
              WHERE ${where} AND seq <= $max_seq ORDER BY observable, channel, t)
-       TO '${file.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd)`,
+       TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`,
       { ...params, max_seq: maxSeq },
       LIST_PARAM_TYPES,
     );

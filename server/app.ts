@@ -14,7 +14,7 @@ import { BLUESKY_SOURCE, translateBluesky } from "../loaders/bluesky-ingest.js";
 import { type StoredListener, ingestBody } from "../loaders/ingest.js";
 import { scalarSnapshotBytes } from "../loaders/snapshot.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboard-store.js";
-import { bearerMatches, type SourceToken, sourceRefusal, type WriteScope, writeScope } from "./tokens.js";
+import { bearerMatches, bearerToken, type SourceToken, sourceRefusal, type WriteScope, writeScope } from "./tokens.js";
 
 export interface AppDeps {
   store: EmbeddedStore;
@@ -73,20 +73,21 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
+  const unauthorized = (res: Response) => {
+    res.setHeader("WWW-Authenticate", 'Bearer realm="runboard"');
+    return fail(res, 401, "missing or wrong bearer token", [
+      { field: "Authorization", message: "send Authorization: Bearer <token>" },
+    ]);
+  };
   const requireWriteToken = (accepted: () => string[]) => (req: Request, res: Response, next: NextFunction) => {
-    if (!bearerMatches(req.headers.authorization, accepted())) {
-      res.setHeader("WWW-Authenticate", 'Bearer realm="runboard"');
-      return fail(res, 401, "missing or wrong bearer token", [
-        { field: "Authorization", message: "send Authorization: Bearer <token>" },
-      ]);
-    }
+    if (!bearerMatches(req.headers.authorization, accepted())) return unauthorized(res);
     next();
   };
   // The ingest token may write anything; a source token only batches of its sources (checked
   // against the body's `source` before anything is parsed further or stored).
   const ingestAuth = (req: Request, res: Response, next: NextFunction) => {
-    const scope = writeScope(req.headers.authorization, deps.ingestToken, deps.sourceTokens);
-    if (!scope) return requireWriteToken(() => [])(req, res, next);
+    const scope = writeScope(bearerToken(req.headers.authorization), deps.ingestToken, deps.sourceTokens);
+    if (!scope) return unauthorized(res);
     res.locals.writeScope = scope;
     next();
   };

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { dataDirFromEnv, projectRoot } from "../loaders/paths.js";
 import { join, resolve } from "node:path";
+import { DEFAULT_REPLAY_LIMITS } from "../src/core/replay-window.js";
 import { describeErrors, fieldErrors } from "../src/core/validation.js";
 
 const envSchema = z.object({
@@ -27,12 +28,12 @@ const envSchema = z.object({
     .number()
     .positive()
     .max(24 * 60)
-    .default(60),
+    .default(DEFAULT_REPLAY_LIMITS.maxAgeMs / 60_000),
   RUNBOARD_REPLAY_MB: z.coerce
     .number()
     .positive()
     .max(16 * 1024)
-    .default(64),
+    .default(DEFAULT_REPLAY_LIMITS.maxBytes / (1024 * 1024)),
 });
 
 export interface ServerConfig {

@@ -20,8 +20,9 @@ import {
   encodeFrames,
   FRAME_FLAG_COALESCED,
   FRAME_FLAG_REPLAY,
+  frameHeader,
   frameReadings,
-  isBlock,
+  withFlags,
 } from "../src/core/live-frame.js";
 import {
   type ClientMessage,
@@ -31,6 +32,7 @@ import {
   clientMessageSchema,
 } from "../src/core/live-protocol.js";
 import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayWindow } from "../src/core/replay-window.js";
+import { latestRun } from "../src/core/time-window.js";
 import { fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
 import type { IngestOutcome } from "../loaders/ingest.js";
@@ -72,6 +74,8 @@ interface ClientState {
   alive: boolean;
   /** What this connection may publish, once it has sent a write token. */
   scope: WriteScope;
+  /** The message being handled; the next one waits for it. */
+  handling: Promise<void>;
 }
 
 /** How often a backed-up client is checked for having drained. */
@@ -109,15 +113,6 @@ export class LiveHub {
     });
   }
 
-  get connectionCount(): number {
-    return this.clients.size;
-  }
-
-  /** Bytes of frames held for replay. */
-  get replayBytes(): number {
-    return this.window.bytes;
-  }
-
   private onConnection(ws: WebSocket): void {
     const state: ClientState = {
       observables: new Map(),
@@ -126,12 +121,20 @@ export class LiveHub {
       behind: null,
       alive: true,
       scope: undefined,
+      handling: Promise.resolve(),
     };
     this.clients.set(ws, state);
     ws.on("pong", () => (state.alive = true));
     ws.on("message", (data: Buffer, isBinary) => {
       if (!state.scope && data.length > MAX_CLIENT_MESSAGE_BYTES) return ws.close(1009, "message too big");
-      void this.onMessage(ws, state, data.toString(), isBinary);
+      // One message at a time per client: a second subscribe must not start while the first
+      // still waits on its replay from the store (it would take over the held live readings).
+      state.handling = state.handling
+        .then(() => this.onMessage(ws, state, data.toString(), isBinary))
+        // A failure inside (the store, say) is this message's, not the next one's or the server's.
+        .catch((error: unknown) =>
+          send(ws, { type: "error", field: "(server)", message: error instanceof Error ? error.message : String(error) }),
+        );
     });
     ws.on("close", () => this.clients.delete(ws));
     ws.on("error", () => this.clients.delete(ws));
@@ -226,8 +229,17 @@ export class LiveHub {
       const answer = this.window.since(topic, after);
       if (!answer.ok) fromStore.push(topic);
       else {
-        const missed = answer.frames.flatMap((bytes) => frameReadings(decodeFrame(bytes)).filter((r) => r.seq > after));
-        sendFrames(ws, topic, this.wanted(state, topic, missed), FRAME_FLAG_REPLAY);
+        // Frame by frame, as they were sent: a frame wholly newer than the client's seq goes
+        // again as it is (marked replayed) unless the subscription filters it.
+        const whole = state.run === null && state.observables.get(topic)?.channels === null;
+        for (const bytes of answer.frames) {
+          const head = frameHeader(bytes);
+          if (whole && head.firstSeq > after) ws.send(withFlags(bytes, head.flags | FRAME_FLAG_REPLAY));
+          else {
+            const missed = frameReadings(decodeFrame(bytes)).filter((r) => r.seq > after);
+            sendFrames(ws, topic, this.wanted(state, topic, missed), FRAME_FLAG_REPLAY);
+          }
+        }
       }
     }
     if (fromStore.length === 0) return;
@@ -248,32 +260,29 @@ export class LiveHub {
     } finally {
       const held = state.pending ?? [];
       state.pending = null;
-      for (const [topic, readings] of byTopic(held)) this.deliver(ws, state, readings, encode(topic, readings));
+      for (const [topic, readings] of byTopic(held)) this.deliver(ws, state, readings, encodeFrames(topic, readings));
     }
   }
 
-  /** The readings of `topic` a client's subscription (channels, run) takes. */
-  private wanted(state: ClientState, topic: string, readings: Reading[], newest = this.newestRun()): Reading[] {
+  /** The readings of `topic` a client's subscription (channels, run) takes; `newest` when already known. */
+  private wanted(state: ClientState, topic: string, readings: Reading[], newest?: number | null): Reading[] {
     const channels = state.observables.get(topic)?.channels ?? null;
-    const run = state.run === "newest" ? newest : state.run;
+    const run = state.run === "newest" ? (newest === undefined ? this.newestRun() : newest) : state.run;
     if (!channels && run === null) return readings;
     return readings.filter((r) => (run === null || r.run === run) && (!channels || channels.has(r.channel)));
   }
 
-  /** The run started last: what "newest" follows. */
+  /** What "newest" follows. */
   private newestRun(): number | null {
-    let newest: { id: number; start: number } | null = null;
-    for (const r of this.store.runs())
-      if (!newest || r.start > newest.start || (r.start === newest.start && r.id > newest.id)) newest = r;
-    return newest?.id ?? null;
+    return latestRun(this.store.runs())?.id ?? null;
   }
 
   /** Called after every committed ingest, with readings in seq order. */
   publish(readings: readonly Reading[]): void {
     let newest: number | null | undefined;
     for (const [topic, group] of byTopic(readings)) {
-      const frames = encode(topic, group);
-      for (const bytes of frames) this.window.add(topic, decodeFrame(bytes).seq, bytes);
+      const frames = encodeFrames(topic, group);
+      for (const bytes of frames) this.window.add(topic, frameHeader(bytes).seq, bytes);
       // Clients with the same channels and run share one encoding too.
       const views = new Map<string, { readings: Reading[]; frames: Uint8Array[] }>();
       for (const [ws, state] of this.clients) {
@@ -283,12 +292,12 @@ export class LiveHub {
           this.deliver(ws, state, group, frames);
           continue;
         }
-        if (state.run === "newest") newest ??= this.newestRun();
+        if (state.run === "newest" && newest === undefined) newest = this.newestRun();
         const key = `${state.run === "newest" ? newest : state.run}|${subscription.key}`;
         let view = views.get(key);
         if (!view) {
-          const picked = this.wanted(state, topic, group, newest ?? null);
-          views.set(key, (view = { readings: picked, frames: encode(topic, picked) }));
+          const picked = this.wanted(state, topic, group, newest);
+          views.set(key, (view = { readings: picked, frames: encodeFrames(topic, picked) }));
         }
         if (view.readings.length > 0) this.deliver(ws, state, view.readings, view.frames);
       }
@@ -363,19 +372,9 @@ function byTopic(readings: readonly Reading[]): Map<string, Reading[]> {
   return groups;
 }
 
-/** A topic's frames; a 2d reading with ragged rows cannot travel live (it is stored all the same). */
-function encode(topic: string, readings: Reading[], flags = 0, merged = 0): Uint8Array[] {
-  return encodeFrames(
-    topic,
-    readings.filter((r) => isBlock(r.value)),
-    flags,
-    merged,
-  );
-}
-
 function sendFrames(ws: WebSocket, topic: string, readings: Reading[], flags: number, merged = 0): void {
   if (readings.length === 0 || ws.readyState !== ws.OPEN) return;
-  for (const bytes of encode(topic, readings, flags, merged)) ws.send(bytes);
+  for (const bytes of encodeFrames(topic, readings, flags, merged)) ws.send(bytes);
 }
 
 function send(ws: WebSocket, message: ServerMessage): void {

@@ -46,7 +46,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     heartbeatMs: 30_000,
     isAllowedRequest,
     publishing: {
-      scopeOf: (given) => writeScope(`Bearer ${given}`, token.token, sourceTokens),
+      scopeOf: (given) => writeScope(given, token.token, sourceTokens),
       ingest: (batch) => ingestBody(store, batch, onStored),
     },
   });

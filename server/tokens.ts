@@ -22,15 +22,22 @@ export function ensureIngestToken(dataDir: string, fromEnv?: string): { token: s
   return { token, file, created: true };
 }
 
+/** The token of an `Authorization: Bearer ...` header. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
+}
+
+/** Compares a token against one held, in constant time. */
+function sameToken(given: string, held: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(held);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
 /** Compares an `Authorization: Bearer ...` header against the accepted tokens in constant time. */
 export function bearerMatches(header: string | undefined, accepted: readonly string[]): boolean {
-  const match = /^Bearer\s+(\S+)$/i.exec(header ?? "");
-  if (!match) return false;
-  const given = Buffer.from(match[1]!);
-  return accepted.some((token) => {
-    const want = Buffer.from(token);
-    return want.length === given.length && timingSafeEqual(want, given);
-  });
+  const given = bearerToken(header);
+  return given !== undefined && accepted.some((token) => sameToken(given, token));
 }
 
 /** The tokens file, version 1: `{"version": 1, "tokens": [{"name", "token", "sources": [...]}]}`. */
@@ -83,8 +90,10 @@ export function sourceRefusal(scope: Exclude<WriteScope, undefined>, source: unk
   return { field: "source", message: `the token of ${scope.name} writes only source ${scope.sources.join(", ")}` };
 }
 
-export function writeScope(header: string | undefined, ingestToken: string, sourceTokens: readonly SourceToken[]): WriteScope {
-  if (bearerMatches(header, [ingestToken])) return { all: true };
-  const held = sourceTokens.find((t) => bearerMatches(header, [t.token]));
+/** What `token` (from a bearer header or a websocket `auth` message) may write. */
+export function writeScope(token: string | undefined, ingestToken: string, sourceTokens: readonly SourceToken[]): WriteScope {
+  if (token === undefined) return undefined;
+  if (sameToken(token, ingestToken)) return { all: true };
+  const held = sourceTokens.find((t) => sameToken(token, t.token));
   return held ? { all: false, name: held.name, sources: held.sources } : undefined;
 }

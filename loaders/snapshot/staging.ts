@@ -278,7 +278,7 @@ export class Staging {
         is2d,
       );
     }
-    writer.flush();
+    // No flush here: the writer fills whole 2048-row chunks across calls; write() flushes the rest.
   }
 
   /**

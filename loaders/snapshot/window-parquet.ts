@@ -11,8 +11,10 @@ export async function windowParquet(source: Source, query: ReadingQuery): Promis
   const dir = mkdtempSync(join(tmpdir(), "runboard-window-"));
   const staging = await Staging.open(dir);
   try {
-    const catalog = new Map((await source.catalog()).map((o) => [o.name, o]));
-    for await (const chunk of source.readings(query)) if (chunk.kind === "scalar") await staging.append(chunk, catalog);
+    // Scalars only, which staging takes without the catalog (it needs one for array shapes),
+    // so no second catalog scan of the source here.
+    const noCatalog = new Map();
+    for await (const chunk of source.readings(query)) if (chunk.kind === "scalar") await staging.append(chunk, noCatalog);
     const { files } = await staging.write(dir, "window", []);
     const scalars = files.find((f) => f.kind === "scalar");
     // An empty window still gives a valid (empty) file, so the page's queries run.

@@ -23,7 +23,6 @@ export class BinaryCopyParser {
   private headerDone = false;
   private finished = false;
   private readonly fields: RowFields;
-  rows = 0;
 
   constructor(
     private readonly columns: number,
@@ -93,7 +92,6 @@ export class BinaryCopyParser {
       }
       if (!complete) break;
       this.onRow(this.fields);
-      this.rows++;
       pos = p;
     }
     if (pos < limit) this.pending = Buffer.from(buf.subarray(pos, limit));

@@ -27,8 +27,8 @@ interface PgConnection {
  * waits once its send buffer is full.
  */
 export class BinaryCopyOut implements pg.Submittable {
-  readonly done: Promise<number>;
-  private resolveDone!: (rows: number) => void;
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
   private rejectDone!: (error: Error) => void;
   private connection: PgConnection | undefined;
   private pgOnData: ((chunk: Buffer) => void) | undefined;
@@ -37,7 +37,6 @@ export class BinaryCopyOut implements pg.Submittable {
   private partialBytes = 0;
   private partialTotal: number | undefined;
   private attached = false;
-  private rows = 0;
 
   constructor(
     private readonly text: string,
@@ -151,7 +150,6 @@ export class BinaryCopyOut implements pg.Submittable {
     if (IGNORABLE.has(type)) return undefined;
     if (type === COPY_DONE) {
       this.parser.end();
-      this.rows = this.parser.rows;
       return end;
     }
     if (type === ERROR_RESPONSE) return pos;
@@ -183,6 +181,6 @@ export class BinaryCopyOut implements pg.Submittable {
   handleCommandComplete(): void {}
 
   handleReadyForQuery(): void {
-    this.resolveDone(this.rows);
+    this.resolveDone();
   }
 }

@@ -142,6 +142,8 @@ export class PostgresSource implements Source {
   readonly description: string;
   /** Observable name -> its name in the long tables, for filtering by observable. */
   private rawNames = new Map<string, string>();
+  /** Mapped columns' types, by schema.table.column (see typeOf). */
+  private readonly columnTypes = new Map<string, Promise<string>>();
   /** Long-table scans in flight, shared by catalog() and fingerprints() (see longSurvey). */
   private readonly surveys = new Map<PostgresLongTable, Promise<LongSurveyRow[]>>();
 
@@ -253,10 +255,25 @@ export class PostgresSource implements Source {
     return `${quote(t.schema)}.${quote(t.table)}`;
   }
 
-  private async typeOf(t: { schema: string; table: string }, column: string): Promise<string> {
-    const col = (await this.columns(t.schema, t.table)).find((c) => c.name === column);
-    if (!col) throw new SourceError(this.description, `${t.schema}.${t.table} has no column ${column}`);
-    return col.dataType;
+  /**
+   * A mapped column's type, looked up once: readings() asks for the time column's type on every
+   * run of a snapshot, and information_schema is slow to ask. (Columns added later matter only
+   * to wide tables' observable columns, which wideColumns reads afresh.)
+   */
+  private typeOf(t: { schema: string; table: string }, column: string): Promise<string> {
+    const key = `${t.schema}.${t.table}.${column}`;
+    let type = this.columnTypes.get(key);
+    if (!type) {
+      type = this.columns(t.schema, t.table).then((columns) => {
+        const col = columns.find((c) => c.name === column);
+        if (!col) throw new SourceError(this.description, `${t.schema}.${t.table} has no column ${column}`);
+        return col.dataType;
+      });
+      // A failed lookup (server down) is asked again next time.
+      type.catch(() => this.columnTypes.delete(key));
+      this.columnTypes.set(key, type);
+    }
+    return type;
   }
 
   async catalog(): Promise<ObservableInfo[]> {

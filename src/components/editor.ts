@@ -13,6 +13,7 @@ import {
   removeWidget,
 } from "../core/dashboard.js";
 import { type TimeWindow, runTailWindow, selectRun } from "../core/time-window.js";
+import { describeErrors } from "../core/validation.js";
 import { ApiError, fetchCatalog, fetchDashboard, fetchRuns, fetchSnapshot, saveDashboard } from "./api.js";
 import { loadScalarSeries, seriesKey } from "./duckdb.js";
 import { LiveClient } from "./live-client.js";
@@ -338,7 +339,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     syncPositions(grid.engine.nodes);
     const candidate = parseDashboard({ ...dashboard, title: titleInput.value });
     if (!candidate.ok) {
-      setStatus(`Cannot save: ${candidate.errors.map((e) => `${e.field}: ${e.message}`).join("; ")}`, true);
+      setStatus(`Cannot save: ${describeErrors(candidate.errors)}`, true);
       return;
     }
     saveButton.disabled = true;

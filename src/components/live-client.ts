@@ -81,7 +81,9 @@ export class LiveClient {
     if (now - this.lagShownAt >= 1000 || frame.flags & FRAME_FLAG_COALESCED) {
       this.lagShownAt = now;
       // How far behind: from the newest reading's time to now (a DAQ's clock ahead counts as 0).
-      const behind = Math.max(0, now - Math.max(...frame.t)) / 1000;
+      let newest = -Infinity;
+      for (const t of frame.t) if (t > newest) newest = t; // not Math.max(...t): a replay frame can be too long to spread
+      const behind = Math.max(0, now - newest) / 1000;
       const merged = this.merged > 0 ? `, slow connection: ${this.merged} updates merged` : "";
       this.options.onState("live", `${behind < 10 ? behind.toFixed(1) : Math.round(behind)} s behind${merged}`);
     }

@@ -71,7 +71,7 @@ function shapeOf(value: Reading["value"]): { shape: FrameShape; dims: [number, n
 }
 
 /** Whether a value can travel as a typed block: not a 2d value with rows of different lengths. */
-export function isBlock(value: Reading["value"]): boolean {
+function isBlock(value: Reading["value"]): boolean {
   if (typeof value === "number" || value.length === 0 || !Array.isArray(value[0])) return true;
   const columns = (value[0] as number[]).length;
   return (value as unknown[]).every((row) => Array.isArray(row) && row.length === columns);
@@ -166,6 +166,27 @@ function layout(nameLength: number, n: number, size: number, dense: boolean) {
   const channel = values + 8 * n * size;
   const run = channel + 4 * n;
   return { dense: -1, seq: body, t, channel, run, values, end: pad8(run + 4 * n) };
+}
+
+/**
+ * What a frame's header says, without decoding its columns: enough for the fan-out (which
+ * frame holds which seqs) and for a client that only counts and times frames.
+ */
+export function frameHeader(bytes: Uint8Array): { flags: number; count: number; seq: number; firstSeq: number; firstT: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const flags = view.getUint8(4);
+  const count = view.getUint32(8, true);
+  const seq = view.getFloat64(24, true);
+  const body = HEADER_BYTES + pad8(view.getUint16(6, true));
+  if (flags & FRAME_FLAG_DENSE) return { flags, count, seq, firstSeq: seq - count + 1, firstT: view.getFloat64(body, true) };
+  return { flags, count, seq, firstSeq: view.getFloat64(body, true), firstT: view.getFloat64(body + 8 * count, true) };
+}
+
+/** The same frame with other flags (e.g. marked as replayed): a copy, the original stays shared. */
+export function withFlags(bytes: Uint8Array, flags: number): Uint8Array {
+  const copy = Uint8Array.from(bytes);
+  copy[4] = flags;
+  return copy;
 }
 
 /** Typed arrays can view the frame in place only on a little-endian machine (all usual ones). */

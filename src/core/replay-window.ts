@@ -12,7 +12,7 @@ export interface ReplayLimits {
   maxBytes: number;
 }
 
-export const DEFAULT_REPLAY_LIMITS: ReplayLimits = { maxAgeMs: 60 * 60_000, maxBytes: 256 * 1024 * 1024 };
+export const DEFAULT_REPLAY_LIMITS: ReplayLimits = { maxAgeMs: 60 * 60_000, maxBytes: 64 * 1024 * 1024 };
 
 interface HeldFrame {
   topic: string;
@@ -85,10 +85,6 @@ export class ReplayWindow {
     return this.heldBytes;
   }
 
-  get frames(): number {
-    return this.all.length;
-  }
-
   /** Keeps a sent frame; frames come in seq order. */
   add(topic: string, seq: number, bytes: Uint8Array): void {
     const frame: HeldFrame = { topic, seq, bytes, at: this.now() };
@@ -101,7 +97,7 @@ export class ReplayWindow {
   }
 
   /** Drops frames older than the age limit or beyond the byte budget, oldest first. */
-  trim(): void {
+  private trim(): void {
     const oldest = this.now() - this.limits.maxAgeMs;
     for (let head = this.all.peek(); head; head = this.all.peek()) {
       if (head.at >= oldest && this.heldBytes <= this.limits.maxBytes) break;

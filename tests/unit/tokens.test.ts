@@ -51,13 +51,13 @@ describe("source tokens", () => {
 
   it("give the ingest token everything, a source token its sources, anything else nothing", () => {
     const ingest = "i".repeat(32);
-    assert.deepEqual(writeScope(`Bearer ${ingest}`, ingest, [HALL_B]), { all: true });
-    assert.deepEqual(writeScope(`Bearer ${HALL_B.token}`, ingest, [HALL_B]), {
+    assert.deepEqual(writeScope(ingest, ingest, [HALL_B]), { all: true });
+    assert.deepEqual(writeScope(HALL_B.token, ingest, [HALL_B]), {
       all: false,
       name: "hall B DAQ",
       sources: HALL_B.sources,
     });
-    assert.equal(writeScope(`Bearer ${"x".repeat(24)}`, ingest, [HALL_B]), undefined);
+    assert.equal(writeScope("x".repeat(24), ingest, [HALL_B]), undefined);
     assert.equal(writeScope(undefined, ingest, [HALL_B]), undefined);
   });
 });
