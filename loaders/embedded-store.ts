@@ -62,6 +62,16 @@ export type IngestResult =
 
 export class StoreLockedError extends Error {}
 
+/**
+ * Where a batch goes when someone else numbers it (the shared ingest log of several replicas):
+ * its readings are numbered from `firstSeq`, and `origin` marks it stored, instead of the
+ * batch's own source and sequence.
+ */
+export interface Placement {
+  firstSeq: number;
+  origin: { source: string; sequence: number };
+}
+
 /** List parameters must be typed (an empty list has no item type to infer). */
 const LIST_PARAM_TYPES = { observables: LIST(VARCHAR), runs: LIST(INTEGER) };
 
@@ -190,35 +200,49 @@ export class EmbeddedStore {
    * Checks the batch against the catalog, then stores all of it in one transaction, or none.
    * The returned readings carry their sequence numbers, for fan-out.
    */
-  ingest(batch: IngestBatch): Promise<IngestResult> {
-    const result = this.writes.then(() => this.ingestNow(batch));
+  ingest(batch: IngestBatch, placement?: Placement): Promise<IngestResult> {
+    const result = this.writes.then(() => this.ingestNow(batch, placement));
     this.writes = result.catch(() => undefined);
     return result;
   }
 
-  private async ingestNow(batch: IngestBatch): Promise<IngestResult> {
+  private async ingestNow(batch: IngestBatch, placement?: Placement): Promise<IngestResult> {
+    const origin =
+      placement?.origin ?? (batch.source !== undefined ? { source: batch.source, sequence: batch.sequence! } : undefined);
     // Ingests run one at a time (see ingest), so nothing can store this batch in between.
-    if (batch.source !== undefined && (await this.storedBefore(batch.source, batch.sequence!))) {
+    if (origin && (await this.storedBefore(origin.source, origin.sequence))) {
       return { ok: true, readings: [], runs: [], duplicate: true };
     }
     const checked = checkBatch(batch, this.observables, new Set(this.runsById.keys()));
     if (!checked.ok) return checked;
-    const origin = batch.source !== undefined ? { source: batch.source, sequence: batch.sequence! } : undefined;
-    const { readings, runs } = await this.commit(checked, origin);
+    if (placement && placement.firstSeq <= this.seq) {
+      throw new Error(`readings numbered from ${placement.firstSeq} would overlap stored ones (up to ${this.seq})`);
+    }
+    const { readings, runs } = await this.commit(checked, origin, placement?.firstSeq);
     return { ok: true, readings, runs };
+  }
+
+  /** The highest batch sequence stored from `source` (0 when none). */
+  async lastSequenceOf(source: string): Promise<number> {
+    const [row] = await this.rows(
+      "SELECT coalesce(max(sequence), 0)::DOUBLE AS sequence FROM ingest_batches WHERE source = $source",
+      { source },
+    );
+    return Number(row?.sequence ?? 0);
   }
 
   /** Stores a checked batch; `origin`, when given, is recorded with it so a resend is known. */
   private async commit(
     batch: Extract<CheckedBatch, { ok: true }>,
     origin?: { source: string; sequence: number },
+    firstSeq = this.seq + 1,
   ): Promise<{ readings: Reading[]; runs: RunInfo[] }> {
     const runs = batch.runs.map((r) => {
       const meta = { ...(this.runsById.get(r.id)?.meta ?? {}), ...r.meta };
       return { id: r.id, start: r.start, stop: r.stop ?? null, status: statusOf(r.stop ?? null, meta), meta };
     });
     const readings: Reading[] = [];
-    let seq = this.seq;
+    let seq = firstSeq - 1;
     await this.db.run("BEGIN TRANSACTION");
     try {
       for (const o of batch.observables) {
@@ -276,7 +300,7 @@ export class EmbeddedStore {
         // In the same transaction as the readings: stored together, or neither.
         await this.db.run(
           "INSERT INTO ingest_batches VALUES ($source, $sequence::BIGINT, $first::BIGINT, $last::BIGINT, now())",
-          { ...origin, first: this.seq + 1, last: seq },
+          { ...origin, first: firstSeq, last: seq },
         );
       }
       await this.db.run("COMMIT");

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import type { RunInfo } from "../src/core/catalog.js";
 import { latestRun } from "../src/core/time-window.js";
 import type { EmbeddedStore } from "./embedded-store.js";
-import { ingestBody } from "./ingest.js";
+import { type Ingestor, ingestBody, localIngestor } from "./ingest.js";
 import { simulate } from "./simulator.js";
 
 export const DEFAULT_SEED = 20261121;
@@ -19,12 +19,13 @@ const BACKFILL_CHUNK_MS = 5 * 60 * 1000;
 export async function seedIfEmpty(
   store: EmbeddedStore,
   options: { seed?: number; hours?: number; now?: number } = {},
+  ingestor: Ingestor = localIngestor(store),
 ): Promise<number> {
   if (store.lastSeq() > 0) return 0;
   const { seed = DEFAULT_SEED, hours = 2, now = Date.now() } = options;
   let stored = 0;
   for (let t = now - hours * 3600_000; t < now; t += BACKFILL_CHUNK_MS) {
-    const outcome = await ingestBody(store, simulate(seed, t, Math.min(t + BACKFILL_CHUNK_MS, now), now));
+    const outcome = await ingestBody(ingestor, simulate(seed, t, Math.min(t + BACKFILL_CHUNK_MS, now), now));
     if (!outcome.ok) throw new Error(`simulator produced a batch the store rejected: ${JSON.stringify(outcome.errors)}`);
     stored += outcome.stored;
   }

@@ -11,7 +11,7 @@ import { runTailWindow, selectRun } from "../src/core/time-window.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
 import { BLUESKY_SOURCE, translateBluesky } from "../loaders/bluesky-ingest.js";
-import { type StoredListener, ingestBody } from "../loaders/ingest.js";
+import { type Ingestor, StoreUnavailableError, ingestBody } from "../loaders/ingest.js";
 import { scalarSnapshotBytes } from "../loaders/snapshot.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboard-store.js";
 import { bearerMatches, bearerToken, type SourceToken, sourceRefusal, type WriteScope, writeScope } from "./tokens.js";
@@ -27,7 +27,8 @@ export interface AppDeps {
   sourceTokens: readonly SourceToken[];
   /** Served to same-origin pages at /api/session; lets the editor save dashboards. */
   sessionToken: string;
-  onStored: StoredListener;
+  /** Stores and publishes ingested batches (the embedded store, or the replicas' shared log). */
+  ingestor: Ingestor;
   isAllowedRequest: (req: IncomingMessage) => boolean;
   startedAt: number;
 }
@@ -186,7 +187,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.post("/api/ingest", ingestAuth, express.json({ limit: "64mb" }), async (req, res) => {
     const refusal = sourceRefusal(res.locals.writeScope as Exclude<WriteScope, undefined>, req.body?.source);
     if (refusal) return fail(res, 403, "this token may not write that source; nothing was stored", [refusal]);
-    const outcome = await ingestBody(store, req.body, deps.onStored);
+    const outcome = await ingestBody(deps.ingestor, req.body);
     if (!outcome.ok) return fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
     res.json(outcome);
   });
@@ -206,7 +207,7 @@ export function createApp(deps: AppDeps): express.Express {
       const [name, doc] = Array.isArray(item) ? item : [(item as { name?: unknown })?.name, (item as { doc?: unknown })?.doc];
       const at = (errors: FieldError[]) => errors.map((e) => ({ ...e, field: list ? `[${i}].${e.field}` : e.field }));
       const translated = translateBluesky(name, doc, store);
-      const outcome = translated.ok ? await ingestBody(store, translated.batch, deps.onStored) : translated;
+      const outcome = translated.ok ? await ingestBody(deps.ingestor, translated.batch) : translated;
       if (!outcome.ok) {
         const kept = i === 0 ? "nothing was stored" : `the ${i} document(s) before it were stored`;
         return fail(res, 400, `invalid bluesky document${list ? ` [${i}]` : ""}; ${kept}`, at(outcome.errors));
@@ -244,6 +245,10 @@ export function createApp(deps: AppDeps): express.Express {
     const e = error as { type?: string; status?: number; message?: string };
     if (e.type === "entity.parse.failed")
       return fail(res, 400, "body is not valid JSON", [{ field: "(body)", message: e.message ?? "" }]);
+    if (error instanceof StoreUnavailableError) {
+      res.setHeader("Retry-After", "1");
+      return fail(res, 503, `${error.message}; retry (a batch with source and sequence is stored once)`);
+    }
     if (e.type === "entity.too.large") return fail(res, 413, "body too large", [{ field: "(body)", message: e.message ?? "" }]);
     // A missing file under /snapshots/ (served without fall-through) is a plain 404.
     if (e.status === 404) return fail(res, 404, "not found");

@@ -14,11 +14,14 @@ const envSchema = z.object({
   /** Where `runboard snapshot` writes by default; served at /snapshots/ when it holds a manifest. */
   RUNBOARD_SNAPSHOT_DIR: z.string().optional(),
   RUNBOARD_INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
-  RUNBOARD_SIMULATOR: z.enum(["on", "off"]).default("on"),
+  /** Default on; off when replicas share an ingest log (one simulator is enough for all). */
+  RUNBOARD_SIMULATOR: z.enum(["on", "off"]).optional(),
   RUNBOARD_SIMULATOR_SEED: z.coerce.number().int().default(20261121),
   RUNBOARD_BACKFILL_HOURS: z.coerce.number().min(0).max(48).default(2),
   RUNBOARD_DASHBOARD_STORE: z.enum(["embedded", "postgres"]).default("embedded"),
   DATABASE_URL: z.string().url().optional(),
+  /** `postgres`: replicas share ingest through a log in DATABASE_URL (README, "Several replicas"). */
+  RUNBOARD_INGEST_LOG: z.enum(["embedded", "postgres"]).default("embedded"),
   /** Extra origins (scheme://host:port, comma-separated) allowed to write and open websockets. */
   RUNBOARD_ALLOWED_ORIGINS: z.string().default(""),
   /** Source-scoped write tokens (default <data dir>/tokens.json); see README, "Tokens". */
@@ -45,6 +48,8 @@ export interface ServerConfig {
   ingestToken?: string;
   simulator: { enabled: boolean; seed: number; backfillHours: number };
   dashboardStore: { kind: "embedded" } | { kind: "postgres"; url: string };
+  /** Where ingested batches go first: straight into the embedded store, or a log replicas share. */
+  ingestLog: { kind: "embedded" } | { kind: "postgres"; url: string };
   allowedOrigins: string[];
   replay: { maxAgeMs: number; maxBytes: number };
   tokensFile: string;
@@ -58,8 +63,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeErrors(fieldErrors(parsed.error))}`);
   const e = parsed.data;
-  if (e.RUNBOARD_DASHBOARD_STORE === "postgres" && !e.DATABASE_URL) {
-    throw new ConfigError("invalid configuration: DATABASE_URL: required when RUNBOARD_DASHBOARD_STORE=postgres");
+  for (const name of ["RUNBOARD_DASHBOARD_STORE", "RUNBOARD_INGEST_LOG"] as const) {
+    if (e[name] === "postgres" && !e.DATABASE_URL) {
+      throw new ConfigError(`invalid configuration: DATABASE_URL: required when ${name}=postgres`);
+    }
   }
   const origins = e.RUNBOARD_ALLOWED_ORIGINS.split(",")
     .map((s) => s.trim())
@@ -77,11 +84,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     snapshotDir: resolve(projectRoot, e.RUNBOARD_SNAPSHOT_DIR ?? join("var", "snapshots")),
     ingestToken: e.RUNBOARD_INGEST_TOKEN,
     simulator: {
-      enabled: e.RUNBOARD_SIMULATOR === "on",
+      enabled: (e.RUNBOARD_SIMULATOR ?? (e.RUNBOARD_INGEST_LOG === "postgres" ? "off" : "on")) === "on",
       seed: e.RUNBOARD_SIMULATOR_SEED,
       backfillHours: e.RUNBOARD_BACKFILL_HOURS,
     },
     dashboardStore: e.RUNBOARD_DASHBOARD_STORE === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
+    ingestLog: e.RUNBOARD_INGEST_LOG === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
     allowedOrigins: origins,
     tokensFile: resolve(projectRoot, e.RUNBOARD_TOKENS_FILE ?? join(dataDirFromEnv(present), "tokens.json")),
     replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },

@@ -181,7 +181,15 @@ export class LiveHub {
         }
         const refusal = sourceRefusal(state.scope, (message.batch as { source?: unknown } | null)?.source);
         if (refusal) return send(ws, { type: "error", id, field: `batch.${refusal.field}`, message: refusal.message });
-        const outcome = await this.options.publishing.ingest(message.batch);
+        let outcome: IngestOutcome;
+        try {
+          outcome = await this.options.publishing.ingest(message.batch);
+        } catch (error) {
+          // The store is down (PostgreSQL restarting, say): this batch was not stored; resending
+          // it later with the same source and sequence stores it once.
+          const reason = error instanceof Error ? error.message : String(error);
+          return send(ws, { type: "error", id, field: "(store)", message: `${reason}; nothing was stored, send it again` });
+        }
         if (!outcome.ok) {
           const [first] = outcome.errors;
           const more =

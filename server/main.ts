@@ -2,13 +2,14 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EmbeddedStore } from "../loaders/embedded-store.js";
-import { ingestBody } from "../loaders/ingest.js";
+import { type Ingestor, ingestBody, localIngestor } from "../loaders/ingest.js";
 import { seedIfEmpty } from "../loaders/snapshot.js";
 import { createApp } from "./app.js";
 import { ConfigError, type ServerConfig, loadConfig } from "./config.js";
 import type { DashboardStore } from "./dashboard-store.js";
 import { EmbeddedDashboardStore } from "./embedded-dashboard-store.js";
 import { LiveHub } from "./live-hub.js";
+import { IngestLog, IngestLogError } from "./ingest-log.js";
 import { createOriginPolicy } from "./origin-policy.js";
 import { startSimulatorFeed } from "./simulator-feed.js";
 import { ensureIngestToken, loadSourceTokens, newToken, TokensFileError, writeScope } from "./tokens.js";
@@ -35,10 +36,6 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const token = ensureIngestToken(config.dataDir, config.ingestToken);
   const isAllowedRequest = createOriginPolicy(config);
 
-  if (config.simulator.enabled) {
-    const seeded = await seedIfEmpty(store, { seed: config.simulator.seed, hours: config.simulator.backfillHours });
-    if (seeded > 0) log(`seeded the empty store with ${seeded} simulated readings`);
-  }
   const hub = new LiveHub(store, {
     maxReplay: 200_000,
     replay: config.replay,
@@ -47,10 +44,17 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     isAllowedRequest,
     publishing: {
       scopeOf: (given) => writeScope(given, token.token, sourceTokens),
-      ingest: (batch) => ingestBody(store, batch, onStored),
+      ingest: (batch) => ingestBody(ingestor, batch),
     },
   });
   const onStored = (readings: Parameters<LiveHub["publish"]>[0]) => hub.publish(readings);
+  // With replicas, every write goes through the shared log, which also brings the others' writes.
+  const ingestLog = config.ingestLog.kind === "postgres" ? await IngestLog.open(config.ingestLog.url, store, onStored, log) : undefined;
+  const ingestor: Ingestor = ingestLog ?? localIngestor(store, onStored);
+  if (config.simulator.enabled) {
+    const seeded = await seedIfEmpty(store, { seed: config.simulator.seed, hours: config.simulator.backfillHours }, ingestor);
+    if (seeded > 0) log(`seeded the empty store with ${seeded} simulated readings`);
+  }
   const app = createApp({
     store,
     dashboards,
@@ -59,7 +63,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     ingestToken: token.token,
     sourceTokens,
     sessionToken: newToken(),
-    onStored,
+    ingestor,
     isAllowedRequest,
     startedAt,
   });
@@ -69,13 +73,13 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
-  const feed = config.simulator.enabled ? startSimulatorFeed(store, config.simulator.seed, onStored) : undefined;
+  const feed = config.simulator.enabled ? startSimulatorFeed(ingestor, config.simulator.seed) : undefined;
 
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
   log(
-    `runboard listening on ${url} (data: ${config.dataDir}, dashboards: ${dashboards.kind}, simulator: ${config.simulator.enabled ? "on" : "off"})`,
+    `runboard listening on ${url} (data: ${config.dataDir}, dashboards: ${dashboards.kind}, ingest: ${ingestLog ? `shared log in PostgreSQL, applied up to entry ${ingestLog.appliedId()}` : "embedded"}, simulator: ${config.simulator.enabled ? "on" : "off"})`,
   );
   log(
     token.file
@@ -90,6 +94,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     async close() {
       feed?.stop();
       hub.close();
+      await ingestLog?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dashboards.close();
@@ -110,7 +115,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.on("SIGINT", shutdown);
     process.on("SIGTERM", shutdown);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof TokensFileError) {
+    if (error instanceof ConfigError || error instanceof TokensFileError || error instanceof IngestLogError) {
       console.error(error.message);
       process.exit(2);
     }

@@ -1,18 +1,17 @@
 // Drives the built-in simulator in real time: once a second, whatever the demo experiment
 // produced since the last tick goes through the normal ingest path (and so to the live hub).
-import type { EmbeddedStore } from "../loaders/embedded-store.js";
-import { type StoredListener, ingestBody } from "../loaders/ingest.js";
+import { type Ingestor, ingestBody } from "../loaders/ingest.js";
 import { simulate } from "../loaders/simulator.js";
 import { describeErrors } from "../src/core/validation.js";
 
-export function startSimulatorFeed(store: EmbeddedStore, seed: number, onStored: StoredListener, intervalMs = 1000) {
+export function startSimulatorFeed(ingestor: Ingestor, seed: number, intervalMs = 1000) {
   let last = Date.now();
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return; // a slow tick is caught up by the next one, never run twice at once
     busy = true;
     const now = Date.now();
-    ingestBody(store, simulate(seed, last, now), onStored)
+    ingestBody(ingestor, simulate(seed, last, now))
       .then((outcome) => {
         if (!outcome.ok) console.error(`simulator batch rejected: ${describeErrors(outcome.errors)}`);
         last = now;

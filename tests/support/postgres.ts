@@ -1,6 +1,7 @@
 // A throwaway PostgreSQL cluster for the integration tests: initdb + pg_ctl in a temp dir,
 // on its own port, stopped afterwards. Not used when DATABASE_URL points at an existing server.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { promisify } from "node:util";
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -28,6 +29,11 @@ export function freePort(): Promise<number> {
 
 export interface ThrowawayPostgres {
   url: string;
+  /**
+   * Stops the server abruptly (as a crash would) and starts it again on the same port and data;
+   * asynchronous, so the caller's own traffic keeps going meanwhile.
+   */
+  restart(): Promise<void>;
   stop(): void;
 }
 
@@ -45,7 +51,7 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
       : execFileSync(cmd, args, { stdio: "pipe" });
   if (asRoot) chmodSync(dir, 0o777);
   run(initdb, ["-D", dataDir, "-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8"]);
-  run(pgCtl, [
+  const startArgs = () => [
     "-D",
     dataDir,
     "-l",
@@ -54,9 +60,16 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
     "-w",
     "start",
-  ]);
+  ];
+  run(pgCtl, startArgs());
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    async restart() {
+      const runAsync = (cmd: string, args: string[]) =>
+        promisify(execFile)(asRoot ? "runuser" : cmd, asRoot ? ["-u", "postgres", "--", cmd, ...args] : args);
+      await runAsync(pgCtl, ["-D", dataDir, "-m", "immediate", "-w", "stop"]);
+      await runAsync(pgCtl, startArgs());
+    },
     stop() {
       try {
         run(pgCtl, ["-D", dataDir, "-m", "immediate", "-w", "stop"]);

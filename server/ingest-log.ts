@@ -1,0 +1,302 @@
+// Several server replicas, one PostgreSQL. Every batch any replica accepts is appended to a
+// numbered log in PostgreSQL (`runboard_ingest_log`) and acknowledged once that commits; a
+// NOTIFY tells every replica, and each applies the log, in order, to its own embedded store and
+// its live hub. The log numbers the readings, so a reading has the same seq on every replica and
+// a browser that reconnects to another replica resumes exactly where it was.
+//
+// Appends take a transaction-scoped advisory lock: seqs then follow commit order (a reader
+// never sees seq 12 before seq 11 commits), and the replica that appends first catches its
+// store up to the log, so a batch is checked against everything accepted before it, wherever.
+// A NOTIFY lost while a connection was down costs nothing: replicas read the log by id.
+import type { Client, Pool, PoolClient } from "pg";
+import type { EmbeddedStore } from "../loaders/embedded-store.js";
+import { type IngestOutcome, type Ingestor, type StoredListener, StoreUnavailableError } from "../loaders/ingest.js";
+import { type IngestBatch, checkBatch } from "../src/core/ingest.js";
+
+const CHANNEL = "runboard_ingest";
+/** pg_advisory_xact_lock key for appends ("runb"). */
+const APPEND_LOCK = 0x72756e62;
+/** The local store records applied log entries as batches from this source, numbered by log id. */
+export const LOG_ORIGIN = "ingest-log";
+const PAGE = 64;
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS runboard_ingest_log (
+  id bigint PRIMARY KEY,
+  source text,
+  sequence bigint,
+  first_seq bigint NOT NULL,
+  last_seq bigint NOT NULL,
+  batch text NOT NULL,
+  stored_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (source, sequence))`;
+
+interface LogEntry {
+  id: number;
+  firstSeq: number;
+  lastSeq: number;
+  batch: IngestBatch;
+}
+
+type Queryable = Pick<Pool, "query"> | PoolClient;
+
+export class IngestLogError extends Error {}
+
+export class IngestLog implements Ingestor {
+  /** The newest log id applied to the local store. */
+  private applied: number;
+  private applying: Promise<unknown> = Promise.resolve();
+  private catchingUp?: Promise<void>;
+  private catchUpAgain = false;
+  private listener?: Client;
+  private reconnectDelay = 250;
+  private reconnectTimer?: NodeJS.Timeout;
+  private closed = false;
+
+  private constructor(
+    private readonly pg: typeof import("pg").default,
+    private readonly url: string,
+    private readonly pool: Pool,
+    private readonly store: EmbeddedStore,
+    private readonly onStored: StoredListener,
+    private readonly log: (line: string) => void,
+    applied: number,
+  ) {
+    this.applied = applied;
+  }
+
+  /**
+   * Opens the log (creating its table), listens, and applies whatever this replica has not yet.
+   * A store that holds readings from outside the log cannot be a replica: its seqs would clash.
+   */
+  static async open(
+    url: string,
+    store: EmbeddedStore,
+    onStored: StoredListener,
+    log: (line: string) => void = console.log,
+  ): Promise<IngestLog> {
+    const { default: pg } = await import("pg");
+    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+    // An idle connection dropped by a PostgreSQL restart is replaced on next use, not fatal.
+    pool.on("error", () => undefined);
+    try {
+      const client = await pool.connect();
+      client.on("error", ignore);
+      try {
+        await client.query("BEGIN");
+        await client.query("SELECT pg_advisory_xact_lock($1)", [APPEND_LOCK]); // replicas starting together
+        await client.query(SCHEMA);
+        await client.query("COMMIT");
+      } finally {
+        release(client);
+      }
+      const applied = await store.lastSequenceOf(LOG_ORIGIN);
+      if (applied === 0 && store.lastSeq() > 0) {
+        throw new IngestLogError(
+          `${store.file} holds readings that did not come from the shared ingest log; give this replica an empty RUNBOARD_DATA_DIR`,
+        );
+      }
+      const { rows } = await pool.query<{ id: string | null }>("SELECT max(id) AS id FROM runboard_ingest_log");
+      const head = Number(rows[0]?.id ?? 0);
+      if (applied > head) {
+        throw new IngestLogError(
+          `${store.file} has applied log entry ${applied} but the log in PostgreSQL ends at ${head} (was it reset?); give this replica an empty RUNBOARD_DATA_DIR`,
+        );
+      }
+      const ingestLog = new IngestLog(pg, url, pool, store, onStored, log, applied);
+      // Listening before reading the log: an entry committed in between is then announced too.
+      await ingestLog.listen();
+      await ingestLog.catchUpWith(pool);
+      return ingestLog;
+    } catch (error) {
+      await pool.end();
+      throw error;
+    }
+  }
+
+  /** The newest log entry this replica has applied. */
+  appliedId(): number {
+    return this.applied;
+  }
+
+  async ingest(batch: IngestBatch): Promise<IngestOutcome> {
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw unavailable(error);
+    }
+    // A connection lost mid-transaction fails the query below; without a listener its 'error'
+    // event would also end the process.
+    client.on("error", ignore);
+    let entry: LogEntry;
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1)", [APPEND_LOCK]);
+      if (batch.source !== undefined) {
+        const { rows } = await client.query<{ last_seq: string }>(
+          "SELECT last_seq FROM runboard_ingest_log WHERE source = $1 AND sequence = $2",
+          [batch.source, batch.sequence],
+        );
+        if (rows[0]) {
+          await client.query("COMMIT");
+          release(client);
+          return { ok: true, stored: 0, lastSeq: Number(rows[0].last_seq), duplicate: true };
+        }
+      }
+      // Under the lock nobody else appends, so after this the local store is the whole log.
+      await this.catchUpWith(client);
+      const checked = checkBatch(
+        batch,
+        new Map(this.store.catalog().map((o) => [o.name, o])),
+        new Set(this.store.runs().map((r) => r.id)),
+      );
+      if (!checked.ok) {
+        await client.query("ROLLBACK");
+        release(client);
+        return checked;
+      }
+      const { rows } = await client.query<{ id: string; last_seq: string }>(
+        "SELECT id, last_seq FROM runboard_ingest_log ORDER BY id DESC LIMIT 1",
+      );
+      const id = Number(rows[0]?.id ?? 0) + 1;
+      const firstSeq = Number(rows[0]?.last_seq ?? 0) + 1;
+      entry = { id, firstSeq, lastSeq: firstSeq + checked.readings.length - 1, batch };
+      await client.query(
+        `INSERT INTO runboard_ingest_log (id, source, sequence, first_seq, last_seq, batch)
+         VALUES ($1, $2, $3, $4, $5, $6)`,
+        [id, batch.source ?? null, batch.sequence ?? null, entry.firstSeq, entry.lastSeq, JSON.stringify(batch)],
+      );
+      // Delivered at commit, and only if it commits.
+      await client.query("SELECT pg_notify($1, $2)", [CHANNEL, String(id)]);
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      release(client, true);
+      throw unavailable(error);
+    }
+    release(client);
+    // Stored durably; the local copy and the live hub follow (now, or by the next catch-up).
+    await this.apply(entry).catch((error: unknown) => this.log(`applying ingest log entry ${entry.id} failed: ${String(error)}`));
+    return { ok: true, stored: entry.lastSeq - entry.firstSeq + 1, lastSeq: entry.lastSeq };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.reconnectTimer);
+    await this.listener?.end().catch(() => undefined);
+    await this.catchingUp?.catch(() => undefined);
+    await this.applying;
+    await this.pool.end();
+  }
+
+  /** Applies one entry to the local store and hands its readings to the hub, once, in log order. */
+  private apply(entry: LogEntry): Promise<void> {
+    const done = this.applying.then(async () => {
+      if (entry.id <= this.applied) return;
+      if (entry.id !== this.applied + 1) throw new Error(`log entry ${entry.id} came before ${this.applied + 1}`);
+      const result = await this.store.ingest(entry.batch, {
+        firstSeq: entry.firstSeq,
+        origin: { source: LOG_ORIGIN, sequence: entry.id },
+      });
+      this.applied = entry.id;
+      if (!result.ok) {
+        // Checked under the lock against the same log, so this means the stores diverged.
+        this.log(`ingest log entry ${entry.id} does not fit this replica's store (${JSON.stringify(result.errors)}); skipped`);
+        return;
+      }
+      if (result.readings.length > 0 || result.runs.length > 0) this.onStored(result.readings, result.runs);
+    });
+    this.applying = done.catch(() => undefined);
+    return done;
+  }
+
+  private async catchUpWith(db: Queryable): Promise<void> {
+    for (;;) {
+      const { rows } = await db.query<{ id: string; first_seq: string; last_seq: string; batch: string }>(
+        "SELECT id, first_seq, last_seq, batch FROM runboard_ingest_log WHERE id > $1 ORDER BY id LIMIT $2",
+        [this.applied, PAGE],
+      );
+      for (const row of rows) {
+        await this.apply({
+          id: Number(row.id),
+          firstSeq: Number(row.first_seq),
+          lastSeq: Number(row.last_seq),
+          batch: JSON.parse(row.batch) as IngestBatch,
+        });
+      }
+      if (rows.length < PAGE) return;
+    }
+  }
+
+  /** One catch-up at a time; a notice during one runs another after it. */
+  private requestCatchUp(): void {
+    if (this.closed) return;
+    if (this.catchingUp) {
+      this.catchUpAgain = true;
+      return;
+    }
+    this.catchingUp = (async () => {
+      do {
+        this.catchUpAgain = false;
+        await this.catchUpWith(this.pool);
+      } while (this.catchUpAgain && !this.closed);
+    })()
+      .catch((error: unknown) => this.log(`reading the ingest log failed (retried on the next notice): ${String(error)}`))
+      .finally(() => (this.catchingUp = undefined));
+  }
+
+  private async listen(): Promise<void> {
+    const client = new this.pg.Client({ connectionString: this.url });
+    const lost = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      this.scheduleReconnect();
+    };
+    client.on("error", lost);
+    client.on("end", lost);
+    client.on("notification", () => this.requestCatchUp());
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      client.removeAllListeners("end");
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    this.listener = client;
+    this.reconnectDelay = 250;
+  }
+
+  /** Back to listening after PostgreSQL went away; then reads what was announced meanwhile. */
+  private scheduleReconnect(): void {
+    if (this.closed) return;
+    this.log(`lost the PostgreSQL connection for ingest notices; reconnecting in ${this.reconnectDelay} ms`);
+    this.reconnectTimer = setTimeout(() => {
+      this.listen().then(
+        () => {
+          this.log("listening for ingest notices again");
+          this.requestCatchUp();
+        },
+        () => {
+          this.reconnectDelay = Math.min(this.reconnectDelay * 2, 5000);
+          this.scheduleReconnect();
+        },
+      );
+    }, this.reconnectDelay);
+    this.reconnectTimer.unref();
+  }
+}
+
+const ignore = () => undefined;
+
+/** Back to the pool (or closed, when it failed), without the listener added on checkout. */
+function release(client: PoolClient, destroy = false): void {
+  client.off("error", ignore);
+  client.release(destroy);
+}
+
+function unavailable(error: unknown): StoreUnavailableError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new StoreUnavailableError(`the shared ingest log in PostgreSQL is unavailable (${reason})`);
+}
