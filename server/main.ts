@@ -5,6 +5,8 @@ import { EmbeddedStore } from "../loaders/embedded-store.js";
 import { type Ingestor, ingestBody, localIngestor } from "../loaders/ingest.js";
 import { seedIfEmpty } from "../loaders/snapshot.js";
 import { createApp } from "./app.js";
+import { connectionUrl, ConfigError as RunboardConfigError, loadConfig as loadRunboardConfig } from "../loaders/config.js";
+import { SourceError } from "../loaders/sources/source.js";
 import { ConfigError, type ServerConfig, loadConfig } from "./config.js";
 import type { DashboardStore } from "./dashboard-store.js";
 import { EmbeddedDashboardStore } from "./embedded-dashboard-store.js";
@@ -25,6 +27,24 @@ async function openDashboardStore(config: ServerConfig, store: EmbeddedStore): P
     return PostgresDashboardStore.open(config.dashboardStore.url);
   }
   return EmbeddedDashboardStore.open(await store.connect());
+}
+
+/** Watches the source a runboard config names, feeding new readings to `ingestor`. */
+async function startWatching(file: string, ingestor: Ingestor, log: (line: string) => void): Promise<{ close(): Promise<void> }> {
+  const config = loadRunboardConfig(file);
+  const source = config.source;
+  if (source.kind === "postgres") {
+    const [{ PostgresSource }, { watchPostgres }] = await Promise.all([
+      import("../loaders/sources/postgres-source.js"),
+      import("../loaders/watch/postgres-watch.js"),
+    ]);
+    const reader = await PostgresSource.connect(source);
+    const watcher = await watchPostgres(reader, source, connectionUrl(source, "DATABASE_URL"), ingestor, log);
+    return { close: async () => (await watcher.close(), await reader.close()) };
+  }
+  throw new ConfigError(
+    `invalid configuration: RUNBOARD_WATCH_CONFIG: ${file} has a ${source.kind} source; only PostgreSQL and MongoDB sources can be watched`,
+  );
 }
 
 export async function startServer(config: ServerConfig, log: (line: string) => void = console.log): Promise<RunningServer> {
@@ -49,7 +69,8 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   });
   const onStored = (readings: Parameters<LiveHub["publish"]>[0]) => hub.publish(readings);
   // With replicas, every write goes through the shared log, which also brings the others' writes.
-  const ingestLog = config.ingestLog.kind === "postgres" ? await IngestLog.open(config.ingestLog.url, store, onStored, log) : undefined;
+  const ingestLog =
+    config.ingestLog.kind === "postgres" ? await IngestLog.open(config.ingestLog.url, store, onStored, log) : undefined;
   const ingestor: Ingestor = ingestLog ?? localIngestor(store, onStored);
   if (config.simulator.enabled) {
     const seeded = await seedIfEmpty(store, { seed: config.simulator.seed, hours: config.simulator.backfillHours }, ingestor);
@@ -73,6 +94,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
+  const watcher = config.watchConfig ? await startWatching(config.watchConfig, ingestor, log) : undefined;
   const feed = config.simulator.enabled ? startSimulatorFeed(ingestor, config.simulator.seed) : undefined;
 
   const { port } = server.address() as AddressInfo;
@@ -93,6 +115,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     url,
     async close() {
       feed?.stop();
+      await watcher?.close();
       hub.close();
       await ingestLog?.close();
       server.closeAllConnections();
@@ -115,7 +138,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     process.on("SIGINT", shutdown);
     process.on("SIGTERM", shutdown);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof TokensFileError || error instanceof IngestLogError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof TokensFileError ||
+      error instanceof IngestLogError ||
+      error instanceof RunboardConfigError ||
+      error instanceof SourceError
+    ) {
       console.error(error.message);
       process.exit(2);
     }

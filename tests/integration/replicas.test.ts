@@ -149,7 +149,7 @@ describe("replicas sharing one PostgreSQL", () => {
     const newest = Math.max(...acknowledged.keys());
     const lastSeqOf = async (server: ServerProcess) =>
       ((await (await fetch(`http://127.0.0.1:${server.port}/api/health`)).json()) as { lastSeq: number }).lastSeq;
-    for (const deadline = Date.now() + 10_000; (await lastSeqOf(a)) < newest; ) {
+    for (const deadline = Date.now() + 10_000; (await lastSeqOf(a)) < newest;) {
       assert.ok(Date.now() < deadline, `replica A stuck at ${await lastSeqOf(a)} of ${newest}`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }

@@ -1,0 +1,312 @@
+// Watching a PostgreSQL source: readings a DAQ writes straight into its own tables reach the
+// live hub through the same ingest path as pushed ones.
+//
+// `runboard watch install` puts a statement-level trigger on each mapped table (and the runs
+// table). Each INSERT statement's new rows go, as one JSON array, into a queue table
+// (`runboard_watch.changes`) in the same transaction, and a NOTIFY names the queue entry. The
+// server (RUNBOARD_WATCH_CONFIG) ingests each entry as one batch, source `pg-watch`, sequence =
+// entry id, then deletes it: a crash in between re-ingests it, and the (source, sequence) check
+// stores it once. While runboard is down, entries wait in the queue.
+import type { Client } from "pg";
+import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
+import type { IngestBatch, IngestReading } from "../../src/core/ingest.js";
+import { describeErrors } from "../../src/core/validation.js";
+import type { PostgresLongTable, PostgresSourceConfig, PostgresWideTable } from "../config.js";
+import { type Ingestor, ingestBody } from "../ingest.js";
+import type { PostgresSource } from "../sources/postgres-source.js";
+
+export const WATCH_CHANNEL = "runboard_watch";
+export const WATCH_SOURCE = "pg-watch";
+const SCHEMA = "runboard_watch";
+
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+const tableRef = (t: { schema: string; table: string }) => `${quote(t.schema)}.${quote(t.table)}`;
+/** The name a queue entry carries for its table: schema.table, as TG_TABLE_SCHEMA/NAME give it. */
+export const tableKey = (t: { schema: string; table: string }) => `${t.schema}.${t.table}`;
+
+/** The SQL `runboard watch install` runs, one statement each (identifiers quoted, nothing else interpolated). */
+export function installStatements(config: PostgresSourceConfig): string[] {
+  const statements = [
+    `CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`,
+    `CREATE TABLE IF NOT EXISTS ${SCHEMA}.changes (
+       id bigserial PRIMARY KEY,
+       source_table text NOT NULL,
+       rows jsonb NOT NULL,
+       captured_at timestamptz NOT NULL DEFAULT now())`,
+    // One queue entry per statement, whatever its row count: a 2000-channel readout is one batch.
+    `CREATE OR REPLACE FUNCTION ${SCHEMA}.capture() RETURNS trigger LANGUAGE plpgsql AS $$
+     DECLARE entry bigint;
+     BEGIN
+       INSERT INTO ${SCHEMA}.changes (source_table, rows)
+         SELECT TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, jsonb_agg(to_jsonb(n)) FROM new_rows n HAVING count(*) > 0
+         RETURNING id INTO entry;
+       IF entry IS NOT NULL THEN PERFORM pg_notify('${WATCH_CHANNEL}', entry::text); END IF;
+       RETURN NULL;
+     END $$`,
+  ];
+  const watched: { schema: string; table: string; events: string[] }[] = config.tables.map((t) => ({ ...t, events: ["INSERT"] }));
+  if (config.runs) watched.push({ ...config.runs, events: ["INSERT", "UPDATE"] });
+  for (const t of watched) {
+    // A trigger with a transition table takes one event, so INSERT and UPDATE get one each.
+    for (const event of t.events) {
+      statements.push(
+        `CREATE OR REPLACE TRIGGER runboard_watch_${event.toLowerCase()} AFTER ${event} ON ${tableRef(t)}
+           REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${SCHEMA}.capture()`,
+      );
+    }
+  }
+  return statements;
+}
+
+export function uninstallStatements(config: PostgresSourceConfig): string[] {
+  const tables = [...config.tables, ...(config.runs ? [config.runs] : [])];
+  return [
+    ...tables.flatMap((t) =>
+      ["insert", "update"].map((event) => `DROP TRIGGER IF EXISTS runboard_watch_${event} ON ${tableRef(t)}`),
+    ),
+    `DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`,
+  ];
+}
+
+/** A row as to_jsonb gives it: numbers, arrays, ISO time strings, "NaN"/"Infinity" as strings. */
+type JsonRow = Record<string, unknown>;
+
+/** Epoch ms of a to_jsonb time (timestamps without a zone are taken as UTC, as snapshots do), or a number. */
+export function jsonTime(value: unknown): number | undefined {
+  if (typeof value === "number") return value;
+  if (typeof value !== "string") return undefined;
+  const zoned = /([+-]\d\d(:?\d\d)?|Z)$/.test(value) ? value : `${value}Z`;
+  const ms = Date.parse(zoned);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+const finiteArray = (v: unknown): v is number[] => Array.isArray(v) && v.every((x) => typeof x === "number");
+const arrayValue = (v: unknown): number[] | number[][] | undefined =>
+  finiteArray(v) ? v : Array.isArray(v) && v.every(finiteArray) ? (v as number[][]) : undefined;
+
+export interface MappedRows {
+  readings: IngestReading[];
+  /** Rows (or cells) left out: NULL, NaN or ±Infinity values, rows without a run or time. */
+  skipped: number;
+}
+
+/**
+ * One queue entry's rows as readings, by the table's mapping. `runStart` gives the time of
+ * wide tables without a time column (one row per run).
+ */
+export function mapRows(
+  table: PostgresLongTable | PostgresWideTable,
+  rows: readonly JsonRow[],
+  runStart: (run: number) => number | undefined,
+): MappedRows {
+  const readings: IngestReading[] = [];
+  let skipped = 0;
+  for (const row of rows) {
+    const run = row[table.run];
+    const channel = table.channel === undefined ? 0 : row[table.channel];
+    const t = table.time === undefined ? (typeof run === "number" ? runStart(run) : undefined) : jsonTime(row[table.time]);
+    if (typeof run !== "number" || typeof channel !== "number" || t === undefined || run < 0 || channel < 0) {
+      skipped++;
+      continue;
+    }
+    const values: [string, unknown][] = [];
+    if (table.layout === "long") {
+      const name = row[table.observable];
+      if (typeof name !== "string") {
+        skipped++;
+        continue;
+      }
+      const scalar = table.value === undefined ? undefined : row[table.value];
+      values.push([name, typeof scalar === "number" ? scalar : table.arrayValue === undefined ? null : row[table.arrayValue]]);
+    } else {
+      const named = new Set([table.run, table.time, table.channel, ...table.exclude]);
+      for (const [column, value] of Object.entries(row)) {
+        if (named.has(column) || (table.include && !table.include.includes(column))) continue;
+        if (typeof value === "number" || Array.isArray(value) || (value === null && table.include)) {
+          values.push([`${table.prefix}${column}`, value]);
+        }
+      }
+    }
+    for (const [observable, value] of values) {
+      const kept = typeof value === "number" ? value : arrayValue(value);
+      if (kept === undefined) {
+        skipped++;
+        continue;
+      }
+      readings.push({ observable, run, t, channel, value: kept });
+    }
+  }
+  return { readings, skipped };
+}
+
+export interface PostgresWatcher {
+  close(): Promise<void>;
+}
+
+/**
+ * Listens for queue entries and ingests them, oldest first, until closed. The catalog and runs
+ * come from the source and are read again when an entry names one runboard does not know yet.
+ */
+export async function watchPostgres(
+  source: PostgresSource,
+  config: PostgresSourceConfig,
+  url: string,
+  ingestor: Ingestor,
+  log: (line: string) => void = console.log,
+): Promise<PostgresWatcher> {
+  const { default: pg } = await import("pg");
+  const tables = new Map(config.tables.map((t) => [tableKey(t), t]));
+  const runsKey = config.runs ? tableKey(config.runs) : undefined;
+  let observables = new Map<string, ObservableInfo>();
+  let runs = new Map<number, RunInfo>();
+  const declaredObservables = new Set<string>();
+  const declaredRuns = new Map<number, string>();
+  const refresh = async () => {
+    observables = new Map((await source.catalog()).map((o) => [o.name, o]));
+    runs = new Map((await source.runs()).map((r) => [r.id, r]));
+  };
+  await refresh();
+
+  // Declared up front, so a page can subscribe before the first new row arrives.
+  const catalog = [...observables.values()];
+  const recent = [...runs.values()].sort((a, b) => b.id - a.id).slice(0, 1000);
+  for (let i = 0; i < Math.max(catalog.length, 1); i += 10_000) {
+    const declaration = {
+      observables: catalog.slice(i, i + 10_000),
+      runs: i === 0 ? recent.map((r) => ({ id: r.id, start: r.start, stop: r.stop, meta: r.meta })) : [],
+    };
+    const outcome = await ingestBody(ingestor, declaration);
+    if (!outcome.ok) {
+      log(`watch: declaring the source's catalog was refused: ${describeErrors(outcome.errors.slice(0, 3))}`);
+      continue;
+    }
+    for (const o of declaration.observables) declaredObservables.add(o.name);
+    for (const r of recent) declaredRuns.set(r.id, JSON.stringify(r));
+  }
+
+  let closed = false;
+  let client: Client | undefined;
+  let draining: Promise<void> | undefined;
+  let again = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+
+  /** The batch for one entry: readings plus whatever runs and observables they need declared. */
+  const batchFor = async (id: number, table: string, rows: JsonRow[]): Promise<IngestBatch> => {
+    const mapping = tables.get(table);
+    if (!mapping) {
+      // The runs table (or a table no longer mapped): bring runboard's runs up to date.
+      await refresh();
+      const ids = config.runs ? rows.map((row) => row[config.runs!.id]).filter((v) => typeof v === "number") : [];
+      return { source: WATCH_SOURCE, sequence: id, runs: changedRuns(ids), observables: [], readings: [] };
+    }
+    let mapped = mapRows(mapping, rows, (run) => runs.get(run)?.start);
+    if (mapped.readings.some((r) => !observables.has(r.observable) || !runs.has(r.run))) {
+      await refresh();
+      mapped = mapRows(mapping, rows, (run) => runs.get(run)?.start);
+    }
+    // Readings of runs or observables the source itself does not list cannot be shown; they stay in the table.
+    const readings = mapped.readings.filter((r) => observables.has(r.observable) && runs.has(r.run));
+    const skipped = mapped.skipped + mapped.readings.length - readings.length;
+    if (skipped > 0)
+      log(`watch: left out ${skipped} value(s) of change ${id} (${table}): NULL, non-finite or unknown run/observable`);
+    const needed = [...new Set(readings.map((r) => r.observable))].filter((name) => !declaredObservables.has(name));
+    return {
+      source: WATCH_SOURCE,
+      sequence: id,
+      runs: changedRuns(readings.map((r) => r.run)),
+      observables: needed.map((name) => observables.get(name)!),
+      readings,
+    };
+  };
+  /** These runs as the source has them now, where runboard was told otherwise (or nothing) so far. */
+  const changedRuns = (ids: Iterable<number>) =>
+    [...new Set(ids)]
+      .map((id) => runs.get(id))
+      .filter((r): r is RunInfo => r !== undefined && declaredRuns.get(r.id) !== JSON.stringify(r))
+      .map((r) => ({ id: r.id, start: r.start, stop: r.stop, meta: r.meta }));
+
+  const drainOnce = async (db: Client) => {
+    for (;;) {
+      const { rows } = await db.query<{ id: string; source_table: string; rows: JsonRow[] }>(
+        `SELECT id, source_table, rows FROM ${SCHEMA}.changes ORDER BY id LIMIT 16`,
+      );
+      for (const row of rows) {
+        const id = Number(row.id);
+        const batch = await batchFor(id, row.source_table, row.rows);
+        let outcome = await ingestBody(ingestor, batch);
+        if (!outcome.ok) {
+          // Refused (a channel beyond the declared count, say): the rest of the entry still goes in.
+          const refused = new Set(
+            outcome.errors
+              .map((e) => /^readings\[(\d+)\]/.exec(e.field)?.[1])
+              .filter((i) => i !== undefined)
+              .map(Number),
+          );
+          log(`watch: change ${id} (${row.source_table}) refused in part: ${describeErrors(outcome.errors.slice(0, 3))}`);
+          outcome = await ingestBody(ingestor, { ...batch, readings: batch.readings.filter((_, i) => !refused.has(i)) });
+          if (!outcome.ok) throw new Error(`change ${id}: ${describeErrors(outcome.errors)}`);
+        }
+        for (const o of batch.observables) declaredObservables.add(o.name);
+        for (const r of batch.runs) declaredRuns.set(r.id, JSON.stringify(runs.get(r.id)));
+        await db.query(`DELETE FROM ${SCHEMA}.changes WHERE id = $1`, [id]);
+      }
+      if (rows.length < 16) return;
+    }
+  };
+  const drain = () => {
+    if (closed || !client) return;
+    if (draining) {
+      again = true;
+      return;
+    }
+    const db = client;
+    draining = (async () => {
+      do {
+        again = false;
+        await drainOnce(db);
+      } while (again && !closed);
+    })()
+      .catch((error: unknown) => log(`watch: ${error instanceof Error ? error.message : String(error)}; retrying`))
+      .finally(() => (draining = undefined));
+  };
+
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url });
+    const lost = () => {
+      if (client !== next || closed) return;
+      client = undefined;
+      next.end().catch(() => undefined);
+      log("watch: lost the PostgreSQL connection; reconnecting");
+      retry();
+    };
+    next.on("error", lost);
+    next.on("end", lost);
+    next.on("notification", drain);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${WATCH_CHANNEL}`);
+    } catch (error) {
+      next.removeAllListeners("end");
+      await next.end().catch(() => undefined);
+      throw error;
+    }
+    client = next;
+    drain(); // what was queued while nobody listened
+  };
+  const retry = (delay = 500) => {
+    if (closed) return;
+    retryTimer = setTimeout(() => connect().catch(() => retry(Math.min(delay * 2, 5000))), delay);
+    retryTimer.unref();
+  };
+  await connect();
+  const names = [...tables.keys(), ...(runsKey ? [runsKey] : [])].join(", ");
+  log(`watching ${names} for new rows`);
+  return {
+    async close() {
+      closed = true;
+      clearTimeout(retryTimer);
+      await draining;
+      await client?.end().catch(() => undefined);
+    },
+  };
+}
