@@ -8,11 +8,10 @@
 // entry id, then deletes it: a crash in between re-ingests it, and the (source, sequence) check
 // stores it once. While runboard is down, entries wait in the queue.
 import type { Client } from "pg";
-import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
-import type { IngestBatch, IngestReading } from "../../src/core/ingest.js";
-import { describeErrors } from "../../src/core/validation.js";
+import type { IngestReading } from "../../src/core/ingest.js";
 import type { PostgresLongTable, PostgresSourceConfig, PostgresWideTable } from "../config.js";
-import { type Ingestor, ingestBody } from "../ingest.js";
+import type { Ingestor } from "../ingest.js";
+import { SourceDeclarations, ingestWatched } from "./declarations.js";
 import type { PostgresSource } from "../sources/postgres-source.js";
 
 export const WATCH_CHANNEL = "runboard_watch";
@@ -157,32 +156,8 @@ export async function watchPostgres(
   const { default: pg } = await import("pg");
   const tables = new Map(config.tables.map((t) => [tableKey(t), t]));
   const runsKey = config.runs ? tableKey(config.runs) : undefined;
-  let observables = new Map<string, ObservableInfo>();
-  let runs = new Map<number, RunInfo>();
-  const declaredObservables = new Set<string>();
-  const declaredRuns = new Map<number, string>();
-  const refresh = async () => {
-    observables = new Map((await source.catalog()).map((o) => [o.name, o]));
-    runs = new Map((await source.runs()).map((r) => [r.id, r]));
-  };
-  await refresh();
-
-  // Declared up front, so a page can subscribe before the first new row arrives.
-  const catalog = [...observables.values()];
-  const recent = [...runs.values()].sort((a, b) => b.id - a.id).slice(0, 1000);
-  for (let i = 0; i < Math.max(catalog.length, 1); i += 10_000) {
-    const declaration = {
-      observables: catalog.slice(i, i + 10_000),
-      runs: i === 0 ? recent.map((r) => ({ id: r.id, start: r.start, stop: r.stop, meta: r.meta })) : [],
-    };
-    const outcome = await ingestBody(ingestor, declaration);
-    if (!outcome.ok) {
-      log(`watch: declaring the source's catalog was refused: ${describeErrors(outcome.errors.slice(0, 3))}`);
-      continue;
-    }
-    for (const o of declaration.observables) declaredObservables.add(o.name);
-    for (const r of recent) declaredRuns.set(r.id, JSON.stringify(r));
-  }
+  const declarations = new SourceDeclarations(source);
+  await declarations.declareAll(ingestor, log);
 
   let closed = false;
   let client: Client | undefined;
@@ -190,40 +165,26 @@ export async function watchPostgres(
   let again = false;
   let retryTimer: NodeJS.Timeout | undefined;
 
-  /** The batch for one entry: readings plus whatever runs and observables they need declared. */
-  const batchFor = async (id: number, table: string, rows: JsonRow[]): Promise<IngestBatch> => {
+  const ingestEntry = async (id: number, table: string, rows: JsonRow[]) => {
+    const origin = { source: WATCH_SOURCE, sequence: id };
     const mapping = tables.get(table);
     if (!mapping) {
       // The runs table (or a table no longer mapped): bring runboard's runs up to date.
-      await refresh();
+      await declarations.refresh();
       const ids = config.runs ? rows.map((row) => row[config.runs!.id]).filter((v) => typeof v === "number") : [];
-      return { source: WATCH_SOURCE, sequence: id, runs: changedRuns(ids), observables: [], readings: [] };
+      return ingestWatched(ingestor, declarations, declarations.batch(origin, [], ids).batch, `change ${id}`, log);
     }
-    let mapped = mapRows(mapping, rows, (run) => runs.get(run)?.start);
-    if (mapped.readings.some((r) => !observables.has(r.observable) || !runs.has(r.run))) {
-      await refresh();
-      mapped = mapRows(mapping, rows, (run) => runs.get(run)?.start);
+    let mapped = mapRows(mapping, rows, (run) => declarations.runStart(run));
+    if (!mapped.readings.every((r) => declarations.knows(r))) {
+      await declarations.refresh();
+      mapped = mapRows(mapping, rows, (run) => declarations.runStart(run));
     }
-    // Readings of runs or observables the source itself does not list cannot be shown; they stay in the table.
-    const readings = mapped.readings.filter((r) => observables.has(r.observable) && runs.has(r.run));
-    const skipped = mapped.skipped + mapped.readings.length - readings.length;
+    const { batch, leftOut } = declarations.batch(origin, mapped.readings);
+    const skipped = mapped.skipped + leftOut;
     if (skipped > 0)
       log(`watch: left out ${skipped} value(s) of change ${id} (${table}): NULL, non-finite or unknown run/observable`);
-    const needed = [...new Set(readings.map((r) => r.observable))].filter((name) => !declaredObservables.has(name));
-    return {
-      source: WATCH_SOURCE,
-      sequence: id,
-      runs: changedRuns(readings.map((r) => r.run)),
-      observables: needed.map((name) => observables.get(name)!),
-      readings,
-    };
+    await ingestWatched(ingestor, declarations, batch, `change ${id} (${table})`, log);
   };
-  /** These runs as the source has them now, where runboard was told otherwise (or nothing) so far. */
-  const changedRuns = (ids: Iterable<number>) =>
-    [...new Set(ids)]
-      .map((id) => runs.get(id))
-      .filter((r): r is RunInfo => r !== undefined && declaredRuns.get(r.id) !== JSON.stringify(r))
-      .map((r) => ({ id: r.id, start: r.start, stop: r.stop, meta: r.meta }));
 
   const drainOnce = async (db: Client) => {
     for (;;) {
@@ -231,24 +192,8 @@ export async function watchPostgres(
         `SELECT id, source_table, rows FROM ${SCHEMA}.changes ORDER BY id LIMIT 16`,
       );
       for (const row of rows) {
-        const id = Number(row.id);
-        const batch = await batchFor(id, row.source_table, row.rows);
-        let outcome = await ingestBody(ingestor, batch);
-        if (!outcome.ok) {
-          // Refused (a channel beyond the declared count, say): the rest of the entry still goes in.
-          const refused = new Set(
-            outcome.errors
-              .map((e) => /^readings\[(\d+)\]/.exec(e.field)?.[1])
-              .filter((i) => i !== undefined)
-              .map(Number),
-          );
-          log(`watch: change ${id} (${row.source_table}) refused in part: ${describeErrors(outcome.errors.slice(0, 3))}`);
-          outcome = await ingestBody(ingestor, { ...batch, readings: batch.readings.filter((_, i) => !refused.has(i)) });
-          if (!outcome.ok) throw new Error(`change ${id}: ${describeErrors(outcome.errors)}`);
-        }
-        for (const o of batch.observables) declaredObservables.add(o.name);
-        for (const r of batch.runs) declaredRuns.set(r.id, JSON.stringify(runs.get(r.id)));
-        await db.query(`DELETE FROM ${SCHEMA}.changes WHERE id = $1`, [id]);
+        await ingestEntry(Number(row.id), row.source_table, row.rows);
+        await db.query(`DELETE FROM ${SCHEMA}.changes WHERE id = $1`, [row.id]);
       }
       if (rows.length < 16) return;
     }
