@@ -1,5 +1,6 @@
 // Starts runboard: the embedded store, the dashboard store, the simulator, HTTP and /ws.
 import { createServer } from "node:http";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { EmbeddedStore } from "../loaders/embedded-store.js";
 import { type Ingestor, ingestBody, localIngestor } from "../loaders/ingest.js";
@@ -30,7 +31,13 @@ async function openDashboardStore(config: ServerConfig, store: EmbeddedStore): P
 }
 
 /** Watches the source a runboard config names, feeding new readings to `ingestor`. */
-async function startWatching(file: string, ingestor: Ingestor, log: (line: string) => void): Promise<{ close(): Promise<void> }> {
+async function startWatching(
+  file: string,
+  ingestor: Ingestor,
+  store: EmbeddedStore,
+  dataDir: string,
+  log: (line: string) => void,
+): Promise<{ close(): Promise<void> }> {
   const config = loadRunboardConfig(file);
   const source = config.source;
   if (source.kind === "postgres") {
@@ -40,6 +47,15 @@ async function startWatching(file: string, ingestor: Ingestor, log: (line: strin
     ]);
     const reader = await PostgresSource.connect(source);
     const watcher = await watchPostgres(reader, source, connectionUrl(source, "DATABASE_URL"), ingestor, log);
+    return { close: async () => (await watcher.close(), await reader.close()) };
+  }
+  if (source.kind === "mongodb") {
+    const [{ MongoSource }, { watchMongo }] = await Promise.all([
+      import("../loaders/sources/mongo-source.js"),
+      import("../loaders/watch/mongo-watch.js"),
+    ]);
+    const reader = await MongoSource.connect(source);
+    const watcher = await watchMongo(reader, ingestor, store, join(dataDir, "mongo-watch-resume.json"), log);
     return { close: async () => (await watcher.close(), await reader.close()) };
   }
   throw new ConfigError(
@@ -94,7 +110,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
-  const watcher = config.watchConfig ? await startWatching(config.watchConfig, ingestor, log) : undefined;
+  const watcher = config.watchConfig ? await startWatching(config.watchConfig, ingestor, store, config.dataDir, log) : undefined;
   const feed = config.simulator.enabled ? startSimulatorFeed(ingestor, config.simulator.seed) : undefined;
 
   const { port } = server.address() as AddressInfo;

@@ -5,6 +5,7 @@
 // comes from mongo-queries.ts; readings stream through cursors and never pile up in memory.
 import { MongoClient, ObjectId } from "mongodb";
 import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
+import type { IngestReading } from "../../src/core/ingest.js";
 import { isoDay, nightContaining, type TimeWindow } from "../../src/core/time-window.js";
 import {
   connectionUrl,
@@ -97,7 +98,32 @@ export interface MongoDatabaseLike {
     filter: MongoFilter,
     options: { nameOnly: true; authorizedCollections?: boolean },
   ): AsyncIterable<{ name: string; type?: string }>;
+  /** A change stream (MongoDB replica sets and sharded clusters only). */
+  watch?(pipeline: MongoStage[], options: { resumeAfter?: unknown }): MongoChangeStreamLike;
 }
+
+/** The fields of a change event runboard reads: an insert's collection and document. */
+export interface MongoChangeEvent {
+  /** The resume token. */
+  _id: unknown;
+  operationType: string;
+  clusterTime?: { t?: number; i?: number; high?: number; low?: number };
+  ns?: { coll?: string };
+  fullDocument?: MongoDocument;
+}
+
+export interface MongoChangeStreamLike extends AsyncIterable<MongoChangeEvent> {
+  close(): Promise<void>;
+}
+
+/** What one inserted document means for runboard. */
+export type LiveChange =
+  | { kind: "readings"; readings: IngestReading[]; skipped: number }
+  /** A run record changed: these runs need declaring again. */
+  | { kind: "runs"; runIds: number[] }
+  /** A bluesky document, for the bluesky ingest path. */
+  | { kind: "bluesky"; name: "start" | "descriptor" | "event" | "stop" }
+  | { kind: "ignored" };
 
 export interface MongoSourceOptions {
   /** Defaults to "mongodb <redacted url>/<database> (<layout>)" from the config. */
@@ -122,7 +148,7 @@ export class MongoSource implements Source {
   private readonly reader: LayoutReader;
 
   constructor(
-    db: MongoDatabaseLike,
+    private readonly db: MongoDatabaseLike,
     config: MongoSourceConfig,
     private readonly options: MongoSourceOptions = {},
   ) {
@@ -167,6 +193,16 @@ export class MongoSource implements Source {
 
   catalog(): Promise<ObservableInfo[]> {
     return this.guard("reading the catalog", () => this.reader.catalog());
+  }
+
+  /** Inserts into the database from now on (or after `resumeAfter`), or undefined without change streams. */
+  watchInserts(resumeAfter?: unknown): MongoChangeStreamLike | undefined {
+    return this.db.watch?.([{ $match: { operationType: "insert" } }], resumeAfter === undefined ? {} : { resumeAfter });
+  }
+
+  /** What a document inserted into `collection` means: readings, a run record, a bluesky document, or nothing. */
+  liveChange(collection: string, doc: MongoDocument): Promise<LiveChange> {
+    return this.guard("reading a new document", () => this.reader.liveChange(collection, doc));
   }
 
   runs(): Promise<RunInfo[]> {
@@ -228,6 +264,7 @@ interface LayoutReader {
   changesSince(cursor: SourceCursor | null): Promise<SourceChanges>;
   /** The queries behind `readings(query)`, one per line. */
   describe(query: ReadingQuery): string[];
+  liveChange(collection: string, doc: MongoDocument): Promise<LiveChange>;
 }
 
 async function firstOf<T>(items: AsyncIterable<T>): Promise<T | undefined> {
@@ -282,6 +319,8 @@ class PropertiesReader implements LayoutReader {
   private readonly records?: { collection: string; id: string; start: string; stop?: string; status?: string };
   /** What the last call found, for `describe` (which cannot ask the database). */
   private seen: { collections?: Map<string, string>; assign?: RunAssignment } = {};
+  /** Collections and run assignment for live documents, read once and again when they change. */
+  private live?: { collections: Map<string, string>; assign: RunAssignment };
 
   constructor(
     private readonly db: MongoDatabaseLike,
@@ -411,6 +450,36 @@ class PropertiesReader implements LayoutReader {
       }
     }
     return runs.sort((a, b) => a.start - b.start || a.id - b.id);
+  }
+
+  async liveChange(collection: string, doc: MongoDocument): Promise<LiveChange> {
+    if (collection === this.records?.collection) {
+      this.live = undefined; // run spans changed: assign by the new ones from now on
+      const run = runFromRecord(doc, this.records);
+      return run ? { kind: "runs", runIds: [run.id] } : { kind: "ignored" };
+    }
+    let name = this.live?.collections.get(collection);
+    if (name === undefined || !this.live) {
+      // A collection first seen (collectionPrefix), or the first document: look again.
+      this.live = { collections: await this.collections(), assign: await this.assignment() };
+      name = this.live.collections.get(collection);
+      if (name === undefined) return { kind: "ignored" };
+    }
+    const time = getPath(doc, this.fields.time);
+    const t = timeMs(time);
+    let run = t === undefined ? undefined : runOfDocument(this.live.assign, doc, t);
+    if (t !== undefined && run === undefined && this.live.assign.kind === "spans") {
+      // Perhaps a run that started since the spans were read.
+      this.live.assign = await this.assignment();
+      run = runOfDocument(this.live.assign, doc, t);
+    }
+    const readings: IngestReading[] = [];
+    let skipped = 0;
+    forEachChannel(getPath(doc, this.fields.values), (channel, value) => {
+      if (run === undefined || t === undefined || value === null || !Number.isFinite(value)) skipped++;
+      else readings.push({ observable: name, run, t, channel, value });
+    });
+    return { kind: "readings", readings, skipped };
   }
 
   async *readings(query: ReadingQuery, out: ChunkBuilder): AsyncGenerator<ReadingChunk> {
@@ -546,6 +615,12 @@ class BlueskyReader implements LayoutReader {
 
   private collection(which: keyof MongoBlueskyLayout["collections"]): MongoCollectionLike {
     return this.db.collection(this.collections[which]);
+  }
+
+  async liveChange(collection: string): Promise<LiveChange> {
+    const roles = Object.entries(this.collections) as [keyof MongoBlueskyLayout["collections"], string][];
+    const role = roles.find(([, name]) => name === collection)?.[0];
+    return role ? { kind: "bluesky", name: role } : { kind: "ignored" };
   }
 
   /** The runs with their start uids; `full` also reads every start document field for the metadata. */

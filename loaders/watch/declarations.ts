@@ -52,7 +52,7 @@ export class SourceDeclarations {
 
   /** A batch of these readings (known ones only) with what they need declared, and how many were left out. */
   batch(
-    origin: { source: string; sequence: number },
+    origin: { source?: string; sequence?: number },
     readings: readonly IngestReading[],
     runIds: Iterable<number> = [],
   ): { batch: IngestBatch; leftOut: number } {

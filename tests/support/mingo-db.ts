@@ -7,6 +7,8 @@
 import { Aggregator, Query } from "mingo";
 import { ObjectId } from "mongodb";
 import type {
+  MongoChangeEvent,
+  MongoChangeStreamLike,
   MongoCollectionLike,
   MongoDatabaseLike,
   MongoDocument,
@@ -95,6 +97,9 @@ class MingoFakeCollection implements MongoCollectionLike {
 /** The fake. Collections exist once documents are inserted into them (or they are named up front). */
 export class MingoFakeDatabase implements MongoDatabaseLike {
   private readonly collections = new Map<string, MongoDocument[]>();
+  /** Every insert as a change event, as a replica set's oplog would give them; tokens are indexes. */
+  private readonly changes: MongoChangeEvent[] = [];
+  private readonly wakeStreams = new Set<() => void>();
 
   constructor(docsByCollection: Record<string, MongoDocument[]> = {}) {
     for (const [name, docs] of Object.entries(docsByCollection)) this.insert(name, docs);
@@ -104,7 +109,61 @@ export class MingoFakeDatabase implements MongoDatabaseLike {
   insert(collection: string, docs: readonly MongoDocument[]): void {
     const stored = this.collections.get(collection) ?? [];
     this.collections.set(collection, stored);
-    for (const doc of docs) stored.push({ _id: new ObjectId(), ...copy(doc) });
+    for (const doc of docs) {
+      const kept = { _id: new ObjectId(), ...copy(doc) };
+      stored.push(kept);
+      const n = this.changes.length;
+      this.changes.push({
+        _id: { _data: `fake-token-${n}` },
+        operationType: "insert",
+        clusterTime: { t: 1_800_000_000 + Math.floor(n / 1000), i: (n % 1000) + 1 },
+        ns: { coll: collection },
+        fullDocument: kept,
+      });
+    }
+    for (const wake of this.wakeStreams) wake();
+  }
+
+  /**
+   * A fake change stream over the inserts: from now, or after a token this fake handed out. The
+   * pipeline's $match stages are evaluated by mingo against each event.
+   */
+  watch(pipeline: MongoDocument[], options: { resumeAfter?: unknown } = {}): MongoChangeStreamLike {
+    const matches = pipeline.map((stage) => {
+      if (!("$match" in stage) || Object.keys(stage).length !== 1) {
+        throw new Error("MingoFakeDatabase: watch supports only $match stages");
+      }
+      return new Query(stage.$match as MongoDocument, {});
+    });
+    const token = (options.resumeAfter as { _data?: string } | undefined)?._data;
+    let next = token === undefined ? this.changes.length : Number(/^fake-token-(\d+)$/.exec(token)?.[1] ?? NaN) + 1;
+    if (!Number.isInteger(next)) throw new Error(`MingoFakeDatabase: resume token ${String(token)} is not one of the fake's`);
+    let closed = false;
+    let wake: (() => void) | undefined;
+    const changes = this.changes;
+    const streams = this.wakeStreams;
+    async function* events(): AsyncGenerator<MongoChangeEvent> {
+      while (!closed) {
+        if (next < changes.length) {
+          const event = changes[next++]!;
+          if (matches.every((m) => m.test(event as unknown as MongoDocument))) yield copy(event);
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          streams.add(resolve);
+        });
+        streams.delete(wake!);
+      }
+    }
+    const iterator = events();
+    return {
+      [Symbol.asyncIterator]: () => iterator,
+      async close() {
+        closed = true;
+        wake?.();
+      },
+    };
   }
 
   collection(name: string): MongoCollectionLike {
