@@ -26,6 +26,8 @@ const envSchema = z.object({
   RUNBOARD_ALLOWED_ORIGINS: z.string().default(""),
   /** Source-scoped write tokens (default <data dir>/tokens.json); see README, "Tokens". */
   RUNBOARD_TOKENS_FILE: z.string().optional(),
+  /** Open websockets allowed from one address; 0 for no limit (behind a proxy all share its address). */
+  RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(256),
   /** A runboard config file whose PostgreSQL or MongoDB source the server watches for new readings. */
   RUNBOARD_WATCH_CONFIG: z.string().optional(),
   /** The live replay window: how far back a reconnecting browser can resume from memory. */
@@ -55,6 +57,7 @@ export interface ServerConfig {
   allowedOrigins: string[];
   replay: { maxAgeMs: number; maxBytes: number };
   tokensFile: string;
+  maxConnectionsPerAddress: number;
   /** The config file of a source to watch live (README, "Watching a database"). */
   watchConfig?: string;
 }
@@ -95,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     dashboardStore: e.RUNBOARD_DASHBOARD_STORE === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
     ingestLog: e.RUNBOARD_INGEST_LOG === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
     allowedOrigins: origins,
+    maxConnectionsPerAddress: e.RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS,
     watchConfig: e.RUNBOARD_WATCH_CONFIG === undefined ? undefined : resolve(projectRoot, e.RUNBOARD_WATCH_CONFIG),
     tokensFile: resolve(projectRoot, e.RUNBOARD_TOKENS_FILE ?? join(dataDirFromEnv(present), "tokens.json")),
     replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },

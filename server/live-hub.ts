@@ -27,6 +27,7 @@ import {
 import {
   type ClientMessage,
   MAX_CLIENT_MESSAGE_BYTES,
+  MAX_SUBSCRIPTIONS,
   MAX_PUBLISH_BYTES,
   type ServerMessage,
   clientMessageSchema,
@@ -47,6 +48,11 @@ export interface LiveHubOptions {
   maxBufferedBytes: number;
   heartbeatMs: number;
   isAllowedRequest: (req: IncomingMessage) => boolean;
+  /**
+   * Open websockets allowed from one remote address (0: no limit). Behind a reverse proxy every
+   * browser has the proxy's address, so raise it there (RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS).
+   */
+  maxConnectionsPerAddress?: number;
   now?: () => number;
   /** Publishing over the websocket: what a token may write, and the ingest path POST /api/ingest uses. */
   publishing?: {
@@ -84,6 +90,7 @@ const DRAIN_CHECK_MS = 50;
 export class LiveHub {
   private readonly wss: WebSocketServer;
   private readonly clients = new Map<WebSocket, ClientState>();
+  private readonly connectionsFrom = new Map<string, number>();
   private readonly heartbeat: NodeJS.Timeout;
   private drainCheck: NodeJS.Timeout | undefined;
   private readonly window: ReplayWindow;
@@ -95,7 +102,7 @@ export class LiveHub {
     this.window = new ReplayWindow(options.replay ?? DEFAULT_REPLAY_LIMITS, store.lastSeq(), options.now);
     // Publishers may send large batches; everyone else is held to MAX_CLIENT_MESSAGE_BYTES below.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PUBLISH_BYTES });
-    this.wss.on("connection", (ws) => this.onConnection(ws));
+    this.wss.on("connection", (ws, req: IncomingMessage) => this.onConnection(ws, req));
     this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -113,7 +120,26 @@ export class LiveHub {
     });
   }
 
-  private onConnection(ws: WebSocket): void {
+  private onConnection(ws: WebSocket, req: IncomingMessage): void {
+    const address = req.socket.remoteAddress ?? "?";
+    const open = this.connectionsFrom.get(address) ?? 0;
+    const limit = this.options.maxConnectionsPerAddress ?? 0;
+    if (limit > 0 && open >= limit) {
+      // Said in a message the page can show, then closed as a policy violation.
+      send(ws, {
+        type: "error",
+        field: "(connection)",
+        message: `at most ${limit} live connections from one address; close some tabs`,
+      });
+      ws.close(1008, "too many connections");
+      return;
+    }
+    this.connectionsFrom.set(address, open + 1);
+    ws.once("close", () => {
+      const left = (this.connectionsFrom.get(address) ?? 1) - 1;
+      if (left > 0) this.connectionsFrom.set(address, left);
+      else this.connectionsFrom.delete(address);
+    });
     const state: ClientState = {
       observables: new Map(),
       run: null,
@@ -211,6 +237,14 @@ export class LiveHub {
         const known = new Set(this.store.catalog().map((o) => o.name));
         const unknown = [...message.observables, ...Object.keys(message.resume ?? {})].find((name) => !known.has(name));
         if (unknown) return send(ws, { type: "error", field: "observables", message: `unknown observable ${unknown}` });
+        const total = new Set([...state.observables.keys(), ...message.observables]).size;
+        if (total > MAX_SUBSCRIPTIONS) {
+          return send(ws, {
+            type: "error",
+            field: "observables",
+            message: `at most ${MAX_SUBSCRIPTIONS} observables per connection (this would make ${total}); unsubscribe some first`,
+          });
+        }
         for (const name of message.observables) {
           const channels = message.channels?.[name];
           const sorted = channels ? [...new Set(channels)].sort((a, b) => a - b) : null;

@@ -78,6 +78,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     maxBufferedBytes: 16 * 1024 * 1024,
     heartbeatMs: 30_000,
     isAllowedRequest,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     publishing: {
       scopeOf: (given) => writeScope(given, token.token, sourceTokens),
       ingest: (batch) => ingestBody(ingestor, batch),

@@ -304,4 +304,55 @@ describe("live hub", () => {
       await stop();
     }
   });
+  it("limits subscriptions per connection and connections per address, saying so", async () => {
+    const names = Array.from({ length: 101 }, (_, i) => `limit.o${String(i).padStart(3, "0")}`);
+    const declared = await store.ingest({
+      runs: [],
+      observables: names.map((name) => ({ name, unit: "", shape: "scalar", channels: 1, dims: [], description: "" })),
+      readings: [],
+    });
+    assert.ok(declared.ok);
+    const { port, stop } = await startHub({ maxConnectionsPerAddress: 2 });
+    try {
+      const first = await client(port, { observables: names.slice(0, 60) });
+      first.ws.send(JSON.stringify({ type: "subscribe", observables: names.slice(50) }));
+      await first.until(() => first.got.texts.some((m) => m.type === "error"), "an error");
+      assert.deepEqual(
+        first.got.texts.find((m) => m.type === "error"),
+        {
+          type: "error",
+          field: "observables",
+          message: "at most 100 observables per connection (this would make 101); unsubscribe some first",
+        },
+      );
+      // The refused subscribe changed nothing; after an unsubscribe the same one fits.
+      first.ws.send(JSON.stringify({ type: "unsubscribe", observables: [names[0]] }));
+      first.ws.send(JSON.stringify({ type: "subscribe", observables: names.slice(50) }));
+      await first.until(() => first.got.texts.filter((m) => m.type === "subscribed").length === 2, "subscribed again");
+      assert.equal((first.got.texts.at(-1)!.observables as string[]).length, 100);
+
+      const second = await client(port, { observables: [names[0]] });
+      const third = await client(port, { observables: [names[0]] });
+      const closed = new Promise<number>((resolve) => third.ws.once("close", (code) => resolve(code)));
+      assert.equal(await closed, 1008);
+      assert.deepEqual(third.got.texts[0], {
+        type: "error",
+        field: "(connection)",
+        message: "at most 2 live connections from one address; close some tabs",
+      });
+      // A closed connection frees its place.
+      const secondClosed = new Promise((resolve) => second.ws.once("close", resolve));
+      second.ws.close();
+      await secondClosed;
+      // (The server counts it closed a moment after the client does: try again until it has.)
+      let fourth = await client(port, { observables: [names[0]] });
+      for (const deadline = Date.now() + 5000; fourth.got.texts.at(-1)!.type === "error" && Date.now() < deadline;) {
+        fourth = await client(port, { observables: [names[0]] });
+      }
+      assert.equal(fourth.got.texts.at(-1)!.type, "subscribed");
+      for (const c of [first, fourth]) c.ws.close();
+    } finally {
+      await stop();
+    }
+  });
 });
