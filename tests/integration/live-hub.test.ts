@@ -355,4 +355,20 @@ describe("live hub", () => {
       await stop();
     }
   });
+  it("closes a connection that stops answering pings, and keeps one that answers", { timeout: 10_000 }, async () => {
+    const { port, stop } = await startHub({ heartbeatMs: 100 });
+    try {
+      const answering = await client(port, { observables: ["probe.temperature"] });
+      // A peer that is gone without closing (a laptop lid shut) never answers a ping.
+      const silent = new WebSocket(`ws://127.0.0.1:${port}/ws`, { autoPong: false });
+      const closedAt = new Promise<number>((resolve) => silent.once("close", () => resolve(Date.now())));
+      const openedAt = await new Promise<number>((resolve) => silent.once("open", () => resolve(Date.now())));
+      const lasted = (await closedAt) - openedAt;
+      assert.ok(lasted >= 100, `closed after ${lasted} ms, before it missed a ping`);
+      assert.equal(answering.ws.readyState, WebSocket.OPEN, "the answering client is still connected");
+      answering.ws.close();
+    } finally {
+      await stop();
+    }
+  });
 });
