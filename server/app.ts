@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { observableName } from "../src/core/catalog.js";
 import { parseDashboard } from "../src/core/dashboard.js";
+import { BINARY_BATCH_CONTENT_TYPE, decodeBinaryBatch } from "../src/core/ingest-binary.js";
 import { runTailWindow, selectRun } from "../src/core/time-window.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
@@ -184,10 +185,21 @@ export function createApp(deps: AppDeps): express.Express {
     ]);
   });
 
-  app.post("/api/ingest", ingestAuth, express.json({ limit: "64mb" }), async (req, res) => {
-    const refusal = sourceRefusal(res.locals.writeScope as Exclude<WriteScope, undefined>, req.body?.source);
+  const binaryBatch = express.raw({ type: BINARY_BATCH_CONTENT_TYPE, limit: "256mb" });
+  app.post("/api/ingest", ingestAuth, binaryBatch, express.json({ limit: "64mb" }), async (req, res) => {
+    let body: unknown = req.body;
+    // Arrays in binary (src/core/ingest-binary.ts): the same batch, with raw float64 data.
+    if (Buffer.isBuffer(body)) {
+      const decoded = decodeBinaryBatch(body);
+      if (!decoded.ok) return fail(res, 400, "invalid binary batch; nothing was stored", decoded.errors);
+      body = decoded.batch;
+    }
+    const refusal = sourceRefusal(
+      res.locals.writeScope as Exclude<WriteScope, undefined>,
+      (body as { source?: unknown })?.source,
+    );
     if (refusal) return fail(res, 403, "this token may not write that source; nothing was stored", [refusal]);
-    const outcome = await ingestBody(deps.ingestor, req.body);
+    const outcome = await ingestBody(deps.ingestor, body);
     if (!outcome.ok) return fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
     res.json(outcome);
   });

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
+import { BINARY_BATCH_CONTENT_TYPE, encodeBinaryBatch } from "../../src/core/ingest-binary.js";
 import { decodeFrame, FRAME_FLAG_REPLAY, frameReadings, type LiveFrame } from "../../src/core/live-frame.js";
 import { projectRoot } from "../../loaders/paths.js";
 import { loadConfig } from "../../server/config.js";
@@ -268,6 +269,55 @@ describe("runboard server", () => {
     resuming.ws.close();
   });
 
+  it("takes arrays in the binary form: a 1d spectrum and a 2d image, stored and pushed as sent", async () => {
+    const image = { name: "probe.image", unit: "adu", shape: "2d", dims: [2, 3] };
+    const live = await subscribed("probe.spectrum");
+    const t = RUN.start + 20_000;
+    const spectrum = new Float64Array([0.125, 1e300, -7]);
+    const pixels = new Float64Array([1, 2, 3, 4, 5, 6.5]);
+    const body = encodeBinaryBatch(
+      {
+        observables: [image],
+        readings: [
+          { observable: "probe.spectrum", run: 7, t },
+          { observable: "probe.image", run: 7, t },
+        ],
+      },
+      [
+        { reading: 0, key: "value", values: spectrum, shape: [3] },
+        { reading: 1, key: "value", values: pixels, shape: [2, 3] },
+      ],
+    );
+    const post = (bytes: Uint8Array) =>
+      api("/api/ingest", {
+        method: "POST",
+        headers: { "Content-Type": BINARY_BATCH_CONTENT_TYPE, Authorization: `Bearer ${TOKEN}` },
+        body: Buffer.from(bytes),
+      });
+    const res = await post(body);
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(((await res.json()) as { stored: number }).stored, 2);
+    const frame = (await live.next((m) => m.type === "frame")) as { readings: { value: number[] }[] };
+    assert.deepEqual(frame.readings[0]!.value, [0.125, 1e300, -7]);
+    live.ws.close();
+
+    // A reference past the data, and a NaN: refused naming the field, nothing stored.
+    const before = ((await (await api("/api/health")).json()) as { lastSeq: number }).lastSeq;
+    const short = body.subarray(0, body.length - 8);
+    const refused = await post(short);
+    assert.equal(refused.status, 400);
+    const answer = (await refused.json()) as { errors: { field: string; message: string }[] };
+    assert.equal(answer.errors[0]!.field, "readings[1].value.offset");
+    const withNaN = encodeBinaryBatch({ readings: [{ observable: "probe.spectrum", run: 7, t }] }, [
+      { reading: 0, key: "value", values: new Float64Array([1, NaN, 3]), shape: [3] },
+    ]);
+    const nan = await post(withNaN);
+    assert.equal(nan.status, 400);
+    assert.match(((await nan.json()) as { errors: { field: string }[] }).errors[0]!.field, /^readings\[0\]\.value/);
+    const after = ((await (await api("/api/health")).json()) as { lastSeq: number }).lastSeq;
+    assert.equal(after, before);
+  });
+
   it("stores a batch sent again (same source and sequence) once, also after a restart", async () => {
     const batch = {
       source: "daq-hall-b",
@@ -384,7 +434,7 @@ describe("runboard server", () => {
     const after = (await (await api("/api/health")).json()) as { lastSeq: number; runs: number; observables: number };
     assert.deepEqual(after.lastSeq, before.lastSeq);
     assert.equal(after.runs, 1);
-    assert.equal(after.observables, 2);
+    assert.equal(after.observables, 3, "the two declared first and the binary test's probe.image");
     const next = await api(
       "/api/ingest",
       asJson({ readings: [{ observable: "probe.temperature", run: 7, t: Date.now(), value: 1 }] }),

@@ -1,0 +1,130 @@
+// The compact binary form of an ingest batch, for arrays (spectra, waveforms, camera images):
+// the numbers travel as raw little-endian float64, not as JSON text, so a DAQ writes a numpy
+// array's bytes as they are and the server reads them without parsing digits.
+//
+//   "RBB1"                 4 bytes, magic
+//   header length H        uint32 little-endian
+//   header                 H bytes of UTF-8 JSON: an ordinary ingest batch, except that any
+//                          reading's `value` or `values` may be {"offset": bytes, "shape": [n]
+//                          or [rows, cols]}, pointing into the data
+//   padding                zero bytes up to a multiple of 8 from the start
+//   data                   float64 little-endian; offsets count from the start of the data
+//
+// Decoding replaces each reference by the array it points at; the batch then goes through the
+// same validation as JSON, so the errors and what is stored are the same.
+import type { FieldError } from "./validation.js";
+
+export const BINARY_BATCH_MAGIC = "RBB1";
+export const BINARY_BATCH_CONTENT_TYPE = "application/vnd.runboard.batch";
+const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+
+export type DecodedBinaryBatch = { ok: true; batch: unknown } | { ok: false; errors: FieldError[] };
+
+const fail = (field: string, message: string): DecodedBinaryBatch => ({ ok: false, errors: [{ field, message }] });
+
+/** The byte offset of the data: after magic, length and header, rounded up to 8. */
+export const binaryDataStart = (headerBytes: number) => Math.ceil((8 + headerBytes) / 8) * 8;
+
+export function decodeBinaryBatch(bytes: Uint8Array): DecodedBinaryBatch {
+  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== BINARY_BATCH_MAGIC) {
+    return fail("(body)", `does not start with ${BINARY_BATCH_MAGIC}; see README, "Arrays in binary"`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerBytes = view.getUint32(4, true);
+  if (headerBytes > MAX_HEADER_BYTES || 8 + headerBytes > bytes.length) {
+    return fail("(header)", `says ${headerBytes} bytes of header, but the body has ${bytes.length - 8} after the length`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerBytes)));
+  } catch (error) {
+    return fail("(header)", `is not valid UTF-8 JSON: ${(error as Error).message}`);
+  }
+  const start = binaryDataStart(headerBytes);
+  const dataBytes = Math.max(0, bytes.length - start);
+  if (dataBytes % 8 !== 0) return fail("(data)", `holds ${dataBytes} bytes, not a whole number of float64s`);
+  // Copied once into an aligned buffer; references are then plain views on it.
+  const data = new Float64Array(dataBytes / 8);
+  new Uint8Array(data.buffer).set(bytes.subarray(start, start + dataBytes));
+
+  const readings = (header as { readings?: unknown } | null)?.readings;
+  if (!Array.isArray(readings)) return { ok: true, batch: header };
+  const errors: FieldError[] = [];
+  const resolved = readings.map((reading: unknown, i) => {
+    if (reading === null || typeof reading !== "object") return reading;
+    const out: Record<string, unknown> = { ...(reading as Record<string, unknown>) };
+    for (const key of ["value", "values"]) {
+      const ref = out[key];
+      if (!isReference(ref)) continue;
+      const array = dereference(ref, data, `readings[${i}].${key}`, errors);
+      if (array !== undefined) out[key] = array;
+    }
+    return out;
+  });
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, batch: { ...(header as object), readings: resolved } };
+}
+
+function isReference(value: unknown): value is { offset: unknown; shape: unknown } {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && "offset" in value;
+}
+
+function dereference(
+  ref: { offset: unknown; shape: unknown },
+  data: Float64Array,
+  field: string,
+  errors: FieldError[],
+): number[] | number[][] | undefined {
+  const { offset, shape } = ref;
+  if (typeof offset !== "number" || !Number.isInteger(offset) || offset < 0 || offset % 8 !== 0) {
+    errors.push({ field: `${field}.offset`, message: "must be a whole, non-negative multiple of 8 (bytes into the data)" });
+    return undefined;
+  }
+  if (
+    !Array.isArray(shape) ||
+    shape.length < 1 ||
+    shape.length > 2 ||
+    !shape.every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0)
+  ) {
+    errors.push({ field: `${field}.shape`, message: "must be [n] or [rows, cols]" });
+    return undefined;
+  }
+  const count = (shape as number[]).reduce((a, b) => a * b, 1);
+  const first = offset / 8;
+  if (first + count > data.length) {
+    errors.push({
+      field: `${field}.offset`,
+      message: `${count} float64s from byte ${offset} run past the ${data.length * 8} bytes of data`,
+    });
+    return undefined;
+  }
+  const values = data.subarray(first, first + count);
+  if (shape.length === 1) return Array.from(values);
+  const [rows, cols] = shape as [number, number];
+  return Array.from({ length: rows }, (_, r) => Array.from(values.subarray(r * cols, (r + 1) * cols)));
+}
+
+/** Encodes a batch whose array values are given as Float64Arrays (for tests, benchmarks and Node DAQs). */
+export function encodeBinaryBatch(
+  batch: Record<string, unknown> & { readings: Record<string, unknown>[] },
+  arrays: { reading: number; key: "value" | "values"; values: Float64Array; shape: number[] }[],
+): Uint8Array {
+  const readings = batch.readings.map((r) => ({ ...r }));
+  let offset = 0;
+  for (const a of arrays) {
+    readings[a.reading]![a.key] = { offset, shape: a.shape };
+    offset += a.values.length * 8;
+  }
+  const header = new TextEncoder().encode(JSON.stringify({ ...batch, readings }));
+  const start = binaryDataStart(header.length);
+  const bytes = new Uint8Array(start + offset);
+  bytes.set(new TextEncoder().encode(BINARY_BATCH_MAGIC), 0);
+  new DataView(bytes.buffer).setUint32(4, header.length, true);
+  bytes.set(header, 8);
+  let at = start;
+  for (const a of arrays) {
+    bytes.set(new Uint8Array(a.values.buffer, a.values.byteOffset, a.values.byteLength), at);
+    at += a.values.byteLength;
+  }
+  return bytes;
+}
