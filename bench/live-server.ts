@@ -20,6 +20,9 @@ const now = () => performance.timeOrigin + performance.now();
 
 const server = createServer();
 let publish: (t: number) => Promise<void>;
+/** Per batch, ms: storing it, then handing it to every client's socket (runboard only). */
+const phases = { store: [] as number[], fanOut: [] as number[] };
+const median = (xs: number[]) => (xs.length === 0 ? null : [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!);
 let cleanup = () => undefined as void;
 
 if (method === "runboard") {
@@ -45,7 +48,10 @@ if (method === "runboard") {
       readings: [{ observable: "camera.hv", run: 1, t, values }],
     });
     if (!result.ok) throw new Error(JSON.stringify(result.errors).slice(0, 500));
+    const stored = now();
     hub.publish(result.readings);
+    phases.store.push(stored - t);
+    phases.fanOut.push(now() - stored);
   };
   cleanup = () => {
     hub.close();
@@ -85,6 +91,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   peakRss = process.memoryUsage().rss;
   const start = now();
   let sent = 0;
+  phases.store.length = phases.fanOut.length = 0;
   // Each batch at its scheduled time; a batch that is due while the previous one is still being
   // stored waits for it (that shows up as latency, as it would for a user).
   for (let tick = 0; tick < count; tick++) {
@@ -96,7 +103,7 @@ for await (const line of createInterface({ input: process.stdin })) {
   }
   const used = process.cpuUsage(cpu);
   process.stdout.write(
-    `${JSON.stringify({ sent, cpuSeconds: (used.user + used.system) / 1e6, wallSeconds: (now() - start) / 1000, peakRssMb: Math.round(peakRss / 1e6) })}\n`,
+    `${JSON.stringify({ sent, cpuSeconds: (used.user + used.system) / 1e6, wallSeconds: (now() - start) / 1000, peakRssMb: Math.round(peakRss / 1e6), storeMs: median(phases.store), fanOutMs: median(phases.fanOut) })}\n`,
   );
 }
 cleanup();

@@ -86,6 +86,8 @@ async function measure(method: Method): Promise<Point[]> {
         cpuSeconds: number;
         wallSeconds: number;
         peakRssMb: number;
+        storeMs: number | null;
+        fanOutMs: number | null;
       };
       // Wait for what is still in flight: until every client has every message, or 5 s more.
       const expected = run.sent * CLIENTS;
@@ -120,7 +122,7 @@ async function measure(method: Method): Promise<Point[]> {
       };
       points.push(point);
       console.log(
-        `  ${method} ${hz} Hz: p50 ${point.p50.toFixed(1)} ms, p99 ${point.p99.toFixed(1)} ms, ${(100 * point.delivered).toFixed(1)}% delivered, server CPU ${point.cpuPercent.toFixed(0)}%`,
+        `  ${method} ${hz} Hz: p50 ${point.p50.toFixed(1)} ms, p99 ${point.p99.toFixed(1)} ms, ${(100 * point.delivered).toFixed(1)}% delivered, server CPU ${point.cpuPercent.toFixed(0)}%${run.fanOutMs === null ? "" : `; per batch (median) storing ${run.storeMs!.toFixed(1)} ms, handing to all sockets ${run.fanOutMs.toFixed(1)} ms`}`,
       );
       // Well past the point of falling behind, higher rates only take longer.
       if (point.p99 > 4 * (1000 / hz)) break;
