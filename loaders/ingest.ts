@@ -19,6 +19,8 @@ export type StoredListener = (readings: Reading[], runs: RunInfo[]) => void;
  */
 export interface Ingestor {
   ingest(batch: IngestBatch): Promise<IngestOutcome>;
+  /** Brings the local store up to date with what other replicas stored (replicas only). */
+  catchUp?(): Promise<void>;
 }
 
 /** Thrown when the store behind an ingestor cannot be reached: nothing was stored, retry later. */

@@ -185,7 +185,7 @@ export function createApp(deps: AppDeps): express.Express {
     ]);
   });
 
-  const binaryBatch = express.raw({ type: BINARY_BATCH_CONTENT_TYPE, limit: "256mb" });
+  const binaryBatch = express.raw({ type: BINARY_BATCH_CONTENT_TYPE, limit: "64mb" });
   app.post("/api/ingest", ingestAuth, binaryBatch, express.json({ limit: "64mb" }), async (req, res) => {
     let body: unknown = req.body;
     // Arrays in binary (src/core/ingest-binary.ts): the same batch, with raw float64 data.
@@ -213,6 +213,9 @@ export function createApp(deps: AppDeps): express.Express {
     const items: unknown[] = list ? (req.body as unknown[]) : [req.body];
     if (items.length > 10_000)
       return fail(res, 400, "at most 10000 documents a request", [{ field: "(body)", message: "split it" }]);
+    // Translation reads runs and descriptors from the local store: with replicas, first take in
+    // what the others stored (this run's start document may have gone to another one).
+    await deps.ingestor.catchUp?.();
     let stored = 0;
     let duplicates = 0;
     for (const [i, item] of items.entries()) {

@@ -8,7 +8,8 @@
 // never sees seq 12 before seq 11 commits), and the replica that appends first catches its
 // store up to the log, so a batch is checked against everything accepted before it, wherever.
 // A NOTIFY lost while a connection was down costs nothing: replicas read the log by id.
-import type { Client, Pool, PoolClient } from "pg";
+import type { Pool, PoolClient } from "pg";
+import { type PgListener, listenToChannel } from "../loaders/pg-listener.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
 import { type IngestOutcome, type Ingestor, type StoredListener, StoreUnavailableError } from "../loaders/ingest.js";
 import { type IngestBatch, checkBatch } from "../src/core/ingest.js";
@@ -19,6 +20,9 @@ const APPEND_LOCK = 0x72756e62;
 /** The local store records applied log entries as batches from this source, numbered by log id. */
 export const LOG_ORIGIN = "ingest-log";
 const PAGE = 64;
+/** A catch-up page stops after this many bytes of batches (the first entry always comes). */
+const PAGE_BYTES = 64 * 1024 * 1024;
+const POLL_MS = 10_000;
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS runboard_ingest_log (
   id bigint PRIMARY KEY,
@@ -40,6 +44,8 @@ interface LogEntry {
 type Queryable = Pick<Pool, "query"> | PoolClient;
 
 export class IngestLogError extends Error {}
+/** This replica's store failed to apply an entry (PostgreSQL itself is fine). */
+class LocalApplyError extends Error {}
 
 export class IngestLog implements Ingestor {
   /** The newest log id applied to the local store. */
@@ -47,14 +53,11 @@ export class IngestLog implements Ingestor {
   private applying: Promise<unknown> = Promise.resolve();
   private catchingUp?: Promise<void>;
   private catchUpAgain = false;
-  private listener?: Client;
-  private reconnectDelay = 250;
-  private reconnectTimer?: NodeJS.Timeout;
+  private listener?: PgListener;
+  private poll?: NodeJS.Timeout;
   private closed = false;
 
   private constructor(
-    private readonly pg: typeof import("pg").default,
-    private readonly url: string,
     private readonly pool: Pool,
     private readonly store: EmbeddedStore,
     private readonly onStored: StoredListener,
@@ -102,14 +105,50 @@ export class IngestLog implements Ingestor {
           `${store.file} has applied log entry ${applied} but the log in PostgreSQL ends at ${head} (was it reset?); give this replica an empty RUNBOARD_DATA_DIR`,
         );
       }
-      const ingestLog = new IngestLog(pg, url, pool, store, onStored, log, applied);
+      if (applied > 0) {
+        // The store must hold exactly the log up to `applied`: readings stored locally since
+        // (a start without RUNBOARD_INGEST_LOG) would clash with the log's numbers.
+        const { rows: at } = await pool.query<{ last_seq: string }>("SELECT last_seq FROM runboard_ingest_log WHERE id = $1", [
+          applied,
+        ]);
+        if (Number(at[0]?.last_seq ?? -1) !== store.lastSeq()) {
+          throw new IngestLogError(
+            `${store.file} holds readings up to seq ${store.lastSeq()}, but log entry ${applied} ends at ${at[0]?.last_seq ?? "(missing)"}: it was written to outside the shared log; give this replica an empty RUNBOARD_DATA_DIR`,
+          );
+        }
+      }
+      const ingestLog = new IngestLog(pool, store, onStored, log, applied);
       // Listening before reading the log: an entry committed in between is then announced too.
-      await ingestLog.listen();
-      await ingestLog.catchUpWith(pool);
+      ingestLog.listener = await listenToChannel({
+        url,
+        channel: CHANNEL,
+        onNotice: () => ingestLog.requestCatchUp(),
+        onReady: () => ingestLog.requestCatchUp(),
+        log,
+        what: "ingest notices",
+      });
+      try {
+        await ingestLog.catchUpWith(pool);
+      } catch (error) {
+        await ingestLog.listener.close();
+        throw error;
+      }
+      // A safety net besides the notices: a connection that died silently is noticed late.
+      ingestLog.poll = setInterval(() => ingestLog.requestCatchUp(), POLL_MS);
+      ingestLog.poll.unref();
       return ingestLog;
     } catch (error) {
       await pool.end();
       throw error;
+    }
+  }
+
+  /** Reads what the log has that this replica has not (e.g. before translating bluesky documents). */
+  async catchUp(): Promise<void> {
+    try {
+      await this.catchUpWith(this.pool);
+    } catch (error) {
+      throw error instanceof LocalApplyError ? error : unavailable(error);
     }
   }
 
@@ -172,7 +211,8 @@ export class IngestLog implements Ingestor {
     } catch (error) {
       await client.query("ROLLBACK").catch(() => undefined);
       release(client, true);
-      throw unavailable(error);
+      // This replica's own store failing is not PostgreSQL being down: no 503 for it.
+      throw error instanceof LocalApplyError ? error : unavailable(error);
     }
     release(client);
     // Stored durably; the local copy and the live hub follow (now, or by the next catch-up).
@@ -182,8 +222,8 @@ export class IngestLog implements Ingestor {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.reconnectTimer);
-    await this.listener?.end().catch(() => undefined);
+    clearInterval(this.poll);
+    await this.listener?.close();
     await this.catchingUp?.catch(() => undefined);
     await this.applying;
     await this.pool.end();
@@ -193,11 +233,18 @@ export class IngestLog implements Ingestor {
   private apply(entry: LogEntry): Promise<void> {
     const done = this.applying.then(async () => {
       if (entry.id <= this.applied) return;
-      if (entry.id !== this.applied + 1) throw new Error(`log entry ${entry.id} came before ${this.applied + 1}`);
-      const result = await this.store.ingest(entry.batch, {
-        firstSeq: entry.firstSeq,
-        origin: { source: LOG_ORIGIN, sequence: entry.id },
-      });
+      if (entry.id !== this.applied + 1) throw new LocalApplyError(`log entry ${entry.id} came before ${this.applied + 1}`);
+      let result: Awaited<ReturnType<EmbeddedStore["ingest"]>>;
+      try {
+        result = await this.store.ingest(entry.batch, {
+          firstSeq: entry.firstSeq,
+          origin: { source: LOG_ORIGIN, sequence: entry.id },
+        });
+      } catch (error) {
+        throw new LocalApplyError(`this replica's store could not apply log entry ${entry.id}: ${String(error)}`, {
+          cause: error,
+        });
+      }
       this.applied = entry.id;
       if (!result.ok) {
         // Checked under the lock against the same log, so this means the stores diverged.
@@ -213,8 +260,11 @@ export class IngestLog implements Ingestor {
   private async catchUpWith(db: Queryable): Promise<void> {
     for (;;) {
       const { rows } = await db.query<{ id: string; first_seq: string; last_seq: string; batch: string }>(
-        "SELECT id, first_seq, last_seq, batch FROM runboard_ingest_log WHERE id > $1 ORDER BY id LIMIT $2",
-        [this.applied, PAGE],
+        `SELECT id, first_seq, last_seq, batch FROM (
+           SELECT *, sum(octet_length(batch)) OVER (ORDER BY id) AS upto FROM runboard_ingest_log
+            WHERE id > $1 ORDER BY id LIMIT $2) page
+          WHERE upto - octet_length(batch) < $3 ORDER BY id`,
+        [this.applied, PAGE, PAGE_BYTES],
       );
       for (const row of rows) {
         await this.apply({
@@ -224,7 +274,7 @@ export class IngestLog implements Ingestor {
           batch: JSON.parse(row.batch) as IngestBatch,
         });
       }
-      if (rows.length < PAGE) return;
+      if (rows.length === 0) return;
     }
   }
 
@@ -243,48 +293,6 @@ export class IngestLog implements Ingestor {
     })()
       .catch((error: unknown) => this.log(`reading the ingest log failed (retried on the next notice): ${String(error)}`))
       .finally(() => (this.catchingUp = undefined));
-  }
-
-  private async listen(): Promise<void> {
-    const client = new this.pg.Client({ connectionString: this.url });
-    const lost = () => {
-      if (this.listener !== client) return;
-      this.listener = undefined;
-      client.end().catch(() => undefined);
-      this.scheduleReconnect();
-    };
-    client.on("error", lost);
-    client.on("end", lost);
-    client.on("notification", () => this.requestCatchUp());
-    try {
-      await client.connect();
-      await client.query(`LISTEN ${CHANNEL}`);
-    } catch (error) {
-      client.removeAllListeners("end");
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    this.listener = client;
-    this.reconnectDelay = 250;
-  }
-
-  /** Back to listening after PostgreSQL went away; then reads what was announced meanwhile. */
-  private scheduleReconnect(): void {
-    if (this.closed) return;
-    this.log(`lost the PostgreSQL connection for ingest notices; reconnecting in ${this.reconnectDelay} ms`);
-    this.reconnectTimer = setTimeout(() => {
-      this.listen().then(
-        () => {
-          this.log("listening for ingest notices again");
-          this.requestCatchUp();
-        },
-        () => {
-          this.reconnectDelay = Math.min(this.reconnectDelay * 2, 5000);
-          this.scheduleReconnect();
-        },
-      );
-    }, this.reconnectDelay);
-    this.reconnectTimer.unref();
   }
 }
 

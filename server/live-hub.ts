@@ -125,6 +125,7 @@ export class LiveHub {
     const open = this.connectionsFrom.get(address) ?? 0;
     const limit = this.options.maxConnectionsPerAddress ?? 0;
     if (limit > 0 && open >= limit) {
+      ws.on("error", () => undefined); // whatever it sends before the close is of no interest
       // Said in a message the page can show, then closed as a policy violation.
       send(ws, {
         type: "error",

@@ -86,7 +86,10 @@ export class SourceDeclarations {
 
 /**
  * Ingests a watcher's batch. A refusal naming some readings (a channel beyond the declared
- * count, say) stores the rest; the refused ones stay in the source.
+ * count, say) stores the rest; a batch refused again (an observable whose shape changed in the
+ * source) is left out whole, so the watcher goes on with newer data. What is left out stays in
+ * the source (and its snapshots); only the live copy is missing, and the log says so. A store
+ * that cannot be reached throws instead: nothing is left out, the caller retries.
  */
 export async function ingestWatched(
   ingestor: Ingestor,
@@ -106,7 +109,10 @@ export async function ingestWatched(
     log(`watch: ${what} refused in part: ${describeErrors(outcome.errors.slice(0, 3))}`);
     batch = { ...batch, readings: batch.readings.filter((_, i) => !refused.has(i)) };
     outcome = await ingestBody(ingestor, batch);
-    if (!outcome.ok) throw new Error(`${what}: ${describeErrors(outcome.errors)}`);
+    if (!outcome.ok) {
+      log(`watch: ${what} left out of the live feed (still in the source): ${describeErrors(outcome.errors.slice(0, 3))}`);
+      return;
+    }
   }
   declarations.declared(batch);
 }

@@ -1,9 +1,13 @@
 // Watching a MongoDB source through a change stream: each inserted document (a slow-control
 // reading, a run record, a bluesky document) goes through the same ingest path as pushed ones.
 // The stream's resume token is saved after each stored document, so a restarted server goes on
-// from there. Each document's batch carries source `mongo-watch` and a sequence made of the
-// insert's cluster time, so a document seen again after a crash is stored once.
+// from there. Each change seen gets the next number of a counter saved with the token; a crash
+// between storing and saving replays the same changes in the same order with the same numbers,
+// so they are stored once. (The cluster time would not do: every document of one insertMany or
+// transaction shares it.) The batches' source names the watch state, `mongo-watch:<id>`, so a
+// new state file never matches numbers of an earlier one.
 // Change streams need a replica set (a one-node one is enough) or a sharded cluster.
+import { randomBytes } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { BSON } from "mongodb";
 import { type BlueskyState, translateBluesky } from "../bluesky-ingest.js";
@@ -12,18 +16,13 @@ import type { MongoChangeEvent, MongoChangeStreamLike, MongoSource } from "../so
 import { SourceDeclarations, ingestWatched } from "./declarations.js";
 import { describeErrors } from "../../src/core/validation.js";
 
-export const MONGO_WATCH_SOURCE = "mongo-watch";
+export const MONGO_WATCH_SOURCE_PREFIX = "mongo-watch:";
 
-/**
- * A number unique to one insert: the cluster time's seconds and its increment within that
- * second (below 2^21, far above any slow-control insert rate), exact in a double until 2106.
- */
-export function changeSequence(event: MongoChangeEvent): number | undefined {
-  const time = event.clusterTime;
-  const seconds = time?.t ?? time?.high;
-  const increment = time?.i ?? time?.low;
-  if (seconds === undefined || increment === undefined || increment >= 2 ** 21) return undefined;
-  return seconds * 2 ** 21 + increment;
+/** What survives a restart: where the stream was, and how many changes were numbered. */
+interface WatchState {
+  id: string;
+  token?: unknown;
+  counter: number;
 }
 
 export interface MongoWatcher {
@@ -39,7 +38,8 @@ export async function watchMongo(
 ): Promise<MongoWatcher> {
   const declarations = new SourceDeclarations(source);
   await declarations.declareAll(ingestor, log);
-  let token = readToken(resumeFile);
+  const state = readState(resumeFile);
+  const watchSource = `${MONGO_WATCH_SOURCE_PREFIX}${state.id}`;
   let stream: MongoChangeStreamLike | undefined;
   let closed = false;
 
@@ -47,8 +47,7 @@ export async function watchMongo(
     const collection = event.ns?.coll;
     const doc = event.fullDocument;
     if (event.operationType !== "insert" || collection === undefined || doc === undefined) return;
-    const sequence = changeSequence(event);
-    const origin = sequence === undefined ? {} : { source: MONGO_WATCH_SOURCE, sequence };
+    const origin = { source: watchSource, sequence: state.counter + 1 };
     const change = await source.liveChange(collection, doc);
     const what = `a document in ${collection}`;
     if (change.kind === "bluesky") {
@@ -74,13 +73,14 @@ export async function watchMongo(
     let delay = 500;
     while (!closed) {
       try {
-        const opened = source.watchInserts(token);
+        const opened = source.watchInserts(state.token);
         if (!opened) throw new Error("this database has no change streams");
         stream = opened;
         for await (const event of opened) {
           await handle(event);
-          token = event._id;
-          saveToken(resumeFile, token);
+          state.counter++;
+          state.token = event._id;
+          saveState(resumeFile, state);
           delay = 500;
         }
       } catch (error) {
@@ -102,17 +102,19 @@ export async function watchMongo(
   };
 }
 
-/** The saved resume token (a BSON document kept as extended JSON), or undefined to start from now. */
-function readToken(file: string): unknown {
+/** The saved state (BSON tokens kept as extended JSON); a fresh one, starting from now, if there is none. */
+function readState(file: string): WatchState {
   try {
-    return BSON.EJSON.parse(readFileSync(file, "utf8"));
+    const state = BSON.EJSON.parse(readFileSync(file, "utf8")) as WatchState;
+    if (typeof state.id === "string" && Number.isInteger(state.counter)) return state;
   } catch {
-    return undefined;
+    // none yet, or unreadable: start afresh
   }
+  return { id: randomBytes(8).toString("hex"), counter: 0 };
 }
 
-function saveToken(file: string, token: unknown): void {
-  // Written whole, then renamed: a crash leaves the old token or the new one, never half of one.
-  writeFileSync(`${file}.tmp`, BSON.EJSON.stringify(token));
+function saveState(file: string, state: WatchState): void {
+  // Written whole, then renamed: a crash leaves the old state or the new one, never half of one.
+  writeFileSync(`${file}.tmp`, BSON.EJSON.stringify(state));
   renameSync(`${file}.tmp`, file);
 }

@@ -4,10 +4,10 @@
 // `runboard watch install` puts a statement-level trigger on each mapped table (and the runs
 // table). Each INSERT statement's new rows go, as one JSON array, into a queue table
 // (`runboard_watch.changes`) in the same transaction, and a NOTIFY names the queue entry. The
-// server (RUNBOARD_WATCH_CONFIG) ingests each entry as one batch, source `pg-watch`, sequence =
+// server (RUNBOARD_WATCH_CONFIG) ingests each entry as one batch, source `pg-watch:<install id>`, sequence =
 // entry id, then deletes it: a crash in between re-ingests it, and the (source, sequence) check
 // stores it once. While runboard is down, entries wait in the queue.
-import type { Client } from "pg";
+import { type PgListener, listenToChannel } from "../pg-listener.js";
 import type { IngestReading } from "../../src/core/ingest.js";
 import type { PostgresLongTable, PostgresSourceConfig, PostgresWideTable } from "../config.js";
 import type { Ingestor } from "../ingest.js";
@@ -15,8 +15,10 @@ import { SourceDeclarations, ingestWatched } from "./declarations.js";
 import type { PostgresSource } from "../sources/postgres-source.js";
 
 export const WATCH_CHANNEL = "runboard_watch";
-export const WATCH_SOURCE = "pg-watch";
+/** Batches' source: this prefix and the installation's id. */
+export const WATCH_SOURCE_PREFIX = "pg-watch:";
 const SCHEMA = "runboard_watch";
+const DRAIN_RETRY_MS = 2000;
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 const tableRef = (t: { schema: string; table: string }) => `${quote(t.schema)}.${quote(t.table)}`;
@@ -27,6 +29,11 @@ export const tableKey = (t: { schema: string; table: string }) => `${t.schema}.$
 export function installStatements(config: PostgresSourceConfig): string[] {
   const statements = [
     `CREATE SCHEMA IF NOT EXISTS ${SCHEMA}`,
+    // This installation's name: queue ids start again at 1 after a reinstall, so the batches'
+    // source carries it, and (source, sequence) never matches an entry of an earlier install.
+    `CREATE TABLE IF NOT EXISTS ${SCHEMA}.install (id text NOT NULL)`,
+    `INSERT INTO ${SCHEMA}.install SELECT md5(random()::text || clock_timestamp()::text)
+      WHERE NOT EXISTS (SELECT 1 FROM ${SCHEMA}.install)`,
     `CREATE TABLE IF NOT EXISTS ${SCHEMA}.changes (
        id bigserial PRIMARY KEY,
        source_table text NOT NULL,
@@ -156,17 +163,33 @@ export async function watchPostgres(
   const { default: pg } = await import("pg");
   const tables = new Map(config.tables.map((t) => [tableKey(t), t]));
   const runsKey = config.runs ? tableKey(config.runs) : undefined;
+  // Queries on a pool of one; notices on a connection of their own (loaders/pg-listener.ts).
+  const db = new pg.Pool({ connectionString: url, max: 1 });
+  db.on("error", () => undefined); // an idle connection lost is replaced on next use
+  /** The batches' source for the installation now in place (read again each drain: a reinstall starts ids at 1). */
+  const installedSource = async () => {
+    const { rows } = await db.query<{ id: string }>(`SELECT id FROM ${SCHEMA}.install`);
+    if (!rows[0]) throw new Error(`${SCHEMA}.install is empty`);
+    return `${WATCH_SOURCE_PREFIX}${rows[0].id.slice(0, 16)}`;
+  };
+  try {
+    await installedSource();
+  } catch (error) {
+    await db.end();
+    throw new Error(
+      `the watch trigger is not installed in this database (run: npx runboard watch install --config <file>): ${String(error)}`,
+    );
+  }
   const declarations = new SourceDeclarations(source);
   await declarations.declareAll(ingestor, log);
 
   let closed = false;
-  let client: Client | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
   let draining: Promise<void> | undefined;
   let again = false;
-  let retryTimer: NodeJS.Timeout | undefined;
 
-  const ingestEntry = async (id: number, table: string, rows: JsonRow[]) => {
-    const origin = { source: WATCH_SOURCE, sequence: id };
+  const ingestEntry = async (watchSource: string, id: number, table: string, rows: JsonRow[]) => {
+    const origin = { source: watchSource, sequence: id };
     const mapping = tables.get(table);
     if (!mapping) {
       // The runs table (or a table no longer mapped): bring runboard's runs up to date.
@@ -186,72 +209,58 @@ export async function watchPostgres(
     await ingestWatched(ingestor, declarations, batch, `change ${id} (${table})`, log);
   };
 
-  const drainOnce = async (db: Client) => {
+  const drainOnce = async () => {
+    const watchSource = await installedSource();
     for (;;) {
       const { rows } = await db.query<{ id: string; source_table: string; rows: JsonRow[] }>(
         `SELECT id, source_table, rows FROM ${SCHEMA}.changes ORDER BY id LIMIT 16`,
       );
       for (const row of rows) {
-        await ingestEntry(Number(row.id), row.source_table, row.rows);
+        await ingestEntry(watchSource, Number(row.id), row.source_table, row.rows);
         await db.query(`DELETE FROM ${SCHEMA}.changes WHERE id = $1`, [row.id]);
       }
       if (rows.length < 16) return;
     }
   };
+  /** One drain at a time; a notice during one runs another after it. A failed one waits for the next notice or reconnect. */
   const drain = () => {
-    if (closed || !client) return;
+    if (closed) return;
     if (draining) {
       again = true;
       return;
     }
-    const db = client;
     draining = (async () => {
       do {
         again = false;
-        await drainOnce(db);
+        await drainOnce();
       } while (again && !closed);
     })()
-      .catch((error: unknown) => log(`watch: ${error instanceof Error ? error.message : String(error)}; retrying`))
+      .catch((error: unknown) => {
+        log(`watch: ${error instanceof Error ? error.message : String(error)}; trying again in ${DRAIN_RETRY_MS} ms`);
+        clearTimeout(retryTimer);
+        retryTimer = setTimeout(drain, DRAIN_RETRY_MS);
+        retryTimer.unref();
+      })
       .finally(() => (draining = undefined));
   };
 
-  const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url });
-    const lost = () => {
-      if (client !== next || closed) return;
-      client = undefined;
-      next.end().catch(() => undefined);
-      log("watch: lost the PostgreSQL connection; reconnecting");
-      retry();
-    };
-    next.on("error", lost);
-    next.on("end", lost);
-    next.on("notification", drain);
-    try {
-      await next.connect();
-      await next.query(`LISTEN ${WATCH_CHANNEL}`);
-    } catch (error) {
-      next.removeAllListeners("end");
-      await next.end().catch(() => undefined);
-      throw error;
-    }
-    client = next;
-    drain(); // what was queued while nobody listened
-  };
-  const retry = (delay = 500) => {
-    if (closed) return;
-    retryTimer = setTimeout(() => connect().catch(() => retry(Math.min(delay * 2, 5000))), delay);
-    retryTimer.unref();
-  };
-  await connect();
+  let listener: PgListener;
+  try {
+    listener = await listenToChannel({ url, channel: WATCH_CHANNEL, onNotice: drain, onReady: drain, log, what: "watched rows" });
+  } catch (error) {
+    await db.end();
+    throw error;
+  }
+  drain(); // what was queued while nobody listened
   const names = [...tables.keys(), ...(runsKey ? [runsKey] : [])].join(", ");
   log(`watching ${names} for new rows`);
   return {
     async close() {
       closed = true;
       clearTimeout(retryTimer);
+      await listener.close();
       await draining;
-      await client?.end().catch(() => undefined);
+      await db.end();
     },
   };
 }

@@ -17,6 +17,8 @@ import type { FieldError } from "./validation.js";
 export const BINARY_BATCH_MAGIC = "RBB1";
 export const BINARY_BATCH_CONTENT_TYPE = "application/vnd.runboard.batch";
 const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+/** As for JSON batches (src/core/ingest.ts): a 2d value has at most this many rows. */
+const MAX_ROWS = 65_536;
 
 export type DecodedBinaryBatch = { ok: true; batch: unknown } | { ok: false; errors: FieldError[] };
 
@@ -50,13 +52,16 @@ export function decodeBinaryBatch(bytes: Uint8Array): DecodedBinaryBatch {
   const readings = (header as { readings?: unknown } | null)?.readings;
   if (!Array.isArray(readings)) return { ok: true, batch: header };
   const errors: FieldError[] = [];
+  // References may not make more numbers than the data holds (overlapping ones could otherwise
+  // turn a small body into gigabytes of arrays).
+  const budget = { left: data.length };
   const resolved = readings.map((reading: unknown, i) => {
     if (reading === null || typeof reading !== "object") return reading;
     const out: Record<string, unknown> = { ...(reading as Record<string, unknown>) };
     for (const key of ["value", "values"]) {
       const ref = out[key];
       if (!isReference(ref)) continue;
-      const array = dereference(ref, data, `readings[${i}].${key}`, errors);
+      const array = dereference(ref, data, `readings[${i}].${key}`, errors, budget);
       if (array !== undefined) out[key] = array;
     }
     return out;
@@ -74,6 +79,7 @@ function dereference(
   data: Float64Array,
   field: string,
   errors: FieldError[],
+  budget: { left: number },
 ): number[] | number[][] | undefined {
   const { offset, shape } = ref;
   if (typeof offset !== "number" || !Number.isInteger(offset) || offset < 0 || offset % 8 !== 0) {
@@ -89,6 +95,10 @@ function dereference(
     errors.push({ field: `${field}.shape`, message: "must be [n] or [rows, cols]" });
     return undefined;
   }
+  if (shape.length === 2 && shape[0]! > MAX_ROWS) {
+    errors.push({ field: `${field}.shape`, message: `at most ${MAX_ROWS} rows` });
+    return undefined;
+  }
   const count = (shape as number[]).reduce((a, b) => a * b, 1);
   const first = offset / 8;
   if (first + count > data.length) {
@@ -98,6 +108,14 @@ function dereference(
     });
     return undefined;
   }
+  if (count > budget.left) {
+    errors.push({
+      field: `${field}.shape`,
+      message: `${count} numbers, more than the data holds (references may not overlap to make more)`,
+    });
+    return undefined;
+  }
+  budget.left -= count;
   const values = data.subarray(first, first + count);
   if (shape.length === 1) return Array.from(values);
   const [rows, cols] = shape as [number, number];

@@ -146,4 +146,18 @@ describe("watching a PostgreSQL source", () => {
     }
     await client.close();
   });
+
+  it("delivers rows after the trigger is removed and installed again (its queue numbers start over)", async () => {
+    await server!.close();
+    server = undefined;
+    await client.closed();
+    assert.equal((await runCli("watch", "uninstall", "--config", configFile)).code, 0);
+    assert.equal((await runCli("watch", "install", "--config", configFile)).code, 0);
+    server = await start();
+    await client.connect(portOf(server));
+    await insertReadout(2, T0 + 62_000, [8.5, 8.6]);
+    await client.received(9);
+    assert.deepEqual(client.values.slice(7), [8.5, 8.6]);
+    await client.close();
+  });
 });

@@ -105,8 +105,9 @@ describe("replicas sharing one PostgreSQL", () => {
     const refusals: string[] = [];
     let sequence = 100;
     // A DAQ publishing through both replicas, resending each batch until it is acknowledged.
+    let n = 0;
     const publish = async (batches: number) => {
-      for (let n = 0; n < batches; n++) {
+      for (let i = 0; i < batches; i++, n++) {
         const value = 20 + n / 100;
         const batch = { source: "daq-restart", sequence: ++sequence, readings: [reading(value)] };
         for (let attempt = 0; ; attempt++) {
@@ -129,10 +130,21 @@ describe("replicas sharing one PostgreSQL", () => {
         }
       }
     };
-    const publishing = publish(60);
-    // Restart once the stream is flowing, while batches keep coming.
-    while (acknowledged.size < 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Restart once the stream is flowing; batches keep coming until 10 more are stored after it.
+    let restarted = false;
+    let afterRestart = 0;
+    const publishing = (async () => {
+      while (!restarted || afterRestart < 10) {
+        await publish(1);
+        if (restarted) afterRestart++;
+      }
+    })();
+    for (const deadline = Date.now() + 10_000; acknowledged.size < 10;) {
+      assert.ok(Date.now() < deadline, "the stream never got going");
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
     await postgres.restart();
+    restarted = true;
     await publishing;
     assert.ok(refusals.length > 0, "the restart happened while batches were being sent");
 

@@ -100,6 +100,7 @@ export class MingoFakeDatabase implements MongoDatabaseLike {
   /** Every insert as a change event, as a replica set's oplog would give them; tokens are indexes. */
   private readonly changes: MongoChangeEvent[] = [];
   private readonly wakeStreams = new Set<() => void>();
+  private inserts = 0;
 
   constructor(docsByCollection: Record<string, MongoDocument[]> = {}) {
     for (const [name, docs] of Object.entries(docsByCollection)) this.insert(name, docs);
@@ -107,6 +108,7 @@ export class MingoFakeDatabase implements MongoDatabaseLike {
 
   /** Stores copies, with an ObjectId `_id` where a document has none (as the driver adds one). */
   insert(collection: string, docs: readonly MongoDocument[]): void {
+    this.inserts++;
     const stored = this.collections.get(collection) ?? [];
     this.collections.set(collection, stored);
     for (const doc of docs) {
@@ -116,7 +118,9 @@ export class MingoFakeDatabase implements MongoDatabaseLike {
       this.changes.push({
         _id: { _data: `fake-token-${n}` },
         operationType: "insert",
-        clusterTime: { t: 1_800_000_000 + Math.floor(n / 1000), i: (n % 1000) + 1 },
+        // One insert call, one cluster time for all its documents (as MongoDB gives a batched
+        // insert or a transaction), so nothing may rely on it being unique per document.
+        clusterTime: { t: 1_800_000_000 + this.inserts, i: 1 },
         ns: { coll: collection },
         fullDocument: kept,
       });

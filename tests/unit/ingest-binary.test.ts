@@ -54,5 +54,17 @@ describe("binary ingest batches", () => {
     assert.equal(field(good.subarray(0, good.length - 8)), "readings[0].value.offset");
     const badShape = encodeBinaryBatch(batch, [{ reading: 0, key: "value", values: new Float64Array(2), shape: [1, 1, 2] }]);
     assert.equal(field(badShape), "readings[0].value.shape");
+    // Many empty rows, or references reusing the same numbers, cannot blow a small body up.
+    const emptyRows = encodeBinaryBatch(batch, [{ reading: 0, key: "value", values: new Float64Array(0), shape: [1e9, 0] }]);
+    assert.equal(field(emptyRows), "readings[0].value.shape");
+    const reused = JSON.stringify({
+      readings: Array.from({ length: 3 }, () => ({ observable: "x", run: 1, t: 1, value: { offset: 0, shape: [2] } })),
+    });
+    const reusedHeader = new TextEncoder().encode(reused);
+    const body = new Uint8Array(binaryDataStart(reusedHeader.length) + 32);
+    body.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
+    new DataView(body.buffer).setUint32(4, reusedHeader.length, true);
+    body.set(reusedHeader, 8);
+    assert.equal(field(body), "readings[2].value.shape");
   });
 });

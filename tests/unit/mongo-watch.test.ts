@@ -3,14 +3,14 @@
 // insert events with resume tokens; its $match is evaluated by mingo. What is real: the source's
 // mapping of documents, the ingest path and the embedded store.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { EmbeddedStore } from "../../loaders/embedded-store.js";
 import { localIngestor } from "../../loaders/ingest.js";
 import { MongoSource } from "../../loaders/sources/mongo-source.js";
-import { changeSequence, watchMongo } from "../../loaders/watch/mongo-watch.js";
+import { watchMongo } from "../../loaders/watch/mongo-watch.js";
 import type { Reading } from "../../src/core/catalog.js";
 import { MingoFakeDatabase } from "../support/mingo-db.js";
 import { blueskyDocs, mongoConfig } from "../support/mongo-cases.js";
@@ -39,7 +39,7 @@ async function setUp(fake: MingoFakeDatabase, config: Parameters<typeof mongoCon
       waiting.push({ done, resolve: () => (clearTimeout(timer), resolve()) });
     });
   const published$ = (count: number) => stored(() => published.length >= count);
-  return { store, published, start, published$, stored };
+  return { store, published, start, published$, stored, resumeFile };
 }
 
 const T = Date.UTC(2026, 10, 22, 10, 0, 0);
@@ -128,12 +128,32 @@ describe("watching MongoDB (fake change stream)", () => {
     );
   });
 
-  it("numbers each insert by its cluster time, so a document seen twice is stored once", () => {
-    assert.equal(
-      changeSequence({ _id: 1, operationType: "insert", clusterTime: { t: 1_800_000_000, i: 3 } }),
-      1_800_000_000 * 2 ** 21 + 3,
+  it("stores documents inserted together once each, also when changes are seen again after a crash", async () => {
+    const fake = new MingoFakeDatabase({ runs: [{ run: 4, start: new Date(T) }], humidity: [] });
+    const { published, start, published$, resumeFile } = await setUp(fake, propertiesConfig);
+    let watcher = await start();
+    // One insertMany: every document has the same cluster time.
+    fake.insert("humidity", [
+      { time: new Date(T + 1000), values: 40 },
+      { time: new Date(T + 2000), values: 41 },
+    ]);
+    await published$(2);
+    const savedEarly = readFileSync(resumeFile, "utf8");
+    fake.insert("humidity", [
+      { time: new Date(T + 3000), values: 42 },
+      { time: new Date(T + 4000), values: 43 },
+    ]);
+    await published$(4);
+    await watcher.close();
+    // As if the server died after storing the last two but before saving where it was.
+    writeFileSync(resumeFile, savedEarly);
+    watcher = await start();
+    fake.insert("humidity", [{ time: new Date(T + 5000), values: 44 }]);
+    await published$(5);
+    await watcher.close();
+    assert.deepEqual(
+      published.map((r) => r.value),
+      [40, 41, 42, 43, 44],
     );
-    assert.equal(changeSequence({ _id: 1, operationType: "insert", clusterTime: { high: 5, low: 7 } }), 5 * 2 ** 21 + 7);
-    assert.equal(changeSequence({ _id: 1, operationType: "insert" }), undefined);
   });
 });
