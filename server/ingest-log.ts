@@ -9,6 +9,7 @@
 // store up to the log, so a batch is checked against everything accepted before it, wherever.
 // A NOTIFY lost while a connection was down costs nothing: replicas read the log by id.
 import type { Pool, PoolClient } from "pg";
+import { coalescingTask } from "../loaders/coalescing-task.js";
 import { type PgListener, listenToChannel } from "../loaders/pg-listener.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
 import { type IngestOutcome, type Ingestor, type StoredListener, StoreUnavailableError } from "../loaders/ingest.js";
@@ -51,20 +52,25 @@ export class IngestLog implements Ingestor {
   /** The newest log id applied to the local store. */
   private applied: number;
   private applying: Promise<unknown> = Promise.resolve();
-  private catchingUp?: Promise<void>;
-  private catchUpAgain = false;
+  /** The last seq of that entry: the next entry's readings start after it. */
+  private appliedLastSeq: number;
+  /** Catch-ups woken by notices and the poll, one at a time. */
+  private readonly catchingUp = coalescingTask(
+    () => this.catchUpWith(this.pool),
+    (error) => this.log(`reading the ingest log failed (retried on the next notice): ${String(error)}`),
+  );
   private listener?: PgListener;
   private poll?: NodeJS.Timeout;
-  private closed = false;
 
   private constructor(
     private readonly pool: Pool,
     private readonly store: EmbeddedStore,
     private readonly onStored: StoredListener,
     private readonly log: (line: string) => void,
-    applied: number,
+    applied: { id: number; lastSeq: number },
   ) {
-    this.applied = applied;
+    this.applied = applied.id;
+    this.appliedLastSeq = applied.lastSeq;
   }
 
   /**
@@ -117,13 +123,13 @@ export class IngestLog implements Ingestor {
           );
         }
       }
-      const ingestLog = new IngestLog(pool, store, onStored, log, applied);
+      const ingestLog = new IngestLog(pool, store, onStored, log, { id: applied, lastSeq: store.lastSeq() });
       // Listening before reading the log: an entry committed in between is then announced too.
       ingestLog.listener = await listenToChannel({
         url,
         channel: CHANNEL,
-        onNotice: () => ingestLog.requestCatchUp(),
-        onReady: () => ingestLog.requestCatchUp(),
+        onNotice: ingestLog.catchingUp.request,
+        onReady: ingestLog.catchingUp.request,
         log,
         what: "ingest notices",
       });
@@ -134,7 +140,7 @@ export class IngestLog implements Ingestor {
         throw error;
       }
       // A safety net besides the notices: a connection that died silently is noticed late.
-      ingestLog.poll = setInterval(() => ingestLog.requestCatchUp(), POLL_MS);
+      ingestLog.poll = setInterval(ingestLog.catchingUp.request, POLL_MS);
       ingestLog.poll.unref();
       return ingestLog;
     } catch (error) {
@@ -194,11 +200,9 @@ export class IngestLog implements Ingestor {
         release(client);
         return checked;
       }
-      const { rows } = await client.query<{ id: string; last_seq: string }>(
-        "SELECT id, last_seq FROM runboard_ingest_log ORDER BY id DESC LIMIT 1",
-      );
-      const id = Number(rows[0]?.id ?? 0) + 1;
-      const firstSeq = Number(rows[0]?.last_seq ?? 0) + 1;
+      // After the catch-up under the lock, the last entry applied is the log's last.
+      const id = this.applied + 1;
+      const firstSeq = this.appliedLastSeq + 1;
       entry = { id, firstSeq, lastSeq: firstSeq + checked.readings.length - 1, batch };
       await client.query(
         `INSERT INTO runboard_ingest_log (id, source, sequence, first_seq, last_seq, batch)
@@ -221,10 +225,9 @@ export class IngestLog implements Ingestor {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
     clearInterval(this.poll);
     await this.listener?.close();
-    await this.catchingUp?.catch(() => undefined);
+    await this.catchingUp.stop();
     await this.applying;
     await this.pool.end();
   }
@@ -246,6 +249,7 @@ export class IngestLog implements Ingestor {
         });
       }
       this.applied = entry.id;
+      this.appliedLastSeq = entry.lastSeq;
       if (!result.ok) {
         // Checked under the lock against the same log, so this means the stores diverged.
         this.log(`ingest log entry ${entry.id} does not fit this replica's store (${JSON.stringify(result.errors)}); skipped`);
@@ -259,10 +263,12 @@ export class IngestLog implements Ingestor {
 
   private async catchUpWith(db: Queryable): Promise<void> {
     for (;;) {
-      const { rows } = await db.query<{ id: string; first_seq: string; last_seq: string; batch: string }>(
-        `SELECT id, first_seq, last_seq, batch FROM (
-           SELECT *, sum(octet_length(batch)) OVER (ORDER BY id) AS upto FROM runboard_ingest_log
-            WHERE id > $1 ORDER BY id LIMIT $2) page
+      // `remaining`: how many entries are newer than what this replica has, counted before the page
+      // is cut, so a whole answer needs no second query to learn that nothing is left.
+      const { rows } = await db.query<{ id: string; first_seq: string; last_seq: string; batch: string; remaining: string }>(
+        `SELECT id, first_seq, last_seq, batch, remaining FROM (
+           SELECT *, sum(octet_length(batch)) OVER (ORDER BY id) AS upto, count(*) OVER () AS remaining
+             FROM runboard_ingest_log WHERE id > $1 ORDER BY id LIMIT $2) page
           WHERE upto - octet_length(batch) < $3 ORDER BY id`,
         [this.applied, PAGE, PAGE_BYTES],
       );
@@ -274,25 +280,8 @@ export class IngestLog implements Ingestor {
           batch: JSON.parse(row.batch) as IngestBatch,
         });
       }
-      if (rows.length === 0) return;
+      if (rows.length === 0 || rows.length >= Number(rows[0]!.remaining)) return;
     }
-  }
-
-  /** One catch-up at a time; a notice during one runs another after it. */
-  private requestCatchUp(): void {
-    if (this.closed) return;
-    if (this.catchingUp) {
-      this.catchUpAgain = true;
-      return;
-    }
-    this.catchingUp = (async () => {
-      do {
-        this.catchUpAgain = false;
-        await this.catchUpWith(this.pool);
-      } while (this.catchUpAgain && !this.closed);
-    })()
-      .catch((error: unknown) => this.log(`reading the ingest log failed (retried on the next notice): ${String(error)}`))
-      .finally(() => (this.catchingUp = undefined));
   }
 }
 

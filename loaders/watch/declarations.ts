@@ -16,10 +16,21 @@ export class SourceDeclarations {
 
   constructor(private readonly source: { catalog(): Promise<ObservableInfo[]>; runs(): Promise<RunInfo[]> }) {}
 
-  /** Reads the source's catalog and runs again. */
-  async refresh(): Promise<void> {
-    this.observables = new Map((await this.source.catalog()).map((o) => [o.name, o]));
-    this.runs = new Map((await this.source.runs()).map((r) => [r.id, r]));
+  /**
+   * Reads the source's catalog and/or runs again. Only what is asked for: a source's catalog
+   * can mean a scan of a whole table, which a new run alone should not cost.
+   */
+  async refresh(what: { catalog?: boolean; runs?: boolean } = { catalog: true, runs: true }): Promise<void> {
+    if (what.catalog) this.observables = new Map((await this.source.catalog()).map((o) => [o.name, o]));
+    if (what.runs) this.runs = new Map((await this.source.runs()).map((r) => [r.id, r]));
+  }
+
+  /** Reads again what these readings name that is not known yet; says whether it read anything. */
+  async refreshFor(readings: readonly { observable: string; run: number }[]): Promise<boolean> {
+    const catalog = readings.some((r) => !this.observables.has(r.observable));
+    const runs = readings.some((r) => !this.runs.has(r.run));
+    if (catalog || runs) await this.refresh({ catalog, runs });
+    return catalog || runs;
   }
 
   runStart(run: number): number | undefined {

@@ -59,11 +59,11 @@ export async function watchMongo(
     }
     if (change.kind === "ignored") return;
     if (change.kind === "runs") {
-      await declarations.refresh();
+      await declarations.refresh({ runs: true });
       const { batch } = declarations.batch(origin, [], change.runIds);
       return ingestWatched(ingestor, declarations, batch, what, log);
     }
-    if (!change.readings.every((r) => declarations.knows(r))) await declarations.refresh();
+    await declarations.refreshFor(change.readings);
     const { batch, leftOut } = declarations.batch(origin, change.readings);
     if (change.skipped + leftOut > 0) log(`watch: left out ${change.skipped + leftOut} value(s) of ${what}`);
     await ingestWatched(ingestor, declarations, batch, what, log);

@@ -7,6 +7,7 @@
 // server (RUNBOARD_WATCH_CONFIG) ingests each entry as one batch, source `pg-watch:<install id>`, sequence =
 // entry id, then deletes it: a crash in between re-ingests it, and the (source, sequence) check
 // stores it once. While runboard is down, entries wait in the queue.
+import { coalescingTask } from "../coalescing-task.js";
 import { type PgListener, listenToChannel } from "../pg-listener.js";
 import type { IngestReading } from "../../src/core/ingest.js";
 import type { PostgresLongTable, PostgresSourceConfig, PostgresWideTable } from "../config.js";
@@ -183,25 +184,19 @@ export async function watchPostgres(
   const declarations = new SourceDeclarations(source);
   await declarations.declareAll(ingestor, log);
 
-  let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
-  let draining: Promise<void> | undefined;
-  let again = false;
 
   const ingestEntry = async (watchSource: string, id: number, table: string, rows: JsonRow[]) => {
     const origin = { source: watchSource, sequence: id };
     const mapping = tables.get(table);
     if (!mapping) {
       // The runs table (or a table no longer mapped): bring runboard's runs up to date.
-      await declarations.refresh();
+      await declarations.refresh({ runs: true });
       const ids = config.runs ? rows.map((row) => row[config.runs!.id]).filter((v) => typeof v === "number") : [];
       return ingestWatched(ingestor, declarations, declarations.batch(origin, [], ids).batch, `change ${id}`, log);
     }
     let mapped = mapRows(mapping, rows, (run) => declarations.runStart(run));
-    if (!mapped.readings.every((r) => declarations.knows(r))) {
-      await declarations.refresh();
-      mapped = mapRows(mapping, rows, (run) => declarations.runStart(run));
-    }
+    if (await declarations.refreshFor(mapped.readings)) mapped = mapRows(mapping, rows, (run) => declarations.runStart(run));
     const { batch, leftOut } = declarations.batch(origin, mapped.readings);
     const skipped = mapped.skipped + leftOut;
     if (skipped > 0)
@@ -222,27 +217,14 @@ export async function watchPostgres(
       if (rows.length < 16) return;
     }
   };
-  /** One drain at a time; a notice during one runs another after it. A failed one waits for the next notice or reconnect. */
-  const drain = () => {
-    if (closed) return;
-    if (draining) {
-      again = true;
-      return;
-    }
-    draining = (async () => {
-      do {
-        again = false;
-        await drainOnce();
-      } while (again && !closed);
-    })()
-      .catch((error: unknown) => {
-        log(`watch: ${error instanceof Error ? error.message : String(error)}; trying again in ${DRAIN_RETRY_MS} ms`);
-        clearTimeout(retryTimer);
-        retryTimer = setTimeout(drain, DRAIN_RETRY_MS);
-        retryTimer.unref();
-      })
-      .finally(() => (draining = undefined));
-  };
+  /** Drains one at a time, woken by notices; a failed one is tried again after DRAIN_RETRY_MS. */
+  const draining = coalescingTask(drainOnce, (error) => {
+    log(`watch: ${error instanceof Error ? error.message : String(error)}; trying again in ${DRAIN_RETRY_MS} ms`);
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(draining.request, DRAIN_RETRY_MS);
+    retryTimer.unref();
+  });
+  const drain = draining.request;
 
   let listener: PgListener;
   try {
@@ -256,10 +238,9 @@ export async function watchPostgres(
   log(`watching ${names} for new rows`);
   return {
     async close() {
-      closed = true;
-      clearTimeout(retryTimer);
       await listener.close();
-      await draining;
+      await draining.stop();
+      clearTimeout(retryTimer);
       await db.end();
     },
   };
