@@ -15,8 +15,18 @@ const identifier = z
   .max(63)
   .regex(/^[^\u0000"]+$/, "must be a plain identifier (no double quotes or NUL)");
 
-/** What a physicist may want to add to a discovered observable: a unit, a description, a healthy range. */
-const observableOverride = observableFactsSchema.partial().strict();
+/**
+ * What a physicist may want to add to a discovered observable: a unit, a description, a healthy
+ * range. Only the keys given replace the source's (no defaults: a unit alone keeps the column's
+ * comment as the description).
+ */
+const observableOverride = z
+  .object({
+    unit: observableFactsSchema.shape.unit.unwrap().optional(),
+    description: observableFactsSchema.shape.description.unwrap().optional(),
+    healthy: observableFactsSchema.shape.healthy,
+  })
+  .strict();
 
 /** A connection string given directly, or the name of the environment variable that holds it. */
 const connection = {

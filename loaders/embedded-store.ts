@@ -21,6 +21,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "../src/core/catalog.js";
 import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch } from "../src/core/ingest.js";
+import { type Origin, describeOrigin, originOfBatch, origins } from "../src/core/origins.js";
 import { copyColumn, copyStrings, nullColumn } from "./snapshot/chunk-columns.js";
 import { sqlString } from "./snapshot/staging.js";
 import type { FieldError } from "../src/core/validation.js";
@@ -36,6 +37,8 @@ CREATE TABLE IF NOT EXISTS observables (
   name VARCHAR PRIMARY KEY,
   info JSON NOT NULL
 );
+-- Where each observable comes from (src/core/origins.ts); NULL for stores older than origins.
+ALTER TABLE observables ADD COLUMN IF NOT EXISTS origin VARCHAR;
 CREATE TABLE IF NOT EXISTS readings (
   seq BIGINT NOT NULL,
   run INTEGER NOT NULL,
@@ -116,6 +119,12 @@ function appendScalarReadings(appender: DuckDBAppender, scalars: readonly Normal
 
 export class EmbeddedStore {
   private observables = new Map<string, ObservableInfo>();
+  private originsByName = new Map<string, Origin | null>();
+  /**
+   * Names another road already owns outside this store (the configured source's catalog): a
+   * batch from any other road that declares one is refused. Set by the server.
+   */
+  claimedElsewhere: (name: string) => string | undefined = () => undefined;
   private runsById = new Map<number, RunInfo>();
   private seq = 0;
   /** Writes run one at a time so sequence numbers follow commit order. */
@@ -156,9 +165,11 @@ export class EmbeddedStore {
   }
 
   private async loadState(): Promise<void> {
-    for (const row of await this.rows("SELECT info FROM observables ORDER BY name")) {
+    for (const row of await this.rows("SELECT info, origin FROM observables ORDER BY name")) {
       const info = JSON.parse(String(row.info)) as ObservableInfo;
       this.observables.set(info.name, info);
+      const origin = origins.find((o) => o === row.origin);
+      this.originsByName.set(info.name, origin ?? null);
     }
     for (const row of await this.rows(
       "SELECT id, epoch_ms(start_time)::DOUBLE AS start, epoch_ms(stop_time)::DOUBLE AS stop, meta FROM runs",
@@ -187,6 +198,11 @@ export class EmbeddedStore {
     return [...this.observables.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The catalog with each observable's origin (null when stored before origins were kept). */
+  catalogWithOrigins(): (ObservableInfo & { origin: Origin | null })[] {
+    return this.catalog().map((o) => ({ ...o, origin: this.originsByName.get(o.name) ?? null }));
+  }
+
   runs(): RunInfo[] {
     return [...this.runsById.values()].sort((a, b) => a.id - b.id);
   }
@@ -213,13 +229,33 @@ export class EmbeddedStore {
     if (origin && (await this.storedBefore(origin.source, origin.sequence))) {
       return { ok: true, readings: [], runs: [], duplicate: true };
     }
+    const claims = this.claimErrors(batch);
+    if (claims.length > 0) return { ok: false, errors: claims };
     const checked = checkBatch(batch, this.observables, new Set(this.runsById.keys()));
     if (!checked.ok) return checked;
     if (placement && placement.firstSeq <= this.seq) {
       throw new Error(`readings numbered from ${placement.firstSeq} would overlap stored ones (up to ${this.seq})`);
     }
-    const { readings, runs } = await this.commit(checked, origin, placement?.firstSeq);
+    const { readings, runs } = await this.commit(checked, originOfBatch(batch.source), origin, placement?.firstSeq);
     return { ok: true, readings, runs };
+  }
+
+  /** Declarations of names that another road owns (src/core/origins.ts). */
+  private claimErrors(batch: IngestBatch): FieldError[] {
+    const origin = originOfBatch(batch.source);
+    const errors: FieldError[] = [];
+    batch.observables.forEach((o, i) => {
+      const owner = this.originsByName.get(o.name);
+      const elsewhere = origin === "source" ? undefined : this.claimedElsewhere(o.name);
+      const holder = elsewhere ?? (owner && owner !== origin ? describeOrigin(owner) : undefined);
+      if (holder) {
+        errors.push({
+          field: `observables[${i}].name`,
+          message: `${o.name} already comes from ${holder}; this batch comes from ${describeOrigin(origin, batch.source)}: give it another name`,
+        });
+      }
+    });
+    return errors;
   }
 
   /** The highest batch sequence stored from `source` (0 when none). */
@@ -234,6 +270,7 @@ export class EmbeddedStore {
   /** Stores a checked batch; `origin`, when given, is recorded with it so a resend is known. */
   private async commit(
     batch: Extract<CheckedBatch, { ok: true }>,
+    road: Origin,
     origin?: { source: string; sequence: number },
     firstSeq = this.seq + 1,
   ): Promise<{ readings: Reading[]; runs: RunInfo[] }> {
@@ -243,12 +280,15 @@ export class EmbeddedStore {
     });
     const readings: Reading[] = [];
     let seq = firstSeq - 1;
+    // The first road to declare a name keeps it (claimErrors refuses the others).
+    const originOf = (name: string) => this.originsByName.get(name) ?? road;
     await this.db.run("BEGIN TRANSACTION");
     try {
       for (const o of batch.observables) {
-        await this.db.run("INSERT OR REPLACE INTO observables VALUES ($name, $info)", {
+        await this.db.run("INSERT OR REPLACE INTO observables (name, info, origin) VALUES ($name, $info, $origin)", {
           name: o.name,
           info: JSON.stringify(o),
+          origin: originOf(o.name),
         });
       }
       for (const r of runs) {
@@ -309,7 +349,10 @@ export class EmbeddedStore {
       throw error;
     }
     this.seq = seq;
-    for (const o of batch.observables) this.observables.set(o.name, o);
+    for (const o of batch.observables) {
+      this.originsByName.set(o.name, originOf(o.name));
+      this.observables.set(o.name, o);
+    }
     for (const r of runs) this.runsById.set(r.id, r);
     return { readings, runs };
   }
@@ -330,14 +373,14 @@ export class EmbeddedStore {
    * in the given runs (all when omitted) and time window (epoch ms, inclusive).
    */
   async readingsPage(
-    filter: { runs?: readonly number[]; from?: number; to?: number; observables?: readonly string[] },
+    filter: { runs?: readonly number[]; from?: number; to?: number; observables?: readonly string[]; maxSeq?: number },
     afterSeq: number,
     limit: number,
   ): Promise<Record<string, unknown>[]> {
     return this.rows(
       `SELECT seq::DOUBLE AS seq, run, observable, channel, epoch_us(t)::DOUBLE AS t_us, value, value_1d, value_2d
          FROM readings
-        WHERE seq > $after AND ($all_runs OR list_contains($runs, run))
+        WHERE seq > $after AND seq <= $max_seq AND ($all_runs OR list_contains($runs, run))
           AND ($all_observables OR list_contains($observables, observable))
           AND t BETWEEN make_timestamp($from::BIGINT * 1000) AND make_timestamp($to::BIGINT * 1000)
         ORDER BY seq LIMIT $limit`,
@@ -349,19 +392,31 @@ export class EmbeddedStore {
         all_observables: filter.observables === undefined,
         from: Math.floor(filter.from ?? 0),
         to: Math.ceil(filter.to ?? 32503680000000),
+        max_seq: filter.maxSeq ?? Number.MAX_SAFE_INTEGER,
         limit,
       },
     );
   }
 
-  /** Per run: readings, first and last time (epoch µs), and the newest seq. */
+  /**
+   * Per run: readings, first and last time (epoch µs), and the newest seq; of some observables
+   * only, and of readings up to `maxSeq` only, when given.
+   */
   async runSummaries(
     runs?: readonly number[],
+    only: { observables?: readonly string[]; maxSeq?: number } = {},
   ): Promise<{ run: number; rows: number; first: number | null; last: number | null; seq: number }[]> {
     const rows = await this.rows(
       `SELECT run, count(*)::DOUBLE AS rows, epoch_us(min(t))::DOUBLE AS first, epoch_us(max(t))::DOUBLE AS last, max(seq)::DOUBLE AS seq
-         FROM readings WHERE $all_runs OR list_contains($runs, run) GROUP BY run`,
-      { runs: listValue([...(runs ?? [])]), all_runs: runs === undefined },
+         FROM readings WHERE ($all_runs OR list_contains($runs, run)) AND seq <= $max_seq
+          AND ($all_observables OR list_contains($observables, observable)) GROUP BY run`,
+      {
+        runs: listValue([...(runs ?? [])]),
+        all_runs: runs === undefined,
+        observables: listValue([...(only.observables ?? [])]),
+        all_observables: only.observables === undefined,
+        max_seq: only.maxSeq ?? Number.MAX_SAFE_INTEGER,
+      },
     );
     return rows.map((r) => ({
       run: Number(r.run),

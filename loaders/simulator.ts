@@ -4,6 +4,7 @@
 // and tests can predict what they will see.
 //
 // Runs are 20 minutes long and aligned to the clock; readings come at each observable's cadence.
+import { SIMULATOR_SOURCE } from "../src/core/origins.js";
 import type { ObservableInfo } from "../src/core/catalog.js";
 
 export const PIXELS = 1855;
@@ -114,6 +115,9 @@ const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** di
 const DAY_S = 86400;
 
 export interface SimulatedBatch {
+  /** Its road (src/core/origins.ts); the sequence is the span's end, so a span is stored once. */
+  source: typeof SIMULATOR_SOURCE;
+  sequence: number;
   runs: { id: number; start: number; stop: number | null; meta: Record<string, unknown> }[];
   observables: ObservableInfo[];
   readings: { observable: string; run: number; t: number; value?: number | number[] | number[][]; values?: number[] }[];
@@ -156,7 +160,7 @@ export function simulate(seed: number, from: number, to: number, now = to): Simu
       const stop = start + RUN_MS <= now ? start + RUN_MS : null;
       return { id, start, stop, meta: { source: "simulator", seed } };
     });
-  return { runs, observables: SIMULATED_OBSERVABLES, readings };
+  return { source: SIMULATOR_SOURCE, sequence: Math.round(to), runs, observables: SIMULATED_OBSERVABLES, readings };
 }
 
 function channelValue(name: string, key: number, ch: number, tick: number, t: number): number {

@@ -8,13 +8,16 @@ import { z } from "zod";
 import { observableName } from "../src/core/catalog.js";
 import { parseDashboard } from "../src/core/dashboard.js";
 import { BINARY_BATCH_CONTENT_TYPE, decodeBinaryBatch } from "../src/core/ingest-binary.js";
-import { runTailWindow, selectRun } from "../src/core/time-window.js";
+import { type DataSelection, parseSelection, runTailWindow, selectRun } from "../src/core/time-window.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
 import { BLUESKY_SOURCE, translateBluesky } from "../loaders/bluesky-ingest.js";
 import { type Ingestor, StoreUnavailableError, ingestBody } from "../loaders/ingest.js";
 import { scalarSnapshotBytes } from "../loaders/snapshot.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboard-store.js";
+import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
+import { SourceError } from "../loaders/sources/source.js";
+import { SnapshotError } from "../loaders/snapshot/take-snapshot.js";
 import { bearerMatches, bearerToken, type SourceToken, sourceRefusal, type WriteScope, writeScope } from "./tokens.js";
 
 export interface AppDeps {
@@ -32,6 +35,8 @@ export interface AppDeps {
   ingestor: Ingestor;
   isAllowedRequest: (req: IncomingMessage) => boolean;
   startedAt: number;
+  /** The snapshots of the configured source and the store; also the catalog and runs pages see. */
+  keeper: SnapshotKeeper;
 }
 
 /** The `:id` route parameter if it is well-formed; otherwise answers 400 and returns undefined. */
@@ -59,6 +64,14 @@ const snapshotQuerySchema = z
       .min(10)
       .max(7 * 24 * 3600)
       .default(3600),
+  })
+  .strict();
+
+const refreshBodySchema = z
+  .object({
+    /** Which runs, in the CLI's words (runs:7, runs:1-30, night:2026-11-23, last:6h, ...). */
+    select: z.string().min(1).max(200).optional(),
+    force: z.boolean().default(false),
   })
   .strict();
 
@@ -94,13 +107,14 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   };
   const dashboardAuth = requireWriteToken(() => [deps.sessionToken, deps.ingestToken]);
+  const smallJson = express.json({ limit: "1mb" });
 
   app.get("/api/health", (_req, res) => {
     res.json({
       ok: true,
       lastSeq: store.lastSeq(),
-      runs: store.runs().length,
-      observables: store.catalog().length,
+      runs: deps.keeper.runs().length,
+      observables: deps.keeper.catalog().observables.length,
       dashboardStore: dashboards.kind,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
     });
@@ -111,8 +125,33 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ writeToken: deps.sessionToken });
   });
 
-  app.get("/api/catalog", (_req, res) => res.json({ observables: store.catalog() }));
-  app.get("/api/runs", (_req, res) => res.json({ runs: store.runs() }));
+  app.get("/api/catalog", (_req, res) => res.json(deps.keeper.catalog()));
+  app.get("/api/runs", (_req, res) => res.json({ runs: deps.keeper.runs() }));
+
+  app.get("/api/snapshots/status", (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.json(deps.keeper.progress());
+  });
+
+  // Answers once the refresh is done, with what it rewrote.
+  app.post("/api/snapshots/refresh", dashboardAuth, smallJson, async (req, res, next) => {
+    const parsed = refreshBodySchema.safeParse(req.body ?? {});
+    if (!parsed.success) return fail(res, 400, "invalid refresh request", fieldErrors(parsed.error));
+    let selection: DataSelection | undefined;
+    try {
+      selection = parsed.data.select === undefined ? undefined : parseSelection(parsed.data.select);
+    } catch (error) {
+      return fail(res, 400, "invalid refresh request", [{ field: "select", message: (error as Error).message }]);
+    }
+    try {
+      const outcome = await deps.keeper.refresh({ selection, force: parsed.data.force, reason: "api" });
+      res.json({ ok: outcome.failed.length === 0, ...outcome });
+    } catch (error) {
+      if (error instanceof SnapshotError) return fail(res, 404, error.message, [{ field: "select", message: error.message }]);
+      if (error instanceof SourceError) return fail(res, 502, `the source could not be read: ${error.message}`);
+      next(error);
+    }
+  });
 
   app.get("/api/snapshot.parquet", async (req, res, next) => {
     const parsed = snapshotQuerySchema.safeParse(req.query);
@@ -141,8 +180,6 @@ export function createApp(deps: AppDeps): express.Express {
       next(error);
     }
   });
-
-  const smallJson = express.json({ limit: "1mb" });
 
   app.get("/api/dashboards", async (_req, res) => res.json({ dashboards: await dashboards.list() }));
 

@@ -2,8 +2,11 @@
 // A bad value stops the server with a message that names the variable.
 import { z } from "zod";
 import { dataDirFromEnv, projectRoot } from "../loaders/paths.js";
+import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_REPLAY_LIMITS } from "../src/core/replay-window.js";
+import { type DataSelection, parseSelection } from "../src/core/time-window.js";
+import { type RunboardConfig, loadConfig as loadRunboardConfig } from "../loaders/config.js";
 import { describeErrors, fieldErrors } from "../src/core/validation.js";
 
 const envSchema = z.object({
@@ -28,6 +31,14 @@ const envSchema = z.object({
   RUNBOARD_TOKENS_FILE: z.string().optional(),
   /** Open websockets allowed from one address; 0 for no limit (behind a proxy all share its address). */
   RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(256),
+  /** The source the server serves and snapshots (default ./runboard.config.json; the embedded store when absent). */
+  RUNBOARD_CONFIG: z.string().optional(),
+  /** How often the server refreshes the snapshots; 0 turns the schedule off. */
+  RUNBOARD_REFRESH_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(7 * 86_400)
+    .default(60),
   /** A runboard config file whose PostgreSQL or MongoDB source the server watches for new readings. */
   RUNBOARD_WATCH_CONFIG: z.string().optional(),
   /** The live replay window: how far back a reconnecting browser can resume from memory. */
@@ -60,6 +71,11 @@ export interface ServerConfig {
   maxConnectionsPerAddress: number;
   /** The config file of a source to watch live (README, "Watching a database"). */
   watchConfig?: string;
+  /** The source config (RUNBOARD_CONFIG) and the file it came from, if any. */
+  runboard: RunboardConfig;
+  runboardConfigFile?: string;
+  /** Snapshots: how often they are refreshed (0: only when asked) and what a refresh covers. */
+  refresh: { intervalMs: number; selection: DataSelection };
 }
 
 export class ConfigError extends Error {}
@@ -75,6 +91,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       throw new ConfigError(`invalid configuration: DATABASE_URL: required when ${name}=postgres`);
     }
   }
+  const configFile = e.RUNBOARD_CONFIG === undefined ? undefined : resolve(projectRoot, e.RUNBOARD_CONFIG);
+  const runboard = loadRunboardConfig(configFile, projectRoot);
+  let selection: DataSelection;
+  try {
+    selection = parseSelection(runboard.snapshot.select);
+  } catch (error) {
+    throw new ConfigError(`invalid configuration: snapshot.select: ${(error as Error).message}`);
+  }
+  const sourceConfigured = runboard.source.kind !== "embedded";
   const origins = e.RUNBOARD_ALLOWED_ORIGINS.split(",")
     .map((s) => s.trim())
     .filter(Boolean);
@@ -88,10 +113,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     port: e.PORT,
     dataDir: dataDirFromEnv(present),
     distDir: e.RUNBOARD_DIST ?? join(projectRoot, "dist"),
-    snapshotDir: resolve(projectRoot, e.RUNBOARD_SNAPSHOT_DIR ?? join("var", "snapshots")),
+    snapshotDir: e.RUNBOARD_SNAPSHOT_DIR
+      ? resolve(projectRoot, e.RUNBOARD_SNAPSHOT_DIR)
+      : resolve(runboard.baseDir, runboard.snapshot.out),
     ingestToken: e.RUNBOARD_INGEST_TOKEN,
     simulator: {
-      enabled: (e.RUNBOARD_SIMULATOR ?? (e.RUNBOARD_INGEST_LOG === "postgres" ? "off" : "on")) === "on",
+      // The demo experiment only stands in for a source: off when one is configured.
+      enabled: (e.RUNBOARD_SIMULATOR ?? (e.RUNBOARD_INGEST_LOG === "postgres" || sourceConfigured ? "off" : "on")) === "on",
       seed: e.RUNBOARD_SIMULATOR_SEED,
       backfillHours: e.RUNBOARD_BACKFILL_HOURS,
     },
@@ -101,6 +129,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     maxConnectionsPerAddress: e.RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS,
     watchConfig: e.RUNBOARD_WATCH_CONFIG === undefined ? undefined : resolve(projectRoot, e.RUNBOARD_WATCH_CONFIG),
     tokensFile: resolve(projectRoot, e.RUNBOARD_TOKENS_FILE ?? join(dataDirFromEnv(present), "tokens.json")),
+    runboard,
+    runboardConfigFile: existsSync(configFile ?? join(projectRoot, "runboard.config.json"))
+      ? (configFile ?? join(projectRoot, "runboard.config.json"))
+      : undefined,
+    refresh: { intervalMs: e.RUNBOARD_REFRESH_SECONDS * 1000, selection },
     replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
   };
 }

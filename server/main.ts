@@ -16,6 +16,10 @@ import { IngestLog, IngestLogError } from "./ingest-log.js";
 import { createOriginPolicy } from "./origin-policy.js";
 import { startSimulatorFeed } from "./simulator-feed.js";
 import { ensureIngestToken, loadSourceTokens, newToken, TokensFileError, writeScope } from "./tokens.js";
+import { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
+import { forgetRunningServer, recordRunningServer } from "../loaders/running-server.js";
+import { openSource } from "../loaders/sources/open-source.js";
+import type { Source } from "../loaders/sources/source.js";
 
 export interface RunningServer {
   url: string;
@@ -89,6 +93,20 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const ingestLog =
     config.ingestLog.kind === "postgres" ? await IngestLog.open(config.ingestLog.url, store, onStored, log) : undefined;
   const ingestor: Ingestor = ingestLog ?? localIngestor(store, onStored);
+  // The configured source (PostgreSQL, MongoDB): what the catalog, the runs and the snapshots show.
+  let source: Source | undefined;
+  if (config.runboard.source.kind !== "embedded") source = await openSource(config.runboard);
+  else if (config.runboard.source.dataDir) log(`the config's source.dataDir is not used by the server: it serves ${config.dataDir}`);
+  const keeper = new SnapshotKeeper({
+    dir: config.snapshotDir,
+    config: config.runboard,
+    store,
+    source,
+    defaultSelection: config.refresh.selection,
+    intervalMs: config.refresh.intervalMs,
+    log,
+  });
+  await keeper.start();
   if (config.simulator.enabled) {
     const seeded = await seedIfEmpty(store, { seed: config.simulator.seed, hours: config.simulator.backfillHours }, ingestor);
     if (seeded > 0) log(`seeded the empty store with ${seeded} simulated readings`);
@@ -104,6 +122,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     ingestor,
     isAllowedRequest,
     startedAt,
+    keeper,
   });
   const server = createServer(app);
   hub.attach(server);
@@ -111,7 +130,15 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
   });
-  const watcher = config.watchConfig ? await startWatching(config.watchConfig, ingestor, store, config.dataDir, log) : undefined;
+  // New rows a watcher brings reach pages live at once, and the snapshots soon after.
+  const watched: Ingestor = {
+    ingest: async (batch) => {
+      const outcome = await ingestor.ingest(batch);
+      if (outcome.ok && outcome.stored > 0) keeper.nudge("watcher");
+      return outcome;
+    },
+  };
+  const watcher = config.watchConfig ? await startWatching(config.watchConfig, watched, store, config.dataDir, log) : undefined;
   const feed = config.simulator.enabled ? startSimulatorFeed(ingestor, config.simulator.seed) : undefined;
 
   const { port } = server.address() as AddressInfo;
@@ -126,13 +153,22 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       : "ingest token taken from RUNBOARD_INGEST_TOKEN",
   );
   if (sourceTokens.length > 0) log(`${sourceTokens.length} source token(s) from ${config.tokensFile}`);
+  log(
+    `source: ${source ? source.description : "the embedded store"}${config.runboardConfigFile ? ` (from ${config.runboardConfigFile})` : ""}; ` +
+      `snapshots in ${config.snapshotDir}, refreshed ${config.refresh.intervalMs > 0 ? `every ${config.refresh.intervalMs / 1000} s` : "when asked"}`,
+  );
   log(`started in ${Date.now() - startedAt} ms, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
+  recordRunningServer(config.dataDir, { pid: process.pid, url, snapshotDir: config.snapshotDir });
+  keeper.scheduled("start");
 
   return {
     url,
     async close() {
+      forgetRunningServer(config.dataDir);
       feed?.stop();
       await watcher?.close();
+      await keeper.close();
+      await source?.close();
       hub.close();
       await ingestLog?.close();
       server.closeAllConnections();

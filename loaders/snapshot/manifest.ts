@@ -3,7 +3,7 @@
 import { z } from "zod";
 import { parseWith, describeErrors } from "../../src/core/validation.js";
 
-export const MANIFEST_VERSION = 1;
+export const MANIFEST_VERSION = 2;
 
 const fileEntry = z
   .object({
@@ -25,7 +25,13 @@ const runEntry = z
     stop: z.number().nullable(),
     /** The source's row count and time span when this run was written; a change means stale. */
     fingerprint: z
-      .object({ rows: z.number().int().min(0), firstMicros: z.number().nullable(), lastMicros: z.number().nullable() })
+      .object({
+        rows: z.number().int().min(0),
+        firstMicros: z.number().nullable(),
+        lastMicros: z.number().nullable(),
+        /** The source's in-place change marker (see RunFingerprint.version); null where it has none. */
+        version: z.string().nullable(),
+      })
       .strict(),
     /** Hash of the catalog (names, shapes) at write time: a new or changed observable means stale. */
     catalogHash: z.string(),
@@ -59,6 +65,11 @@ export const manifestSchema = z
     /** sha256 over every file's hash, in run order: one value that says whether anything changed. */
     contentHash: z.string(),
     catalog: z.string(),
+    /**
+     * The embedded store's newest seq that these files hold (readings that came by ingest); a
+     * page subscribes to the live feed after it. Null for a snapshot without the store.
+     */
+    liveSeq: z.number().int().min(0).nullable(),
     runs: z.array(runEntry),
     /** Runs the last update could not write; their previous files (if any) are still listed above. */
     errors: z.array(z.object({ run: z.number().int().nullable(), message: z.string() }).strict()),
@@ -66,8 +77,22 @@ export const manifestSchema = z
   .strict();
 export type Manifest = z.infer<typeof manifestSchema>;
 
-/** Version n -> n+1 upgrades, applied in order. None yet: version 1 is the first. */
-const migrations: Record<number, (m: Record<string, unknown>) => Record<string, unknown>> = {};
+/** Version n -> n+1 upgrades, applied in order; each has its own test. */
+export const migrations: Record<number, (m: Record<string, unknown>) => Record<string, unknown>> = {
+  // 1 -> 2: fingerprints gain the source's change marker and the manifest the live seq. A run
+  // written before has no marker (null), so the next update rewrites it once and records one.
+  1: (m) => ({
+    ...m,
+    version: 2,
+    liveSeq: null,
+    runs: Array.isArray(m.runs)
+      ? m.runs.map((r: Record<string, unknown>) => ({
+          ...r,
+          fingerprint: { ...(r.fingerprint as Record<string, unknown>), version: null },
+        }))
+      : m.runs,
+  }),
+};
 
 export class ManifestError extends Error {}
 

@@ -36,11 +36,15 @@ export interface SnapshotOptions {
   /** Units, descriptions and healthy ranges from the config file, keyed by observable name. */
   overrides?: RunboardConfig["observables"];
   now?: number;
+  /** The embedded store's seq the files hold (see Manifest.liveSeq). */
+  liveSeq?: number;
   /** DuckDB's memory limit while staging; it spills to disk beyond it. */
   memoryLimit?: string;
   /** Scalar readings of one run sorted in memory; larger runs are sorted by DuckDB (tests lower it). */
   inMemoryRows?: number;
   log?: (line: string) => void;
+  /** Told after each run written (or failed): how many of how many. */
+  progress?: (done: number, total: number) => void;
 }
 
 export interface SnapshotResult {
@@ -133,6 +137,8 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
     const failed: SnapshotResult["failed"] = [];
     const replaced: string[] = [];
     let rows = 0;
+    const tick = () => options.progress?.(written.length + failed.length, stale.length);
+    tick();
     const fail = (run: RunInfo, error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
       failed.push({ run: run.id, message });
@@ -162,6 +168,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
         } catch (error) {
           fail(run, error);
         }
+        tick();
       }
     };
     try {
@@ -194,6 +201,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
         .update(runs.flatMap((r) => r.files.map((f) => f.sha256)).join("\n"))
         .digest("hex"),
       catalog: CATALOG,
+      liveSeq: options.liveSeq ?? null,
       runs,
       errors: failed,
     };
@@ -275,7 +283,12 @@ async function finishRun(
 }
 
 function manifestFingerprint(f: RunFingerprint | undefined): ManifestRun["fingerprint"] {
-  return { rows: f?.rows ?? 0, firstMicros: f?.firstMicros ?? null, lastMicros: f?.lastMicros ?? null };
+  return {
+    rows: f?.rows ?? 0,
+    firstMicros: f?.firstMicros ?? null,
+    lastMicros: f?.lastMicros ?? null,
+    version: f?.version ?? null,
+  };
 }
 
 /** What the catalog says about shapes: a new observable (e.g. a new wide-table column) changes it. */
@@ -285,7 +298,13 @@ function hashCatalog(catalog: readonly ObservableInfo[]): string {
 }
 
 function sameFingerprint(a: ManifestRun["fingerprint"], b: RunFingerprint | undefined): boolean {
-  return !!b && a.rows === b.rows && a.firstMicros === b.firstMicros && a.lastMicros === b.lastMicros;
+  return (
+    !!b &&
+    a.rows === b.rows &&
+    a.firstMicros === b.firstMicros &&
+    a.lastMicros === b.lastMicros &&
+    a.version === (b.version ?? null)
+  );
 }
 
 function describeStats(s: ManifestRun["stats"]): string {
@@ -295,7 +314,7 @@ function describeStats(s: ManifestRun["stats"]): string {
   return parts.length > 0 ? ` (${parts.join(", ")})` : "";
 }
 
-function applyOverrides(catalog: ObservableInfo[], overrides: RunboardConfig["observables"]): ObservableInfo[] {
+export function applyOverrides(catalog: ObservableInfo[], overrides: RunboardConfig["observables"]): ObservableInfo[] {
   return catalog.map((o) => ({ ...o, ...(overrides[o.name] ?? {}) }));
 }
 

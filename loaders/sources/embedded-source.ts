@@ -13,19 +13,42 @@ import {
   type SourceChanges,
 } from "./source.js";
 
+export interface EmbeddedSourceOptions {
+  /** Close the store with the source (the CLI opens it just for the snapshot). */
+  ownsStore?: boolean;
+  /**
+   * Only readings up to this seq: a snapshot taken while ingest goes on then holds exactly the
+   * readings up to it, and the live feed resumes after it, with no gap and no duplicate.
+   */
+  maxSeq?: number;
+  /** Only these observables (the server leaves out those the configured source owns). */
+  observables?: readonly string[];
+}
+
 export class EmbeddedSource implements Source {
   readonly description: string;
+  private readonly only: Set<string> | undefined;
 
-  /** `ownsStore`: close the store with the source (the CLI opens it just for the snapshot). */
   constructor(
     private readonly store: EmbeddedStore,
-    private readonly ownsStore = false,
+    private readonly options: EmbeddedSourceOptions = {},
   ) {
     this.description = `embedded ${store.file}`;
+    this.only = options.observables && new Set(options.observables);
+  }
+
+  /** The newest seq a snapshot of this source holds. */
+  get seqBound(): number {
+    return this.options.maxSeq ?? this.store.lastSeq();
   }
 
   async catalog(): Promise<ObservableInfo[]> {
-    return this.store.catalog();
+    return this.store.catalog().filter((o) => !this.only || this.only.has(o.name));
+  }
+
+  private observablesOf(query: ReadingQuery): readonly string[] | undefined {
+    if (!this.only) return query.observables;
+    return (query.observables ?? [...this.only]).filter((n) => this.only!.has(n));
   }
 
   async runs(): Promise<RunInfo[]> {
@@ -44,7 +67,13 @@ export class EmbeddedSource implements Source {
   /** Pages through the readings by seq, so memory stays at a page and a chunk whatever the run's size. */
   async *readings(query: ReadingQuery): AsyncIterable<ReadingChunk> {
     const out = new ChunkBuilder();
-    const filter = { runs: query.runs, observables: query.observables, from: query.window?.from, to: query.window?.to };
+    const filter = {
+      runs: query.runs,
+      observables: this.observablesOf(query),
+      from: query.window?.from,
+      to: query.window?.to,
+      maxSeq: this.options.maxSeq,
+    };
     for (let after = 0; ;) {
       const rows = await this.store.readingsPage(filter, after, SCALAR_CHUNK_ROWS);
       if (rows.length === 0) break;
@@ -70,10 +99,13 @@ export class EmbeddedSource implements Source {
   }
 
   async fingerprints(runs?: readonly number[]): Promise<RunFingerprint[]> {
-    const summaries = new Map((await this.store.runSummaries(runs)).map((s) => [s.run, s]));
+    const only = { observables: this.only && [...this.only], maxSeq: this.options.maxSeq };
+    const summaries = new Map((await this.store.runSummaries(runs, only)).map((s) => [s.run, s]));
     return (runs ?? this.store.runs().map((r) => r.id)).map((run) => {
       const s = summaries.get(run);
-      return { run, rows: s?.rows ?? 0, firstMicros: s?.first ?? null, lastMicros: s?.last ?? null };
+      // Readings are only ever appended, each with a new seq: the newest seq says what changed.
+      const version = s ? `seq ${s.seq}` : undefined;
+      return { run, rows: s?.rows ?? 0, firstMicros: s?.first ?? null, lastMicros: s?.last ?? null, version };
     });
   }
 
@@ -85,6 +117,6 @@ export class EmbeddedSource implements Source {
   }
 
   async close(): Promise<void> {
-    if (this.ownsStore) this.store.close();
+    if (this.options.ownsStore) this.store.close();
   }
 }

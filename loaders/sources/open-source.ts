@@ -25,7 +25,7 @@ export async function openSource(
         if (seeded > 0) options.log?.(`seeded the empty store with ${seeded} simulated readings`);
       }
       const { EmbeddedSource } = await import("./embedded-source.js");
-      return new EmbeddedSource(store, true);
+      return new EmbeddedSource(store, { ownsStore: true });
     }
     case "postgres": {
       const { PostgresSource } = await import("./postgres-source.js");

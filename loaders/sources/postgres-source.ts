@@ -61,6 +61,8 @@ interface LongSurveyRow {
   d2: number | null;
   first: number | null;
   last: number | null;
+  /** The newest row version (xmin) in the group: an UPDATE in place gives a newer one. */
+  version: number | null;
 }
 
 /** Survey rows of the runs that readings() streamed with this tally, per long table. */
@@ -144,6 +146,11 @@ export class PostgresSource implements Source {
   private rawNames = new Map<string, string>();
   /** Mapped columns' types, by schema.table.column (see typeOf). */
   private readonly columnTypes = new Map<string, Promise<string>>();
+  private readonly rowVersions = new Map<string, Promise<boolean>>();
+  /** The observable columns each wide table was last read with, for describeQuery. */
+  private readonly wideColumnsRead = new Map<PostgresWideTable, WideColumn[]>();
+  /** Results of reads, kept while nothing is written to the database (see unlessWritten). */
+  private readonly readCache = new Map<string, { marker: string; value: unknown }>();
   /** Long-table scans in flight, shared by catalog() and fingerprints() (see longSurvey). */
   private readonly surveys = new Map<PostgresLongTable, Promise<LongSurveyRow[]>>();
 
@@ -251,6 +258,29 @@ export class PostgresSource implements Source {
       throw new SourceError(this.description, `the mapping does not match the database: ${problems.join("; ")}`);
   }
 
+  /**
+   * Whether rows of this relation carry a version (xmin): tables and materialized views do, a
+   * view does not (its changes then show only in row counts and time spans).
+   */
+  private hasRowVersions(t: { schema: string; table: string }): Promise<boolean> {
+    const key = `${t.schema}.${t.table}`;
+    let known = this.rowVersions.get(key);
+    if (!known) {
+      known = this.query<{ kind: string }>(
+        `SELECT c.relkind::text AS kind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = $1 AND c.relname = $2`,
+        [t.schema, t.table],
+      ).then(([row]) => ["r", "m", "p"].includes(row?.kind ?? ""));
+      known.catch(() => this.rowVersions.delete(key));
+      this.rowVersions.set(key, known);
+    }
+    return known;
+  }
+
+  private async versionColumn(t: { schema: string; table: string }): Promise<string> {
+    return (await this.hasRowVersions(t)) ? "max(xmin::text::int8)" : "NULL::int8";
+  }
+
   private tableRef(t: { schema: string; table: string }): string {
     return `${quote(t.schema)}.${quote(t.table)}`;
   }
@@ -276,7 +306,35 @@ export class PostgresSource implements Source {
     return type;
   }
 
+  /**
+   * What committed in the database since: the current snapshot (oldest running transaction,
+   * next transaction id, those in progress) changes with every transaction that writes, DDL
+   * included, and with nothing else. Equal text means the data read before is still the data.
+   */
+  private async writeMarker(): Promise<string> {
+    const [row] = await this.query<{ marker: string }>("SELECT txid_current_snapshot()::text AS marker");
+    return row!.marker;
+  }
+
+  /**
+   * `compute()`, or what it gave last time when nothing was written since: a refresh with
+   * nothing new then costs one tiny query instead of scanning every table again.
+   */
+  private async unlessWritten<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    // Taken before the work: a commit while it runs makes the next marker differ (never stale).
+    const marker = await this.writeMarker();
+    const hit = this.readCache.get(key);
+    if (hit && hit.marker === marker) return hit.value as T;
+    const value = await compute();
+    this.readCache.set(key, { marker, value });
+    return value;
+  }
+
   async catalog(): Promise<ObservableInfo[]> {
+    return this.unlessWritten("catalog", () => this.readCatalog());
+  }
+
+  private async readCatalog(): Promise<ObservableInfo[]> {
     const found = new Map<string, ObservableInfo>();
     for (const t of this.config.tables) {
       const list = t.layout === "long" ? await this.longCatalog(t) : await this.wideCatalog(t);
@@ -294,7 +352,8 @@ export class PostgresSource implements Source {
   private longSurvey(t: PostgresLongTable): Promise<LongSurveyRow[]> {
     let survey = this.surveys.get(t);
     if (!survey) {
-      survey = this.runLongSurvey(t).finally(() => this.surveys.delete(t));
+      const key = `survey ${this.config.tables.indexOf(t)}`;
+      survey = this.unlessWritten(key, () => this.runLongSurvey(t)).finally(() => this.surveys.delete(t));
       this.surveys.set(t, survey);
     }
     return survey;
@@ -306,9 +365,10 @@ export class PostgresSource implements Source {
     const time = t.time ? quote(t.time) : "NULL::float8";
     // Aggregate in the columns' own types and convert the results, not every row.
     const rows = await this.query<LongSurveyRow & { rows: string }>(
-      `SELECT run, name, rows, channels, ndims, d1, d2,
+      `SELECT run, name, rows, channels, ndims, d1, d2, version::float8 AS version,
               ${epochMicros("first", timeType)} AS first, ${epochMicros("last", timeType)} AS last FROM (
          SELECT ${quote(t.run)}::int4 AS run, ${quote(t.observable)}::text AS name, count(*) AS rows,
+                ${await this.versionColumn(t)} AS version,
                 ${t.channel ? `coalesce(max(${quote(t.channel)}), 0) + 1` : "1"}::int4 AS channels,
                 ${arr ? `max(array_ndims(${arr}))` : "NULL::int4"} AS ndims,
                 ${arr ? `max(array_length(${arr}, 1))` : "NULL::int4"} AS d1,
@@ -389,8 +449,7 @@ export class PostgresSource implements Source {
 
   async runs(): Promise<RunInfo[]> {
     const r = this.config.runs;
-    if (r) return this.runsFromTable(r);
-    return this.runsFromReadings();
+    return this.unlessWritten("runs", () => (r ? this.runsFromTable(r) : this.runsFromReadings()));
   }
 
   private async runsFromTable(r: PostgresRunsTable): Promise<RunInfo[]> {
@@ -453,7 +512,10 @@ export class PostgresSource implements Source {
   }
 
   describeQuery(query: ReadingQuery): string {
-    return this.config.tables.map((t) => this.copySql(t, query, t.layout === "wide" ? [] : undefined)).join(";\n");
+    // A wide table's statement names the observable columns the last read of it took.
+    return this.config.tables
+      .map((t) => this.copySql(t, query, t.layout === "wide" ? (this.wideColumnsRead.get(t) ?? []) : undefined))
+      .join(";\n");
   }
 
   /** The COPY statement for one table. For wide tables, `columns` are the observable columns. */
@@ -462,6 +524,7 @@ export class PostgresSource implements Source {
     query: ReadingQuery,
     columns?: WideColumn[],
     timeType = "timestamp",
+    withVersion = false,
   ): string {
     const where: string[] = [`${quote(t.run)} IS NOT NULL`];
     if (query.runs) where.push(query.runs.length > 0 ? `${quote(t.run)} IN (${runList(query.runs)})` : "false");
@@ -477,7 +540,7 @@ export class PostgresSource implements Source {
         const raw = query.observables.map((o) => this.rawNames.get(o) ?? o);
         where.push(raw.length > 0 ? `${quote(t.observable)}::text IN (${raw.map(literal).join(", ")})` : "false");
       }
-      select = longFields(t, time, singleRun(query)).select.join(", ");
+      select = longFields(t, time, singleRun(query), withVersion).select.join(", ");
     } else {
       const cols = (columns ?? []).map((c) => `${quote(c.column)}::${c.isArray ? "float8[]" : "float8"}`);
       select = [`${quote(t.run)}::int4`, channel, time, ...cols].join(", ");
@@ -503,10 +566,12 @@ export class PostgresSource implements Source {
       const timeType = t.time ? await this.typeOf(t, t.time) : "timestamp";
       if (t.layout === "long") {
         if (query.observables && this.rawNames.size === 0) await this.catalog();
-        const fields = longFields(t, "", run);
+        const withVersion = tally !== undefined && (await this.hasRowVersions(t));
+        const fields = longFields(t, "", run, withVersion);
         const noted = tally ? new Map<string | null, LongSurveyRow>() : undefined;
         const reader = longRowReader(out, fields, noted);
-        yield* this.copyRows(this.copySql(t, query, undefined, timeType), fields.select.length, out, reader);
+        const sql = this.copySql(t, query, undefined, timeType, withVersion);
+        yield* this.copyRows(sql, fields.select.length, out, reader);
         if (noted) tallied.push([t, [...noted.values()]]);
         continue;
       }
@@ -514,6 +579,7 @@ export class PostgresSource implements Source {
       const columns = await this.wideColumns(t);
       let wanted = columns;
       if (query.observables) wanted = columns.filter((c) => query.observables!.includes(c.observable));
+      this.wideColumnsRead.set(t, wanted);
       if (wanted.length === 0) continue;
       if (!t.time && !runStarts) runStarts = new Map((await this.runs()).map((r) => [r.id, r.start * 1000]));
       yield* this.copyRows(
@@ -606,31 +672,40 @@ export class PostgresSource implements Source {
   async fingerprints(runs?: readonly number[]): Promise<RunFingerprint[]> {
     const byRun = new Map<number, RunFingerprint>();
     const wanted = runs && new Set(runs);
-    const add = (run: number, rows: number, first: number | null, last: number | null) => {
+    const add = (run: number, rows: number, first: number | null, last: number | null, version: number | null) => {
       const seen = byRun.get(run);
+      // Transaction ids only grow: the newest row version of any table says a row was written.
+      const newest = maxNullable(seen?.version === undefined ? null : Number(seen.version), version);
       byRun.set(run, {
         run,
         rows: (seen?.rows ?? 0) + rows,
         firstMicros: minNullable(seen?.firstMicros ?? null, first === null ? null : Number(first)),
         lastMicros: maxNullable(seen?.lastMicros ?? null, last === null ? null : Number(last)),
+        ...(newest === null ? {} : { version: String(newest) }),
       });
     };
     for (const t of this.config.tables) {
       if (t.layout === "long" && (this.surveys.has(t) || !runs)) {
         for (const r of await this.longSurvey(t))
-          if (r.run !== null && (!wanted || wanted.has(r.run))) add(r.run, r.rows, r.first, r.last);
+          if (r.run !== null && (!wanted || wanted.has(r.run))) add(r.run, r.rows, r.first, r.last, r.version);
         continue;
       }
       const timeType = t.time ? await this.typeOf(t, t.time) : "double precision";
       const time = t.time ? quote(t.time) : "NULL::float8";
-      const rows = await this.query<{ run: number; rows: string; first: number | null; last: number | null }>(
-        `SELECT run, rows, ${epochMicros("first", timeType)} AS first, ${epochMicros("last", timeType)} AS last FROM (
-           SELECT ${quote(t.run)}::int4 AS run, count(*) AS rows, min(${time}) AS first, max(${time}) AS last
+      const key = `spans ${this.config.tables.indexOf(t)} ${runs ? runs.join(",") : "all"}`;
+      const version = await this.versionColumn(t);
+      const rows = await this.unlessWritten(key, () =>
+        this.query<{ run: number; rows: string; first: number | null; last: number | null; version: number }>(
+        `SELECT run, rows, version::float8 AS version,
+                ${epochMicros("first", timeType)} AS first, ${epochMicros("last", timeType)} AS last FROM (
+           SELECT ${quote(t.run)}::int4 AS run, count(*) AS rows, min(${time}) AS first, max(${time}) AS last,
+                  ${version} AS version
              FROM ${this.tableRef(t)} WHERE ${quote(t.run)} IS NOT NULL ${runs ? `AND ${quote(t.run)} = ANY($1::int4[])` : ""}
             GROUP BY 1) spans`,
-        runs ? [runs] : [],
+          runs ? [runs] : [],
+        ),
       );
-      for (const row of rows) add(row.run, Number(row.rows), row.first, row.last);
+      for (const row of rows) add(row.run, Number(row.rows), row.first, row.last, row.version);
     }
     for (const id of runs ?? (await this.runs()).map((r) => r.id)) {
       if (!byRun.has(id)) byRun.set(id, { run: id, rows: 0, firstMicros: null, lastMicros: null });
@@ -703,7 +778,7 @@ interface RowReader {
  * run, the run column is left out too: the same number on every row is a field per reading
  * for nothing.
  */
-function longFields(t: PostgresLongTable, time: string, run: number | undefined) {
+function longFields(t: PostgresLongTable, time: string, run: number | undefined, withVersion = false) {
   const select = run === undefined ? [`${quote(t.run)}::int4`] : [];
   const add = (expression: string | undefined) => (expression === undefined ? -1 : select.push(expression) - 1);
   const observable = add(`${quote(t.observable)}::text`);
@@ -711,7 +786,9 @@ function longFields(t: PostgresLongTable, time: string, run: number | undefined)
   const timeField = add(t.time && time);
   const value = add(t.value && `${quote(t.value)}::float8`);
   const array = add(t.arrayValue && `${quote(t.arrayValue)}::float8[]`);
-  return { select, run, observable, channel, time: timeField, value, array };
+  // A tally needs each row's version (4 bytes of binary xid, no cast per row).
+  const version = add(withVersion ? "xmin" : undefined);
+  return { select, run, observable, channel, time: timeField, value, array, version };
 }
 
 /** The run a query reads, when it reads exactly one. */
@@ -733,7 +810,15 @@ function longRowReader(
   let lastId = -1;
   let lastKey: string | null | undefined;
   let entry: LongSurveyRow | undefined;
-  const { run: singleRun, observable: observableAt, channel: channelAt, time: timeAt, value: valueAt, array: arrayAt } = fields;
+  const {
+    run: singleRun,
+    observable: observableAt,
+    channel: channelAt,
+    time: timeAt,
+    value: valueAt,
+    array: arrayAt,
+    version: versionAt,
+  } = fields;
   return {
     row(f, ready) {
       const raw = text.read(f, observableAt);
@@ -761,11 +846,27 @@ function longRowReader(
         lastKey = key;
         entry = noted.get(key);
         if (!entry) {
-          entry = { run, name: key, rows: 0, channels: 1, ndims: null, d1: null, d2: null, first: null, last: null };
+          entry = {
+            run,
+            name: key,
+            rows: 0,
+            channels: 1,
+            ndims: null,
+            d1: null,
+            d2: null,
+            first: null,
+            last: null,
+            version: null,
+          };
           noted.set(key, entry);
         }
       }
       entry.rows++;
+      if (versionAt >= 0) {
+        // The raw xid, unsigned, as the survey's xmin::text reads it.
+        const version = readInt4(f, versionAt) >>> 0;
+        if (entry.version === null || version > entry.version) entry.version = version;
+      }
       // The survey's coalesce(max(channel), 0) + 1, as the catalog reads it (at least 1).
       if (channel >= entry.channels) entry.channels = channel + 1;
       if (!Number.isNaN(t)) {

@@ -69,6 +69,12 @@ export interface RunFingerprint {
   /** Epoch microseconds of the first and last reading, null for an empty run. */
   firstMicros: number | null;
   lastMicros: number | null;
+  /**
+   * What the source says changed in place when rows and span stay the same (an UPDATE of one
+   * value): PostgreSQL's newest row version (xmin), the embedded store's newest seq, a checksum
+   * MongoDB computes. Undefined where the source cannot tell.
+   */
+  version?: string;
 }
 
 /**

@@ -45,12 +45,16 @@ export class SourceDeclarations {
    * Declares the whole catalog and the newest 1000 runs, so a page can subscribe before the
    * first new reading arrives.
    */
-  async declareAll(ingestor: Ingestor, log: (line: string) => void): Promise<void> {
+  async declareAll(ingestor: Ingestor, sourcePrefix: string, log: (line: string) => void): Promise<void> {
     await this.refresh();
+    // Declared as the watcher's road (src/core/origins.ts), numbered by time so each start's is new.
+    const sequence = Date.now() * 1000;
     const catalog = [...this.observables.values()];
     const recent = [...this.runs.keys()].sort((a, b) => b - a).slice(0, 1000);
     for (let i = 0; i < Math.max(catalog.length, 1); i += 10_000) {
       const batch: IngestBatch = {
+        source: `${sourcePrefix}catalog`,
+        sequence: sequence + i / 10_000,
         observables: catalog.slice(i, i + 10_000),
         runs: i === 0 ? this.changedRuns(recent) : [],
         readings: [],

@@ -25,6 +25,9 @@ interface WatchState {
   counter: number;
 }
 
+const watchedBlueskySource = (source: string | undefined) =>
+  source && `${MONGO_WATCH_SOURCE_PREFIX}b:${source.slice(source.indexOf(":") + 1)}`;
+
 export interface MongoWatcher {
   close(): Promise<void>;
 }
@@ -37,7 +40,7 @@ export async function watchMongo(
   log: (line: string) => void = console.log,
 ): Promise<MongoWatcher> {
   const declarations = new SourceDeclarations(source);
-  await declarations.declareAll(ingestor, log);
+  await declarations.declareAll(ingestor, MONGO_WATCH_SOURCE_PREFIX, log);
   const state = readState(resumeFile);
   const watchSource = `${MONGO_WATCH_SOURCE_PREFIX}${state.id}`;
   let stream: MongoChangeStreamLike | undefined;
@@ -53,7 +56,11 @@ export async function watchMongo(
     if (change.kind === "bluesky") {
       // bluesky documents carry their own identity (event uids and seq_num), as when posted.
       const translated = translateBluesky(change.name, doc, bluesky);
-      const outcome = translated.ok ? await ingestBody(ingestor, translated.batch) : translated;
+      // Under the watcher's road (these are the configured source's observables, not a
+      // beamline's post), still one sender per descriptor so a resent event is stored once.
+      const outcome = translated.ok
+        ? await ingestBody(ingestor, { ...translated.batch, source: watchedBlueskySource(translated.batch.source) })
+        : translated;
       if (!outcome.ok) log(`watch: ${what} refused: ${describeErrors(outcome.errors.slice(0, 3))}`);
       return;
     }

@@ -182,7 +182,7 @@ export async function watchPostgres(
     );
   }
   const declarations = new SourceDeclarations(source);
-  await declarations.declareAll(ingestor, log);
+  await declarations.declareAll(ingestor, WATCH_SOURCE_PREFIX, log);
 
   let retryTimer: NodeJS.Timeout | undefined;
 

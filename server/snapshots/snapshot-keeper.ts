@@ -1,0 +1,197 @@
+// Keeps the snapshot directory fresh while the server runs: the configured source (PostgreSQL,
+// MongoDB) plus what came into the embedded store by ingest, bluesky or the simulator, written
+// by the same takeSnapshot the CLI and the site build use. Refreshes run one at a time: on a
+// schedule, when a watcher reports new rows, and when asked (POST /api/snapshots/refresh, the
+// "Re-fetch runs" control, `runboard snapshot` while a server runs). Each is incremental.
+import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
+import { type CatalogConflict, type CatalogEntry, mergeCatalogs, mergeRuns } from "../../src/core/origins.js";
+import type { DataSelection } from "../../src/core/time-window.js";
+import type { RunboardConfig } from "../../loaders/config.js";
+import type { EmbeddedStore } from "../../loaders/embedded-store.js";
+import { type SourcePart, combineSources } from "../../loaders/sources/composite-source.js";
+import { EmbeddedSource } from "../../loaders/sources/embedded-source.js";
+import type { Source } from "../../loaders/sources/source.js";
+import { type SnapshotResult, applyOverrides, takeSnapshot } from "../../loaders/snapshot/take-snapshot.js";
+
+export interface RefreshRequest {
+  /** Which runs (default: the config's snapshot.select). */
+  selection?: DataSelection;
+  /** Rewrite the selected runs even when unchanged. */
+  force?: boolean;
+  /** Who asked, for the log: "schedule", "watcher", "api", ... */
+  reason: string;
+}
+
+export interface RefreshOutcome {
+  written: number[];
+  unchanged: number[];
+  failed: SnapshotResult["failed"];
+  rows: number;
+  seconds: number;
+  updatedAt: string;
+  note?: string;
+}
+
+export interface RefreshProgress {
+  state: "idle" | "running";
+  reason?: string;
+  /** Runs written so far, of how many to write. */
+  done: number;
+  total: number;
+  startedAt?: string;
+  last?: RefreshOutcome & { reason: string };
+  lastError?: string;
+}
+
+export interface KeeperOptions {
+  dir: string;
+  config: RunboardConfig;
+  store: EmbeddedStore;
+  /** The configured PostgreSQL or MongoDB source; undefined when the embedded store is the source. */
+  source?: Source;
+  /** What a refresh that names no runs covers (the config's snapshot.select). */
+  defaultSelection: DataSelection;
+  /** The schedule; 0 turns it off. */
+  intervalMs: number;
+  log: (line: string) => void;
+  /** Called after each refresh that wrote or dropped something. */
+  onUpdated?: (outcome: RefreshOutcome) => void;
+}
+
+export class SnapshotKeeper {
+  private queue: Promise<unknown> = Promise.resolve();
+  private waiting = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private nudged: NodeJS.Timeout | undefined;
+  private closed = false;
+  private progressNow: RefreshProgress = { state: "idle", done: 0, total: 0 };
+  /** The configured source's catalog and runs as last read (empty until the first read). */
+  private sourceCatalog: ObservableInfo[] = [];
+  private sourceRuns: RunInfo[] = [];
+  private sourceNames = new Set<string>();
+
+  constructor(private readonly options: KeeperOptions) {
+    // A batch from another road that declares a name the source owns is refused (origins.ts).
+    options.store.claimedElsewhere = (name) =>
+      this.sourceNames.has(name) ? `the configured source (${options.source!.description})` : undefined;
+  }
+
+  /** Reads the source's catalog and runs, then keeps refreshing on the schedule. */
+  async start(): Promise<void> {
+    await this.readSource();
+    if (this.options.intervalMs > 0) {
+      this.timer = setInterval(() => this.scheduled("schedule"), this.options.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** A refresh for a reason that needs no answer (schedule, watcher); skipped while one waits. */
+  scheduled(reason: string): void {
+    if (this.waiting > 0 || this.closed) return;
+    this.refresh({ reason }).catch(() => undefined);
+  }
+
+  /** A refresh soon, however often this is called meanwhile (a watcher calls it per batch). */
+  nudge(reason: string, delayMs = 3000): void {
+    if (this.nudged || this.closed) return;
+    this.nudged = setTimeout(() => {
+      this.nudged = undefined;
+      this.scheduled(reason);
+    }, delayMs);
+    this.nudged.unref();
+  }
+
+  progress(): RefreshProgress {
+    return { ...this.progressNow };
+  }
+
+  /** The catalog pages see: the source's observables and the store's, each with its origin. */
+  catalog(): { observables: CatalogEntry[]; conflicts: CatalogConflict[] } {
+    return mergeCatalogs(this.sourceCatalog, this.options.store.catalogWithOrigins(), this.options.source?.description);
+  }
+
+  runs(): RunInfo[] {
+    return mergeRuns(this.sourceRuns, this.options.store.runs());
+  }
+
+  refresh(request: RefreshRequest): Promise<RefreshOutcome> {
+    this.waiting++;
+    const run = this.queue.then(() => {
+      this.waiting--;
+      return this.refreshNow(request);
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readSource(): Promise<void> {
+    const source = this.options.source;
+    if (!source) return;
+    const [catalog, runs] = await Promise.all([source.catalog(), source.runs()]);
+    this.sourceCatalog = applyOverrides(catalog, this.options.config.observables);
+    this.sourceRuns = runs;
+    this.sourceNames = new Set(catalog.map((o) => o.name));
+  }
+
+  private async refreshNow(request: RefreshRequest): Promise<RefreshOutcome> {
+    const started = Date.now();
+    const { config, store, log } = this.options;
+    this.progressNow = { ...this.progressNow, state: "running", reason: request.reason, done: 0, total: 0 };
+    this.progressNow.startedAt = new Date(started).toISOString();
+    try {
+      await this.readSource();
+      // Pinned to the store's seq now: the files then hold exactly the readings up to it.
+      const fromStore = new EmbeddedSource(store, {
+        maxSeq: store.lastSeq(),
+        observables: this.options.source
+          ? store
+              .catalogWithOrigins()
+              .filter((o) => o.origin !== "source" && !this.sourceNames.has(o.name))
+              .map((o) => o.name)
+          : undefined,
+      });
+      const parts: SourcePart[] = this.options.source ? [{ source: this.options.source }, { source: fromStore }] : [];
+      const source = parts.length > 0 ? combineSources(parts) : fromStore;
+      const result = await takeSnapshot(source, {
+        out: this.options.dir,
+        selection: request.selection ?? this.options.defaultSelection,
+        force: request.force ?? false,
+        lodSeconds: config.snapshot.lodSeconds,
+        overrides: config.observables,
+        liveSeq: fromStore.seqBound,
+        progress: (done, total) => Object.assign(this.progressNow, { done, total }),
+      });
+      const outcome: RefreshOutcome = {
+        written: result.written,
+        unchanged: result.unchanged,
+        failed: result.failed,
+        rows: result.rows,
+        seconds: (Date.now() - started) / 1000,
+        updatedAt: result.manifest.updatedAt,
+        ...(result.note ? { note: result.note } : {}),
+      };
+      if (result.written.length > 0 || result.failed.length > 0) {
+        log(
+          `snapshots (${request.reason}): ${result.written.length} run(s) written, ${result.unchanged.length} unchanged, ` +
+            `${result.failed.length} failed in ${outcome.seconds.toFixed(1)} s`,
+        );
+      }
+      this.progressNow = { state: "idle", done: 0, total: 0, last: { ...outcome, reason: request.reason } };
+      if (result.written.length > 0) this.options.onUpdated?.(outcome);
+      return outcome;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.progressNow = { ...this.progressNow, state: "idle", lastError: message };
+      if (request.reason !== "api") log(`snapshots (${request.reason}) failed: ${message}`);
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.nudged) clearTimeout(this.nudged);
+    await this.queue;
+  }
+}
+
