@@ -96,7 +96,8 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   // The configured source (PostgreSQL, MongoDB): what the catalog, the runs and the snapshots show.
   let source: Source | undefined;
   if (config.runboard.source.kind !== "embedded") source = await openSource(config.runboard);
-  else if (config.runboard.source.dataDir) log(`the config's source.dataDir is not used by the server: it serves ${config.dataDir}`);
+  else if (config.runboard.source.dataDir)
+    log(`the config's source.dataDir is not used by the server: it serves ${config.dataDir}`);
   const keeper = new SnapshotKeeper({
     dir: config.snapshotDir,
     config: config.runboard,

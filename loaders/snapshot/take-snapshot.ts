@@ -58,6 +58,8 @@ export interface SnapshotResult {
 }
 
 export class SnapshotError extends Error {}
+/** The selection matches no run (nothing to write; not a failure of the source). */
+export class NoRunsError extends SnapshotError {}
 
 const MANIFEST = "manifest.json";
 const CATALOG = "catalog.json";
@@ -70,7 +72,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
     const allRuns = await source.runs();
     const resolved = resolveSelection(allRuns, options.selection, now);
     if (!resolved || resolved.runs.length === 0) {
-      throw new SnapshotError(
+      throw new NoRunsError(
         `no runs match ${JSON.stringify(options.selection)} in ${source.description} (${allRuns.length} runs there)`,
       );
     }

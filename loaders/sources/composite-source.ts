@@ -123,7 +123,9 @@ class CompositeSource implements Source {
     return this.parts
       .map((p, i) => {
         const names = owned(i).filter((n) => !query.observables || query.observables.includes(n));
-        return names.length === 0 ? "" : `-- ${p.source.description}\n${p.source.describeQuery({ ...query, observables: names })}`;
+        return names.length === 0
+          ? ""
+          : `-- ${p.source.description}\n${p.source.describeQuery({ ...query, observables: names })}`;
       })
       .filter(Boolean)
       .join(";\n");

@@ -696,7 +696,7 @@ export class PostgresSource implements Source {
       const version = await this.versionColumn(t);
       const rows = await this.unlessWritten(key, () =>
         this.query<{ run: number; rows: string; first: number | null; last: number | null; version: number }>(
-        `SELECT run, rows, version::float8 AS version,
+          `SELECT run, rows, version::float8 AS version,
                 ${epochMicros("first", timeType)} AS first, ${epochMicros("last", timeType)} AS last FROM (
            SELECT ${quote(t.run)}::int4 AS run, count(*) AS rows, min(${time}) AS first, max(${time}) AS last,
                   ${version} AS version

@@ -11,7 +11,7 @@ import type { EmbeddedStore } from "../../loaders/embedded-store.js";
 import { type SourcePart, combineSources } from "../../loaders/sources/composite-source.js";
 import { EmbeddedSource } from "../../loaders/sources/embedded-source.js";
 import type { Source } from "../../loaders/sources/source.js";
-import { type SnapshotResult, applyOverrides, takeSnapshot } from "../../loaders/snapshot/take-snapshot.js";
+import { NoRunsError, type SnapshotResult, applyOverrides, takeSnapshot } from "../../loaders/snapshot/take-snapshot.js";
 
 export interface RefreshRequest {
   /** Which runs (default: the config's snapshot.select). */
@@ -182,7 +182,8 @@ export class SnapshotKeeper {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.progressNow = { ...this.progressNow, state: "idle", lastError: message };
-      if (request.reason !== "api") log(`snapshots (${request.reason}) failed: ${message}`);
+      // An empty store has nothing to snapshot yet: not worth a line every minute.
+      if (request.reason !== "api" && !(error instanceof NoRunsError)) log(`snapshots (${request.reason}) failed: ${message}`);
       throw error;
     }
   }
@@ -194,4 +195,3 @@ export class SnapshotKeeper {
     await this.queue;
   }
 }
-

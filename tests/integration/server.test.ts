@@ -122,7 +122,7 @@ describe("runboard server", () => {
   it("reports health, and starts with an empty catalog when the simulator is off", async () => {
     const health = (await (await api("/api/health")).json()) as Record<string, unknown>;
     assert.equal(health.ok, true);
-    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [] });
+    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [], conflicts: [] });
   });
 
   it("refuses ingest without the token, and stores nothing", async () => {
@@ -134,7 +134,7 @@ describe("runboard server", () => {
     assert.equal(noToken.status, 401);
     const wrong = await api("/api/ingest", asJson(DECLARE, "wrong-token-wrong-token"));
     assert.equal(wrong.status, 401);
-    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [] });
+    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [], conflicts: [] });
   });
 
   it("rejects a batch with one bad reading whole, naming the field", async () => {
@@ -149,7 +149,7 @@ describe("runboard server", () => {
       ["readings[0].values"],
     );
     // Even the declarations in that batch were not stored.
-    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [] });
+    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [], conflicts: [] });
     assert.equal((await api("/api/ingest", { ...asJson({}), body: "{not json" })).status, 400);
   });
 
