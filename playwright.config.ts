@@ -1,5 +1,6 @@
 // Browser tests in Debian's Chromium against the real server on 127.0.0.1.
 // scripts/run-tests.ts sets E2E_PORT and E2E_DATA_DIR and builds the site first.
+import { join } from "node:path";
 import { defineConfig } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3310);
@@ -35,6 +36,9 @@ export default defineConfig({
       PORT: String(port),
       HOST: "127.0.0.1",
       RUNBOARD_DATA_DIR: process.env.E2E_DATA_DIR ?? "var-e2e",
+      RUNBOARD_SNAPSHOT_DIR: join(process.env.E2E_DATA_DIR ?? "var-e2e", "snapshots"),
+      // Refreshed at start and when a test asks: the files a test compares with stay put.
+      RUNBOARD_REFRESH_SECONDS: "0",
       RUNBOARD_INGEST_TOKEN: "e2e-ingest-token-0123456789",
       RUNBOARD_BACKFILL_HOURS: "0.5",
     },

@@ -23,7 +23,6 @@ import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "
 import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch } from "../src/core/ingest.js";
 import { type Origin, describeOrigin, originOfBatch, origins } from "../src/core/origins.js";
 import { copyColumn, copyStrings, nullColumn } from "./snapshot/chunk-columns.js";
-import { sqlString } from "./snapshot/staging.js";
 import type { FieldError } from "../src/core/validation.js";
 
 const SCHEMA = `
@@ -425,39 +424,6 @@ export class EmbeddedStore {
       last: r.last === null ? null : Number(r.last),
       seq: Number(r.seq),
     }));
-  }
-
-  /**
-   * Writes the scalar readings of `observables` between `from` and `to` (epoch ms) to a ZSTD
-   * Parquet file, and reports how many rows went in and the newest seq among them.
-   */
-  async writeScalarParquet(
-    file: string,
-    query: { observables: readonly string[]; from: number; to: number; runs?: readonly number[] },
-  ): Promise<{ rows: number; maxSeq: number }> {
-    const params = {
-      observables: listValue([...query.observables]),
-      from: Math.floor(query.from),
-      to: Math.ceil(query.to),
-      runs: listValue([...(query.runs ?? [])]),
-      all_runs: query.runs === undefined,
-    };
-    const where = `list_contains($observables, observable) AND value IS NOT NULL
-      AND t BETWEEN make_timestamp($from::BIGINT * 1000) AND make_timestamp($to::BIGINT * 1000)
-      AND ($all_runs OR list_contains($runs, run))`;
-    // Capture the seq bound first: a reading ingested while COPY runs is then either in the file
-    // and below the bound, or after the bound and delivered live. Never both, never neither.
-    const maxSeq = this.seq;
-    // COPY answers with the number of rows it wrote; no need to read the file back.
-    const copied = await this.db.runAndReadAll(
-      `COPY (SELECT seq, run, observable, channel, t, value FROM readings
-             WHERE ${where} AND seq <= $max_seq ORDER BY observable, channel, t)
-       TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd)`,
-      { ...params, max_seq: maxSeq },
-      LIST_PARAM_TYPES,
-    );
-    const [count] = copied.getRowObjectsJS();
-    return { rows: Number(count!.Count), maxSeq };
   }
 
   close(): void {

@@ -1,10 +1,5 @@
-// Snapshots: the embedded store's readings as Parquet that DuckDB-WASM reads in the browser.
-// The Framework loaders (src/data/) and the server's /api/snapshot share these functions.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { RunInfo } from "../src/core/catalog.js";
-import { latestRun } from "../src/core/time-window.js";
+// A fresh embedded store's first history: the built-in simulator's last hours, fed through the
+// normal ingest path (the server at start, and `runboard snapshot --seed-empty-store` for a build).
 import type { EmbeddedStore } from "./embedded-store.js";
 import { type Ingestor, ingestBody, localIngestor } from "./ingest.js";
 import { simulate } from "./simulator.js";
@@ -30,26 +25,4 @@ export async function seedIfEmpty(
     stored += outcome.stored;
   }
   return stored;
-}
-
-/** The span of the newest run's last `hours`, ending at its stop (or `now` while it runs). */
-export function recentSpan(runs: readonly RunInfo[], hours: number, now = Date.now()): { from: number; to: number } {
-  const newest = latestRun(runs);
-  const to = newest ? (newest.stop ?? now) : now;
-  return { from: to - hours * 3600_000, to };
-}
-
-/** Writes a Parquet snapshot into a temporary file and returns its bytes. */
-export async function scalarSnapshotBytes(
-  store: EmbeddedStore,
-  query: { observables: readonly string[]; from: number; to: number; runs?: readonly number[] },
-): Promise<{ bytes: Buffer; rows: number; maxSeq: number }> {
-  const dir = mkdtempSync(join(tmpdir(), "runboard-snapshot-"));
-  try {
-    const file = join(dir, "snapshot.parquet");
-    const { rows, maxSeq } = await store.writeScalarParquet(file, query);
-    return { bytes: readFileSync(file), rows, maxSeq };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

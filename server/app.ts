@@ -5,15 +5,13 @@ import { existsSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { z } from "zod";
-import { observableName } from "../src/core/catalog.js";
 import { parseDashboard } from "../src/core/dashboard.js";
 import { BINARY_BATCH_CONTENT_TYPE, decodeBinaryBatch } from "../src/core/ingest-binary.js";
-import { type DataSelection, parseSelection, runTailWindow, selectRun } from "../src/core/time-window.js";
+import { type DataSelection, parseSelection } from "../src/core/time-window.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
 import { BLUESKY_SOURCE, translateBluesky } from "../loaders/bluesky-ingest.js";
 import { type Ingestor, StoreUnavailableError, ingestBody } from "../loaders/ingest.js";
-import { scalarSnapshotBytes } from "../loaders/snapshot.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboard-store.js";
 import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 import { SourceError } from "../loaders/sources/source.js";
@@ -50,22 +48,6 @@ function validId(req: Request, res: Response): string | undefined {
 function fail(res: Response, status: number, error: string, errors: FieldError[] = []): void {
   res.status(status).json({ error, errors });
 }
-
-const snapshotQuerySchema = z
-  .object({
-    observables: z
-      .string()
-      .transform((s) => s.split(",").filter(Boolean))
-      .pipe(z.array(observableName).min(1).max(100)),
-    run: z.union([z.literal("latest"), z.coerce.number().int().min(0)]).default("latest"),
-    seconds: z.coerce
-      .number()
-      .int()
-      .min(10)
-      .max(7 * 24 * 3600)
-      .default(3600),
-  })
-  .strict();
 
 const refreshBodySchema = z
   .object({
@@ -149,34 +131,6 @@ export function createApp(deps: AppDeps): express.Express {
     } catch (error) {
       if (error instanceof SnapshotError) return fail(res, 404, error.message, [{ field: "select", message: error.message }]);
       if (error instanceof SourceError) return fail(res, 502, `the source could not be read: ${error.message}`);
-      next(error);
-    }
-  });
-
-  app.get("/api/snapshot.parquet", async (req, res, next) => {
-    const parsed = snapshotQuerySchema.safeParse(req.query);
-    if (!parsed.success) return fail(res, 400, "invalid snapshot query", fieldErrors(parsed.error));
-    const { observables, run: runParam, seconds } = parsed.data;
-    const known = new Map(store.catalog().map((o) => [o.name, o]));
-    const bad = observables.findIndex((name) => known.get(name)?.shape !== "scalar");
-    if (bad >= 0) {
-      return fail(res, 400, "invalid snapshot query", [
-        { field: "observables", message: `${observables[bad]} is not a scalar observable in the catalog` },
-      ]);
-    }
-    const run = selectRun(store.runs(), runParam === "latest" ? { mode: "latest" } : { mode: "run", run: runParam });
-    if (!run) return fail(res, 404, "no such run", [{ field: "run", message: `run ${runParam} is not in the store` }]);
-    try {
-      const window = runTailWindow(run, seconds, Date.now());
-      const snapshot = await scalarSnapshotBytes(store, { observables, ...window, runs: [run.id] });
-      res.setHeader("Content-Type", "application/vnd.apache.parquet");
-      res.setHeader("Cache-Control", "no-store");
-      res.setHeader("X-Runboard-Seq", String(snapshot.maxSeq));
-      res.setHeader("X-Runboard-Run", String(run.id));
-      res.setHeader("X-Runboard-Rows", String(snapshot.rows));
-      res.setHeader("X-Runboard-Window", `${window.from}/${window.to}`);
-      res.send(snapshot.bytes);
-    } catch (error) {
       next(error);
     }
   });
@@ -278,18 +232,20 @@ export function createApp(deps: AppDeps): express.Express {
     if (!existsSync(dashboardPage)) return fail(res, 503, "the site is not built; run npm run build");
     res.sendFile(dashboardPage);
   });
-  // /snapshots/: the directory `runboard snapshot` writes, once it holds a manifest, so a new
-  // snapshot shows without a rebuild; otherwise the copy the site build shipped. Never a mix of
-  // the two: a manifest only lists files next to it. The manifest is revalidated on each load.
-  const liveSnapshots = express.static(deps.snapshotDir, {
+  // /snapshots/: the directory the server keeps fresh (SnapshotKeeper), the one read path of
+  // every page. Until its first snapshot is written the manifest answers 503, and pages wait.
+  // The manifest is revalidated on each load (ETag), the Parquet files are read by range.
+  const snapshots = express.static(deps.snapshotDir, {
     fallthrough: false,
     setHeaders: (res, path) => {
       if (path.endsWith(".json")) res.setHeader("Cache-Control", "no-cache");
     },
   });
-  app.use("/snapshots", (req, res, next) =>
-    existsSync(join(deps.snapshotDir, "manifest.json")) ? liveSnapshots(req, res, next) : next(),
-  );
+  app.use("/snapshots", (req, res, next) => {
+    if (existsSync(join(deps.snapshotDir, "manifest.json"))) return snapshots(req, res, next);
+    res.setHeader("Retry-After", "1");
+    fail(res, 503, "the server is writing its first snapshot; retry in a moment");
+  });
   app.use(express.static(deps.distDir, { extensions: ["html"], index: "index.html" }));
 
   // Malformed JSON bodies and anything unexpected end here, still as JSON.

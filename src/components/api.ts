@@ -1,6 +1,7 @@
 // The browser's view of the runboard server's REST API.
-import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import type { RunInfo } from "../core/catalog.js";
 import type { Dashboard } from "../core/dashboard.js";
+import type { CatalogConflict, CatalogEntry } from "../core/origins.js";
 
 export interface DashboardRecord {
   id: string;
@@ -29,7 +30,7 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
   return body as T;
 }
 
-export const fetchCatalog = () => request<{ observables: ObservableInfo[] }>("/api/catalog").then((b) => b.observables);
+export const fetchCatalog = () => request<{ observables: CatalogEntry[]; conflicts: CatalogConflict[] }>("/api/catalog");
 export const fetchRuns = () => request<{ runs: RunInfo[] }>("/api/runs").then((b) => b.runs);
 export const fetchDashboard = (id: string) => request<DashboardRecord>(`/api/dashboards/${encodeURIComponent(id)}`);
 
@@ -51,26 +52,27 @@ export async function saveDashboard(dashboard: Dashboard, existing?: { id: strin
     : request<DashboardRecord>("/api/dashboards", { method: "POST", headers, body });
 }
 
-export interface SnapshotResponse {
-  bytes: Uint8Array;
-  /** Newest reading seq in the snapshot: the live feed resumes after it. */
-  seq: number;
-  run: number;
-  window: { from: number; to: number };
+export interface RefreshOutcome {
+  ok: boolean;
+  written: number[];
+  unchanged: number[];
+  failed: { run: number | null; message: string }[];
+  rows: number;
+  seconds: number;
+  updatedAt: string;
 }
 
-export async function fetchSnapshot(observables: string[], run: "latest" | number, seconds: number): Promise<SnapshotResponse> {
-  const query = new URLSearchParams({ observables: observables.join(","), run: String(run), seconds: String(seconds) });
-  const response = await fetch(`/api/snapshot.parquet?${query}`);
-  if (!response.ok) {
-    const body = (await response.json().catch(() => ({}))) as { error?: string };
-    throw new ApiError(response.status, body.error ?? response.statusText);
-  }
-  const [from, to] = (response.headers.get("X-Runboard-Window") ?? "0/0").split("/").map(Number);
-  return {
-    bytes: new Uint8Array(await response.arrayBuffer()),
-    seq: Number(response.headers.get("X-Runboard-Seq")),
-    run: Number(response.headers.get("X-Runboard-Run")),
-    window: { from: from!, to: to! },
-  };
+export interface RefreshProgress {
+  state: "idle" | "running";
+  done: number;
+  total: number;
 }
+
+/** Asks the server to bring the snapshots of these runs up to date; answers when it is done. */
+export async function refreshSnapshots(select: string, force: boolean): Promise<RefreshOutcome> {
+  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${await sessionToken()}` };
+  const body = JSON.stringify({ ...(select ? { select } : {}), force });
+  return request<RefreshOutcome>("/api/snapshots/refresh", { method: "POST", headers, body });
+}
+
+export const fetchRefreshProgress = () => request<RefreshProgress>("/api/snapshots/status");

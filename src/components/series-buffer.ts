@@ -1,6 +1,7 @@
 // Per-(observable, channel) history held by the page: the snapshot's rows, then live readings
 // appended in seq order. A reading whose seq the buffer already holds is ignored, so a replay
-// that overlaps the snapshot never draws a point twice.
+// that overlaps the snapshot never draws a point twice; so is one at a time the buffer already
+// has (a watched database's row that is both in the snapshot and in the live feed).
 import type { Reading } from "../core/catalog.js";
 import { lowerBound } from "../core/m4.js";
 
@@ -26,12 +27,14 @@ export class SeriesBuffer {
     if (reading.seq <= this.lastSeq || typeof reading.value !== "number") return false;
     this.lastSeq = reading.seq;
     const n = this.t.length;
-    if (n === 0 || reading.t >= this.t[n - 1]!) {
+    if (n > 0 && reading.t === this.t[n - 1]) return false;
+    if (n === 0 || reading.t > this.t[n - 1]!) {
       this.t.push(reading.t);
       this.v.push(reading.value);
     } else {
       // Late arrival: keep time order.
       const at = lowerBound(this.t, reading.t);
+      if (this.t[at] === reading.t) return false;
       this.t.splice(at, 0, reading.t);
       this.v.splice(at, 0, reading.value);
     }

@@ -234,3 +234,23 @@ export function parseSelection(text: string, options: { utcOffsetMinutes?: numbe
       );
   }
 }
+
+/**
+ * What a dashboard shows: one run's last `seconds`, or, following the newest run, the last
+ * `seconds` up to its end whatever runs they cross, so the previous run's history stays on
+ * screen when a new run starts.
+ */
+export function dashboardWindow(
+  runs: readonly RunInfo[],
+  selection: RunSelection,
+  seconds: number,
+  now: number,
+): { run: RunInfo; window: TimeWindow; runs: number[] } | undefined {
+  const run = selectRun(runs, selection);
+  if (!run) return undefined;
+  if (selection.mode === "run") return { run, window: runTailWindow(run, seconds, now), runs: [run.id] };
+  const to = run.stop ?? now;
+  const window = { from: to - seconds * 1000, to };
+  const overlapping = runs.filter((r) => r.start <= window.to && (r.stop ?? now) >= window.from).map((r) => r.id);
+  return { run, window, runs: overlapping };
+}

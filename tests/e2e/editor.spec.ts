@@ -17,12 +17,21 @@ async function position(page: Page, title: string) {
   return { x: await get("x"), y: await get("y"), w: await get("w"), h: await get("h") };
 }
 
-test("the overview notebook draws the build-time snapshot with DuckDB-WASM", async ({ page }) => {
+test("the overview notebook draws the server's snapshot with DuckDB-WASM, says when it was taken and which run runs", async ({
+  page,
+  request,
+}) => {
   await page.goto("/");
-  await expect(page.getByRole("heading", { name: "Trigger rate in the snapshot" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "trigger.rate over the newest runs" })).toBeVisible();
   // Plot draws one line per run; a drawn line means DuckDB-WASM read the Parquet file.
   await expect(page.locator("svg path[stroke]").first()).toBeVisible();
   await expect(page.getByRole("cell", { name: "trigger.rate" }).first()).toBeVisible();
+  await expect(page.getByRole("note")).toContainText(/data taken/);
+  // The newest run is still going (the simulator feeds it): the table says so, not "stopped".
+  const runs = (await (await request.get("/api/runs")).json()) as { runs: { id: number; status: string }[] };
+  const newest = runs.runs.at(-1)!;
+  expect(newest.status).toBe("running");
+  await expect(page.getByRole("row", { name: new RegExp(`^${newest.id} running`) })).toBeVisible();
 });
 
 test("a newcomer builds, saves, reloads and shares a dashboard that follows live data", async ({ page, browser, request }) => {

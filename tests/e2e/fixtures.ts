@@ -1,8 +1,12 @@
 // Every browser test fails if the page asks for anything outside 127.0.0.1: runboard must work
 // in an air-gapped control room.
+import { join } from "node:path";
 import { test as base, expect } from "@playwright/test";
 
 export const INGEST_TOKEN = "e2e-ingest-token-0123456789";
+export const E2E_DATA_DIR = process.env.E2E_DATA_DIR ?? "var-e2e";
+/** Where the test server keeps its snapshots (playwright.config.ts). */
+export const E2E_SNAPSHOT_DIR = join(E2E_DATA_DIR, "snapshots");
 
 export const test = base.extend<{ externalRequests: string[] }>({
   externalRequests: [

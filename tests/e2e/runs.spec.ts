@@ -1,12 +1,10 @@
-// The Runs page reads the build's Parquet snapshot (dist/snapshots) with DuckDB-WASM. What it
-// shows is checked against the same files read with DuckDB in Node.
-import { readFileSync } from "node:fs";
+// The Runs page reads the server's per-run Parquet snapshots with DuckDB-WASM. What it shows is
+// checked against the same files read with DuckDB in Node.
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DuckDBInstance, LIST, VARCHAR, listValue } from "@duckdb/node-api";
 import type { Page } from "@playwright/test";
-import { expect, test } from "./fixtures.js";
-
-const snapshotDir = join(process.cwd(), "dist", "snapshots");
+import { E2E_SNAPSHOT_DIR as snapshotDir, expect, test } from "./fixtures.js";
 
 interface ManifestRun {
   run: number;
@@ -43,6 +41,8 @@ async function shown(page: Page) {
 }
 
 test("the Runs page draws a chosen run and window from the snapshot, with the right values", async ({ page }) => {
+  // The server writes its first snapshot just after it starts.
+  await expect.poll(() => existsSync(join(snapshotDir, "manifest.json"))).toBe(true);
   const manifest = JSON.parse(readFileSync(join(snapshotDir, "manifest.json"), "utf8")) as { runs: ManifestRun[] };
   // The fullest finished run (the first may have started before the backfill, the newest may
   // still be running).

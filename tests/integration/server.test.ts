@@ -113,6 +113,8 @@ describe("runboard server", () => {
     assert.equal(part.status, 206);
     assert.equal(await part.text(), "2345");
     assert.equal((await api("/snapshots/runs/7/missing.parquet")).status, 404);
+    // Leave the directory to the server's own snapshots.
+    rmSync(dir, { recursive: true, force: true });
   });
   after(async () => {
     await server.close();
@@ -170,16 +172,17 @@ describe("runboard server", () => {
     );
     assert.deepEqual(await (await api("/api/runs")).json(), { runs: [{ ...RUN, status: "running", meta: {} }] });
 
-    const snapshot = await api("/api/snapshot.parquet?observables=probe.temperature&run=7&seconds=3600");
-    assert.equal(snapshot.status, 200);
-    assert.equal(snapshot.headers.get("x-runboard-rows"), "12");
-    assert.equal(snapshot.headers.get("x-runboard-seq"), "12");
-    const bytes = new Uint8Array(await snapshot.arrayBuffer());
-    assert.equal(new TextDecoder().decode(bytes.slice(0, 4)), "PAR1");
-
-    const bad = await api("/api/snapshot.parquet?observables=probe.spectrum");
-    assert.equal(bad.status, 400);
-    assert.equal(((await bad.json()) as { errors: { field: string }[] }).errors[0]!.field, "observables");
+    // A refresh puts them in the per-run snapshot pages read, with the seq the live feed resumes after.
+    const refreshed = await api("/api/snapshots/refresh", asJson({ select: "run:7" }));
+    assert.equal(refreshed.status, 200, await refreshed.clone().text());
+    assert.deepEqual(((await refreshed.json()) as { written: number[] }).written, [7]);
+    const manifest = (await (await api("/snapshots/manifest.json")).json()) as {
+      liveSeq: number;
+      runs: { run: number; rows: { scalar: number; array: number } }[];
+    };
+    assert.equal(manifest.liveSeq, 12);
+    assert.deepEqual(manifest.runs.find((r) => r.run === 7)?.rows, { scalar: 12, array: 0 });
+    assert.equal((await api("/api/snapshot.parquet?observables=probe.temperature")).status, 404, "one read path");
   });
 
   it("saves the example layout, updates it as a new revision and rejects bad documents", async () => {

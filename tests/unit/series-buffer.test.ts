@@ -19,4 +19,13 @@ describe("the page's series buffer", () => {
     buffer.trimBefore(2000);
     assert.deepEqual(Array.from(buffer.columns().x), [2000, 3000]);
   });
+
+  it("ignores a live reading at a time it already holds: a watched row that is also in the snapshot", () => {
+    // Snapshot rows of a database carry no seq (0); the watcher's copy arrives with one.
+    const buffer = SeriesBuffer.fromColumns([1000, 2000, 3000], [1, 2, 3], [0, 0, 0]);
+    assert.equal(buffer.append({ seq: 5, t: 3000, value: 3 }), false, "the newest row again");
+    assert.equal(buffer.append({ seq: 6, t: 2000, value: 2 }), false, "an older row again");
+    assert.equal(buffer.append({ seq: 7, t: 4000, value: 4 }), true);
+    assert.deepEqual(Array.from(buffer.columns().x), [1000, 2000, 3000, 4000]);
+  });
 });

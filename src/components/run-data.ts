@@ -1,0 +1,299 @@
+// The browser's one read path for history: a runboard snapshot directory (manifest.json,
+// catalog.json, Parquet per run), kept fresh by the server or published as a static folder.
+// DuckDB-WASM fetches only the byte ranges a query needs over HTTP. Short windows read the
+// readings; long ones read the precomputed level-of-detail tables. Every page reads through
+// here: the overview, the Runs page and the dashboard widgets (whose live tail series-feed.ts
+// merges on top, from the manifest's liveSeq on).
+import * as duckdb from "@duckdb/duckdb-wasm";
+import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import { chooseLodLevel, type LodBucket, lodPoints, lodSummary } from "../core/lod.js";
+import { m4 } from "../core/m4.js";
+import type { TimeWindow } from "../core/time-window.js";
+import { getDuckDB } from "./duckdb.js";
+
+export interface SnapshotFile {
+  kind: "scalar" | "array" | "lod";
+  path: string;
+  rows: number;
+}
+
+export interface SnapshotRun {
+  run: number;
+  status: string;
+  start: number;
+  stop: number | null;
+  files: SnapshotFile[];
+  lod: Record<string, number[]>;
+  stats: Record<string, number>;
+}
+
+export interface Snapshot {
+  base: URL;
+  source: string;
+  /** When the snapshot was last brought up to date (ISO time). */
+  updatedAt: string;
+  /** The embedded store's newest seq the files hold: the live feed resumes after it (null: none). */
+  liveSeq: number | null;
+  runs: SnapshotRun[];
+  catalog: { observables: ObservableInfo[]; runs: RunInfo[] };
+  /** The manifest's validator, to ask cheaply whether it changed. */
+  etag: string | null;
+}
+
+/** The server is still writing its first snapshot (it answers 503 until then). */
+export class SnapshotNotReady extends Error {}
+
+export async function loadSnapshot(base: URL): Promise<Snapshot> {
+  const get = async (name: string) => {
+    const response = await fetch(new URL(name, base), { cache: "no-cache" });
+    if (response.status === 503) throw new SnapshotNotReady("the server is writing its first snapshot");
+    if (!response.ok) throw new Error(`${new URL(name, base).pathname}: ${response.status} ${response.statusText}`);
+    return { body: await response.json(), etag: response.headers.get("ETag") };
+  };
+  const { body: manifest, etag } = await get("manifest.json");
+  const { body: catalog } = await get(manifest.catalog);
+  return {
+    base,
+    source: manifest.source,
+    updatedAt: manifest.updatedAt,
+    liveSeq: manifest.liveSeq ?? null,
+    runs: manifest.runs,
+    catalog,
+    etag,
+  };
+}
+
+/** Waits out a server that is writing its first snapshot, telling `onWait` why it waits. */
+export async function loadSnapshotWhenReady(base: URL, onWait: (why: string) => void = () => undefined): Promise<Snapshot> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await loadSnapshot(base);
+    } catch (error) {
+      if (!(error instanceof SnapshotNotReady) || attempt >= 120) throw error;
+      onWait(error.message);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+/** Whether the manifest changed since `snapshot` was read (a 304 costs a few bytes). */
+export async function snapshotChanged(snapshot: Snapshot): Promise<boolean> {
+  const headers: Record<string, string> = snapshot.etag ? { "If-None-Match": snapshot.etag } : {};
+  const response = await fetch(new URL("manifest.json", snapshot.base), { cache: "no-cache", headers });
+  if (response.status === 304 || !response.ok) return false;
+  const manifest = (await response.json()) as { updatedAt: string };
+  return manifest.updatedAt !== snapshot.updatedAt;
+}
+
+/** Per channel, the readings (or level-of-detail points) of one observable. */
+export type ChannelSeries = Map<number, { t: Float64Array; value: Float64Array }>;
+
+export interface SeriesView {
+  t: Float64Array;
+  value: Float64Array;
+  /** Readings in the window (exact), and their extremes. */
+  readings: number;
+  min: number;
+  max: number;
+  /** "readings" or "lod 60 s": where the points came from. */
+  from: string;
+}
+
+const registered = new Set<string>();
+
+async function register(db: duckdb.AsyncDuckDB, url: URL): Promise<string> {
+  const name = url.pathname.replace(/^\/+/, "").replaceAll("/", "_");
+  if (!registered.has(name)) {
+    await db.registerFileURL(name, url.href, duckdb.DuckDBDataProtocol.HTTP, false);
+    registered.add(name);
+  }
+  return name;
+}
+
+const sqlList = (names: string[]) => `[${names.map((n) => `'${n.replaceAll("'", "''")}'`).join(", ")}]`;
+
+/** The files of one kind for these runs, registered with DuckDB. */
+async function filesOf(db: duckdb.AsyncDuckDB, snapshot: Snapshot, runs: readonly SnapshotRun[], kind: SnapshotFile["kind"]) {
+  const names: string[] = [];
+  for (const r of runs) {
+    const file = r.files.find((f) => f.kind === kind);
+    if (file) names.push(await register(db, new URL(file.path, snapshot.base)));
+  }
+  return names;
+}
+
+/** The level-of-detail width every one of these runs has for `observable` that suits the view, if any. */
+function commonLevel(runs: readonly SnapshotRun[], observable: string, window: TimeWindow, pixels: number) {
+  const levels = runs.map((r) => r.lod[observable] ?? []);
+  const common = levels.length ? levels.reduce((a, b) => a.filter((level) => b.includes(level))) : [];
+  return chooseLodLevel(window.to - window.from, pixels, common);
+}
+
+/**
+ * Some channels of one scalar observable over `window`, from the given runs, in time order:
+ * every reading when the window is short, the level-of-detail points (M4) when it is long.
+ * Widgets keep these as their history and append the live tail.
+ */
+export async function queryChannels(
+  snapshot: Snapshot,
+  query: { runs: readonly number[]; observable: string; channels: readonly number[]; window: TimeWindow; pixels: number },
+): Promise<{ series: ChannelSeries; from: string }> {
+  const series: ChannelSeries = new Map();
+  const runs = snapshot.runs.filter((r) => query.runs.includes(r.run) && r.files.some((f) => f.kind === "scalar"));
+  const channels = query.channels.filter((c) => Number.isInteger(c) && c >= 0);
+  if (runs.length === 0 || channels.length === 0) return { series, from: "readings" };
+  const db = await getDuckDB();
+  const level = commonLevel(runs, query.observable, query.window, query.pixels);
+  const names = await filesOf(db, snapshot, runs, level === undefined ? "scalar" : "lod");
+  if (names.length === 0) return { series, from: "readings" };
+  const conn = await db.connect();
+  try {
+    const inChannels = `channel IN (${channels.join(", ")})`;
+    const params = [query.observable, query.window.from, query.window.to];
+    if (level === undefined) {
+      const statement = await conn.prepare(
+        `SELECT channel, epoch_ms(t)::DOUBLE AS t, value FROM read_parquet(${sqlList(names)})
+          WHERE observable = ? AND ${inChannels} AND value IS NOT NULL
+            AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000) ORDER BY channel, t`,
+      );
+      const table = await statement.query(...params);
+      await statement.close();
+      splitByChannel(
+        series,
+        table.getChild("channel")!.toArray(),
+        table.getChild("t")!.toArray(),
+        table.getChild("value")!.toArray(),
+      );
+      return { series, from: "readings" };
+    }
+    const statement = await conn.prepare(
+      `SELECT channel, n, epoch_ms(first_t)::DOUBLE AS "firstT", first_v AS "firstV", epoch_ms(min_t)::DOUBLE AS "minT",
+              min_v AS "minV", epoch_ms(max_t)::DOUBLE AS "maxT", max_v AS "maxV", epoch_ms(last_t)::DOUBLE AS "lastT",
+              last_v AS "lastV"
+         FROM read_parquet(${sqlList(names)})
+        WHERE observable = ? AND ${inChannels} AND level = ${level}
+          AND bucket BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)`,
+    );
+    const table = await statement.query(...params);
+    await statement.close();
+    const buckets = new Map<number, LodBucket[]>();
+    for (const row of table.toArray()) {
+      const { channel, ...bucket } = row.toJSON() as LodBucket & { channel: number };
+      (buckets.get(channel) ?? buckets.set(channel, []).get(channel)!).push(bucket);
+    }
+    for (const [channel, list] of buckets) series.set(channel, lodPoints(list));
+    return { series, from: `lod ${level} s` };
+  } finally {
+    await conn.close();
+  }
+}
+
+function splitByChannel(out: ChannelSeries, channel: ArrayLike<number>, t: ArrayLike<number>, value: ArrayLike<number>): void {
+  // Rows come ordered by channel: each channel is one contiguous slice.
+  for (let start = 0; start < channel.length;) {
+    let end = start;
+    while (end < channel.length && channel[end] === channel[start]) end++;
+    out.set(Number(channel[start]), {
+      t: Float64Array.from({ length: end - start }, (_, i) => Number(t[start + i])),
+      value: Float64Array.from({ length: end - start }, (_, i) => Number(value[start + i])),
+    });
+    start = end;
+  }
+}
+
+/**
+ * One channel of one observable over `window`, from the given runs, as at most ~4 x `pixels`
+ * points. Uses a level-of-detail table when every run has one fine enough, else the readings.
+ */
+export async function querySeries(
+  snapshot: Snapshot,
+  query: { runs: number[]; observable: string; channel: number; window: TimeWindow; pixels: number },
+): Promise<SeriesView> {
+  const db = await getDuckDB();
+  const runs = snapshot.runs.filter((r) => query.runs.includes(r.run));
+  const empty: SeriesView = {
+    t: new Float64Array(0),
+    value: new Float64Array(0),
+    readings: 0,
+    min: NaN,
+    max: NaN,
+    from: "readings",
+  };
+  const withScalars = runs.filter((r) => r.files.some((f) => f.kind === "scalar"));
+  if (withScalars.length === 0) return empty;
+  const level = commonLevel(withScalars, query.observable, query.window, query.pixels);
+  const names = await filesOf(db, snapshot, withScalars, level === undefined ? "scalar" : "lod");
+  const conn = await db.connect();
+  try {
+    const params = [query.observable, query.channel, query.window.from, query.window.to];
+    if (level === undefined) {
+      const statement = await conn.prepare(
+        `SELECT epoch_ms(t)::DOUBLE AS t, value FROM read_parquet(${sqlList(names)})
+          WHERE observable = ? AND channel = ? AND value IS NOT NULL
+            AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000) ORDER BY t`,
+      );
+      const table = await statement.query(...params);
+      await statement.close();
+      const t = Float64Array.from(table.getChild("t")!.toArray() as ArrayLike<number>);
+      const value = Float64Array.from(table.getChild("value")!.toArray() as ArrayLike<number>);
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of value) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      const decimated = m4({ x: t, y: value }, query.pixels, query.window.from, query.window.to);
+      return {
+        t: decimated.x,
+        value: decimated.y,
+        readings: t.length,
+        min: t.length ? min : NaN,
+        max: t.length ? max : NaN,
+        from: "readings",
+      };
+    }
+    const statement = await conn.prepare(
+      `SELECT n, epoch_ms(first_t)::DOUBLE AS "firstT", first_v AS "firstV", epoch_ms(min_t)::DOUBLE AS "minT", min_v AS "minV",
+              epoch_ms(max_t)::DOUBLE AS "maxT", max_v AS "maxV", epoch_ms(last_t)::DOUBLE AS "lastT", last_v AS "lastV"
+         FROM read_parquet(${sqlList(names)})
+        WHERE observable = ? AND channel = ? AND level = ${level}
+          AND bucket BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)`,
+    );
+    const table = await statement.query(...params);
+    await statement.close();
+    const buckets = table.toArray().map((row) => ({ ...row.toJSON() }) as LodBucket);
+    const points = lodPoints(buckets);
+    const summary = lodSummary(buckets);
+    return { ...points, readings: summary.n, min: summary.min, max: summary.max, from: `lod ${level} s` };
+  } finally {
+    await conn.close();
+  }
+}
+
+export interface ObservableSummary {
+  observable: string;
+  channels: number;
+  readings: number;
+  min: number;
+  mean: number;
+  max: number;
+}
+
+/** Count, channels, minimum, mean and maximum of every scalar observable in these runs. */
+export async function summarizeRuns(snapshot: Snapshot, runIds: readonly number[]): Promise<ObservableSummary[]> {
+  const runs = snapshot.runs.filter((r) => runIds.includes(r.run));
+  const db = await getDuckDB();
+  const names = await filesOf(db, snapshot, runs, "scalar");
+  if (names.length === 0) return [];
+  const conn = await db.connect();
+  try {
+    const table = await conn.query(
+      `SELECT observable, count(DISTINCT channel)::INTEGER AS channels, count(value)::INTEGER AS readings,
+              min(value) AS min, avg(value) AS mean, max(value) AS max
+         FROM read_parquet(${sqlList(names)}) GROUP BY observable ORDER BY observable`,
+    );
+    return table.toArray().map((row) => ({ ...row.toJSON() }) as ObservableSummary);
+  } finally {
+    await conn.close();
+  }
+}
