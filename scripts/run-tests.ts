@@ -55,15 +55,15 @@ if (!databaseUrl) {
 const stopPostgres = () => postgres?.stop();
 cleanups.push(stopPostgres);
 step("integration tests (PostgreSQL)", bin("tsx"), ["--test", ...testFiles("integration")], { DATABASE_URL: databaseUrl });
-cleanups.splice(cleanups.indexOf(stopPostgres), 1);
-stopPostgres();
 
 // The site is built from a fresh store so the snapshot the build ships is the simulator's.
 const scratch = mkdtempSync(join(tmpdir(), "runboard-test-"));
 cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
 step("site build", "npm", ["run", "build"], { RUNBOARD_DATA_DIR: join(scratch, "build-store") });
+// The browser tests also open the editor on a PostgreSQL source (tests/e2e/source.spec.ts).
 step("browser tests (Chromium)", bin("playwright"), ["test"], {
   E2E_PORT: String(await freePort()),
   E2E_DATA_DIR: join(scratch, "e2e-store"),
+  DATABASE_URL: databaseUrl,
 });
 finish(0);

@@ -1,0 +1,133 @@
+// The editor on a physicist's own PostgreSQL (RUNBOARD_CONFIG), in Chromium: it charts the
+// database's readings, keeps the previous run's history on screen when a new run starts, and
+// "Re-fetch runs" brings values rewritten in the database to the page.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Page } from "@playwright/test";
+import pg from "pg";
+import { freePort } from "../support/postgres.js";
+import { type ServerProcess, startServerProcess } from "../support/server-process.js";
+import { expect, test } from "./fixtures.js";
+
+const databaseUrl = process.env.DATABASE_URL;
+const schema = `rb_e2e_${process.pid}`;
+const dataDir = mkdtempSync(join(tmpdir(), "runboard-e2e-source-"));
+const NOW = Math.floor(Date.now() / 1000) * 1000;
+const RUN1_START = NOW - 40 * 60_000;
+const iso = (ms: number) => new Date(ms).toISOString();
+let db: pg.Pool;
+let server: ServerProcess;
+
+test.describe.configure({ mode: "serial" });
+test.skip(!databaseUrl, "needs DATABASE_URL (npm test starts a throwaway PostgreSQL)");
+
+/** Slow-control rows every 30 s: two channels of a temperature. */
+async function insertTemperatures(run: number, from: number, to: number) {
+  for (let t = from; t <= to; t += 30_000) {
+    for (const channel of [0, 1]) {
+      await db.query(`INSERT INTO ${schema}.slow VALUES ($1, 'cam-temp', $2, $3, $4)`, [
+        run,
+        channel,
+        iso(t),
+        20 + channel + ((t - RUN1_START) / 60_000) * 0.01,
+      ]);
+    }
+  }
+}
+
+test.beforeAll(async () => {
+  db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  await db.query(`
+    CREATE TABLE ${schema}.runs (run_number int PRIMARY KEY, started_at timestamptz NOT NULL, stopped_at timestamptz);
+    CREATE TABLE ${schema}.slow (run int, name text, channel int, t timestamptz, value float8);`);
+  await db.query(`INSERT INTO ${schema}.runs VALUES (1, $1, NULL)`, [iso(RUN1_START)]);
+  await insertTemperatures(1, RUN1_START, NOW - 5 * 60_000);
+  const config = join(dataDir, "runboard.config.json");
+  writeFileSync(
+    config,
+    JSON.stringify({
+      source: {
+        kind: "postgres",
+        url: databaseUrl,
+        runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at" },
+        tables: [
+          {
+            layout: "long",
+            schema,
+            table: "slow",
+            run: "run",
+            observable: "name",
+            channel: "channel",
+            time: "t",
+            value: "value",
+          },
+        ],
+      },
+      observables: { cam_temp: { unit: "°C", description: "Camera temperature" } },
+      snapshot: { select: "last:1d" },
+    }),
+  );
+  server = await startServerProcess(await freePort(), {
+    RUNBOARD_CONFIG: config,
+    RUNBOARD_DATA_DIR: dataDir,
+    RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
+    RUNBOARD_REFRESH_SECONDS: "0",
+    RUNBOARD_INGEST_TOKEN: "e2e-source-token-0123456789",
+  });
+});
+
+test.afterAll(async () => {
+  server?.proc.kill("SIGTERM");
+  await db?.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+  await db?.end();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function addWidget(page: Page, kind: "timeseries" | "stat", title: string, channel: number) {
+  await page.getByLabel("Observable").selectOption("cam_temp");
+  await page.getByLabel("Chart type").selectOption(kind);
+  await page.getByLabel("Widget title").fill(title);
+  await page.getByLabel("Channel", { exact: true }).fill(String(channel));
+  await page.getByRole("button", { name: "Add widget" }).click();
+}
+
+/** How many points the chart says it drew. */
+async function pointsDrawn(page: Page, title: string): Promise<number> {
+  const label = await page
+    .getByRole("region", { name: title })
+    .locator("svg[aria-label*='points drawn']")
+    .getAttribute("aria-label");
+  return Number(/(\d+) points drawn/.exec(label ?? "")?.[1] ?? 0);
+}
+
+test("the editor charts the database's readings; a new run keeps the old one's history; Re-fetch brings rewritten values", async ({
+  page,
+}) => {
+  const base = `http://127.0.0.1:${server.port}`;
+  await page.goto(`${base}/pages/dashboard`);
+  // The catalog is the database's, not the simulator's.
+  await expect(page.getByLabel("Observable").locator("option")).toHaveText([/^cam_temp — Camera temperature/]);
+  await addWidget(page, "timeseries", "Camera temperature", 0);
+  await addWidget(page, "stat", "Channel 1 now", 1);
+  // 35 minutes every 30 s: 71 readings of channel 0 in the last hour.
+  await expect.poll(() => pointsDrawn(page, "Camera temperature")).toBe(71);
+  await expect(page.getByText(/History from the snapshot of postgres .*run 1 is running/)).toBeVisible();
+  await expect(page.getByLabel("Channel 1 now value")).toHaveText("21.35");
+
+  // Run 1 stops, run 2 starts and writes three readings; its last value is re-processed in place.
+  const run2Start = NOW - 4 * 60_000;
+  await db.query(`UPDATE ${schema}.runs SET stopped_at = $1 WHERE run_number = 1`, [iso(NOW - 5 * 60_000)]);
+  await db.query(`INSERT INTO ${schema}.runs VALUES (2, $1, NULL)`, [iso(run2Start)]);
+  await insertTemperatures(2, run2Start, run2Start + 60_000);
+  await db.query(`UPDATE ${schema}.slow SET value = 42.125 WHERE run = 2 AND channel = 1 AND t = $1`, [iso(run2Start + 60_000)]);
+
+  await page.getByLabel("Runs to re-fetch").fill("runs:1-2");
+  await page.getByRole("button", { name: "Re-fetch runs" }).click();
+  await expect(page.locator(".refetch-progress")).toContainText(/2 run\(s\) rewritten \(1, 2\)/);
+  // Following the newest run: run 2 is shown, and run 1's history stays on screen with it.
+  await expect(page.getByText(/run 2 is running/)).toBeVisible();
+  await expect.poll(() => pointsDrawn(page, "Camera temperature")).toBe(71 + 3);
+  await expect(page.getByLabel("Channel 1 now value")).toHaveText("42.125");
+});
