@@ -1,11 +1,15 @@
 // The runboard command line. `runboard snapshot` writes Parquet snapshots from the configured
 // source; the Framework loaders call the same takeSnapshot().
-import { isAbsolute, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseSelection } from "../src/core/time-window.js";
 import { ConfigError, connectionUrl, loadConfig } from "./config.js";
 import { ManifestError } from "./snapshot/manifest.js";
 import { SnapshotError, takeSnapshot } from "./snapshot/take-snapshot.js";
+import { StoreLockedError } from "./embedded-store.js";
+import { dataDirFromEnv } from "./paths.js";
+import { type RunningServerRecord, findRunningServer } from "./running-server.js";
 import { openSource } from "./sources/open-source.js";
 import { SourceError } from "./sources/source.js";
 
@@ -169,7 +173,28 @@ async function snapshotCommand(argv: string[], out: (line: string) => void, err:
     const outDir = args.values.out ?? config.snapshot.out;
     const dir = isAbsolute(outDir) ? outDir : resolve(args.values.out ? process.cwd() : config.baseDir, outDir);
 
-    const source = await openSource(config, { log, seedEmptyStore: args.values["seed-empty-store"] });
+    // A server running on this data directory owns its store and keeps its snapshot directory
+    // fresh: ask it to do the work rather than trip over its lock.
+    const server = findRunningServer(dataDirFromEnv());
+    const embedded = config.source.kind === "embedded";
+    const sameDir = server !== undefined && resolve(server.snapshotDir) === resolve(dir);
+    if (server && (embedded || sameDir)) {
+      if (!sameDir && args.values.out !== undefined) {
+        throw new UsageError(
+          `the embedded store is in use by the server at ${server.url} (process ${server.pid}), which keeps ${server.snapshotDir} fresh; ` +
+            `run without --out to have it refresh that, or stop it to write elsewhere`,
+        );
+      }
+      return await askServer(server, { select: selectText, force: forceText, utcOffsetMinutes }, out, err);
+    }
+
+    let source: Awaited<ReturnType<typeof openSource>>;
+    try {
+      source = await openSource(config, { log, seedEmptyStore: args.values["seed-empty-store"] });
+    } catch (error) {
+      if (error instanceof StoreLockedError) throw new UsageError(error.message);
+      throw error;
+    }
     const started = Date.now();
     try {
       log(`snapshot of ${source.description} into ${dir}`);
@@ -198,6 +223,63 @@ async function snapshotCommand(argv: string[], out: (line: string) => void, err:
 }
 
 class UsageError extends Error {}
+
+/** `runboard snapshot` done by the running server (POST /api/snapshots/refresh), same summary and exit status. */
+async function askServer(
+  server: RunningServerRecord,
+  request: { select: string; force: string | undefined; utcOffsetMinutes: number },
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  const token = process.env.RUNBOARD_INGEST_TOKEN?.trim() || readToken(dataDirFromEnv());
+  if (!token) throw new UsageError(`a server runs at ${server.url}, but no ingest token was found to ask it (set RUNBOARD_INGEST_TOKEN)`);
+  out(`a runboard server runs on this data directory (${server.url}, process ${server.pid}): asking it to refresh ${server.snapshotDir}`);
+  // `--force <which>` rewrites those runs, then the selection is brought up to date as usual.
+  const steps =
+    request.force === undefined
+      ? [{ select: request.select, force: false }]
+      : request.force === ""
+        ? [{ select: request.select, force: true }]
+        : [
+            { select: request.force, force: true },
+            { select: request.select, force: false },
+          ];
+  let status = 0;
+  for (const step of steps) {
+    const response = await fetch(new URL("/api/snapshots/refresh", server.url), {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ ...step, utcOffsetMinutes: request.utcOffsetMinutes }),
+    }).catch((error: unknown) => {
+      throw new SnapshotError(`the server at ${server.url} did not answer: ${(error as Error).message}`);
+    });
+    const body = (await response.json().catch(() => ({}))) as {
+      error?: string;
+      written?: number[];
+      unchanged?: number[];
+      failed?: { run: number | null; message: string }[];
+      rows?: number;
+      seconds?: number;
+    };
+    if (!response.ok) throw new SnapshotError(`the server at ${server.url} refused: ${body.error ?? response.statusText}`);
+    const failed = body.failed ?? [];
+    out(
+      `${body.written?.length ?? 0} run(s) written, ${body.unchanged?.length ?? 0} unchanged, ${failed.length} failed; ` +
+        `${body.rows ?? 0} readings in ${(body.seconds ?? 0).toFixed(1)} s; by the server at ${server.url}`,
+    );
+    for (const f of failed) err(`run ${f.run}: ${f.message}`);
+    if (failed.length > 0) status = 1;
+  }
+  return status;
+}
+
+function readToken(dataDir: string): string | undefined {
+  try {
+    return readFileSync(join(dataDir, "ingest-token"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function asUsage<T>(option: string, parse: () => T): T {
   try {

@@ -54,6 +54,8 @@ const refreshBodySchema = z
     /** Which runs, in the CLI's words (runs:7, runs:1-30, night:2026-11-23, last:6h, ...). */
     select: z.string().min(1).max(200).optional(),
     force: z.boolean().default(false),
+    /** The site's offset from UTC, for night selections (as the CLI's --utc-offset). */
+    utcOffsetMinutes: z.number().int().min(-840).max(840).default(0),
   })
   .strict();
 
@@ -121,7 +123,8 @@ export function createApp(deps: AppDeps): express.Express {
     if (!parsed.success) return fail(res, 400, "invalid refresh request", fieldErrors(parsed.error));
     let selection: DataSelection | undefined;
     try {
-      selection = parsed.data.select === undefined ? undefined : parseSelection(parsed.data.select);
+      const { select, utcOffsetMinutes } = parsed.data;
+      selection = select === undefined ? undefined : parseSelection(select, { utcOffsetMinutes });
     } catch (error) {
       return fail(res, 400, "invalid refresh request", [{ field: "select", message: (error as Error).message }]);
     }

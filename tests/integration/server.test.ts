@@ -12,6 +12,7 @@ import { decodeFrame, FRAME_FLAG_REPLAY, frameReadings, type LiveFrame } from ".
 import { projectRoot } from "../../loaders/paths.js";
 import { loadConfig } from "../../server/config.js";
 import { type RunningServer, startServer } from "../../server/main.js";
+import { main as cli } from "../../loaders/cli.js";
 
 const TOKEN = "integration-test-token-0123456789";
 const dataDir = mkdtempSync(join(tmpdir(), "runboard-server-"));
@@ -183,6 +184,22 @@ describe("runboard server", () => {
     assert.equal(manifest.liveSeq, 12);
     assert.deepEqual(manifest.runs.find((r) => r.run === 7)?.rows, { scalar: 12, array: 0 });
     assert.equal((await api("/api/snapshot.parquet?observables=probe.temperature")).status, 404, "one read path");
+
+    // `runboard snapshot` beside the running server asks it, instead of failing on the store's lock.
+    const lines: string[] = [];
+    const before = { ...process.env };
+    Object.assign(process.env, { RUNBOARD_DATA_DIR: dataDir, RUNBOARD_INGEST_TOKEN: TOKEN });
+    try {
+      const status = await cli(["snapshot", "--select", "run:7", "--force"], (l) => lines.push(l), (l) => lines.push(l));
+      assert.equal(status, 0, lines.join("\n"));
+    } finally {
+      for (const name of ["RUNBOARD_DATA_DIR", "RUNBOARD_INGEST_TOKEN"]) {
+        if (before[name] === undefined) delete process.env[name];
+        else process.env[name] = before[name];
+      }
+    }
+    assert.match(lines.join("\n"), /asking it to refresh/);
+    assert.match(lines.at(-1)!, /^1 run\(s\) written, 0 unchanged, 0 failed; 12 readings .* by the server at http/);
   });
 
   it("saves the example layout, updates it as a new revision and rejects bad documents", async () => {
