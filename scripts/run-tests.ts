@@ -1,5 +1,5 @@
 // `npm test`: every check, in order, stopping at the first failure.
-//   system packages -> type check -> lint -> format -> unit -> integration (real PostgreSQL)
+//   system packages -> lock file -> type check -> lint -> format -> unit -> integration (real PostgreSQL)
 //   -> site build -> browser tests (Playwright in Debian's Chromium)
 // A throwaway PostgreSQL cluster is started unless DATABASE_URL is set.
 import { spawnSync } from "node:child_process";
@@ -40,6 +40,7 @@ const testFiles = (dir: string) =>
 const bin = (name: string) => join(projectRoot, "node_modules", ".bin", name);
 
 step("system packages", "bash", ["scripts/ensure-system-deps.sh"]);
+step("lock file (what npm ci installs)", bin("tsx"), ["scripts/check-lockfile.ts"]);
 step("type check", bin("tsc"), ["-p", "."]);
 step("lint", bin("eslint"), ["--max-warnings=0", "."]);
 step("format", bin("prettier"), ["--check", "--log-level=warn", "."]);
