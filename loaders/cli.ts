@@ -232,8 +232,11 @@ async function askServer(
   err: (line: string) => void,
 ): Promise<number> {
   const token = process.env.RUNBOARD_INGEST_TOKEN?.trim() || readToken(dataDirFromEnv());
-  if (!token) throw new UsageError(`a server runs at ${server.url}, but no ingest token was found to ask it (set RUNBOARD_INGEST_TOKEN)`);
-  out(`a runboard server runs on this data directory (${server.url}, process ${server.pid}): asking it to refresh ${server.snapshotDir}`);
+  if (!token)
+    throw new UsageError(`a server runs at ${server.url}, but no ingest token was found to ask it (set RUNBOARD_INGEST_TOKEN)`);
+  out(
+    `a runboard server runs on this data directory (${server.url}, process ${server.pid}): asking it to refresh ${server.snapshotDir}`,
+  );
   // `--force <which>` rewrites those runs, then the selection is brought up to date as usual.
   const steps =
     request.force === undefined

@@ -128,6 +128,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       );
     });
     const unchanged = resolved.runs.filter((r) => !stale.includes(r)).map((r) => r.id);
+    for (const p of source.catalogProblems?.() ?? []) log(`left out: ${p.field}: ${p.message}`);
     log(`${resolved.runs.length} run(s) selected: ${stale.length} to write, ${unchanged.length} unchanged`);
 
     const byName = new Map(catalog.map((o) => [o.name, o]));
@@ -205,7 +206,8 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       catalog: CATALOG,
       liveSeq: options.liveSeq ?? null,
       runs,
-      errors: failed,
+      // What could not be written, and what the catalog left out (colliding names, say).
+      errors: [...failed, ...(source.catalogProblems?.() ?? []).map((p) => ({ run: null, message: `${p.field}: ${p.message}` }))],
     };
     const listedRuns = new Set(runs.map((r) => r.run));
     writeAtomically(

@@ -10,6 +10,7 @@ import {
   type RunFingerprint,
   type Source,
   type SourceChanges,
+  type SourceProblem,
 } from "./source.js";
 
 export interface SourcePart {
@@ -54,6 +55,10 @@ class CompositeSource implements Source {
     }
     this.owners = owners;
     return merged.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  catalogProblems(): SourceProblem[] {
+    return this.parts.flatMap((p) => p.source.catalogProblems?.() ?? []);
   }
 
   async runs(): Promise<RunInfo[]> {

@@ -5,6 +5,7 @@
 // Config field names (time, values, run, ...) only ever become document field paths here, never
 // operators: `fieldPath` refuses anything that MongoDB would read as an operator or variable.
 import { runStatusFrom, type RunInfo, type Shape } from "../../src/core/catalog.js";
+import { assignNames, observableNameFor } from "../../src/core/naming.js";
 import { isoDay, nightContaining, nightStartingOn, type TimeWindow } from "../../src/core/time-window.js";
 import type { ArrayValue } from "./source.js";
 
@@ -124,38 +125,17 @@ export function arrayValue(value: unknown): ArrayValue | null | undefined {
 // ---------------------------------------------------------------------------------------------
 // Observable names
 
-const OBSERVABLE_NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*$/;
-
-/**
- * prefix + a collection name or data key, made a dotted identifier: other characters become `_`,
- * empty dot parts go, and a name that would not start with a letter gets an `x` in front.
- */
+/** prefix + a collection name or data key as an observable name: the one rule (src/core/naming.ts). */
 export function observableNameOf(prefix: string, raw: string): string | undefined {
-  const cleaned = raw
-    .replace(/[^A-Za-z0-9_.]/g, "_")
-    .split(".")
-    .filter((part) => part !== "")
-    .join(".");
-  if (cleaned === "") return undefined;
-  let name = prefix + cleaned;
-  if (!/^[A-Za-z]/.test(name)) name = `x${name}`;
-  name = name.slice(0, 128).replace(/\.+$/, "");
-  return OBSERVABLE_NAME.test(name) ? name : undefined;
+  return observableNameFor(raw, prefix);
 }
 
-/** Collection -> observable name; names that clash after cleaning get _2, _3 in name order. */
-export function propertyObservables(prefix: string, collections: readonly string[]): Map<string, string> {
-  const byCollection = new Map<string, string>();
-  const taken = new Set<string>();
-  for (const collection of [...collections].sort()) {
-    const base = observableNameOf(prefix, collection);
-    if (base === undefined) continue;
-    let name = base;
-    for (let n = 2; taken.has(name); n++) name = `${base.slice(0, 120)}_${n}`;
-    taken.add(name);
-    byCollection.set(collection, name);
-  }
-  return byCollection;
+/**
+ * Collection -> observable name. Collections whose names the rule maps to one observable are
+ * both left out, and said so (`refused`), rather than numbered into names nobody chose.
+ */
+export function propertyObservables(prefix: string, collections: readonly string[]) {
+  return assignNames([...collections].sort(), prefix, "the collections");
 }
 
 // ---------------------------------------------------------------------------------------------

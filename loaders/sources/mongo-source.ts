@@ -79,6 +79,7 @@ import {
   type Source,
   type SourceChanges,
   type SourceCursor,
+  type SourceProblem,
 } from "./source.js";
 
 export type { MongoDocument, MongoFilter, MongoStage } from "./mongo-queries.js";
@@ -195,6 +196,10 @@ export class MongoSource implements Source {
     return this.guard("reading the catalog", () => this.reader.catalog());
   }
 
+  catalogProblems(): SourceProblem[] {
+    return [...(this.reader.problems ?? [])];
+  }
+
   /** Inserts into the database from now on (or after `resumeAfter`), or undefined without change streams. */
   watchInserts(resumeAfter?: unknown): MongoChangeStreamLike | undefined {
     return this.db.watch?.([{ $match: { operationType: "insert" } }], resumeAfter === undefined ? {} : { resumeAfter });
@@ -258,6 +263,8 @@ function withoutSecrets(message: string, url: string): string {
 
 interface LayoutReader {
   catalog(): Promise<ObservableInfo[]>;
+  /** What the last catalog() left out (names that collide). */
+  problems?: SourceProblem[];
   runs(): Promise<RunInfo[]>;
   readings(query: ReadingQuery, out: ChunkBuilder): AsyncGenerator<ReadingChunk>;
   fingerprints(runs?: readonly number[]): Promise<RunFingerprint[]>;
@@ -319,6 +326,7 @@ class PropertiesReader implements LayoutReader {
   private readonly records?: { collection: string; id: string; start: string; stop?: string; status?: string };
   /** What the last call found, for `describe` (which cannot ask the database). */
   private seen: { collections?: Map<string, string>; assign?: RunAssignment } = {};
+  problems: SourceProblem[] = [];
   /** Collections and run assignment for live documents, read once and again when they change. */
   private live?: { collections: Map<string, string>; assign: RunAssignment };
 
@@ -358,7 +366,8 @@ class PropertiesReader implements LayoutReader {
         if (name.startsWith(prefix) && !name.startsWith("system.") && name !== this.records?.collection) names.push(name);
       }
     }
-    const map = propertyObservables(this.layout.prefix, names);
+    const { names: map, refused } = propertyObservables(this.layout.prefix, names);
+    this.problems = refused.map((r) => ({ field: "source.mapping", message: r.message }));
     this.seen.collections = map;
     return map;
   }
@@ -577,7 +586,7 @@ class PropertiesReader implements LayoutReader {
   describe(query: ReadingQuery): string[] {
     const collections =
       this.seen.collections ??
-      (this.layout.collections ? propertyObservables(this.layout.prefix, this.layout.collections) : undefined);
+      (this.layout.collections ? propertyObservables(this.layout.prefix, this.layout.collections).names : undefined);
     const offset = this.nightOffset();
     const assign: RunAssignment | undefined =
       offset !== undefined

@@ -10,7 +10,8 @@
 // COPY, which cannot take parameters.
 import type { Duplex } from "node:stream";
 import pg from "pg";
-import { observableName, type ObservableInfo, type RunInfo, runStatusFrom } from "../../src/core/catalog.js";
+import { type ObservableInfo, type RunInfo, runStatusFrom } from "../../src/core/catalog.js";
+import { assignNames, observableNameFor } from "../../src/core/naming.js";
 import {
   type PostgresLongTable,
   type PostgresRunsTable,
@@ -39,6 +40,7 @@ import {
   type Source,
   type SourceChanges,
   SourceError,
+  type SourceProblem,
 } from "./source.js";
 
 const { escapeIdentifier: quote, escapeLiteral: literal } = pg;
@@ -63,6 +65,8 @@ interface LongSurveyRow {
   last: number | null;
   /** The newest row version (xmin) in the group: an UPDATE in place gives a newer one. */
   version: number | null;
+  /** Arrays of the group do not all have one shape (d1, d2 are the largest). */
+  varies?: boolean;
 }
 
 /** Survey rows of the runs that readings() streamed with this tally, per long table. */
@@ -95,21 +99,8 @@ interface WideColumn {
 const NUMERIC_TYPES = new Set(["double precision", "real", "integer", "bigint", "smallint", "numeric"]);
 const NUMERIC_ARRAY_UDTS = new Set(["_float8", "_float4", "_int4", "_int8", "_int2", "_numeric"]);
 
-/** A column or value name as a dotted observable name: `HV Mean` -> `hv_mean`. */
-export function observableNameFor(raw: string, prefix = ""): string {
-  let name = raw
-    .trim()
-    .replace(/[^A-Za-z0-9_.]+/g, "_")
-    .replace(/\.{2,}/g, ".")
-    .replace(/^[._]+|[._]+$/g, "");
-  if (!/^[A-Za-z]/.test(name)) name = `x_${name}`;
-  name = name
-    .split(".")
-    .map((part) => part || "_")
-    .join(".");
-  const full = `${prefix}${name}`;
-  return observableName.safeParse(full).success ? full : `${prefix}x_${name.replace(/\./g, "_")}`;
-}
+/** More distinct names than this in one long table means the mapping points at the wrong column. */
+const MAX_OBSERVABLES_PER_TABLE = 10_000;
 
 /** SQL giving epoch milliseconds for a time column, whatever its type (timestamps or epoch seconds). */
 function epochMs(column: string, dataType: string): string {
@@ -147,6 +138,10 @@ export class PostgresSource implements Source {
   /** Mapped columns' types, by schema.table.column (see typeOf). */
   private readonly columnTypes = new Map<string, Promise<string>>();
   private readonly rowVersions = new Map<string, Promise<boolean>>();
+  /** Problems the last catalog found (colliding names, config entries that name nothing). */
+  private problems: SourceProblem[] = [];
+  /** Per long table, raw names left out (they collide with another). */
+  private readonly refusedRaw = new Map<PostgresLongTable, Set<string>>();
   /** The observable columns each wide table was last read with, for describeQuery. */
   private readonly wideColumnsRead = new Map<PostgresWideTable, WideColumn[]>();
   /** Results of reads, kept while nothing is written to the database (see unlessWritten). */
@@ -336,11 +331,18 @@ export class PostgresSource implements Source {
 
   private async readCatalog(): Promise<ObservableInfo[]> {
     const found = new Map<string, ObservableInfo>();
-    for (const t of this.config.tables) {
-      const list = t.layout === "long" ? await this.longCatalog(t) : await this.wideCatalog(t);
+    this.problems = [];
+    for (const [i, t] of this.config.tables.entries()) {
+      const field = `source.tables[${i}]`;
+      const list = t.layout === "long" ? await this.longCatalog(t, field) : await this.wideCatalog(t, field);
       for (const info of list) if (!found.has(info.name)) found.set(info.name, info);
     }
     return [...found.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** What the last catalog() left out or found wrong in the mapping, each naming its config field. */
+  catalogProblems(): SourceProblem[] {
+    return [...this.problems];
   }
 
   /**
@@ -365,7 +367,7 @@ export class PostgresSource implements Source {
     const time = t.time ? quote(t.time) : "NULL::float8";
     // Aggregate in the columns' own types and convert the results, not every row.
     const rows = await this.query<LongSurveyRow & { rows: string }>(
-      `SELECT run, name, rows, channels, ndims, d1, d2, version::float8 AS version,
+      `SELECT run, name, rows, channels, ndims, d1, d2, varies, version::float8 AS version,
               ${epochMicros("first", timeType)} AS first, ${epochMicros("last", timeType)} AS last FROM (
          SELECT ${quote(t.run)}::int4 AS run, ${quote(t.observable)}::text AS name, count(*) AS rows,
                 ${await this.versionColumn(t)} AS version,
@@ -373,53 +375,90 @@ export class PostgresSource implements Source {
                 ${arr ? `max(array_ndims(${arr}))` : "NULL::int4"} AS ndims,
                 ${arr ? `max(array_length(${arr}, 1))` : "NULL::int4"} AS d1,
                 ${arr ? `max(array_length(${arr}, 2))` : "NULL::int4"} AS d2,
+                ${arr ? `min(array_length(${arr}, 1)) IS DISTINCT FROM max(array_length(${arr}, 1)) OR min(array_length(${arr}, 2)) IS DISTINCT FROM max(array_length(${arr}, 2))` : "false"} AS varies,
                 min(${time}) AS first, max(${time}) AS last
            FROM ${this.tableRef(t)} ${where ? `WHERE ${where}` : ""} GROUP BY 1, 2) groups`,
     );
     return rows.map((r) => ({ ...r, rows: Number(r.rows) }));
   }
 
-  private async longCatalog(t: PostgresLongTable): Promise<ObservableInfo[]> {
-    const byName = new Map<string, { channels: number; ndims: number | null; d1: number | null; d2: number | null }>();
+  private async longCatalog(t: PostgresLongTable, field: string): Promise<ObservableInfo[]> {
+    const byRaw = new Map<string, { channels: number; ndims: number | null; shapes: Map<string, number> }>();
     for (const r of await this.longSurvey(t)) {
       if (r.name === null) continue;
-      const seen = byName.get(r.name);
-      byName.set(r.name, {
-        channels: Math.max(seen?.channels ?? 1, r.channels),
-        ndims: maxNullable(seen?.ndims ?? null, r.ndims),
-        d1: maxNullable(seen?.d1 ?? null, r.d1),
-        d2: maxNullable(seen?.d2 ?? null, r.d2),
-      });
+      const seen = byRaw.get(r.name) ?? { channels: 1, ndims: null, shapes: new Map<string, number>() };
+      seen.channels = Math.max(seen.channels, r.channels);
+      seen.ndims = maxNullable(seen.ndims, r.ndims);
+      if (r.ndims !== null) {
+        // Weighted by rows: the shape most readings have. A group of mixed shapes adds a mark.
+        const shape = [r.d1 ?? 1, ...(r.ndims === 2 ? [r.d2 ?? 1] : [])].join("x");
+        seen.shapes.set(shape, (seen.shapes.get(shape) ?? 0) + r.rows);
+        if (r.varies) seen.shapes.set("mixed", 0);
+      }
+      byRaw.set(r.name, seen);
     }
-    return [...byName].map(([raw, r]) => {
-      const name = observableNameFor(raw);
+    if (byRaw.size > MAX_OBSERVABLES_PER_TABLE) {
+      throw new SourceError(
+        this.description,
+        `${field}.observable: column ${t.observable} of ${t.schema}.${t.table} holds ${byRaw.size.toLocaleString("en")} different names, ` +
+          `more than the ${MAX_OBSERVABLES_PER_TABLE.toLocaleString("en")} observables a table may have; it should name the quantity ` +
+          `(e.g. "hv", "temperature"), not hold values or times: is it the value or time column?`,
+      );
+    }
+    const { names, refused } = assignNames(byRaw.keys(), "", `the names`);
+    const skipped = this.refusedRaw.get(t) ?? new Set<string>();
+    for (const r of refused) {
+      this.problems.push({ field: `${field}.observable`, message: `${t.schema}.${t.table}: ${r.message}` });
+      for (const raw of r.raws) skipped.add(raw);
+    }
+    this.refusedRaw.set(t, skipped);
+    return [...names].map(([raw, name]) => {
+      const r = byRaw.get(raw)!;
       this.rawNames.set(name, raw);
-      if (r.ndims === 2) return info(name, "2d", 1, [r.d1 ?? 1, r.d2 ?? 1]);
-      if (r.ndims === 1) return info(name, "1d", 1, [r.d1 ?? 1]);
-      return info(name, "scalar", Math.max(1, r.channels), []);
+      if (r.ndims === null) return info(name, "scalar", Math.max(1, r.channels), []);
+      return arrayInfo(name, r.ndims === 2 ? "2d" : "1d", r.shapes);
     });
   }
 
   /** The wide table's observable columns as they are now (new columns included): one catalog query. */
-  private async wideColumns(t: PostgresWideTable): Promise<(WideColumn & { description: string })[]> {
+  private async wideColumns(t: PostgresWideTable, problems?: { field: string; list: SourceProblem[] }) {
     const reserved = new Set([t.run, t.time, t.channel, ...t.exclude].filter((c): c is string => c !== undefined));
-    return (await this.columns(t.schema, t.table))
-      .filter(
-        (c) =>
-          !reserved.has(c.name) &&
-          (t.include ? t.include.includes(c.name) : true) &&
-          (NUMERIC_TYPES.has(c.dataType) || (c.dataType === "ARRAY" && NUMERIC_ARRAY_UDTS.has(c.udtName))),
-      )
+    const all = await this.columns(t.schema, t.table);
+    const numeric = all.filter(
+      (c) =>
+        !reserved.has(c.name) &&
+        (t.include ? t.include.includes(c.name) : true) &&
+        (NUMERIC_TYPES.has(c.dataType) || (c.dataType === "ARRAY" && NUMERIC_ARRAY_UDTS.has(c.udtName))),
+    );
+    const { names, refused } = assignNames(
+      numeric.map((c) => c.name),
+      t.prefix,
+      "the columns",
+    );
+    if (problems) {
+      const here = `${t.schema}.${t.table}`;
+      for (const r of refused) problems.list.push({ field: problems.field, message: `${here}: ${r.message}` });
+      const columns = new Set(all.map((c) => c.name));
+      for (const key of ["exclude", "include"] as const) {
+        (t[key] ?? []).forEach((column, i) => {
+          if (!columns.has(column)) {
+            problems.list.push({ field: `${problems.field}.${key}[${i}]`, message: `${here} has no column ${column}` });
+          }
+        });
+      }
+    }
+    return numeric
+      .filter((c) => names.has(c.name))
       .map((c) => ({
         column: c.name,
-        observable: observableNameFor(c.name, t.prefix),
+        observable: names.get(c.name)!,
         isArray: c.dataType === "ARRAY",
         description: c.description.slice(0, 500),
       }));
   }
 
   /** What the wide table's columns hold: channels and array dimensions come from the data. */
-  private async wideCatalog(t: PostgresWideTable): Promise<ObservableInfo[]> {
+  private async wideCatalog(t: PostgresWideTable, field: string): Promise<ObservableInfo[]> {
     let channels = 1;
     if (t.channel) {
       const [row] = await this.query<{ n: number }>(
@@ -428,21 +467,26 @@ export class PostgresSource implements Source {
       channels = row?.n ?? 1;
     }
     const infos: ObservableInfo[] = [];
-    for (const c of await this.wideColumns(t)) {
+    for (const c of await this.wideColumns(t, { field, list: this.problems })) {
       if (!c.isArray) {
         infos.push({ ...info(c.observable, "scalar", channels, []), description: c.description });
         continue;
       }
-      // Array dimensions are not part of a PostgreSQL column type; take them from the data.
-      const [dims] = await this.query<{ ndims: number | null; d1: number | null; d2: number | null }>(
-        `SELECT max(array_ndims(${quote(c.column)})) AS ndims, max(array_length(${quote(c.column)}, 1)) AS d1,
-                max(array_length(${quote(c.column)}, 2)) AS d2 FROM ${this.tableRef(t)}`,
+      // Array dimensions are not part of a PostgreSQL column type; take them from the data: the
+      // shapes its rows have, the most common first.
+      const shapes = await this.query<{ ndims: number | null; d1: number | null; d2: number | null; n: string }>(
+        `SELECT array_ndims(${quote(c.column)}) AS ndims, array_length(${quote(c.column)}, 1) AS d1,
+                array_length(${quote(c.column)}, 2) AS d2, count(*) AS n
+           FROM ${this.tableRef(t)} WHERE ${quote(c.column)} IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 4 DESC LIMIT 20`,
       );
-      const shape = dims?.ndims === 2 ? "2d" : "1d";
-      infos.push({
-        ...info(c.observable, shape, 1, shape === "2d" ? [dims?.d1 ?? 1, dims?.d2 ?? 1] : [dims?.d1 ?? 1]),
-        description: c.description,
-      });
+      const is2d = shapes.some((d) => d.ndims === 2);
+      const counted = new Map<string, number>();
+      for (const d of shapes) {
+        const key = [d.d1 ?? 1, ...(is2d ? [d.d2 ?? 1] : [])].join("x");
+        counted.set(key, (counted.get(key) ?? 0) + Number(d.n));
+      }
+      const described = arrayInfo(c.observable, is2d ? "2d" : "1d", counted);
+      infos.push({ ...described, description: [c.description, described.description].filter(Boolean).join("; ") });
     }
     return infos;
   }
@@ -569,7 +613,8 @@ export class PostgresSource implements Source {
         const withVersion = tally !== undefined && (await this.hasRowVersions(t));
         const fields = longFields(t, "", run, withVersion);
         const noted = tally ? new Map<string | null, LongSurveyRow>() : undefined;
-        const reader = longRowReader(out, fields, noted);
+        const where = `${t.schema}.${t.table}`;
+        const reader = longRowReader(out, fields, noted, this.refusedRaw.get(t) ?? new Set(), where);
         const sql = this.copySql(t, query, undefined, timeType, withVersion);
         yield* this.copyRows(sql, fields.select.length, out, reader);
         if (noted) tallied.push([t, [...noted.values()]]);
@@ -763,8 +808,29 @@ function info(name: string, shape: ObservableInfo["shape"], channels: number, di
   return { name, unit: "", shape, channels, dims, description: "" };
 }
 
+/**
+ * An array observable from the shapes its rows (or runs) have, with how often each occurs:
+ * the most common shape is its dims; when there are others, it says that the shape varies
+ * rather than give dims that match no row.
+ */
+function arrayInfo(name: string, shape: "1d" | "2d", shapes: ReadonlyMap<string, number>): ObservableInfo {
+  const ranked = [...shapes].sort((a, b) => b[1] - a[1]);
+  const dims = (ranked[0]?.[0] ?? "1").split("x").map(Number);
+  const all = ranked.filter(([s]) => s !== "mixed").map(([s]) => s.replace("x", "×"));
+  if (shapes.has("mixed")) all.push("others");
+  return {
+    ...info(name, shape, 1, shape === "2d" ? [dims[0] ?? 1, dims[1] ?? 1] : [dims[0] ?? 1]),
+    ...(ranked.length > 1
+      ? { dimsVary: true, description: `shape varies: ${all.slice(0, 5).join(", ")}${all.length > 5 ? ", …" : ""}` }
+      : {}),
+  };
+}
+
 const minNullable = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 const maxNullable = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/** The observable id of rows that are not read (no usable name, or a refused one). */
+const SKIP = -2;
 
 /** Turns one COPY row into readings; a chunk the builder fills goes into `ready`. */
 interface RowReader {
@@ -802,10 +868,28 @@ const singleRun = (query: ReadingQuery) => (query.runs?.length === 1 ? query.run
 function longRowReader(
   out: ChunkBuilder,
   fields: ReturnType<typeof longFields>,
-  noted?: Map<string | null, LongSurveyRow>,
+  noted: Map<string | null, LongSurveyRow> | undefined,
+  refused: ReadonlySet<string>,
+  where: string,
 ): RowReader {
   const text = new TextCache();
   const ids = new Map<string, number>();
+  /** Observable name -> the raw name that took it in this stream, to see a collision the catalog did not. */
+  const owners = new Map<string, string>();
+  const idOf = (raw: string) => {
+    const name = observableNameFor(raw);
+    // No usable name, or one that collides with another (catalog.ts refused both): not read.
+    if (name === undefined || refused.has(raw)) return SKIP;
+    const owner = owners.get(name);
+    if (owner !== undefined && owner !== raw) {
+      throw new Error(
+        `${where}: ${JSON.stringify(owner)} and ${JSON.stringify(raw)} both become the observable ${name}; ` +
+          `refused, rather than merge them: rename one in the source, or exclude one (the next snapshot leaves both out)`,
+      );
+    }
+    owners.set(name, raw);
+    return out.names.id(name);
+  };
   let lastRaw = "";
   let lastId = -1;
   let lastKey: string | null | undefined;
@@ -825,8 +909,8 @@ function longRowReader(
       let id = lastId;
       if (raw !== lastRaw || id < 0) {
         id = ids.get(raw) ?? -1;
-        if (id < 0) {
-          id = out.names.id(observableNameFor(raw));
+        if (id === -1) {
+          id = idOf(raw);
           ids.set(raw, id);
         }
         lastRaw = raw;
@@ -836,9 +920,11 @@ function longRowReader(
       const channel = channelAt < 0 || f.length[channelAt]! < 0 ? 0 : readInt4(f, channelAt);
       const t = timeAt < 0 || f.length[timeAt]! < 0 ? Number.NaN : readTimestampMicros(f, timeAt);
       const full =
-        arrayAt >= 0 && f.length[arrayAt]! >= 0
-          ? out.array({ run, observable: out.names.names[id]!, channel, tMicros: t, value: readFloat8Array(f, arrayAt) })
-          : out.scalar(run, id, channel, t, valueAt < 0 || f.length[valueAt]! < 0 ? null : readFloat8(f, valueAt));
+        id === SKIP
+          ? undefined
+          : arrayAt >= 0 && f.length[arrayAt]! >= 0
+            ? out.array({ run, observable: out.names.names[id]!, channel, tMicros: t, value: readFloat8Array(f, arrayAt) })
+            : out.scalar(run, id, channel, t, valueAt < 0 || f.length[valueAt]! < 0 ? null : readFloat8(f, valueAt));
       if (full) ready.push(full);
       if (!noted) return;
       const key = f.length[observableAt]! < 0 ? null : raw;

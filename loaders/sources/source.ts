@@ -86,10 +86,18 @@ export interface ReadingTally {
   readonly runs: ReadonlySet<number>;
 }
 
+/** Something the catalog left out or the mapping names wrongly, with the config field at fault. */
+export interface SourceProblem {
+  field: string;
+  message: string;
+}
+
 export interface Source {
   /** Where the data comes from, safe to print and to store in a manifest (no passwords). */
   readonly description: string;
   catalog(): Promise<ObservableInfo[]>;
+  /** What the last catalog() left out (colliding names) or found wrong in the mapping. */
+  catalogProblems?(): SourceProblem[];
   runs(): Promise<RunInfo[]>;
   /**
    * Streams the readings the query selects, in bounded chunks, so memory does not grow with

@@ -10,7 +10,7 @@ import type { RunboardConfig } from "../../loaders/config.js";
 import type { EmbeddedStore } from "../../loaders/embedded-store.js";
 import { type SourcePart, combineSources } from "../../loaders/sources/composite-source.js";
 import { EmbeddedSource } from "../../loaders/sources/embedded-source.js";
-import type { Source } from "../../loaders/sources/source.js";
+import type { Source, SourceProblem } from "../../loaders/sources/source.js";
 import { NoRunsError, type SnapshotResult, applyOverrides, takeSnapshot } from "../../loaders/snapshot/take-snapshot.js";
 
 export interface RefreshRequest {
@@ -69,6 +69,8 @@ export class SnapshotKeeper {
   private sourceCatalog: ObservableInfo[] = [];
   private sourceRuns: RunInfo[] = [];
   private sourceNames = new Set<string>();
+  /** What the source's catalog left out or found wrong in the mapping, as last read. */
+  private sourceProblems: SourceProblem[] = [];
 
   constructor(private readonly options: KeeperOptions) {
     // A batch from another road that declares a name the source owns is refused (origins.ts).
@@ -105,9 +107,20 @@ export class SnapshotKeeper {
     return { ...this.progressNow };
   }
 
-  /** The catalog pages see: the source's observables and the store's, each with its origin. */
-  catalog(): { observables: CatalogEntry[]; conflicts: CatalogConflict[] } {
-    return mergeCatalogs(this.sourceCatalog, this.options.store.catalogWithOrigins(), this.options.source?.description);
+  /**
+   * The catalog pages see: the source's observables and the store's, each with its origin; the
+   * names two roads claim; and what the mapping or the config names wrongly.
+   */
+  catalog(): { observables: CatalogEntry[]; conflicts: CatalogConflict[]; problems: SourceProblem[] } {
+    const merged = mergeCatalogs(this.sourceCatalog, this.options.store.catalogWithOrigins(), this.options.source?.description);
+    const known = new Set(merged.observables.map((o) => o.name));
+    const overrides = Object.keys(this.options.config.observables)
+      .filter((name) => !known.has(name))
+      .map((name) => ({
+        field: `observables.${name}`,
+        message: `the config describes ${name}, but no source has an observable of that name`,
+      }));
+    return { ...merged, problems: [...this.sourceProblems, ...overrides] };
   }
 
   runs(): RunInfo[] {
@@ -131,6 +144,11 @@ export class SnapshotKeeper {
     this.sourceCatalog = applyOverrides(catalog, this.options.config.observables);
     this.sourceRuns = runs;
     this.sourceNames = new Set(catalog.map((o) => o.name));
+    const problems = source.catalogProblems?.() ?? [];
+    const said = (list: SourceProblem[]) => list.map((p) => `${p.field}: ${p.message}`).join("\n");
+    if (said(problems) !== said(this.sourceProblems))
+      for (const p of problems) this.options.log(`catalog: ${p.field}: ${p.message}`);
+    this.sourceProblems = problems;
   }
 
   private async refreshNow(request: RefreshRequest): Promise<RefreshOutcome> {

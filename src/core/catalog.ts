@@ -32,6 +32,8 @@ export const observableSchema = z
     dims: z.array(z.number().int().min(1).max(65_536)).max(2).default([]),
     description: observableFactsSchema.shape.description,
     healthy: observableFactsSchema.shape.healthy,
+    /** The source's arrays of this observable do not all have one shape: `dims` is the most common. */
+    dimsVary: z.literal(true).optional(),
   })
   .strict()
   .superRefine((o, ctx) => {

@@ -82,11 +82,17 @@ describe("a configured PostgreSQL source behind the server", () => {
         run,
         run === 1 ? null : 1000 + run + 0.5,
         run === 2 ? Number.NaN : 600 + run,
-        Array.from({ length: 8 }, (_, i) => run * 10 + i),
+        // Run 1's waveform was taken with 6 samples, the others with 8.
+        Array.from({ length: run === 1 ? 6 : 8 }, (_, i) => run * 10 + i),
         [
           [run, run + 1],
           [run + 2, run + 3],
         ],
+      ]);
+      // Two spellings of one quantity: the naming rule would make both mcp_gain.
+      await db.query(`INSERT INTO ${schema}.slow VALUES ($1, 'mcp-gain', 0, $2, 1.5), ($1, 'mcp_gain', 0, $2, 2.5)`, [
+        run,
+        iso(start + 1000),
       ]);
       for (let i = 0; i < 60; i++) {
         for (const channel of [0, 1]) {
@@ -108,7 +114,7 @@ describe("a configured PostgreSQL source behind the server", () => {
           url: databaseUrl,
           runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at", status: "state" },
           tables: [
-            { layout: "wide", schema, table: "analysis", run: "run", prefix: "ana." },
+            { layout: "wide", schema, table: "analysis", run: "run", prefix: "ana.", exclude: ["comments"] },
             {
               layout: "long",
               schema,
@@ -121,7 +127,7 @@ describe("a configured PostgreSQL source behind the server", () => {
             },
           ],
         },
-        observables: { "ana.HV_Mean": { unit: "V" } },
+        observables: { "ana.HV_Mean": { unit: "V" }, "ana.hv_mean": { unit: "V" } },
         snapshot: { out: snapshotDir, select: "runs:1-100", lodSeconds: [] },
       }),
     );
@@ -144,7 +150,7 @@ describe("a configured PostgreSQL source behind the server", () => {
   });
 
   it("lists the database's observables and runs, each observable with its origin, and nothing simulated", async () => {
-    const { observables, conflicts } = (await (await api("/api/catalog")).json()) as {
+    const { observables, conflicts, problems } = (await (await api("/api/catalog")).json()) as {
       observables: {
         name: string;
         origin: string;
@@ -153,10 +159,25 @@ describe("a configured PostgreSQL source behind the server", () => {
         channels: number;
         unit: string;
         description: string;
+        dimsVary?: boolean;
       }[];
       conflicts: unknown[];
+      problems: { field: string; message: string }[];
     };
     assert.deepEqual(conflicts, []);
+    // Nothing is merged or invented: the colliding names are left out, naming each other; config
+    // entries that name nothing are reported with their field.
+    assert.deepEqual(problems, [
+      { field: "source.tables[0].exclude[0]", message: `${schema}.analysis has no column comments` },
+      {
+        field: "source.tables[1].observable",
+        message: `${schema}.slow: the names "mcp-gain" and "mcp_gain" both become the observable mcp_gain; both are left out: rename one in the source, or exclude one`,
+      },
+      {
+        field: "observables.ana.hv_mean",
+        message: "the config describes ana.hv_mean, but no source has an observable of that name",
+      },
+    ]);
     const byName = new Map(observables.map((o) => [o.name, o]));
     assert.deepEqual([...byName.keys()].sort(), ["ana.HV_Mean", "ana.image", "ana.trig_rate", "ana.waveform", "cam_temp"]);
     assert.ok(observables.every((o) => o.origin === "source"));
@@ -165,7 +186,10 @@ describe("a configured PostgreSQL source behind the server", () => {
       { unit: byName.get("ana.HV_Mean")!.unit, description: byName.get("ana.HV_Mean")!.description },
       { unit: "V", description: "Mean high voltage over the run" },
     );
-    assert.deepEqual([byName.get("ana.waveform")!.shape, byName.get("ana.waveform")!.dims], ["1d", [8]]);
+    // Its rows differ in shape: the catalog says so, and gives the shape most rows have.
+    const waveform = byName.get("ana.waveform")!;
+    assert.deepEqual([waveform.shape, waveform.dims, waveform.dimsVary], ["1d", [8], true]);
+    assert.match(waveform.description, /shape varies: 8, 6/);
     assert.deepEqual([byName.get("ana.image")!.shape, byName.get("ana.image")!.dims], ["2d", [2, 2]]);
     assert.equal(byName.get("cam_temp")!.channels, 2);
 
@@ -205,6 +229,7 @@ describe("a configured PostgreSQL source behind the server", () => {
       ],
     ]);
     assert.equal((await snapshotValues(1, "cam_temp")).length, 120);
+    assert.deepEqual(await snapshotValues(1, "mcp_gain"), [], "neither spelling is written under the shared name");
   });
 
   it("rewrites only the run whose value was updated in place, and the snapshot then holds the new value", async () => {

@@ -142,6 +142,22 @@ describe("PostgreSQL source", () => {
     }
   });
 
+  it("refuses a mapping whose observable column holds values, with a hint, instead of an absurd catalog", async () => {
+    await db.query(`CREATE TABLE ${schema}.misread AS SELECT 1 AS run, 'hv' AS name, s::text AS reading, now() AS t, s::float8 AS v
+                      FROM generate_series(1, 10001) s`);
+    const source = await PostgresSource.connect(
+      sourceConfig({}, [{ layout: "long", schema, table: "misread", run: "run", observable: "reading", time: "t", value: "v" }]),
+    );
+    try {
+      await assert.rejects(
+        source.catalog(),
+        /source\.tables\[0\]\.observable: column reading .* holds 10,001 different names.*is it the value or time column\?/,
+      );
+    } finally {
+      await source.close();
+    }
+  });
+
   it("reads runs from the runs table: status, open runs, metadata", async () => {
     const source = await PostgresSource.connect(sourceConfig());
     try {

@@ -125,7 +125,7 @@ describe("runboard server", () => {
   it("reports health, and starts with an empty catalog when the simulator is off", async () => {
     const health = (await (await api("/api/health")).json()) as Record<string, unknown>;
     assert.equal(health.ok, true);
-    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [], conflicts: [] });
+    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [], conflicts: [], problems: [] });
   });
 
   it("refuses ingest without the token, and stores nothing", async () => {
@@ -137,7 +137,7 @@ describe("runboard server", () => {
     assert.equal(noToken.status, 401);
     const wrong = await api("/api/ingest", asJson(DECLARE, "wrong-token-wrong-token"));
     assert.equal(wrong.status, 401);
-    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [], conflicts: [] });
+    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [], conflicts: [], problems: [] });
   });
 
   it("rejects a batch with one bad reading whole, naming the field", async () => {
@@ -152,7 +152,7 @@ describe("runboard server", () => {
       ["readings[0].values"],
     );
     // Even the declarations in that batch were not stored.
-    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [], conflicts: [] });
+    assert.deepEqual(await (await api("/api/catalog")).json(), { observables: [], conflicts: [], problems: [] });
     assert.equal((await api("/api/ingest", { ...asJson({}), body: "{not json" })).status, 400);
   });
 
@@ -190,7 +190,11 @@ describe("runboard server", () => {
     const before = { ...process.env };
     Object.assign(process.env, { RUNBOARD_DATA_DIR: dataDir, RUNBOARD_INGEST_TOKEN: TOKEN });
     try {
-      const status = await cli(["snapshot", "--select", "run:7", "--force"], (l) => lines.push(l), (l) => lines.push(l));
+      const status = await cli(
+        ["snapshot", "--select", "run:7", "--force"],
+        (l) => lines.push(l),
+        (l) => lines.push(l),
+      );
       assert.equal(status, 0, lines.join("\n"));
     } finally {
       for (const name of ["RUNBOARD_DATA_DIR", "RUNBOARD_INGEST_TOKEN"]) {

@@ -36,16 +36,17 @@ describe("MongoDB query helpers", () => {
     assert.equal(observableNameOf("", "hv"), "hv");
     assert.equal(observableNameOf("camera.", "hv"), "camera.hv");
     assert.equal(observableNameOf("", "weather-station.wind speed"), "weather_station.wind_speed");
-    assert.equal(observableNameOf("", "2theta"), "x2theta");
+    assert.equal(observableNameOf("", "2theta"), "x_2theta");
     assert.equal(observableNameOf("motors.", "2theta"), "motors.2theta");
     assert.equal(observableNameOf("", "a..b."), "a.b");
     assert.equal(observableNameOf("", "..."), undefined);
+    // Two collections that become one name are both refused, naming each other; none is renamed.
+    const { names, refused } = propertyObservables("", ["hv_1", "hv-1", "hv"]);
+    assert.deepEqual([...names], [["hv", "hv"]]);
     assert.deepEqual(
-      [...propertyObservables("", ["hv_1", "hv-1", "hv"])],
+      refused.map((r) => r.message),
       [
-        ["hv", "hv"],
-        ["hv-1", "hv_1"],
-        ["hv_1", "hv_1_2"],
+        'the collections "hv-1" and "hv_1" both become the observable hv_1; both are left out: rename one in the source, or exclude one',
       ],
     );
   });

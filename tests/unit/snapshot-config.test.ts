@@ -10,7 +10,7 @@ import {
   readTimestampMicros,
   TextCache,
 } from "../../loaders/sources/pg-binary-copy.js";
-import { observableNameFor } from "../../loaders/sources/postgres-source.js";
+import { observableNameFor } from "../../src/core/naming.js";
 
 const errorsOf = (input: unknown) => {
   try {
