@@ -70,7 +70,14 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
   const unlock = lockDirectory(out);
   try {
     const allRuns = await source.runs();
-    const resolved = resolveSelection(allRuns, options.selection, now);
+    // Open runs end at their newest reading, so one never closed does not claim every later night.
+    const open = allRuns.filter((r) => r.stop === null).map((r) => r.id);
+    const newest = new Map((open.length > 0 ? await source.fingerprints(open) : []).map((f) => [f.run, f.lastMicros]));
+    const lastReading = (run: number) => {
+      const micros = newest.get(run);
+      return micros === undefined ? undefined : micros === null ? null : micros / 1000;
+    };
+    const resolved = resolveSelection(allRuns, options.selection, now, lastReading);
     if (!resolved || resolved.runs.length === 0) {
       throw new NoRunsError(
         `no runs match ${JSON.stringify(options.selection)} in ${source.description} (${allRuns.length} runs there)`,
@@ -81,7 +88,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       options.force === true
         ? resolved.runs.map((r) => r.id)
         : options.force
-          ? (resolveSelection(allRuns, options.force, now)?.runs.map((r) => r.id) ?? [])
+          ? (resolveSelection(allRuns, options.force, now, lastReading)?.runs.map((r) => r.id) ?? [])
           : [],
     );
 

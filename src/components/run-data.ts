@@ -22,6 +22,8 @@ export interface SnapshotRun {
   status: string;
   start: number;
   stop: number | null;
+  /** The source's row count and newest reading (epoch µs) when the run was written. */
+  fingerprint: { rows: number; lastMicros: number | null };
   files: SnapshotFile[];
   lod: Record<string, number[]>;
   stats: Record<string, number>;
@@ -74,6 +76,15 @@ export async function loadSnapshotWhenReady(base: URL, onWait: (why: string) => 
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }
+}
+
+/** A run's newest reading in the snapshot (epoch ms; null when it has none), for resolveSelection. */
+export function lastReadingOf(snapshot: Snapshot): (run: number) => number | null | undefined {
+  const byRun = new Map(snapshot.runs.map((r) => [r.run, r.fingerprint?.lastMicros]));
+  return (run) => {
+    const micros = byRun.get(run);
+    return micros === undefined ? undefined : micros === null ? null : micros / 1000;
+  };
 }
 
 /** Whether the manifest changed since `snapshot` was read (a 304 costs a few bytes). */

@@ -102,7 +102,21 @@ export interface ResolvedSelection {
   note?: string;
 }
 
-const overlaps = (run: RunInfo, w: TimeWindow, now: number) => run.start <= w.to && (run.stop ?? now) >= w.from;
+/**
+ * Epoch ms of a run's newest reading, where known. A run that was never closed (no stop) then
+ * ends there, not "now": otherwise it would claim every night and window since it started.
+ */
+export type LastReading = (run: number) => number | null | undefined;
+
+/** Where a run ends: its stop; for an open run, its newest reading (its start when it has none), else now. */
+function endOf(run: RunInfo, now: number, lastReading?: LastReading): number {
+  if (run.stop !== null) return run.stop;
+  const last = lastReading?.(run.id);
+  return last === undefined ? now : (last ?? run.start);
+}
+
+const overlaps = (run: RunInfo, w: TimeWindow, now: number, lastReading?: LastReading) =>
+  run.start <= w.to && endOf(run, now, lastReading) >= w.from;
 
 function runsWindow(runs: readonly RunInfo[], now: number): TimeWindow {
   return {
@@ -112,10 +126,15 @@ function runsWindow(runs: readonly RunInfo[], now: number): TimeWindow {
 }
 
 /** Resolves a selection against the runs a source lists. `undefined` when nothing matches. */
-export function resolveSelection(runs: readonly RunInfo[], selection: DataSelection, now: number): ResolvedSelection | undefined {
+export function resolveSelection(
+  runs: readonly RunInfo[],
+  selection: DataSelection,
+  now: number,
+  lastReading?: LastReading,
+): ResolvedSelection | undefined {
   const byId = [...runs].sort((a, b) => a.id - b.id);
   const inWindow = (window: TimeWindow, note?: string): ResolvedSelection => ({
-    runs: byId.filter((r) => overlaps(r, window, now)),
+    runs: byId.filter((r) => overlaps(r, window, now, lastReading)),
     window,
     ...(note ? { note } : {}),
   });
@@ -136,10 +155,13 @@ export function resolveSelection(runs: readonly RunInfo[], selection: DataSelect
     case "night": {
       const offset = selection.utcOffsetMinutes ?? 0;
       const asked = selection.day ? nightStartingOn(selection.day, offset) : nightContaining(now, offset);
-      const found = nightWithRuns(byId, asked.from, now, {
-        utcOffsetMinutes: offset,
-        maxLookbackDays: selection.maxLookbackDays,
-      });
+      const found = nightWithRuns(
+        byId,
+        asked.from,
+        now,
+        { utcOffsetMinutes: offset, maxLookbackDays: selection.maxLookbackDays },
+        lastReading,
+      );
       if (!found) return undefined;
       return inWindow(
         found,
@@ -155,6 +177,8 @@ export function resolveSelection(runs: readonly RunInfo[], selection: DataSelect
 export function nightStartingOn(day: string, utcOffsetMinutes = 0): TimeWindow {
   const midnight = Date.parse(`${day}T00:00:00Z`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(midnight)) throw new Error(`${day} is not a date like 2026-03-10`);
+  // Date.parse rolls 2026-11-31 over to 1 December; a day the calendar lacks is refused instead.
+  if (isoDay(midnight) !== day) throw new Error(`${day} is not a day of the calendar (that month has fewer days)`);
   return nightContaining(midnight + 12 * HOUR_MS - utcOffsetMinutes * 60_000, utcOffsetMinutes);
 }
 
@@ -172,8 +196,9 @@ export function nightWithRuns(
   t: number,
   now: number,
   options: { utcOffsetMinutes?: number; maxLookbackDays?: number } = {},
+  lastReading?: LastReading,
 ): TimeWindow | undefined {
-  for (const night of nightsBack(t, options)) if (runs.some((r) => overlaps(r, night, now))) return night;
+  for (const night of nightsBack(t, options)) if (runs.some((r) => overlaps(r, night, now, lastReading))) return night;
   return undefined;
 }
 

@@ -75,7 +75,25 @@ describe("data selections", () => {
     assert.throws(() => parseSelection("runs:1010-1000"), /first <= last/);
     assert.throws(() => parseSelection("last:6x"), /positive duration/);
     assert.throws(() => parseSelection("night:yesterday"), /not a date/);
+    // Not read as 1 December.
+    assert.throws(() => parseSelection("night:2026-11-31"), /2026-11-31 is not a day of the calendar/);
+    assert.throws(() => parseSelection("night:2026-02-29"), /not a day of the calendar/);
+    assert.equal(nightStartingOn("2028-02-29").from, at("2028-02-29T12:00:00Z"));
     assert.throws(() => parseSelection("everything"), /expected run:<id>/);
+  });
+
+  it("a run that was never closed ends at its newest reading, so it does not claim every later night", () => {
+    // Run 20 lost its stop record on the night of 03-01; nothing was read after 03-01 22:00.
+    const crashed = [run(20, "2026-03-01T20:00:00Z", null), run(21, "2026-03-05T20:00:00Z", "2026-03-05T22:00:00Z")];
+    const later = at("2026-03-12T01:00:00Z");
+    const lastReading = (id: number) => (id === 20 ? at("2026-03-01T22:00:00Z") : undefined);
+    const night = resolveSelection(crashed, { kind: "night", day: "2026-03-08" }, later, lastReading)!;
+    assert.equal(night.note, "no data in the night of 2026-03-08; showing 2026-03-05");
+    assert.deepEqual(ids(night), [21]);
+    // Without knowing its readings, the open run would have been taken for data that night.
+    assert.equal(resolveSelection(crashed, { kind: "night", day: "2026-03-08" }, later)!.note, undefined);
+    // An open run with no readings at all ends where it started.
+    assert.deepEqual(ids(resolveSelection(crashed, { kind: "relative", seconds: 86_400 }, later, () => null)), []);
   });
 
   it("maps a source's own words for how a run ended", () => {
