@@ -1,5 +1,7 @@
 // bluesky's document stream as ingest batches, so a RunEngine callback can publish straight to
-// runboard (`POST /api/ingest/bluesky`): `start` opens a run (its `scan_id` is the run id),
+// runboard (`POST /api/ingest/bluesky`): `start` opens a run (its own: the `scan_id` is the run
+// id while no other start document has it; beamlines reuse scan ids after a restart, and then
+// the run gets an id of its own, keeping `scan_id` as a label, as the MongoDB mapping does),
 // `descriptor` declares its data keys as observables (as the MongoDB bluesky mapping names
 // them), `event` and `event_page` become readings, `stop` closes the run with its exit status.
 //
@@ -10,7 +12,7 @@
 import type { ObservableInfo, RunInfo } from "../src/core/catalog.js";
 import type { IngestBatch } from "../src/core/ingest.js";
 import type { FieldError } from "../src/core/validation.js";
-import { dataKeyShape, keyPlans } from "./sources/mongo-queries.js";
+import { DERIVED_RUN_BASE, dataKeyShape, keyPlans, whyKeySkipped } from "./sources/mongo-queries.js";
 
 export const BLUESKY_SOURCE = "bluesky";
 
@@ -28,20 +30,32 @@ interface KeptDescriptor {
 }
 
 type Doc = Record<string, unknown>;
-export type Translated = { ok: true; batch: IngestBatch } | { ok: false; errors: FieldError[] };
+/** A data key, or some of its values, left out, and why: said in the answer and the log. */
+export interface SkippedKey {
+  key: string;
+  reason: string;
+  /** How many values (events), for values left out; absent for a key left out whole. */
+  count?: number;
+}
+export type Translated = { ok: true; batch: IngestBatch; skipped?: SkippedKey[] } | { ok: false; errors: FieldError[] };
+
+export interface BlueskyOptions {
+  /** Prepended to data keys' observable names, so two beamlines' `det` stay apart (e.g. `bl2.`). */
+  prefix?: string;
+}
 
 const fail = (field: string, message: string): Translated => ({ ok: false, errors: [{ field, message }] });
 const isDoc = (v: unknown): v is Doc => v !== null && typeof v === "object" && !Array.isArray(v);
 /** bluesky times are epoch seconds. */
 const ms = (seconds: unknown) => (typeof seconds === "number" && Number.isFinite(seconds) ? seconds * 1000 : undefined);
 
-export function translateBluesky(name: unknown, doc: unknown, state: BlueskyState): Translated {
+export function translateBluesky(name: unknown, doc: unknown, state: BlueskyState, options: BlueskyOptions = {}): Translated {
   if (!isDoc(doc)) return fail("doc", "must be a bluesky document (an object)");
   switch (name) {
     case "start":
       return start(doc, state);
     case "descriptor":
-      return descriptor(doc, state);
+      return descriptor(doc, state, options.prefix ?? "");
     case "event":
       return events(doc.descriptor, [doc], state);
     case "event_page":
@@ -65,22 +79,34 @@ function runOfStart(uid: unknown, state: BlueskyState): RunInfo | undefined {
 
 function start(doc: Doc, state: BlueskyState): Translated {
   if (typeof doc.uid !== "string") return fail("doc.uid", "a start document needs its uid");
-  const id = doc.scan_id;
-  if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) {
+  const scanId = doc.scan_id;
+  if (typeof scanId !== "number" || !Number.isSafeInteger(scanId) || scanId < 0) {
     return fail("doc.scan_id", "must be a whole number >= 0 (it becomes the run id)");
   }
   const time = ms(doc.time);
   if (time === undefined) return fail("doc.time", "must be epoch seconds");
-  const existing = state.runs().find((r) => r.id === id);
-  if (existing && existing.meta.uid !== doc.uid) {
-    return fail("doc.scan_id", `run ${id} is already the run of start document ${String(existing.meta.uid)}`);
-  }
+  const id = runIdFor(doc.uid, scanId, state.runs());
   const meta: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(doc)) if (k !== "time") meta[k] = v;
   return { ok: true, batch: { runs: [{ id, start: time, meta }], observables: [], readings: [] } };
 }
 
-function descriptor(doc: Doc, state: BlueskyState): Translated {
+/**
+ * The run of a start document: the one it opened already (a resend), else its scan_id while no
+ * run has that id and it is below DERIVED_RUN_BASE, else DERIVED_RUN_BASE + its place among the
+ * bluesky runs: the same ids the MongoDB mapping gives the same documents (blueskyRunIds).
+ */
+function runIdFor(uid: string, scanId: number, runs: readonly RunInfo[]): number {
+  const mine = runs.find((r) => r.meta.uid === uid);
+  if (mine) return mine.id;
+  const taken = new Set(runs.map((r) => r.id));
+  if (scanId < DERIVED_RUN_BASE && !taken.has(scanId)) return scanId;
+  let id = DERIVED_RUN_BASE + runs.filter((r) => typeof r.meta.uid === "string").length + 1;
+  while (taken.has(id)) id++;
+  return id;
+}
+
+function descriptor(doc: Doc, state: BlueskyState, prefix: string): Translated {
   if (typeof doc.uid !== "string") return fail("doc.uid", "a descriptor needs its uid");
   const run = runOfStart(doc.run_start, state);
   if (!run) return fail("doc.run_start", "no start document with this uid was sent; send it first");
@@ -88,7 +114,12 @@ function descriptor(doc: Doc, state: BlueskyState): Translated {
   const known = new Map(state.catalog().map((o) => [o.name, o]));
   const observables: ObservableInfo[] = [];
   const keys: Record<string, string> = {};
-  for (const plan of keyPlans(doc.data_keys, "")) {
+  const skipped: SkippedKey[] = [];
+  for (const [key, spec] of Object.entries(doc.data_keys)) {
+    const reason = whyKeySkipped(spec);
+    if (reason) skipped.push({ key, reason });
+  }
+  for (const plan of keyPlans(doc.data_keys, prefix)) {
     const shape = dataKeyShape(doc.data_keys[plan.key])!;
     const info: ObservableInfo = {
       name: plan.name,
@@ -116,7 +147,18 @@ function descriptor(doc: Doc, state: BlueskyState): Translated {
       observables,
       readings: [],
     },
+    ...(skipped.length > 0 ? { skipped } : {}),
   };
+}
+
+/** Why an event's value is not a reading: null (not read), NaN or infinite, or not a number. */
+function whyValueSkipped(value: unknown): string | undefined {
+  if (value === null) return "null";
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : String(value);
+  if (!Array.isArray(value)) return `not a number (${typeof value})`;
+  const flat = value.flat();
+  if (flat.some((v) => typeof v !== "number")) return "an array with other than numbers";
+  return flat.every((v) => Number.isFinite(v)) ? undefined : "an array with NaN or infinite elements";
 }
 
 function keptDescriptor(uid: unknown, state: BlueskyState): { run: RunInfo; kept: KeptDescriptor } | undefined {
@@ -133,6 +175,7 @@ function events(descriptorUid: unknown, docs: Doc[], state: BlueskyState): Trans
   const found = keptDescriptor(descriptorUid, state);
   if (!found) return fail("doc.descriptor", "no descriptor with this uid was sent; send it first");
   const readings: IngestBatch["readings"] = [];
+  const skipped = new Map<string, SkippedKey>();
   for (const [i, event] of docs.entries()) {
     const at = docs.length > 1 ? `[${i}]` : "";
     const time = ms(event.time);
@@ -142,7 +185,13 @@ function events(descriptorUid: unknown, docs: Doc[], state: BlueskyState): Trans
     for (const [key, observable] of Object.entries(found.kept.keys)) {
       if (!Object.hasOwn(event.data, key)) continue;
       const value = event.data[key];
-      if (value === null) continue; // not read in this event
+      const reason = whyValueSkipped(value);
+      if (reason) {
+        const seen = skipped.get(`${key}\u0000${reason}`) ?? { key, reason, count: 0 };
+        seen.count!++;
+        skipped.set(`${key}\u0000${reason}`, seen);
+        continue;
+      }
       readings.push({ observable, run: found.run.id, t: ms(timestamps[key]) ?? time, value: value as number });
     }
   }
@@ -156,6 +205,7 @@ function events(descriptorUid: unknown, docs: Doc[], state: BlueskyState): Trans
       observables: [],
       readings,
     },
+    ...(skipped.size > 0 ? { skipped: [...skipped.values()] } : {}),
   };
 }
 

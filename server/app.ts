@@ -10,7 +10,8 @@ import { BINARY_BATCH_CONTENT_TYPE, decodeBinaryBatch } from "../src/core/ingest
 import { type DataSelection, parseSelection } from "../src/core/time-window.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "../loaders/embedded-store.js";
-import { BLUESKY_SOURCE, translateBluesky } from "../loaders/bluesky-ingest.js";
+import { BLUESKY_SOURCE, type SkippedKey, translateBluesky } from "../loaders/bluesky-ingest.js";
+import { parseJsonAllowingNonFinite } from "../src/core/python-json.js";
 import { type Ingestor, StoreUnavailableError, ingestBody } from "../loaders/ingest.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboard-store.js";
 import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
@@ -35,6 +36,7 @@ export interface AppDeps {
   startedAt: number;
   /** The snapshots of the configured source and the store; also the catalog and runs pages see. */
   keeper: SnapshotKeeper;
+  log: (line: string) => void;
 }
 
 /** The `:id` route parameter if it is well-formed; otherwise answers 400 and returns undefined. */
@@ -56,6 +58,16 @@ const refreshBodySchema = z
     force: z.boolean().default(false),
     /** The site's offset from UTC, for night selections (as the CLI's --utc-offset). */
     utcOffsetMinutes: z.number().int().min(-840).max(840).default(0),
+  })
+  .strict();
+
+const blueskyQuerySchema = z
+  .object({
+    prefix: z
+      .string()
+      .regex(/^([A-Za-z][A-Za-z0-9_]*\.)+$/, "must be dotted words ending with a dot, e.g. bl2.")
+      .max(64)
+      .optional(),
   })
   .strict();
 
@@ -199,12 +211,21 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   // bluesky documents, one `{"name", "doc"}` or a list of them (or of [name, doc] pairs, as a
-  // RunEngine callback gets them), each stored in order as its own batch.
-  app.post("/api/ingest/bluesky", ingestAuth, express.json({ limit: "64mb" }), async (req, res) => {
+  // RunEngine callback gets them), each stored in order as its own batch. The body is JSON as
+  // Python writes it (NaN, Infinity allowed); `?prefix=bl2.` names a beamline's observables apart.
+  app.post("/api/ingest/bluesky", ingestAuth, express.text({ type: () => true, limit: "64mb" }), async (req, res) => {
     const refusal = sourceRefusal(res.locals.writeScope as Exclude<WriteScope, undefined>, BLUESKY_SOURCE);
     if (refusal) return fail(res, 403, "this token may not write bluesky documents; nothing was stored", [refusal]);
-    const list = Array.isArray(req.body) && !(req.body.length === 2 && typeof req.body[0] === "string");
-    const items: unknown[] = list ? (req.body as unknown[]) : [req.body];
+    const query = blueskyQuerySchema.safeParse(req.query);
+    if (!query.success) return fail(res, 400, "invalid query", fieldErrors(query.error));
+    let body: unknown;
+    try {
+      body = parseJsonAllowingNonFinite(typeof req.body === "string" ? req.body : "");
+    } catch (error) {
+      return fail(res, 400, "body is not valid JSON", [{ field: "(body)", message: (error as Error).message }]);
+    }
+    const list = Array.isArray(body) && !(body.length === 2 && typeof body[0] === "string");
+    const items: unknown[] = list ? (body as unknown[]) : [body];
     if (items.length > 10_000)
       return fail(res, 400, "at most 10000 documents a request", [{ field: "(body)", message: "split it" }]);
     // Translation reads runs and descriptors from the local store: with replicas, first take in
@@ -212,19 +233,30 @@ export function createApp(deps: AppDeps): express.Express {
     await deps.ingestor.catchUp?.();
     let stored = 0;
     let duplicates = 0;
+    const skipped: (SkippedKey & { document?: number })[] = [];
     for (const [i, item] of items.entries()) {
       const [name, doc] = Array.isArray(item) ? item : [(item as { name?: unknown })?.name, (item as { doc?: unknown })?.doc];
       const at = (errors: FieldError[]) => errors.map((e) => ({ ...e, field: list ? `[${i}].${e.field}` : e.field }));
-      const translated = translateBluesky(name, doc, store);
+      const translated = translateBluesky(name, doc, store, { prefix: query.data.prefix });
       const outcome = translated.ok ? await ingestBody(deps.ingestor, translated.batch) : translated;
       if (!outcome.ok) {
         const kept = i === 0 ? "nothing was stored" : `the ${i} document(s) before it were stored`;
         return fail(res, 400, `invalid bluesky document${list ? ` [${i}]` : ""}; ${kept}`, at(outcome.errors));
       }
+      for (const k of (translated.ok && translated.skipped) || []) skipped.push({ ...(list ? { document: i } : {}), ...k });
       stored += outcome.stored;
       if (outcome.duplicate) duplicates++;
     }
-    res.json({ ok: true, stored, lastSeq: store.lastSeq(), ...(duplicates > 0 ? { duplicates } : {}) });
+    if (skipped.length > 0) {
+      deps.log(`bluesky: left out ${skipped.map((k) => `${k.key} (${k.reason}${k.count ? `, ${k.count}x` : ""})`).join(", ")}`);
+    }
+    res.json({
+      ok: true,
+      stored,
+      lastSeq: store.lastSeq(),
+      ...(duplicates > 0 ? { duplicates } : {}),
+      ...(skipped.length > 0 ? { skipped } : {}),
+    });
   });
 
   app.use("/api", (_req, res) => fail(res, 404, "no such API endpoint"));

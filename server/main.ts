@@ -124,6 +124,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     isAllowedRequest,
     startedAt,
     keeper,
+    log,
   });
   const server = createServer(app);
   hub.attach(server);

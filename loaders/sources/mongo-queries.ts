@@ -570,6 +570,17 @@ export function dataKeyShape(spec: unknown): { shape: Shape; dims: number[]; uni
   return { shape, dims, unit: text(s.units, 32), description: text(s.source, 500) };
 }
 
+/** Why a data key is not read, in words for the answer and the log; undefined when it is read. */
+export function whyKeySkipped(spec: unknown): string | undefined {
+  if (dataKeyShape(spec) !== undefined) return undefined;
+  if (spec === null || typeof spec !== "object") return "no data_keys entry";
+  const s = spec as Record<string, unknown>;
+  if (s.external !== undefined && s.external !== null && s.external !== false) return `stored externally (${String(s.external)})`;
+  if (!["number", "integer", "array"].includes(s.dtype as string))
+    return `dtype ${JSON.stringify(s.dtype ?? null)} is not numeric`;
+  return `shape ${JSON.stringify(s.shape ?? null)} is not a scalar, 1d or 2d shape`;
+}
+
 /** A data key runboard reads from a descriptor's events, and the observable it feeds. */
 export interface KeyPlan {
   key: string;

@@ -123,7 +123,7 @@ export type LiveChange =
   /** A run record changed: these runs need declaring again. */
   | { kind: "runs"; runIds: number[] }
   /** A bluesky document, for the bluesky ingest path. */
-  | { kind: "bluesky"; name: "start" | "descriptor" | "event" | "stop" }
+  | { kind: "bluesky"; name: "start" | "descriptor" | "event" | "stop"; prefix: string }
   | { kind: "ignored" };
 
 export interface MongoSourceOptions {
@@ -629,7 +629,8 @@ class BlueskyReader implements LayoutReader {
   async liveChange(collection: string): Promise<LiveChange> {
     const roles = Object.entries(this.collections) as [keyof MongoBlueskyLayout["collections"], string][];
     const role = roles.find(([, name]) => name === collection)?.[0];
-    return role ? { kind: "bluesky", name: role } : { kind: "ignored" };
+    // The mapping's prefix, so live names are the ones the snapshots give the same keys.
+    return role ? { kind: "bluesky", name: role, prefix: this.layout.prefix } : { kind: "ignored" };
   }
 
   /** The runs with their start uids; `full` also reads every start document field for the metadata. */

@@ -55,7 +55,7 @@ export async function watchMongo(
     const what = `a document in ${collection}`;
     if (change.kind === "bluesky") {
       // bluesky documents carry their own identity (event uids and seq_num), as when posted.
-      const translated = translateBluesky(change.name, doc, bluesky);
+      const translated = translateBluesky(change.name, doc, bluesky, { prefix: change.prefix });
       // Under the watcher's road (these are the configured source's observables, not a
       // beamline's post), still one sender per descriptor so a resent event is stored once.
       const outcome = translated.ok

@@ -492,6 +492,63 @@ describe("runboard server", () => {
     await assert.rejects(connect({ Origin: "http://evil.example" }).opened, /403/);
   });
 
+  it("bluesky: a reused scan_id is a run of its own, Python's NaN is taken, skipped keys are listed, a prefix keeps beamlines apart", async () => {
+    const now = Date.now() / 1000;
+    // As Python's json.dumps writes it: bare NaN and Infinity.
+    const postText = async (text: string, query = "") => {
+      const res = await api(`/api/ingest/bluesky${query}`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN}` },
+        body: text,
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const docs = (startUid: string, descUid: string) => `[
+      ["start", {"uid": "${startUid}", "time": ${now}, "scan_id": 7001, "plan_name": "scan"}],
+      ["descriptor", {"uid": "${descUid}", "run_start": "${startUid}", "time": ${now}, "name": "primary",
+        "data_keys": {"det": {"dtype": "number", "shape": [], "source": "SIM:det"},
+                      "motor": {"dtype": "number", "shape": []},
+                      "cam": {"dtype": "array", "shape": [64, 64], "external": "FILESTORE:"},
+                      "note": {"dtype": "string", "shape": []}}}],
+      ["event_page", {"descriptor": "${descUid}", "uid": ["a", "b", "c"], "seq_num": [1, 2, 3], "time": [${now + 1}, ${now + 2}, ${now + 3}],
+        "data": {"det": [5.5, NaN, Infinity], "motor": [0.1, 0.2, null], "note": ["x", "y", "z"]},
+        "timestamps": {"det": [${now + 1}, ${now + 2}, ${now + 3}], "motor": [${now + 1}, ${now + 2}, ${now + 3}]}}]
+    ]`;
+    const first = await postText(docs("start-bl1-a", "desc-bl1-a"), "?prefix=bl1.");
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.stored, 3, "det 5.5, motor 0.1 and 0.2");
+    assert.deepEqual(first.body.skipped, [
+      { document: 1, key: "cam", reason: "stored externally (FILESTORE:)" },
+      { document: 1, key: "note", reason: 'dtype "string" is not numeric' },
+      { document: 2, key: "det", reason: "NaN", count: 1 },
+      { document: 2, key: "det", reason: "Infinity", count: 1 },
+      { document: 2, key: "motor", reason: "null", count: 1 },
+    ]);
+    // The beamline restarts and numbers its scans from the start again: scan 7001 is a new run.
+    const second = await postText(docs("start-bl1-b", "desc-bl1-b"), "?prefix=bl1.");
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    // Another beamline's det stays apart under its own prefix.
+    const other = await postText(docs("start-bl2-a", "desc-bl2-a"), "?prefix=bl2.");
+    assert.equal(other.status, 200, JSON.stringify(other.body));
+    const { runs } = (await (await api("/api/runs")).json()) as { runs: { id: number; meta: Record<string, unknown> }[] };
+    const scans = runs.filter((r) => r.meta.scan_id === 7001).map((r) => [r.id, r.meta.uid]);
+    assert.equal(scans.length, 3);
+    assert.deepEqual(scans[0], [7001, "start-bl1-a"]);
+    assert.ok(
+      scans.slice(1).every(([id]) => Number(id) > 1_000_000_000),
+      JSON.stringify(scans),
+    );
+    const names = ((await (await api("/api/catalog")).json()) as { observables: { name: string }[] }).observables.map(
+      (o) => o.name,
+    );
+    assert.ok(
+      ["bl1.det", "bl1.motor", "bl2.det", "bl2.motor"].every((n) => names.includes(n)),
+      names.join(", "),
+    );
+    assert.equal((await postText("[", "")).status, 400);
+    assert.equal((await postText(docs("s", "d"), "?prefix=bl1")).status, 400, "a prefix ends with a dot");
+  });
+
   it("takes a RunEngine's bluesky documents: run, data keys, events and pages, stop; safe to resend, kept across a restart", async () => {
     const now = Date.now() / 1000;
     const startUid = "a3c5e9f0-0000-4000-8000-000000000101";
