@@ -368,9 +368,20 @@ export function runSelectionFilter(timeField: string, assign: RunAssignment, run
  * Per-run document count and first/last time (epoch ms) of one collection: `{_id, rows, first, last}`
  * per group, the group read by `runOfGroup`. Used for run lists, fingerprints and changes.
  */
-export function runGroupPipeline(timeField: string, assign: RunAssignment, match?: MongoFilter): MongoStage[] {
+export function runGroupPipeline(
+  timeField: string,
+  assign: RunAssignment,
+  match?: MongoFilter,
+  valuesField?: string,
+): MongoStage[] {
   const t = timeMsExpression(timeField);
-  const output = { rows: { $sum: 1 }, first: { $min: t }, last: { $max: t } };
+  // With the values field: a checksum MongoDB computes (the sum of every value and of every
+  // time), so a value rewritten in place changes the run's fingerprint though its count does not.
+  const v = valuesField === undefined ? undefined : fieldPath(valuesField, "values");
+  const checksum = v
+    ? { valueSum: { $sum: { $cond: [{ $isArray: `$${v}` }, { $sum: `$${v}` }, `$${v}`] } }, timeSum: { $sum: t } }
+    : {};
+  const output = { rows: { $sum: 1 }, first: { $min: t }, last: { $max: t }, ...checksum };
   const stages: MongoStage[] = [{ $match: andFilters(hasTimeFilter(timeField), match) }];
   switch (assign.kind) {
     case "field":
@@ -392,6 +403,9 @@ export interface RunGroup {
   /** Epoch ms. */
   first: number | null;
   last: number | null;
+  /** Sums of the values and of the times, where the pipeline computed them (see runGroupPipeline). */
+  valueSum?: number;
+  timeSum?: number;
 }
 
 /** Adds up groups of the same run (from several collections, or several descriptors). */
@@ -402,6 +416,8 @@ export function mergeRunGroups(into: Map<number, RunGroup>, group: RunGroup): vo
     return;
   }
   seen.rows += group.rows;
+  if (group.valueSum !== undefined) seen.valueSum = (seen.valueSum ?? 0) + group.valueSum;
+  if (group.timeSum !== undefined) seen.timeSum = (seen.timeSum ?? 0) + group.timeSum;
   if (group.first !== null) seen.first = seen.first === null ? group.first : Math.min(seen.first, group.first);
   if (group.last !== null) seen.last = seen.last === null ? group.last : Math.max(seen.last, group.last);
 }
@@ -409,7 +425,8 @@ export function mergeRunGroups(into: Map<number, RunGroup>, group: RunGroup): vo
 /** One aggregation result row as a RunGroup (run looked up by the caller). */
 export function runGroupOf(run: number, doc: MongoDocument): RunGroup {
   const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
-  return { run, rows: num(doc.rows) ?? 0, first: num(doc.first), last: num(doc.last) };
+  const sums = typeof doc.valueSum === "number" ? { valueSum: doc.valueSum, timeSum: Number(doc.timeSum) } : {};
+  return { run, rows: num(doc.rows) ?? 0, first: num(doc.first), last: num(doc.last), ...sums };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -309,7 +309,8 @@ function fingerprintsOf(ids: readonly number[], groups: Map<number, RunGroup>): 
   const micros = (ms: number | null) => (ms === null ? null : Math.round(ms * 1000));
   return ids.map((run) => {
     const g = groups.get(run);
-    return { run, rows: g?.rows ?? 0, firstMicros: micros(g?.first ?? null), lastMicros: micros(g?.last ?? null) };
+    const version = g?.valueSum === undefined ? {} : { version: `sum ${g.valueSum} ${g.timeSum}` };
+    return { run, rows: g?.rows ?? 0, firstMicros: micros(g?.first ?? null), lastMicros: micros(g?.last ?? null), ...version };
   });
 }
 
@@ -408,7 +409,7 @@ class PropertiesReader implements LayoutReader {
   ): Promise<Map<number, RunGroup>> {
     const groups = new Map<number, RunGroup>();
     if (assign.kind === "spans" && assign.spans.empty) return groups;
-    const pipeline = runGroupPipeline(this.fields.time, assign, match);
+    const pipeline = runGroupPipeline(this.fields.time, assign, match, this.fields.values);
     for (const collection of collections) {
       for await (const doc of this.db.collection(collection).aggregate(pipeline, { allowDiskUse: true })) {
         const run = runOfGroup(assign, doc._id);

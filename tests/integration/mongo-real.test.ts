@@ -27,6 +27,9 @@ if (!url) {
       insert: async (collection, docs) => {
         await db.collection(collection).insertMany(docs);
       },
+      update: async (collection, field, value, set) => {
+        await db.collection(collection).updateMany({ [field]: value }, { $set: set });
+      },
       cleanup: async () => {
         await db.dropDatabase();
       },

@@ -106,6 +106,15 @@ export class MingoFakeDatabase implements MongoDatabaseLike {
     for (const [name, docs] of Object.entries(docsByCollection)) this.insert(name, docs);
   }
 
+  /** Sets fields of the documents whose `field` equals `value` (an in-place rewrite; no change event). */
+  update(collection: string, field: string, value: unknown, set: MongoDocument): void {
+    for (const doc of this.collections.get(collection) ?? []) {
+      const here = doc[field];
+      const same = here instanceof Date && value instanceof Date ? here.getTime() === value.getTime() : here === value;
+      if (same) Object.assign(doc, copy(set));
+    }
+  }
+
   /** Stores copies, with an ObjectId `_id` where a document has none (as the driver adds one). */
   insert(collection: string, docs: readonly MongoDocument[]): void {
     this.inserts++;

@@ -16,6 +16,8 @@ export interface MongoTestDatabase {
   db: MongoDatabaseLike;
   /** Adds documents later, as a running experiment would. */
   insert(collection: string, docs: MongoDocument[]): Promise<void>;
+  /** Rewrites fields of the documents whose `field` equals `value`, as a re-processing would. */
+  update(collection: string, field: string, value: unknown, set: MongoDocument): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -350,15 +352,36 @@ export function mongoSourceCases(label: string, makeDb: MakeMongoDb): void {
     it("fingerprints runs: documents and first/last time, zero for an unknown run", () =>
       open(async (source) => {
         const s = (seconds: number) => micros(T0) + seconds * 1e6;
-        assert.deepEqual(await source.fingerprints(), [
+        const spans = async (runs?: number[]) =>
+          (await source.fingerprints(runs)).map(({ run, rows, firstMicros, lastMicros }) => ({
+            run,
+            rows,
+            firstMicros,
+            lastMicros,
+          }));
+        assert.deepEqual(await spans(), [
           { run: 1, rows: 18, firstMicros: s(0), lastMicros: s(600) },
           { run: 2, rows: 17, firstMicros: s(1200), lastMicros: s(1800) },
           { run: 3, rows: 10, firstMicros: s(2400), lastMicros: s(2715) },
         ]);
-        assert.deepEqual(await source.fingerprints([2, 99]), [
+        assert.deepEqual(await spans([2, 99]), [
           { run: 2, rows: 17, firstMicros: s(1200), lastMicros: s(1800) },
           { run: 99, rows: 0, firstMicros: null, lastMicros: null },
         ]);
+      }));
+
+    it("sees a value rewritten in place: the run's checksum changes, its count and span do not", () =>
+      open(async (source, t) => {
+        const before = await source.fingerprints([1, 2]);
+        // Run 1 also holds a NaN humidity: the checksum must still see the change.
+        await t.update("humidity", "time", T0 / 1000 + humiditySeconds(0), { values: 99.5 });
+        const after = await source.fingerprints([1, 2]);
+        assert.deepEqual(
+          after.map((f) => f.rows),
+          before.map((f) => f.rows),
+        );
+        assert.notEqual(after[0]!.version, before[0]!.version, "run 1 holds the rewritten value");
+        assert.equal(after[1]!.version, before[1]!.version, "run 2 is untouched");
       }));
 
     it("reports only the runs with newer documents or changed run records", () =>
@@ -435,15 +458,18 @@ export function mongoSourceCases(label: string, makeDb: MakeMongoDb): void {
             [20260308, micros(Date.UTC(2026, 2, 9, 3, 0)), 3.25],
           ],
         );
-        assert.deepEqual(await source.fingerprints([20260308, 20260309]), [
-          {
-            run: 20260308,
-            rows: 2,
-            firstMicros: micros(Date.UTC(2026, 2, 8, 22, 0)),
-            lastMicros: micros(Date.UTC(2026, 2, 9, 3, 0)),
-          },
-          { run: 20260309, rows: 0, firstMicros: null, lastMicros: null },
-        ]);
+        assert.deepEqual(
+          (await source.fingerprints([20260308, 20260309])).map(({ version: _, ...span }) => span),
+          [
+            {
+              run: 20260308,
+              rows: 2,
+              firstMicros: micros(Date.UTC(2026, 2, 8, 22, 0)),
+              lastMicros: micros(Date.UTC(2026, 2, 9, 3, 0)),
+            },
+            { run: 20260309, rows: 0, firstMicros: null, lastMicros: null },
+          ],
+        );
       }));
 
     it("shows a new collection without a new source; tonight's night is running", () =>

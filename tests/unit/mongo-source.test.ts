@@ -28,7 +28,12 @@ import { mongoConfig, mongoSourceCases } from "../support/mongo-cases.js";
 
 mongoSourceCases("the mingo fake", async (docs) => {
   const db = new MingoFakeDatabase(docs);
-  return { db, insert: async (collection, more) => db.insert(collection, more), cleanup: async () => {} };
+  return {
+    db,
+    insert: async (collection, more) => db.insert(collection, more),
+    update: async (collection, field, value, set) => db.update(collection, field, value, set),
+    cleanup: async () => {},
+  };
 });
 
 describe("MongoDB query helpers", () => {
