@@ -23,6 +23,8 @@ interface Measurement {
   rows: number;
   seconds: number;
   peakRssMb: number;
+  /** runboard only: a second snapshot with nothing changed, with the source kept open and from a new one. */
+  refresh?: { warmSeconds: number; coldSeconds: number };
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -103,6 +105,7 @@ if (!url) {
 try {
   await prepare(url);
   const table: string[][] = [];
+  const refreshLines: string[] = [];
   for (const dataset of ["scalars", "arrays"] as Dataset[]) {
     const results: Record<Method, Measurement[]> = { runboard: [], naive: [] };
     for (let i = 0; i < REPEATS; i++) {
@@ -110,10 +113,23 @@ try {
       for (const method of (i % 2 === 0 ? ["runboard", "naive"] : ["naive", "runboard"]) as Method[]) {
         const m = measure(method, dataset, url);
         results[method].push(m);
-        console.log(`  ${dataset} ${method} #${i + 1}: ${m.rows} rows in ${m.seconds.toFixed(2)} s, peak ${m.peakRssMb} MB`);
+        const idle = m.refresh
+          ? `; nothing-changed refresh ${m.refresh.warmSeconds.toFixed(3)} s open, ${m.refresh.coldSeconds.toFixed(2)} s new`
+          : "";
+        console.log(
+          `  ${dataset} ${method} #${i + 1}: ${m.rows} rows in ${m.seconds.toFixed(2)} s, peak ${m.peakRssMb} MB${idle}`,
+        );
       }
     }
     const naiveRate = median(results.naive.map((m) => m.rows / m.seconds));
+    const full = median(results.runboard.map((m) => m.seconds));
+    const warm = median(results.runboard.map((m) => m.refresh!.warmSeconds));
+    const cold = median(results.runboard.map((m) => m.refresh!.coldSeconds));
+    const pct = (s: number) => `${((100 * s) / full).toFixed(1)}%`;
+    refreshLines.push(
+      `${dataset}: refresh with nothing changed, medians: the server (source kept open) ${warm.toFixed(3)} s = ${pct(warm)} ` +
+        `of a full snapshot (${full.toFixed(2)} s; target < 5%); a new process ${cold.toFixed(2)} s = ${pct(cold)}`,
+    );
     for (const method of ["runboard", "naive"] as Method[]) {
       const ms = results[method];
       const rate = median(ms.map((m) => m.rows / m.seconds));
@@ -137,6 +153,8 @@ try {
   console.log(line(header));
   console.log(line(widths.map((w) => "-".repeat(w))));
   for (const row of table) console.log(line(row));
+  console.log("");
+  for (const l of refreshLines) console.log(l);
 } finally {
   postgres?.stop();
 }

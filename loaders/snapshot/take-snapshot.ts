@@ -70,8 +70,12 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
   const unlock = lockDirectory(out);
   try {
     const allRuns = await source.runs();
-    // Open runs end at their newest reading, so one never closed does not claim every later night.
-    const open = allRuns.filter((r) => r.stop === null).map((r) => r.id);
+    // Open runs end at their newest reading, so one never closed does not claim every later
+    // night or window (selections by run number need no such look).
+    const byTime = (s: DataSelection | boolean | undefined) =>
+      typeof s === "object" && (s.kind === "night" || s.kind === "relative" || s.kind === "absolute");
+    const open =
+      byTime(options.selection) || byTime(options.force) ? allRuns.filter((r) => r.stop === null).map((r) => r.id) : [];
     const newest = new Map((open.length > 0 ? await source.fingerprints(open) : []).map((f) => [f.run, f.lastMicros]));
     const lastReading = (run: number) => {
       const micros = newest.get(run);
@@ -141,7 +145,8 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
     const byName = new Map(catalog.map((o) => [o.name, o]));
     const spill = mkdtempSync(join(out, ".staging-"));
     const staging = { memoryLimit: options.memoryLimit, inMemoryRows: options.inMemoryRows };
-    const lanes = await Staging.openLanes(spill, 2, staging);
+    // Nothing to write (the usual refresh): no staging database to open.
+    const lanes = stale.length === 0 ? [] : await Staging.openLanes(spill, Math.min(2, stale.length), staging);
     const entries = new Map(previousRuns);
     const written: number[] = [];
     const failed: SnapshotResult["failed"] = [];

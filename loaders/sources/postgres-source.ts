@@ -73,6 +73,8 @@ interface LongSurveyRow {
 class LongTally implements ReadingTally {
   readonly runs = new Set<number>();
   readonly rows = new Map<PostgresLongTable, LongSurveyRow[]>();
+  /** The database's write marker before the first row was read: what the tally's results are valid for. */
+  marker?: Promise<string>;
 }
 
 /**
@@ -603,6 +605,7 @@ export class PostgresSource implements Source {
       throw new Error("a tally is kept only of a whole single run, with a tally from startTally()");
     }
     const tallied: [PostgresLongTable, LongSurveyRow[]][] = [];
+    if (tally instanceof LongTally) tally.marker ??= this.writeMarker();
     // One builder for the whole stream: its name dictionary spans every table.
     const out = new ChunkBuilder();
     let runStarts: Map<number, number> | undefined;
@@ -648,9 +651,22 @@ export class PostgresSource implements Source {
     if (!(tally instanceof LongTally)) throw new Error("not a tally of this source");
     // The tallied runs' survey rows plus a survey of the rest, in place of full surveys.
     const tables = this.config.tables.filter((t): t is PostgresLongTable => t.layout === "long");
-    for (const t of tables) this.surveys.set(t, this.completeSurvey(t, tally));
+    const surveys = new Map(tables.map((t) => [t, this.completeSurvey(t, tally)]));
+    for (const [t, survey] of surveys) this.surveys.set(t, survey);
     try {
-      const [catalog, fingerprints] = await Promise.all([this.catalog(), this.fingerprints(runs)]);
+      const [catalog, fingerprints] = await Promise.all([this.readCatalog(), this.fingerprints(runs)]);
+      // Kept as of the marker taken before the tally read its first row, so the next refresh
+      // with nothing written in between reads nothing again, and one with a write reads afresh.
+      const marker = await tally.marker;
+      if (marker !== undefined) {
+        this.readCache.set("catalog", { marker, value: catalog });
+        for (const [t, survey] of surveys) {
+          const i = this.config.tables.indexOf(t);
+          const rows = await survey;
+          this.readCache.set(`survey ${i}`, { marker, value: rows });
+          this.readCache.set(`spans ${i} ${runs.join(",")}`, { marker, value: spansOf(rows, runs) });
+        }
+      }
       return { catalog, fingerprints };
     } finally {
       for (const t of tables) this.surveys.delete(t);
@@ -824,6 +840,25 @@ function arrayInfo(name: string, shape: "1d" | "2d", shapes: ReadonlyMap<string,
       ? { dimsVary: true, description: `shape varies: ${all.slice(0, 5).join(", ")}${all.length > 5 ? ", …" : ""}` }
       : {}),
   };
+}
+
+/** A long table's survey rows as the per-run span query (fingerprints) answers for these runs. */
+function spansOf(rows: readonly LongSurveyRow[], runs: readonly number[]) {
+  const wanted = new Set(runs);
+  const byRun = new Map<
+    number,
+    { run: number; rows: string; first: number | null; last: number | null; version: number | null }
+  >();
+  for (const r of rows) {
+    if (r.run === null || !wanted.has(r.run)) continue;
+    const seen = byRun.get(r.run) ?? { run: r.run, rows: "0", first: null, last: null, version: null };
+    seen.rows = String(Number(seen.rows) + r.rows);
+    seen.first = minNullable(seen.first, r.first);
+    seen.last = maxNullable(seen.last, r.last);
+    seen.version = maxNullable(seen.version, r.version);
+    byRun.set(r.run, seen);
+  }
+  return [...byRun.values()];
 }
 
 const minNullable = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
