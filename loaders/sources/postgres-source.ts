@@ -664,7 +664,6 @@ export class PostgresSource implements Source {
           const i = this.config.tables.indexOf(t);
           const rows = await survey;
           this.readCache.set(`survey ${i}`, { marker, value: rows });
-          this.readCache.set(`spans ${i} ${runs.join(",")}`, { marker, value: spansOf(rows, runs) });
         }
       }
       return { catalog, fingerprints };
@@ -746,7 +745,9 @@ export class PostgresSource implements Source {
       });
     };
     for (const t of this.config.tables) {
-      if (t.layout === "long" && (this.surveys.has(t) || !runs)) {
+      // A long table's per-run counts come from its survey, which the catalog reads too: one
+      // scan for both (and none while nothing is written, see unlessWritten).
+      if (t.layout === "long") {
         for (const r of await this.longSurvey(t))
           if (r.run !== null && (!wanted || wanted.has(r.run))) add(r.run, r.rows, r.first, r.last, r.version);
         continue;
@@ -840,25 +841,6 @@ function arrayInfo(name: string, shape: "1d" | "2d", shapes: ReadonlyMap<string,
       ? { dimsVary: true, description: `shape varies: ${all.slice(0, 5).join(", ")}${all.length > 5 ? ", …" : ""}` }
       : {}),
   };
-}
-
-/** A long table's survey rows as the per-run span query (fingerprints) answers for these runs. */
-function spansOf(rows: readonly LongSurveyRow[], runs: readonly number[]) {
-  const wanted = new Set(runs);
-  const byRun = new Map<
-    number,
-    { run: number; rows: string; first: number | null; last: number | null; version: number | null }
-  >();
-  for (const r of rows) {
-    if (r.run === null || !wanted.has(r.run)) continue;
-    const seen = byRun.get(r.run) ?? { run: r.run, rows: "0", first: null, last: null, version: null };
-    seen.rows = String(Number(seen.rows) + r.rows);
-    seen.first = minNullable(seen.first, r.first);
-    seen.last = maxNullable(seen.last, r.last);
-    seen.version = maxNullable(seen.version, r.version);
-    byRun.set(r.run, seen);
-  }
-  return [...byRun.values()];
 }
 
 const minNullable = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));

@@ -308,3 +308,47 @@ export async function summarizeRuns(snapshot: Snapshot, runIds: readonly number[
     await conn.close();
   }
 }
+
+/** One array reading: a waveform or spectrum (1d) or an image (2d, rows of values). */
+export interface ArrayReadingView {
+  run: number;
+  channel: number;
+  /** Epoch ms. */
+  t: number;
+  value: (number | null)[] | (number | null)[][];
+}
+
+/**
+ * The newest `limit` readings of a 1d or 2d observable in `window`, from the given runs, newest
+ * first: what a profile (the latest waveform with the few before it faded) or an image draws.
+ */
+export async function queryArrays(
+  snapshot: Snapshot,
+  query: { runs: readonly number[]; observable: string; window: TimeWindow; limit: number },
+): Promise<ArrayReadingView[]> {
+  const runs = snapshot.runs.filter((r) => query.runs.includes(r.run));
+  const db = await getDuckDB();
+  const names = await filesOf(db, snapshot, runs, "array");
+  if (names.length === 0) return [];
+  const conn = await db.connect();
+  try {
+    const statement = await conn.prepare(
+      `SELECT run, channel, epoch_ms(t)::DOUBLE AS t, value_1d, value_2d
+         FROM read_parquet(${sqlList(names)})
+        WHERE observable = ? AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
+        ORDER BY t DESC LIMIT ${Math.max(1, Math.min(1000, Math.trunc(query.limit)))}`,
+    );
+    const table = await statement.query(query.observable, query.window.from, query.window.to);
+    await statement.close();
+    // LIST columns arrive as Arrow vectors; iterating one gives its elements, null where null.
+    type ListLike = Iterable<unknown>;
+    const list = (v: ListLike) => [...v].map((x) => (x === null ? null : Number(x)));
+    return table.toArray().map((row) => {
+      const r = row.toJSON() as { run: number; channel: number; t: number; value_1d: ListLike | null; value_2d: ListLike | null };
+      const value = r.value_1d ? list(r.value_1d) : [...(r.value_2d ?? [])].map((rowOf) => list(rowOf as ListLike));
+      return { run: Number(r.run), channel: Number(r.channel), t: Number(r.t), value };
+    });
+  } finally {
+    await conn.close();
+  }
+}

@@ -27,6 +27,8 @@ test("the overview notebook draws the server's snapshot with DuckDB-WASM, says w
   await expect(page.locator("svg path[stroke]").first()).toBeVisible();
   await expect(page.getByRole("cell", { name: "trigger.rate" }).first()).toBeVisible();
   await expect(page.getByRole("note")).toContainText(/data taken/);
+  // A 1d observable read through the same data module: the newest waveform, drawn.
+  await expect(page.locator('svg[aria-label^="pmt.waveform: newest of run"]')).toBeVisible();
   // The newest run is still going (the simulator feeds it): the table says so, not "stopped".
   const runs = (await (await request.get("/api/runs")).json()) as { runs: { id: number; status: string }[] };
   const newest = runs.runs.at(-1)!;
