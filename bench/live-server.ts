@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { WebSocketServer } from "ws";
-import { EmbeddedStore } from "../loaders/embedded-store.js";
-import { LiveHub } from "../server/live-hub.js";
+import { EmbeddedStore } from "../server/store/embedded-store.js";
+import { LiveHub } from "../server/live/live-hub.js";
 import type { Reading } from "../src/core/catalog.js";
 
 const method = process.argv[2] as "runboard" | "naive";

@@ -5,9 +5,9 @@ import { isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseSelection } from "../src/core/time-window.js";
 import { ConfigError, connectionUrl, loadConfig } from "./config.js";
-import { ManifestError } from "./snapshot/manifest.js";
+import { ManifestError } from "../src/core/manifest.js";
 import { SnapshotError, takeSnapshot } from "./snapshot/take-snapshot.js";
-import { StoreLockedError } from "./embedded-store.js";
+import { StoreLockedError } from "../server/store/embedded-store.js";
 import { dataDirFromEnv } from "./paths.js";
 import { type RunningServerRecord, findRunningServer } from "./running-server.js";
 import { openSource } from "./sources/open-source.js";
@@ -112,7 +112,7 @@ async function watchCommand(argv: string[], out: (line: string) => void, err: (l
       err(`runboard watch: source.kind: the trigger is for PostgreSQL sources; this config's source is ${config.source.kind}`);
       return 2;
     }
-    const { installStatements, uninstallStatements } = await import("./watch/postgres-watch.js");
+    const { installStatements, uninstallStatements } = await import("../server/watch/postgres-watch.js");
     const { default: pg } = await import("pg");
     const client = new pg.Client({ connectionString: connectionUrl(config.source, "DATABASE_URL") });
     await client.connect();

@@ -2,19 +2,19 @@
 import { createServer } from "node:http";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
-import { EmbeddedStore } from "../loaders/embedded-store.js";
-import { type Ingestor, ingestBody, localIngestor } from "../loaders/ingest.js";
-import { seedIfEmpty } from "../loaders/snapshot.js";
+import { EmbeddedStore } from "./store/embedded-store.js";
+import { type Ingestor, ingestBody, localIngestor } from "./ingest/ingest.js";
+import { seedIfEmpty } from "./simulator/seed.js";
 import { createApp } from "./app.js";
 import { connectionUrl, ConfigError as RunboardConfigError, loadConfig as loadRunboardConfig } from "../loaders/config.js";
 import { SourceError } from "../loaders/sources/source.js";
 import { ConfigError, type ServerConfig, loadConfig } from "./config.js";
-import type { DashboardStore } from "./dashboard-store.js";
-import { EmbeddedDashboardStore } from "./embedded-dashboard-store.js";
-import { LiveHub } from "./live-hub.js";
-import { IngestLog, IngestLogError } from "./ingest-log.js";
+import type { DashboardStore } from "./dashboards/dashboard-store.js";
+import { EmbeddedDashboardStore } from "./dashboards/embedded-dashboard-store.js";
+import { LiveHub } from "./live/live-hub.js";
+import { IngestLog, IngestLogError } from "./ingest/ingest-log.js";
 import { createOriginPolicy } from "./origin-policy.js";
-import { startSimulatorFeed } from "./simulator-feed.js";
+import { startSimulatorFeed } from "./simulator/simulator-feed.js";
 import { ensureIngestToken, loadSourceTokens, newToken, TokensFileError, writeScope } from "./tokens.js";
 import { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 import { forgetRunningServer, recordRunningServer } from "../loaders/running-server.js";
@@ -28,7 +28,7 @@ export interface RunningServer {
 
 async function openDashboardStore(config: ServerConfig, store: EmbeddedStore): Promise<DashboardStore> {
   if (config.dashboardStore.kind === "postgres") {
-    const { PostgresDashboardStore } = await import("./postgres-dashboard-store.js");
+    const { PostgresDashboardStore } = await import("./dashboards/postgres-dashboard-store.js");
     return PostgresDashboardStore.open(config.dashboardStore.url);
   }
   return EmbeddedDashboardStore.open(await store.connect());
@@ -47,7 +47,7 @@ async function startWatching(
   if (source.kind === "postgres") {
     const [{ PostgresSource }, { watchPostgres }] = await Promise.all([
       import("../loaders/sources/postgres-source.js"),
-      import("../loaders/watch/postgres-watch.js"),
+      import("./watch/postgres-watch.js"),
     ]);
     const reader = await PostgresSource.connect(source);
     const watcher = await watchPostgres(reader, source, connectionUrl(source, "DATABASE_URL"), ingestor, log);
@@ -56,7 +56,7 @@ async function startWatching(
   if (source.kind === "mongodb") {
     const [{ MongoSource }, { watchMongo }] = await Promise.all([
       import("../loaders/sources/mongo-source.js"),
-      import("../loaders/watch/mongo-watch.js"),
+      import("./watch/mongo-watch.js"),
     ]);
     const reader = await MongoSource.connect(source);
     const watcher = await watchMongo(reader, ingestor, store, join(dataDir, "mongo-watch-resume.json"), log);

@@ -4,7 +4,7 @@
 // (about a microsecond each), too slow for millions of elements.
 import duckdb from "@duckdb/node-bindings";
 import { type DuckDBAppender, DuckDBDataChunk, DOUBLE, INTEGER, LIST, USMALLINT } from "@duckdb/node-api";
-import { copyColumn } from "./chunk-columns.js";
+import { copyColumn } from "../duckdb/chunk-columns.js";
 
 const VECTOR_ROWS = 2048;
 

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import type { ObservableInfo } from "../../src/core/catalog.js";
 import { type ArrayReading, NameDictionary, type ReadingChunk, type ScalarChunk } from "../sources/source.js";
 import { ARRAY_TABLE, ArrayWriter } from "./array-writer.js";
-import { copyColumn, type FixedColumn } from "./chunk-columns.js";
+import { copyColumn, type FixedColumn } from "../duckdb/chunk-columns.js";
 import { lodBuckets, orderRun, type OrderScratch, orderScratch, type RunColumns, usefulLodLevels } from "./run-order.js";
 
 /** What was odd about a run's data, and what happened to it (see README, "Bad and odd data"). */

@@ -23,7 +23,7 @@ import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
 import { type DataSelection, resolveSelection } from "../../src/core/time-window.js";
 import type { RunboardConfig } from "../config.js";
 import type { ReadingTally, RunFingerprint, Source } from "../sources/source.js";
-import { type Manifest, type ManifestFile, type ManifestRun, MANIFEST_VERSION, parseManifest } from "./manifest.js";
+import { type Manifest, type ManifestFile, type ManifestRun, MANIFEST_VERSION, parseManifest } from "../../src/core/manifest.js";
 import { Staging } from "./staging.js";
 
 export interface SnapshotOptions {

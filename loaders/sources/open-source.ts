@@ -2,9 +2,9 @@
 // default never loads pg or mongodb.
 import { isAbsolute, resolve } from "node:path";
 import type { RunboardConfig } from "../config.js";
-import { EmbeddedStore } from "../embedded-store.js";
+import { EmbeddedStore } from "../../server/store/embedded-store.js";
 import { dataDirFromEnv } from "../paths.js";
-import { seedIfEmpty } from "../snapshot.js";
+import { seedIfEmpty } from "../../server/simulator/seed.js";
 import type { Source } from "./source.js";
 
 export async function openSource(

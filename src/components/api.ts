@@ -1,14 +1,7 @@
 // The browser's view of the runboard server's REST API.
 import type { RunInfo } from "../core/catalog.js";
-import type { Dashboard } from "../core/dashboard.js";
+import type { Dashboard, DashboardRecord } from "../core/dashboard.js";
 import type { CatalogConflict, CatalogEntry } from "../core/origins.js";
-
-export interface DashboardRecord {
-  id: string;
-  revision: number;
-  savedAt: string;
-  dashboard: Dashboard;
-}
 
 export class ApiError extends Error {
   constructor(

@@ -1,11 +1,11 @@
 // The dashboard editor, assembled from its parts: the add-widget form (editor-form.ts), the grid
 // (editor-grid.ts), the data the widgets declare (series-feed.ts, over the per-run snapshots and
-// the live tail) and saving (api.ts). Widgets redraw together, once per animation frame.
+// the live tail) and saving (editor-save.ts). Widgets redraw together, once per animation frame.
 import type { ObservableInfo } from "../core/catalog.js";
-import { type Widget, addWidget, applyPositions, emptyDashboard, parseDashboard, removeWidget } from "../core/dashboard.js";
-import { describeErrors } from "../core/validation.js";
-import { ApiError, fetchCatalog, fetchDashboard, fetchRuns, saveDashboard } from "./api.js";
-import { el, labelled } from "./dom.js";
+import { type Widget, addWidget, applyPositions, emptyDashboard, removeWidget } from "../core/dashboard.js";
+import { fetchCatalog, fetchDashboard, fetchRuns } from "./api.js";
+import { el, frameScheduler } from "./dom.js";
+import { saveControls } from "./editor-save.js";
 import { addWidgetForm } from "./editor-form.js";
 import { DashboardGrid } from "./editor-grid.js";
 import { refetchControl } from "./refetch-control.js";
@@ -51,36 +51,26 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     return;
   }
   const infoByName = new Map(catalog.map((o) => [o.name, o]));
-  let { dashboard, saved } = await openDashboard(status.set);
+  const opened = await openDashboard(status.set);
+  let dashboard = opened.dashboard;
+  const saved = opened.saved;
 
   const liveStatus = el("span", { className: "live-status" });
   liveStatus.setAttribute("aria-label", "Live connection");
   const dataTaken = el("p", { className: "data-taken" });
 
   // --- drawing: widgets marked dirty are redrawn together once per frame ----------------------
-  let dirty = new Set<string>();
-  let frame = 0;
   const render = (name: string) => {
     const body = grid.body(name);
     const widget = dashboard.elements[name];
-    const now = feed.current();
     if (!body || !widget) return;
     renderWidgetBody(body, widget, {
       info: infoByName.get(widget.spec.observable),
       series: feed.buffer(widget.spec.observable, widget.spec.channel),
-      window: now?.window ?? { from: Date.now() - dashboard.windowSeconds * 1000, to: Date.now() },
+      window: feed.current()?.window ?? { from: Date.now() - dashboard.windowSeconds * 1000, to: Date.now() },
     });
   };
-  const scheduleRender = (names: Iterable<string>) => {
-    for (const n of names) dirty.add(n);
-    if (frame) return;
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      const todo = dirty;
-      dirty = new Set();
-      for (const name of todo) render(name);
-    });
-  };
+  const scheduleRender = frameScheduler(render);
   const widgetsReading = (keys: ReadonlySet<string>) =>
     Object.entries(dashboard.elements)
       .filter(([, w]) => keys.has(seriesKey(w.spec.observable, w.spec.channel)))
@@ -133,32 +123,12 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   };
 
   // --- header: title, save, share -----------------------------------------------------------
-  const titleInput = el("input", { type: "text", value: dashboard.title, required: true, maxLength: 200 });
-  titleInput.addEventListener("input", () => status.set("Unsaved changes"));
-  const saveButton = el("button", { type: "button", textContent: "Save dashboard" });
-  const shareLink = el("a", { className: "share" });
-  const showShare = () => {
-    if (!saved) return shareLink.replaceChildren();
-    shareLink.href = `/d/${saved.id}`;
-    shareLink.textContent = `Share: ${new URL(`/d/${saved.id}`, location.href).href}`;
-  };
-  showShare();
-  saveButton.addEventListener("click", async () => {
-    const candidate = parseDashboard({ ...applyPositions(dashboard, grid.positions()), title: titleInput.value });
-    if (!candidate.ok) return status.set(`Cannot save: ${describeErrors(candidate.errors)}`, true);
-    saveButton.disabled = true;
-    try {
-      const record = await saveDashboard(candidate.value, saved);
-      dashboard = record.dashboard;
-      saved = { id: record.id, revision: record.revision };
-      history.replaceState(null, "", `/d/${record.id}`);
-      showShare();
-      status.set(`Saved revision ${record.revision}`);
-    } catch (error) {
-      status.set(`Save failed: ${error instanceof ApiError ? error.message : String(error)}`, true);
-    } finally {
-      saveButton.disabled = false;
-    }
+  const header = saveControls({
+    title: dashboard.title,
+    saved,
+    current: () => applyPositions(dashboard, grid.positions()),
+    onSaved: (next) => (dashboard = next),
+    status: status.set,
   });
 
   const form = addWidgetForm(catalog, (widget) => {
@@ -174,9 +144,9 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   });
 
   root.replaceChildren(
-    el("div", { className: "editor-header" }, labelled("Dashboard title", titleInput), saveButton, liveStatus),
+    el("div", { className: "editor-header" }, header.title, header.saveButton, liveStatus),
     status.element,
-    shareLink,
+    header.shareLink,
     form,
     grid.element,
     el("div", { className: "editor-footer" }, dataTaken, refetch),

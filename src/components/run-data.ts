@@ -6,28 +6,15 @@
 // merges on top, from the manifest's liveSeq on).
 import * as duckdb from "@duckdb/duckdb-wasm";
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import type { ManifestFile, ManifestRun } from "../core/manifest.js";
 import { chooseLodLevel, type LodBucket, lodPoints, lodSummary } from "../core/lod.js";
 import { m4 } from "../core/m4.js";
 import type { TimeWindow } from "../core/time-window.js";
 import { getDuckDB } from "./duckdb.js";
 
-export interface SnapshotFile {
-  kind: "scalar" | "array" | "lod";
-  path: string;
-  rows: number;
-}
-
-export interface SnapshotRun {
-  run: number;
-  status: string;
-  start: number;
-  stop: number | null;
-  /** The source's row count and newest reading (epoch µs) when the run was written. */
-  fingerprint: { rows: number; lastMicros: number | null };
-  files: SnapshotFile[];
-  lod: Record<string, number[]>;
-  stats: Record<string, number>;
-}
+/** The manifest's types are the writer's own (src/core/manifest.ts): one wire type for both sides. */
+export type SnapshotFile = ManifestFile;
+export type SnapshotRun = ManifestRun;
 
 export interface Snapshot {
   base: URL;

@@ -207,3 +207,11 @@ export function applyPositions(
 }
 
 export type { FieldError };
+
+/** A saved revision as the API answers it and the stores keep it (one wire type for both sides). */
+export interface DashboardRecord {
+  id: string;
+  revision: number;
+  savedAt: string;
+  dashboard: Dashboard;
+}

@@ -6,10 +6,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { emptyDashboard } from "../../src/core/dashboard.js";
-import { EmbeddedStore } from "../../loaders/embedded-store.js";
-import type { DashboardStore } from "../../server/dashboard-store.js";
-import { EmbeddedDashboardStore } from "../../server/embedded-dashboard-store.js";
-import { PostgresDashboardStore } from "../../server/postgres-dashboard-store.js";
+import { EmbeddedStore } from "../../server/store/embedded-store.js";
+import type { DashboardStore } from "../../server/dashboards/dashboard-store.js";
+import { EmbeddedDashboardStore } from "../../server/dashboards/embedded-dashboard-store.js";
+import { PostgresDashboardStore } from "../../server/dashboards/postgres-dashboard-store.js";
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) throw new Error("DATABASE_URL is not set: run the integration tests through npm test");

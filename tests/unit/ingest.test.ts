@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { ObservableInfo } from "../../src/core/catalog.js";
 import { checkBatch, ingestBatchSchema } from "../../src/core/ingest.js";
 import { fieldErrors } from "../../src/core/validation.js";
-import { SIMULATED_OBSERVABLES, simulate } from "../../loaders/simulator.js";
+import { SIMULATED_OBSERVABLES, simulate } from "../../server/simulator/simulator.js";
 
 const catalog = new Map<string, ObservableInfo>(SIMULATED_OBSERVABLES.map((o) => [o.name, o]));
 

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parseConfig, type PostgresSourceConfig } from "../../loaders/config.js";
-import { installStatements, jsonTime, mapRows } from "../../loaders/watch/postgres-watch.js";
+import { installStatements, jsonTime, mapRows } from "../../server/watch/postgres-watch.js";
 
 const config = parseConfig({
   source: {

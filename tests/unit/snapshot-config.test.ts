@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ConfigError, parseConfig, redactUrl } from "../../loaders/config.js";
-import { MANIFEST_VERSION, ManifestError, parseManifest } from "../../loaders/snapshot/manifest.js";
+import { MANIFEST_VERSION, ManifestError, parseManifest } from "../../src/core/manifest.js";
 import {
   BinaryCopyParser,
   readFloat8,

@@ -9,11 +9,11 @@
 // store up to the log, so a batch is checked against everything accepted before it, wherever.
 // A NOTIFY lost while a connection was down costs nothing: replicas read the log by id.
 import type { Pool, PoolClient } from "pg";
-import { coalescingTask } from "../loaders/coalescing-task.js";
-import { type PgListener, listenToChannel } from "../loaders/pg-listener.js";
-import type { EmbeddedStore } from "../loaders/embedded-store.js";
-import { type IngestOutcome, type Ingestor, type StoredListener, StoreUnavailableError } from "../loaders/ingest.js";
-import { type IngestBatch, checkBatch } from "../src/core/ingest.js";
+import { coalescingTask } from "./coalescing-task.js";
+import { type PgListener, listenToChannel } from "./pg-listener.js";
+import type { EmbeddedStore } from "../store/embedded-store.js";
+import { type IngestOutcome, type Ingestor, type StoredListener, StoreUnavailableError } from "./ingest.js";
+import { type IngestBatch, checkBatch } from "../../src/core/ingest.js";
 
 const CHANNEL = "runboard_ingest";
 /** pg_advisory_xact_lock key for appends ("runb"). */

@@ -4,8 +4,8 @@
 // and tests can predict what they will see.
 //
 // Runs are 20 minutes long and aligned to the clock; readings come at each observable's cadence.
-import { SIMULATOR_SOURCE } from "../src/core/origins.js";
-import type { ObservableInfo } from "../src/core/catalog.js";
+import { SIMULATOR_SOURCE } from "../../src/core/origins.js";
+import type { ObservableInfo } from "../../src/core/catalog.js";
 
 export const PIXELS = 1855;
 export const MODULES = 265;

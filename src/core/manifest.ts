@@ -1,7 +1,7 @@
 // The snapshot manifest: what a snapshot directory holds and where it came from. Versioned like
 // every saved document; `parseManifest` migrates older versions and names the field at fault.
 import { z } from "zod";
-import { parseWith, describeErrors } from "../../src/core/validation.js";
+import { parseWith, describeErrors } from "./validation.js";
 
 export const MANIFEST_VERSION = 2;
 

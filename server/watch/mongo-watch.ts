@@ -10,9 +10,9 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { BSON } from "mongodb";
-import { type BlueskyState, translateBluesky } from "../bluesky-ingest.js";
-import { type Ingestor, ingestBody } from "../ingest.js";
-import type { MongoChangeEvent, MongoChangeStreamLike, MongoSource } from "../sources/mongo-source.js";
+import { type BlueskyState, translateBluesky } from "../ingest/bluesky-ingest.js";
+import { type Ingestor, ingestBody } from "../ingest/ingest.js";
+import type { MongoChangeEvent, MongoChangeStreamLike, MongoSource } from "../../loaders/sources/mongo-source.js";
 import { SourceDeclarations, ingestWatched } from "./declarations.js";
 import { describeErrors } from "../../src/core/validation.js";
 

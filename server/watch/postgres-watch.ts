@@ -7,13 +7,13 @@
 // server (RUNBOARD_WATCH_CONFIG) ingests each entry as one batch, source `pg-watch:<install id>`, sequence =
 // entry id, then deletes it: a crash in between re-ingests it, and the (source, sequence) check
 // stores it once. While runboard is down, entries wait in the queue.
-import { coalescingTask } from "../coalescing-task.js";
-import { type PgListener, listenToChannel } from "../pg-listener.js";
+import { coalescingTask } from "../ingest/coalescing-task.js";
+import { type PgListener, listenToChannel } from "../ingest/pg-listener.js";
 import type { IngestReading } from "../../src/core/ingest.js";
-import type { PostgresLongTable, PostgresSourceConfig, PostgresWideTable } from "../config.js";
-import type { Ingestor } from "../ingest.js";
+import type { PostgresLongTable, PostgresSourceConfig, PostgresWideTable } from "../../loaders/config.js";
+import type { Ingestor } from "../ingest/ingest.js";
 import { SourceDeclarations, ingestWatched } from "./declarations.js";
-import type { PostgresSource } from "../sources/postgres-source.js";
+import type { PostgresSource } from "../../loaders/sources/postgres-source.js";
 
 export const WATCH_CHANNEL = "runboard_watch";
 /** Batches' source: this prefix and the installation's id. */
@@ -164,7 +164,7 @@ export async function watchPostgres(
   const { default: pg } = await import("pg");
   const tables = new Map(config.tables.map((t) => [tableKey(t), t]));
   const runsKey = config.runs ? tableKey(config.runs) : undefined;
-  // Queries on a pool of one; notices on a connection of their own (loaders/pg-listener.ts).
+  // Queries on a pool of one; notices on a connection of their own (server/ingest/pg-listener.ts).
   const db = new pg.Pool({ connectionString: url, max: 1 });
   db.on("error", () => undefined); // an idle connection lost is replaced on next use
   /** The batches' source for the installation now in place (read again each drain: a reinstall starts ids at 1). */

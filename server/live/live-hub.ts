@@ -13,8 +13,8 @@
 // holds back the others, and its backlog does not grow with time.
 import type { IncomingMessage, Server } from "node:http";
 import { type WebSocket, WebSocketServer } from "ws";
-import type { Reading } from "../src/core/catalog.js";
-import { Coalescer } from "../src/core/coalescer.js";
+import type { Reading } from "../../src/core/catalog.js";
+import { Coalescer } from "../../src/core/coalescer.js";
 import {
   decodeFrame,
   encodeFrames,
@@ -23,7 +23,7 @@ import {
   frameHeader,
   frameReadings,
   withFlags,
-} from "../src/core/live-frame.js";
+} from "../../src/core/live-frame.js";
 import {
   type ClientMessage,
   MAX_CLIENT_MESSAGE_BYTES,
@@ -31,13 +31,13 @@ import {
   MAX_PUBLISH_BYTES,
   type ServerMessage,
   clientMessageSchema,
-} from "../src/core/live-protocol.js";
-import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayWindow } from "../src/core/replay-window.js";
-import { latestRun } from "../src/core/time-window.js";
-import { fieldErrors } from "../src/core/validation.js";
-import type { EmbeddedStore } from "../loaders/embedded-store.js";
-import type { IngestOutcome } from "../loaders/ingest.js";
-import { sourceRefusal, type WriteScope } from "./tokens.js";
+} from "../../src/core/live-protocol.js";
+import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayWindow } from "../../src/core/replay-window.js";
+import { latestRun } from "../../src/core/time-window.js";
+import { fieldErrors } from "../../src/core/validation.js";
+import type { EmbeddedStore } from "../store/embedded-store.js";
+import type { IngestOutcome } from "../ingest/ingest.js";
+import { sourceRefusal, type WriteScope } from "../tokens.js";
 
 export interface LiveHubOptions {
   /** Replays from the store longer than this tell the client to refetch its snapshot instead. */

@@ -1,7 +1,7 @@
 // Dashboards in PostgreSQL, for teams that already run one (RUNBOARD_DASHBOARD_STORE=postgres).
 // `pg` is imported lazily so the embedded default never loads it.
 import type { Pool } from "pg";
-import type { Dashboard } from "../src/core/dashboard.js";
+import type { Dashboard } from "../../src/core/dashboard.js";
 import {
   type DashboardRecord,
   type DashboardStore,

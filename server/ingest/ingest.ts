@@ -1,10 +1,10 @@
 // The one ingest path. HTTP (`POST /api/ingest`), websocket publishing, bluesky documents, the
 // source watchers and the built-in simulator all call `ingestBody` with an `Ingestor`, so
 // simulated data exercises exactly what a real DAQ's data goes through.
-import type { Reading, RunInfo } from "../src/core/catalog.js";
-import { type IngestBatch, ingestBatchSchema } from "../src/core/ingest.js";
-import { type FieldError, fieldErrors } from "../src/core/validation.js";
-import type { EmbeddedStore } from "./embedded-store.js";
+import type { Reading, RunInfo } from "../../src/core/catalog.js";
+import { type IngestBatch, ingestBatchSchema } from "../../src/core/ingest.js";
+import { type FieldError, fieldErrors } from "../../src/core/validation.js";
+import type { EmbeddedStore } from "../store/embedded-store.js";
 
 export type IngestOutcome =
   /** `duplicate`: this (source, sequence) was stored before, so nothing was stored again. */
@@ -15,7 +15,7 @@ export type StoredListener = (readings: Reading[], runs: RunInfo[]) => void;
 /**
  * Stores a checked batch durably, then hands what was stored to the live hub. One server alone
  * stores into its embedded store (`localIngestor`); replicas go through the shared log in
- * PostgreSQL first (server/ingest-log.ts).
+ * PostgreSQL first (server/ingest/ingest-log.ts).
  */
 export interface Ingestor {
   ingest(batch: IngestBatch): Promise<IngestOutcome>;

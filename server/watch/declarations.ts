@@ -4,7 +4,7 @@
 import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
 import type { IngestBatch, IngestReading } from "../../src/core/ingest.js";
 import { describeErrors } from "../../src/core/validation.js";
-import { type Ingestor, ingestBody } from "../ingest.js";
+import { type Ingestor, ingestBody } from "../ingest/ingest.js";
 
 /** Readings of runs or observables the source itself does not list cannot be drawn; they stay in the source. */
 export class SourceDeclarations {

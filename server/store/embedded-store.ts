@@ -19,11 +19,11 @@ import {
 } from "@duckdb/node-api";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "../src/core/catalog.js";
-import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch } from "../src/core/ingest.js";
-import { type Origin, describeOrigin, originOfBatch, origins } from "../src/core/origins.js";
-import { copyColumn, copyStrings, nullColumn } from "./snapshot/chunk-columns.js";
-import type { FieldError } from "../src/core/validation.js";
+import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "../../src/core/catalog.js";
+import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch } from "../../src/core/ingest.js";
+import { type Origin, describeOrigin, originOfBatch, origins } from "../../src/core/origins.js";
+import { copyColumn, copyStrings, nullColumn } from "../../loaders/duckdb/chunk-columns.js";
+import type { FieldError } from "../../src/core/validation.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS runs (

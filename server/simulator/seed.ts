@@ -1,7 +1,7 @@
 // A fresh embedded store's first history: the built-in simulator's last hours, fed through the
 // normal ingest path (the server at start, and `runboard snapshot --seed-empty-store` for a build).
-import type { EmbeddedStore } from "./embedded-store.js";
-import { type Ingestor, ingestBody, localIngestor } from "./ingest.js";
+import type { EmbeddedStore } from "../store/embedded-store.js";
+import { type Ingestor, ingestBody, localIngestor } from "../ingest/ingest.js";
 import { simulate } from "./simulator.js";
 
 export const DEFAULT_SEED = 20261121;

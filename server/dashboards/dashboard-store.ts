@@ -1,15 +1,10 @@
 // Where dashboards live. Every save is a new revision; nothing is overwritten, so a shared
 // link to a dashboard always opens its newest revision and its history stays available.
 import { randomBytes } from "node:crypto";
-import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
-import { describeErrors } from "../src/core/validation.js";
+import { type Dashboard, type DashboardRecord, parseDashboard } from "../../src/core/dashboard.js";
+import { describeErrors } from "../../src/core/validation.js";
 
-export interface DashboardRecord {
-  id: string;
-  revision: number;
-  savedAt: string;
-  dashboard: Dashboard;
-}
+export type { DashboardRecord };
 
 export interface DashboardSummary {
   id: string;

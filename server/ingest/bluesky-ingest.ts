@@ -9,10 +9,10 @@
 // run's metadata in the store, so a server restart in the middle of a run loses nothing. An
 // event batch carries the source `bluesky:<descriptor uid>` and its first `seq_num`, so a
 // callback that sends an event again (a retry) has it stored once.
-import type { ObservableInfo, RunInfo } from "../src/core/catalog.js";
-import type { IngestBatch } from "../src/core/ingest.js";
-import type { FieldError } from "../src/core/validation.js";
-import { DERIVED_RUN_BASE, dataKeyShape, keyPlans, whyKeySkipped } from "./sources/mongo-queries.js";
+import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
+import type { IngestBatch } from "../../src/core/ingest.js";
+import type { FieldError } from "../../src/core/validation.js";
+import { DERIVED_RUN_BASE, dataKeyShape, keyPlans, whyKeySkipped } from "../../loaders/sources/mongo-queries.js";
 
 export const BLUESKY_SOURCE = "bluesky";
 

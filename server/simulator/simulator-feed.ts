@@ -1,8 +1,8 @@
 // Drives the built-in simulator in real time: once a second, whatever the demo experiment
 // produced since the last tick goes through the normal ingest path (and so to the live hub).
-import { type Ingestor, ingestBody } from "../loaders/ingest.js";
-import { simulate } from "../loaders/simulator.js";
-import { describeErrors } from "../src/core/validation.js";
+import { type Ingestor, ingestBody } from "../ingest/ingest.js";
+import { simulate } from "./simulator.js";
+import { describeErrors } from "../../src/core/validation.js";
 
 export function startSimulatorFeed(ingestor: Ingestor, seed: number, intervalMs = 1000) {
   let last = Date.now();
