@@ -67,7 +67,19 @@ async function startWatching(
   );
 }
 
-export async function startServer(config: ServerConfig, log: (line: string) => void = console.log): Promise<RunningServer> {
+export interface StartOptions {
+  /**
+   * The configured source, already open, in place of the one the config would connect to: for
+   * tests of a source that cannot run here (the MongoDB fake). The server closes it.
+   */
+  source?: Source;
+}
+
+export async function startServer(
+  config: ServerConfig,
+  log: (line: string) => void = console.log,
+  options: StartOptions = {},
+): Promise<RunningServer> {
   const startedAt = Date.now();
   // Before anything is opened: a bad tokens file stops the start with a message naming the field.
   const sourceTokens = loadSourceTokens(config.tokensFile);
@@ -95,7 +107,8 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
   const ingestor: Ingestor = ingestLog ?? localIngestor(store, onStored);
   // The configured source (PostgreSQL, MongoDB): what the catalog, the runs and the snapshots show.
   let source: Source | undefined;
-  if (config.runboard.source.kind !== "embedded") source = await openSource(config.runboard);
+  if (options.source) source = options.source;
+  else if (config.runboard.source.kind !== "embedded") source = await openSource(config.runboard);
   else if (config.runboard.source.dataDir)
     log(`the config's source.dataDir is not used by the server: it serves ${config.dataDir}`);
   const keeper = new SnapshotKeeper({

@@ -356,8 +356,17 @@ class PropertiesReader implements LayoutReader {
   /** Collection -> observable name, listed afresh each time so new collections show up. */
   private async collections(): Promise<Map<string, string>> {
     let names: string[];
+    const problems: SourceProblem[] = [];
     if (this.layout.collections) {
       names = this.layout.collections;
+      // A listed collection the database does not have is said, not silently an empty observable.
+      const present = new Set<string>();
+      for await (const info of this.db.listCollections({}, { nameOnly: true, authorizedCollections: true }))
+        present.add(info.name);
+      names.forEach((name, i) => {
+        if (!present.has(name))
+          problems.push({ field: `source.mapping.collections[${i}]`, message: `the database has no collection ${name}` });
+      });
     } else {
       const prefix = this.layout.collectionPrefix ?? "";
       names = [];
@@ -368,7 +377,7 @@ class PropertiesReader implements LayoutReader {
       }
     }
     const { names: map, refused } = propertyObservables(this.layout.prefix, names);
-    this.problems = refused.map((r) => ({ field: "source.mapping", message: r.message }));
+    this.problems = [...problems, ...refused.map((r) => ({ field: "source.mapping", message: r.message }))];
     this.seen.collections = map;
     return map;
   }

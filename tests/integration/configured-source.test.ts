@@ -229,6 +229,9 @@ describe("a configured PostgreSQL source behind the server", () => {
       ],
     ]);
     assert.equal((await snapshotValues(1, "cam_temp")).length, 120);
+    // The manifest's query names the columns it read, the wide table's observable columns included.
+    const { runs } = (await (await api("/snapshots/manifest.json")).json()) as { runs: { run: number; query: string }[] };
+    assert.match(runs.find((r) => r.run === 2)!.query, /"HV Mean"::float8, "trig_rate"::float8, "waveform"::float8\[\]/);
     assert.deepEqual(await snapshotValues(1, "mcp_gain"), [], "neither spelling is written under the shared name");
   });
 

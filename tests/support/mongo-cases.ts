@@ -256,6 +256,19 @@ export function mongoSourceCases(label: string, makeDb: MakeMongoDb): void {
         );
       }));
 
+    it("says which listed collection the database lacks, rather than show an empty observable", () =>
+      withDb(makeDb, slowControlDocs(), async (t) => {
+        const config = mongoConfig({
+          mapping: { layout: "properties", collections: ["hv", "humidty"] },
+          runs: { collection: "runs", id: "run", start: "start", stop: "stop", status: "status" },
+        });
+        const source = new MongoSource(t.db, config);
+        await source.catalog();
+        assert.deepEqual(source.catalogProblems(), [
+          { field: "source.mapping.collections[1]", message: "the database has no collection humidty" },
+        ]);
+      }));
+
     it("reads runs from the runs collection: Dates or epoch seconds, status, meta", () =>
       open(async (source) => {
         const runs = await source.runs();
