@@ -95,6 +95,8 @@ export async function startServer(
     heartbeatMs: 30_000,
     isAllowedRequest,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+    // Called once the keeper exists (the first subscribe comes after the server listens).
+    knows: (name) => keeper.catalog().observables.some((o) => o.name === name),
     publishing: {
       scopeOf: (given) => writeScope(given, token.token, sourceTokens),
       ingest: (batch) => ingestBody(ingestor, batch),

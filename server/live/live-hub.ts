@@ -54,6 +54,11 @@ export interface LiveHubOptions {
    */
   maxConnectionsPerAddress?: number;
   now?: () => number;
+  /**
+   * Whether a name is an observable one may subscribe to: the whole catalog pages see (the
+   * configured source's too, whose live rows come only while a watcher runs). Default: the store's.
+   */
+  knows?: (name: string) => boolean;
   /** Publishing over the websocket: what a token may write, and the ingest path POST /api/ingest uses. */
   publishing?: {
     scopeOf(token: string): WriteScope;
@@ -235,8 +240,8 @@ export class LiveHub {
         for (const name of message.observables) state.observables.delete(name);
         return send(ws, { type: "subscribed", observables: [...state.observables.keys()] });
       case "subscribe": {
-        const known = new Set(this.store.catalog().map((o) => o.name));
-        const unknown = [...message.observables, ...Object.keys(message.resume ?? {})].find((name) => !known.has(name));
+        const known = this.options.knows ?? ((name: string) => this.store.catalog().some((o) => o.name === name));
+        const unknown = [...message.observables, ...Object.keys(message.resume ?? {})].find((name) => !known(name));
         if (unknown) return send(ws, { type: "error", field: "observables", message: `unknown observable ${unknown}` });
         const total = new Set([...state.observables.keys(), ...message.observables]).size;
         if (total > MAX_SUBSCRIPTIONS) {

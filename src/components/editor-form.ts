@@ -12,9 +12,8 @@ export function addWidgetForm(catalog: readonly (ObservableInfo & { origin?: str
   for (const o of catalog) {
     const detail = o.shape === "scalar" ? (o.channels > 1 ? `${o.channels} channels` : "scalar") : o.shape;
     const from = o.origin === "source" ? ", from the source" : "";
-    observableSelect.append(
-      el("option", { value: o.name, textContent: `${o.name} — ${o.description || detail} (${detail}${from})` }),
-    );
+    const text = o.description ? `${o.name} — ${o.description} (${detail}${from})` : `${o.name} (${detail}${from})`;
+    observableSelect.append(el("option", { value: o.name, textContent: text }));
   }
   const kindSelect = el("select", { name: "kind" });
   for (const [kind, text] of Object.entries(KIND_LABELS)) kindSelect.append(el("option", { value: kind, textContent: text }));
