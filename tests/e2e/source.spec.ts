@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
 import pg from "pg";
-import { freePort } from "../support/postgres.js";
+import { freePort, longTableMapping } from "../support/postgres.js";
 import { type ServerProcess, startServerProcess } from "../support/server-process.js";
 import { expect, test } from "./fixtures.js";
 
@@ -52,18 +52,7 @@ test.beforeAll(async () => {
         kind: "postgres",
         url: databaseUrl,
         runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at" },
-        tables: [
-          {
-            layout: "long",
-            schema,
-            table: "slow",
-            run: "run",
-            observable: "name",
-            channel: "channel",
-            time: "t",
-            value: "value",
-          },
-        ],
+        tables: [longTableMapping(schema, "slow")],
       },
       observables: { cam_temp: { unit: "°C", description: "Camera temperature" } },
       snapshot: { select: "last:1d" },

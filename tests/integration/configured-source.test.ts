@@ -11,6 +11,7 @@ import { DuckDBInstance } from "@duckdb/node-api";
 import pg from "pg";
 import { loadConfig } from "../../server/config.js";
 import { type RunningServer, startServer } from "../../server/main.js";
+import { longTableMapping } from "../support/postgres.js";
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) throw new Error("DATABASE_URL is not set: run the integration tests through npm test");
@@ -115,16 +116,7 @@ describe("a configured PostgreSQL source behind the server", () => {
           runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at", status: "state" },
           tables: [
             { layout: "wide", schema, table: "analysis", run: "run", prefix: "ana.", exclude: ["comments"] },
-            {
-              layout: "long",
-              schema,
-              table: "slow",
-              run: "run",
-              observable: "name",
-              channel: "channel",
-              time: "t",
-              value: "value",
-            },
+            longTableMapping(schema, "slow"),
           ],
         },
         observables: { "ana.HV_Mean": { unit: "V" }, "ana.hv_mean": { unit: "V" } },

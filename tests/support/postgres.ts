@@ -79,3 +79,18 @@ export async function startThrowawayPostgres(): Promise<ThrowawayPostgres> {
     },
   };
 }
+
+/** A long table's mapping for a test's config file, its columns named as the tests name them. */
+export function longTableMapping(schema: string, table: string, columns: Record<string, string> = {}) {
+  return {
+    layout: "long",
+    schema,
+    table,
+    run: "run",
+    observable: "name",
+    channel: "channel",
+    time: "t",
+    value: "value",
+    ...columns,
+  };
+}
