@@ -22,7 +22,7 @@ import { join, relative } from "node:path";
 import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
 import { type DataSelection, resolveSelection } from "../../src/core/time-window.js";
 import type { RunboardConfig } from "../config.js";
-import type { ReadingTally, RunFingerprint, Source } from "../sources/source.js";
+import { NameClashError, type ReadingTally, type RunFingerprint, type Source } from "../sources/source.js";
 import { type Manifest, type ManifestFile, type ManifestRun, MANIFEST_VERSION, parseManifest } from "../../src/core/manifest.js";
 import { Staging } from "./staging.js";
 
@@ -154,8 +154,14 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
     let rows = 0;
     const tick = () => options.progress?.(written.length + failed.length, stale.length);
     tick();
+    const clashed: RunInfo[] = [];
     const fail = (run: RunInfo, error: unknown) => {
       const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof NameClashError && tally) {
+        clashed.push(run);
+        log(`run ${run.id}: ${message}; read again once the catalog is known`);
+        return;
+      }
       failed.push({ run: run.id, message });
       log(`run ${run.id}: FAILED, previous files kept: ${message}`);
     };
@@ -174,11 +180,11 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
     // Each lane takes the next stale run, streams it in and writes it, then takes another; two
     // lanes side by side keep the source busy while the other lane orders and writes.
     const queue = [...stale];
-    const work = async (lane: Staging) => {
+    const work = async (lane: Staging, withTally = tally) => {
       for (let run = queue.shift(); run; run = queue.shift()) {
         const started = Date.now();
         try {
-          await stageRun(source, lane, run, byName, tally);
+          await stageRun(source, lane, run, byName, withTally);
           done(run, await finishRun(source, lane, run, fingerprints.get(run.id), out, lodSeconds), started);
         } catch (error) {
           fail(run, error);
@@ -187,16 +193,21 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       }
     };
     try {
-      await Promise.all(lanes.map(work));
+      await Promise.all(lanes.map((lane) => work(lane)));
+      if (tally) {
+        // Now the catalog and the written runs' fingerprints, from the tally (and a scan of what
+        // lies outside the runs read).
+        learn(await source.tallied!(tally, ids));
+        // Runs that held colliding names are read again: the catalog now says which to leave out.
+        queue.push(...clashed);
+        await Promise.all(lanes.map((lane) => work(lane, undefined)));
+      }
     } finally {
       for (const lane of lanes) lane.close();
       rmSync(spill, { recursive: true, force: true });
     }
     written.sort((a, b) => a - b);
     if (tally) {
-      // Now the catalog and the written runs' fingerprints, from the tally (and a scan of what
-      // lies outside the runs read).
-      learn(await source.tallied!(tally, ids));
       for (const id of written) {
         const entry = entries.get(id)!;
         entry.catalogHash = catalogHash;

@@ -39,6 +39,7 @@ import {
   type RunFingerprint,
   type Source,
   type SourceChanges,
+  NameClashError,
   SourceError,
   type SourceProblem,
 } from "./source.js";
@@ -184,7 +185,7 @@ export class PostgresSource implements Source {
   }
 
   private wrap(error: unknown): Error {
-    if (error instanceof SourceError) return error;
+    if (error instanceof SourceError || error instanceof NameClashError) return error;
     const message = error instanceof Error ? error.message : String(error);
     const code = (error as { code?: string }).code;
     const hint =
@@ -899,7 +900,7 @@ function longRowReader(
     if (name === undefined || refused.has(raw)) return SKIP;
     const owner = owners.get(name);
     if (owner !== undefined && owner !== raw) {
-      throw new Error(
+      throw new NameClashError(
         `${where}: ${JSON.stringify(owner)} and ${JSON.stringify(raw)} both become the observable ${name}; ` +
           `refused, rather than merge them: rename one in the source, or exclude one (the next snapshot leaves both out)`,
       );

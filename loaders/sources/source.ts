@@ -136,6 +136,12 @@ export class SourceError extends Error {
   }
 }
 
+/**
+ * Two names the naming rule maps to one observable, found only while reading (a first snapshot
+ * that tallies the catalog as it goes). The run is read again once the catalog leaves both out.
+ */
+export class NameClashError extends Error {}
+
 export const SCALAR_CHUNK_ROWS = 2048 * 16;
 /** Array chunks end at this many readings or this many elements, whichever comes first. */
 export const ARRAY_CHUNK_READINGS = 256;

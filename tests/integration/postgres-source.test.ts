@@ -142,6 +142,41 @@ describe("PostgreSQL source", () => {
     }
   });
 
+  it("leaves out two names that collide even on a first snapshot that learns the catalog while reading", async () => {
+    await db.query(`CREATE TABLE ${schema}.gains (run int, name text, t timestamptz, v float8)`);
+    await db.query(
+      `INSERT INTO ${schema}.gains SELECT 1, n, $1::timestamptz + s * interval '1 second', s
+         FROM unnest(ARRAY['mcp-gain', 'mcp_gain', 'pmt gain']) n, generate_series(1, 5) s`,
+      [iso(T0)],
+    );
+    const config = sourceConfig({}, [
+      { layout: "long", schema, table: "gains", run: "run", observable: "name", time: "t", value: "v" },
+    ]);
+    const source = await PostgresSource.connect(config);
+    const out = mkdtempSync(join(scratch, "clash-"));
+    const lines: string[] = [];
+    try {
+      // Every run is new: the source tallies its catalog while the rows stream (no scan first).
+      assert.ok(source.startTally());
+      const result = await takeSnapshot(source, {
+        out,
+        selection: { kind: "run", run: 1 },
+        lodSeconds: [],
+        log: (l) => lines.push(l),
+      });
+      assert.deepEqual([result.written, result.failed], [[1], []]);
+      const rows = await parquetRows(join(out, result.manifest.runs.find((r) => r.run === 1)!.files[0]!.path));
+      assert.deepEqual([...new Set(rows.map((r) => r.observable))], ["pmt_gain"], "neither spelling is written");
+      assert.match(
+        result.manifest.errors.map((e) => e.message).join("\n"),
+        /the names "mcp-gain" and "mcp_gain" both become the observable mcp_gain; both are left out/,
+      );
+      assert.ok(lines.some((l) => /read again once the catalog is known/.test(l)));
+    } finally {
+      await source.close();
+    }
+  });
+
   it("refuses a mapping whose observable column holds values, with a hint, instead of an absurd catalog", async () => {
     await db.query(`CREATE TABLE ${schema}.misread AS SELECT 1 AS run, 'hv' AS name, s::text AS reading, now() AS t, s::float8 AS v
                       FROM generate_series(1, 10001) s`);
