@@ -51,6 +51,8 @@ function fail(res: Response, status: number, error: string, errors: FieldError[]
   res.status(status).json({ error, errors });
 }
 
+const MAX_WAITING_REFRESHES = 4;
+
 const refreshBodySchema = z
   .object({
     /** Which runs, in the CLI's words (runs:7, runs:1-30, night:2026-11-23, last:6h, ...). */
@@ -139,6 +141,11 @@ export function createApp(deps: AppDeps): express.Express {
       selection = select === undefined ? undefined : parseSelection(select, { utcOffsetMinutes });
     } catch (error) {
       return fail(res, 400, "invalid refresh request", [{ field: "select", message: (error as Error).message }]);
+    }
+    // Refreshes run one at a time; a pile of them waiting means someone asks too often.
+    if (deps.keeper.waitingCount() >= MAX_WAITING_REFRESHES) {
+      res.setHeader("Retry-After", "5");
+      return fail(res, 429, `${MAX_WAITING_REFRESHES} refreshes are already waiting; ask again when they are done`);
     }
     try {
       const outcome = await deps.keeper.refresh({ selection, force: parsed.data.force, reason: "api" });

@@ -103,6 +103,11 @@ export class SnapshotKeeper {
     this.nudged.unref();
   }
 
+  /** Refreshes asked for and not yet started. */
+  waitingCount(): number {
+    return this.waiting;
+  }
+
   progress(): RefreshProgress {
     return { ...this.progressNow };
   }

@@ -278,5 +278,10 @@ describe("a configured PostgreSQL source behind the server", () => {
     assert.match(JSON.stringify(await extra.json()), /selct/);
     const none = await post("/api/snapshots/refresh", { select: "run:99" });
     assert.equal(none.status, 404);
+    // Refreshes run one at a time; beyond a few waiting, more are refused rather than piled up.
+    const burst = await Promise.all(Array.from({ length: 8 }, () => post("/api/snapshots/refresh", { force: true })));
+    const statuses = burst.map((r) => r.status).sort();
+    assert.ok(statuses.includes(200) && statuses.includes(429), statuses.join(","));
+    assert.equal(burst.find((r) => r.status === 429)!.headers.get("retry-after"), "5");
   });
 });
