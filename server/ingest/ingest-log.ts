@@ -190,11 +190,12 @@ export class IngestLog implements Ingestor {
       }
       // Under the lock nobody else appends, so after this the local store is the whole log.
       await this.catchUpWith(client);
-      const checked = checkBatch(
-        batch,
-        new Map(this.store.catalog().map((o) => [o.name, o])),
-        new Set(this.store.runs().map((r) => r.id)),
-      );
+      // What the local store would refuse on applying it is refused here, before it is logged.
+      const claims = this.store.claimErrors(batch);
+      const checked: ReturnType<typeof checkBatch> =
+        claims.length > 0
+          ? { ok: false, errors: claims }
+          : checkBatch(batch, new Map(this.store.catalog().map((o) => [o.name, o])), new Set(this.store.runs().map((r) => r.id)));
       if (!checked.ok) {
         await client.query("ROLLBACK");
         release(client);

@@ -239,8 +239,8 @@ export class EmbeddedStore {
     return { ok: true, readings, runs };
   }
 
-  /** Declarations of names that another road owns (src/core/origins.ts). */
-  private claimErrors(batch: IngestBatch): FieldError[] {
+  /** Declarations of names that another road owns (src/core/origins.ts); the replicas' log asks too. */
+  claimErrors(batch: IngestBatch): FieldError[] {
     const origin = originOfBatch(batch.source);
     const errors: FieldError[] = [];
     batch.observables.forEach((o, i) => {
