@@ -4,6 +4,7 @@ import * as Plot from "@observablehq/plot";
 import type { ObservableInfo } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import { m4 } from "../core/m4.js";
+import { healthyBand, valueDomain } from "../core/value-axis.js";
 import type { TimeWindow } from "../core/time-window.js";
 import type { SeriesBuffer } from "./series-buffer.js";
 
@@ -75,17 +76,26 @@ function timeseriesView(body: HTMLElement, widget: Widget, { info, series, windo
   const decimated = m4(series.columns(), Math.max(1, Math.floor(width)), window.from, window.to);
   const points = Array.from(decimated.x, (x, i) => ({ t: new Date(x), v: decimated.y[i]! }));
   const marks: Plot.Markish[] = [Plot.lineY(points, { x: "t", y: "v", stroke: "steelblue" })];
-  if (info.healthy) {
+  // The axis follows the data; the healthy range is a band inside it (src/core/value-axis.ts).
+  const domain = valueDomain(decimated.y);
+  const band = domain && healthyBand(domain, info.healthy);
+  if (band)
     marks.unshift(
-      Plot.ruleY([info.healthy.min, info.healthy.max], { stroke: "#d62728", strokeOpacity: 0.4, strokeDasharray: "4,3" }),
+      Plot.rectY([band], {
+        x1: new Date(window.from),
+        x2: new Date(window.to),
+        y1: "y1",
+        y2: "y2",
+        fill: "#2a9d8f",
+        fillOpacity: 0.08,
+      }),
     );
-  }
   const plot = Plot.plot({
     width,
     height,
     marginLeft: 56,
     x: { type: "time", domain: [new Date(window.from), new Date(window.to)], label: null },
-    y: { label: label(widget, info), grid: true, zero: false },
+    y: { label: label(widget, info), grid: true, ...(domain ? { domain } : { zero: false }) },
     marks,
   });
   plot.setAttribute("aria-label", `${widget.spec.title}: ${points.length} points drawn`);
