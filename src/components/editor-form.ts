@@ -36,7 +36,11 @@ export function addWidgetForm(catalog: readonly (ObservableInfo & { origin?: str
   const update = () => {
     const info = infoByName.get(observableSelect.value);
     channelField.hidden = !info || info.channels <= 1;
-    channelInput.max = String(Math.max(0, (info?.channels ?? 1) - 1));
+    const max = Math.max(0, (info?.channels ?? 1) - 1);
+    channelInput.max = String(max);
+    // A channel left from another observable would block the form (the browser checks even a
+    // hidden field against its max): keep it within this one's channels.
+    if (!(Number(channelInput.value) <= max)) channelInput.value = String(channelField.hidden ? 0 : max);
     // Only scalar observables can be drawn by the two chart types the editor offers today.
     addButton.disabled = info?.shape !== "scalar";
     why.textContent = addButton.disabled ? `${observableSelect.value} is ${info?.shape}: no chart type draws it yet` : "";

@@ -5,7 +5,7 @@ async function addWidget(page: Page, observable: string, kind: "timeseries" | "s
   await page.getByLabel("Observable").selectOption(observable);
   await page.getByLabel("Chart type").selectOption(kind);
   await page.getByLabel("Widget title").fill(title);
-  if (channel !== undefined) await page.getByLabel("Channel").fill(String(channel));
+  if (channel !== undefined) await page.getByLabel("Channel", { exact: true }).fill(String(channel));
   await page.getByRole("button", { name: "Add widget" }).click();
   await expect(page.getByRole("region", { name: title })).toBeVisible();
 }
@@ -120,4 +120,11 @@ test("a saved dashboard that fails validation is not saved, and the page says wh
   await page.getByRole("button", { name: "Save dashboard" }).click();
   await expect(page.getByRole("status").first()).toContainText("title");
   await expect(page).toHaveURL(/\/pages\/dashboard$/);
+});
+
+test("a channel chosen for a camera observable does not block adding a single-channel one next", async ({ page }) => {
+  await page.goto("/pages/dashboard");
+  await addWidget(page, "camera.hv", "timeseries", "HV pixel 25", 25);
+  await addWidget(page, "camera.humidity", "stat", "Humidity next");
+  await expect(page.getByRole("region", { name: "Humidity next" })).toBeVisible();
 });
