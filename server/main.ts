@@ -96,7 +96,7 @@ export async function startServer(
     isAllowedRequest,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     // Called once the keeper exists (the first subscribe comes after the server listens).
-    knows: (name) => keeper.catalog().observables.some((o) => o.name === name),
+    knows: (name) => keeper.knows(name),
     publishing: {
       scopeOf: (given) => writeScope(given, token.token, sourceTokens),
       ingest: (batch) => ingestBody(ingestor, batch),

@@ -128,6 +128,11 @@ export class SnapshotKeeper {
     return { ...merged, problems: [...this.sourceProblems, ...overrides] };
   }
 
+  /** Whether pages may ask for this observable (the live hub's check on every subscribe). */
+  knows(name: string): boolean {
+    return this.sourceNames.has(name) || this.options.store.catalog().some((o) => o.name === name);
+  }
+
   runs(): RunInfo[] {
     return mergeRuns(this.sourceRuns, this.options.store.runs());
   }

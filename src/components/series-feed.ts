@@ -42,6 +42,7 @@ export class SeriesFeed {
   private loading: Promise<void> = Promise.resolve();
   private readonly poll: ReturnType<typeof setInterval>;
   private closed = false;
+  private learning = false;
 
   constructor(private readonly options: SeriesFeedOptions) {
     this.poll = setInterval(() => void this.checkSnapshot(), options.pollMs ?? 15_000);
@@ -170,9 +171,15 @@ export class SeriesFeed {
   /** A new run started while following the newest: it becomes the one shown, history kept. */
   private async learnNewRun(): Promise<void> {
     const request = this.request;
-    if (!this.snapshot || !request) return;
-    const view = dashboardWindow(await this.options.runs(this.snapshot), request.selection, request.seconds, Date.now());
-    if (view && this.view && view.run.id > this.view.run.id) this.view = { ...this.view, run: view.run };
+    // Every batch of the new run asks until the answer comes: one question at a time.
+    if (!this.snapshot || !request || this.learning) return;
+    this.learning = true;
+    try {
+      const view = dashboardWindow(await this.options.runs(this.snapshot), request.selection, request.seconds, Date.now());
+      if (view && this.view && view.run.id > this.view.run.id) this.view = { ...this.view, run: view.run };
+    } finally {
+      this.learning = false;
+    }
   }
 
   private async checkSnapshot(): Promise<void> {
