@@ -1,5 +1,25 @@
 // Observable Framework config. Everything here must keep the build offline:
 // no web fonts, no DuckDB extensions fetched at run time (see scripts/seed-framework-cache.ts).
+// The dark theme for control rooms (src/components/theme.ts switches it and keeps the choice):
+// the kept choice is applied in the head, before the page paints, so a dark room never flashes white.
+const themeHead = `<script>try{if(localStorage.getItem("runboard.theme")==="dark")document.documentElement.dataset.theme="dark"}catch(e){}</script>
+<style>
+:root[data-theme="dark"] {
+  --theme-foreground: #dfdfd6;
+  --theme-foreground-focus: #7aa2ff;
+  --theme-background-b: #161616;
+  --theme-background-a: color-mix(in srgb, var(--theme-foreground) 4%, var(--theme-background-b));
+  --theme-background: var(--theme-background-a);
+  --theme-background-alt: var(--theme-background-b);
+  --theme-foreground-alt: color-mix(in srgb, var(--theme-foreground) 90%, var(--theme-background-b));
+  --theme-foreground-muted: color-mix(in srgb, var(--theme-foreground) 60%, var(--theme-background-b));
+  --theme-foreground-faint: color-mix(in srgb, var(--theme-foreground) 50%, var(--theme-background-b));
+  --theme-foreground-fainter: color-mix(in srgb, var(--theme-foreground) 30%, var(--theme-background-b));
+  --theme-foreground-faintest: color-mix(in srgb, var(--theme-foreground) 14%, var(--theme-background-b));
+  color-scheme: dark;
+}
+</style>`;
+
 export default {
   title: "runboard",
   root: "src",
@@ -7,6 +27,7 @@ export default {
   globalStylesheets: [],
   duckdb: { extensions: { json: null, parquet: null } },
   search: false,
+  head: themeHead,
   sidebar: true,
   pager: false,
   footer: "runboard — live, shareable dashboards for experiments",

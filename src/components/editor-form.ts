@@ -1,61 +1,127 @@
-// The editor's "Add a widget" form: an observable from the catalog, a chart type, a title and,
-// for per-channel observables, a channel.
+// The editor's "Add a widget" form: an observable from the catalog, a widget kind among those
+// that fit its shape (the others listed with the reason, in visible text), a title and, for
+// per-channel observables, the channels ("0, 12, 100" or "20-27").
 import type { ObservableInfo } from "../core/catalog.js";
-import type { Widget, WidgetKind } from "../core/dashboard.js";
+import { type Widget, type WidgetKind, widgetSchema } from "../core/dashboard.js";
+import { describeErrors, fieldErrors } from "../core/validation.js";
+import { defaultKind, kindChoices, parseChannelList } from "../core/widget-kinds.js";
 import { el, labelled } from "./dom.js";
 
-const KIND_LABELS: Record<WidgetKind, string> = { timeseries: "Time series (line)", stat: "Single number" };
+function observableOption(o: ObservableInfo & { origin?: string }) {
+  const detail = o.shape === "scalar" ? (o.channels > 1 ? `${o.channels} channels` : "scalar") : o.shape;
+  const from = o.origin === "source" ? ", from the source" : "";
+  const text = o.description ? `${o.name} — ${o.description} (${detail}${from})` : `${o.name} (${detail}${from})`;
+  return el("option", { value: o.name, textContent: text });
+}
+
+/** What the channel field means for each kind. */
+const CHANNEL_LABEL: Partial<Record<WidgetKind, string>> = { raster: "Highlight channel", stat: "Channel" };
 
 export function addWidgetForm(catalog: readonly (ObservableInfo & { origin?: string })[], onAdd: (widget: Widget) => void) {
   const infoByName = new Map(catalog.map((o) => [o.name, o]));
   const observableSelect = el("select", { name: "observable" });
-  for (const o of catalog) {
-    const detail = o.shape === "scalar" ? (o.channels > 1 ? `${o.channels} channels` : "scalar") : o.shape;
-    const from = o.origin === "source" ? ", from the source" : "";
-    const text = o.description ? `${o.name} — ${o.description} (${detail}${from})` : `${o.name} (${detail}${from})`;
-    observableSelect.append(el("option", { value: o.name, textContent: text }));
-  }
+  for (const o of catalog) observableSelect.append(observableOption(o));
   const kindSelect = el("select", { name: "kind" });
-  for (const [kind, text] of Object.entries(KIND_LABELS)) kindSelect.append(el("option", { value: kind, textContent: text }));
   const widgetTitle = el("input", { type: "text", name: "title", maxLength: 120, placeholder: "e.g. Trigger rate" });
-  const channelInput = el("input", { type: "number", name: "channel", min: "0", value: "0", step: "1" });
-  const channelField = labelled("Channel", channelInput);
+  const channelInput = el("input", { type: "text", name: "channels", value: "0", size: 10, placeholder: "0, 12 or 20-27" });
+  const channelLabel = el("span", { textContent: "Channels" });
+  const channelField = el("label", { className: "field" }, channelLabel, channelInput);
+  const xSelect = el("select", { name: "x" });
+  for (const o of catalog.filter((c) => c.shape === "scalar")) xSelect.append(observableOption(o));
+  const xChannel = el("input", { type: "number", name: "xChannel", min: "0", value: "0", step: "1" });
+  const xFields = el("span", { className: "xy-fields" }, labelled("Against (x axis)", xSelect), labelled("X channel", xChannel));
   const addButton = el("button", { type: "submit", textContent: "Add widget" });
-  const why = el("span", { className: "add-why" });
+  const problem = el("p", { className: "add-problem", role: "alert" });
+  const notOffered = el("ul", { className: "kind-reasons" });
+  const notOfferedBox = el("div", { className: "kind-reasons-box" }, el("span", {}, "Not offered:"), notOffered);
   const form = el(
     "form",
-    { className: "add-widget" },
+    { className: "add-widget", noValidate: true },
     el("strong", {}, "Add a widget"),
     labelled("Observable", observableSelect),
     labelled("Chart type", kindSelect),
     labelled("Widget title", widgetTitle),
     channelField,
+    xFields,
     addButton,
-    why,
+    problem,
+    notOfferedBox,
   );
-  const update = () => {
-    const info = infoByName.get(observableSelect.value);
-    channelField.hidden = !info || info.channels <= 1;
-    const max = Math.max(0, (info?.channels ?? 1) - 1);
-    channelInput.max = String(max);
-    // A channel left from another observable would block the form (the browser checks even a
-    // hidden field against its max): keep it within this one's channels.
-    if (!(Number(channelInput.value) <= max)) channelInput.value = String(channelField.hidden ? 0 : max);
-    // Only scalar observables can be drawn by the two chart types the editor offers today.
-    addButton.disabled = info?.shape !== "scalar";
-    why.textContent = addButton.disabled ? `${observableSelect.value} is ${info?.shape}: no chart type draws it yet` : "";
-  };
-  observableSelect.addEventListener("change", update);
-  update();
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
+
+  const update = (keepKind: boolean) => {
     const info = infoByName.get(observableSelect.value);
     if (!info) return;
-    const channel = Math.min(info.channels - 1, Math.max(0, Math.trunc(Number(channelInput.value) || 0)));
-    onAdd({
-      kind: kindSelect.value as WidgetKind,
-      spec: { title: widgetTitle.value.trim() || info.name, observable: info.name, channel: info.channels > 1 ? channel : 0 },
-    });
+    const choices = kindChoices(info);
+    const previous = kindSelect.value as WidgetKind;
+    kindSelect.replaceChildren(
+      ...choices.map((c) =>
+        el("option", { value: c.kind, textContent: c.why ? `${c.label} (does not fit)` : c.label, disabled: !!c.why }),
+      ),
+    );
+    const fits = (k: WidgetKind) => !choices.find((c) => c.kind === k)?.why;
+    kindSelect.value = keepKind && fits(previous) ? previous : defaultKind(info);
+    notOffered.replaceChildren(...choices.filter((c) => c.why).map((c) => el("li", {}, `${c.label}: ${c.why}`)));
+    notOfferedBox.hidden = notOffered.childElementCount === 0;
+    const kind = kindSelect.value as WidgetKind;
+    // Kinds that draw every channel (histogram) or an array have no channel to choose.
+    channelField.hidden = info.channels <= 1 || kind === "histogram";
+    channelLabel.textContent = CHANNEL_LABEL[kind] ?? "Channels";
+    xFields.hidden = kind !== "xy";
+    problem.textContent = "";
+  };
+  observableSelect.addEventListener("change", () => update(true));
+  kindSelect.addEventListener("change", () => update(true));
+  update(false);
+
+  const build = (): { widget?: Widget; error?: string } => {
+    const info = infoByName.get(observableSelect.value);
+    if (!info) return { error: "choose an observable" };
+    const kind = kindSelect.value as WidgetKind;
+    let channels = [0];
+    if (!channelField.hidden) {
+      const parsed = parseChannelList(channelInput.value, info.channels, kind === "table" ? 64 : 16);
+      if (!parsed.ok) return { error: `Channels: ${parsed.error}` };
+      channels = parsed.value;
+    }
+    const title = widgetTitle.value.trim() || info.name;
+    const one = [{ observable: info.name, channel: channels[0]! }];
+    let candidate: Record<string, unknown>;
+    switch (kind) {
+      case "timeseries":
+      case "table":
+        candidate = { kind, title, series: channels.map((channel) => ({ observable: info.name, channel })) };
+        break;
+      case "stat":
+        if (channels.length > 1) return { error: "Channel: a single number shows one channel" };
+        candidate = { kind, title, series: one };
+        break;
+      case "raster":
+        candidate = { kind, title, series: [{ observable: info.name, channel: 0 }], highlight: channels[0] };
+        break;
+      case "xy": {
+        const x = infoByName.get(xSelect.value);
+        const xc = Math.trunc(Number(xChannel.value) || 0);
+        if (!x || xc < 0 || xc >= x.channels)
+          return { error: `X channel: ${xSelect.value} has channels 0 to ${(x?.channels ?? 1) - 1}` };
+        candidate = { kind, title, series: [{ observable: x.name, channel: xc }, one[0]] };
+        break;
+      }
+      default:
+        candidate = { kind, title, series: [{ observable: info.name, channel: 0 }] };
+    }
+    const checked = widgetSchema.safeParse(candidate);
+    return checked.success ? { widget: checked.data } : { error: describeErrors(fieldErrors(checked.error)) };
+  };
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const { widget, error } = build();
+    if (!widget) {
+      problem.textContent = `Cannot add: ${error}`;
+      return;
+    }
+    problem.textContent = "";
+    onAdd(widget);
     widgetTitle.value = "";
   });
   return form;

@@ -1,7 +1,7 @@
 // The editor's grid: GridStack owns positions while the user drags; the model
 // (src/core/dashboard.ts) owns everything that is saved. Each widget is a titled region whose
 // body the page fills from the widget's kind and data.
-import { GridStack, type GridStackNode } from "gridstack";
+import { GridStack, type GridItemHTMLElement, type GridStackNode } from "gridstack";
 import type { LayoutItem, Widget } from "../core/dashboard.js";
 import { el } from "./dom.js";
 
@@ -12,21 +12,30 @@ function loadGridStackCss(): void {
 }
 
 export interface GridEvents {
-  /** Positions changed (a drag or resize ended). */
+  /** Positions changed (a drag, a resize or a key press ended). */
   moved: (items: LayoutItem[]) => void;
   removed: (name: string) => void;
   resized: (name: string) => void;
+  settings: (name: string) => void;
+}
+
+/** A widget's frame: the body its view draws into and the caption that says what it shows. */
+export interface WidgetFrame {
+  body: HTMLElement;
+  caption: HTMLElement;
+  heading: HTMLElement;
+  region: HTMLElement;
 }
 
 export class DashboardGrid {
   readonly element = el("div", { className: "grid-stack" });
   private readonly grid: GridStack;
-  private readonly bodies = new Map<string, HTMLElement>();
+  private readonly frames = new Map<string, WidgetFrame>();
 
   constructor(private readonly events: GridEvents) {
     loadGridStackCss();
     this.grid = GridStack.init(
-      { column: 12, cellHeight: 70, margin: 6, draggable: { handle: ".widget-header" }, resizable: { handles: "se" } },
+      { column: 12, cellHeight: 70, margin: 6, draggable: { handle: ".widget-handle" }, resizable: { handles: "se" } },
       this.element,
     )!;
     this.grid.on("change", (_event, nodes) => events.moved(toItems(nodes)));
@@ -36,30 +45,71 @@ export class DashboardGrid {
     });
   }
 
-  /** Adds a widget's frame at its place; returns the body to draw into. */
-  add(name: string, widget: Widget, item: LayoutItem): HTMLElement {
+  /** Adds a widget's frame at its place. */
+  add(name: string, widget: Widget, item: LayoutItem): WidgetFrame {
     const remove = el("button", { type: "button", className: "remove", textContent: "×" });
-    remove.setAttribute("aria-label", `Remove ${widget.spec.title}`);
-    const header = el("div", { className: "widget-header" }, el("h3", {}, widget.spec.title), remove);
+    const settings = el("button", { type: "button", className: "settings", textContent: "⚙" });
+    const heading = el("h3", {}, widget.title);
+    // The title bar is the drag handle, and with the keyboard: arrows move, Shift+arrows resize.
+    const handle = el("div", { className: "widget-handle", tabIndex: 0 }, heading);
+    const header = el("div", { className: "widget-header" }, handle, settings, remove);
     const body = el("div", { className: "widget-body" });
-    const content = el("div", { className: "grid-stack-item-content widget" }, header, body);
-    content.setAttribute("role", "region");
-    content.setAttribute("aria-label", widget.spec.title);
-    content.dataset.kind = widget.kind;
-    const itemEl = el("div", { className: "grid-stack-item" }, content);
+    const caption = el("p", { className: "widget-caption", id: `caption-${name}` });
+    const region = el("div", { className: "grid-stack-item-content widget" }, header, body, caption);
+    region.setAttribute("role", "region");
+    region.setAttribute("aria-describedby", caption.id);
+    region.dataset.kind = widget.kind;
+    const itemEl = el("div", { className: "grid-stack-item" }, region);
     itemEl.setAttribute("gs-id", name);
-    this.bodies.set(name, body);
+    const frame = { body, caption, heading, region };
+    this.frames.set(name, frame);
+    this.retitle(name, widget.title);
     this.grid.makeWidget(itemEl, { id: name, x: item.x, y: item.y, w: item.w, h: item.h });
     remove.addEventListener("click", () => {
       this.grid.removeWidget(itemEl);
-      this.bodies.delete(name);
+      this.frames.delete(name);
       this.events.removed(name);
     });
-    return body;
+    settings.addEventListener("click", () => this.events.settings(name));
+    handle.addEventListener("keydown", (event) => this.onKey(event, itemEl, name));
+    return frame;
   }
 
-  body(name: string): HTMLElement | undefined {
-    return this.bodies.get(name);
+  retitle(name: string, title: string): void {
+    const frame = this.frames.get(name);
+    if (!frame) return;
+    frame.heading.textContent = title;
+    frame.region.setAttribute("aria-label", title);
+    const [settings, remove] = frame.region.querySelectorAll("button");
+    settings?.setAttribute("aria-label", `Settings of ${title}`);
+    remove?.setAttribute("aria-label", `Remove ${title}`);
+    frame.region.querySelector(".widget-handle")?.setAttribute("aria-label", `Move ${title} (arrow keys; Shift+arrows resize)`);
+  }
+
+  private onKey(event: KeyboardEvent, itemEl: HTMLElement, name: string): void {
+    const step: Record<string, [number, number]> = {
+      ArrowLeft: [-1, 0],
+      ArrowRight: [1, 0],
+      ArrowUp: [0, -1],
+      ArrowDown: [0, 1],
+    };
+    const delta = step[event.key];
+    const node = (itemEl as GridItemHTMLElement).gridstackNode;
+    if (!delta || !node) return;
+    event.preventDefault();
+    const [dx, dy] = delta;
+    const x = node.x ?? 0;
+    const y = node.y ?? 0;
+    const w = node.w ?? 1;
+    const h = node.h ?? 1;
+    if (event.shiftKey) this.grid.update(itemEl, { w: Math.max(1, Math.min(12 - x, w + dx)), h: Math.max(1, h + dy) });
+    else this.grid.update(itemEl, { x: Math.max(0, Math.min(12 - w, x + dx)), y: Math.max(0, y + dy) });
+    this.events.moved(this.positions());
+    if (event.shiftKey) this.events.resized(name);
+  }
+
+  frame(name: string): WidgetFrame | undefined {
+    return this.frames.get(name);
   }
 
   /** Where every widget is now, as GridStack has them. */
@@ -69,7 +119,7 @@ export class DashboardGrid {
 
   /** The widest widget body, for the level of detail of the history read. */
   widestBody(): number {
-    return Math.max(200, ...[...this.bodies.values()].map((b) => b.clientWidth));
+    return Math.max(200, ...[...this.frames.values()].map((f) => f.body.clientWidth));
   }
 }
 

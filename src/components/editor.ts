@@ -1,16 +1,20 @@
 // The dashboard editor, assembled from its parts: the add-widget form (editor-form.ts), the grid
-// (editor-grid.ts), the data the widgets declare (series-feed.ts, over the per-run snapshots and
-// the live tail) and saving (editor-save.ts). Widgets redraw together, once per animation frame.
+// (editor-grid.ts), each widget's settings (editor-settings.ts), the data the widgets declare
+// (series-feed.ts, over the per-run snapshots and the live tail), the drawings (widgets.ts) and
+// saving (editor-save.ts). Widgets whose data changed redraw together, once per animation frame.
 import type { ObservableInfo } from "../core/catalog.js";
 import { type Widget, addWidget, applyPositions, emptyDashboard, removeWidget } from "../core/dashboard.js";
+import { DEFAULT_SIZE } from "../core/widget-kinds.js";
 import { fetchCatalog, fetchDashboard, fetchRuns } from "./api.js";
 import { el, frameScheduler } from "./dom.js";
 import { saveControls } from "./editor-save.js";
 import { addWidgetForm } from "./editor-form.js";
 import { DashboardGrid } from "./editor-grid.js";
+import { openWidgetSettings } from "./editor-settings.js";
 import { refetchControl } from "./refetch-control.js";
-import { SeriesFeed, type SeriesNeed, seriesKey } from "./series-feed.js";
-import { renderWidgetBody } from "./widgets.js";
+import { type DataNeed, SeriesFeed } from "./series-feed.js";
+import { themeToggle } from "./theme.js";
+import { type WidgetData, type WidgetView, createWidgetView, keysOf, needsOf } from "./widgets.js";
 
 export function dashboardIdFromLocation(loc: Location = location): string | undefined {
   const match = /\/d\/([A-Za-z0-9_-]{6,40})\/?$/.exec(loc.pathname);
@@ -51,6 +55,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     return;
   }
   const infoByName = new Map(catalog.map((o) => [o.name, o]));
+  const info = (name: string) => infoByName.get(name);
   const opened = await openDashboard(status.set);
   let dashboard = opened.dashboard;
   const saved = opened.saved;
@@ -60,20 +65,42 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   const dataTaken = el("p", { className: "data-taken" });
 
   // --- drawing: widgets marked dirty are redrawn together once per frame ----------------------
+  const views = new Map<string, { view: WidgetView; widget: Widget }>();
+  const data: Omit<WidgetData, "window" | "now" | "runs"> = {
+    info,
+    series: (o, c) => feed.buffer(o, c),
+    grid: (o) => feed.grid(o),
+    arrays: (o, runs) => feed.arrayReadings(o, runs),
+    change: () => undefined,
+  };
   const render = (name: string) => {
-    const body = grid.body(name);
+    const frame = grid.frame(name);
     const widget = dashboard.elements[name];
-    if (!body || !widget) return;
-    renderWidgetBody(body, widget, {
-      info: infoByName.get(widget.spec.observable),
-      series: feed.buffer(widget.spec.observable, widget.spec.channel),
-      window: feed.current()?.window ?? { from: Date.now() - dashboard.windowSeconds * 1000, to: Date.now() },
-    });
+    if (!frame || !widget) return;
+    let held = views.get(name);
+    if (!held || held.widget !== widget) {
+      held = { view: createWidgetView(widget), widget };
+      views.set(name, held);
+      frame.body.replaceChildren(held.view.element);
+    }
+    const now = Date.now();
+    const text = held.view.update(
+      widget,
+      {
+        ...data,
+        runs: feed.runs(),
+        now,
+        window: feed.current()?.window ?? { from: now - dashboard.windowSeconds * 1000, to: now },
+        change: (next) => replaceWidget(name, next),
+      },
+      { width: frame.body.clientWidth, height: frame.body.clientHeight },
+    );
+    frame.caption.textContent = text.startsWith(`${widget.title}: `) ? text.slice(widget.title.length + 2) : text;
   };
   const scheduleRender = frameScheduler(render);
   const widgetsReading = (keys: ReadonlySet<string>) =>
     Object.entries(dashboard.elements)
-      .filter(([, w]) => keys.has(seriesKey(w.spec.observable, w.spec.channel)))
+      .filter(([, w]) => keysOf(w).some((k) => keys.has(k)))
       .map(([name]) => name);
 
   // --- data: the widgets declare, the feed fetches --------------------------------------------
@@ -95,11 +122,20 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     },
     onStatus: status.set,
   });
-  const needs = (): SeriesNeed[] =>
-    Object.values(dashboard.elements)
-      .filter((w) => infoByName.get(w.spec.observable)?.shape === "scalar")
-      .map((w) => ({ observable: w.spec.observable, channel: w.spec.channel }));
+  const needs = (): DataNeed[] =>
+    Object.entries(dashboard.elements).flatMap(([name, w]) => needsOf(w, info, grid.frame(name)?.body.clientWidth ?? 600));
   const declare = () => feed.declare(needs(), dashboard.runSelection, dashboard.windowSeconds);
+
+  const replaceWidget = (name: string, next: Widget) => {
+    const before = dashboard.elements[name];
+    dashboard = { ...dashboard, elements: { ...dashboard.elements, [name]: next } };
+    grid.retitle(name, next.title);
+    status.set("Unsaved changes");
+    // A change of what is read needs the feed; a change of how it is drawn only a redraw.
+    const reads = (w: Widget | undefined) => JSON.stringify(w && needsOf(w, info, 600));
+    if (reads(before) !== reads(next)) void declare();
+    scheduleRender([name]);
+  };
 
   // --- the grid ---------------------------------------------------------------------------------
   const grid = new DashboardGrid({
@@ -109,9 +145,17 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     },
     removed: (name) => {
       dashboard = removeWidget(dashboard, name);
+      views.delete(name);
       status.set("Unsaved changes");
     },
-    resized: (name) => scheduleRender([name]),
+    resized: (name) => {
+      views.delete(name);
+      scheduleRender([name]);
+    },
+    settings: (name) => {
+      const widget = dashboard.elements[name];
+      if (widget) openWidgetSettings(widget, info, (next) => replaceWidget(name, next));
+    },
   });
   const place = (name: string, widget: Widget) => {
     grid.add(
@@ -122,7 +166,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     render(name);
   };
 
-  // --- header: title, save, share -----------------------------------------------------------
+  // --- header: title, save, share, theme ----------------------------------------------------
   const header = saveControls({
     title: dashboard.title,
     saved,
@@ -132,7 +176,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   });
 
   const form = addWidgetForm(catalog, (widget) => {
-    const [next, name] = addWidget(dashboard, widget, widget.kind === "stat" ? { w: 3, h: 3 } : { w: 6, h: 4 });
+    const [next, name] = addWidget(dashboard, widget, DEFAULT_SIZE[widget.kind]);
     dashboard = next;
     place(name, widget);
     status.set("Unsaved changes");
@@ -144,7 +188,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   });
 
   root.replaceChildren(
-    el("div", { className: "editor-header" }, header.title, header.saveButton, liveStatus),
+    el("div", { className: "editor-header" }, header.title, header.saveButton, themeToggle(), liveStatus),
     status.element,
     header.shareLink,
     form,
@@ -153,7 +197,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   );
   for (const item of dashboard.layout.items) place(item.element, dashboard.elements[item.element]!);
 
-  // Time moves on even without new readings: slide the windows every few seconds.
+  // Time moves on even without new readings: slide the windows, age the values.
   setInterval(() => scheduleRender(Object.keys(dashboard.elements)), 5000);
   await declare();
 }

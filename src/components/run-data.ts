@@ -8,6 +8,7 @@ import * as duckdb from "@duckdb/duckdb-wasm";
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import type { ManifestFile, ManifestRun } from "../core/manifest.js";
 import { chooseLodLevel, type LodBucket, lodPoints, lodSummary } from "../core/lod.js";
+import { ChannelGrid } from "../core/binning.js";
 import { m4 } from "../core/m4.js";
 import type { TimeWindow } from "../core/time-window.js";
 import { getDuckDB } from "./duckdb.js";
@@ -296,6 +297,72 @@ export async function summarizeRuns(snapshot: Snapshot, runIds: readonly number[
   }
 }
 
+/**
+ * Every channel of one scalar observable over `window` as a grid of `columns` time columns, each
+ * cell the lowest and highest value in it (from a level-of-detail table when one is fine enough,
+ * else from the readings, aggregated by DuckDB: 1855 pixels over a night arrive as at most
+ * 1855 x columns rows), and each channel's exact latest value.
+ */
+export async function queryRaster(
+  snapshot: Snapshot,
+  query: { runs: readonly number[]; observable: string; channels: number; window: TimeWindow; columns: number },
+): Promise<{ grid: ChannelGrid; from: string }> {
+  const columns = Math.max(1, Math.trunc(query.columns));
+  const columnMs = Math.max(1, Math.ceil((query.window.to - query.window.from) / columns));
+  const grid = new ChannelGrid(query.channels, columns, query.window.from, columnMs);
+  const runs = snapshot.runs.filter((r) => query.runs.includes(r.run) && r.files.some((f) => f.kind === "scalar"));
+  if (runs.length === 0) return { grid, from: "readings" };
+  const db = await getDuckDB();
+  const level = commonLevel(runs, query.observable, query.window, columns);
+  const cellNames = await filesOf(db, snapshot, runs, level === undefined ? "scalar" : "lod");
+  const readingNames = level === undefined ? cellNames : await filesOf(db, snapshot, runs, "scalar");
+  const conn = await db.connect();
+  try {
+    const [time, lo, hi, filter] =
+      level === undefined
+        ? ["t", "min(value)", "max(value)", "value IS NOT NULL"]
+        : ["bucket", "min(min_v)", "max(max_v)", `level = ${level}`];
+    const cells = await conn.prepare(
+      `SELECT channel::INTEGER AS channel, floor((epoch_ms(${time}) - ?::DOUBLE) / ?::DOUBLE)::INTEGER AS col,
+              ${lo}::DOUBLE AS lo, ${hi}::DOUBLE AS hi
+         FROM read_parquet(${sqlList(cellNames)})
+        WHERE observable = ? AND ${filter} AND channel < ?
+          AND ${time} BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
+        GROUP BY ALL`,
+    );
+    const table = await cells.query(
+      query.window.from,
+      columnMs,
+      query.observable,
+      query.channels,
+      query.window.from,
+      query.window.to,
+    );
+    await cells.close();
+    const channel = table.getChild("channel")!.toArray() as Int32Array;
+    const col = table.getChild("col")!.toArray() as Int32Array;
+    const low = table.getChild("lo")!.toArray() as Float64Array;
+    const high = table.getChild("hi")!.toArray() as Float64Array;
+    for (let i = 0; i < channel.length; i++) grid.addCell(channel[i]!, col[i]!, low[i]!, high[i]!);
+    const latest = await conn.prepare(
+      `SELECT channel::INTEGER AS channel, max(epoch_ms(t))::DOUBLE AS t, arg_max(value, t)::DOUBLE AS value
+         FROM read_parquet(${sqlList(readingNames)})
+        WHERE observable = ? AND value IS NOT NULL AND channel < ?
+          AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
+        GROUP BY channel`,
+    );
+    const newest = await latest.query(query.observable, query.channels, query.window.from, query.window.to);
+    await latest.close();
+    const lc = newest.getChild("channel")!.toArray() as Int32Array;
+    const lt = newest.getChild("t")!.toArray() as Float64Array;
+    const lv = newest.getChild("value")!.toArray() as Float64Array;
+    for (let i = 0; i < lc.length; i++) grid.setLatest(lc[i]!, lt[i]!, lv[i]!);
+    return { grid, from: level === undefined ? "readings" : `lod ${level} s` };
+  } finally {
+    await conn.close();
+  }
+}
+
 /** One array reading: a waveform or spectrum (1d) or an image (2d, rows of values). */
 export interface ArrayReadingView {
   run: number;
@@ -311,7 +378,7 @@ export interface ArrayReadingView {
  */
 export async function queryArrays(
   snapshot: Snapshot,
-  query: { runs: readonly number[]; observable: string; window: TimeWindow; limit: number },
+  query: { runs: readonly number[]; observable: string; window: TimeWindow; limit: number; lastOfEachRun?: boolean },
 ): Promise<ArrayReadingView[]> {
   const runs = snapshot.runs.filter((r) => query.runs.includes(r.run));
   const db = await getDuckDB();
@@ -323,6 +390,7 @@ export async function queryArrays(
       `SELECT run, channel, epoch_ms(t)::DOUBLE AS t, value_1d, value_2d
          FROM read_parquet(${sqlList(names)})
         WHERE observable = ? AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
+        ${query.lastOfEachRun ? "QUALIFY row_number() OVER (PARTITION BY run ORDER BY t DESC) = 1" : ""}
         ORDER BY t DESC LIMIT ${Math.max(1, Math.min(1000, Math.trunc(query.limit)))}`,
     );
     const table = await statement.query(query.observable, query.window.from, query.window.to);

@@ -1,21 +1,43 @@
 // The live half of the browser's data module (run-data.ts is the history half). Widgets declare
-// what they need (observable and channel, the run selection, the window); the feed reads the
-// history from the per-run Parquet snapshots, subscribes to the live tail from the manifest's
-// liveSeq on (no gap, no duplicate: see SeriesBuffer), and tells the page which series changed.
-// When the server rewrites the snapshot (a refresh), the feed reads it again.
+// what they need (DataNeed: one channel's series, every channel of an observable as a raster
+// grid, or the newest arrays of a 1D/2D observable; the run selection, the window); the feed
+// reads the history from the per-run Parquet snapshots, subscribes to the live tail from the
+// manifest's liveSeq on (no gap, no duplicate: see SeriesBuffer), and tells the page which data
+// changed, by key. When the server rewrites the snapshot (a refresh), the feed reads it again.
+import type { ChannelGrid } from "../core/binning.js";
 import type { Reading, RunInfo } from "../core/catalog.js";
 import type { RunSelection } from "../core/dashboard.js";
 import { type TimeWindow, dashboardWindow } from "../core/time-window.js";
 import { LiveClient, type LiveState } from "./live-client.js";
-import { type Snapshot, loadSnapshotWhenReady, queryChannels, snapshotChanged } from "./run-data.js";
+import {
+  type ArrayReadingView,
+  type Snapshot,
+  loadSnapshotWhenReady,
+  queryArrays,
+  queryChannels,
+  queryRaster,
+  snapshotChanged,
+} from "./run-data.js";
 import { SeriesBuffer } from "./series-buffer.js";
 
-export interface SeriesNeed {
-  observable: string;
-  channel: number;
-}
+export type DataNeed =
+  /** One channel's readings in the window (time series, single number, table cell, xy axis). */
+  | { kind: "series"; observable: string; channel: number }
+  /** Every channel as a grid of time columns, with each channel's latest value (raster, histogram). */
+  | { kind: "grid"; observable: string; channels: number; columns: number }
+  /** The newest `limit` arrays in the window, or the last of each chosen run (profile, image). */
+  | { kind: "arrays"; observable: string; limit: number; runs?: readonly number[] };
 
-export const seriesKey = (observable: string, channel: number) => `${observable}#${channel}`;
+export const seriesKey = (observable: string, channel: number) => `series:${observable}#${channel}`;
+export const gridKey = (observable: string) => `grid:${observable}`;
+export const arraysKey = (observable: string, runs?: readonly number[]) =>
+  `arrays:${observable}${runs ? `@${runs.join(",")}` : ""}`;
+
+export function needKey(need: DataNeed): string {
+  if (need.kind === "series") return seriesKey(need.observable, need.channel);
+  if (need.kind === "grid") return gridKey(need.observable);
+  return arraysKey(need.observable, need.runs);
+}
 
 export interface SeriesFeedOptions {
   /** The snapshot directory (`/snapshots/` on a server, `snapshots/` in a published folder). */
@@ -36,9 +58,12 @@ export interface SeriesFeedOptions {
 export class SeriesFeed {
   private snapshot: Snapshot | undefined;
   private buffers = new Map<string, SeriesBuffer>();
+  private grids = new Map<string, ChannelGrid>();
+  private arrays = new Map<string, { need: Extract<DataNeed, { kind: "arrays" }>; readings: ArrayReadingView[] }>();
+  private runList: RunInfo[] = [];
   private live: LiveClient | undefined;
   private view: { run: RunInfo; window: TimeWindow; runs: number[] } | undefined;
-  private request: { needs: SeriesNeed[]; selection: RunSelection; seconds: number } | undefined;
+  private request: { needs: DataNeed[]; selection: RunSelection; seconds: number } | undefined;
   private loading: Promise<void> = Promise.resolve();
   private readonly poll: ReturnType<typeof setInterval>;
   private closed = false;
@@ -52,6 +77,20 @@ export class SeriesFeed {
     return this.buffers.get(seriesKey(observable, channel));
   }
 
+  grid(observable: string): ChannelGrid | undefined {
+    return this.grids.get(gridKey(observable));
+  }
+
+  /** Newest first. */
+  arrayReadings(observable: string, runs?: readonly number[]): ArrayReadingView[] | undefined {
+    return this.arrays.get(arraysKey(observable, runs))?.readings;
+  }
+
+  /** The runs as last read (for colouring by run and for run pickers). */
+  runs(): readonly RunInfo[] {
+    return this.runList;
+  }
+
   /** The run shown (the newest, when following it) and the window as of now. */
   current(): { run: RunInfo; window: TimeWindow; snapshot: Snapshot } | undefined {
     if (!this.view || !this.snapshot || !this.request) return undefined;
@@ -63,7 +102,7 @@ export class SeriesFeed {
   }
 
   /** What the widgets need now; reads history again and resubscribes. */
-  declare(needs: SeriesNeed[], selection: RunSelection, seconds: number): Promise<void> {
+  declare(needs: DataNeed[], selection: RunSelection, seconds: number): Promise<void> {
     this.request = { needs, selection, seconds };
     return this.reload("");
   }
@@ -83,14 +122,18 @@ export class SeriesFeed {
         this.snapshot = await loadSnapshotWhenReady(this.options.base, (why) => this.options.onStatus(`Waiting: ${why}…`));
       }
       const snapshot = this.snapshot;
-      const view = dashboardWindow(await this.options.runs(snapshot), request.selection, request.seconds, Date.now());
-      // What is drawn stays until the new history is read, then both swap at once.
-      const buffers = view ? await this.readHistory(snapshot, view, request.needs) : new Map<string, SeriesBuffer>();
+      const runList = await this.options.runs(snapshot);
+      const view = dashboardWindow(runList, request.selection, request.seconds, Date.now());
+      // What is drawn stays until the new history is read, then everything swaps at once.
+      const history = view ? await this.readHistory(snapshot, view, request.needs, runList) : undefined;
       this.live?.close();
       this.live = undefined;
-      this.buffers = buffers;
+      this.buffers = history?.buffers ?? new Map();
+      this.grids = history?.grids ?? new Map();
+      this.arrays = history?.arrays ?? new Map();
+      this.runList = runList;
       this.view = view;
-      this.options.onData(new Set(buffers.keys()));
+      this.options.onData(new Set(request.needs.map(needKey)));
       if (!view) {
         this.options.onStatus("No data yet: the selected run is not in the catalog.", true);
         return;
@@ -102,29 +145,72 @@ export class SeriesFeed {
     }
   }
 
-  private async readHistory(snapshot: Snapshot, view: NonNullable<SeriesFeed["view"]>, needs: SeriesNeed[]) {
+  private async readHistory(snapshot: Snapshot, view: NonNullable<SeriesFeed["view"]>, needs: DataNeed[], runList: RunInfo[]) {
     const buffers = new Map<string, SeriesBuffer>();
-    const byObservable = new Map<string, number[]>();
-    for (const n of needs)
-      (byObservable.get(n.observable) ?? byObservable.set(n.observable, []).get(n.observable)!).push(n.channel);
+    const grids = new Map<string, ChannelGrid>();
+    const arrays = new Map<string, { need: Extract<DataNeed, { kind: "arrays" }>; readings: ArrayReadingView[] }>();
+    const channelsOf = new Map<string, Set<number>>();
+    const gridsAsked = new Set<string>();
     // Everything up to liveSeq is in the files; the live tail brings what is newer.
     const heldSeq = snapshot.liveSeq ?? 0;
-    for (const [observable, channels] of byObservable) {
-      const { series } = await queryChannels(snapshot, {
-        runs: view.runs,
-        observable,
-        channels: [...new Set(channels)],
-        window: view.window,
-        pixels: this.options.pixels(),
-      });
-      for (const channel of channels) {
-        const columns = series.get(channel);
-        const buffer = SeriesBuffer.fromColumns(columns?.t ?? [], columns?.value ?? [], []);
-        buffer.lastSeq = heldSeq;
-        buffers.set(seriesKey(observable, channel), buffer);
+    const reads: Promise<void>[] = [];
+    for (const need of needs) {
+      if (need.kind === "series") {
+        (channelsOf.get(need.observable) ?? channelsOf.set(need.observable, new Set()).get(need.observable)!).add(need.channel);
+      } else if (need.kind === "grid" && !gridsAsked.has(needKey(need))) {
+        const key = needKey(need);
+        gridsAsked.add(key);
+        reads.push(
+          queryRaster(snapshot, {
+            runs: view.runs,
+            observable: need.observable,
+            channels: need.channels,
+            window: view.window,
+            columns: need.columns,
+          }).then(({ grid }) => void grids.set(key, grid)),
+        );
+      } else if (need.kind === "arrays") {
+        const key = needKey(need);
+        const held = arrays.get(key);
+        if (held && held.need.limit >= need.limit) continue;
+        arrays.set(key, { need, readings: [] });
+        // Chosen runs: the last reading of each, wherever it is; else the newest in the window.
+        const chosen = need.runs ? runList.filter((r) => need.runs!.includes(r.id)) : undefined;
+        const window = chosen?.length
+          ? { from: Math.min(...chosen.map((r) => r.start)), to: Math.max(...chosen.map((r) => r.stop ?? Date.now())) }
+          : view.window;
+        reads.push(
+          queryArrays(snapshot, {
+            runs: chosen ? chosen.map((r) => r.id) : view.runs,
+            observable: need.observable,
+            window,
+            limit: need.runs ? need.runs.length : need.limit,
+            lastOfEachRun: !!need.runs,
+          }).then((readings) => void arrays.set(key, { need, readings })),
+        );
       }
     }
-    return buffers;
+    for (const [observable, channels] of channelsOf) {
+      reads.push(
+        queryChannels(snapshot, {
+          runs: view.runs,
+          observable,
+          channels: [...channels],
+          window: view.window,
+          pixels: this.options.pixels(),
+        }).then(({ series }) => {
+          for (const channel of channels) {
+            const columns = series.get(channel);
+            const buffer = SeriesBuffer.fromColumns(columns?.t ?? [], columns?.value ?? [], []);
+            buffer.lastSeq = heldSeq;
+            buffers.set(seriesKey(observable, channel), buffer);
+          }
+        }),
+      );
+    }
+    // DuckDB-WASM runs one query at a time per connection; separate connections overlap the fetches.
+    await Promise.all(reads);
+    return { buffers, grids, arrays };
   }
 
   private follow(snapshot: Snapshot, view: NonNullable<SeriesFeed["view"]>, request: NonNullable<SeriesFeed["request"]>) {
@@ -133,11 +219,23 @@ export class SeriesFeed {
       this.options.onLive(`run ${view.run.id} (${view.run.status})`, "stopped");
       return;
     }
-    // Only the channels the widgets draw: one pixel of a 2000-channel camera is 1/2000 of the traffic.
+    // Only the channels the widgets draw: one pixel of a 2000-channel camera is 1/2000 of the
+    // traffic. A raster draws every channel, so its observable has no channel filter; fixed
+    // runs' arrays do not change.
     const channels: Record<string, number[]> = {};
-    for (const n of request.needs) (channels[n.observable] ??= []).push(n.channel);
+    const everyChannel = new Set<string>();
+    for (const n of request.needs) {
+      if (n.kind === "series") (channels[n.observable] ??= []).push(n.channel);
+      else if (n.kind === "grid" || !n.runs) everyChannel.add(n.observable);
+    }
+    for (const name of everyChannel) delete channels[name];
+    const observables = [...new Set([...Object.keys(channels), ...everyChannel])];
+    if (observables.length === 0) {
+      this.options.onLive(`run ${view.run.id} (${view.run.status})`, "stopped");
+      return;
+    }
     this.live = new LiveClient({
-      observables: Object.keys(channels),
+      observables,
       since: snapshot.liveSeq,
       channels,
       // Following the newest run takes every run's readings, so the previous run stays drawn.
@@ -159,12 +257,26 @@ export class SeriesFeed {
     let newRun = false;
     for (const r of readings) {
       if (r.run > view.run.id) newRun = true;
-      const key = seriesKey(r.observable, r.channel);
-      if (this.buffers.get(key)?.append(r)) touched.add(key);
+      if (typeof r.value === "number") {
+        const key = seriesKey(r.observable, r.channel);
+        if (this.buffers.get(key)?.append(r)) touched.add(key);
+        const grid = this.grids.get(gridKey(r.observable));
+        if (grid) {
+          grid.add(r.channel, r.t, r.value);
+          touched.add(gridKey(r.observable));
+        }
+      } else {
+        const held = this.arrays.get(arraysKey(r.observable));
+        if (held && !(held.readings[0] && held.readings[0].t >= r.t)) {
+          held.readings.unshift({ run: r.run, channel: r.channel, t: r.t, value: r.value });
+          held.readings.length = Math.min(held.readings.length, held.need.limit);
+          touched.add(arraysKey(r.observable));
+        }
+      }
     }
     if (newRun) void this.learnNewRun();
     const from = this.current()?.window.from ?? view.window.from;
-    for (const key of touched) this.buffers.get(key)!.trimBefore(from);
+    for (const key of touched) this.buffers.get(key)?.trimBefore(from);
     if (touched.size > 0) this.options.onData(touched);
   }
 
@@ -175,7 +287,9 @@ export class SeriesFeed {
     if (!this.snapshot || !request || this.learning) return;
     this.learning = true;
     try {
-      const view = dashboardWindow(await this.options.runs(this.snapshot), request.selection, request.seconds, Date.now());
+      const runList = await this.options.runs(this.snapshot);
+      this.runList = runList;
+      const view = dashboardWindow(runList, request.selection, request.seconds, Date.now());
       if (view && this.view && view.run.id > this.view.run.id) this.view = { ...this.view, run: view.run };
     } finally {
       this.learning = false;

@@ -1,64 +1,99 @@
-// Draws one widget's content from its description and data. Content is always rendered from
-// the widget's kind and spec, never stored as HTML.
-import * as Plot from "@observablehq/plot";
-import type { ObservableInfo } from "../core/catalog.js";
+// Draws one widget from its description and the data the feed holds. Content is always rendered
+// from the widget's kind and options, never stored as HTML. Each kind says what it needs
+// (`needsOf`, handed to the feed) and what it read (`keysOf`, to redraw only widgets whose data
+// changed), and each drawing returns a text alternative of its value ("HV, 1855 channels,
+// 3 out of range") that the widget shows as its caption and gives screen readers.
+//
+// Technique by density: a raster (1855 channels x hundreds of columns) and an image are canvas
+// pixels, repainted column by column as readings come; everything that M4 or binning has
+// already thinned to a few thousand marks is Observable Plot (widget-charts.ts).
+import type { ChannelGrid } from "../core/binning.js";
+import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
-import { m4 } from "../core/m4.js";
-import { healthyBand, valueDomain } from "../core/value-axis.js";
 import type { TimeWindow } from "../core/time-window.js";
+import { widgetProblem } from "../core/widget-kinds.js";
+import type { ArrayReadingView } from "./run-data.js";
 import type { SeriesBuffer } from "./series-buffer.js";
+import { type DataNeed, arraysKey, gridKey, seriesKey } from "./series-feed.js";
+import { histogramView, profileView, timeseriesView, xyView } from "./widget-charts.js";
+import { imageView, rasterView } from "./widget-dense.js";
+import { statView, tableView } from "./widget-values.js";
 
 export interface WidgetData {
-  info: ObservableInfo | undefined;
-  series: SeriesBuffer | undefined;
+  info: (observable: string) => ObservableInfo | undefined;
+  series: (observable: string, channel: number) => SeriesBuffer | undefined;
+  grid: (observable: string) => ChannelGrid | undefined;
+  arrays: (observable: string, runs?: readonly number[]) => ArrayReadingView[] | undefined;
+  runs: readonly RunInfo[];
   window: TimeWindow;
+  now: number;
+  /** The user changed the widget from inside it (a raster's highlighted channel). */
+  change: (next: Widget) => void;
 }
 
-export function renderWidgetBody(body: HTMLElement, widget: Widget, data: WidgetData): void {
-  body.replaceChildren(widget.kind === "stat" ? statView(widget, data) : timeseriesView(body, widget, data));
+/** A drawn widget: its element, kept across updates, and the text alternative of what it shows. */
+export interface WidgetView {
+  element: HTMLElement;
+  update(widget: Widget, data: WidgetData, size: { width: number; height: number }): string;
 }
 
-function label(widget: Widget, info: ObservableInfo | undefined): string {
-  const channel = info && info.channels > 1 ? ` [channel ${widget.spec.channel}]` : "";
-  return `${widget.spec.observable}${channel}${info?.unit ? ` (${info.unit})` : ""}`;
+/** What a widget asks the feed for; `pixels` is its drawing's width. */
+export function needsOf(widget: Widget, info: (name: string) => ObservableInfo | undefined, pixels: number): DataNeed[] {
+  if (widgetProblem(widget, info)) return [];
+  const first = widget.series[0]!;
+  switch (widget.kind) {
+    case "raster":
+    case "histogram":
+      return [
+        {
+          kind: "grid",
+          observable: first.observable,
+          channels: info(first.observable)!.channels,
+          columns: rasterColumns(pixels),
+        },
+      ];
+    case "profile":
+      return [
+        {
+          kind: "arrays",
+          observable: first.observable,
+          limit: (widget.previous ?? 4) + 1,
+          ...(widget.runs ? { runs: widget.runs } : {}),
+        },
+      ];
+    case "image":
+      return [{ kind: "arrays", observable: first.observable, limit: 1 }];
+    default:
+      return widget.series.map((s) => ({ kind: "series", observable: s.observable, channel: s.channel }));
+  }
 }
 
-function emptyNote(text: string): HTMLElement {
+/** A raster column every 2 px, at most 600: 1855 x 600 cells are still one fast DuckDB answer. */
+export const rasterColumns = (pixels: number) => Math.max(60, Math.min(600, Math.floor(pixels / 2)));
+
+/** The feed keys a widget's drawing depends on. */
+export function keysOf(widget: Widget): string[] {
+  const first = widget.series[0]!;
+  if (widget.kind === "raster" || widget.kind === "histogram") return [gridKey(first.observable)];
+  if (widget.kind === "profile") return [arraysKey(first.observable, widget.runs)];
+  if (widget.kind === "image") return [arraysKey(first.observable)];
+  return widget.series.map((s) => seriesKey(s.observable, s.channel));
+}
+
+/** The range that colours and bands a widget's values: its own thresholds, else the catalog's. */
+export function rangeOf(widget: Widget, info: ObservableInfo | undefined) {
+  return widget.thresholds ?? info?.healthy;
+}
+
+export function seriesLabel(ref: { observable: string; channel: number }, info: ObservableInfo | undefined): string {
+  return info && info.channels > 1 ? `${ref.observable}[${ref.channel}]` : ref.observable;
+}
+
+export function emptyNote(text: string): HTMLElement {
   const p = document.createElement("p");
   p.className = "widget-empty";
   p.textContent = text;
   return p;
-}
-
-function isOutOfRange(info: ObservableInfo | undefined, value: number): boolean {
-  return !!info?.healthy && (value < info.healthy.min || value > info.healthy.max);
-}
-
-function statView(widget: Widget, { info, series }: WidgetData): HTMLElement {
-  const latest = series?.latest();
-  if (!info) return emptyNote(`${widget.spec.observable} is not in the catalog`);
-  if (!latest) return emptyNote("no data in this window");
-  const box = document.createElement("div");
-  box.className = "stat";
-  const value = document.createElement("output");
-  value.className = "stat-value";
-  value.setAttribute("aria-label", `${widget.spec.title} value`);
-  value.textContent = formatValue(latest.value);
-  const unit = document.createElement("span");
-  unit.className = "stat-unit";
-  unit.textContent = info.unit;
-  const when = document.createElement("div");
-  when.className = "stat-time";
-  when.textContent = `${label(widget, info)} at ${new Date(latest.t).toLocaleTimeString()}`;
-  box.append(value, unit, when);
-  if (isOutOfRange(info, latest.value)) {
-    box.classList.add("stat-alarm");
-    const alarm = document.createElement("div");
-    alarm.className = "stat-alarm-text";
-    alarm.textContent = `outside healthy range ${info.healthy!.min}–${info.healthy!.max}`;
-    box.append(alarm);
-  }
-  return box;
 }
 
 export function formatValue(v: number): string {
@@ -67,37 +102,48 @@ export function formatValue(v: number): string {
   return abs !== 0 && (abs >= 1e6 || abs < 1e-3) ? v.toExponential(3) : String(Math.round(v * 1000) / 1000);
 }
 
-function timeseriesView(body: HTMLElement, widget: Widget, { info, series, window }: WidgetData): HTMLElement | SVGSVGElement {
-  if (!info) return emptyNote(`${widget.spec.observable} is not in the catalog`);
-  if (!series || series.length === 0) return emptyNote("no data in this window");
-  const width = Math.max(200, body.clientWidth);
-  const height = Math.max(120, body.clientHeight);
-  // About four points per pixel column is all a line can show.
-  const decimated = m4(series.columns(), Math.max(1, Math.floor(width)), window.from, window.to);
-  const points = Array.from(decimated.x, (x, i) => ({ t: new Date(x), v: decimated.y[i]! }));
-  const marks: Plot.Markish[] = [Plot.lineY(points, { x: "t", y: "v", stroke: "steelblue" })];
-  // The axis follows the data; the healthy range is a band inside it (src/core/value-axis.ts).
-  const domain = valueDomain(decimated.y);
-  const band = domain && healthyBand(domain, info.healthy);
-  if (band)
-    marks.unshift(
-      Plot.rectY([band], {
-        x1: new Date(window.from),
-        x2: new Date(window.to),
-        y1: "y1",
-        y2: "y2",
-        fill: "#2a9d8f",
-        fillOpacity: 0.08,
-      }),
-    );
-  const plot = Plot.plot({
-    width,
-    height,
-    marginLeft: 56,
-    x: { type: "time", domain: [new Date(window.from), new Date(window.to)], label: null },
-    y: { label: label(widget, info), grid: true, ...(domain ? { domain } : { zero: false }) },
-    marks,
-  });
-  plot.setAttribute("aria-label", `${widget.spec.title}: ${points.length} points drawn`);
-  return plot;
+/** A view that draws itself afresh on every update (cheap for Plot charts of thinned data). */
+function redrawing(
+  draw: (widget: Widget, data: WidgetData, size: { width: number; height: number }) => { node: Node; text: string },
+): WidgetView {
+  const element = document.createElement("div");
+  element.className = "widget-drawing";
+  return {
+    element,
+    update(widget, data, size) {
+      const { node, text } = draw(widget, data, size);
+      element.replaceChildren(node);
+      return text;
+    },
+  };
+}
+
+/** The view for a widget's kind. A widget the catalog cannot draw says why instead. */
+export function createWidgetView(widget: Widget): WidgetView {
+  const inner: WidgetView =
+    widget.kind === "raster"
+      ? rasterView()
+      : widget.kind === "image"
+        ? imageView()
+        : redrawing(
+            {
+              timeseries: timeseriesView,
+              stat: statView,
+              histogram: histogramView,
+              profile: profileView,
+              xy: xyView,
+              table: tableView,
+            }[widget.kind],
+          );
+  return {
+    element: inner.element,
+    update(w, data, size) {
+      const problem = widgetProblem(w, data.info);
+      if (problem) {
+        inner.element.replaceChildren(emptyNote(`Cannot draw: ${problem}`));
+        return `${w.title}: cannot draw, ${problem}`;
+      }
+      return inner.update(w, data, size);
+    },
+  };
 }

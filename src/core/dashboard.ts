@@ -8,26 +8,90 @@ import { z } from "zod";
 import { observableName } from "./catalog.js";
 import { type FieldError, type Parsed, fieldErrors } from "./validation.js";
 
-export const CURRENT_SCHEMA_VERSION = 1;
+export const CURRENT_SCHEMA_VERSION = 2;
 export const GRID_COLUMNS = 12;
 
-export const widgetKinds = ["timeseries", "stat"] as const;
+/** What a widget draws; which ones fit an observable's shape is src/core/widget-kinds.ts. */
+export const widgetKinds = ["timeseries", "stat", "raster", "histogram", "profile", "image", "xy", "table"] as const;
 export const widgetKindSchema = z.enum(widgetKinds);
 export type WidgetKind = z.infer<typeof widgetKindSchema>;
+
+/** One series a widget reads: an observable and, for a per-channel one, a channel. */
+export const seriesRefSchema = z
+  .object({
+    observable: observableName,
+    /** Which channel of a per-channel observable; 0 for single-channel ones. */
+    channel: z.number().int().min(0).max(100_000).default(0),
+  })
+  .strict();
+export type SeriesRef = z.infer<typeof seriesRefSchema>;
+
+export const rangeSchema = z
+  .object({ min: z.number(), max: z.number() })
+  .strict()
+  .refine((r) => r.min <= r.max, { message: "min must not exceed max", path: ["max"] });
+
+/** How the value axis is chosen: from the data (auto), fixed by the user, or logarithmic. */
+export const yScaleSchema = z.discriminatedUnion("mode", [
+  z.object({ mode: z.literal("auto") }).strict(),
+  z.object({ mode: z.literal("log") }).strict(),
+  z
+    .object({ mode: z.literal("fixed"), min: z.number(), max: z.number() })
+    .strict()
+    .refine((r) => r.min < r.max, { message: "min must be below max", path: ["max"] }),
+]);
+export type YScale = z.infer<typeof yScaleSchema>;
+
+/** How many series each kind reads, and which options only it has. */
+export const KIND_RULES: Readonly<Record<WidgetKind, { series: [number, number]; options: readonly string[] }>> = {
+  timeseries: { series: [1, 16], options: ["yScale"] },
+  stat: { series: [1, 1], options: ["staleSeconds"] },
+  raster: { series: [1, 1], options: ["highlight"] },
+  histogram: { series: [1, 1], options: ["bins"] },
+  profile: { series: [1, 1], options: ["previous", "runs", "yScale"] },
+  image: { series: [1, 1], options: ["colorScale"] },
+  xy: { series: [2, 2], options: ["colorBy", "yScale"] },
+  table: { series: [1, 64], options: [] },
+};
 
 export const widgetSchema = z
   .object({
     kind: widgetKindSchema,
-    spec: z
-      .object({
-        title: z.string().trim().min(1, "a widget needs a title").max(120),
-        observable: observableName,
-        /** Which channel of a per-channel observable; 0 for single-channel ones. */
-        channel: z.number().int().min(0).max(100_000).default(0),
-      })
-      .strict(),
+    title: z.string().trim().min(1, "a widget needs a title").max(120),
+    /** timeseries/table: the series drawn; xy: [x, y]; the others: the one observable drawn. */
+    series: z.array(seriesRefSchema).min(1, "a widget reads at least one series").max(64),
+    /** Overrides the catalog's healthy range: drawn as a band and used for alarm colours. */
+    thresholds: rangeSchema.optional(),
+    yScale: yScaleSchema.optional(),
+    /** stat: after this long without a new value the widget says "stale". */
+    staleSeconds: z.number().int().min(5).max(86_400).optional(),
+    /** raster: the channel drawn as a line and marked in the raster. */
+    highlight: z.number().int().min(0).max(100_000).optional(),
+    /** histogram: how many bins. */
+    bins: z.number().int().min(5).max(200).optional(),
+    /** profile: how many earlier readings are drawn faded behind the newest. */
+    previous: z.number().int().min(0).max(20).optional(),
+    /** profile: overlay the last reading of each of these runs instead of the newest few. */
+    runs: z.array(z.number().int().min(0)).min(1).max(10).optional(),
+    /** image: the colour scale. */
+    colorScale: z.enum(["linear", "log"]).optional(),
+    /** xy: colour the points by run or by time. */
+    colorBy: z.enum(["run", "time"]).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((w, ctx) => {
+    const rule = KIND_RULES[w.kind];
+    const [least, most] = rule.series;
+    if (w.series.length < least || w.series.length > most) {
+      const want = least === most ? `exactly ${least}` : `${least} to ${most}`;
+      ctx.addIssue({ code: "custom", path: ["series"], message: `a ${w.kind} widget reads ${want} series` });
+    }
+    for (const option of ["yScale", "staleSeconds", "highlight", "bins", "previous", "runs", "colorScale", "colorBy"] as const) {
+      if (w[option] !== undefined && !rule.options.includes(option)) {
+        ctx.addIssue({ code: "custom", path: [option], message: `not an option of a ${w.kind} widget` });
+      }
+    }
+  });
 export type Widget = z.infer<typeof widgetSchema>;
 
 const elementName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, - or _");
@@ -102,11 +166,31 @@ export type Dashboard = z.infer<typeof dashboardSchema>;
 
 /**
  * One step per schema change: `migrations[n]` turns a version-n document into version n+1.
- * Each step gets its own test. Version 1 is the first saved format, so there are none yet;
- * add `1: (doc) => ({...doc, schemaVersion: 2, ...})` next to the schema change that needs it.
+ * Each step gets its own test (tests/unit/dashboard.test.ts). A step reshapes what it knows and
+ * passes anything else through, so the schema still names a bad field after migrating.
  */
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 type Migration = (doc: Record<string, unknown>) => Record<string, unknown>;
-export const migrations: Readonly<Record<number, Migration>> = {};
+export const migrations: Readonly<Record<number, Migration>> = {
+  // 1 -> 2: a widget was `{kind, spec: {title, observable, channel}}` for one series of two
+  // kinds; it becomes `{kind, title, series: [{observable, channel}], ...options}`.
+  1: (doc) => {
+    const elements = doc.elements;
+    if (!isRecord(elements)) return { ...doc, schemaVersion: 2 };
+    const migrated: Record<string, unknown> = {};
+    for (const [name, widget] of Object.entries(elements)) {
+      if (!isRecord(widget) || !isRecord(widget.spec)) {
+        migrated[name] = widget;
+        continue;
+      }
+      const { spec, ...widgetRest } = widget;
+      const { title, observable, channel, ...specRest } = spec;
+      const series = { observable, ...(channel === undefined ? {} : { channel }) };
+      migrated[name] = { ...widgetRest, title, series: [series], ...specRest };
+    }
+    return { ...doc, schemaVersion: 2, elements: migrated };
+  },
+};
 
 export function migrateDashboard(
   input: unknown,
@@ -169,15 +253,27 @@ export function nextElementName(dashboard: Dashboard): string {
   }
 }
 
-/** Adds a widget at the first free row below the others (GridStack may move it later). */
+/**
+ * The first place (top to bottom, left to right) where a w x h widget overlaps none of
+ * `items`: new widgets fill the free space beside others before starting a new row.
+ */
+export function freeSpot(items: readonly Pick<LayoutItem, "x" | "y" | "w" | "h">[], w: number, h: number) {
+  const width = Math.min(GRID_COLUMNS, Math.max(1, w));
+  const overlaps = (x: number, y: number) => items.some((i) => x < i.x + i.w && i.x < x + width && y < i.y + i.h && i.y < y + h);
+  for (let y = 0; ; y++) {
+    for (let x = 0; x + width <= GRID_COLUMNS; x++) if (!overlaps(x, y)) return { x, y, w: width, h };
+  }
+}
+
+/** Adds a widget in the first free space that holds it. */
 export function addWidget(dashboard: Dashboard, widget: Widget, size = { w: 6, h: 4 }): [Dashboard, string] {
   const name = nextElementName(dashboard);
-  const bottom = dashboard.layout.items.reduce((max, item) => Math.max(max, item.y + item.h), 0);
+  const spot = freeSpot(dashboard.layout.items, size.w, size.h);
   return [
     {
       ...dashboard,
       elements: { ...dashboard.elements, [name]: widget },
-      layout: { items: [...dashboard.layout.items, { element: name, x: 0, y: bottom, ...size }] },
+      layout: { items: [...dashboard.layout.items, { element: name, ...spot }] },
     },
     name,
   ];

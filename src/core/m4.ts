@@ -60,3 +60,41 @@ export function lowerBound(x: ArrayLike<number>, target: number): number {
   }
   return lo;
 }
+
+/** What a chart says about its decimation: "M4: 1 point in 380", or undefined when every reading is drawn. */
+export function decimationNote(readings: number, drawn: number): string | undefined {
+  if (!(drawn > 0) || readings <= drawn) return undefined;
+  return `M4: 1 point in ${Math.round(readings / drawn)}`;
+}
+
+/**
+ * The lowest and highest value in each of `buckets` columns over [x0, x1], for the band a
+ * decimated line draws around itself (so a reader sees the spread M4's single line hides).
+ * Columns without data are left out.
+ */
+export function columnExtremes(
+  series: Series,
+  buckets: number,
+  x0: number,
+  x1: number,
+): { x: number[]; lo: number[]; hi: number[] } {
+  const out = { x: [] as number[], lo: [] as number[], hi: [] as number[] };
+  if (buckets < 1 || !(x1 > x0)) return out;
+  const width = (x1 - x0) / buckets;
+  const lo = new Float64Array(buckets).fill(Infinity);
+  const hi = new Float64Array(buckets).fill(-Infinity);
+  for (let i = lowerBound(series.x, x0); i < series.x.length && series.x[i]! <= x1; i++) {
+    const v = series.y[i]!;
+    if (Number.isNaN(v)) continue;
+    const b = Math.min(buckets - 1, Math.floor((series.x[i]! - x0) / width));
+    if (v < lo[b]!) lo[b] = v;
+    if (v > hi[b]!) hi[b] = v;
+  }
+  for (let b = 0; b < buckets; b++) {
+    if (lo[b]! > hi[b]!) continue;
+    out.x.push(x0 + (b + 0.5) * width);
+    out.lo.push(lo[b]!);
+    out.hi.push(hi[b]!);
+  }
+  return out;
+}

@@ -240,6 +240,23 @@ describe("runboard server", () => {
     assert.equal(latest.dashboard.title, "Renamed");
     assert.equal((await api("/api/dashboards/nope!")).status, 400);
     assert.equal((await api("/api/dashboards/abcdefgh")).status, 404);
+
+    // The example of every widget kind is accepted as it is, and so is a version 1 document,
+    // which is kept (and answered) as version 2.
+    const everyKind = JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-every-kind.json"), "utf8")) as unknown;
+    assert.equal((await api("/api/dashboards", asJson(everyKind))).status, 201);
+    const v1 = {
+      schemaVersion: 1,
+      title: "From last year",
+      elements: { hv: { kind: "stat", spec: { title: "Pixel 7 HV", observable: "camera.hv", channel: 7 } } },
+      layout: { items: [{ element: "hv", x: 0, y: 0, w: 3, h: 3 }] },
+    };
+    const old = (await (await api("/api/dashboards", asJson(v1))).json()) as { id: string };
+    const reread = (await (await api(`/api/dashboards/${old.id}`)).json()) as { dashboard: Record<string, unknown> };
+    assert.equal(reread.dashboard.schemaVersion, 2);
+    assert.deepEqual(reread.dashboard.elements, {
+      hv: { kind: "stat", title: "Pixel 7 HV", series: [{ observable: "camera.hv", channel: 7 }] },
+    });
   });
 
   it("lets a same-origin page save with the session token, and refuses other hosts", async () => {

@@ -7,6 +7,7 @@ import {
   addWidget,
   applyPositions,
   emptyDashboard,
+  freeSpot,
   migrateDashboard,
   parseDashboard,
   removeWidget,
@@ -55,11 +56,61 @@ describe("dashboard schema", () => {
   });
 
   it("rejects a widget without a title, an unknown chart type and unknown keys", () => {
-    const doc = example() as { elements: Record<string, { kind: string; spec: Record<string, unknown> }> };
-    doc.elements.trigger!.spec.title = "  ";
+    const doc = example() as { elements: Record<string, Record<string, unknown>> };
+    doc.elements.trigger!.title = "  ";
     doc.elements.humidity!.kind = "pie";
-    doc.elements.module12!.spec.colour = "red";
-    assert.deepEqual(fields(doc).sort(), ["elements.humidity.kind", "elements.module12.spec", "elements.trigger.spec.title"]);
+    doc.elements.module12!.colour = "red";
+    assert.deepEqual(fields(doc).sort(), ["elements.humidity.kind", "elements.module12", "elements.trigger.title"]);
+  });
+
+  it("names a kind's series count and options that belong to another kind", () => {
+    const doc = example() as { elements: Record<string, Record<string, unknown>> };
+    doc.elements.humidity!.series = [
+      { observable: "camera.humidity", channel: 0 },
+      { observable: "trigger.rate", channel: 0 },
+    ];
+    doc.elements.trigger!.highlight = 3;
+    doc.elements.module12!.yScale = { mode: "fixed", min: 30, max: 20 };
+    assert.deepEqual(fields(doc).sort(), [
+      "elements.humidity.series",
+      "elements.module12.yScale.max",
+      "elements.trigger.highlight",
+    ]);
+  });
+
+  it("migrates a version 1 dashboard to version 2, keeping every widget's series and place", () => {
+    const v1 = {
+      schemaVersion: 1,
+      title: "Old shift view",
+      elements: {
+        rate: { kind: "timeseries", spec: { title: "Rate", observable: "trigger.rate", channel: 0 } },
+        hv: { kind: "stat", spec: { title: "Pixel 7 HV", observable: "camera.hv", channel: 7 } },
+        bare: { kind: "stat", spec: { title: "Humidity", observable: "camera.humidity" } },
+      },
+      layout: { items: [{ element: "rate", x: 0, y: 0, w: 6, h: 4 }] },
+    };
+    const step = migrateDashboard(v1);
+    assert.ok(step.ok);
+    assert.deepEqual(step.value.elements, {
+      rate: { kind: "timeseries", title: "Rate", series: [{ observable: "trigger.rate", channel: 0 }] },
+      hv: { kind: "stat", title: "Pixel 7 HV", series: [{ observable: "camera.hv", channel: 7 }] },
+      bare: { kind: "stat", title: "Humidity", series: [{ observable: "camera.humidity" }] },
+    });
+    const parsed = parseDashboard(v1);
+    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
+    assert.equal(parsed.value.schemaVersion, 2);
+    assert.deepEqual(parsed.value.elements.bare!.series, [{ observable: "camera.humidity", channel: 0 }]);
+    assert.deepEqual(parsed.value.layout, v1.layout);
+  });
+
+  it("still names a bad field of a version 1 widget after migrating it", () => {
+    const v1 = {
+      schemaVersion: 1,
+      title: "Old",
+      elements: { a: { kind: "stat", spec: { title: "A", observable: "not a name!", channel: 0, colour: "red" } } },
+      layout: { items: [] },
+    };
+    assert.deepEqual(fields(v1).sort(), ["elements.a", "elements.a.series[0].observable"]);
   });
 
   it("rejects versions it does not know, saying so", () => {
@@ -85,21 +136,50 @@ describe("dashboard editing", () => {
   it("adds widgets below the others with fresh names, and removes them with their layout item", () => {
     const [one, first] = addWidget(emptyDashboard(), {
       kind: "timeseries",
-      spec: { title: "Rate", observable: "trigger.rate", channel: 0 },
+      title: "Rate",
+      series: [{ observable: "trigger.rate", channel: 0 }],
     });
     const [two, second] = addWidget(
       one,
-      { kind: "stat", spec: { title: "HV", observable: "camera.hv", channel: 3 } },
+      { kind: "stat", title: "HV", series: [{ observable: "camera.hv", channel: 3 }] },
       { w: 3, h: 2 },
     );
     assert.notEqual(first, second);
-    assert.deepEqual(two.layout.items[1], { element: second, x: 0, y: 4, w: 3, h: 2 });
+    // The free space beside the first widget, not a new row below it.
+    assert.deepEqual(two.layout.items[1], { element: second, x: 6, y: 0, w: 3, h: 2 });
     assert.ok(parseDashboard(two).ok);
     const d = removeWidget(two, first);
     assert.deepEqual(Object.keys(d.elements), [second]);
     assert.deepEqual(
       d.layout.items.map((i) => i.element),
       [second],
+    );
+  });
+
+  it("fills the grid's width before starting a new row", () => {
+    let d = emptyDashboard();
+    for (let i = 0; i < 12; i++)
+      d = addWidget(d, { kind: "stat", title: `S${i}`, series: [{ observable: "a.b", channel: 0 }] }, { w: 4, h: 3 })[0];
+    assert.deepEqual(
+      d.layout.items.slice(0, 4).map((i) => [i.x, i.y]),
+      [
+        [0, 0],
+        [4, 0],
+        [8, 0],
+        [0, 3],
+      ],
+    );
+    assert.equal(Math.max(...d.layout.items.map((i) => i.y + i.h)), 12);
+    assert.deepEqual(
+      freeSpot(
+        [
+          { x: 0, y: 0, w: 6, h: 4 },
+          { x: 6, y: 2, w: 6, h: 2 },
+        ],
+        6,
+        2,
+      ),
+      { x: 6, y: 0, w: 6, h: 2 },
     );
   });
 

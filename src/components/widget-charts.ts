@@ -1,0 +1,239 @@
+// The widgets Observable Plot draws: by the time data reaches them, M4 (time series), binning
+// (histogram) or the array's own length (profile) has thinned it to a few thousand marks at
+// most, which Plot draws in a few milliseconds.
+import * as Plot from "@observablehq/plot";
+import { histogram } from "../core/binning.js";
+import { positiveExtent } from "../core/color-scale.js";
+import type { Widget, YScale } from "../core/dashboard.js";
+import { columnExtremes, decimationNote, m4 } from "../core/m4.js";
+import { medianGap } from "../core/freshness.js";
+import { pairByTime } from "../core/pairing.js";
+import { healthyBand, valueDomain } from "../core/value-axis.js";
+import { el } from "./dom.js";
+import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel } from "./widgets.js";
+
+type Size = { width: number; height: number };
+
+/** The y axis options for a widget's scale over the values drawn; the band it may draw. */
+function yAxis(scale: YScale | undefined, values: ArrayLike<number>, range: { min: number; max: number } | undefined) {
+  const mode = scale?.mode ?? "auto";
+  const domain: [number, number] | undefined =
+    scale?.mode === "fixed" ? [scale.min, scale.max] : mode === "log" ? positiveExtent(values) : valueDomain(values);
+  const band = domain && healthyBand(domain, range);
+  return {
+    options: { type: mode === "log" ? ("log" as const) : ("linear" as const), ...(domain ? { domain } : {}) },
+    band,
+    domain,
+  };
+}
+
+function chartSize(size: Size, captionRoom = 22) {
+  return { width: Math.max(160, size.width), height: Math.max(100, size.height - captionRoom) };
+}
+
+function withNote(plot: Element, note: string | undefined): Node {
+  if (!note) return plot;
+  return el("div", { className: "chart" }, plot, el("div", { className: "chart-note", textContent: note }));
+}
+
+export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {
+  const { width, height } = chartSize(size);
+  const { from, to } = data.window;
+  const lines: { label: string; t: Date; v: number }[] = [];
+  const bands: { label: string; t: Date; lo: number; hi: number }[] = [];
+  const drawn: number[] = [];
+  const notes: string[] = [];
+  const latest: string[] = [];
+  let unit = "";
+  for (const ref of widget.series) {
+    const info = data.info(ref.observable)!;
+    unit ||= info.unit;
+    const label = seriesLabel(ref, info);
+    const series = data.series(ref.observable, ref.channel);
+    if (!series || series.length === 0) continue;
+    const columns = series.columns();
+    // About four points per pixel column is all a line can show (M4).
+    const buckets = Math.max(1, Math.floor(width));
+    const thinned = m4(columns, buckets, from, to);
+    for (let i = 0; i < thinned.x.length; i++) {
+      lines.push({ label, t: new Date(thinned.x[i]!), v: thinned.y[i]! });
+      drawn.push(thinned.y[i]!);
+    }
+    const note = decimationNote(series.length, thinned.x.length);
+    if (note) {
+      notes.push(widget.series.length > 1 ? `${label}: ${note}` : note);
+      const ext = columnExtremes(columns, Math.max(1, Math.floor(width / 3)), from, to);
+      ext.x.forEach((x, i) => bands.push({ label, t: new Date(x), lo: ext.lo[i]!, hi: ext.hi[i]! }));
+    }
+    const last = series.latest();
+    if (last) latest.push(`${label} ${formatValue(last.value)}`);
+  }
+  if (lines.length === 0) return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
+  const single = widget.series.length === 1 ? data.info(widget.series[0]!.observable) : undefined;
+  const y = yAxis(widget.yScale, drawn, single ? rangeOf(widget, single) : widget.thresholds);
+  const marks: Plot.Markish[] = [];
+  if (y.band)
+    marks.push(
+      Plot.rectY([y.band], { x1: new Date(from), x2: new Date(to), y1: "y1", y2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 }),
+    );
+  if (bands.length) marks.push(Plot.areaY(bands, { x: "t", y1: "lo", y2: "hi", z: "label", fill: "label", fillOpacity: 0.18 }));
+  marks.push(Plot.lineY(lines, { x: "t", y: "v", z: "label", stroke: "label" }));
+  const plot = Plot.plot({
+    width,
+    height,
+    marginLeft: 56,
+    x: { type: "time", domain: [new Date(from), new Date(to)], label: null },
+    y: { ...y.options, label: unit ? `${unit}` : null, grid: true, clamp: widget.yScale?.mode === "fixed" },
+    color: { legend: widget.series.length > 1, domain: [...new Set(lines.map((l) => l.label))] },
+    marks,
+  });
+  plot.setAttribute("aria-label", `${widget.title}: ${lines.length} points drawn`);
+  return { node: withNote(plot, notes.join("; ")), text: `${widget.title}: ${latest.join(", ")} ${unit}`.trim() };
+}
+
+export function histogramView(widget: Widget, data: WidgetData, size: Size) {
+  const ref = widget.series[0]!;
+  const info = data.info(ref.observable)!;
+  const grid = data.grid(ref.observable);
+  if (!grid) return { node: emptyNote("loading…"), text: `${widget.title}: loading` };
+  const range = rangeOf(widget, info);
+  const h = histogram(grid.latest, widget.bins ?? 40, range);
+  const out = h.below + h.above;
+  const text =
+    `${widget.title}: ${info.name}, ${info.channels} channels, ${out} out of range` +
+    (out ? ` (${h.below} below, ${h.above} above)` : "") +
+    (h.missing ? `, ${h.missing} without data` : "");
+  if (h.total === 0) return { node: emptyNote("no data in this window"), text };
+  const bins = h.counts.map((count, i) => ({ x1: h.edges[i]!, x2: h.edges[i + 1]!, count }));
+  const { width, height } = chartSize(size);
+  const marks: Plot.Markish[] = [];
+  const band = healthyBand([h.edges[0]!, h.edges.at(-1)!], range);
+  if (band) marks.push(Plot.rectX([band], { x1: "y1", x2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 }));
+  marks.push(
+    Plot.rectY(bins, {
+      x1: "x1",
+      x2: "x2",
+      y: "count",
+      insetLeft: 0.5,
+      insetRight: 0.5,
+      // Bars of out-of-range values in the alarm colour, so a lone dead pixel's bar is seen.
+      fill: (d: { x1: number; x2: number }) => (range && (d.x2 <= range.min || d.x1 >= range.max) ? "#dc2626" : "steelblue"),
+    }),
+    Plot.ruleY([0]),
+  );
+  const plot = Plot.plot({
+    width,
+    height,
+    marginLeft: 44,
+    // Counts of 1 (a dead pixel) next to 1800: a square-root axis keeps both readable.
+    y: { type: "sqrt", label: "channels", grid: true },
+    x: { label: info.unit || null },
+    marks,
+  });
+  plot.setAttribute("aria-label", text);
+  return { node: withNote(plot, `${out} of ${h.total} out of range`), text };
+}
+
+export function profileView(widget: Widget, data: WidgetData, size: Size) {
+  const ref = widget.series[0]!;
+  const info = data.info(ref.observable)!;
+  const readings = data.arrays(ref.observable, widget.runs) ?? [];
+  if (readings.length === 0)
+    return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
+  const overlay = !!widget.runs;
+  const shown = overlay ? readings : readings.slice(0, (widget.previous ?? 4) + 1);
+  const points: { age: number; label: string; i: number; v: number }[] = [];
+  shown.forEach((r, age) => {
+    const label = overlay ? `run ${r.run}` : age === 0 ? "newest" : `${age} before`;
+    (r.value as (number | null)[]).forEach((v, i) => {
+      if (v !== null && Number.isFinite(v)) points.push({ age, label, i, v });
+    });
+  });
+  const { width, height } = chartSize(size);
+  const y = yAxis(
+    widget.yScale,
+    Float64Array.from(points, (p) => p.v),
+    widget.thresholds ?? info.healthy,
+  );
+  const marks: Plot.Markish[] = [];
+  if (y.band) marks.push(Plot.rectY([y.band], { y1: "y1", y2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 }));
+  if (overlay) marks.push(Plot.lineY(points, { x: "i", y: "v", z: "label", stroke: "label" }));
+  else
+    marks.push(
+      // The newest on top in full colour; the ones before fade with age.
+      Plot.lineY(
+        points.filter((p) => p.age > 0),
+        { x: "i", y: "v", z: "age", stroke: "currentColor", strokeOpacity: (p: { age: number }) => 0.45 / p.age },
+      ),
+      Plot.lineY(
+        points.filter((p) => p.age === 0),
+        { x: "i", y: "v", stroke: "steelblue", strokeWidth: 2 },
+      ),
+    );
+  const plot = Plot.plot({
+    width,
+    height,
+    marginLeft: 50,
+    x: { label: "sample" },
+    y: { ...y.options, label: info.unit || null, grid: true },
+    color: overlay ? { legend: true } : undefined,
+    marks,
+  });
+  const newest = shown[0]!;
+  const values = (newest.value as (number | null)[]).map((v) => v ?? Number.NaN);
+  let peak = 0;
+  values.forEach((v, i) => {
+    if (v > values[peak]!) peak = i;
+  });
+  const when = new Date(newest.t).toLocaleTimeString();
+  const text = overlay
+    ? `${widget.title}: ${info.name} of runs ${shown.map((r) => r.run).join(", ")}`
+    : `${widget.title}: ${info.name} at ${when} (run ${newest.run}), peak ${formatValue(values[peak]!)} ${info.unit} at sample ${peak}`;
+  plot.setAttribute("aria-label", text);
+  return { node: plot, text };
+}
+
+export function xyView(widget: Widget, data: WidgetData, size: Size) {
+  const [xRef, yRef] = widget.series as [(typeof widget.series)[0], (typeof widget.series)[0]];
+  const xInfo = data.info(xRef.observable)!;
+  const yInfo = data.info(yRef.observable)!;
+  const xs = data.series(xRef.observable, xRef.channel);
+  const ys = data.series(yRef.observable, yRef.channel);
+  const xLabel = seriesLabel(xRef, xInfo);
+  const yLabel = seriesLabel(yRef, yInfo);
+  if (!xs?.length || !ys?.length)
+    return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
+  const x = xs.columns();
+  const yc = ys.columns();
+  // Readings of one event share a time; otherwise pair with the x reading of the same cadence step.
+  const tolerance = Math.max(1000, 1.5 * Math.max(medianGap(x.x) ?? 0, medianGap(yc.x) ?? 0));
+  const pairs = pairByTime({ t: x.x, value: x.y }, { t: yc.x, value: yc.y }, tolerance);
+  if (pairs.length === 0)
+    return { node: emptyNote("no readings close enough in time to pair"), text: `${widget.title}: nothing to pair` };
+  const byRun = widget.colorBy === "run";
+  const runOf = (t: number) => data.runs.find((r) => r.start <= t && (r.stop === null || t < r.stop))?.id ?? 0;
+  const points = pairs.map((p) => ({ ...p, time: new Date(p.t), run: byRun ? `run ${runOf(p.t)}` : "" }));
+  const { width, height } = chartSize(size);
+  const y = yAxis(
+    widget.yScale,
+    Float64Array.from(points, (p) => p.y),
+    undefined,
+  );
+  const plot = Plot.plot({
+    width,
+    height,
+    marginLeft: 56,
+    x: {
+      label: `${xLabel}${xInfo.unit ? ` (${xInfo.unit})` : ""}`,
+      zero: false,
+      domain: valueDomain(Float64Array.from(points, (p) => p.x)),
+    },
+    y: { ...y.options, label: `${yLabel}${yInfo.unit ? ` (${yInfo.unit})` : ""}`, grid: true },
+    color: byRun ? { legend: true, type: "ordinal" } : { type: "time", scheme: "viridis" },
+    marks: [Plot.dot(points, { x: "x", y: "y", r: 2, fill: byRun ? "run" : "time", fillOpacity: 0.8 })],
+  });
+  const last = points.at(-1)!;
+  const text = `${widget.title}: ${points.length} points of ${yLabel} against ${xLabel}; newest ${formatValue(last.y)} at ${formatValue(last.x)}`;
+  plot.setAttribute("aria-label", text);
+  return { node: withNote(plot, byRun ? undefined : "colour: time, dark = older, yellow = newest"), text };
+}

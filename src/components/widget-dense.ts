@@ -1,0 +1,260 @@
+// The dense widgets, drawn as canvas pixels: a raster of every channel against time (1855
+// pixels x hundreds of columns would be half a million SVG nodes) and a 2D image. The raster
+// keeps its canvas and repaints only the columns live readings changed (ChannelGrid stamps), so
+// a 10 Hz feed costs a column, not a frame.
+import * as Plot from "@observablehq/plot";
+import { type ChannelGrid, rasterPixels } from "../core/binning.js";
+import {
+  ABOVE_RANGE,
+  BELOW_RANGE,
+  cellColor,
+  cssColor,
+  positiveExtent,
+  ramp,
+  robustExtent,
+  scaleFraction,
+} from "../core/color-scale.js";
+import type { Widget } from "../core/dashboard.js";
+import { healthyBand, valueDomain } from "../core/value-axis.js";
+import { el, labelled } from "./dom.js";
+import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf } from "./widgets.js";
+
+const timeLabel = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+
+export function rasterView(): WidgetView {
+  const canvas = el("canvas", { className: "raster-canvas" });
+  canvas.setAttribute("role", "img");
+  const marker = el("div", { className: "raster-marker" });
+  const axisTop = el("span", { className: "raster-axis-label" });
+  const axisBottom = el("span", { className: "raster-axis-label" });
+  const timeFrom = el("span");
+  const timeTo = el("span");
+  const frame = el("div", { className: "raster-frame" }, canvas, marker);
+  // Flagged channels (out of range, or silent) marked beside the raster, large enough to see
+  // and to click, however few pixels their rows get.
+  const flags = el("div", { className: "raster-flags" });
+  const channelInput = el("input", { type: "number", name: "highlight", min: "0", step: "1" });
+  const flaggedText = el("span", { className: "raster-flagged" });
+  const line = el("div", { className: "raster-line" });
+  const element = el(
+    "div",
+    { className: "raster" },
+    el("div", { className: "raster-controls" }, labelled("Highlight channel", channelInput), flaggedText),
+    el("div", { className: "raster-body" }, el("div", { className: "raster-axis" }, axisTop, axisBottom), frame, flags),
+    el("div", { className: "raster-times" }, timeFrom, timeTo),
+    line,
+  );
+  let painted:
+    | {
+        grid: ChannelGrid;
+        rows: number;
+        stamp: number;
+        key: string;
+        image: ImageData;
+        color: (v: number) => readonly [number, number, number];
+      }
+    | undefined;
+  let current: { widget: Widget; data: WidgetData; channels: number } | undefined;
+
+  const choose = (channel: number) => {
+    if (!current || !Number.isInteger(channel) || channel < 0 || channel >= current.channels) return;
+    current.data.change({ ...current.widget, highlight: channel });
+  };
+  channelInput.addEventListener("change", () => choose(Number(channelInput.value)));
+  canvas.addEventListener("click", (event) => {
+    if (!current) return;
+    const box = canvas.getBoundingClientRect();
+    choose(Math.min(current.channels - 1, Math.floor(((event.clientY - box.top) / box.height) * current.channels)));
+  });
+
+  return {
+    element,
+    update(widget, data, size) {
+      const ref = widget.series[0]!;
+      const info = data.info(ref.observable)!;
+      const grid = data.grid(ref.observable);
+      current = { widget, data, channels: info.channels };
+      if (!grid) {
+        flaggedText.textContent = "loading…";
+        return `${widget.title}: loading`;
+      }
+      const range = rangeOf(widget, info);
+      const highlight = Math.min(info.channels - 1, widget.highlight ?? 0);
+      if (document.activeElement !== channelInput) channelInput.value = String(highlight);
+      channelInput.max = String(info.channels - 1);
+      const rasterHeight = Math.max(60, Math.floor((size.height - 64) * 0.6));
+      const rows = Math.min(info.channels, rasterHeight);
+      const key = `${rows}|${range ? `${range.min},${range.max}` : ""}`;
+      if (!painted || painted.grid !== grid || painted.key !== key) {
+        // The ramp spans the healthy channels' spread, fixed until the next full paint (a live
+        // value must not recolour the whole raster); outliers have their own colours.
+        const fraction = scaleFraction(robustExtent(grid.latest, range) ?? [0, 1]);
+        const color = (v: number) => cellColor(v, fraction, range);
+        canvas.width = grid.columns;
+        canvas.height = rows;
+        const image = new ImageData(rasterPixels(grid, rows, range, color), grid.columns, rows);
+        painted = { grid, rows, key, image, color, stamp: grid.changedSince(0).stamp };
+        canvas.getContext("2d")!.putImageData(image, 0, 0);
+      } else {
+        const change = grid.changedSince(painted.stamp);
+        if (change.all || change.columns.length) {
+          // A new value also fills the empty columns after it (ChannelGrid.held).
+          const columns = new Set<number>();
+          for (const c of change.columns) for (let k = c; k <= Math.min(grid.columns - 1, c + 8); k++) columns.add(k);
+          rasterPixels(grid, rows, range, painted.color, painted.image.data, change.all ? undefined : [...columns]);
+          canvas.getContext("2d")!.putImageData(painted.image, 0, 0);
+        }
+        painted.stamp = change.stamp;
+      }
+      frame.style.height = `${rasterHeight}px`;
+      marker.style.top = `${((highlight + 0.5) / info.channels) * 100}%`;
+      axisTop.textContent = "ch 0";
+      axisBottom.textContent = `ch ${info.channels - 1}`;
+      timeFrom.textContent = timeLabel(grid.from);
+      timeTo.textContent = timeLabel(Math.min(grid.to, data.now));
+
+      const { dead, outOfRange } = grid.flagged(range);
+      const marks = [
+        ...outOfRange.map((c) => ({ c, below: grid.latest[c]! < (range?.min ?? 0) })),
+        ...dead.map((c) => ({ c, below: true })),
+      ];
+      flags.replaceChildren(
+        ...(dead.length === info.channels ? [] : marks.slice(0, 60)).map(({ c, below }) => {
+          const v = grid.latest[c]!;
+          const mark = el("button", { type: "button", className: "raster-flag" });
+          mark.style.top = `${(c / info.channels) * 100}%`;
+          mark.style.background = cssColor(Number.isFinite(v) ? (below ? BELOW_RANGE : ABOVE_RANGE) : [128, 128, 128]);
+          const said = `channel ${c}: ${Number.isFinite(v) ? `${formatValue(v)} ${info.unit}` : "no data"}`;
+          mark.title = said;
+          mark.setAttribute("aria-label", `Highlight ${said}`);
+          mark.addEventListener("click", () => choose(c));
+          return mark;
+        }),
+      );
+      const list = (chs: number[]) => chs.slice(0, 8).join(", ") + (chs.length > 8 ? ` and ${chs.length - 8} more` : "");
+      flaggedText.textContent =
+        `${outOfRange.length} out of range${outOfRange.length ? ` (${list(outOfRange)})` : ""}` +
+        (dead.length ? `; ${dead.length} without data${dead.length < info.channels ? ` (${list(dead)})` : ""}` : "");
+      const text = `${widget.title}: ${info.name}, ${info.channels} channels, ${outOfRange.length} out of range${
+        dead.length ? `, ${dead.length} without data` : ""
+      }; channel ${highlight} ${Number.isFinite(grid.latest[highlight]!) ? `${formatValue(grid.latest[highlight]!)} ${info.unit}` : "no data"}`;
+      canvas.setAttribute("aria-label", text);
+
+      // The highlighted channel as a line (its cells' extremes as a band), with the healthy band.
+      const cells = grid.channelLine(highlight);
+      const lineHeight = Math.max(70, size.height - rasterHeight - 64);
+      if (cells.t.length === 0) {
+        line.replaceChildren(emptyNote(`channel ${highlight}: no data in this window`));
+      } else {
+        const points = cells.t.map((t, i) => ({
+          t: new Date(t),
+          lo: cells.lo[i]!,
+          hi: cells.hi[i]!,
+          mid: (cells.lo[i]! + cells.hi[i]!) / 2,
+        }));
+        const yDomain = valueDomain([...cells.lo, ...cells.hi]);
+        const band = yDomain && healthyBand(yDomain, range);
+        const plot = Plot.plot({
+          width: Math.max(160, size.width),
+          height: lineHeight,
+          marginLeft: 56,
+          marginTop: 18,
+          x: { type: "time", domain: [new Date(grid.from), new Date(grid.to)], label: null },
+          y: { domain: yDomain, grid: true, label: `ch ${highlight} (${info.unit})`, ticks: 2 },
+          marks: [
+            ...(band ? [Plot.rectY([band], { y1: "y1", y2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 })] : []),
+            Plot.areaY(points, { x: "t", y1: "lo", y2: "hi", fill: "#f59e0b", fillOpacity: 0.3 }),
+            Plot.lineY(points, { x: "t", y: "mid", stroke: "#f59e0b", strokeWidth: 1.5 }),
+          ],
+        });
+        plot.setAttribute("aria-label", `channel ${highlight} of ${info.name}`);
+        line.replaceChildren(plot);
+      }
+      return text;
+    },
+  };
+}
+
+export function imageView(): WidgetView {
+  const canvas = el("canvas", { className: "image-canvas" });
+  canvas.setAttribute("role", "img");
+  const bar = el("canvas", { className: "image-bar", width: 1, height: 64 });
+  const barMax = el("span");
+  const barMin = el("span");
+  const readout = el("div", { className: "image-readout", textContent: "point at a cell to read its value" });
+  readout.setAttribute("aria-live", "polite");
+  const scale = el("select", { name: "colorScale" });
+  for (const mode of ["linear", "log"]) scale.append(el("option", { value: mode, textContent: mode }));
+  const element = el(
+    "div",
+    { className: "image" },
+    el("div", { className: "image-controls" }, labelled("Colour scale", scale), readout),
+    el("div", { className: "image-body" }, canvas, el("div", { className: "image-bar-box" }, barMax, bar, barMin)),
+  );
+  let shown: { rows: (number | null)[][]; unit: string } | undefined;
+  let current: { widget: Widget; data: WidgetData } | undefined;
+  scale.addEventListener("change", () => {
+    if (current) current.data.change({ ...current.widget, colorScale: scale.value as "linear" | "log" });
+  });
+  canvas.addEventListener("mousemove", (event) => {
+    if (!shown) return;
+    const box = canvas.getBoundingClientRect();
+    const row = Math.floor(((event.clientY - box.top) / box.height) * shown.rows.length);
+    const col = Math.floor(((event.clientX - box.left) / box.width) * (shown.rows[0]?.length ?? 0));
+    const v = shown.rows[row]?.[col];
+    if (v === undefined) return;
+    readout.textContent = `row ${row}, column ${col}: ${v === null ? "no value" : `${formatValue(v)} ${shown.unit}`}`;
+  });
+
+  return {
+    element,
+    update(widget, data, size) {
+      current = { widget, data };
+      const ref = widget.series[0]!;
+      const info = data.info(ref.observable)!;
+      const newest = data.arrays(ref.observable)?.[0];
+      if (!newest) {
+        readout.textContent = "no data in this window";
+        return `${widget.title}: no data in this window`;
+      }
+      if (readout.textContent === "no data in this window") readout.textContent = "point at a cell to read its value";
+      const rows = newest.value as (number | null)[][];
+      const height = rows.length;
+      const width = rows[0]?.length ?? 0;
+      shown = { rows, unit: info.unit };
+      const mode = widget.colorScale ?? "linear";
+      scale.value = mode;
+      const flat = Float64Array.from(rows.flat(), (v) => v ?? Number.NaN);
+      const domain = (mode === "log" ? positiveExtent(flat) : valueDomain(flat, 0)) ?? [0, 1];
+      const fraction = scaleFraction(domain, mode);
+      canvas.width = width;
+      canvas.height = height;
+      const image = new ImageData(width, height);
+      let max = 0;
+      flat.forEach((v, i) => {
+        const f = fraction(v);
+        const [r, g, b] = Number.isNaN(f) ? [128, 128, 128] : ramp(f);
+        image.data.set([r, g, b, 255], i * 4);
+        if (!(v <= flat[max]!)) max = i;
+      });
+      canvas.getContext("2d")!.putImageData(image, 0, 0);
+      // Square cells: the image is as large as the body allows at its own aspect ratio.
+      const side = Math.max(2, Math.min(size.width - 70, size.height - 70) / Math.max(width, height));
+      canvas.style.width = `${Math.floor(side * width)}px`;
+      canvas.style.height = `${Math.floor(side * height)}px`;
+      const ctx = bar.getContext("2d")!;
+      for (let y = 0; y < 64; y++) {
+        ctx.fillStyle = cssColor(ramp(1 - y / 63));
+        ctx.fillRect(0, y, 1, 1);
+      }
+      bar.style.height = canvas.style.height;
+      barMax.textContent = formatValue(domain[1]);
+      barMin.textContent = formatValue(domain[0]);
+      const text = `${widget.title}: ${info.name} ${height}×${width} at ${new Date(newest.t).toLocaleTimeString()}, max ${formatValue(
+        flat[max]!,
+      )} ${info.unit} at row ${Math.floor(max / width)}, column ${max % width}`;
+      canvas.setAttribute("aria-label", text);
+      return text;
+    },
+  };
+}
