@@ -1,5 +1,6 @@
 // The HTTP side of runboard: the built site, the REST API and ingest. Every body and query
 // is validated here, at the edge; errors are JSON `{error, errors: [{field, message}]}`.
+import { readFile } from "node:fs/promises";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { existsSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
@@ -270,9 +271,12 @@ export function createApp(deps: AppDeps): express.Express {
 
   // The built Observable Framework site. /d/<id> is the editor page opened on a saved dashboard.
   const dashboardPage = join(deps.distDir, "pages", "dashboard.html");
-  app.get("/d/:id", (_req, res) => {
+  app.get("/d/:id", async (_req, res) => {
     if (!existsSync(dashboardPage)) return fail(res, 503, "the site is not built; run npm run build");
-    res.sendFile(dashboardPage);
+    // The page's links and assets are relative to /pages/dashboard; served from /d/<id> it
+    // says so, or "./runs" would lead to /d/runs.
+    const html = await readFile(dashboardPage, "utf8");
+    res.type("html").send(html.replace("<head>", '<head>\n<base href="/pages/">'));
   });
   // /snapshots/: the directory the server keeps fresh (SnapshotKeeper), the one read path of
   // every page. Until its first snapshot is written the manifest answers 503, and pages wait.

@@ -2,7 +2,7 @@
 // (src/core/dashboard.ts) owns everything that is saved. Each widget is a titled region whose
 // body the page fills from the widget's kind and data.
 import { GridStack, type GridItemHTMLElement, type GridStackNode } from "gridstack";
-import type { LayoutItem, Widget } from "../core/dashboard.js";
+import { GRID_COLUMNS, type LayoutItem, type Widget } from "../core/dashboard.js";
 import { el } from "./dom.js";
 
 function loadGridStackCss(): void {
@@ -35,7 +35,7 @@ export class DashboardGrid {
   constructor(private readonly events: GridEvents) {
     loadGridStackCss();
     this.grid = GridStack.init(
-      { column: 12, cellHeight: 70, margin: 6, draggable: { handle: ".widget-handle" }, resizable: { handles: "se" } },
+      { column: GRID_COLUMNS, cellHeight: 70, margin: 6, draggable: { handle: ".widget-handle" }, resizable: { handles: "se" } },
       this.element,
     )!;
     this.grid.on("change", (_event, nodes) => events.moved(toItems(nodes)));
@@ -102,8 +102,19 @@ export class DashboardGrid {
     const y = node.y ?? 0;
     const w = node.w ?? 1;
     const h = node.h ?? 1;
-    if (event.shiftKey) this.grid.update(itemEl, { w: Math.max(1, Math.min(12 - x, w + dx)), h: Math.max(1, h + dy) });
-    else this.grid.update(itemEl, { x: Math.max(0, Math.min(12 - w, x + dx)), y: Math.max(0, y + dy) });
+    if (event.shiftKey) {
+      this.grid.update(itemEl, { w: Math.max(1, Math.min(GRID_COLUMNS - x, w + dx)), h: Math.max(1, h + dy) });
+    } else if (dx !== 0) {
+      this.grid.update(itemEl, { x: Math.max(0, Math.min(GRID_COLUMNS - w, x + dx)), y });
+    } else {
+      // The grid packs widgets upwards, so one row down may float straight back: step further
+      // until the widget has passed the one below it (or moved up past the one above).
+      for (let k = 1; k <= 100 && node.y === y; k++) {
+        const target = y + dy * k;
+        if (target < 0) break;
+        this.grid.update(itemEl, { x, y: target });
+      }
+    }
     this.events.moved(this.positions());
     if (event.shiftKey) this.events.resized(name);
   }

@@ -5,7 +5,8 @@ async function addWidget(page: Page, observable: string, kind: "timeseries" | "s
   await page.getByLabel("Observable").selectOption(observable);
   await page.getByLabel("Chart type").selectOption(kind);
   await page.getByLabel("Widget title").fill(title);
-  if (channel !== undefined) await page.getByLabel("Channel", { exact: true }).fill(String(channel));
+  if (channel !== undefined)
+    await page.getByLabel(kind === "stat" ? "Channel" : "Channels", { exact: true }).fill(String(channel));
   await page.getByRole("button", { name: "Add widget" }).click();
   await expect(page.getByRole("region", { name: title })).toBeVisible();
 }
@@ -46,21 +47,25 @@ test("a newcomer builds, saves, reloads and shares a dashboard that follows live
   await expect(page.getByRole("region", { name: "Trigger rate" }).locator("svg[aria-label*='points drawn']")).toBeVisible();
   await expect(page.getByLabel("Live connection")).toContainText("live");
 
-  // Move the stat to the right of the time series by dragging its title bar.
-  const statHeader = page.getByRole("region", { name: "Humidity now" }).locator(".widget-header");
+  // A new widget goes to the free space beside the others, not below them.
+  expect(await position(page, "Humidity now")).toMatchObject({ x: 6, y: 0 });
+  // Move the stat below the time series by dragging its title bar.
+  const statHeader = page.getByRole("region", { name: "Humidity now" }).locator(".widget-handle");
   const chart = await page.getByRole("region", { name: "Trigger rate" }).boundingBox();
   const header = await statHeader.boundingBox();
   await page.mouse.move(header!.x + 20, header!.y + header!.height / 2);
   await page.mouse.down();
-  await page.mouse.move(chart!.x + chart!.width + 60, chart!.y + 15, { steps: 12 });
+  await page.mouse.move(chart!.x + 20, chart!.y + chart!.height + 40, { steps: 12 });
   await page.mouse.up();
-  await expect.poll(() => position(page, "Humidity now")).toMatchObject({ x: 6, y: 0 });
+  await expect.poll(() => position(page, "Humidity now")).toMatchObject({ x: 0, y: 4 });
 
   // Make it taller from its lower-right corner.
   const before = await position(page, "Humidity now");
   const handle = page
     .locator(".grid-stack-item", { has: page.getByRole("region", { name: "Humidity now" }) })
     .locator(".ui-resizable-se");
+  // GridStack shows the handle while the pointer is over the widget.
+  await page.getByRole("region", { name: "Humidity now" }).hover();
   await handle.hover();
   const box = await handle.boundingBox();
   await page.mouse.down();

@@ -78,7 +78,7 @@ async function addWidget(page: Page, kind: "timeseries" | "stat", title: string,
   await page.getByLabel("Observable").selectOption("cam_temp");
   await page.getByLabel("Chart type").selectOption(kind);
   await page.getByLabel("Widget title").fill(title);
-  await page.getByLabel("Channel", { exact: true }).fill(String(channel));
+  await page.getByLabel(kind === "stat" ? "Channel" : "Channels", { exact: true }).fill(String(channel));
   await page.getByRole("button", { name: "Add widget" }).click();
 }
 

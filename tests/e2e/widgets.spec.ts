@@ -1,0 +1,247 @@
+// Every widget kind, added through the form on the demo camera, drawn with the values DuckDB in
+// Node finds in the same snapshot files. The dashboard shows a stopped run, so nothing live
+// moves the values while they are compared; two pixels are set out of range in it first.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DuckDBInstance, LIST, VARCHAR, listValue } from "@duckdb/node-api";
+import type { APIRequestContext, Page } from "@playwright/test";
+import { E2E_SNAPSHOT_DIR as snapshotDir, INGEST_TOKEN, expect, test } from "./fixtures.js";
+
+const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
+
+interface ManifestRun {
+  run: number;
+  files: { kind: string; path: string }[];
+}
+
+async function query<T>(sql: string, files: string[]): Promise<T[]> {
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  try {
+    const reader = await conn.runAndReadAll(sql, { files: listValue(files) }, { files: LIST(VARCHAR) });
+    return reader.getRowObjectsJS() as T[];
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+const filesOf = (run: number, kind: string) => {
+  const manifest = JSON.parse(readFileSync(join(snapshotDir, "manifest.json"), "utf8")) as { runs: ManifestRun[] };
+  return manifest.runs
+    .filter((r) => r.run === run)
+    .flatMap((r) => r.files.filter((f) => f.kind === kind).map((f) => join(snapshotDir, f.path)));
+};
+
+/** A stopped run with two pixels out of range at its end, snapshotted; a dashboard that shows it. */
+async function stoppedRunDashboard(request: APIRequestContext) {
+  const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number; stop: number | null }[] };
+  const run = runs.filter((r) => r.stop !== null).at(-1)!;
+  const t = run.stop! - 1000;
+  const ingest = await request.post("/api/ingest", {
+    headers: auth,
+    data: {
+      readings: [
+        { observable: "camera.hv", run: run.id, t, channel: 25, value: 3 },
+        { observable: "camera.hv", run: run.id, t, channel: 40, value: 1400 },
+      ],
+    },
+  });
+  expect(ingest.status()).toBe(200);
+  const refresh = await request.post("/api/snapshots/refresh", { headers: auth, data: { select: `runs:${run.id}-${run.id}` } });
+  expect(refresh.status()).toBe(200);
+  const saved = await request.post("/api/dashboards", {
+    headers: auth,
+    data: {
+      schemaVersion: 2,
+      title: `Run ${run.id} review`,
+      runSelection: { mode: "run", run: run.id },
+      windowSeconds: 3600,
+      elements: {},
+      layout: { items: [] },
+    },
+  });
+  expect(saved.status()).toBe(201);
+  return { run: run.id, id: ((await saved.json()) as { id: string }).id };
+}
+
+async function add(
+  page: Page,
+  observable: string,
+  kind: string,
+  title: string,
+  fill: Record<string, string> = {},
+  choose: Record<string, string> = {},
+) {
+  await page.getByLabel("Observable").selectOption(observable);
+  await page.getByLabel("Chart type").selectOption(kind);
+  await page.getByLabel("Widget title").fill(title);
+  for (const [label, value] of Object.entries(choose))
+    await page.getByRole("combobox", { name: label, exact: true }).selectOption(value);
+  for (const [label, value] of Object.entries(fill)) await page.getByLabel(label, { exact: true }).fill(value);
+  await page.getByRole("button", { name: "Add widget" }).click();
+  await expect(page.getByRole("region", { name: title })).toBeVisible();
+}
+
+const caption = (page: Page, title: string) => page.getByRole("region", { name: title }).locator(".widget-caption");
+
+test("every widget kind draws the demo camera's values as DuckDB finds them in the snapshot", async ({ page, request }) => {
+  test.setTimeout(120_000);
+  const { run, id } = await stoppedRunDashboard(request);
+  const scalars = filesOf(run, "scalar");
+  const arrays = filesOf(run, "array");
+  await page.goto(`/d/${id}`);
+
+  // The form offers the kinds that fit a shape and says in words why the others do not.
+  await page.getByLabel("Observable").selectOption("pmt.waveform");
+  await expect(page.getByLabel("Chart type")).toHaveValue("profile");
+  await expect(page.getByText(/Raster \(every channel against time\): pmt\.waveform is a 1D array/)).toBeVisible();
+  await page.getByLabel("Observable").selectOption("trigger.rate");
+  await expect(
+    page.getByText(/Histogram across channels: trigger\.rate is one scalar; a histogram needs a per-channel observable/),
+  ).toBeVisible();
+
+  const latest = await query<{ channel: number; value: number }>(
+    `SELECT channel, arg_max(value, t) AS value FROM read_parquet($files) WHERE observable = 'camera.hv' GROUP BY channel`,
+    scalars,
+  );
+  const outOfRange = latest.filter((r) => r.value < 900 || r.value > 1300).length;
+  expect(outOfRange).toBeGreaterThanOrEqual(2);
+
+  await add(page, "camera.hv", "raster", "HV raster", { "Highlight channel": "25" });
+  await expect(caption(page, "HV raster")).toContainText(`camera.hv, 1855 channels, ${outOfRange} out of range; channel 25 3 V`);
+  // The flagged pixels are marked beside the raster; choosing one highlights it and draws its line.
+  await page.getByRole("button", { name: "Highlight channel 40: 1400 V" }).click();
+  await expect(caption(page, "HV raster")).toContainText("channel 40 1400 V");
+  await expect(
+    page.getByRole("region", { name: "HV raster" }).locator('svg[aria-label="channel 40 of camera.hv"]'),
+  ).toBeVisible();
+
+  await add(page, "camera.hv", "histogram", "HV spread");
+  await expect(caption(page, "HV spread")).toContainText(`1855 channels, ${outOfRange} out of range`);
+
+  await add(page, "camera.hv", "stat", "Pixel 25 HV", { Channel: "25" });
+  await expect(page.getByLabel("Pixel 25 HV value")).toHaveText("3");
+  await expect(page.getByRole("region", { name: "Pixel 25 HV" })).toContainText("outside healthy range 900–1300");
+
+  await add(page, "camera.hv", "table", "Pixels 24-26", { Channels: "24-26" });
+  const cell = page
+    .getByRole("region", { name: "Pixels 24-26" })
+    .getByRole("row", { name: /camera\.hv\[25\]/ })
+    .locator(".value-cell");
+  await expect(cell).toHaveText("3 V");
+  await expect(cell).toHaveAttribute("data-health", "below");
+  await expect(caption(page, "Pixels 24-26")).toContainText("3 values, 1 out of range (camera.hv[25])");
+
+  await add(page, "camera.temperature", "timeseries", "Two modules", { Channels: "0, 12" });
+  const modules = page.getByRole("region", { name: "Two modules" });
+  await expect(modules.locator("[aria-label*='points drawn']")).toBeVisible();
+  await expect(modules.getByText("camera.temperature[12]").first()).toBeVisible();
+
+  const [waveform] = await query<{ value: number[] }>(
+    `SELECT value_1d AS value FROM read_parquet($files) WHERE observable = 'pmt.waveform' ORDER BY t DESC LIMIT 1`,
+    arrays,
+  );
+  const peak = waveform!.value.reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
+  await add(page, "pmt.waveform", "profile", "Waveform");
+  await expect(caption(page, "Waveform")).toContainText(`peak ${waveform!.value[peak]} mV at sample ${peak}`);
+
+  const [hitmap] = await query<{ value: number[][] }>(
+    `SELECT value_2d AS value FROM read_parquet($files) WHERE observable = 'camera.hitmap' ORDER BY t DESC LIMIT 1`,
+    arrays,
+  );
+  await add(page, "camera.hitmap", "image", "Hits");
+  const image = page.getByRole("region", { name: "Hits" }).locator("canvas.image-canvas");
+  await expect(image).toHaveAttribute("aria-label", /camera\.hitmap 24×24/);
+  const box = (await image.boundingBox())!;
+  await image.hover({ position: { x: ((12 + 0.5) * box.width) / 24, y: ((11 + 0.5) * box.height) / 24 } });
+  await expect(page.getByRole("region", { name: "Hits" }).locator(".image-readout")).toHaveText(
+    `row 11, column 12: ${hitmap!.value[11]![12]} counts`,
+  );
+
+  const [current] = await query<{ value: number }>(
+    `SELECT arg_max(value, t) AS value FROM read_parquet($files) WHERE observable = 'camera.anode_current' AND channel = 0`,
+    scalars,
+  );
+  await add(
+    page,
+    "camera.anode_current",
+    "xy",
+    "Current vs temperature",
+    { Channels: "0" },
+    { "Against (x axis)": "camera.temperature" },
+  );
+  await expect(caption(page, "Current vs temperature")).toContainText(
+    new RegExp(`\\d+ points of camera\\.anode_current\\[0\\] against camera\\.temperature\\[0\\]; newest ${current!.value} at`),
+  );
+
+  // Thresholds edited in the settings panel: 0-10 V makes pixel 25's 3 V healthy; saved, it stays.
+  await page.getByRole("button", { name: "Settings of Pixel 25 HV" }).click();
+  const settings = page.getByRole("dialog", { name: "Settings of Pixel 25 HV" });
+  await settings.getByLabel("Lowest healthy").fill("0");
+  await settings.getByLabel("Highest healthy").fill("10");
+  await settings.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByRole("region", { name: "Pixel 25 HV" })).not.toContainText("outside healthy range");
+  await page.getByRole("button", { name: "Save dashboard" }).click();
+  await expect(page.getByRole("status").first()).toContainText("Saved revision 2");
+  const saved = (await (await request.get(`/api/dashboards/${id}`)).json()) as {
+    dashboard: { elements: Record<string, { title: string; thresholds?: unknown }> };
+  };
+  expect(Object.values(saved.dashboard.elements).find((w) => w.title === "Pixel 25 HV")?.thresholds).toEqual({ min: 0, max: 10 });
+  await page.reload();
+  await expect(page.getByLabel("Pixel 25 HV value")).toHaveText("3");
+  await expect(page.getByRole("region", { name: "Pixel 25 HV" })).not.toContainText("outside healthy range");
+  await expect(caption(page, "HV raster")).toContainText("channel 40 1400 V");
+});
+
+test("a bad threshold is refused in the settings panel, naming the field, and nothing changes", async ({ page }) => {
+  await page.goto("/pages/dashboard");
+  await add(page, "trigger.rate", "timeseries", "Rate");
+  await page.getByRole("button", { name: "Settings of Rate" }).click();
+  const settings = page.getByRole("dialog", { name: "Settings of Rate" });
+  await settings.getByRole("combobox", { name: "Y scale" }).selectOption("fixed");
+  await settings.getByLabel("Y from").fill("50");
+  await settings.getByLabel("Y to").fill("10");
+  await settings.getByRole("button", { name: "Apply" }).click();
+  await expect(settings.getByRole("alert")).toHaveText("Cannot apply: yScale.max: min must be below max");
+  await settings.getByRole("button", { name: "Cancel" }).click();
+  await expect(settings).toBeHidden();
+});
+
+test("twelve widgets fill the width, move and resize with the keyboard, and the dark theme is kept", async ({ page }) => {
+  await page.goto("/pages/dashboard");
+  for (let i = 1; i <= 12; i++) await add(page, "trigger.rate", "stat", `Rate ${i}`);
+  const boxes = await page
+    .locator(".grid-stack-item")
+    .evaluateAll((items) =>
+      items.map((item) => ({
+        x: Number(item.getAttribute("gs-x")),
+        y: Number(item.getAttribute("gs-y")),
+        right: item.getBoundingClientRect().right,
+      })),
+    );
+  const viewport = page.viewportSize()!;
+  // Four stats a row over the window's width: three rows, the right-hand side used.
+  expect(new Set(boxes.map((b) => b.y)).size).toBe(3);
+  expect(Math.max(...boxes.map((b) => b.right))).toBeGreaterThan(viewport.width * 0.9);
+
+  const item = page.locator(".grid-stack-item", { has: page.getByRole("region", { name: "Rate 1", exact: true }) });
+  const handle = page.getByLabel(/^Move Rate 1 /);
+  await handle.focus();
+  // Down past the widget below it (the grid packs upwards), then back up to the top.
+  await page.keyboard.press("ArrowDown");
+  await expect(item).toHaveAttribute("gs-y", "3");
+  await page.keyboard.press("ArrowUp");
+  await expect(item).toHaveAttribute("gs-y", "0");
+  await page.keyboard.press("ArrowRight");
+  await expect(item).toHaveAttribute("gs-x", "1");
+  await page.keyboard.press("Shift+ArrowRight");
+  await expect(item).toHaveAttribute("gs-w", "4");
+  await expect(page.getByRole("status").first()).toHaveText("Unsaved changes");
+
+  await page.getByRole("button", { name: "Dark theme" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
+  await expect(page.getByRole("button", { name: "Light theme" })).toBeVisible();
+});
