@@ -10,7 +10,7 @@ import { medianGap } from "../core/freshness.js";
 import { pairByTime } from "../core/pairing.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el } from "./dom.js";
-import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel } from "./widgets.js";
+import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withUnit } from "./widgets.js";
 
 type Size = { width: number; height: number };
 
@@ -188,7 +188,7 @@ export function profileView(widget: Widget, data: WidgetData, size: Size) {
   const when = new Date(newest.t).toLocaleTimeString();
   const text = overlay
     ? `${widget.title}: ${info.name} of runs ${shown.map((r) => r.run).join(", ")}`
-    : `${widget.title}: ${info.name} at ${when} (run ${newest.run}), peak ${formatValue(values[peak]!)} ${info.unit} at sample ${peak}`;
+    : `${widget.title}: ${info.name} at ${when} (run ${newest.run}), peak ${withUnit(values[peak]!, info.unit)} at sample ${peak}`;
   plot.setAttribute("aria-label", text);
   return { node: plot, text };
 }

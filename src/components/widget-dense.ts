@@ -17,7 +17,7 @@ import {
 import type { Widget } from "../core/dashboard.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el, labelled } from "./dom.js";
-import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf } from "./widgets.js";
+import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withUnit } from "./widgets.js";
 
 const timeLabel = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 
@@ -124,7 +124,7 @@ export function rasterView(): WidgetView {
           const mark = el("button", { type: "button", className: "raster-flag" });
           mark.style.top = `${(c / info.channels) * 100}%`;
           mark.style.background = cssColor(Number.isFinite(v) ? (below ? BELOW_RANGE : ABOVE_RANGE) : [128, 128, 128]);
-          const said = `channel ${c}: ${Number.isFinite(v) ? `${formatValue(v)} ${info.unit}` : "no data"}`;
+          const said = `channel ${c}: ${Number.isFinite(v) ? withUnit(v, info.unit) : "no data"}`;
           mark.title = said;
           mark.setAttribute("aria-label", `Highlight ${said}`);
           mark.addEventListener("click", () => choose(c));
@@ -137,7 +137,7 @@ export function rasterView(): WidgetView {
         (dead.length ? `; ${dead.length} without data${dead.length < info.channels ? ` (${list(dead)})` : ""}` : "");
       const text = `${widget.title}: ${info.name}, ${info.channels} channels, ${outOfRange.length} out of range${
         dead.length ? `, ${dead.length} without data` : ""
-      }; channel ${highlight} ${Number.isFinite(grid.latest[highlight]!) ? `${formatValue(grid.latest[highlight]!)} ${info.unit}` : "no data"}`;
+      }; channel ${highlight} ${Number.isFinite(grid.latest[highlight]!) ? withUnit(grid.latest[highlight]!, info.unit) : "no data"}`;
       canvas.setAttribute("aria-label", text);
 
       // The highlighted channel as a line (its cells' extremes as a band), with the healthy band.
@@ -160,7 +160,7 @@ export function rasterView(): WidgetView {
           marginLeft: 56,
           marginTop: 18,
           x: { type: "time", domain: [new Date(grid.from), new Date(grid.to)], label: null },
-          y: { domain: yDomain, grid: true, label: `ch ${highlight} (${info.unit})`, ticks: 2 },
+          y: { domain: yDomain, grid: true, label: info.unit ? `ch ${highlight} (${info.unit})` : `ch ${highlight}`, ticks: 2 },
           marks: [
             ...(band ? [Plot.rectY([band], { y1: "y1", y2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 })] : []),
             Plot.areaY(points, { x: "t", y1: "lo", y2: "hi", fill: "#f59e0b", fillOpacity: 0.3 }),
@@ -203,7 +203,7 @@ export function imageView(): WidgetView {
     const col = Math.floor(((event.clientX - box.left) / box.width) * (shown.rows[0]?.length ?? 0));
     const v = shown.rows[row]?.[col];
     if (v === undefined) return;
-    readout.textContent = `row ${row}, column ${col}: ${v === null ? "no value" : `${formatValue(v)} ${shown.unit}`}`;
+    readout.textContent = `row ${row}, column ${col}: ${v === null ? "no value" : withUnit(v, shown.unit)}`;
   });
 
   return {
@@ -250,9 +250,7 @@ export function imageView(): WidgetView {
       bar.style.height = canvas.style.height;
       barMax.textContent = formatValue(domain[1]);
       barMin.textContent = formatValue(domain[0]);
-      const text = `${widget.title}: ${info.name} ${height}×${width} at ${new Date(newest.t).toLocaleTimeString()}, max ${formatValue(
-        flat[max]!,
-      )} ${info.unit} at row ${Math.floor(max / width)}, column ${max % width}`;
+      const text = `${widget.title}: ${info.name} ${height}×${width} at ${new Date(newest.t).toLocaleTimeString()}, max ${withUnit(flat[max]!, info.unit)} at row ${Math.floor(max / width)}, column ${max % width}`;
       canvas.setAttribute("aria-label", text);
       return text;
     },

@@ -5,7 +5,7 @@ import { healthOf } from "../core/color-scale.js";
 import type { Widget } from "../core/dashboard.js";
 import { defaultStaleSeconds, formatAge, isStale, medianGap } from "../core/freshness.js";
 import { el } from "./dom.js";
-import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel } from "./widgets.js";
+import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withUnit } from "./widgets.js";
 
 export function statView(widget: Widget, data: WidgetData, size: { width: number; height: number }) {
   const ref = widget.series[0]!;
@@ -55,7 +55,7 @@ export function statView(widget: Widget, data: WidgetData, size: { width: number
     box.append(spark);
   }
   const state = stale ? ", stale" : health === "ok" || health === "missing" ? "" : `, ${health} the healthy range`;
-  return { node: box, text: `${widget.title}: ${formatValue(latest.value)} ${info.unit}, ${age} ago${state}` };
+  return { node: box, text: `${widget.title}: ${withUnit(latest.value, info.unit)}, ${age} ago${state}` };
 }
 
 export function tableView(widget: Widget, data: WidgetData) {
@@ -78,7 +78,7 @@ export function tableView(widget: Widget, data: WidgetData) {
   for (const r of rows) {
     const value = el("td", {
       className: "value-cell",
-      textContent: r.latest ? `${formatValue(r.latest.value)} ${r.info.unit}` : "—",
+      textContent: r.latest ? withUnit(r.latest.value, r.info.unit) : "—",
     });
     value.dataset.health = r.health;
     if (r.range) value.title = `healthy ${r.range.min}–${r.range.max} ${r.info.unit}`;

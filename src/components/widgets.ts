@@ -102,6 +102,11 @@ export function formatValue(v: number): string {
   return abs !== 0 && (abs >= 1e6 || abs < 1e-3) ? v.toExponential(3) : String(Math.round(v * 1000) / 1000);
 }
 
+/** A value with its unit, as a reader says it: "3 V", "0.2" (no unit, no trailing space). */
+export function withUnit(v: number, unit: string): string {
+  return unit ? `${formatValue(v)} ${unit}` : formatValue(v);
+}
+
 /** A view that draws itself afresh on every update (cheap for Plot charts of thinned data). */
 function redrawing(
   draw: (widget: Widget, data: WidgetData, size: { width: number; height: number }) => { node: Node; text: string },

@@ -36,14 +36,39 @@ async function insertTemperatures(run: number, from: number, to: number) {
   }
 }
 
+/**
+ * A PMT gain scan (16 channels every 5 min, channel 5's gain fallen to 0.2 at the end), a
+ * 32-sample spectrum and an 8 x 8 beam image at the same times.
+ */
+async function insertScan(run: number, from: number, to: number) {
+  for (let t = from; t <= to; t += 5 * 60_000) {
+    const last = t + 5 * 60_000 > to;
+    for (let channel = 0; channel < 16; channel++) {
+      const gain = last && channel === 5 ? 0.2 : 1 + channel / 100 + ((t - from) / 3_600_000) * 0.01;
+      await db.query(`INSERT INTO ${schema}.slow VALUES ($1, 'pmt-gain', $2, $3, $4)`, [run, channel, iso(t), gain]);
+    }
+    const k = (t - from) / 300_000;
+    const spectrum = Array.from({ length: 32 }, (_, i) => Math.round(100 * Math.exp(-(((i - 10 - k) / 3) ** 2))) / 10);
+    const beam = Array.from({ length: 8 }, (_, r) => Array.from({ length: 8 }, (_, c) => r * 10 + c + k));
+    await db.query(`INSERT INTO ${schema}.shots VALUES ($1, 'spectrum', $2, $3), ($1, 'beam', $2, $4)`, [
+      run,
+      iso(t),
+      spectrum,
+      beam,
+    ]);
+  }
+}
+
 test.beforeAll(async () => {
   db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
   await db.query(`
     CREATE TABLE ${schema}.runs (run_number int PRIMARY KEY, started_at timestamptz NOT NULL, stopped_at timestamptz);
-    CREATE TABLE ${schema}.slow (run int, name text, channel int, t timestamptz, value float8);`);
+    CREATE TABLE ${schema}.slow (run int, name text, channel int, t timestamptz, value float8);
+    CREATE TABLE ${schema}.shots (run int, name text, t timestamptz, samples float8[]);`);
   await db.query(`INSERT INTO ${schema}.runs VALUES (1, $1, NULL)`, [iso(RUN1_START)]);
   await insertTemperatures(1, RUN1_START, NOW - 5 * 60_000);
+  await insertScan(1, RUN1_START, NOW - 5 * 60_000);
   const config = join(dataDir, "runboard.config.json");
   writeFileSync(
     config,
@@ -52,9 +77,15 @@ test.beforeAll(async () => {
         kind: "postgres",
         url: databaseUrl,
         runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at" },
-        tables: [longTableMapping(schema, "slow")],
+        tables: [
+          longTableMapping(schema, "slow"),
+          { layout: "long", schema, table: "shots", run: "run", observable: "name", time: "t", arrayValue: "samples" },
+        ],
       },
-      observables: { cam_temp: { unit: "°C", description: "Camera temperature" } },
+      observables: {
+        cam_temp: { unit: "°C", description: "Camera temperature" },
+        pmt_gain: { unit: "", description: "PMT gain", healthy: { min: 0.8, max: 1.2 } },
+      },
       snapshot: { select: "last:1d" },
     }),
   );
@@ -97,7 +128,12 @@ test("the editor charts the database's readings; a new run keeps the old one's h
   const base = `http://127.0.0.1:${server.port}`;
   await page.goto(`${base}/pages/dashboard`);
   // The catalog is the database's, not the simulator's.
-  await expect(page.getByLabel("Observable").locator("option")).toHaveText([/^cam_temp — Camera temperature/]);
+  await expect(page.getByLabel("Observable").locator("option")).toHaveText([
+    /^beam \(2d, from the source\)/,
+    /^cam_temp — Camera temperature/,
+    /^pmt_gain — PMT gain/,
+    /^spectrum \(1d, from the source\)/,
+  ]);
   await addWidget(page, "timeseries", "Camera temperature", 0);
   await addWidget(page, "stat", "Channel 1 now", 1);
   // 35 minutes every 30 s: 71 readings of channel 0 in the last hour.
@@ -119,4 +155,72 @@ test("the editor charts the database's readings; a new run keeps the old one's h
   await expect(page.getByText(/run 2 is running/)).toBeVisible();
   await expect.poll(() => pointsDrawn(page, "Camera temperature")).toBe(71 + 3);
   await expect(page.getByLabel("Channel 1 now value")).toHaveText("42.125");
+});
+
+async function addKind(page: Page, observable: string, kind: string, title: string, fields: Record<string, string> = {}) {
+  await page.getByLabel("Observable").selectOption(observable);
+  await page.getByLabel("Chart type").selectOption(kind);
+  await page.getByLabel("Widget title").fill(title);
+  for (const [label, value] of Object.entries(fields)) await page.getByLabel(label, { exact: true }).fill(value);
+  await page.getByRole("button", { name: "Add widget" }).click();
+  await expect(page.getByRole("region", { name: title })).toBeVisible();
+}
+
+test("every widget kind draws the database's scalars, per-channel gains, spectra and images", async ({ page }) => {
+  const base = `http://127.0.0.1:${server.port}`;
+  await page.goto(`${base}/pages/dashboard`);
+  const caption = (title: string) => page.getByRole("region", { name: title }).locator(".widget-caption");
+  const { rows: latest } = await db.query<{ channel: number; value: number }>(
+    `SELECT DISTINCT ON (channel) channel, value FROM ${schema}.slow WHERE name = 'pmt-gain' ORDER BY channel, t DESC`,
+  );
+  const outOfRange = latest.filter((r) => r.value < 0.8 || r.value > 1.2).length;
+  expect(outOfRange).toBe(1);
+
+  await addKind(page, "pmt_gain", "raster", "Gain raster", { "Highlight channel": "5" });
+  await expect(caption("Gain raster")).toContainText(`pmt_gain, 16 channels, ${outOfRange} out of range; channel 5 0.2`);
+  await addKind(page, "pmt_gain", "histogram", "Gain spread");
+  await expect(caption("Gain spread")).toContainText(`16 channels, ${outOfRange} out of range (1 below, 0 above)`);
+  await addKind(page, "pmt_gain", "table", "Gains 4-6", { Channels: "4-6" });
+  const cell = page
+    .getByRole("region", { name: "Gains 4-6" })
+    .getByRole("row", { name: /pmt_gain\[5\]/ })
+    .locator(".value-cell");
+  await expect(cell).toHaveText("0.2");
+  await expect(cell).toHaveAttribute("data-health", "below");
+  await addKind(page, "pmt_gain", "stat", "Gain 5", { Channel: "5" });
+  await expect(page.getByLabel("Gain 5 value")).toHaveText("0.2");
+  await addKind(page, "cam_temp", "timeseries", "Both temperatures", { Channels: "0, 1" });
+  await expect(page.getByRole("region", { name: "Both temperatures" }).getByText("cam_temp[1]").first()).toBeVisible();
+
+  // Channel 1 against channel 0: every reading pairs with the one of the same time.
+  const { rows: pairs } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM ${schema}.slow WHERE name = 'cam-temp' AND channel = 1 AND t > now() - interval '1 hour'`,
+  );
+  await page.getByLabel("Observable").selectOption("cam_temp");
+  await page.getByLabel("Chart type").selectOption("xy");
+  await page.getByRole("combobox", { name: "Against (x axis)", exact: true }).selectOption("cam_temp");
+  await page.getByLabel("Widget title").fill("Channel 1 against 0");
+  await page.getByLabel("Channels", { exact: true }).fill("1");
+  await page.getByRole("button", { name: "Add widget" }).click();
+  await expect(caption("Channel 1 against 0")).toContainText(`${pairs[0]!.n} points of cam_temp[1] against cam_temp[0]`);
+
+  const { rows: spectra } = await db.query<{ samples: number[] }>(
+    `SELECT samples FROM ${schema}.shots WHERE name = 'spectrum' ORDER BY t DESC LIMIT 1`,
+  );
+  const spectrum = spectra[0]!.samples;
+  const peak = spectrum.indexOf(Math.max(...spectrum));
+  await addKind(page, "spectrum", "profile", "Spectrum");
+  await expect(caption("Spectrum")).toContainText(`peak ${spectrum[peak]} at sample ${peak}`);
+
+  const { rows: images } = await db.query<{ samples: number[][] }>(
+    `SELECT samples FROM ${schema}.shots WHERE name = 'beam' ORDER BY t DESC LIMIT 1`,
+  );
+  await addKind(page, "beam", "image", "Beam");
+  const image = page.getByRole("region", { name: "Beam" }).locator("canvas.image-canvas");
+  await expect(image).toHaveAttribute("aria-label", /beam 8×8/);
+  const box = (await image.boundingBox())!;
+  await image.hover({ position: { x: ((4 + 0.5) * box.width) / 8, y: ((3 + 0.5) * box.height) / 8 } });
+  await expect(page.getByRole("region", { name: "Beam" }).locator(".image-readout")).toHaveText(
+    `row 3, column 4: ${images[0]!.samples[3]![4]}`,
+  );
 });

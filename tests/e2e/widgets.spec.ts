@@ -145,6 +145,14 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
   const peak = waveform!.value.reduce((best, v, i, all) => (v > all[best]! ? i : best), 0);
   await add(page, "pmt.waveform", "profile", "Waveform");
   await expect(caption(page, "Waveform")).toContainText(`peak ${waveform!.value[peak]} mV at sample ${peak}`);
+  // Or the last waveform of chosen runs overlaid: this run's and the one running now.
+  const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number }[] };
+  const running = runs.at(-1)!.id;
+  await page.getByRole("button", { name: "Settings of Waveform" }).click();
+  await page.getByRole("dialog", { name: "Settings of Waveform" }).getByLabel("Overlay runs").fill(`${run}, ${running}`);
+  await page.getByRole("dialog", { name: "Settings of Waveform" }).getByRole("button", { name: "Apply" }).click();
+  await expect(caption(page, "Waveform")).toHaveText(`pmt.waveform of runs ${running}, ${run}`);
+  await expect(page.getByRole("region", { name: "Waveform" }).getByText(`run ${running}`).first()).toBeVisible();
 
   const [hitmap] = await query<{ value: number[][] }>(
     `SELECT value_2d AS value FROM read_parquet($files) WHERE observable = 'camera.hitmap' ORDER BY t DESC LIMIT 1`,
@@ -211,15 +219,13 @@ test("a bad threshold is refused in the settings panel, naming the field, and no
 test("twelve widgets fill the width, move and resize with the keyboard, and the dark theme is kept", async ({ page }) => {
   await page.goto("/pages/dashboard");
   for (let i = 1; i <= 12; i++) await add(page, "trigger.rate", "stat", `Rate ${i}`);
-  const boxes = await page
-    .locator(".grid-stack-item")
-    .evaluateAll((items) =>
-      items.map((item) => ({
-        x: Number(item.getAttribute("gs-x")),
-        y: Number(item.getAttribute("gs-y")),
-        right: item.getBoundingClientRect().right,
-      })),
-    );
+  const boxes = await page.locator(".grid-stack-item").evaluateAll((items) =>
+    items.map((item) => ({
+      x: Number(item.getAttribute("gs-x")),
+      y: Number(item.getAttribute("gs-y")),
+      right: item.getBoundingClientRect().right,
+    })),
+  );
   const viewport = page.viewportSize()!;
   // Four stats a row over the window's width: three rows, the right-hand side used.
   expect(new Set(boxes.map((b) => b.y)).size).toBe(3);
