@@ -5,7 +5,7 @@ import * as Plot from "@observablehq/plot";
 import { histogram } from "../core/binning.js";
 import { positiveExtent } from "../core/color-scale.js";
 import type { Widget, YScale } from "../core/dashboard.js";
-import { columnExtremes, decimationNote, m4 } from "../core/m4.js";
+import { columnExtremes, decimationNote } from "../core/m4.js";
 import { medianGap } from "../core/freshness.js";
 import { pairByTime } from "../core/pairing.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
@@ -54,7 +54,7 @@ export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {
     const columns = series.columns();
     // About four points per pixel column is all a line can show (M4).
     const buckets = Math.max(1, Math.floor(width));
-    const thinned = m4(columns, buckets, from, to);
+    const thinned = series.m4(buckets, from, to);
     for (let i = 0; i < thinned.x.length; i++) {
       lines.push({ label, t: new Date(thinned.x[i]!), v: thinned.y[i]! });
       drawn.push(thinned.y[i]!);

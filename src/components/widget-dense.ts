@@ -88,6 +88,7 @@ export function rasterView(): WidgetView {
       if (!painted || painted.grid !== grid || painted.key !== key) {
         // The ramp spans the healthy channels' spread, fixed until the next full paint (a live
         // value must not recolour the whole raster); outliers have their own colours.
+        const paintStart = performance.now();
         const fraction = scaleFraction(robustExtent(grid.latest, range) ?? [0, 1]);
         const color = (v: number) => cellColor(v, fraction, range);
         canvas.width = grid.columns;
@@ -95,14 +96,17 @@ export function rasterView(): WidgetView {
         const image = new ImageData(rasterPixels(grid, rows, range, color), grid.columns, rows);
         painted = { grid, rows, key, image, color, stamp: grid.changedSince(0).stamp };
         canvas.getContext("2d")!.putImageData(image, 0, 0);
+        performance.measure("runboard:raster-paint", { start: paintStart });
       } else {
         const change = grid.changedSince(painted.stamp);
         if (change.all || change.columns.length) {
+          const paintStart = performance.now();
           // A new value also fills the empty columns after it (ChannelGrid.held).
           const columns = new Set<number>();
           for (const c of change.columns) for (let k = c; k <= Math.min(grid.columns - 1, c + 8); k++) columns.add(k);
           rasterPixels(grid, rows, range, painted.color, painted.image.data, change.all ? undefined : [...columns]);
           canvas.getContext("2d")!.putImageData(painted.image, 0, 0);
+          performance.measure("runboard:raster-paint", { start: paintStart });
         }
         painted.stamp = change.stamp;
       }

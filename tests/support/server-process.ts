@@ -16,7 +16,11 @@ export interface ServerProcess {
 }
 
 /** Starts `server/main.ts` on `port` with these variables and waits until it says it started. */
-export async function startServerProcess(port: number, env: Record<string, string>): Promise<ServerProcess> {
+export async function startServerProcess(
+  port: number,
+  env: Record<string, string>,
+  startTimeoutMs = 30_000,
+): Promise<ServerProcess> {
   const proc = spawn(process.execPath, ["--import", "tsx", mainScript], {
     env: { ...process.env, RUNBOARD_SIMULATOR: "off", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],
@@ -26,7 +30,7 @@ export async function startServerProcess(port: number, env: Record<string, strin
   proc.stdout!.on("data", collect);
   proc.stderr!.on("data", collect);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), startTimeoutMs);
     const check = () => {
       if (!/started in \d+ ms/.test(output)) return;
       clearTimeout(timer);
