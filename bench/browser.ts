@@ -128,6 +128,8 @@ async function raster(browser: Browser, base: string): Promise<void> {
   const firstDraw: number[] = [];
   const paint: number[] = [];
   const query: number[] = [];
+  const cells: number[] = [];
+  const complete: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const context = await browser.newContext({ viewport: { width: 1600, height: 1200 } });
     const page = await context.newPage();
@@ -138,18 +140,25 @@ async function raster(browser: Browser, base: string): Promise<void> {
       polling: 20,
     });
     firstDraw.push(Date.now() - start);
+    // The older runs come after the first draw (newest first); the raster is whole when they have.
+    await page.waitForFunction(() => performance.getEntriesByName("runboard:raster-query").length >= 2, null, {
+      timeout: 60_000,
+      polling: 20,
+    });
+    complete.push(Date.now() - start);
     const measures = await page.evaluate(() =>
       performance.getEntriesByType("measure").map((m) => ({ name: m.name, duration: m.duration })),
     );
     paint.push(measures.find((m) => m.name === "runboard:raster-paint")?.duration ?? Number.NaN);
     query.push(measures.find((m) => m.name === "runboard:raster-query")?.duration ?? Number.NaN);
+    cells.push(measures.find((m) => m.name === "runboard:raster-cells")?.duration ?? Number.NaN);
     if (i < RUNS - 1) await context.close();
     else await liveRaster(page, base).finally(() => context.close());
   }
   rows.push({
-    what: "raster 1855 ch x 12 h: navigation to drawn",
-    runboard: ms(median(firstDraw)),
-    baseline: `query ${ms(median(query))}, paint ${ms(median(paint))}`,
+    what: "raster 1855 ch x 12 h: navigation to first draw (newest 3 runs), to complete (36 runs)",
+    runboard: `${ms(median(firstDraw))}, complete ${ms(median(complete))}`,
+    baseline: `first query ${ms(median(query))} (cells ${ms(median(cells))}), paint ${ms(median(paint))}`,
     ratio: "",
     target: "first draw <= 500 ms",
   });
@@ -192,10 +201,10 @@ async function liveRaster(page: Page, base: string): Promise<void> {
   const secondHalf = median(lags.slice(lags.length >> 1));
   rows.push({
     what: `raster live, 10 Hz x 1855 ch (${sent} updates)`,
-    runboard: `frame p50 ${ms(median(frames))}, p95 ${ms(quantile(frames, 0.95))}; paint p50 ${ms(median(paints))}`,
-    baseline: `lag ${ms(firstHalf)} then ${ms(secondHalf)}`,
+    runboard: `paint p50 ${ms(median(paints))}, max ${ms(Math.max(...paints))}; frame interval p50 ${ms(median(frames))}, p95 ${ms(quantile(frames, 0.95))}`,
+    baseline: `behind ${(firstHalf / 1000).toFixed(1)} s in the first 5 s, ${(secondHalf / 1000).toFixed(1)} s in the last`,
     ratio: "",
-    target: "frame <= 16 ms, no growing lag",
+    target: "frame <= 16 ms, no growing backlog",
   });
 }
 

@@ -7,6 +7,7 @@ import { type Widget, addWidget, applyPositions, emptyDashboard, removeWidget } 
 import { DEFAULT_SIZE } from "../core/widget-kinds.js";
 import { fetchCatalog, fetchDashboard, fetchRuns } from "./api.js";
 import { el, frameScheduler } from "./dom.js";
+import { getDuckDB } from "./duckdb.js";
 import { saveControls } from "./editor-save.js";
 import { addWidgetForm } from "./editor-form.js";
 import { DashboardGrid } from "./editor-grid.js";
@@ -46,6 +47,10 @@ async function openDashboard(setStatus: (text: string, isError?: boolean) => voi
 
 export async function mountEditor(root: HTMLElement): Promise<void> {
   root.classList.add("runboard-editor");
+  // DuckDB-WASM takes a few hundred ms to start: start it now, while the catalog and the
+  // dashboard are fetched, not when the first widget asks for data.
+  getDuckDB().catch(() => undefined);
+  performance.mark("runboard:mount");
   const status = statusLine();
   let catalog: ObservableInfo[];
   try {

@@ -306,11 +306,13 @@ export async function summarizeRuns(snapshot: Snapshot, runIds: readonly number[
 export async function queryRaster(
   snapshot: Snapshot,
   query: { runs: readonly number[]; observable: string; channels: number; window: TimeWindow; columns: number },
+  /** A grid to add these runs to (a raster filled newest runs first), else a new one. */
+  into?: ChannelGrid,
 ): Promise<{ grid: ChannelGrid; from: string }> {
   const started = performance.now();
-  const columns = Math.max(1, Math.trunc(query.columns));
-  const columnMs = Math.max(1, Math.ceil((query.window.to - query.window.from) / columns));
-  const grid = new ChannelGrid(query.channels, columns, query.window.from, columnMs);
+  const columns = into?.columns ?? Math.max(1, Math.trunc(query.columns));
+  const columnMs = into?.columnMs ?? Math.max(1, Math.ceil((query.window.to - query.window.from) / columns));
+  const grid = into ?? new ChannelGrid(query.channels, columns, query.window.from, columnMs);
   const runs = snapshot.runs.filter((r) => query.runs.includes(r.run) && r.files.some((f) => f.kind === "scalar"));
   if (runs.length === 0) return { grid, from: "readings" };
   const db = await getDuckDB();
@@ -345,6 +347,7 @@ export async function queryRaster(
     const low = table.getChild("lo")!.toArray() as Float64Array;
     const high = table.getChild("hi")!.toArray() as Float64Array;
     for (let i = 0; i < channel.length; i++) grid.addCell(channel[i]!, col[i]!, low[i]!, high[i]!);
+    performance.measure("runboard:raster-cells", { start: started });
     const latest = await conn.prepare(
       `SELECT channel::INTEGER AS channel, max(epoch_ms(t))::DOUBLE AS t, arg_max(value, t)::DOUBLE AS value
          FROM read_parquet(${sqlList(readingNames)})

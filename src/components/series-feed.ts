@@ -125,7 +125,9 @@ export class SeriesFeed {
       const runList = await this.options.runs(snapshot);
       const view = dashboardWindow(runList, request.selection, request.seconds, Date.now());
       // What is drawn stays until the new history is read, then everything swaps at once.
+      const historyStart = performance.now();
       const history = view ? await this.readHistory(snapshot, view, request.needs, runList) : undefined;
+      performance.measure("runboard:history", { start: historyStart });
       this.live?.close();
       this.live = undefined;
       this.buffers = history?.buffers ?? new Map();
@@ -140,6 +142,12 @@ export class SeriesFeed {
       }
       this.follow(snapshot, view, request);
       if (reason) this.options.onStatus(`Reloaded data: ${reason}`);
+      // The older runs of long rasters, after the first draw; each widget redraws as they come.
+      for (const fill of history?.fillLater ?? []) {
+        const key = await fill();
+        if (this.request !== request) return;
+        this.options.onData(new Set([key]));
+      }
     } catch (error) {
       this.options.onStatus(`Could not load data: ${error instanceof Error ? error.message : String(error)}`, true);
     }
@@ -151,6 +159,7 @@ export class SeriesFeed {
     const arrays = new Map<string, { need: Extract<DataNeed, { kind: "arrays" }>; readings: ArrayReadingView[] }>();
     const channelsOf = new Map<string, Set<number>>();
     const gridsAsked = new Set<string>();
+    const fillLater: (() => Promise<string>)[] = [];
     // Everything up to liveSeq is in the files; the live tail brings what is newer.
     const heldSeq = snapshot.liveSeq ?? 0;
     const reads: Promise<void>[] = [];
@@ -160,14 +169,17 @@ export class SeriesFeed {
       } else if (need.kind === "grid" && !gridsAsked.has(needKey(need))) {
         const key = needKey(need);
         gridsAsked.add(key);
+        // Widgets sharing a grid (a raster and a histogram of one camera) get the finest one asked.
+        const columns = Math.max(...needs.map((n) => (n.kind === "grid" && needKey(n) === key ? n.columns : 0)));
+        // Newest runs first: a night of 36 runs is drawn from the newest three, the rest filled in after.
+        const newestFirst = [...view.runs].sort((a, b) => b - a);
+        const [first, rest] = [newestFirst.slice(0, 3), newestFirst.slice(3)];
+        const query = { observable: need.observable, channels: need.channels, window: view.window, columns };
         reads.push(
-          queryRaster(snapshot, {
-            runs: view.runs,
-            observable: need.observable,
-            channels: need.channels,
-            window: view.window,
-            columns: need.columns,
-          }).then(({ grid }) => void grids.set(key, grid)),
+          queryRaster(snapshot, { ...query, runs: first }).then(({ grid }) => {
+            grids.set(key, grid);
+            if (rest.length) fillLater.push(() => queryRaster(snapshot, { ...query, runs: rest }, grid).then(() => key));
+          }),
         );
       } else if (need.kind === "arrays") {
         const key = needKey(need);
@@ -210,7 +222,7 @@ export class SeriesFeed {
     }
     // DuckDB-WASM runs one query at a time per connection; separate connections overlap the fetches.
     await Promise.all(reads);
-    return { buffers, grids, arrays };
+    return { buffers, grids, arrays, fillLater };
   }
 
   private follow(snapshot: Snapshot, view: NonNullable<SeriesFeed["view"]>, request: NonNullable<SeriesFeed["request"]>) {
