@@ -128,8 +128,9 @@ async function raster(browser: Browser, base: string): Promise<void> {
   const firstDraw: number[] = [];
   const paint: number[] = [];
   const query: number[] = [];
-  const cells: number[] = [];
   const complete: number[] = [];
+  const afterReady: number[] = [];
+  const duckdbStart: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const context = await browser.newContext({ viewport: { width: 1600, height: 1200 } });
     const page = await context.newPage();
@@ -147,18 +148,22 @@ async function raster(browser: Browser, base: string): Promise<void> {
     });
     complete.push(Date.now() - start);
     const measures = await page.evaluate(() =>
-      performance.getEntriesByType("measure").map((m) => ({ name: m.name, duration: m.duration })),
+      performance.getEntriesByType("measure").map((m) => ({ name: m.name, start: m.startTime, duration: m.duration })),
     );
+    // From DuckDB-WASM ready (its start is the page's, whatever it draws) to the first raster painted.
+    const ready = measures.find((m) => m.name === "runboard:duckdb-start");
+    const painted = measures.find((m) => m.name === "runboard:raster-paint");
+    if (ready && painted) afterReady.push(painted.start + painted.duration - (ready.start + ready.duration));
+    if (ready) duckdbStart.push(ready.duration);
     paint.push(measures.find((m) => m.name === "runboard:raster-paint")?.duration ?? Number.NaN);
     query.push(measures.find((m) => m.name === "runboard:raster-query")?.duration ?? Number.NaN);
-    cells.push(measures.find((m) => m.name === "runboard:raster-cells")?.duration ?? Number.NaN);
     if (i < RUNS - 1) await context.close();
     else await liveRaster(page, base).finally(() => context.close());
   }
   rows.push({
-    what: "raster 1855 ch x 12 h: navigation to first draw (newest 3 runs), to complete (36 runs)",
-    runboard: `${ms(median(firstDraw))}, complete ${ms(median(complete))}`,
-    baseline: `first query ${ms(median(query))} (cells ${ms(median(cells))}), paint ${ms(median(paint))}`,
+    what: "raster 1855 ch x 12 h: first draw (newest 3 runs) after DuckDB-WASM is ready; from navigation; complete (36 runs)",
+    runboard: `${ms(median(afterReady))}; ${ms(median(firstDraw))}; complete ${ms(median(complete))}`,
+    baseline: `DuckDB-WASM start ${ms(median(duckdbStart))}; first query ${ms(median(query))}, paint ${ms(median(paint))}`,
     ratio: "",
     target: "first draw <= 500 ms",
   });

@@ -129,70 +129,97 @@ function commonLevel(runs: readonly SnapshotRun[], observable: string, window: T
 }
 
 /**
- * Some channels of one scalar observable over `window`, from the given runs, in time order:
+ * Some channels of some scalar observables over `window`, from the given runs, in time order:
  * every reading when the window is short, the level-of-detail points (M4) when it is long.
+ * Observables read the same way share one query (each query costs DuckDB-WASM a round of
+ * file requests): a dashboard of twelve widgets asks once or twice, not twelve times.
  * Widgets keep these as their history and append the live tail.
  */
 export async function queryChannels(
   snapshot: Snapshot,
-  query: { runs: readonly number[]; observable: string; channels: readonly number[]; window: TimeWindow; pixels: number },
-): Promise<{ series: ChannelSeries; from: string }> {
-  const series: ChannelSeries = new Map();
+  query: {
+    runs: readonly number[];
+    series: readonly { observable: string; channels: readonly number[] }[];
+    window: TimeWindow;
+    pixels: number;
+  },
+): Promise<Map<string, ChannelSeries>> {
+  const out = new Map<string, ChannelSeries>();
   const runs = snapshot.runs.filter((r) => query.runs.includes(r.run) && r.files.some((f) => f.kind === "scalar"));
-  const channels = query.channels.filter((c) => Number.isInteger(c) && c >= 0);
-  if (runs.length === 0 || channels.length === 0) return { series, from: "readings" };
+  const wanted = query.series
+    .map((s) => ({ observable: s.observable, channels: s.channels.filter((c) => Number.isInteger(c) && c >= 0) }))
+    .filter((s) => s.channels.length > 0);
+  for (const s of wanted) out.set(s.observable, new Map());
+  if (runs.length === 0 || wanted.length === 0) return out;
+  // Grouped by where they are read from: the readings, or a level-of-detail width.
+  const byLevel = new Map<number | undefined, typeof wanted>();
+  for (const s of wanted) {
+    const level = commonLevel(runs, s.observable, query.window, query.pixels);
+    (byLevel.get(level) ?? byLevel.set(level, []).get(level)!).push(s);
+  }
   const db = await getDuckDB();
-  const level = commonLevel(runs, query.observable, query.window, query.pixels);
-  const names = await filesOf(db, snapshot, runs, level === undefined ? "scalar" : "lod");
-  if (names.length === 0) return { series, from: "readings" };
   const conn = await db.connect();
   try {
-    const inChannels = `channel IN (${channels.join(", ")})`;
-    const params = [query.observable, query.window.from, query.window.to];
-    if (level === undefined) {
+    for (const [level, group] of byLevel) {
+      const names = await filesOf(db, snapshot, runs, level === undefined ? "scalar" : "lod");
+      if (names.length === 0) continue;
+      // Names are parameters; channels are checked integers.
+      const which = group.map((s) => `(observable = ? AND channel IN (${s.channels.join(", ")}))`).join(" OR ");
+      const params = [...group.map((s) => s.observable), query.window.from, query.window.to];
+      if (level === undefined) {
+        const statement = await conn.prepare(
+          `SELECT observable, channel, epoch_ms(t)::DOUBLE AS t, value FROM read_parquet(${sqlList(names)})
+            WHERE (${which}) AND value IS NOT NULL
+              AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000) ORDER BY observable, channel, t`,
+        );
+        const table = await statement.query(...params);
+        await statement.close();
+        splitBySeries(
+          out,
+          table.getChild("observable")!.toArray() as string[],
+          table.getChild("channel")!.toArray(),
+          table.getChild("t")!.toArray(),
+          table.getChild("value")!.toArray(),
+        );
+        continue;
+      }
       const statement = await conn.prepare(
-        `SELECT channel, epoch_ms(t)::DOUBLE AS t, value FROM read_parquet(${sqlList(names)})
-          WHERE observable = ? AND ${inChannels} AND value IS NOT NULL
-            AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000) ORDER BY channel, t`,
+        `SELECT observable, channel, n, epoch_ms(first_t)::DOUBLE AS "firstT", first_v AS "firstV", epoch_ms(min_t)::DOUBLE AS "minT",
+                min_v AS "minV", epoch_ms(max_t)::DOUBLE AS "maxT", max_v AS "maxV", epoch_ms(last_t)::DOUBLE AS "lastT",
+                last_v AS "lastV"
+           FROM read_parquet(${sqlList(names)})
+          WHERE (${which}) AND level = ${level}
+            AND bucket BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)`,
       );
       const table = await statement.query(...params);
       await statement.close();
-      splitByChannel(
-        series,
-        table.getChild("channel")!.toArray(),
-        table.getChild("t")!.toArray(),
-        table.getChild("value")!.toArray(),
-      );
-      return { series, from: "readings" };
+      const buckets = new Map<string, Map<number, LodBucket[]>>();
+      for (const row of table.toArray()) {
+        const { observable, channel, ...bucket } = row.toJSON() as LodBucket & { observable: string; channel: number };
+        const perChannel = buckets.get(observable) ?? buckets.set(observable, new Map()).get(observable)!;
+        (perChannel.get(channel) ?? perChannel.set(channel, []).get(channel)!).push(bucket);
+      }
+      for (const [observable, perChannel] of buckets)
+        for (const [channel, list] of perChannel) out.get(observable)?.set(channel, lodPoints(list));
     }
-    const statement = await conn.prepare(
-      `SELECT channel, n, epoch_ms(first_t)::DOUBLE AS "firstT", first_v AS "firstV", epoch_ms(min_t)::DOUBLE AS "minT",
-              min_v AS "minV", epoch_ms(max_t)::DOUBLE AS "maxT", max_v AS "maxV", epoch_ms(last_t)::DOUBLE AS "lastT",
-              last_v AS "lastV"
-         FROM read_parquet(${sqlList(names)})
-        WHERE observable = ? AND ${inChannels} AND level = ${level}
-          AND bucket BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)`,
-    );
-    const table = await statement.query(...params);
-    await statement.close();
-    const buckets = new Map<number, LodBucket[]>();
-    for (const row of table.toArray()) {
-      const { channel, ...bucket } = row.toJSON() as LodBucket & { channel: number };
-      (buckets.get(channel) ?? buckets.set(channel, []).get(channel)!).push(bucket);
-    }
-    for (const [channel, list] of buckets) series.set(channel, lodPoints(list));
-    return { series, from: `lod ${level} s` };
+    return out;
   } finally {
     await conn.close();
   }
 }
 
-function splitByChannel(out: ChannelSeries, channel: ArrayLike<number>, t: ArrayLike<number>, value: ArrayLike<number>): void {
-  // Rows come ordered by channel: each channel is one contiguous slice.
+function splitBySeries(
+  out: Map<string, ChannelSeries>,
+  observable: ArrayLike<string>,
+  channel: ArrayLike<number>,
+  t: ArrayLike<number>,
+  value: ArrayLike<number>,
+): void {
+  // Rows come ordered by observable and channel: each series is one contiguous slice.
   for (let start = 0; start < channel.length;) {
     let end = start;
-    while (end < channel.length && channel[end] === channel[start]) end++;
-    out.set(Number(channel[start]), {
+    while (end < channel.length && channel[end] === channel[start] && observable[end] === observable[start]) end++;
+    out.get(observable[start]!)?.set(Number(channel[start]), {
       t: Float64Array.from({ length: end - start }, (_, i) => Number(t[start + i])),
       value: Float64Array.from({ length: end - start }, (_, i) => Number(value[start + i])),
     });
@@ -318,49 +345,34 @@ export async function queryRaster(
   const db = await getDuckDB();
   const level = commonLevel(runs, query.observable, query.window, columns);
   const cellNames = await filesOf(db, snapshot, runs, level === undefined ? "scalar" : "lod");
-  const readingNames = level === undefined ? cellNames : await filesOf(db, snapshot, runs, "scalar");
   const conn = await db.connect();
   try {
-    const [time, lo, hi, filter] =
+    // One pass gives both: each cell's extremes, and its newest reading (the newest cell's is
+    // the channel's latest, exact: a level-of-detail bucket keeps its last reading and time).
+    const [time, lo, hi, lastT, lastV, filter] =
       level === undefined
-        ? ["t", "min(value)", "max(value)", "value IS NOT NULL"]
-        : ["bucket", "min(min_v)", "max(max_v)", `level = ${level}`];
+        ? ["t", "min(value)", "max(value)", "max(t)", "arg_max(value, t)", "value IS NOT NULL"]
+        : ["bucket", "min(min_v)", "max(max_v)", "max(last_t)", "arg_max(last_v, last_t)", `level = ${level}`];
     const cells = await conn.prepare(
       `SELECT channel::INTEGER AS channel, floor((epoch_ms(${time}) - ?::DOUBLE) / ?::DOUBLE)::INTEGER AS col,
-              ${lo}::DOUBLE AS lo, ${hi}::DOUBLE AS hi
+              ${lo}::DOUBLE AS lo, ${hi}::DOUBLE AS hi, epoch_ms(${lastT})::DOUBLE AS "lastT", ${lastV}::DOUBLE AS "lastV"
          FROM read_parquet(${sqlList(cellNames)})
         WHERE observable = ? AND ${filter} AND channel < ?
           AND ${time} BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
         GROUP BY ALL`,
     );
-    const table = await cells.query(
-      query.window.from,
-      columnMs,
-      query.observable,
-      query.channels,
-      query.window.from,
-      query.window.to,
-    );
+    const table = await cells.query(grid.from, columnMs, query.observable, query.channels, query.window.from, query.window.to);
     await cells.close();
     const channel = table.getChild("channel")!.toArray() as Int32Array;
     const col = table.getChild("col")!.toArray() as Int32Array;
     const low = table.getChild("lo")!.toArray() as Float64Array;
     const high = table.getChild("hi")!.toArray() as Float64Array;
-    for (let i = 0; i < channel.length; i++) grid.addCell(channel[i]!, col[i]!, low[i]!, high[i]!);
-    performance.measure("runboard:raster-cells", { start: started });
-    const latest = await conn.prepare(
-      `SELECT channel::INTEGER AS channel, max(epoch_ms(t))::DOUBLE AS t, arg_max(value, t)::DOUBLE AS value
-         FROM read_parquet(${sqlList(readingNames)})
-        WHERE observable = ? AND value IS NOT NULL AND channel < ?
-          AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
-        GROUP BY channel`,
-    );
-    const newest = await latest.query(query.observable, query.channels, query.window.from, query.window.to);
-    await latest.close();
-    const lc = newest.getChild("channel")!.toArray() as Int32Array;
-    const lt = newest.getChild("t")!.toArray() as Float64Array;
-    const lv = newest.getChild("value")!.toArray() as Float64Array;
-    for (let i = 0; i < lc.length; i++) grid.setLatest(lc[i]!, lt[i]!, lv[i]!);
+    const newestT = table.getChild("lastT")!.toArray() as Float64Array;
+    const newestV = table.getChild("lastV")!.toArray() as Float64Array;
+    for (let i = 0; i < channel.length; i++) {
+      grid.addCell(channel[i]!, col[i]!, low[i]!, high[i]!);
+      grid.setLatest(channel[i]!, newestT[i]!, newestV[i]!);
+    }
     // Benchmarks (bench/browser.ts) read this; it costs a timestamp.
     performance.measure("runboard:raster-query", { start: started });
     return { grid, from: level === undefined ? "readings" : `lod ${level} s` };

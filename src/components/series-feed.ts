@@ -202,20 +202,21 @@ export class SeriesFeed {
         );
       }
     }
-    for (const [observable, channels] of channelsOf) {
+    if (channelsOf.size > 0) {
       reads.push(
         queryChannels(snapshot, {
           runs: view.runs,
-          observable,
-          channels: [...channels],
+          series: [...channelsOf].map(([observable, channels]) => ({ observable, channels: [...channels] })),
           window: view.window,
           pixels: this.options.pixels(),
-        }).then(({ series }) => {
-          for (const channel of channels) {
-            const columns = series.get(channel);
-            const buffer = SeriesBuffer.fromColumns(columns?.t ?? [], columns?.value ?? [], []);
-            buffer.lastSeq = heldSeq;
-            buffers.set(seriesKey(observable, channel), buffer);
+        }).then((read) => {
+          for (const [observable, channels] of channelsOf) {
+            for (const channel of channels) {
+              const columns = read.get(observable)?.get(channel);
+              const buffer = SeriesBuffer.fromColumns(columns?.t ?? [], columns?.value ?? [], []);
+              buffer.lastSeq = heldSeq;
+              buffers.set(seriesKey(observable, channel), buffer);
+            }
           }
         }),
       );
