@@ -188,8 +188,13 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
   const settings = page.getByRole("dialog", { name: "Settings of Pixel 25 HV" });
   await settings.getByLabel("Lowest healthy").fill("0");
   await settings.getByLabel("Highest healthy").fill("10");
+  // The run has stopped: after 5 s without a new value the number says it is stale.
+  await settings.getByLabel("Stale after (s)").fill("5");
   await settings.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByRole("region", { name: "Pixel 25 HV" })).not.toContainText("outside healthy range");
+  await expect(page.getByRole("region", { name: "Pixel 25 HV" })).toContainText(/stale: nothing new for \d+ (s|min)/, {
+    timeout: 20_000,
+  });
   await page.getByRole("button", { name: "Save dashboard" }).click();
   await expect(page.getByRole("status").first()).toContainText("Saved revision 2");
   const saved = (await (await request.get(`/api/dashboards/${id}`)).json()) as {
