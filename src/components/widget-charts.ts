@@ -6,11 +6,11 @@ import { histogram } from "../core/binning.js";
 import { positiveExtent } from "../core/color-scale.js";
 import type { Widget, YScale } from "../core/dashboard.js";
 import { columnExtremes, decimationNote } from "../core/m4.js";
-import { medianGap } from "../core/freshness.js";
+import { breakingGap, medianGap } from "../core/freshness.js";
 import { pairByTime } from "../core/pairing.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el } from "./dom.js";
-import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withUnit } from "./widgets.js";
+import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widgets.js";
 
 type Size = { width: number; height: number };
 
@@ -55,10 +55,11 @@ export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {
     // About four points per pixel column is all a line can show (M4).
     const buckets = Math.max(1, Math.floor(width));
     const thinned = series.m4(buckets, from, to);
-    for (let i = 0; i < thinned.x.length; i++) {
-      lines.push({ label, t: new Date(thinned.x[i]!), v: thinned.y[i]! });
-      drawn.push(thinned.y[i]!);
-    }
+    const points = Array.from(thinned.x, (x, i) => ({ label, t: new Date(x), v: thinned.y[i]! }));
+    for (const p of points) drawn.push(p.v);
+    // Where the readings stopped (a DAQ down for an hour) the line stops too.
+    const gap = breakingGap(medianGap(columns.x), (2 * (to - from)) / buckets);
+    lines.push(...withBreaks(points, gap, (p) => ({ ...p, v: Number.NaN })));
     const note = decimationNote(series.length, thinned.x.length);
     if (note) {
       notes.push(widget.series.length > 1 ? `${label}: ${note}` : note);
@@ -68,7 +69,7 @@ export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {
     const last = series.latest();
     if (last) latest.push(`${label} ${formatValue(last.value)}`);
   }
-  if (lines.length === 0) return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
+  if (drawn.length === 0) return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
   const single = widget.series.length === 1 ? data.info(widget.series[0]!.observable) : undefined;
   const y = yAxis(widget.yScale, drawn, single ? rangeOf(widget, single) : widget.thresholds);
   const marks: Plot.Markish[] = [];
@@ -87,7 +88,7 @@ export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {
     color: { legend: widget.series.length > 1, domain: [...new Set(lines.map((l) => l.label))] },
     marks,
   });
-  plot.setAttribute("aria-label", `${widget.title}: ${lines.length} points drawn`);
+  plot.setAttribute("aria-label", `${widget.title}: ${drawn.length} points drawn`);
   return { node: withNote(plot, notes.join("; ")), text: `${widget.title}: ${latest.join(", ")} ${unit}`.trim() };
 }
 

@@ -15,9 +15,10 @@ import {
   scaleFraction,
 } from "../core/color-scale.js";
 import type { Widget } from "../core/dashboard.js";
+import { breakingGap, medianGap } from "../core/freshness.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el, labelled } from "./dom.js";
-import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withUnit } from "./widgets.js";
+import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withBreaks, withUnit } from "./widgets.js";
 
 const timeLabel = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 
@@ -150,12 +151,14 @@ export function rasterView(): WidgetView {
       if (cells.t.length === 0) {
         line.replaceChildren(emptyNote(`channel ${highlight}: no data in this window`));
       } else {
-        const points = cells.t.map((t, i) => ({
+        const cellPoints = cells.t.map((t, i) => ({
           t: new Date(t),
           lo: cells.lo[i]!,
           hi: cells.hi[i]!,
           mid: (cells.lo[i]! + cells.hi[i]!) / 2,
         }));
+        const gap = breakingGap(medianGap(cells.t), 2 * grid.columnMs);
+        const points = withBreaks(cellPoints, gap, (p) => ({ ...p, lo: Number.NaN, hi: Number.NaN, mid: Number.NaN }));
         const yDomain = valueDomain([...cells.lo, ...cells.hi]);
         const band = yDomain && healthyBand(yDomain, range);
         const plot = Plot.plot({

@@ -3,9 +3,9 @@
 import * as Plot from "@observablehq/plot";
 import { healthOf } from "../core/color-scale.js";
 import type { Widget } from "../core/dashboard.js";
-import { defaultStaleSeconds, formatAge, isStale, medianGap } from "../core/freshness.js";
+import { breakingGap, defaultStaleSeconds, formatAge, isStale, medianGap } from "../core/freshness.js";
 import { el } from "./dom.js";
-import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withUnit } from "./widgets.js";
+import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widgets.js";
 
 export function statView(widget: Widget, data: WidgetData, size: { width: number; height: number }) {
   const ref = widget.series[0]!;
@@ -40,7 +40,12 @@ export function statView(widget: Widget, data: WidgetData, size: { width: number
   // The sparkline: the window's shape at a glance, under the number.
   const sparkHeight = Math.max(0, Math.min(60, size.height - 110));
   if (sparkHeight >= 24 && columns.x.length > 1) {
-    const points = Array.from(columns.x, (t, i) => ({ t, v: columns.y[i]! }));
+    const gap = breakingGap(medianGap(columns.x), (2 * (data.window.to - data.window.from)) / Math.max(80, size.width));
+    const points = withBreaks(
+      Array.from(columns.x, (t, i) => ({ t, v: columns.y[i]! })),
+      gap,
+      (p) => ({ ...p, v: Number.NaN }),
+    );
     const spark = Plot.plot({
       width: Math.max(80, size.width - 16),
       height: sparkHeight,

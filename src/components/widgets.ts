@@ -11,6 +11,7 @@ import type { ChannelGrid } from "../core/binning.js";
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import type { TimeWindow } from "../core/time-window.js";
+import { gapStarts } from "../core/freshness.js";
 import { widgetProblem } from "../core/widget-kinds.js";
 import type { ArrayReadingView } from "./run-data.js";
 import type { SeriesBuffer } from "./series-buffer.js";
@@ -100,6 +101,22 @@ export function formatValue(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   const abs = Math.abs(v);
   return abs !== 0 && (abs >= 1e6 || abs < 1e-3) ? v.toExponential(3) : String(Math.round(v * 1000) / 1000);
+}
+
+/**
+ * Points with a break (a point whose value is NaN, which Plot leaves undrawn) wherever the time
+ * jumps by more than `maxGap` (see gapStarts): lines stop where the readings stopped.
+ */
+export function withBreaks<T extends { t: Date | number }>(points: readonly T[], maxGap: number, blank: (p: T) => T): T[] {
+  const times = points.map((p) => +p.t);
+  const breaks = new Set(gapStarts(times, maxGap));
+  if (breaks.size === 0) return [...points];
+  const out: T[] = [];
+  points.forEach((p, i) => {
+    if (breaks.has(i)) out.push(blank(p));
+    out.push(p);
+  });
+  return out;
 }
 
 /** A value with its unit, as a reader says it: "3 V", "0.2" (no unit, no trailing space). */

@@ -29,3 +29,19 @@ export function medianGap(t: ArrayLike<number>): number | undefined {
   gaps.sort((a, b) => a - b);
   return gaps[gaps.length >> 1];
 }
+
+/**
+ * Where a line must break: the indices i at which x[i] - x[i-1] exceeds `maxGap`. A line drawn
+ * straight across an hour the DAQ was down would show readings that never were.
+ */
+export function gapStarts(x: ArrayLike<number>, maxGap: number): number[] {
+  const out: number[] = [];
+  if (!(maxGap > 0)) return out;
+  for (let i = 1; i < x.length; i++) if (x[i]! - x[i - 1]! > maxGap) out.push(i);
+  return out;
+}
+
+/** The gap that breaks a line: several readings' worth at the usual cadence, and wider than `least` (a pixel column). */
+export function breakingGap(cadenceMs: number | undefined, least: number): number {
+  return Math.max(least, 5 * (cadenceMs ?? 0)) || Number.POSITIVE_INFINITY;
+}

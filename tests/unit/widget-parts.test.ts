@@ -264,3 +264,15 @@ describe("series lists", () => {
     assert.deepEqual(parseSeriesList(""), { ok: false, error: "name at least one series" });
   });
 });
+
+describe("gaps in a line", () => {
+  it("breaks where readings stopped for longer than several cadences or a pixel column", async () => {
+    const { breakingGap, gapStarts } = await import("../../src/core/freshness.js");
+    const t = [0, 30, 60, 90, 1290, 1320];
+    assert.equal(breakingGap(30, 10), 150);
+    assert.equal(breakingGap(30, 400), 400);
+    assert.deepEqual(gapStarts(t, breakingGap(30, 10)), [4]);
+    assert.deepEqual(gapStarts(t, breakingGap(30, 2000)), []);
+    assert.equal(breakingGap(undefined, 0), Number.POSITIVE_INFINITY);
+  });
+});
