@@ -98,27 +98,41 @@ export interface SeriesView {
   from: string;
 }
 
-const registered = new Set<string>();
+/** Files registered with DuckDB by name (names carry the file's content suffix, so a rewrite is a new name). */
+const registered = new Map<string, Promise<void>>();
 
-async function register(db: duckdb.AsyncDuckDB, url: URL): Promise<string> {
+/**
+ * A run's file is small (hundreds of kB): fetched whole, in parallel with the others, it is one
+ * request. Left to DuckDB-WASM, every file costs several synchronous range requests one after
+ * another in its worker, which was most of a dashboard's first draw. Files above this size are
+ * still read by range, so a huge run never has to fit in the page's memory.
+ */
+const FETCH_WHOLE_BELOW = 16 * 1024 * 1024;
+
+function register(db: duckdb.AsyncDuckDB, url: URL, bytes: number): Promise<string> {
   const name = url.pathname.replace(/^\/+/, "").replaceAll("/", "_");
-  if (!registered.has(name)) {
-    await db.registerFileURL(name, url.href, duckdb.DuckDBDataProtocol.HTTP, false);
-    registered.add(name);
+  let done = registered.get(name);
+  if (!done) {
+    done =
+      bytes <= FETCH_WHOLE_BELOW
+        ? fetch(url).then(async (response) => {
+            if (!response.ok) throw new Error(`${url.pathname}: ${response.status} ${response.statusText}`);
+            await db.registerFileBuffer(name, new Uint8Array(await response.arrayBuffer()));
+          })
+        : db.registerFileURL(name, url.href, duckdb.DuckDBDataProtocol.HTTP, false);
+    // A failed fetch is tried again next time, not remembered.
+    done.catch(() => registered.delete(name));
+    registered.set(name, done);
   }
-  return name;
+  return done.then(() => name);
 }
 
 const sqlList = (names: string[]) => `[${names.map((n) => `'${n.replaceAll("'", "''")}'`).join(", ")}]`;
 
-/** The files of one kind for these runs, registered with DuckDB. */
+/** The files of one kind for these runs, registered with DuckDB (fetched together). */
 async function filesOf(db: duckdb.AsyncDuckDB, snapshot: Snapshot, runs: readonly SnapshotRun[], kind: SnapshotFile["kind"]) {
-  const names: string[] = [];
-  for (const r of runs) {
-    const file = r.files.find((f) => f.kind === kind);
-    if (file) names.push(await register(db, new URL(file.path, snapshot.base)));
-  }
-  return names;
+  const files = runs.flatMap((r) => r.files.filter((f) => f.kind === kind));
+  return Promise.all(files.map((f) => register(db, new URL(f.path, snapshot.base), f.bytes)));
 }
 
 /** The level-of-detail width every one of these runs has for `observable` that suits the view, if any. */
