@@ -52,10 +52,14 @@ test("a newcomer builds, saves, reloads and shares a dashboard that follows live
   // Move the stat below the time series by dragging its title bar.
   const statHeader = page.getByRole("region", { name: "Humidity now" }).locator(".widget-handle");
   const chart = await page.getByRole("region", { name: "Trigger rate" }).boundingBox();
+  const stat = await page.getByRole("region", { name: "Humidity now" }).boundingBox();
   const header = await statHeader.boundingBox();
-  await page.mouse.move(header!.x + 20, header!.y + header!.height / 2);
+  // Carry the stat so its left edge lands a little left of the chart's (the grid's first column
+  // is as far left as it goes), a row below the chart's bottom.
+  const grab = { x: header!.x + 20, y: header!.y + header!.height / 2 };
+  await page.mouse.move(grab.x, grab.y);
   await page.mouse.down();
-  await page.mouse.move(chart!.x + 20, chart!.y + chart!.height + 40, { steps: 12 });
+  await page.mouse.move(grab.x + (chart!.x - stat!.x) - chart!.width / 6 / 3, chart!.y + chart!.height + 40, { steps: 12 });
   await page.mouse.up();
   await expect.poll(() => position(page, "Humidity now")).toMatchObject({ x: 0, y: 4 });
 
