@@ -309,6 +309,10 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     server.proc.kill("SIGTERM");
+    // A server still seeding may take a while to stop; its data is thrown away anyway.
+    const stubborn = setTimeout(() => server.proc.kill("SIGKILL"), 5000);
+    server.proc.once("exit", () => clearTimeout(stubborn));
+    stubborn.unref();
     rmSync(dataDir, { recursive: true, force: true });
   }
   console.log(`\nbench:browser, ${new Date().toISOString().slice(0, 10)}, medians of ${RUNS} (Chromium ${version})\n`);

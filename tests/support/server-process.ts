@@ -30,7 +30,11 @@ export async function startServerProcess(
   proc.stdout!.on("data", collect);
   proc.stderr!.on("data", collect);
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), startTimeoutMs);
+    // A server that does not start in time is stopped, not left running without its caller.
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error(`server did not start in ${startTimeoutMs} ms:\n${output}`));
+    }, startTimeoutMs);
     const check = () => {
       if (!/started in \d+ ms/.test(output)) return;
       clearTimeout(timer);
