@@ -54,12 +54,14 @@ test("a newcomer builds, saves, reloads and shares a dashboard that follows live
   const chart = await page.getByRole("region", { name: "Trigger rate" }).boundingBox();
   const stat = await page.getByRole("region", { name: "Humidity now" }).boundingBox();
   const header = await statHeader.boundingBox();
-  // Carry the stat so its left edge lands a little left of the chart's (the grid's first column
-  // is as far left as it goes), a row below the chart's bottom.
+  // Carry the stat down below the chart first, then left: a straight diagonal would cross the
+  // chart, and what the grid does on the way (pushing, packing) would decide where it lands.
   const grab = { x: header!.x + 20, y: header!.y + header!.height / 2 };
+  const below = chart!.y + chart!.height + 40;
   await page.mouse.move(grab.x, grab.y);
   await page.mouse.down();
-  await page.mouse.move(grab.x + (chart!.x - stat!.x) - chart!.width / 6 / 3, chart!.y + chart!.height + 40, { steps: 12 });
+  await page.mouse.move(grab.x, below, { steps: 8 });
+  await page.mouse.move(grab.x + (chart!.x - stat!.x) - chart!.width / 6 / 3, below, { steps: 8 });
   await page.mouse.up();
   await expect.poll(() => position(page, "Humidity now")).toMatchObject({ x: 0, y: 4 });
 
