@@ -1,8 +1,10 @@
 // Observable Framework config. Everything here must keep the build offline:
 // no web fonts, no DuckDB extensions fetched at run time (see scripts/seed-framework-cache.ts).
+import { THEME_KEY } from "./src/components/theme.js";
+
 // The dark theme for control rooms (src/components/theme.ts switches it and keeps the choice):
 // the kept choice is applied in the head, before the page paints, so a dark room never flashes white.
-const themeHead = `<script>try{if(localStorage.getItem("runboard.theme")==="dark")document.documentElement.dataset.theme="dark"}catch(e){}</script>
+const themeHead = `<script>try{if(localStorage.getItem(${JSON.stringify(THEME_KEY)})==="dark")document.documentElement.dataset.theme="dark"}catch(e){}</script>
 <style>
 :root[data-theme="dark"] {
   --theme-foreground: #dfdfd6;

@@ -15,7 +15,7 @@ import { openWidgetSettings } from "./editor-settings.js";
 import { refetchControl } from "./refetch-control.js";
 import { type DataNeed, SeriesFeed } from "./series-feed.js";
 import { themeToggle } from "./theme.js";
-import { type WidgetData, type WidgetView, createWidgetView, keysOf, needsOf } from "./widgets.js";
+import { type WidgetView, createWidgetView, keysOf, needsOf } from "./widgets.js";
 
 export function dashboardIdFromLocation(loc: Location = location): string | undefined {
   const match = /\/d\/([A-Za-z0-9_-]{6,40})\/?$/.exec(loc.pathname);
@@ -50,7 +50,6 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   // DuckDB-WASM takes a few hundred ms to start: start it now, while the catalog and the
   // dashboard are fetched, not when the first widget asks for data.
   getDuckDB().catch(() => undefined);
-  performance.mark("runboard:mount");
   const status = statusLine();
   let catalog: ObservableInfo[];
   try {
@@ -71,13 +70,6 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
 
   // --- drawing: widgets marked dirty are redrawn together once per frame ----------------------
   const views = new Map<string, { view: WidgetView; widget: Widget }>();
-  const data: Omit<WidgetData, "window" | "now" | "runs"> = {
-    info,
-    series: (o, c) => feed.buffer(o, c),
-    grid: (o) => feed.grid(o),
-    arrays: (o, runs) => feed.arrayReadings(o, runs),
-    change: () => undefined,
-  };
   const render = (name: string) => {
     const frame = grid.frame(name);
     const widget = dashboard.elements[name];
@@ -92,7 +84,10 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     const text = held.view.update(
       widget,
       {
-        ...data,
+        info,
+        series: (o, c) => feed.buffer(o, c),
+        grid: (o) => feed.grid(o),
+        arrays: (o, runs) => feed.arrayReadings(o, runs),
         runs: feed.runs(),
         now,
         window: feed.current()?.window ?? { from: now - dashboard.windowSeconds * 1000, to: now },
@@ -201,6 +196,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     el("div", { className: "editor-footer" }, dataTaken, refetch),
   );
   for (const item of dashboard.layout.items) place(item.element, dashboard.elements[item.element]!);
+  grid.element.dataset.empty = "No widgets yet: add one with the form above.";
 
   // Time moves on even without new readings: slide the windows, age the values.
   setInterval(() => scheduleRender(Object.keys(dashboard.elements)), 5000);

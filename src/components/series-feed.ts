@@ -125,9 +125,7 @@ export class SeriesFeed {
       const runList = await this.options.runs(snapshot);
       const view = dashboardWindow(runList, request.selection, request.seconds, Date.now());
       // What is drawn stays until the new history is read, then everything swaps at once.
-      const historyStart = performance.now();
       const history = view ? await this.readHistory(snapshot, view, request.needs, runList) : undefined;
-      performance.measure("runboard:history", { start: historyStart });
       this.live?.close();
       this.live = undefined;
       this.buffers = history?.buffers ?? new Map();
@@ -181,24 +179,25 @@ export class SeriesFeed {
             if (rest.length) fillLater.push(() => queryRaster(snapshot, { ...query, runs: rest }, grid).then(() => key));
           }),
         );
-      } else if (need.kind === "arrays") {
+      } else if (need.kind === "arrays" && !arrays.has(needKey(need))) {
         const key = needKey(need);
-        const held = arrays.get(key);
-        if (held && held.need.limit >= need.limit) continue;
-        arrays.set(key, { need, readings: [] });
+        // Widgets sharing one observable's arrays (two profiles of one waveform) get the most asked for.
+        const limit = Math.max(...needs.map((n) => (n.kind === "arrays" && needKey(n) === key ? n.limit : 0)));
+        const asked = { ...need, limit };
+        arrays.set(key, { need: asked, readings: [] });
         // Chosen runs: the last reading of each, wherever it is; else the newest in the window.
-        const chosen = need.runs ? runList.filter((r) => need.runs!.includes(r.id)) : undefined;
+        const chosen = asked.runs ? runList.filter((r) => asked.runs!.includes(r.id)) : undefined;
         const window = chosen?.length
           ? { from: Math.min(...chosen.map((r) => r.start)), to: Math.max(...chosen.map((r) => r.stop ?? Date.now())) }
           : view.window;
         reads.push(
           queryArrays(snapshot, {
             runs: chosen ? chosen.map((r) => r.id) : view.runs,
-            observable: need.observable,
+            observable: asked.observable,
             window,
-            limit: need.runs ? need.runs.length : need.limit,
-            lastOfEachRun: !!need.runs,
-          }).then((readings) => void arrays.set(key, { need, readings })),
+            limit: asked.runs ? asked.runs.length : asked.limit,
+            lastOfEachRun: !!asked.runs,
+          }).then((readings) => void arrays.set(key, { need: asked, readings })),
         );
       }
     }
