@@ -7,7 +7,7 @@ import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { z } from "zod";
 import { parseDashboard } from "../src/core/dashboard.js";
-import { BINARY_BATCH_CONTENT_TYPE, decodeBinaryBatch } from "../src/core/ingest-binary.js";
+import { BINARY_BATCH_CONTENT_TYPE, readBinaryHeader, resolveBinaryBatch } from "../src/core/ingest-binary.js";
 import { type DataSelection, parseSelection } from "../src/core/time-window.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
 import type { EmbeddedStore } from "./store/embedded-store.js";
@@ -18,7 +18,7 @@ import { DASHBOARD_ID, type DashboardStore } from "./dashboards/dashboard-store.
 import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 import { SourceError } from "../loaders/sources/source.js";
 import { SnapshotError } from "../loaders/snapshot/take-snapshot.js";
-import { bearerMatches, bearerToken, type SourceToken, sourceRefusal, type WriteScope, writeScope } from "./tokens.js";
+import { accessOf, bearerMatches, bearerToken, type SourceToken, sourceRefusal, type WriteScope, writeScope } from "./tokens.js";
 
 export interface AppDeps {
   store: EmbeddedStore;
@@ -52,6 +52,49 @@ function fail(res: Response, status: number, error: string, errors: FieldError[]
   res.status(status).json({ error, errors });
 }
 
+/** A batch refused: 403 when it writes what another source owns, else 400. */
+function refuse(res: Response, outcome: { errors: FieldError[]; forbidden?: true }): void {
+  if (outcome.forbidden) return fail(res, 403, "this token may not write that; nothing was stored", outcome.errors);
+  fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
+}
+
+/** Whether an error is the disk being full (DuckDB says it in words, node:fs as a code). */
+export function isDiskFull(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  return e?.code === "ENOSPC" || /no space left on device/i.test(String(e?.message ?? ""));
+}
+
+/**
+ * Security headers on every answer. Framework pages run inline module scripts and DuckDB-WASM
+ * compiles WebAssembly and starts workers from blob: URLs; nothing is loaded from elsewhere.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval' blob:",
+  "worker-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+  res.setHeader("X-Content-Type-Options", "nosniff");
+  res.setHeader("X-Frame-Options", "DENY");
+  res.setHeader("Referrer-Policy", "same-origin");
+  res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
+  next();
+}
+
+/** Bodies that may be big are parsed a few at a time: 64 MB of JSON takes about 0.5 GB to parse. */
+const BIG_BODY_BYTES = 1024 * 1024;
+const MAX_BIG_BODIES_AT_ONCE = 2;
+
 const MAX_WAITING_REFRESHES = 4;
 
 const refreshBodySchema = z
@@ -80,6 +123,7 @@ export function createApp(deps: AppDeps): express.Express {
   const { store, dashboards } = deps;
   const app = express();
   app.disable("x-powered-by");
+  app.use(securityHeaders);
 
   // Refuse requests whose Host or Origin is not ours: stops DNS rebinding and cross-site writes.
   app.use((req, res, next) => {
@@ -107,6 +151,20 @@ export function createApp(deps: AppDeps): express.Express {
   };
   const dashboardAuth = requireWriteToken(() => [deps.sessionToken, deps.ingestToken]);
   const smallJson = express.json({ limit: "1mb" });
+  // A compressed body (any Content-Encoding) or one of unknown length counts as big: its size
+  // is known only once inflated.
+  let bigBodiesNow = 0;
+  const bigBodies = (req: Request, res: Response, next: NextFunction) => {
+    const length = Number(req.headers["content-length"]);
+    if (length <= BIG_BODY_BYTES && !req.headers["content-encoding"]) return next();
+    if (bigBodiesNow >= MAX_BIG_BODIES_AT_ONCE) {
+      res.setHeader("Retry-After", "1");
+      return fail(res, 503, `${MAX_BIG_BODIES_AT_ONCE} large bodies are being read; send this one again in a moment`);
+    }
+    bigBodiesNow++;
+    res.once("close", () => bigBodiesNow--);
+    next();
+  };
 
   app.get("/api/health", (_req, res) => {
     res.json({
@@ -200,29 +258,36 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const binaryBatch = express.raw({ type: BINARY_BATCH_CONTENT_TYPE, limit: "64mb" });
-  app.post("/api/ingest", ingestAuth, binaryBatch, express.json({ limit: "64mb" }), async (req, res) => {
+  app.post("/api/ingest", ingestAuth, bigBodies, binaryBatch, express.json({ limit: "64mb" }), async (req, res) => {
+    const scope = res.locals.writeScope as Exclude<WriteScope, undefined>;
+    const mayWrite = (header: unknown) => {
+      const refusal = sourceRefusal(scope, (header as { source?: unknown } | null)?.source);
+      if (refusal) fail(res, 403, "this token may not write that source; nothing was stored", [refusal]);
+      return !refusal;
+    };
     let body: unknown = req.body;
-    // Arrays in binary (src/core/ingest-binary.ts): the same batch, with raw float64 data.
+    // Arrays in binary (src/core/ingest-binary.ts): the same batch, with raw float64 data. The
+    // header's source is checked against the token before any array is made.
     if (Buffer.isBuffer(body)) {
-      const decoded = decodeBinaryBatch(body);
+      const header = readBinaryHeader(body);
+      if (!header.ok) return fail(res, 400, "invalid binary batch; nothing was stored", header.errors);
+      if (!mayWrite(header.header)) return;
+      const decoded = resolveBinaryBatch(body, header);
       if (!decoded.ok) return fail(res, 400, "invalid binary batch; nothing was stored", decoded.errors);
       body = decoded.batch;
-    }
-    const refusal = sourceRefusal(
-      res.locals.writeScope as Exclude<WriteScope, undefined>,
-      (body as { source?: unknown })?.source,
-    );
-    if (refusal) return fail(res, 403, "this token may not write that source; nothing was stored", [refusal]);
-    const outcome = await ingestBody(deps.ingestor, body);
-    if (!outcome.ok) return fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
+    } else if (!mayWrite(body)) return;
+    const source = (body as { source?: unknown } | null)?.source;
+    const outcome = await ingestBody(deps.ingestor, body, accessOf(scope, typeof source === "string" ? source : undefined));
+    if (!outcome.ok) return refuse(res, outcome);
     res.json(outcome);
   });
 
   // bluesky documents, one `{"name", "doc"}` or a list of them (or of [name, doc] pairs, as a
   // RunEngine callback gets them), each stored in order as its own batch. The body is JSON as
   // Python writes it (NaN, Infinity allowed); `?prefix=bl2.` names a beamline's observables apart.
-  app.post("/api/ingest/bluesky", ingestAuth, express.text({ type: () => true, limit: "64mb" }), async (req, res) => {
-    const refusal = sourceRefusal(res.locals.writeScope as Exclude<WriteScope, undefined>, BLUESKY_SOURCE);
+  app.post("/api/ingest/bluesky", ingestAuth, bigBodies, express.text({ type: () => true, limit: "64mb" }), async (req, res) => {
+    const scope = res.locals.writeScope as Exclude<WriteScope, undefined>;
+    const refusal = sourceRefusal(scope, BLUESKY_SOURCE);
     if (refusal) return fail(res, 403, "this token may not write bluesky documents; nothing was stored", [refusal]);
     const query = blueskyQuerySchema.safeParse(req.query);
     if (!query.success) return fail(res, 400, "invalid query", fieldErrors(query.error));
@@ -246,10 +311,14 @@ export function createApp(deps: AppDeps): express.Express {
       const [name, doc] = Array.isArray(item) ? item : [(item as { name?: unknown })?.name, (item as { doc?: unknown })?.doc];
       const at = (errors: FieldError[]) => errors.map((e) => ({ ...e, field: list ? `[${i}].${e.field}` : e.field }));
       const translated = translateBluesky(name, doc, store, { prefix: query.data.prefix });
-      const outcome = translated.ok ? await ingestBody(deps.ingestor, translated.batch) : translated;
+      // Everything bluesky documents create belongs to the source "bluesky".
+      const outcome = translated.ok
+        ? await ingestBody(deps.ingestor, translated.batch, accessOf(scope, BLUESKY_SOURCE))
+        : translated;
       if (!outcome.ok) {
         const kept = i === 0 ? "nothing was stored" : `the ${i} document(s) before it were stored`;
-        return fail(res, 400, `invalid bluesky document${list ? ` [${i}]` : ""}; ${kept}`, at(outcome.errors));
+        const status = "forbidden" in outcome && outcome.forbidden ? 403 : 400;
+        return fail(res, status, `invalid bluesky document${list ? ` [${i}]` : ""}; ${kept}`, at(outcome.errors));
       }
       for (const k of (translated.ok && translated.skipped) || []) skipped.push({ ...(list ? { document: i } : {}), ...k });
       stored += outcome.stored;
@@ -304,6 +373,16 @@ export function createApp(deps: AppDeps): express.Express {
       return fail(res, 503, `${error.message}; retry (a batch with source and sequence is stored once)`);
     }
     if (e.type === "entity.too.large") return fail(res, 413, "body too large", [{ field: "(body)", message: e.message ?? "" }]);
+    if (isDiskFull(error)) {
+      deps.log(`no space left on device: a write was refused and nothing of it stored (${e.message ?? ""})`);
+      return fail(res, 507, "no space left on device; nothing of this request was stored, send it again once there is room");
+    }
+    // A body that cannot be inflated (bad gzip), an unknown encoding or charset: the client's fault.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("Z_"))
+      return fail(res, 400, "body could not be decompressed", [{ field: "Content-Encoding", message: e.message ?? "" }]);
+    if (typeof e.status === "number" && e.status >= 400 && e.status < 500 && e.status !== 404)
+      return fail(res, e.status, e.message ?? "bad request", [{ field: "(body)", message: e.message ?? "" }]);
     // A missing file under /snapshots/ (served without fall-through) is a plain 404.
     if (e.status === 404) return fail(res, 404, "not found");
     console.error(error);

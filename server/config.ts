@@ -8,6 +8,7 @@ import { DEFAULT_REPLAY_LIMITS } from "../src/core/replay-window.js";
 import { type DataSelection, parseSelection } from "../src/core/time-window.js";
 import { type RunboardConfig, loadConfig as loadRunboardConfig } from "../loaders/config.js";
 import { describeErrors, fieldErrors } from "../src/core/validation.js";
+import type { TimeBounds } from "../src/core/ingest.js";
 
 const envSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -47,6 +48,14 @@ const envSchema = z.object({
     .positive()
     .max(24 * 60)
     .default(DEFAULT_REPLAY_LIMITS.maxAgeMs / 60_000),
+  /** The earliest time a reading or run may carry (ISO-8601); earlier is refused naming the field. */
+  RUNBOARD_TIME_EARLIEST: z.iso.date("must be a date such as 2000-01-01").default("2000-01-01"),
+  /** How far past the server's clock a time may be (a DAQ's clock a little ahead is fine). */
+  RUNBOARD_TIME_AHEAD_HOURS: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 366)
+    .default(24),
   RUNBOARD_REPLAY_MB: z.coerce
     .number()
     .positive()
@@ -76,6 +85,8 @@ export interface ServerConfig {
   runboardConfigFile?: string;
   /** Snapshots: how often they are refreshed (0: only when asked) and what a refresh covers. */
   refresh: { intervalMs: number; selection: DataSelection };
+  /** The times ingest accepts. */
+  timeBounds: TimeBounds;
 }
 
 export class ConfigError extends Error {}
@@ -135,5 +146,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       : undefined,
     refresh: { intervalMs: e.RUNBOARD_REFRESH_SECONDS * 1000, selection },
     replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
+    timeBounds: {
+      earliest: Date.parse(`${e.RUNBOARD_TIME_EARLIEST}T00:00:00Z`),
+      aheadMs: e.RUNBOARD_TIME_AHEAD_HOURS * 3_600_000,
+    },
   };
 }

@@ -3,7 +3,7 @@ import { createServer } from "node:http";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { EmbeddedStore } from "./store/embedded-store.js";
-import { type Ingestor, ingestBody, localIngestor } from "./ingest/ingest.js";
+import { type Ingestor, ingestBody, localIngestor, withTimeBounds } from "./ingest/ingest.js";
 import { seedIfEmpty } from "./simulator/seed.js";
 import { createApp } from "./app.js";
 import { connectionUrl, ConfigError as RunboardConfigError, loadConfig as loadRunboardConfig } from "../loaders/config.js";
@@ -15,8 +15,9 @@ import { LiveHub } from "./live/live-hub.js";
 import { IngestLog, IngestLogError } from "./ingest/ingest-log.js";
 import { createOriginPolicy } from "./origin-policy.js";
 import { startSimulatorFeed } from "./simulator/simulator-feed.js";
-import { ensureIngestToken, loadSourceTokens, newToken, TokensFileError, writeScope } from "./tokens.js";
+import { accessOf, ensureIngestToken, loadSourceTokens, newToken, TokensFileError, writeScope } from "./tokens.js";
 import { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
+import { DataDirError, prepareDataDir } from "./data-dir.js";
 import { forgetRunningServer, recordRunningServer } from "../loaders/running-server.js";
 import { openSource } from "../loaders/sources/open-source.js";
 import type { Source } from "../loaders/sources/source.js";
@@ -81,7 +82,9 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const startedAt = Date.now();
-  // Before anything is opened: a bad tokens file stops the start with a message naming the field.
+  // Before anything is opened: a data directory that cannot be written, or a bad tokens file,
+  // stops the start with a message naming the cause.
+  prepareDataDir(config.dataDir, log, [config.tokensFile]);
   const sourceTokens = loadSourceTokens(config.tokensFile);
   const store = await EmbeddedStore.open(config.dataDir);
   const dashboards = await openDashboardStore(config, store);
@@ -99,14 +102,17 @@ export async function startServer(
     knows: (name) => keeper.knows(name),
     publishing: {
       scopeOf: (given) => writeScope(given, token.token, sourceTokens),
-      ingest: (batch) => ingestBody(ingestor, batch),
+      ingest: (batch, scope) => {
+        const source = (batch as { source?: unknown } | null)?.source;
+        return ingestBody(ingestor, batch, accessOf(scope, typeof source === "string" ? source : undefined));
+      },
     },
   });
   const onStored = (readings: Parameters<LiveHub["publish"]>[0]) => hub.publish(readings);
   // With replicas, every write goes through the shared log, which also brings the others' writes.
   const ingestLog =
     config.ingestLog.kind === "postgres" ? await IngestLog.open(config.ingestLog.url, store, onStored, log) : undefined;
-  const ingestor: Ingestor = ingestLog ?? localIngestor(store, onStored);
+  const ingestor: Ingestor = withTimeBounds(ingestLog ?? localIngestor(store, onStored), config.timeBounds);
   // The configured source (PostgreSQL, MongoDB): what the catalog, the runs and the snapshots show.
   let source: Source | undefined;
   if (options.source) source = options.source;
@@ -210,6 +216,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   } catch (error) {
     if (
       error instanceof ConfigError ||
+      error instanceof DataDirError ||
       error instanceof TokensFileError ||
       error instanceof IngestLogError ||
       error instanceof RunboardConfigError ||

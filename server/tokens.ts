@@ -3,11 +3,12 @@
 // anything. Source tokens, from a tokens file, may each write only batches of their named
 // sources: a DAQ's token cannot write as another DAQ.
 import { randomBytes, timingSafeEqual } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { sourceName } from "../src/core/ingest.js";
 import { describeErrors, type FieldError, fieldErrors } from "../src/core/validation.js";
+import type { WriteAccess } from "./ingest/ingest.js";
 
 export function newToken(): string {
   return randomBytes(24).toString("base64url");
@@ -65,6 +66,13 @@ export class TokensFileError extends Error {}
 /** The source tokens in `file`; none when it does not exist. Errors name the file and the field. */
 export function loadSourceTokens(file: string): SourceToken[] {
   if (!existsSync(file)) return [];
+  // As PostgreSQL does for its key files: a secret others can read is no longer a secret.
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new TokensFileError(
+      `${file}: has group or world access (mode ${mode.toString(8).padStart(4, "0")}); its tokens may have been read: chmod 600 it (and consider new tokens)`,
+    );
+  }
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, "utf8"));
@@ -88,6 +96,14 @@ export type WriteScope = { all: true } | { all: false; name: string; sources: re
 export function sourceRefusal(scope: Exclude<WriteScope, undefined>, source: unknown): FieldError | undefined {
   if (scope.all || (typeof source === "string" && scope.sources.includes(source))) return undefined;
   return { field: "source", message: `the token of ${scope.name} writes only source ${scope.sources.join(", ")}` };
+}
+
+/**
+ * How a holder of `scope` writes a batch that names `source`: as that source (the owner of what
+ * the batch creates), held to what it owns unless the token may write everything.
+ */
+export function accessOf(scope: Exclude<WriteScope, undefined>, source: string | undefined): WriteAccess {
+  return { owner: source ?? null, restricted: !scope.all };
 }
 
 /** What `token` (from a bearer header or a websocket `auth` message) may write. */

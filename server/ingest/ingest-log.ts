@@ -12,7 +12,14 @@ import type { Pool, PoolClient } from "pg";
 import { coalescingTask } from "./coalescing-task.js";
 import { type PgListener, listenToChannel } from "./pg-listener.js";
 import type { EmbeddedStore } from "../store/embedded-store.js";
-import { type IngestOutcome, type Ingestor, type StoredListener, StoreUnavailableError } from "./ingest.js";
+import {
+  type IngestOutcome,
+  type Ingestor,
+  type StoredListener,
+  StoreUnavailableError,
+  unrestricted,
+  type WriteAccess,
+} from "./ingest.js";
 import { type IngestBatch, checkBatch } from "../../src/core/ingest.js";
 
 const CHANNEL = "runboard_ingest";
@@ -33,13 +40,16 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS runboard_ingest_log (
   last_seq bigint NOT NULL,
   batch text NOT NULL,
   stored_at timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (source, sequence))`;
+  UNIQUE (source, sequence));
+-- The source that owns what the entry creates (server/ingest/ingest.ts, WriteAccess).
+ALTER TABLE runboard_ingest_log ADD COLUMN IF NOT EXISTS owner text`;
 
 interface LogEntry {
   id: number;
   firstSeq: number;
   lastSeq: number;
   batch: IngestBatch;
+  owner: string | null;
 }
 
 type Queryable = Pick<Pool, "query"> | PoolClient;
@@ -163,7 +173,7 @@ export class IngestLog implements Ingestor {
     return this.applied;
   }
 
-  async ingest(batch: IngestBatch): Promise<IngestOutcome> {
+  async ingest(batch: IngestBatch, access: WriteAccess = unrestricted(batch)): Promise<IngestOutcome> {
     let client: PoolClient;
     try {
       client = await this.pool.connect();
@@ -191,6 +201,12 @@ export class IngestLog implements Ingestor {
       // Under the lock nobody else appends, so after this the local store is the whole log.
       await this.catchUpWith(client);
       // What the local store would refuse on applying it is refused here, before it is logged.
+      const refused = this.store.accessErrors(batch, access);
+      if (refused.errors.length > 0) {
+        await client.query("ROLLBACK");
+        release(client);
+        return { ok: false, errors: refused.errors, ...(refused.forbidden ? { forbidden: true as const } : {}) };
+      }
       const claims = this.store.claimErrors(batch);
       const checked: ReturnType<typeof checkBatch> =
         claims.length > 0
@@ -204,11 +220,11 @@ export class IngestLog implements Ingestor {
       // After the catch-up under the lock, the last entry applied is the log's last.
       const id = this.applied + 1;
       const firstSeq = this.appliedLastSeq + 1;
-      entry = { id, firstSeq, lastSeq: firstSeq + checked.readings.length - 1, batch };
+      entry = { id, firstSeq, lastSeq: firstSeq + checked.readings.length - 1, batch, owner: access.owner };
       await client.query(
-        `INSERT INTO runboard_ingest_log (id, source, sequence, first_seq, last_seq, batch)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [id, batch.source ?? null, batch.sequence ?? null, entry.firstSeq, entry.lastSeq, JSON.stringify(batch)],
+        `INSERT INTO runboard_ingest_log (id, source, sequence, first_seq, last_seq, batch, owner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [id, batch.source ?? null, batch.sequence ?? null, entry.firstSeq, entry.lastSeq, JSON.stringify(batch), access.owner],
       );
       // Delivered at commit, and only if it commits.
       await client.query("SELECT pg_notify($1, $2)", [CHANNEL, String(id)]);
@@ -240,10 +256,12 @@ export class IngestLog implements Ingestor {
       if (entry.id !== this.applied + 1) throw new LocalApplyError(`log entry ${entry.id} came before ${this.applied + 1}`);
       let result: Awaited<ReturnType<EmbeddedStore["ingest"]>>;
       try {
-        result = await this.store.ingest(entry.batch, {
-          firstSeq: entry.firstSeq,
-          origin: { source: LOG_ORIGIN, sequence: entry.id },
-        });
+        result = await this.store.ingest(
+          entry.batch,
+          { firstSeq: entry.firstSeq, origin: { source: LOG_ORIGIN, sequence: entry.id } },
+          // Checked when it was appended; applied as it was accepted.
+          { owner: entry.owner, restricted: false },
+        );
       } catch (error) {
         throw new LocalApplyError(`this replica's store could not apply log entry ${entry.id}: ${String(error)}`, {
           cause: error,
@@ -266,19 +284,29 @@ export class IngestLog implements Ingestor {
     for (;;) {
       // `remaining`: how many entries are newer than what this replica has, counted before the page
       // is cut, so a whole answer needs no second query to learn that nothing is left.
-      const { rows } = await db.query<{ id: string; first_seq: string; last_seq: string; batch: string; remaining: string }>(
-        `SELECT id, first_seq, last_seq, batch, remaining FROM (
+      const { rows } = await db.query<{
+        id: string;
+        first_seq: string;
+        last_seq: string;
+        batch: string;
+        owner: string | null;
+        remaining: string;
+      }>(
+        `SELECT id, first_seq, last_seq, batch, owner, remaining FROM (
            SELECT *, sum(octet_length(batch)) OVER (ORDER BY id) AS upto, count(*) OVER () AS remaining
              FROM runboard_ingest_log WHERE id > $1 ORDER BY id LIMIT $2) page
           WHERE upto - octet_length(batch) < $3 ORDER BY id`,
         [this.applied, PAGE, PAGE_BYTES],
       );
       for (const row of rows) {
+        const batch = JSON.parse(row.batch) as IngestBatch;
         await this.apply({
           id: Number(row.id),
           firstSeq: Number(row.first_seq),
           lastSeq: Number(row.last_seq),
-          batch: JSON.parse(row.batch) as IngestBatch,
+          batch,
+          // Entries logged before owners were kept: the batch's own source, as the store did then.
+          owner: row.owner ?? batch.source ?? null,
         });
       }
       if (rows.length === 0 || rows.length >= Number(rows[0]!.remaining)) return;

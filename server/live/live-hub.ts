@@ -62,7 +62,7 @@ export interface LiveHubOptions {
   /** Publishing over the websocket: what a token may write, and the ingest path POST /api/ingest uses. */
   publishing?: {
     scopeOf(token: string): WriteScope;
-    ingest(batch: unknown): Promise<IngestOutcome>;
+    ingest(batch: unknown, scope: Exclude<WriteScope, undefined>): Promise<IngestOutcome>;
   };
 }
 
@@ -105,8 +105,9 @@ export class LiveHub {
     private readonly options: LiveHubOptions,
   ) {
     this.window = new ReplayWindow(options.replay ?? DEFAULT_REPLAY_LIMITS, store.lastSeq(), options.now);
-    // Publishers may send large batches; everyone else is held to MAX_CLIENT_MESSAGE_BYTES below.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_PUBLISH_BYTES });
+    // Every connection starts held to MAX_CLIENT_MESSAGE_BYTES, checked by ws on each frame's
+    // header before its payload is buffered; a publisher's limit is raised once it authorizes.
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
     this.wss.on("connection", (ws, req: IncomingMessage) => this.onConnection(ws, req));
     this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs);
     this.heartbeat.unref();
@@ -158,7 +159,6 @@ export class LiveHub {
     this.clients.set(ws, state);
     ws.on("pong", () => (state.alive = true));
     ws.on("message", (data: Buffer, isBinary) => {
-      if (!state.scope && data.length > MAX_CLIENT_MESSAGE_BYTES) return ws.close(1009, "message too big");
       // One message at a time per client: a second subscribe must not start while the first
       // still waits on its replay from the store (it would take over the held live readings).
       state.handling = state.handling
@@ -199,6 +199,7 @@ export class LiveHub {
         const scope = this.options.publishing.scopeOf(message.token);
         if (!scope) return send(ws, { type: "error", field: "token", message: "not a write token" });
         state.scope = scope;
+        setMaxPayload(ws, MAX_PUBLISH_BYTES);
         return send(ws, { type: "authorized", sources: scope.all ? "all" : [...scope.sources] });
       }
       case "publish": {
@@ -215,7 +216,7 @@ export class LiveHub {
         if (refusal) return send(ws, { type: "error", id, field: `batch.${refusal.field}`, message: refusal.message });
         let outcome: IngestOutcome;
         try {
-          outcome = await this.options.publishing.ingest(message.batch);
+          outcome = await this.options.publishing.ingest(message.batch, state.scope);
         } catch (error) {
           // The store is down (PostgreSQL restarting, say): this batch was not stored; resending
           // it later with the same source and sequence stores it once.
@@ -423,6 +424,16 @@ function byTopic(readings: readonly Reading[]): Map<string, Reading[]> {
 function sendFrames(ws: WebSocket, topic: string, readings: Reading[], flags: number, merged = 0): void {
   if (readings.length === 0 || ws.readyState !== ws.OPEN) return;
   for (const bytes of encodeFrames(topic, readings, flags, merged)) ws.send(bytes);
+}
+
+/**
+ * Sets how big a message this connection may send. ws keeps the limit on the connection's
+ * receiver (set from the server's maxPayload); raising it there is the only per-connection way.
+ */
+function setMaxPayload(ws: WebSocket, bytes: number): void {
+  const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
+  if (typeof receiver?._maxPayload !== "number") throw new Error("this version of ws keeps no per-connection maxPayload");
+  receiver._maxPayload = bytes;
 }
 
 function send(ws: WebSocket, message: ServerMessage): void {

@@ -20,7 +20,9 @@ import {
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "../../src/core/catalog.js";
-import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch } from "../../src/core/ingest.js";
+import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch, metaProblem } from "../../src/core/ingest.js";
+import { type Owners, ownershipErrors } from "../../src/core/ownership.js";
+import type { WriteAccess } from "../ingest/ingest.js";
 import { type Origin, describeOrigin, originOfBatch, origins } from "../../src/core/origins.js";
 import { copyColumn, copyStrings, nullColumn } from "../../loaders/duckdb/chunk-columns.js";
 import type { FieldError } from "../../src/core/validation.js";
@@ -38,6 +40,10 @@ CREATE TABLE IF NOT EXISTS observables (
 );
 -- Where each observable comes from (src/core/origins.ts); NULL for stores older than origins.
 ALTER TABLE observables ADD COLUMN IF NOT EXISTS origin VARCHAR;
+-- The source that created a run or an observable and alone may change it with a source token;
+-- NULL: written without a source (the ingest token), or stored before owners were kept.
+ALTER TABLE observables ADD COLUMN IF NOT EXISTS owner VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS owner VARCHAR;
 CREATE TABLE IF NOT EXISTS readings (
   seq BIGINT NOT NULL,
   run INTEGER NOT NULL,
@@ -60,7 +66,7 @@ CREATE TABLE IF NOT EXISTS ingest_batches (
 
 export type IngestResult =
   /** `duplicate`: the batch's (source, sequence) was stored before; nothing was stored now. */
-  { ok: true; readings: Reading[]; runs: RunInfo[]; duplicate?: true } | { ok: false; errors: FieldError[] };
+  { ok: true; readings: Reading[]; runs: RunInfo[]; duplicate?: true } | { ok: false; errors: FieldError[]; forbidden?: true };
 
 export class StoreLockedError extends Error {}
 
@@ -125,6 +131,9 @@ export class EmbeddedStore {
    */
   claimedElsewhere: (name: string) => string | undefined = () => undefined;
   private runsById = new Map<number, RunInfo>();
+  /** Who owns each run and observable (see ownership.ts); null: no source. */
+  private readonly runOwners = new Map<number, string | null>();
+  private readonly observableOwners = new Map<string, string | null>();
   private seq = 0;
   /** Writes run one at a time so sequence numbers follow commit order. */
   private writes: Promise<unknown> = Promise.resolve();
@@ -164,17 +173,19 @@ export class EmbeddedStore {
   }
 
   private async loadState(): Promise<void> {
-    for (const row of await this.rows("SELECT info, origin FROM observables ORDER BY name")) {
+    for (const row of await this.rows("SELECT info, origin, owner FROM observables ORDER BY name")) {
       const info = JSON.parse(String(row.info)) as ObservableInfo;
       this.observables.set(info.name, info);
+      this.observableOwners.set(info.name, (row.owner as string | null) ?? null);
       const origin = origins.find((o) => o === row.origin);
       this.originsByName.set(info.name, origin ?? null);
     }
     for (const row of await this.rows(
-      "SELECT id, epoch_ms(start_time)::DOUBLE AS start, epoch_ms(stop_time)::DOUBLE AS stop, meta FROM runs",
+      "SELECT id, epoch_ms(start_time)::DOUBLE AS start, epoch_ms(stop_time)::DOUBLE AS stop, meta, owner FROM runs",
     )) {
       const run = toRun(row);
       this.runsById.set(run.id, run);
+      this.runOwners.set(run.id, (row.owner as string | null) ?? null);
     }
     const [last] = await this.rows("SELECT coalesce(max(seq), 0)::DOUBLE AS seq FROM readings");
     this.seq = Number(last?.seq ?? 0);
@@ -215,19 +226,45 @@ export class EmbeddedStore {
    * Checks the batch against the catalog, then stores all of it in one transaction, or none.
    * The returned readings carry their sequence numbers, for fan-out.
    */
-  ingest(batch: IngestBatch, placement?: Placement): Promise<IngestResult> {
-    const result = this.writes.then(() => this.ingestNow(batch, placement));
+  ingest(batch: IngestBatch, placement?: Placement, access?: WriteAccess): Promise<IngestResult> {
+    const result = this.writes.then(() =>
+      this.ingestNow(batch, placement, access ?? { owner: batch.source ?? null, restricted: false }),
+    );
     this.writes = result.catch(() => undefined);
     return result;
   }
 
-  private async ingestNow(batch: IngestBatch, placement?: Placement): Promise<IngestResult> {
+  /** Who owns what, as ownershipErrors asks. */
+  readonly owners: Owners = {
+    run: (id) => this.runOwners.get(id),
+    observable: (name) => this.observableOwners.get(name),
+  };
+
+  /**
+   * What `access` may not write of `batch` (runs and observables of other sources), then what
+   * merged run metadata would grow too big; the replicas' log asks before appending too.
+   */
+  accessErrors(batch: IngestBatch, access: WriteAccess): { errors: FieldError[]; forbidden: boolean } {
+    const forbidden = ownershipErrors(batch, access, this.owners);
+    if (forbidden.length > 0) return { errors: forbidden, forbidden: true };
+    const errors: FieldError[] = [];
+    batch.runs.forEach((r, i) => {
+      const problem = metaProblem({ ...(this.runsById.get(r.id)?.meta ?? {}), ...r.meta });
+      if (problem) errors.push({ field: `runs[${i}].meta`, message: `merged with the run's stored metadata: ${problem}` });
+    });
+    return { errors, forbidden: false };
+  }
+
+  private async ingestNow(batch: IngestBatch, placement: Placement | undefined, access: WriteAccess): Promise<IngestResult> {
     const origin =
       placement?.origin ?? (batch.source !== undefined ? { source: batch.source, sequence: batch.sequence! } : undefined);
     // Ingests run one at a time (see ingest), so nothing can store this batch in between.
     if (origin && (await this.storedBefore(origin.source, origin.sequence))) {
       return { ok: true, readings: [], runs: [], duplicate: true };
     }
+    const refused = this.accessErrors(batch, access);
+    if (refused.errors.length > 0)
+      return { ok: false, errors: refused.errors, ...(refused.forbidden ? { forbidden: true } : {}) };
     const claims = this.claimErrors(batch);
     if (claims.length > 0) return { ok: false, errors: claims };
     const checked = checkBatch(batch, this.observables, new Set(this.runsById.keys()));
@@ -235,7 +272,7 @@ export class EmbeddedStore {
     if (placement && placement.firstSeq <= this.seq) {
       throw new Error(`readings numbered from ${placement.firstSeq} would overlap stored ones (up to ${this.seq})`);
     }
-    const { readings, runs } = await this.commit(checked, originOfBatch(batch.source), origin, placement?.firstSeq);
+    const { readings, runs } = await this.commit(checked, originOfBatch(batch.source), access.owner, origin, placement?.firstSeq);
     return { ok: true, readings, runs };
   }
 
@@ -270,6 +307,7 @@ export class EmbeddedStore {
   private async commit(
     batch: Extract<CheckedBatch, { ok: true }>,
     road: Origin,
+    owner: string | null,
     origin?: { source: string; sequence: number },
     firstSeq = this.seq + 1,
   ): Promise<{ readings: Reading[]; runs: RunInfo[] }> {
@@ -281,24 +319,27 @@ export class EmbeddedStore {
     let seq = firstSeq - 1;
     // The first road to declare a name keeps it (claimErrors refuses the others).
     const originOf = (name: string) => this.originsByName.get(name) ?? road;
+    // What exists keeps its owner; what this batch creates is its writer's.
+    const observableOwner = (name: string) => (this.observableOwners.has(name) ? this.observableOwners.get(name)! : owner);
+    const runOwner = (id: number) => (this.runOwners.has(id) ? this.runOwners.get(id)! : owner);
     await this.db.run("BEGIN TRANSACTION");
     try {
       for (const o of batch.observables) {
-        await this.db.run("INSERT OR REPLACE INTO observables (name, info, origin) VALUES ($name, $info, $origin)", {
-          name: o.name,
-          info: JSON.stringify(o),
-          origin: originOf(o.name),
-        });
+        await this.db.run(
+          "INSERT OR REPLACE INTO observables (name, info, origin, owner) VALUES ($name, $info, $origin, $owner)",
+          { name: o.name, info: JSON.stringify(o), origin: originOf(o.name), owner: observableOwner(o.name) },
+        );
       }
       for (const r of runs) {
         await this.db.run(
-          `INSERT OR REPLACE INTO runs VALUES ($id, make_timestamp($start::BIGINT * 1000),
-             CASE WHEN $stop IS NULL THEN NULL ELSE make_timestamp($stop::BIGINT * 1000) END, $meta)`,
+          `INSERT OR REPLACE INTO runs (id, start_time, stop_time, meta, owner) VALUES ($id, make_timestamp($start::BIGINT * 1000),
+             CASE WHEN $stop IS NULL THEN NULL ELSE make_timestamp($stop::BIGINT * 1000) END, $meta, $owner)`,
           {
             id: r.id,
             start: Math.round(r.start),
             stop: r.stop === null ? null : Math.round(r.stop),
             meta: JSON.stringify(r.meta),
+            owner: runOwner(r.id),
           },
         );
       }
@@ -350,9 +391,13 @@ export class EmbeddedStore {
     this.seq = seq;
     for (const o of batch.observables) {
       this.originsByName.set(o.name, originOf(o.name));
+      this.observableOwners.set(o.name, observableOwner(o.name));
       this.observables.set(o.name, o);
     }
-    for (const r of runs) this.runsById.set(r.id, r);
+    for (const r of runs) {
+      this.runOwners.set(r.id, runOwner(r.id));
+      this.runsById.set(r.id, r);
+    }
     return { readings, runs };
   }
 

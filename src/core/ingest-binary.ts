@@ -12,6 +12,7 @@
 //
 // Decoding replaces each reference by the array it points at; the batch then goes through the
 // same validation as JSON, so the errors and what is stored are the same.
+import { MAX_READINGS_PER_BATCH } from "./ingest.js";
 import type { FieldError } from "./validation.js";
 
 export const BINARY_BATCH_MAGIC = "RBB1";
@@ -22,18 +23,29 @@ const MAX_ROWS = 65_536;
 
 export type DecodedBinaryBatch = { ok: true; batch: unknown } | { ok: false; errors: FieldError[] };
 
-const fail = (field: string, message: string): DecodedBinaryBatch => ({ ok: false, errors: [{ field, message }] });
+const fail = (field: string, message: string): { ok: false; errors: FieldError[] } => ({
+  ok: false,
+  errors: [{ field, message }],
+});
 
 /** The byte offset of the data: after magic, length and header, rounded up to 8. */
 export const binaryDataStart = (headerBytes: number) => Math.ceil((8 + headerBytes) / 8) * 8;
 
-export function decodeBinaryBatch(bytes: Uint8Array): DecodedBinaryBatch {
+/** The header of a binary batch, read and checked, its references not yet resolved. */
+export type BinaryHeader = { ok: true; header: unknown; dataStart: number } | { ok: false; errors: FieldError[] };
+
+/**
+ * Reads the magic and the JSON header only, so that who may write what the header names (its
+ * `source`) is checked before the data is copied or any array is made.
+ */
+export function readBinaryHeader(bytes: Uint8Array): BinaryHeader {
   if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 4)) !== BINARY_BATCH_MAGIC) {
     return fail("(body)", `does not start with ${BINARY_BATCH_MAGIC}; see README, "Arrays in binary"`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerBytes = view.getUint32(4, true);
-  if (headerBytes > MAX_HEADER_BYTES || 8 + headerBytes > bytes.length) {
+  if (headerBytes > MAX_HEADER_BYTES) return fail("(header)", `says ${headerBytes} bytes of header; at most ${MAX_HEADER_BYTES}`);
+  if (8 + headerBytes > bytes.length) {
     return fail("(header)", `says ${headerBytes} bytes of header, but the body has ${bytes.length - 8} after the length`);
   }
   let header: unknown;
@@ -42,21 +54,33 @@ export function decodeBinaryBatch(bytes: Uint8Array): DecodedBinaryBatch {
   } catch (error) {
     return fail("(header)", `is not valid UTF-8 JSON: ${(error as Error).message}`);
   }
-  const start = binaryDataStart(headerBytes);
+  const readings = (header as { readings?: unknown } | null)?.readings;
+  if (Array.isArray(readings) && readings.length > MAX_READINGS_PER_BATCH) {
+    return fail("readings", `${readings.length} readings; at most ${MAX_READINGS_PER_BATCH} a batch`);
+  }
+  return { ok: true, header, dataStart: binaryDataStart(headerBytes) };
+}
+
+/** Replaces each reference in a read header by the array it points at. */
+export function resolveBinaryBatch(bytes: Uint8Array, read: Extract<BinaryHeader, { ok: true }>): DecodedBinaryBatch {
+  const { header, dataStart: start } = read;
   const dataBytes = Math.max(0, bytes.length - start);
   if (dataBytes % 8 !== 0) return fail("(data)", `holds ${dataBytes} bytes, not a whole number of float64s`);
+  const readings = (header as { readings?: unknown } | null)?.readings;
+  if (!Array.isArray(readings)) return { ok: true, batch: header };
   // Copied once into an aligned buffer; references are then plain views on it.
   const data = new Float64Array(dataBytes / 8);
   new Uint8Array(data.buffer).set(bytes.subarray(start, start + dataBytes));
-
-  const readings = (header as { readings?: unknown } | null)?.readings;
-  if (!Array.isArray(readings)) return { ok: true, batch: header };
   const errors: FieldError[] = [];
   // References may not make more numbers than the data holds (overlapping ones could otherwise
-  // turn a small body into gigabytes of arrays).
+  // turn a small body into gigabytes of arrays); with no empty dimension, that also bounds rows.
   const budget = { left: data.length };
-  const resolved = readings.map((reading: unknown, i) => {
-    if (reading === null || typeof reading !== "object") return reading;
+  const resolved: unknown[] = [];
+  for (const [i, reading] of readings.entries()) {
+    if (reading === null || typeof reading !== "object") {
+      resolved.push(reading);
+      continue;
+    }
     const out: Record<string, unknown> = { ...(reading as Record<string, unknown>) };
     for (const key of ["value", "values"]) {
       const ref = out[key];
@@ -64,10 +88,16 @@ export function decodeBinaryBatch(bytes: Uint8Array): DecodedBinaryBatch {
       const array = dereference(ref, data, `readings[${i}].${key}`, errors, budget);
       if (array !== undefined) out[key] = array;
     }
-    return out;
-  });
-  if (errors.length > 0) return { ok: false, errors };
+    // The first bad reference is enough: the batch is refused, and nothing more is allocated.
+    if (errors.length > 0) return { ok: false, errors };
+    resolved.push(out);
+  }
   return { ok: true, batch: { ...(header as object), readings: resolved } };
+}
+
+export function decodeBinaryBatch(bytes: Uint8Array): DecodedBinaryBatch {
+  const read = readBinaryHeader(bytes);
+  return read.ok ? resolveBinaryBatch(bytes, read) : read;
 }
 
 function isReference(value: unknown): value is { offset: unknown; shape: unknown } {
@@ -90,9 +120,9 @@ function dereference(
     !Array.isArray(shape) ||
     shape.length < 1 ||
     shape.length > 2 ||
-    !shape.every((n) => typeof n === "number" && Number.isInteger(n) && n >= 0)
+    !shape.every((n) => typeof n === "number" && Number.isInteger(n) && n >= 1)
   ) {
-    errors.push({ field: `${field}.shape`, message: "must be [n] or [rows, cols]" });
+    errors.push({ field: `${field}.shape`, message: "must be [n] or [rows, cols], each at least 1" });
     return undefined;
   }
   if (shape.length === 2 && shape[0]! > MAX_ROWS) {

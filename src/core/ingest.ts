@@ -6,6 +6,11 @@ import { type ObservableInfo, observableName, observableSchema } from "./catalog
 import type { FieldError } from "./validation.js";
 
 export const MAX_READINGS_PER_BATCH = 200_000;
+/** Run ids and channels are stored as 32-bit integers (the store's and the snapshots' columns). */
+export const MAX_RUN_ID = 2_147_483_647;
+/** A run's metadata: nesting and size bounds, after merging with what is stored (a 400 beyond). */
+export const MAX_META_DEPTH = 16;
+export const MAX_META_BYTES = 64 * 1024;
 
 /** Epoch milliseconds, or an ISO-8601 string. */
 const timeSchema = z.union([
@@ -21,7 +26,7 @@ const finiteArray = z.array(z.number().finite()).max(1_000_000);
 const readingSchema = z
   .object({
     observable: observableName,
-    run: z.number().int().min(0),
+    run: z.number().int().min(0).max(MAX_RUN_ID),
     t: timeSchema,
     /** For per-channel observables: the channel. Omit it and send `values` for all channels at once. */
     channel: z.number().int().min(0).optional(),
@@ -39,15 +44,40 @@ const readingSchema = z
   });
 export type IngestReading = z.infer<typeof readingSchema>;
 
+const metaSchema = z
+  .record(z.string(), z.unknown())
+  .default({})
+  .superRefine((meta, ctx) => {
+    const problem = metaProblem(meta);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
+
 const runEventSchema = z
   .object({
-    id: z.number().int().min(0),
+    id: z.number().int().min(0).max(MAX_RUN_ID),
     start: timeSchema,
     stop: timeSchema.nullable().optional(),
-    meta: z.record(z.string(), z.unknown()).default({}),
+    meta: metaSchema,
   })
-  .strict();
+  .strict()
+  .refine((r) => r.stop === null || r.stop === undefined || r.stop >= r.start, {
+    path: ["stop"],
+    message: "is before the run's start",
+  });
 export type RunEvent = z.infer<typeof runEventSchema>;
+
+/** Why run metadata is refused (too deep or too big), or undefined. Iterative: depth is the input's. */
+export function metaProblem(meta: unknown): string | undefined {
+  const stack: { value: unknown; depth: number }[] = [{ value: meta, depth: 1 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop()!;
+    if (value === null || typeof value !== "object") continue;
+    if (depth > MAX_META_DEPTH) return `nested more than ${MAX_META_DEPTH} levels deep`;
+    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1 });
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(meta)).length;
+  return bytes > MAX_META_BYTES ? `${bytes} bytes as JSON, more than ${MAX_META_BYTES}` : undefined;
+}
 
 /** A sender's name, as batches carry it and source tokens list it. */
 export const sourceName = z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "letters, digits and _ . : - only, at most 64");
@@ -71,6 +101,42 @@ export const ingestBatchSchema = z
     message: "give source and sequence together (or neither)",
   });
 export type IngestBatch = z.infer<typeof ingestBatchSchema>;
+
+/**
+ * The times a batch may carry: none before `earliest` (epoch ms) and none more than `aheadMs`
+ * past the server's clock. A time outside is a sender's bug (seconds sent as milliseconds, a
+ * DAQ's clock off by years) that would otherwise be stored, and stretch every axis, for good.
+ */
+export interface TimeBounds {
+  earliest: number;
+  aheadMs: number;
+}
+export const DEFAULT_TIME_BOUNDS: TimeBounds = { earliest: Date.UTC(2000, 0, 1), aheadMs: 24 * 3_600_000 };
+/** At most this many errors are listed for one batch; the rest are counted. */
+const MAX_LISTED_ERRORS = 20;
+
+/** Every time in the batch outside `bounds` at `now`, each naming its field. */
+export function timeErrors(batch: IngestBatch, bounds: TimeBounds, now: number): FieldError[] {
+  const latest = now + bounds.aheadMs;
+  const errors: FieldError[] = [];
+  let more = 0;
+  const check = (field: string, t: number) => {
+    if (t >= bounds.earliest && t <= latest) return;
+    if (errors.length >= MAX_LISTED_ERRORS) return void more++;
+    const hint =
+      t < bounds.earliest
+        ? `before ${new Date(bounds.earliest).toISOString()}${t < 1e11 ? " (epoch seconds? send milliseconds)" : ""}`
+        : `more than ${bounds.aheadMs / 3_600_000} h after the server's clock (${new Date(now).toISOString()})`;
+    errors.push({ field, message: `${t} is ${hint}` });
+  };
+  batch.runs.forEach((r, i) => {
+    check(`runs[${i}].start`, r.start);
+    if (r.stop !== null && r.stop !== undefined) check(`runs[${i}].stop`, r.stop);
+  });
+  batch.readings.forEach((r, i) => check(`readings[${i}].t`, r.t));
+  if (more > 0) errors.push({ field: "(body)", message: `and ${more} more times out of range` });
+  return errors;
+}
 
 /** A reading checked against the catalog, one channel per row, not yet numbered. */
 export interface NormalizedReading {

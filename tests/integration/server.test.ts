@@ -85,10 +85,11 @@ function asMessage(frame: LiveFrame): Record<string, unknown> {
 
 /** A DAQ's token that may write only its own source. */
 const HALL_C = { name: "hall C DAQ", token: "c".repeat(32), sources: ["daq-hall-c"] };
+const HALL_C_TEMPERATURE = { name: "hallc.temperature", unit: "°C", shape: "scalar", channels: 4 };
 
 describe("runboard server", () => {
   before(async () => {
-    writeFileSync(join(dataDir, "tokens.json"), JSON.stringify({ version: 1, tokens: [HALL_C] }));
+    writeFileSync(join(dataDir, "tokens.json"), JSON.stringify({ version: 1, tokens: [HALL_C] }), { mode: 0o600 });
     const config = loadConfig({
       PORT: "0",
       RUNBOARD_DATA_DIR: dataDir,
@@ -391,9 +392,12 @@ describe("runboard server", () => {
     assert.equal(((await half.json()) as { errors: { field: string }[] }).errors[0]!.field, "sequence");
   });
 
-  it("lets a source token write only its own source", async () => {
-    const reading = { observable: "probe.temperature", run: 7, t: RUN.start + 30_000, channel: 1, value: 25 };
-    const own = await api("/api/ingest", asJson({ source: "daq-hall-c", sequence: 1, readings: [reading] }, HALL_C.token));
+  it("lets a source token write only its own source, and only what that source owns", async () => {
+    const reading = { observable: "hallc.temperature", run: 7, t: RUN.start + 30_000, channel: 1, value: 25 };
+    const own = await api(
+      "/api/ingest",
+      asJson({ source: "daq-hall-c", sequence: 1, observables: [HALL_C_TEMPERATURE], readings: [reading] }, HALL_C.token),
+    );
     assert.equal(((await own.json()) as { stored: number }).stored, 1);
     const before = ((await (await api("/api/health")).json()) as { lastSeq: number }).lastSeq;
     for (const body of [{ source: "daq-hall-b", sequence: 1, readings: [reading] }, { readings: [reading] }]) {
@@ -402,20 +406,39 @@ describe("runboard server", () => {
       const answer = (await refused.json()) as { errors: { field: string; message: string }[] };
       assert.deepEqual(answer.errors, [{ field: "source", message: "the token of hall C DAQ writes only source daq-hall-c" }]);
     }
+    // Its own source, but another's observable, run or declaration: 403 naming the field.
+    const foreign = [
+      [
+        { readings: [{ ...reading, observable: "probe.temperature" }] },
+        "readings[0].observable",
+        /probe.temperature was written without a source/,
+      ],
+      [{ runs: [{ ...RUN, stop: RUN.start + 1000 }] }, "runs[0].id", /run 7 was written without a source/],
+      [{ runs: [{ ...RUN, meta: { operator: "mallory" } }] }, "runs[0].id", /run 7/],
+      [{ observables: [{ ...DECLARE.observables[0], unit: "K" }] }, "observables[0].name", /probe.temperature/],
+    ] as const;
+    for (const [part, field, message] of foreign) {
+      const refused = await api("/api/ingest", asJson({ source: "daq-hall-c", sequence: 2, ...part }, HALL_C.token));
+      assert.equal(refused.status, 403, field);
+      const [error] = ((await refused.json()) as { errors: { field: string; message: string }[] }).errors;
+      assert.equal(error!.field, field);
+      assert.match(error!.message, message);
+    }
     assert.equal(((await (await api("/api/health")).json()) as { lastSeq: number }).lastSeq, before, "nothing stored");
+    assert.equal(((await (await api("/api/runs")).json()) as { runs: { stop: number | null }[] }).runs[0]!.stop, null);
     // Dashboards are not a source token's to write.
     const dashboard = await api("/api/dashboards", asJson({}, HALL_C.token));
     assert.equal(dashboard.status, 401);
   });
 
   it("takes batches published over the websocket after a write token, acknowledging each once stored", async () => {
-    const watcher = await subscribed("probe.temperature");
+    const watcher = await subscribed("hallc.temperature");
     const daq = connect();
     await daq.opened;
     const batch = (value: number, sequence: number) => ({
       source: "daq-hall-c",
       sequence,
-      readings: [{ observable: "probe.temperature", run: 7, t: RUN.start + 40_000 + sequence, channel: 3, value }],
+      readings: [{ observable: "hallc.temperature", run: 7, t: RUN.start + 40_000 + sequence, channel: 3, value }],
     });
     // Before the token: refused, nothing stored.
     daq.ws.send(JSON.stringify({ type: "publish", id: 1, batch: batch(1, 100) }));
@@ -443,7 +466,7 @@ describe("runboard server", () => {
       JSON.stringify({
         type: "publish",
         id: 5,
-        batch: { ...batch(1, 103), readings: [{ observable: "probe.temperature", run: 7, t: 1, channel: 99, value: 1 }] },
+        batch: { ...batch(1, 103), readings: [{ observable: "hallc.temperature", run: 7, t: RUN.start, channel: 99, value: 1 }] },
       }),
     );
     const bad = await daq.next((m) => m.id === 5);
@@ -453,7 +476,7 @@ describe("runboard server", () => {
     const big = {
       ...batch(0, 104),
       readings: Array.from({ length: 2000 }, (_, i) => ({
-        observable: "probe.temperature",
+        observable: "hallc.temperature",
         run: 7,
         t: RUN.start + 50_000 + i,
         channel: 0,
@@ -475,7 +498,7 @@ describe("runboard server", () => {
     const after = (await (await api("/api/health")).json()) as { lastSeq: number; runs: number; observables: number };
     assert.deepEqual(after.lastSeq, before.lastSeq);
     assert.equal(after.runs, 1);
-    assert.equal(after.observables, 3, "the two declared first and the binary test's probe.image");
+    assert.equal(after.observables, 4, "the two declared first, hall C's and the binary test's probe.image");
     const next = await api(
       "/api/ingest",
       asJson({ readings: [{ observable: "probe.temperature", run: 7, t: Date.now(), value: 1 }] }),
@@ -487,7 +510,7 @@ describe("runboard server", () => {
       asJson({
         source: "daq-hall-b",
         sequence: 41,
-        readings: [{ observable: "probe.temperature", run: 7, t: 1, channel: 0, value: 0 }],
+        readings: [{ observable: "probe.temperature", run: 7, t: RUN.start, channel: 0, value: 0 }],
       }),
     );
     assert.deepEqual(await resent.json(), { ok: true, stored: 0, lastSeq: before.lastSeq + 1, duplicate: true });

@@ -1,7 +1,7 @@
 // Source tokens: a tokens file that is wrong stops the server with the field named; a token
 // writes what its scope says and nothing else.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -10,9 +10,9 @@ import { loadSourceTokens, TokensFileError, writeScope } from "../../server/toke
 const dir = mkdtempSync(join(tmpdir(), "runboard-tokens-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function fileWith(content: unknown): string {
+function fileWith(content: unknown, mode = 0o600): string {
   const file = join(dir, `tokens-${Math.random().toString(36).slice(2)}.json`);
-  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
+  writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content), { mode });
   return file;
 }
 
@@ -22,6 +22,21 @@ describe("source tokens", () => {
   it("are read from the tokens file, none when there is no file", () => {
     assert.deepEqual(loadSourceTokens(join(dir, "absent.json")), []);
     assert.deepEqual(loadSourceTokens(fileWith({ version: 1, tokens: [HALL_B] })), [HALL_B]);
+  });
+
+  it("refuse a file others can read, as PostgreSQL refuses its key files", () => {
+    for (const mode of [0o644, 0o640, 0o604]) {
+      const file = fileWith({ version: 1, tokens: [HALL_B] }, mode);
+      chmodSync(file, mode); // the umask may have taken bits off
+      assert.throws(
+        () => loadSourceTokens(file),
+        (error: Error) =>
+          error instanceof TokensFileError &&
+          error.message.includes(`mode 0${mode.toString(8)}`) &&
+          /chmod 600/.test(error.message),
+      );
+    }
+    assert.deepEqual(loadSourceTokens(fileWith({ version: 1, tokens: [HALL_B] }, 0o400)), [HALL_B]);
   });
 
   it("refuse a wrong file, naming the file and the field", () => {
