@@ -66,7 +66,7 @@ export interface LiveHubOptions {
   };
 }
 
-type HubStore = Pick<EmbeddedStore, "catalog" | "runs" | "lastSeq" | "readingsSince">;
+type HubStore = Pick<EmbeddedStore, "catalog" | "runs" | "lastSeq" | "readingsSince" | "countSince">;
 
 /** A subscription to one observable: some channels (sorted, with a key for them) or all. */
 interface Subscription {
@@ -78,8 +78,10 @@ interface ClientState {
   observables: Map<string, Subscription>;
   /** Only readings of this run, or of the newest run; all runs when null. */
   run: number | "newest" | null;
-  /** Live readings held back while a replay is read from the store. */
+  /** Live readings held back while a replay is sent. */
   pending: Reading[] | null;
+  /** More live readings arrived during the replay than are held: the client must refetch. */
+  heldTooMuch: boolean;
   /** Set while the client is too slow: what it misses, folded per channel. */
   behind: Coalescer | null;
   alive: boolean;
@@ -91,6 +93,21 @@ interface ClientState {
 
 /** How often a backed-up client is checked for having drained. */
 const DRAIN_CHECK_MS = 50;
+/** Replays read from the store at once (each on the store's reader connection, in pages). */
+const MAX_STORE_REPLAYS = 2;
+/** A replay taking longer is cut off with a resync: the snapshot is the faster way then. */
+const MAX_REPLAY_MS = 60_000;
+/** Live readings held for one client while its replay is sent. */
+const MAX_HELD_DURING_REPLAY = 500_000;
+/** Numbers (float64) in one page read from the store: about 2 MB, whatever the shape. */
+const REPLAY_PAGE_NUMBERS = 250_000;
+const REPLAY_PAGE_READINGS = 20_000;
+
+/** Readings a page holds for an observable: many scalars, few images. */
+function replayPageSize(info: { dims: number[] } | undefined): number {
+  const numbers = (info?.dims ?? []).reduce((a, b) => a * b, 1);
+  return Math.max(1, Math.min(REPLAY_PAGE_READINGS, Math.floor(REPLAY_PAGE_NUMBERS / numbers)));
+}
 
 export class LiveHub {
   private readonly wss: WebSocketServer;
@@ -99,6 +116,8 @@ export class LiveHub {
   private readonly heartbeat: NodeJS.Timeout;
   private drainCheck: NodeJS.Timeout | undefined;
   private readonly window: ReplayWindow;
+  /** Replays being read from the store now, across all clients. */
+  private storeReplays = 0;
 
   constructor(
     private readonly store: HubStore,
@@ -151,6 +170,7 @@ export class LiveHub {
       observables: new Map(),
       run: null,
       pending: null,
+      heldTooMuch: false,
       behind: null,
       alive: true,
       scope: undefined,
@@ -244,6 +264,16 @@ export class LiveHub {
         const known = this.options.knows ?? ((name: string) => this.store.catalog().some((o) => o.name === name));
         const unknown = [...message.observables, ...Object.keys(message.resume ?? {})].find((name) => !known(name));
         if (unknown) return send(ws, { type: "error", field: "observables", message: `unknown observable ${unknown}` });
+        // Reading a replay from the store is the one costly thing a reader asks; only a few run
+        // at once, and the rest are told when to come back, before anything is subscribed.
+        const replays = message.since !== undefined || message.resume !== undefined;
+        const fromStoreSlot =
+          replays &&
+          this.needsStore(message.observables, (topic) => message.resume?.[topic] ?? message.since ?? this.store.lastSeq());
+        if (fromStoreSlot && this.storeReplays >= MAX_STORE_REPLAYS) {
+          const retryAfterMs = Math.round(1000 + Math.random() * 2000);
+          return send(ws, { type: "busy", retryAfterMs, reason: `${MAX_STORE_REPLAYS} replays are being read; subscribe again` });
+        }
         const total = new Set([...state.observables.keys(), ...message.observables]).size;
         if (total > MAX_SUBSCRIPTIONS) {
           return send(ws, {
@@ -258,30 +288,52 @@ export class LiveHub {
           state.observables.set(name, { channels: sorted && new Set(sorted), key: sorted ? sorted.join(",") : "*" });
         }
         if (message.run !== undefined) state.run = message.run;
+        if (fromStoreSlot) this.storeReplays++;
         send(ws, { type: "subscribed", observables: [...state.observables.keys()] });
         if (message.since === undefined && !message.resume) return;
         const since = (topic: string) => message.resume?.[topic] ?? message.since ?? this.store.lastSeq();
-        return this.replay(ws, state, message.observables, since);
+        return this.replay(ws, state, message.observables, since, fromStoreSlot);
       }
     }
   }
 
+  /** Whether replaying these topics needs the store (the window does not hold all they missed). */
+  private needsStore(topics: readonly string[], since: (topic: string) => number): boolean {
+    return topics.some((topic) => since(topic) < this.store.lastSeq() && !this.window.since(topic, since(topic)).ok);
+  }
+
   /**
    * Sends each topic's readings newer than `since(topic)`: from the window when it still holds
-   * them all (no waiting, so nothing is published in between), else from the store.
+   * them all, else from the store, page by page. Live readings meanwhile are held and sent
+   * after. A replay keeps to the client's cap (it waits for the connection to drain between
+   * frames and pages), stops when the socket closes, and is cut off (resync) when it takes too
+   * long or too much is held for it.
    */
-  private async replay(ws: WebSocket, state: ClientState, topics: readonly string[], since: (topic: string) => number) {
-    const fromStore: string[] = [];
-    for (const topic of topics) {
-      const after = since(topic);
-      if (after >= this.store.lastSeq()) continue;
-      const answer = this.window.since(topic, after);
-      if (!answer.ok) fromStore.push(topic);
-      else {
+  private async replay(
+    ws: WebSocket,
+    state: ClientState,
+    topics: readonly string[],
+    since: (topic: string) => number,
+    fromStoreSlot: boolean,
+  ) {
+    const startedAt = Date.now();
+    state.pending = [];
+    state.heldTooMuch = false;
+    try {
+      const fromStore: string[] = [];
+      for (const topic of topics) {
+        const after = since(topic);
+        if (after >= this.store.lastSeq()) continue;
+        const answer = this.window.since(topic, after);
+        if (!answer.ok) {
+          fromStore.push(topic);
+          continue;
+        }
         // Frame by frame, as they were sent: a frame wholly newer than the client's seq goes
         // again as it is (marked replayed) unless the subscription filters it.
         const whole = state.run === null && state.observables.get(topic)?.channels === null;
         for (const bytes of answer.frames) {
+          if (!(await this.drained(ws))) return;
           const head = frameHeader(bytes);
           if (whole && head.firstSeq > after) ws.send(withFlags(bytes, head.flags | FRAME_FLAG_REPLAY));
           else {
@@ -289,28 +341,47 @@ export class LiveHub {
             sendFrames(ws, topic, this.wanted(state, topic, missed), FRAME_FLAG_REPLAY);
           }
         }
+        const through = answer.frames.length > 0 ? frameHeader(answer.frames.at(-1)!).seq : after;
+        state.pending = state.pending.filter((r) => r.observable !== topic || r.seq > through);
       }
-    }
-    if (fromStore.length === 0) return;
-    state.pending = [];
-    try {
+      if (fromStore.length > 0 && !fromStoreSlot) throw new Error("a replay from the store started without a slot");
       for (const topic of fromStore) {
-        const after = since(topic);
-        const missed = await this.store.readingsSince([topic], after, this.options.maxReplay + 1);
-        if (missed.length > this.options.maxReplay) {
+        let after = since(topic);
+        if ((await this.store.countSince([topic], after, this.options.maxReplay + 1)) > this.options.maxReplay) {
           send(ws, { type: "resync", reason: `more than ${this.options.maxReplay} readings of ${topic} to replay` });
           continue;
         }
-        sendFrames(ws, topic, this.wanted(state, topic, missed), FRAME_FLAG_REPLAY);
+        const page = replayPageSize(this.store.catalog().find((o) => o.name === topic));
+        for (;;) {
+          if (!(await this.drained(ws))) return;
+          if (Date.now() - startedAt > MAX_REPLAY_MS) {
+            send(ws, { type: "resync", reason: `the replay took more than ${MAX_REPLAY_MS / 1000} s` });
+            return;
+          }
+          const missed = await this.store.readingsSince([topic], after, page);
+          if (missed.length === 0) break;
+          sendFrames(ws, topic, this.wanted(state, topic, missed), FRAME_FLAG_REPLAY);
+          after = missed.at(-1)!.seq;
+          if (missed.length < page) break;
+        }
         // Live readings held meanwhile may also be in what the store returned.
-        const through = missed.at(-1)?.seq ?? after;
-        state.pending = state.pending.filter((r) => r.observable !== topic || r.seq > through);
+        state.pending = state.pending.filter((r) => r.observable !== topic || r.seq > after);
       }
     } finally {
+      if (fromStoreSlot) this.storeReplays--;
       const held = state.pending ?? [];
       state.pending = null;
-      for (const [topic, readings] of byTopic(held)) this.deliver(ws, state, readings, encodeFrames(topic, readings));
+      if (state.heldTooMuch) send(ws, { type: "resync", reason: "too many live readings arrived during the replay" });
+      else for (const [topic, readings] of byTopic(held)) this.deliver(ws, state, readings, encodeFrames(topic, readings));
     }
+  }
+
+  /** Waits while the client has more unsent than its cap; false once its socket is closed. */
+  private async drained(ws: WebSocket): Promise<boolean> {
+    while (ws.readyState === ws.OPEN && ws.bufferedAmount > this.options.maxBufferedBytes) {
+      await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS));
+    }
+    return ws.readyState === ws.OPEN;
   }
 
   /** The readings of `topic` a client's subscription (channels, run) takes; `newest` when already known. */
@@ -356,7 +427,10 @@ export class LiveHub {
   private deliver(ws: WebSocket, state: ClientState, readings: Reading[], frames: Uint8Array[]): void {
     if (ws.readyState !== ws.OPEN) return;
     if (state.pending) {
-      state.pending.push(...readings);
+      if (state.heldTooMuch || state.pending.length + readings.length > MAX_HELD_DURING_REPLAY) {
+        state.heldTooMuch = true;
+        state.pending = [];
+      } else for (const r of readings) state.pending.push(r);
       return;
     }
     if (!state.behind && ws.bufferedAmount > this.options.maxBufferedBytes) {

@@ -142,6 +142,11 @@ export class EmbeddedStore {
     readonly file: string,
     private readonly instance: DuckDBInstance,
     private readonly db: DuckDBConnection,
+    /**
+     * Replays and snapshots read on their own connection: on the writer's they would wait in
+     * line with ingest (and ingest behind them), here they see what is committed.
+     */
+    private readonly reader: DuckDBConnection,
   ) {}
 
   /** Opens (creating if needed) `<dataDir>/runboard.duckdb`. */
@@ -162,7 +167,7 @@ export class EmbeddedStore {
     }
     const db = await instance.connect();
     await db.run(SCHEMA);
-    const store = new EmbeddedStore(file, instance, db);
+    const store = new EmbeddedStore(file, instance, db, await instance.connect());
     await store.loadState();
     return store;
   }
@@ -199,8 +204,8 @@ export class EmbeddedStore {
     return found.length > 0;
   }
 
-  private async rows(sql: string, params?: Record<string, DuckDBValue>) {
-    const reader = await this.db.runAndReadAll(sql, params, params && LIST_PARAM_TYPES);
+  private async rows(sql: string, params?: Record<string, DuckDBValue>, on: DuckDBConnection = this.db) {
+    const reader = await on.runAndReadAll(sql, params, params && LIST_PARAM_TYPES);
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
@@ -385,7 +390,9 @@ export class EmbeddedStore {
       }
       await this.db.run("COMMIT");
     } catch (error) {
-      await this.db.run("ROLLBACK");
+      // A COMMIT that failed (a full disk) has already ended the transaction: the ROLLBACK's
+      // own complaint must not hide why.
+      await this.db.run("ROLLBACK").catch(() => undefined);
       throw error;
     }
     this.seq = seq;
@@ -408,8 +415,20 @@ export class EmbeddedStore {
          FROM readings WHERE seq > $since AND list_contains($observables, observable)
          ORDER BY seq LIMIT $limit`,
       { since, observables: listValue([...observables]), limit },
+      this.reader,
     );
     return rows.map(toReading);
+  }
+
+  /** How many readings of these observables have seq > since, counting no further than `limit`. */
+  async countSince(observables: readonly string[], since: number, limit: number): Promise<number> {
+    const [row] = await this.rows(
+      `SELECT count(*)::DOUBLE AS n FROM (SELECT 1 FROM readings
+         WHERE seq > $since AND list_contains($observables, observable) LIMIT $limit)`,
+      { since, observables: listValue([...observables]), limit },
+      this.reader,
+    );
+    return Number(row?.n ?? 0);
   }
 
   /**
@@ -439,6 +458,7 @@ export class EmbeddedStore {
         max_seq: filter.maxSeq ?? Number.MAX_SAFE_INTEGER,
         limit,
       },
+      this.reader,
     );
   }
 
@@ -461,6 +481,7 @@ export class EmbeddedStore {
         all_observables: only.observables === undefined,
         max_seq: only.maxSeq ?? Number.MAX_SAFE_INTEGER,
       },
+      this.reader,
     );
     return rows.map((r) => ({
       run: Number(r.run),
@@ -472,6 +493,7 @@ export class EmbeddedStore {
   }
 
   close(): void {
+    this.reader.closeSync();
     this.db.closeSync();
     this.instance.closeSync();
   }

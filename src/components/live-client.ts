@@ -45,16 +45,7 @@ export class LiveClient {
     this.ws = ws;
     ws.onopen = () => {
       this.attempt = 0;
-      ws.send(
-        JSON.stringify({
-          type: "subscribe",
-          observables: this.options.observables,
-          since: this.options.since,
-          ...(this.options.channels ? { channels: this.options.channels } : {}),
-          ...(this.options.run !== undefined ? { run: this.options.run } : {}),
-          ...(this.lastSeq.size > 0 ? { resume: Object.fromEntries(this.lastSeq) } : {}),
-        }),
-      );
+      this.subscribe(ws);
     };
     ws.onmessage = (event) => {
       if (typeof event.data === "string") this.onMessage(JSON.parse(event.data) as ServerMessage);
@@ -67,6 +58,20 @@ export class LiveClient {
       this.options.onState("reconnecting", `retrying in ${(delay / 1000).toFixed(1)} s`);
       this.retryTimer = setTimeout(() => this.connect(), delay);
     };
+  }
+
+  private subscribe(ws: WebSocket): void {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    ws.send(
+      JSON.stringify({
+        type: "subscribe",
+        observables: this.options.observables,
+        since: this.options.since,
+        ...(this.options.channels ? { channels: this.options.channels } : {}),
+        ...(this.options.run !== undefined ? { run: this.options.run } : {}),
+        ...(this.lastSeq.size > 0 ? { resume: Object.fromEntries(this.lastSeq) } : {}),
+      }),
+    );
   }
 
   private onFrame(bytes: ArrayBuffer): void {
@@ -97,6 +102,13 @@ export class LiveClient {
       case "resync":
         this.options.onResync(message.reason);
         return;
+      case "busy": {
+        // Nothing was subscribed: the same subscribe (with what we hold) once the server has room.
+        const ws = this.ws;
+        this.options.onState("connecting", `server busy, subscribing again in ${(message.retryAfterMs / 1000).toFixed(1)} s`);
+        this.retryTimer = setTimeout(() => ws && this.subscribe(ws), message.retryAfterMs);
+        return;
+      }
       case "error":
         this.options.onState("live", `server: ${message.field}: ${message.message}`);
         return;

@@ -62,6 +62,8 @@ export type ServerMessage =
   | { type: "hello"; seq: number }
   /** The client asked to resume from further back than the server replays: refetch the snapshot. */
   | { type: "resync"; reason: string }
+  /** Too many replays are being read: nothing was subscribed; send the same subscribe after `retryAfterMs`. */
+  | { type: "busy"; retryAfterMs: number; reason: string }
   | { type: "subscribed"; observables: string[] }
   | { type: "pong" }
   | { type: "authorized"; sources: string[] | "all" }
