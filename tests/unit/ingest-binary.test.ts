@@ -1,7 +1,24 @@
 // The binary form of an ingest batch: what it decodes to, and malformed bodies refused naming the part.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { BINARY_BATCH_MAGIC, binaryDataStart, decodeBinaryBatch, encodeBinaryBatch } from "../../src/core/ingest-binary.js";
+import {
+  BINARY_BATCH_MAGIC,
+  binaryDataStart,
+  decodeBinaryBatch,
+  encodeBinaryBatch,
+  readBinaryHeader,
+  resolveBinaryBatch,
+} from "../../src/core/ingest-binary.js";
+
+/** A body with this header text and `dataBytes` zero bytes of data, built by hand (it may be wrong on purpose). */
+function bodyWithHeader(text: string, dataBytes = 0): Uint8Array {
+  const header = new TextEncoder().encode(text);
+  const body = new Uint8Array(binaryDataStart(header.length) + dataBytes);
+  body.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
+  new DataView(body.buffer).setUint32(4, header.length, true);
+  body.set(header, 8);
+  return body;
+}
 
 const batch = { source: "daq", sequence: 4, readings: [{ observable: "pmt.waveform", run: 1, t: 5 }] };
 
@@ -33,6 +50,20 @@ describe("binary ingest batches", () => {
     assert.deepEqual((decoded.batch as { readings: { values: number[] }[] }).readings[0]!.values, [7, 8]);
   });
 
+  it("read the header alone first, so who sends it is known before any array is made", () => {
+    const bytes = encodeBinaryBatch(batch, [{ reading: 0, key: "value", values: new Float64Array([1, 2]), shape: [2] }]);
+    const header = readBinaryHeader(bytes);
+    assert.ok(header.ok);
+    assert.equal((header.header as { source: string }).source, "daq");
+    assert.deepEqual((header.header as { readings: { value: unknown }[] }).readings[0]!.value, { offset: 0, shape: [2] });
+    const resolved = resolveBinaryBatch(bytes, header);
+    assert.ok(resolved.ok);
+    assert.deepEqual((resolved.batch as { readings: { value: number[] }[] }).readings[0]!.value, [1, 2]);
+    const refused = readBinaryHeader(bodyWithHeader(JSON.stringify({ readings: new Array(200_001).fill(0) })));
+    assert.ok(!refused.ok);
+    assert.equal(refused.errors[0]!.field, "readings");
+  });
+
   it("refuse malformed bodies, naming the part that is wrong", () => {
     const good = encodeBinaryBatch(batch, [{ reading: 0, key: "value", values: new Float64Array(4), shape: [2, 2] }]);
     const field = (bytes: Uint8Array) => {
@@ -44,27 +75,27 @@ describe("binary ingest batches", () => {
     const longHeader = good.slice();
     new DataView(longHeader.buffer).setUint32(4, 1e6, true);
     assert.equal(field(longHeader), "(header)");
-    const header = new TextEncoder().encode("{not json");
-    const notJson = new Uint8Array(binaryDataStart(header.length));
-    notJson.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
-    new DataView(notJson.buffer).setUint32(4, header.length, true);
-    notJson.set(header, 8);
-    assert.equal(field(notJson), "(header)");
+    assert.equal(field(bodyWithHeader("{not json")), "(header)");
     assert.equal(field(good.subarray(0, good.length - 3)), "(data)");
     assert.equal(field(good.subarray(0, good.length - 8)), "readings[0].value.offset");
     const badShape = encodeBinaryBatch(batch, [{ reading: 0, key: "value", values: new Float64Array(2), shape: [1, 1, 2] }]);
     assert.equal(field(badShape), "readings[0].value.shape");
     // Many empty rows, or references reusing the same numbers, cannot blow a small body up.
-    const emptyRows = encodeBinaryBatch(batch, [{ reading: 0, key: "value", values: new Float64Array(0), shape: [1e9, 0] }]);
-    assert.equal(field(emptyRows), "readings[0].value.shape");
+    for (const shape of [[1e9, 0], [65_536, 0], [0, 4], [0]]) {
+      const empty = encodeBinaryBatch(batch, [{ reading: 0, key: "value", values: new Float64Array(0), shape }]);
+      assert.equal(field(empty), "readings[0].value.shape", String(shape));
+    }
+    // 65536 rows of zero columns, 1000 times over: the 198 kB body that once took 3 GB.
+    const manyEmpty = JSON.stringify({
+      readings: Array.from({ length: 1000 }, () => ({ observable: "x", run: 1, t: 1, value: { offset: 0, shape: [65_536, 0] } })),
+    });
+    const manyBody = bodyWithHeader(manyEmpty);
+    const before = process.memoryUsage().heapUsed;
+    assert.equal(field(manyBody), "readings[0].value.shape");
+    assert.ok(process.memoryUsage().heapUsed - before < 50e6, "refused before allocating");
     const reused = JSON.stringify({
       readings: Array.from({ length: 3 }, () => ({ observable: "x", run: 1, t: 1, value: { offset: 0, shape: [2] } })),
     });
-    const reusedHeader = new TextEncoder().encode(reused);
-    const body = new Uint8Array(binaryDataStart(reusedHeader.length) + 32);
-    body.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
-    new DataView(body.buffer).setUint32(4, reusedHeader.length, true);
-    body.set(reusedHeader, 8);
-    assert.equal(field(body), "readings[2].value.shape");
+    assert.equal(field(bodyWithHeader(reused, 32)), "readings[2].value.shape");
   });
 });

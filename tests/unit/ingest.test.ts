@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ObservableInfo } from "../../src/core/catalog.js";
-import { checkBatch, ingestBatchSchema } from "../../src/core/ingest.js";
+import {
+  checkBatch,
+  DEFAULT_TIME_BOUNDS,
+  ingestBatchSchema,
+  MAX_META_BYTES,
+  MAX_RUN_ID,
+  metaProblem,
+  timeErrors,
+} from "../../src/core/ingest.js";
 import { fieldErrors } from "../../src/core/validation.js";
 import { SIMULATED_OBSERVABLES, simulate } from "../../server/simulator/simulator.js";
 
@@ -14,6 +22,54 @@ function check(body: unknown) {
 }
 
 describe("ingest batches", () => {
+  it("refuse run ids the store cannot hold, a stop before the start, and metadata too deep or too big", () => {
+    const fields = (runs: unknown[]) => {
+      const result = check({ runs });
+      return result.ok ? [] : result.errors.map((e) => `${e.field}: ${e.message}`);
+    };
+    const start = Date.UTC(2026, 10, 1);
+    assert.deepEqual(fields([{ id: MAX_RUN_ID, start }]), []);
+    assert.match(fields([{ id: MAX_RUN_ID + 1, start }])[0]!, /^runs\[0\]\.id/);
+    assert.match(fields([{ id: 2 ** 53, start }])[0]!, /^runs\[0\]\.id/);
+    assert.deepEqual(fields([{ id: 3, start, stop: start }]), []);
+    assert.deepEqual(fields([{ id: 3, start, stop: start - 1 }]), ["runs[0].stop: is before the run's start"]);
+    let deep: Record<string, unknown> = {};
+    for (let i = 0; i < 5000; i++) deep = { inner: deep };
+    assert.match(fields([{ id: 3, start, meta: deep }])[0]!, /^runs\[0\]\.meta: nested more than 16 levels deep/);
+    assert.match(fields([{ id: 3, start, meta: { note: "x".repeat(MAX_META_BYTES) } }])[0]!, /^runs\[0\]\.meta: .* bytes/);
+    assert.equal(metaProblem({ a: { b: [1, { c: 2 }] } }), undefined);
+    const readingRun = check({ readings: [{ observable: "trigger.rate", run: 2 ** 31, t: start, value: 1 }] });
+    assert.ok(!readingRun.ok && readingRun.errors[0]!.field === "readings[0].run");
+  });
+
+  it("refuse times before the earliest allowed or too far past the server's clock, naming each", () => {
+    const now = Date.UTC(2026, 11, 2, 12);
+    const parsed = ingestBatchSchema.parse({
+      runs: [{ id: 1, start: now - 3_600_000, stop: 1e20 }],
+      readings: [
+        { observable: "trigger.rate", run: 1, t: now, value: 1 },
+        { observable: "trigger.rate", run: 1, t: now + 23 * 3_600_000, value: 1 },
+        { observable: "trigger.rate", run: 1, t: 1_764_676_800, value: 1 },
+        { observable: "trigger.rate", run: 1, t: 1e20, value: 1 },
+      ],
+    });
+    const errors = timeErrors(parsed, DEFAULT_TIME_BOUNDS, now);
+    assert.deepEqual(
+      errors.map((e) => e.field),
+      ["runs[0].stop", "readings[2].t", "readings[3].t"],
+    );
+    assert.match(errors[1]!.message, /before 2000-01-01.*epoch seconds\? send milliseconds/);
+    assert.match(errors[2]!.message, /more than 24 h after the server's clock/);
+    // A flood of bad times is listed in part and counted.
+    const flood = ingestBatchSchema.parse({
+      readings: Array.from({ length: 1000 }, () => ({ observable: "trigger.rate", run: 1, t: 5, value: 1 })),
+    });
+    const listed = timeErrors(flood, DEFAULT_TIME_BOUNDS, now);
+    assert.equal(listed.length, 21);
+    assert.deepEqual(listed.at(-1), { field: "(body)", message: "and 980 more times out of range" });
+    assert.deepEqual(timeErrors(flood, { earliest: 0, aheadMs: 0 }, now), []);
+  });
+
   it("take a sender's source and sequence together, or neither", () => {
     const fields = (body: unknown) => {
       const result = check(body);
