@@ -362,6 +362,8 @@ export function createApp(deps: AppDeps): express.Express {
     fail(res, 503, "the server is writing its first snapshot; retry in a moment");
   });
   app.use(express.static(deps.distDir, { extensions: ["html"], index: "index.html" }));
+  // Not a page of the site: a 404 of our own, so it carries our headers (not the fallback's).
+  app.use((_req, res) => fail(res, 404, "not found"));
 
   // Malformed JSON bodies and anything unexpected end here, still as JSON.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {

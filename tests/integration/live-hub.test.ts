@@ -79,7 +79,7 @@ async function client(port: number, subscribe: Record<string, unknown>) {
     });
   await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
   ws.send(JSON.stringify({ type: "subscribe", ...subscribe }));
-  await until(() => got.texts.some((m) => m.type === "subscribed" || m.type === "error"), "subscribed");
+  await until(() => got.texts.some((m) => m.type === "subscribed" || m.type === "error" || m.type === "busy"), "subscribed");
   return { ws, got, until };
 }
 
@@ -207,6 +207,71 @@ describe("live hub", () => {
       await resumed.until(() => seqs(resumed.got).length > 0, "the replay");
       assert.deepEqual(seqs(resumed.got), [more[1]!.seq]);
       for (const c of [fromMemory, fromStore, resumed]) c.ws.close();
+    } finally {
+      await stop();
+    }
+  });
+
+  it("reads at most two replays from the store at once, each held to its client's pace, and tells a third to come back", async () => {
+    const clock = { now: 0 };
+    const { hub, port, stop } = await startHub(
+      { maxReplay: 1_000_000, maxBufferedBytes: 64 * 1024, replay: { maxAgeMs: 1000, maxBytes: 1 << 30 } },
+      clock,
+    );
+    try {
+      const declared = await store.ingest({
+        runs: [],
+        observables: [{ name: "probe.trace", unit: "mV", shape: "1d", channels: 1, dims: [4096], description: "" }],
+        readings: [],
+      });
+      assert.ok(declared.ok);
+      const before = store.lastSeq();
+      // 20 MB of traces: more than the kernel buffers a paused socket, so its replay must wait.
+      for (let batch = 0; batch < 10; batch++) {
+        const stored = await store.ingest({
+          runs: [],
+          observables: [],
+          readings: Array.from({ length: 60 }, (_, i) => ({
+            observable: "probe.trace",
+            run: 1,
+            t: Date.UTC(2026, 10, 22) + batch * 60 + i,
+            value: new Array(4096).fill(batch),
+          })),
+        });
+        assert.ok(stored.ok);
+        hub.publish(stored.readings);
+      }
+      clock.now += 5000; // out of the window: replays come from the store
+      const subscribe = JSON.stringify({ type: "subscribe", observables: ["probe.trace"], since: before });
+      const stalled = await Promise.all(
+        [0, 1].map(async () => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+          await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+          // A browser tab frozen in the background: it asks for a replay and reads nothing.
+          (ws as unknown as { _socket: Socket })._socket.pause();
+          ws.send(subscribe);
+          return ws;
+        }),
+      );
+      const third = await client(port, { observables: ["probe.trace"], since: before });
+      await third.until(() => third.got.texts.some((m) => m.type === "busy"), "busy");
+      const busy = third.got.texts.find((m) => m.type === "busy")!;
+      assert.ok(Number(busy.retryAfterMs) >= 1000, JSON.stringify(busy));
+      assert.ok(!third.got.texts.some((m) => m.type === "subscribed"), "nothing subscribed");
+
+      // The frozen tabs close: their replays stop, and the third's subscribe goes through.
+      for (const ws of stalled) ws.terminate();
+      // Asked again as the page does when told busy, until the server has room (5 s at most).
+      for (let attempt = 0; !third.got.texts.some((m) => m.type === "subscribed"); attempt++) {
+        assert.ok(attempt < 50, "still busy 5 s after the others closed");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const answers = third.got.texts.length;
+        third.ws.send(subscribe);
+        await third.until(() => third.got.texts.length > answers, "an answer");
+      }
+      await third.until(() => seqs(third.got, FRAME_FLAG_REPLAY).length === 600, "the whole replay");
+      assert.equal(seqs(third.got, FRAME_FLAG_REPLAY).at(-1), store.lastSeq());
+      third.ws.close();
     } finally {
       await stop();
     }
