@@ -8,7 +8,19 @@ export const E2E_DATA_DIR = process.env.E2E_DATA_DIR ?? "var-e2e";
 /** Where the test server keeps its snapshots (playwright.config.ts). */
 export const E2E_SNAPSHOT_DIR = join(E2E_DATA_DIR, "snapshots");
 
-export const test = base.extend<{ externalRequests: string[] }>({
+export const test = base.extend<{ externalRequests: string[]; policyViolations: string[] }>({
+  // The server's Content-Security-Policy must never block what a page needs: a violation fails the test.
+  policyViolations: [
+    async ({ context }, use) => {
+      const violations: string[] = [];
+      context.on("console", (message) => {
+        if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+      });
+      await use(violations);
+      expect(violations, "Content-Security-Policy violations").toEqual([]);
+    },
+    { auto: true },
+  ],
   externalRequests: [
     async ({ context }, use) => {
       const external: string[] = [];
