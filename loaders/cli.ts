@@ -12,12 +12,14 @@ import { dataDirFromEnv } from "./paths.js";
 import { type RunningServerRecord, findRunningServer } from "./running-server.js";
 import { openSource } from "./sources/open-source.js";
 import { SourceError } from "./sources/source.js";
+import { usersCommand } from "./users-command.js";
 
 const USAGE = `Usage: runboard <command> [options]
 
 Commands:
   snapshot    Write Parquet snapshots of runs from the configured source
   watch       Install (or remove) the PostgreSQL trigger that lets a server see new rows live
+  users       Add, change, remove and list the users of RUNBOARD_AUTH=local (and proxy users' roles)
 
 Run "runboard <command> --help" for its options.
 `;
@@ -77,6 +79,7 @@ export async function main(argv: string[], out: (line: string) => void = console
     return command === undefined ? 2 : 0;
   }
   if (command === "watch") return watchCommand(rest, out, err);
+  if (command === "users") return usersCommand(rest, out, err);
   if (command !== "snapshot") {
     err(`runboard: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;

@@ -18,7 +18,18 @@ import { DASHBOARD_ID, type DashboardStore } from "./dashboards/dashboard-store.
 import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 import { SourceError } from "../loaders/sources/source.js";
 import { SnapshotError } from "../loaders/snapshot/take-snapshot.js";
-import { accessOf, bearerMatches, bearerToken, type SourceToken, sourceRefusal, type WriteScope, writeScope } from "./tokens.js";
+import { accessOf, bearerToken, sourceRefusal, type WriteScope } from "./tokens.js";
+import type { Authenticator } from "./auth/authenticator.js";
+import type { TokenRegistry } from "./auth/token-registry.js";
+import { fromOwnPage, mayDo, publicAuthRoutes, signedIn, signedInAuthRoutes, who } from "./auth/auth-routes.js";
+import {
+  type DashboardAccess,
+  type DashboardAction,
+  dashboardAccessSchema,
+  dashboardRight,
+  mayDashboard,
+  newDashboardAccess,
+} from "../src/core/access.js";
 
 export interface AppDeps {
   store: EmbeddedStore;
@@ -26,11 +37,10 @@ export interface AppDeps {
   distDir: string;
   /** A snapshot directory `runboard snapshot` keeps up to date; wins over the build's copy. */
   snapshotDir: string;
-  ingestToken: string;
-  /** Tokens that may write only their named sources (see server/tokens.ts). */
-  sourceTokens: readonly SourceToken[];
-  /** Served to same-origin pages at /api/session; lets the editor save dashboards. */
-  sessionToken: string;
+  /** Who is asking (RUNBOARD_AUTH), their sessions, and the audit log. */
+  auth: Authenticator;
+  /** What each write token may write (the ingest token, source tokens). */
+  tokens: TokenRegistry;
   /** Stores and publishes ingested batches (the embedded store, or the replicas' shared log). */
   ingestor: Ingestor;
   isAllowedRequest: (req: IncomingMessage) => boolean;
@@ -131,25 +141,22 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
-  const unauthorized = (res: Response) => {
-    res.setHeader("WWW-Authenticate", 'Bearer realm="runboard"');
-    return fail(res, 401, "missing or wrong bearer token", [
-      { field: "Authorization", message: "send Authorization: Bearer <token>" },
-    ]);
-  };
-  const requireWriteToken = (accepted: () => string[]) => (req: Request, res: Response, next: NextFunction) => {
-    if (!bearerMatches(req.headers.authorization, accepted())) return unauthorized(res);
-    next();
-  };
   // The ingest token may write anything; a source token only batches of its sources (checked
   // against the body's `source` before anything is parsed further or stored).
   const ingestAuth = (req: Request, res: Response, next: NextFunction) => {
-    const scope = writeScope(bearerToken(req.headers.authorization), deps.ingestToken, deps.sourceTokens);
-    if (!scope) return unauthorized(res);
+    const scope = deps.tokens.scopeOf(bearerToken(req.headers.authorization));
+    if (!scope) {
+      res.setHeader("WWW-Authenticate", 'Bearer realm="runboard"');
+      return fail(res, 401, "missing or wrong bearer token", [
+        { field: "Authorization", message: "send Authorization: Bearer <token>" },
+      ]);
+    }
     res.locals.writeScope = scope;
     next();
   };
-  const dashboardAuth = requireWriteToken(() => [deps.sessionToken, deps.ingestToken]);
+  const writes = fromOwnPage(deps.auth);
+  const audit = (res: Response, action: string, target: string, detail: Record<string, unknown> = {}) =>
+    deps.auth.store.audit({ actor: who(res).name, action, target, detail });
   const smallJson = express.json({ limit: "1mb" });
   // A compressed body (any Content-Encoding) or one of unknown length counts as big: its size
   // is known only once inflated.
@@ -175,86 +182,6 @@ export function createApp(deps: AppDeps): express.Express {
       dashboardStore: dashboards.kind,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
     });
-  });
-
-  app.get("/api/session", (_req, res) => {
-    res.setHeader("Cache-Control", "no-store");
-    res.json({ writeToken: deps.sessionToken });
-  });
-
-  app.get("/api/catalog", (_req, res) => res.json(deps.keeper.catalog()));
-  app.get("/api/runs", (_req, res) => res.json({ runs: deps.keeper.runs() }));
-
-  app.get("/api/snapshots/status", (_req, res) => {
-    res.setHeader("Cache-Control", "no-store");
-    res.json(deps.keeper.progress());
-  });
-
-  // Answers once the refresh is done, with what it rewrote.
-  app.post("/api/snapshots/refresh", dashboardAuth, smallJson, async (req, res, next) => {
-    const parsed = refreshBodySchema.safeParse(req.body ?? {});
-    if (!parsed.success) return fail(res, 400, "invalid refresh request", fieldErrors(parsed.error));
-    let selection: DataSelection | undefined;
-    try {
-      const { select, utcOffsetMinutes } = parsed.data;
-      selection = select === undefined ? undefined : parseSelection(select, { utcOffsetMinutes });
-    } catch (error) {
-      return fail(res, 400, "invalid refresh request", [{ field: "select", message: (error as Error).message }]);
-    }
-    // Refreshes run one at a time; a pile of them waiting means someone asks too often.
-    if (deps.keeper.waitingCount() >= MAX_WAITING_REFRESHES) {
-      res.setHeader("Retry-After", "5");
-      return fail(res, 429, `${MAX_WAITING_REFRESHES} refreshes are already waiting; ask again when they are done`);
-    }
-    try {
-      const outcome = await deps.keeper.refresh({ selection, force: parsed.data.force, reason: "api" });
-      res.json({ ok: outcome.failed.length === 0, ...outcome });
-    } catch (error) {
-      if (error instanceof SnapshotError) return fail(res, 404, error.message, [{ field: "select", message: error.message }]);
-      if (error instanceof SourceError) return fail(res, 502, `the source could not be read: ${error.message}`);
-      next(error);
-    }
-  });
-
-  app.get("/api/dashboards", async (_req, res) => res.json({ dashboards: await dashboards.list() }));
-
-  app.post("/api/dashboards", dashboardAuth, smallJson, async (req, res) => {
-    const parsed = parseDashboard(req.body);
-    if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
-    const record = await dashboards.create(parsed.value);
-    res.status(201).location(`/d/${record.id}`).json(record);
-  });
-
-  app.get("/api/dashboards/:id", async (req, res) => {
-    const id = validId(req, res);
-    if (!id) return;
-    const record = await dashboards.get(id);
-    if (!record) return fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id}` }]);
-    res.json(record);
-  });
-
-  app.get("/api/dashboards/:id/history", async (req, res) => {
-    const id = validId(req, res);
-    if (!id) return;
-    const history = await dashboards.history(id);
-    if (history.length === 0) return fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id}` }]);
-    res.json({ id: id, revisions: history });
-  });
-
-  app.put("/api/dashboards/:id", dashboardAuth, smallJson, async (req, res) => {
-    const id = validId(req, res);
-    if (!id) return;
-    const query = updateQuerySchema.safeParse(req.query);
-    if (!query.success) return fail(res, 400, "invalid query", fieldErrors(query.error));
-    const parsed = parseDashboard(req.body);
-    if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
-    const result = await dashboards.update(id, parsed.value, query.data.baseRevision);
-    if (result.ok) return res.json(result.record);
-    if (result.reason === "not-found")
-      return fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id}` }]);
-    fail(res, 409, "the dashboard was saved by someone else in the meantime", [
-      { field: "baseRevision", message: `latest revision is ${result.latest}; reload and apply your change again` },
-    ]);
   });
 
   const binaryBatch = express.raw({ type: BINARY_BATCH_CONTENT_TYPE, limit: "64mb" });
@@ -334,6 +261,140 @@ export function createApp(deps: AppDeps): express.Express {
       ...(duplicates > 0 ? { duplicates } : {}),
       ...(skipped.length > 0 ? { skipped } : {}),
     });
+  });
+
+  // Everything below needs to know who is asking (RUNBOARD_AUTH); the sign-in page does not.
+  app.use(publicAuthRoutes(deps));
+  app.use(signedIn(deps.auth));
+  app.use(signedInAuthRoutes(deps));
+
+  app.get("/api/catalog", (_req, res) => res.json(deps.keeper.catalog()));
+  app.get("/api/runs", (_req, res) => res.json({ runs: deps.keeper.runs() }));
+
+  app.get("/api/snapshots/status", (_req, res) => {
+    res.setHeader("Cache-Control", "no-store");
+    res.json(deps.keeper.progress());
+  });
+
+  // Answers once the refresh is done, with what it rewrote.
+  app.post("/api/snapshots/refresh", mayDo("refresh-snapshots"), writes, smallJson, async (req, res, next) => {
+    const parsed = refreshBodySchema.safeParse(req.body ?? {});
+    if (!parsed.success) return fail(res, 400, "invalid refresh request", fieldErrors(parsed.error));
+    let selection: DataSelection | undefined;
+    try {
+      const { select, utcOffsetMinutes } = parsed.data;
+      selection = select === undefined ? undefined : parseSelection(select, { utcOffsetMinutes });
+    } catch (error) {
+      return fail(res, 400, "invalid refresh request", [{ field: "select", message: (error as Error).message }]);
+    }
+    // Refreshes run one at a time; a pile of them waiting means someone asks too often.
+    if (deps.keeper.waitingCount() >= MAX_WAITING_REFRESHES) {
+      res.setHeader("Retry-After", "5");
+      return fail(res, 429, `${MAX_WAITING_REFRESHES} refreshes are already waiting; ask again when they are done`);
+    }
+    try {
+      await audit(res, "snapshots.refresh", parsed.data.select ?? "(default)", { force: parsed.data.force });
+      const outcome = await deps.keeper.refresh({ selection, force: parsed.data.force, reason: "api" });
+      res.json({ ok: outcome.failed.length === 0, ...outcome });
+    } catch (error) {
+      if (error instanceof SnapshotError) return fail(res, 404, error.message, [{ field: "select", message: error.message }]);
+      if (error instanceof SourceError) return fail(res, 502, `the source could not be read: ${error.message}`);
+      next(error);
+    }
+  });
+
+  // Dashboards: each has an owner and shares (src/core/access.ts). One not shared with the
+  // asker answers as if it did not exist, so ids cannot be probed.
+  const noSuchDashboard = (res: Response, id: string) =>
+    fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id} (or it is not shared with you)` }]);
+  /** The dashboard's access if `who` may do `action` with it; otherwise answers and returns undefined. */
+  const permitted = async (
+    req: Request,
+    res: Response,
+    action: DashboardAction,
+  ): Promise<{ id: string; access: DashboardAccess } | undefined> => {
+    const id = validId(req, res);
+    if (!id) return undefined;
+    const access = await dashboards.access(id);
+    const asking = who(res);
+    if (!access || !mayDashboard(asking, access, "view")) return void noSuchDashboard(res, id);
+    if (!mayDashboard(asking, access, action)) {
+      const needs = action === "edit" ? "edit it" : "change who may see it";
+      return void fail(res, 403, `you may not ${needs}`, [
+        {
+          field: "(access)",
+          message: `${asking.name} may ${dashboardRight(asking, access)} dashboard ${id}; ${action === "share" ? "only its owner or an admin may" : "ask its owner to share it with you as editor"}`,
+        },
+      ]);
+    }
+    return { id, access };
+  };
+
+  app.get("/api/dashboards", async (_req, res) => {
+    const asking = who(res);
+    const visible = (await dashboards.list())
+      .map((d) => ({ ...d, right: dashboardRight(asking, d.access) }))
+      .filter((d) => d.right !== null);
+    res.json({ dashboards: visible });
+  });
+
+  app.post("/api/dashboards", mayDo("create-dashboard"), writes, smallJson, async (req, res) => {
+    const parsed = parseDashboard(req.body);
+    if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
+    const record = await dashboards.create(parsed.value, newDashboardAccess(who(res).name));
+    await audit(res, "dashboard.create", record.id, { title: parsed.value.title });
+    res
+      .status(201)
+      .location(`/d/${record.id}`)
+      .json({ ...record, access: newDashboardAccess(who(res).name), right: "share" });
+  });
+
+  app.get("/api/dashboards/:id", async (req, res) => {
+    const allowed = await permitted(req, res, "view");
+    if (!allowed) return;
+    const record = await dashboards.get(allowed.id);
+    if (!record) return noSuchDashboard(res, allowed.id);
+    res.json({ ...record, access: allowed.access, right: dashboardRight(who(res), allowed.access) });
+  });
+
+  app.get("/api/dashboards/:id/history", async (req, res) => {
+    const allowed = await permitted(req, res, "view");
+    if (!allowed) return;
+    res.json({ id: allowed.id, revisions: await dashboards.history(allowed.id) });
+  });
+
+  app.put("/api/dashboards/:id", writes, smallJson, async (req, res) => {
+    const query = updateQuerySchema.safeParse(req.query);
+    if (!query.success) return fail(res, 400, "invalid query", fieldErrors(query.error));
+    const allowed = await permitted(req, res, "edit");
+    if (!allowed) return;
+    const parsed = parseDashboard(req.body);
+    if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
+    const result = await dashboards.update(allowed.id, parsed.value, query.data.baseRevision);
+    if (result.ok) {
+      await audit(res, "dashboard.update", allowed.id, { revision: result.record.revision });
+      return res.json({ ...result.record, access: allowed.access, right: dashboardRight(who(res), allowed.access) });
+    }
+    if (result.reason === "not-found") return noSuchDashboard(res, allowed.id);
+    fail(res, 409, "the dashboard was saved by someone else in the meantime", [
+      { field: "baseRevision", message: `latest revision is ${result.latest}; reload and apply your change again` },
+    ]);
+  });
+
+  app.get("/api/dashboards/:id/access", async (req, res) => {
+    const allowed = await permitted(req, res, "view");
+    if (!allowed) return;
+    res.json({ id: allowed.id, access: allowed.access, right: dashboardRight(who(res), allowed.access) });
+  });
+
+  app.put("/api/dashboards/:id/access", writes, smallJson, async (req, res) => {
+    const allowed = await permitted(req, res, "share");
+    if (!allowed) return;
+    const parsed = dashboardAccessSchema.safeParse(req.body);
+    if (!parsed.success) return fail(res, 400, "invalid access", fieldErrors(parsed.error));
+    await dashboards.setAccess(allowed.id, parsed.data);
+    await audit(res, "dashboard.share", allowed.id, { from: allowed.access, to: parsed.data });
+    res.json({ id: allowed.id, access: parsed.data, right: dashboardRight(who(res), parsed.data) });
   });
 
   app.use("/api", (_req, res) => fail(res, 404, "no such API endpoint"));

@@ -9,6 +9,9 @@ import { type DataSelection, parseSelection } from "../src/core/time-window.js";
 import { type RunboardConfig, loadConfig as loadRunboardConfig } from "../loaders/config.js";
 import { describeErrors, fieldErrors } from "../src/core/validation.js";
 import type { TimeBounds } from "../src/core/ingest.js";
+import { roleSchema, userName } from "../src/core/access.js";
+import { isIP } from "node:net";
+import { type AuthConfig, isLoopback } from "./auth/authenticator.js";
 
 const envSchema = z.object({
   HOST: z.string().min(1).default("127.0.0.1"),
@@ -56,6 +59,22 @@ const envSchema = z.object({
     .min(0)
     .max(24 * 366)
     .default(24),
+  /** Who the users are: none (one user, loopback only), proxy (a trusted proxy's header), local (accounts). */
+  RUNBOARD_AUTH: z.enum(["none", "proxy", "local"]).default("none"),
+  RUNBOARD_PROXY_USER_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, "must be a header name such as X-Forwarded-User")
+    .default("X-Forwarded-User"),
+  /** Addresses the proxy connects from (comma-separated IPs); only their user header is believed. */
+  RUNBOARD_PROXY_ADDRESSES: z.string().default("127.0.0.1,::1"),
+  RUNBOARD_PROXY_DEFAULT_ROLE: roleSchema.default("viewer"),
+  /** User names that are admins whatever the store says (comma-separated): proxy mode's first admins. */
+  RUNBOARD_ADMINS: z.string().default(""),
+  RUNBOARD_SESSION_HOURS: z.coerce
+    .number()
+    .positive()
+    .max(24 * 90)
+    .default(12),
   RUNBOARD_REPLAY_MB: z.coerce
     .number()
     .positive()
@@ -87,6 +106,7 @@ export interface ServerConfig {
   refresh: { intervalMs: number; selection: DataSelection };
   /** The times ingest accepts. */
   timeBounds: TimeBounds;
+  auth: AuthConfig;
 }
 
 export class ConfigError extends Error {}
@@ -119,6 +139,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       throw new ConfigError(`invalid configuration: RUNBOARD_ALLOWED_ORIGINS: "${origin}" is not scheme://host[:port]`);
     }
   }
+  const list = (value: string) =>
+    value
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  // As PostgreSQL's default pg_hba would not let the network in without a password: a server
+  // others can reach must know who they are.
+  if (e.RUNBOARD_AUTH === "none" && !isLoopback(e.HOST)) {
+    throw new ConfigError(
+      `invalid configuration: RUNBOARD_AUTH: none (the default) lets anyone who reaches the server edit every dashboard, so it is allowed only on loopback; HOST is ${e.HOST}: set RUNBOARD_AUTH=local (accounts) or proxy (behind a reverse proxy with single sign-on)`,
+    );
+  }
+  const proxyAddresses = list(e.RUNBOARD_PROXY_ADDRESSES);
+  for (const address of proxyAddresses) {
+    if (isIP(address) === 0)
+      throw new ConfigError(`invalid configuration: RUNBOARD_PROXY_ADDRESSES: "${address}" is not an IP address`);
+  }
+  const admins = list(e.RUNBOARD_ADMINS);
+  for (const admin of admins) {
+    if (!userName.safeParse(admin).success)
+      throw new ConfigError(`invalid configuration: RUNBOARD_ADMINS: "${admin}" is not a user name`);
+  }
   return {
     host: e.HOST,
     port: e.PORT,
@@ -146,6 +188,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       : undefined,
     refresh: { intervalMs: e.RUNBOARD_REFRESH_SECONDS * 1000, selection },
     replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
+    auth: {
+      mode: e.RUNBOARD_AUTH,
+      proxy: {
+        userHeader: e.RUNBOARD_PROXY_USER_HEADER.toLowerCase(),
+        addresses: proxyAddresses,
+        defaultRole: e.RUNBOARD_PROXY_DEFAULT_ROLE,
+      },
+      admins,
+      sessionHours: e.RUNBOARD_SESSION_HOURS,
+      // Served over https by a proxy: its cookies must say so.
+      secureCookies: origins.some((o) => o.startsWith("https:")),
+    },
     timeBounds: {
       earliest: Date.parse(`${e.RUNBOARD_TIME_EARLIEST}T00:00:00Z`),
       aheadMs: e.RUNBOARD_TIME_AHEAD_HOURS * 3_600_000,

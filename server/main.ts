@@ -15,7 +15,10 @@ import { LiveHub } from "./live/live-hub.js";
 import { IngestLog, IngestLogError } from "./ingest/ingest-log.js";
 import { createOriginPolicy } from "./origin-policy.js";
 import { startSimulatorFeed } from "./simulator/simulator-feed.js";
-import { accessOf, ensureIngestToken, loadSourceTokens, newToken, TokensFileError, writeScope } from "./tokens.js";
+import { accessOf, ensureIngestToken, loadSourceTokens, TokensFileError } from "./tokens.js";
+import { AuthStore, duckdbAdapter, postgresAdapter } from "./auth/auth-store.js";
+import { Authenticator } from "./auth/authenticator.js";
+import { TokenRegistry } from "./auth/token-registry.js";
 import { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 import { DataDirError, prepareDataDir } from "./data-dir.js";
 import { forgetRunningServer, recordRunningServer } from "../loaders/running-server.js";
@@ -25,6 +28,15 @@ import type { Source } from "../loaders/sources/source.js";
 export interface RunningServer {
   url: string;
   close(): Promise<void>;
+}
+
+/** The users, sessions, tokens and audit log: beside the dashboards, in the store replicas share. */
+async function openAuthStore(config: ServerConfig, store: EmbeddedStore): Promise<AuthStore> {
+  if (config.dashboardStore.kind === "postgres") {
+    const { default: pg } = await import("pg");
+    return AuthStore.open(postgresAdapter(new pg.Pool({ connectionString: config.dashboardStore.url, max: 4 })));
+  }
+  return AuthStore.open(duckdbAdapter(await store.connect()));
 }
 
 async function openDashboardStore(config: ServerConfig, store: EmbeddedStore): Promise<DashboardStore> {
@@ -90,6 +102,9 @@ export async function startServer(
   const dashboards = await openDashboardStore(config, store);
   const token = ensureIngestToken(config.dataDir, config.ingestToken);
   const isAllowedRequest = createOriginPolicy(config);
+  const authStore = await openAuthStore(config, store);
+  const auth = await Authenticator.create(config.auth, authStore, token.token);
+  const tokens = await TokenRegistry.open(authStore, sourceTokens, token.token, log);
 
   const hub = new LiveHub(store, {
     maxReplay: 200_000,
@@ -100,8 +115,10 @@ export async function startServer(
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     // Called once the keeper exists (the first subscribe comes after the server listens).
     knows: (name) => keeper.knows(name),
+    // A browser may follow the feed once it is signed in (RUNBOARD_AUTH); a DAQ authorizes with a token.
+    viewer: async (req) => !("status" in (await auth.identify(req))),
     publishing: {
-      scopeOf: (given) => writeScope(given, token.token, sourceTokens),
+      scopeOf: (given) => tokens.scopeOf(given),
       ingest: (batch, scope) => {
         const source = (batch as { source?: unknown } | null)?.source;
         return ingestBody(ingestor, batch, accessOf(scope, typeof source === "string" ? source : undefined));
@@ -138,9 +155,8 @@ export async function startServer(
     dashboards,
     distDir: config.distDir,
     snapshotDir: config.snapshotDir,
-    ingestToken: token.token,
-    sourceTokens,
-    sessionToken: newToken(),
+    auth,
+    tokens,
     ingestor,
     isAllowedRequest,
     startedAt,
@@ -177,6 +193,13 @@ export async function startServer(
   );
   if (sourceTokens.length > 0) log(`${sourceTokens.length} source token(s) from ${config.tokensFile}`);
   log(
+    {
+      none: "users: none (RUNBOARD_AUTH=none): one user, an admin, for whoever reaches 127.0.0.1",
+      proxy: `users: from the ${config.auth.proxy.userHeader} header of the proxy at ${config.auth.proxy.addresses.join(", ")} (RUNBOARD_AUTH=proxy)`,
+      local: `users: local accounts (RUNBOARD_AUTH=local), ${(await authStore.listUsers()).length} of them; add one with npx runboard users add <name> --role admin`,
+    }[config.auth.mode],
+  );
+  log(
     `source: ${source ? source.description : "the embedded store"}${config.runboardConfigFile ? ` (from ${config.runboardConfigFile})` : ""}; ` +
       `snapshots in ${config.snapshotDir}, refreshed ${config.refresh.intervalMs > 0 ? `every ${config.refresh.intervalMs / 1000} s` : "when asked"}`,
   );
@@ -193,10 +216,12 @@ export async function startServer(
       await keeper.close();
       await source?.close();
       hub.close();
+      tokens.close();
       await ingestLog?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dashboards.close();
+      await authStore.close();
       store.close();
     },
   };

@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { type Dashboard, type DashboardRecord, parseDashboard } from "../../src/core/dashboard.js";
 import { describeErrors } from "../../src/core/validation.js";
+import { type DashboardAccess, dashboardAccessSchema, LEGACY_DASHBOARD_ACCESS } from "../../src/core/access.js";
 
 export type { DashboardRecord };
 
@@ -11,6 +12,8 @@ export interface DashboardSummary {
   title: string;
   revision: number;
   savedAt: string;
+  /** Who owns it and with whom it is shared. */
+  access: DashboardAccess;
 }
 
 export type UpdateResult =
@@ -18,12 +21,16 @@ export type UpdateResult =
 
 export interface DashboardStore {
   readonly kind: string;
-  create(dashboard: Dashboard): Promise<DashboardRecord>;
+  create(dashboard: Dashboard, access: DashboardAccess): Promise<DashboardRecord>;
   get(id: string): Promise<DashboardRecord | undefined>;
   /** Saves a new revision. With `baseRevision`, refuses if someone saved in between. */
   update(id: string, dashboard: Dashboard, baseRevision?: number): Promise<UpdateResult>;
   list(): Promise<DashboardSummary[]>;
   history(id: string): Promise<{ revision: number; savedAt: string }[]>;
+  /** Who owns a dashboard and with whom it is shared; undefined when there is no such dashboard. */
+  access(id: string): Promise<DashboardAccess | undefined>;
+  /** Replaces who may see a dashboard; false when there is no such dashboard. */
+  setAccess(id: string, access: DashboardAccess): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -39,4 +46,12 @@ export function readStoredDashboard(id: string, revision: number, json: unknown)
   const parsed = parseDashboard(doc);
   if (!parsed.ok) throw new Error(`stored dashboard ${id} revision ${revision} is invalid: ${describeErrors(parsed.errors)}`);
   return parsed.value;
+}
+
+/** Stored access, checked like submitted access; none stored: a dashboard from before owners. */
+export function readStoredAccess(json: unknown): DashboardAccess {
+  if (json === null || json === undefined) return LEGACY_DASHBOARD_ACCESS;
+  const parsed = dashboardAccessSchema.safeParse(typeof json === "string" ? JSON.parse(json) : json);
+  if (!parsed.success) throw new Error(`stored dashboard access is invalid: ${parsed.error.message}`);
+  return parsed.data;
 }

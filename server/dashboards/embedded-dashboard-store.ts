@@ -7,8 +7,10 @@ import {
   type DashboardSummary,
   type UpdateResult,
   newDashboardId,
+  readStoredAccess,
   readStoredDashboard,
 } from "./dashboard-store.js";
+import type { DashboardAccess } from "../../src/core/access.js";
 
 export class EmbeddedDashboardStore implements DashboardStore {
   readonly kind = "embedded";
@@ -24,6 +26,8 @@ export class EmbeddedDashboardStore implements DashboardStore {
       doc JSON NOT NULL,
       saved_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
       PRIMARY KEY (id, revision))`);
+    // Who owns each dashboard and with whom it is shared; none for dashboards from before owners.
+    await db.run("CREATE TABLE IF NOT EXISTS dashboard_access (id VARCHAR PRIMARY KEY, access JSON NOT NULL)");
     return new EmbeddedDashboardStore(db);
   }
 
@@ -46,8 +50,38 @@ export class EmbeddedDashboardStore implements DashboardStore {
     return { id, revision, savedAt: String(row!.saved_at), dashboard };
   }
 
-  create(dashboard: Dashboard): Promise<DashboardRecord> {
-    return this.serial(() => this.insert(newDashboardId(), 1, dashboard));
+  create(dashboard: Dashboard, access: DashboardAccess): Promise<DashboardRecord> {
+    return this.serial(async () => {
+      const id = newDashboardId();
+      await this.db.run("BEGIN TRANSACTION");
+      try {
+        const record = await this.insert(id, 1, dashboard);
+        await this.db.run("INSERT INTO dashboard_access VALUES ($id, $access)", { id, access: JSON.stringify(access) });
+        await this.db.run("COMMIT");
+        return record;
+      } catch (error) {
+        await this.db.run("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  async access(id: string): Promise<DashboardAccess | undefined> {
+    const [row] = await this.rows(
+      `SELECT a.access FROM (SELECT DISTINCT id FROM dashboards WHERE id = $id) d
+         LEFT JOIN dashboard_access a USING (id)`,
+      { id },
+    );
+    return row ? readStoredAccess(row.access) : undefined;
+  }
+
+  setAccess(id: string, access: DashboardAccess): Promise<boolean> {
+    return this.serial(async () => {
+      const [exists] = await this.rows("SELECT 1 AS found FROM dashboards WHERE id = $id LIMIT 1", { id });
+      if (!exists) return false;
+      await this.db.run("INSERT OR REPLACE INTO dashboard_access VALUES ($id, $access)", { id, access: JSON.stringify(access) });
+      return true;
+    });
   }
 
   async get(id: string): Promise<DashboardRecord | undefined> {
@@ -73,15 +107,17 @@ export class EmbeddedDashboardStore implements DashboardStore {
 
   async list(): Promise<DashboardSummary[]> {
     const rows = await this.rows(
-      `SELECT id, revision, doc->>'title' AS title, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at
-         FROM dashboards QUALIFY row_number() OVER (PARTITION BY id ORDER BY revision DESC) = 1
-        ORDER BY saved_at DESC, id`,
+      `SELECT d.id, revision, doc->>'title' AS title, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at, a.access
+         FROM dashboards d LEFT JOIN dashboard_access a USING (id)
+        QUALIFY row_number() OVER (PARTITION BY d.id ORDER BY revision DESC) = 1
+        ORDER BY saved_at DESC, d.id`,
     );
     return rows.map((r) => ({
       id: String(r.id),
       title: String(r.title),
       revision: Number(r.revision),
       savedAt: String(r.saved_at),
+      access: readStoredAccess(r.access),
     }));
   }
 

@@ -8,8 +8,10 @@ import {
   type DashboardSummary,
   type UpdateResult,
   newDashboardId,
+  readStoredAccess,
   readStoredDashboard,
 } from "./dashboard-store.js";
+import type { DashboardAccess } from "../../src/core/access.js";
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -27,19 +29,57 @@ export class PostgresDashboardStore implements DashboardStore {
       doc jsonb NOT NULL,
       saved_at timestamptz NOT NULL DEFAULT now(),
       PRIMARY KEY (id, revision))`);
+    await pool.query("CREATE TABLE IF NOT EXISTS runboard_dashboard_access (id text PRIMARY KEY, access jsonb NOT NULL)");
     return new PostgresDashboardStore(pool);
   }
 
-  private async insert(id: string, revision: number, dashboard: Dashboard): Promise<DashboardRecord> {
-    const { rows } = await this.pool.query<{ saved_at: Date }>(
+  private async insert(
+    id: string,
+    revision: number,
+    dashboard: Dashboard,
+    db: Pick<Pool, "query"> = this.pool,
+  ): Promise<DashboardRecord> {
+    const { rows } = await db.query<{ saved_at: Date }>(
       "INSERT INTO runboard_dashboards (id, revision, doc) VALUES ($1, $2, $3) RETURNING saved_at",
       [id, revision, JSON.stringify(dashboard)],
     );
     return { id, revision, savedAt: rows[0]!.saved_at.toISOString(), dashboard };
   }
 
-  create(dashboard: Dashboard): Promise<DashboardRecord> {
-    return this.insert(newDashboardId(), 1, dashboard);
+  async create(dashboard: Dashboard, access: DashboardAccess): Promise<DashboardRecord> {
+    const id = newDashboardId();
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const record = await this.insert(id, 1, dashboard, client);
+      await client.query("INSERT INTO runboard_dashboard_access (id, access) VALUES ($1, $2)", [id, JSON.stringify(access)]);
+      await client.query("COMMIT");
+      return record;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async access(id: string): Promise<DashboardAccess | undefined> {
+    const { rows } = await this.pool.query<{ access: unknown }>(
+      `SELECT a.access FROM (SELECT DISTINCT id FROM runboard_dashboards WHERE id = $1) d
+         LEFT JOIN runboard_dashboard_access a USING (id)`,
+      [id],
+    );
+    return rows[0] ? readStoredAccess(rows[0].access) : undefined;
+  }
+
+  async setAccess(id: string, access: DashboardAccess): Promise<boolean> {
+    const { rows } = await this.pool.query(
+      `INSERT INTO runboard_dashboard_access (id, access)
+         SELECT $1, $2::jsonb WHERE EXISTS (SELECT 1 FROM runboard_dashboards WHERE id = $1)
+       ON CONFLICT (id) DO UPDATE SET access = excluded.access RETURNING id`,
+      [id, JSON.stringify(access)],
+    );
+    return rows.length === 1;
   }
 
   async get(id: string): Promise<DashboardRecord | undefined> {
@@ -75,12 +115,18 @@ export class PostgresDashboardStore implements DashboardStore {
   }
 
   async list(): Promise<DashboardSummary[]> {
-    const { rows } = await this.pool.query<{ id: string; revision: number; title: string; saved_at: Date }>(
-      `SELECT DISTINCT ON (id) id, revision, doc->>'title' AS title, saved_at
-         FROM runboard_dashboards ORDER BY id, revision DESC`,
+    const { rows } = await this.pool.query<{ id: string; revision: number; title: string; saved_at: Date; access: unknown }>(
+      `SELECT DISTINCT ON (d.id) d.id, revision, doc->>'title' AS title, saved_at, a.access
+         FROM runboard_dashboards d LEFT JOIN runboard_dashboard_access a USING (id) ORDER BY d.id, revision DESC`,
     );
     return rows
-      .map((r) => ({ id: r.id, title: r.title, revision: r.revision, savedAt: r.saved_at.toISOString() }))
+      .map((r) => ({
+        id: r.id,
+        title: r.title,
+        revision: r.revision,
+        savedAt: r.saved_at.toISOString(),
+        access: readStoredAccess(r.access),
+      }))
       .sort((a, b) => b.savedAt.localeCompare(a.savedAt) || a.id.localeCompare(b.id));
   }
 

@@ -59,6 +59,8 @@ export interface LiveHubOptions {
    * configured source's too, whose live rows come only while a watcher runs). Default: the store's.
    */
   knows?: (name: string) => boolean;
+  /** Whether the browser behind an upgrade request is signed in (may follow the feed); default: everyone. */
+  viewer?: (req: IncomingMessage) => Promise<boolean>;
   /** Publishing over the websocket: what a token may write, and the ingest path POST /api/ingest uses. */
   publishing?: {
     scopeOf(token: string): WriteScope;
@@ -75,6 +77,8 @@ interface Subscription {
 }
 
 interface ClientState {
+  /** Signed in (RUNBOARD_AUTH): may subscribe. Otherwise only a publisher's token lets it. */
+  viewer: boolean;
   observables: Map<string, Subscription>;
   /** Only readings of this run, or of the newest run; all runs when null. */
   run: number | "newest" | null;
@@ -90,6 +94,9 @@ interface ClientState {
   /** The message being handled; the next one waits for it. */
   handling: Promise<void>;
 }
+
+/** Whether each new connection's browser was signed in, from the upgrade to the connection event. */
+const viewers = new WeakMap<WebSocket, boolean>();
 
 /** How often a backed-up client is checked for having drained. */
 const DRAIN_CHECK_MS = 50;
@@ -141,7 +148,17 @@ export class LiveHub {
         socket.destroy();
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit("connection", ws, req));
+      // Whether it may follow the feed is known before the upgrade: a signed-in page, or anyone
+      // (a DAQ) that then authorizes with a write token.
+      const viewer = this.options.viewer?.(req) ?? Promise.resolve(true);
+      viewer.then(
+        (isViewer) =>
+          this.wss.handleUpgrade(req, socket, head, (ws) => {
+            viewers.set(ws, isViewer);
+            this.wss.emit("connection", ws, req);
+          }),
+        () => socket.destroy(),
+      );
     });
   }
 
@@ -167,6 +184,7 @@ export class LiveHub {
       else this.connectionsFrom.delete(address);
     });
     const state: ClientState = {
+      viewer: viewers.get(ws) ?? true,
       observables: new Map(),
       run: null,
       pending: null,
@@ -261,6 +279,9 @@ export class LiveHub {
         for (const name of message.observables) state.observables.delete(name);
         return send(ws, { type: "subscribed", observables: [...state.observables.keys()] });
       case "subscribe": {
+        if (!state.viewer && !state.scope) {
+          return send(ws, { type: "error", field: "(session)", message: "sign in to follow the live feed" });
+        }
         const known = this.options.knows ?? ((name: string) => this.store.catalog().some((o) => o.name === name));
         const unknown = [...message.observables, ...Object.keys(message.resume ?? {})].find((name) => !known(name));
         if (unknown) return send(ws, { type: "error", field: "observables", message: `unknown observable ${unknown}` });

@@ -2,6 +2,7 @@
 import type { RunInfo } from "../core/catalog.js";
 import type { Dashboard, DashboardRecord } from "../core/dashboard.js";
 import type { CatalogConflict, CatalogEntry } from "../core/origins.js";
+import type { DashboardAccess, Role, SiteAction } from "../core/access.js";
 
 export class ApiError extends Error {
   constructor(
@@ -25,24 +26,59 @@ async function request<T>(path: string, init?: RequestInit): Promise<T> {
 
 export const fetchCatalog = () => request<{ observables: CatalogEntry[]; conflicts: CatalogConflict[] }>("/api/catalog");
 export const fetchRuns = () => request<{ runs: RunInfo[] }>("/api/runs").then((b) => b.runs);
-export const fetchDashboard = (id: string) => request<DashboardRecord>(`/api/dashboards/${encodeURIComponent(id)}`);
+export const fetchDashboard = (id: string) => request<SharedDashboardRecord>(`/api/dashboards/${encodeURIComponent(id)}`);
 
-let writeToken: Promise<string> | undefined;
-function sessionToken(): Promise<string> {
-  writeToken ??= request<{ writeToken: string }>("/api/session").then((b) => b.writeToken);
-  return writeToken;
+/** Who the page's user is (RUNBOARD_AUTH), what they may do, and the token their writes carry. */
+export interface Session {
+  mode: "none" | "proxy" | "local";
+  user: string;
+  role: Role;
+  rights: SiteAction[];
+  csrf?: string;
+  canSignOut: boolean;
 }
 
-export async function saveDashboard(dashboard: Dashboard, existing?: { id: string; revision: number }): Promise<DashboardRecord> {
-  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${await sessionToken()}` };
+let session: Promise<Session> | undefined;
+export function fetchSession(): Promise<Session> {
+  session ??= request<Session>("/api/session");
+  return session;
+}
+
+/** Headers of a write: JSON, and the CSRF token that shows it comes from runboard's own page. */
+async function writeHeaders(): Promise<Record<string, string>> {
+  const { csrf } = await fetchSession();
+  return { "Content-Type": "application/json", ...(csrf ? { "X-Runboard-CSRF": csrf } : {}) };
+}
+
+/** A saved dashboard as the server answers: with who may do what with it. */
+export type SharedDashboardRecord = DashboardRecord & { access: DashboardAccess; right: "share" | "edit" | "view" };
+
+export const fetchDashboardAccess = (id: string) =>
+  request<{ id: string; access: DashboardAccess; right: "share" | "edit" | "view" }>(
+    `/api/dashboards/${encodeURIComponent(id)}/access`,
+  );
+
+export async function saveDashboardAccess(id: string, access: DashboardAccess) {
+  return request<{ id: string; access: DashboardAccess }>(`/api/dashboards/${encodeURIComponent(id)}/access`, {
+    method: "PUT",
+    headers: await writeHeaders(),
+    body: JSON.stringify(access),
+  });
+}
+
+export async function saveDashboard(
+  dashboard: Dashboard,
+  existing?: { id: string; revision: number },
+): Promise<SharedDashboardRecord> {
+  const headers = await writeHeaders();
   const body = JSON.stringify(dashboard);
   return existing
-    ? request<DashboardRecord>(`/api/dashboards/${encodeURIComponent(existing.id)}?baseRevision=${existing.revision}`, {
+    ? request<SharedDashboardRecord>(`/api/dashboards/${encodeURIComponent(existing.id)}?baseRevision=${existing.revision}`, {
         method: "PUT",
         headers,
         body,
       })
-    : request<DashboardRecord>("/api/dashboards", { method: "POST", headers, body });
+    : request<SharedDashboardRecord>("/api/dashboards", { method: "POST", headers, body });
 }
 
 export interface RefreshOutcome {
@@ -63,7 +99,7 @@ export interface RefreshProgress {
 
 /** Asks the server to bring the snapshots of these runs up to date; answers when it is done. */
 export async function refreshSnapshots(select: string, force: boolean): Promise<RefreshOutcome> {
-  const headers = { "Content-Type": "application/json", Authorization: `Bearer ${await sessionToken()}` };
+  const headers = await writeHeaders();
   const body = JSON.stringify({ ...(select ? { select } : {}), force });
   return request<RefreshOutcome>("/api/snapshots/refresh", { method: "POST", headers, body });
 }

@@ -20,8 +20,8 @@ const HALL_C = { name: "hall C DAQ", token: "c".repeat(32), sources: ["daq-hall-
 const dataDir = mkdtempSync(join(tmpdir(), "runboard-abuse-"));
 let server: ServerProcess;
 const url = (path: string) => `http://127.0.0.1:${server.port}${path}`;
-const post = (path: string, body: BodyInit, headers: Record<string, string> = {}, token = TOKEN) =>
-  fetch(url(path), { method: "POST", headers: { Authorization: `Bearer ${token}`, ...headers }, body });
+const post = (path: string, body: BodyInit | Uint8Array, headers: Record<string, string> = {}, token = TOKEN) =>
+  fetch(url(path), { method: "POST", headers: { Authorization: `Bearer ${token}`, ...headers }, body: body as BodyInit });
 /** POSTs a batch to /api/ingest: an object as JSON, or JSON text as it is. */
 const postJson = (body: unknown, token = TOKEN) =>
   post("/api/ingest", typeof body === "string" ? body : JSON.stringify(body), { "Content-Type": "application/json" }, token);

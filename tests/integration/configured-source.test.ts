@@ -270,7 +270,10 @@ describe("a configured PostgreSQL source behind the server", () => {
   });
 
   it("refuses a refresh without a token, or with a selection that is not one, naming the field", async () => {
-    assert.equal((await post("/api/snapshots/refresh", {}, null)).status, 401);
+    // Without a token or a page's CSRF token: not from runboard's own page (RUNBOARD_AUTH=none).
+    const blind = await post("/api/snapshots/refresh", {}, null);
+    assert.equal(blind.status, 403);
+    assert.equal(((await blind.json()) as { errors: { field: string }[] }).errors[0]!.field, "X-Runboard-CSRF");
     const bad = await post("/api/snapshots/refresh", { select: "runs:9-1" });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { errors: { field: string }[] }).errors[0]!.field, "select");

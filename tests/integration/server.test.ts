@@ -212,9 +212,10 @@ describe("runboard server", () => {
       string,
       unknown
     >;
+    // No token and no CSRF token: refused (RUNBOARD_AUTH=none still wants writes from its own pages).
     assert.equal(
       (await api("/api/dashboards", { ...asJson(example), headers: { "Content-Type": "application/json" } })).status,
-      401,
+      403,
     );
     const created = await api("/api/dashboards", asJson(example));
     assert.equal(created.status, 201);
@@ -260,10 +261,27 @@ describe("runboard server", () => {
     });
   });
 
-  it("lets a same-origin page save with the session token, and refuses other hosts", async () => {
-    const { writeToken } = (await (await api("/api/session")).json()) as { writeToken: string };
+  it("lets a same-origin page save with the session's CSRF token, and refuses other hosts", async () => {
+    const session = (await (await api("/api/session")).json()) as { user: string; role: string; csrf: string };
+    assert.deepEqual([session.user, session.role], ["local", "admin"], "RUNBOARD_AUTH=none: one user, an admin");
     const example = JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-overview.json"), "utf8")) as unknown;
-    assert.equal((await api("/api/dashboards", asJson(example, writeToken))).status, 201);
+    const fromPage = (headers: Record<string, string>) => ({
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...headers },
+      body: JSON.stringify(example),
+    });
+    assert.equal((await api("/api/dashboards", fromPage({ "X-Runboard-CSRF": session.csrf }))).status, 201);
+    // Without it (a form another page submits, a script that did not ask) nothing is saved.
+    const blind = await api("/api/dashboards", fromPage({}));
+    assert.equal(blind.status, 403);
+    assert.equal(((await blind.json()) as { errors: { field: string }[] }).errors[0]!.field, "X-Runboard-CSRF");
+    // The same token after a restart: a tab left open keeps saving.
+    await server.close();
+    server = await startServer(
+      loadConfig({ PORT: "0", RUNBOARD_DATA_DIR: dataDir, RUNBOARD_SIMULATOR: "off", RUNBOARD_INGEST_TOKEN: TOKEN }),
+      () => undefined,
+    );
+    assert.equal((await api("/api/dashboards", fromPage({ "X-Runboard-CSRF": session.csrf }))).status, 201);
     // fetch() will not send a forged Host header; a DNS-rebinding page's request would carry one.
     const rebinding = await new Promise<number>((resolve, reject) => {
       const url = new URL("/api/session", server.url);
@@ -275,10 +293,7 @@ describe("runboard server", () => {
         .on("error", reject);
     });
     assert.equal(rebinding, 403);
-    const crossSite = await api("/api/dashboards", {
-      ...asJson(example, writeToken),
-      headers: { ...asJson(example, writeToken).headers, Origin: "http://evil.example" },
-    });
+    const crossSite = await api("/api/dashboards", fromPage({ "X-Runboard-CSRF": session.csrf, Origin: "http://evil.example" }));
     assert.equal(crossSite.status, 403);
   });
 
