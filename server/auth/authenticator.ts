@@ -87,11 +87,14 @@ class ShortCache<V> {
   }
 }
 
-/** Failed sign-ins per name and per address: after 5 in 15 minutes, a wait that doubles. */
+/**
+ * Failed sign-ins, counted per name from one address (5 free in 15 minutes) and per name from
+ * anywhere (20 free), each then a wait that doubles. Not per address alone: behind a reverse
+ * proxy every user has its address, and one guesser must not lock out the whole shift.
+ */
 class LoginThrottle {
   private readonly failures = new Map<string, { count: number; first: number; blockedUntil: number }>();
   private static readonly WINDOW_MS = 15 * 60_000;
-  private static readonly FREE = 5;
 
   /** Seconds to wait before trying again, or 0. */
   waitFor(keys: string[], now = Date.now()): number {
@@ -109,9 +112,8 @@ class LoginThrottle {
       let f = this.failures.get(key);
       if (!f || now - f.first > LoginThrottle.WINDOW_MS) f = { count: 0, first: now, blockedUntil: 0 };
       f.count++;
-      if (f.count >= LoginThrottle.FREE) {
-        f.blockedUntil = now + Math.min(LoginThrottle.WINDOW_MS, 1000 * 2 ** (f.count - LoginThrottle.FREE));
-      }
+      const free = key.startsWith("name:") ? 20 : 5;
+      if (f.count >= free) f.blockedUntil = now + Math.min(LoginThrottle.WINDOW_MS, 1000 * 2 ** (f.count - free));
       this.failures.set(key, f);
     }
   }
@@ -237,7 +239,7 @@ export class Authenticator {
   }
 
   async login(name: string, password: string, address: string | undefined): Promise<LoginResult> {
-    const keys = [`user:${name}`, `address:${plainAddress(address)}`];
+    const keys = [`name:${name}`, `from:${plainAddress(address)}:${name}`];
     const wait = this.throttle.waitFor(keys);
     if (wait > 0) return { ok: false, status: 429, message: "too many failed sign-ins; wait and try again", retryAfter: wait };
     if (this.loginsNow >= MAX_CONCURRENT_LOGINS) {

@@ -17,6 +17,30 @@ describe("server configuration", () => {
     });
   });
 
+  it("refuses to listen beyond loopback with no users, and takes the auth settings", () => {
+    for (const HOST of ["0.0.0.0", "::", "192.168.1.20"]) {
+      assert.throws(() => loadConfig({ HOST }), /RUNBOARD_AUTH: none .* allowed only on loopback; HOST is/);
+    }
+    for (const HOST of ["127.0.0.1", "127.0.1.1", "::1", "localhost"]) assert.equal(loadConfig({ HOST }).auth.mode, "none");
+    assert.equal(loadConfig({ HOST: "0.0.0.0", RUNBOARD_AUTH: "local" }).auth.mode, "local");
+    const proxy = loadConfig({
+      HOST: "0.0.0.0",
+      RUNBOARD_AUTH: "proxy",
+      RUNBOARD_PROXY_ADDRESSES: "10.0.0.5, ::1",
+      RUNBOARD_ADMINS: "boss",
+    });
+    assert.deepEqual(proxy.auth.proxy, { userHeader: "x-forwarded-user", addresses: ["10.0.0.5", "::1"], defaultRole: "viewer" });
+    assert.deepEqual(proxy.auth.admins, ["boss"]);
+    assert.throws(
+      () => loadConfig({ RUNBOARD_AUTH: "proxy", RUNBOARD_PROXY_ADDRESSES: "proxy.lab" }),
+      /RUNBOARD_PROXY_ADDRESSES: "proxy.lab"/,
+    );
+    assert.throws(() => loadConfig({ RUNBOARD_AUTH: "ldap" }), /RUNBOARD_AUTH/);
+    assert.throws(() => loadConfig({ RUNBOARD_ADMINS: "a b" }), /RUNBOARD_ADMINS/);
+    assert.equal(loadConfig({ RUNBOARD_ALLOWED_ORIGINS: "https://runboard.lab.example" }).auth.secureCookies, true);
+    assert.throws(() => loadConfig({ RUNBOARD_TIME_EARLIEST: "yesterday" }), /RUNBOARD_TIME_EARLIEST/);
+  });
+
   it("names the variable that is wrong", () => {
     assert.throws(() => loadConfig({ PORT: "http" }), /PORT/);
     assert.throws(() => loadConfig({ RUNBOARD_SIMULATOR: "maybe" }), /RUNBOARD_SIMULATOR/);
