@@ -37,5 +37,6 @@ export default {
     { name: "Overview", path: "/" },
     { name: "Runs", path: "/pages/runs" },
     { name: "Dashboard editor", path: "/pages/dashboard" },
+    { name: "Admin", path: "/pages/admin" },
   ],
 };

@@ -105,3 +105,38 @@ export async function refreshSnapshots(select: string, force: boolean): Promise<
 }
 
 export const fetchRefreshProgress = () => request<RefreshProgress>("/api/snapshots/status");
+
+// --- the admin's API (users, tokens, the audit log)
+
+export interface UserListing {
+  name: string;
+  role: Role;
+  hasPassword: boolean;
+  createdAt: number;
+}
+export interface TokenListing {
+  name: string;
+  sources: string[];
+  origin: "file" | "store";
+  createdAt: number | null;
+  createdBy: string | null;
+  revokedAt: number | null;
+}
+export interface AuditEntry {
+  id: number;
+  at: number;
+  actor: string;
+  action: string;
+  target: string;
+  detail: Record<string, unknown>;
+}
+
+export const fetchUsers = () => request<{ mode: Session["mode"]; users: UserListing[] }>("/api/admin/users");
+export const fetchTokens = () => request<{ tokens: TokenListing[] }>("/api/admin/tokens").then((b) => b.tokens);
+export const fetchAudit = (limit = 100) =>
+  request<{ entries: AuditEntry[] }>(`/api/admin/audit?limit=${limit}`).then((b) => b.entries);
+
+/** An admin's write: `method` on `path` with a JSON body. */
+export async function adminWrite<T>(method: "POST" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
+  return request<T>(path, { method, headers: await writeHeaders(), body: body === undefined ? undefined : JSON.stringify(body) });
+}

@@ -32,10 +32,21 @@ export class DashboardGrid {
   private readonly grid: GridStack;
   private readonly frames = new Map<string, WidgetFrame>();
 
-  constructor(private readonly events: GridEvents) {
+  /** `readOnly`: the user may only view this dashboard; nothing moves and there is nothing to remove. */
+  constructor(
+    private readonly events: GridEvents,
+    private readonly readOnly = false,
+  ) {
     loadGridStackCss();
     this.grid = GridStack.init(
-      { column: GRID_COLUMNS, cellHeight: 70, margin: 6, draggable: { handle: ".widget-handle" }, resizable: { handles: "se" } },
+      {
+        column: GRID_COLUMNS,
+        cellHeight: 70,
+        margin: 6,
+        staticGrid: readOnly,
+        draggable: { handle: ".widget-handle" },
+        resizable: { handles: "se" },
+      },
       this.element,
     )!;
     this.grid.on("change", (_event, nodes) => events.moved(toItems(nodes)));
@@ -51,8 +62,8 @@ export class DashboardGrid {
     const settings = el("button", { type: "button", className: "settings", textContent: "⚙" });
     const heading = el("h3", {}, widget.title);
     // The title bar is the drag handle, and with the keyboard: arrows move, Shift+arrows resize.
-    const handle = el("div", { className: "widget-handle", tabIndex: 0 }, heading);
-    const header = el("div", { className: "widget-header" }, handle, settings, remove);
+    const handle = el("div", { className: "widget-handle", tabIndex: this.readOnly ? -1 : 0 }, heading);
+    const header = el("div", { className: "widget-header" }, handle, ...(this.readOnly ? [] : [settings, remove]));
     const body = el("div", { className: "widget-body" });
     const caption = el("p", { className: "widget-caption", id: `caption-${name}` });
     const region = el("div", { className: "grid-stack-item-content widget" }, header, body, caption);
@@ -83,7 +94,9 @@ export class DashboardGrid {
     const [settings, remove] = frame.region.querySelectorAll("button");
     settings?.setAttribute("aria-label", `Settings of ${title}`);
     remove?.setAttribute("aria-label", `Remove ${title}`);
-    frame.region.querySelector(".widget-handle")?.setAttribute("aria-label", `Move ${title} (arrow keys; Shift+arrows resize)`);
+    if (!this.readOnly) {
+      frame.region.querySelector(".widget-handle")?.setAttribute("aria-label", `Move ${title} (arrow keys; Shift+arrows resize)`);
+    }
   }
 
   private onKey(event: KeyboardEvent, itemEl: HTMLElement, name: string): void {

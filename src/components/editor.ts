@@ -5,7 +5,10 @@
 import type { ObservableInfo } from "../core/catalog.js";
 import { type Widget, addWidget, applyPositions, emptyDashboard, removeWidget } from "../core/dashboard.js";
 import { DEFAULT_SIZE } from "../core/widget-kinds.js";
-import { fetchCatalog, fetchDashboard, fetchRuns } from "./api.js";
+import { fetchCatalog, fetchDashboard, fetchRuns, fetchSession, type Session } from "./api.js";
+import type { DashboardAccess } from "../core/access.js";
+import { sessionBadge } from "./session-badge.js";
+import { sharingPanel } from "./editor-share.js";
 import { el, frameScheduler } from "./dom.js";
 import { getDuckDB } from "./duckdb.js";
 import { saveControls } from "./editor-save.js";
@@ -32,16 +35,33 @@ function statusLine() {
   return { element, set };
 }
 
-/** Opens the dashboard in the address (a new one when there is none). */
-async function openDashboard(setStatus: (text: string, isError?: boolean) => void) {
+/** What the user may do with the dashboard they have open. */
+type Right = "share" | "edit" | "view";
+
+/** Opens the dashboard in the address (a new one when there is none), with what the user may do with it. */
+async function openDashboard(
+  session: Session,
+  setStatus: (text: string, isError?: boolean) => void,
+): Promise<{
+  dashboard: ReturnType<typeof emptyDashboard>;
+  saved?: { id: string; revision: number };
+  right: Right;
+  access?: DashboardAccess;
+}> {
   const id = dashboardIdFromLocation();
-  if (!id) return { dashboard: emptyDashboard(), saved: undefined };
+  const fresh = { dashboard: emptyDashboard(), right: (session.rights.includes("create-dashboard") ? "share" : "view") as Right };
+  if (!id) return fresh;
   try {
     const record = await fetchDashboard(id);
-    return { dashboard: record.dashboard, saved: { id: record.id, revision: record.revision } };
+    return {
+      dashboard: record.dashboard,
+      saved: { id: record.id, revision: record.revision },
+      right: record.right,
+      access: record.access,
+    };
   } catch (error) {
     setStatus(`Could not open dashboard ${id}: ${error instanceof Error ? error.message : String(error)}`, true);
-    return { dashboard: emptyDashboard(), saved: undefined };
+    return fresh;
   }
 }
 
@@ -52,17 +72,20 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   getDuckDB().catch(() => undefined);
   const status = statusLine();
   let catalog: ObservableInfo[];
+  let session: Session;
   try {
-    catalog = (await fetchCatalog()).observables;
+    [catalog, session] = await Promise.all([fetchCatalog().then((c) => c.observables), fetchSession()]);
   } catch (error) {
     root.replaceChildren(el("p", { className: "error" }, `runboard server not reachable: ${String(error)}`));
     return;
   }
   const infoByName = new Map(catalog.map((o) => [o.name, o]));
   const info = (name: string) => infoByName.get(name);
-  const opened = await openDashboard(status.set);
+  const opened = await openDashboard(session, status.set);
   let dashboard = opened.dashboard;
   const saved = opened.saved;
+  // The page shows only what the user may do; the server checks it again.
+  const readOnly = opened.right === "view";
 
   const liveStatus = el("span", { className: "live-status" });
   liveStatus.setAttribute("aria-label", "Live connection");
@@ -138,25 +161,28 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   };
 
   // --- the grid ---------------------------------------------------------------------------------
-  const grid = new DashboardGrid({
-    moved: (items) => {
-      dashboard = applyPositions(dashboard, items);
-      status.set("Unsaved changes");
+  const grid = new DashboardGrid(
+    {
+      moved: (items) => {
+        dashboard = applyPositions(dashboard, items);
+        status.set("Unsaved changes");
+      },
+      removed: (name) => {
+        dashboard = removeWidget(dashboard, name);
+        views.delete(name);
+        status.set("Unsaved changes");
+      },
+      resized: (name) => {
+        views.delete(name);
+        scheduleRender([name]);
+      },
+      settings: (name) => {
+        const widget = dashboard.elements[name];
+        if (widget) openWidgetSettings(widget, info, (next) => replaceWidget(name, next));
+      },
     },
-    removed: (name) => {
-      dashboard = removeWidget(dashboard, name);
-      views.delete(name);
-      status.set("Unsaved changes");
-    },
-    resized: (name) => {
-      views.delete(name);
-      scheduleRender([name]);
-    },
-    settings: (name) => {
-      const widget = dashboard.elements[name];
-      if (widget) openWidgetSettings(widget, info, (next) => replaceWidget(name, next));
-    },
-  });
+    readOnly,
+  );
   const place = (name: string, widget: Widget) => {
     grid.add(
       name,
@@ -187,16 +213,35 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     onDone: () => void feed.reload("re-fetched from the source"),
   });
 
+  const viewOnly = el(
+    "p",
+    { className: "view-only" },
+    saved
+      ? `You may view this dashboard (you are a ${session.role}); ask its owner${opened.access?.owner ? `, ${opened.access.owner},` : ""} to share it with you as editor to change it.`
+      : `You are a ${session.role}: you may view dashboards shared with you; an admin can make you an editor.`,
+  );
+  if (readOnly) header.title.querySelector("input")!.disabled = true;
+  const sharing =
+    opened.right === "share" && saved && opened.access && session.mode !== "none" ? sharingPanel(saved.id, opened.access) : "";
   root.replaceChildren(
-    el("div", { className: "editor-header" }, header.title, header.saveButton, themeToggle(), liveStatus),
+    el(
+      "div",
+      { className: "editor-header" },
+      header.title,
+      ...(readOnly ? [] : [header.saveButton]),
+      themeToggle(),
+      liveStatus,
+      sessionBadge(session),
+    ),
     status.element,
     header.shareLink,
-    form,
+    sharing,
+    readOnly ? viewOnly : form,
     grid.element,
-    el("div", { className: "editor-footer" }, dataTaken, refetch),
+    el("div", { className: "editor-footer" }, dataTaken, ...(session.rights.includes("refresh-snapshots") ? [refetch] : [])),
   );
   for (const item of dashboard.layout.items) place(item.element, dashboard.elements[item.element]!);
-  grid.element.dataset.empty = "No widgets yet: add one with the form above.";
+  grid.element.dataset.empty = readOnly ? "This dashboard has no widgets yet." : "No widgets yet: add one with the form above.";
 
   // Time moves on even without new readings: slide the windows, age the values.
   setInterval(() => scheduleRender(Object.keys(dashboard.elements)), 5000);

@@ -1,0 +1,183 @@
+// The admin page: users and their roles, service tokens (made, listed, revoked) and the audit
+// log. Everything goes through the admin API, which checks the role again.
+import { roles } from "../core/access.js";
+import {
+  adminWrite,
+  ApiError,
+  fetchAudit,
+  fetchSession,
+  fetchTokens,
+  fetchUsers,
+  type Session,
+  type TokenListing,
+  type UserListing,
+} from "./api.js";
+import { el, labelled } from "./dom.js";
+import { sessionBadge } from "./session-badge.js";
+
+const when = (ms: number | null) => (ms === null ? "" : new Date(ms).toLocaleString());
+const message = (error: unknown) => (error instanceof ApiError ? error.message : String(error));
+
+function table(headings: string[], rows: (Node | string)[][], label: string): HTMLTableElement {
+  const t = el("table", { className: "admin-table" });
+  t.setAttribute("aria-label", label);
+  t.append(el("thead", {}, el("tr", {}, ...headings.map((h) => el("th", {}, h)))));
+  t.append(el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c) => el("td", {}, c))))));
+  return t;
+}
+
+function roleChoice(value: string): HTMLSelectElement {
+  const select = el("select");
+  for (const role of roles) select.append(el("option", { value: role, textContent: role }));
+  select.value = value;
+  return select;
+}
+
+export async function mountAdmin(root: HTMLElement): Promise<void> {
+  root.classList.add("runboard-admin");
+  let session: Session;
+  try {
+    session = await fetchSession();
+  } catch (error) {
+    root.replaceChildren(el("p", { className: "error" }, `runboard server not reachable: ${message(error)}`));
+    return;
+  }
+  if (!session.rights.includes("manage-users")) {
+    root.replaceChildren(sessionBadge(session), el("p", {}, `Only admins see this page; you are a ${session.role}.`));
+    return;
+  }
+  const status = el("p", { className: "status", role: "status" });
+  const users = el("section");
+  const tokens = el("section");
+  const audit = el("section");
+  const say = (text: string) => (status.textContent = text);
+  const act = async (what: string, work: () => Promise<unknown>) => {
+    try {
+      await work();
+      say(what);
+      await draw();
+    } catch (error) {
+      say(`${what.replace(/^\w+/, "Could not")}: ${message(error)}`);
+    }
+  };
+
+  const drawUsers = async () => {
+    const { mode, users: list } = await fetchUsers();
+    const rows = list.map((u: UserListing) => {
+      const role = roleChoice(u.role);
+      role.setAttribute("aria-label", `Role of ${u.name}`);
+      role.addEventListener("change", () =>
+        act(`Changed ${u.name} to ${role.value}`, () =>
+          adminWrite("PATCH", `/api/admin/users/${encodeURIComponent(u.name)}`, { role: role.value }),
+        ),
+      );
+      const remove = el("button", { type: "button", textContent: "Remove" });
+      remove.setAttribute("aria-label", `Remove ${u.name}`);
+      remove.addEventListener("click", () =>
+        act(`Removed ${u.name}`, () => adminWrite("DELETE", `/api/admin/users/${encodeURIComponent(u.name)}`)),
+      );
+      return [u.name, role, u.hasPassword ? "password" : "through the proxy", when(u.createdAt), remove];
+    });
+    const name = el("input", { type: "text", required: true, maxLength: 64 });
+    const role = roleChoice("viewer");
+    const password = el("input", { type: "password", maxLength: 1024, autocomplete: "new-password" });
+    const add = el("button", { type: "submit", textContent: "Add user" });
+    const form = el(
+      "form",
+      { className: "admin-form" },
+      labelled("Name", name),
+      labelled("Role", role),
+      labelled(mode === "local" ? "Password (10+ characters)" : "Password (none for proxy users)", password),
+      add,
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void act(`Added ${name.value}`, () =>
+        adminWrite("POST", "/api/admin/users", {
+          name: name.value,
+          role: role.value,
+          ...(password.value ? { password: password.value } : {}),
+        }),
+      );
+    });
+    users.replaceChildren(
+      el("h2", {}, "Users"),
+      list.length ? table(["Name", "Role", "Signs in with", "Added", ""], rows, "Users") : el("p", {}, "No users yet."),
+      form,
+    );
+  };
+
+  const drawTokens = async () => {
+    const list = await fetchTokens();
+    const rows = list.map((t: TokenListing) => {
+      const revoke = el("button", { type: "button", textContent: "Revoke", disabled: t.revokedAt !== null });
+      revoke.setAttribute("aria-label", `Revoke ${t.name}`);
+      revoke.addEventListener("click", () =>
+        act(`Revoked ${t.name}`, () => adminWrite("DELETE", `/api/admin/tokens/${encodeURIComponent(t.name)}`)),
+      );
+      const state = t.revokedAt === null ? "active" : `revoked ${when(t.revokedAt)}`;
+      return [
+        t.name,
+        t.sources.join(", "),
+        t.origin === "file" ? "tokens file" : `made by ${t.createdBy} ${when(t.createdAt)}`,
+        state,
+        revoke,
+      ];
+    });
+    const name = el("input", { type: "text", required: true, maxLength: 64 });
+    const sources = el("input", { type: "text", required: true, placeholder: "daq-hall-c, daq-hall-c:spare" });
+    const shown = el("p", { className: "new-token" });
+    const form = el(
+      "form",
+      { className: "admin-form" },
+      labelled("Name (who holds it)", name),
+      labelled("Sources it may write", sources),
+      el("button", { type: "submit", textContent: "Make token" }),
+    );
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      void (async () => {
+        try {
+          const made = await adminWrite<{ token: string }>("POST", "/api/admin/tokens", {
+            name: name.value,
+            sources: sources.value
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean),
+          });
+          await draw();
+          // Shown once: the server keeps only its hash.
+          tokens.querySelector(".new-token")!.textContent =
+            `Token for ${name.value} (copy it now, it is not shown again): ${made.token}`;
+        } catch (error) {
+          say(`Could not make the token: ${message(error)}`);
+        }
+      })();
+    });
+    tokens.replaceChildren(
+      el("h2", {}, "Write tokens"),
+      list.length ? table(["Name", "Sources", "From", "State", ""], rows, "Write tokens") : el("p", {}, "No source tokens yet."),
+      form,
+      shown,
+    );
+  };
+
+  const drawAudit = async () => {
+    const entries = await fetchAudit(100);
+    const rows = entries.map((e) => [
+      when(e.at),
+      e.actor,
+      e.action,
+      e.target,
+      Object.keys(e.detail).length ? JSON.stringify(e.detail) : "",
+    ]);
+    audit.replaceChildren(
+      el("h2", {}, "Audit log (newest 100)"),
+      table(["When", "Who", "What", "On", "Detail"], rows, "Audit log"),
+    );
+  };
+
+  const draw = () => Promise.all([drawUsers(), drawTokens(), drawAudit()]);
+  root.replaceChildren(sessionBadge(session), status, users, tokens, audit);
+  await draw().catch((error: unknown) => say(message(error)));
+}
