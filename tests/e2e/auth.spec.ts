@@ -1,0 +1,112 @@
+// RUNBOARD_AUTH=local in the browser: a second server of its own (the suite's server runs
+// RUNBOARD_AUTH=none), accounts made with `runboard users add` as an operator would, then
+// signing in, a dashboard shared by its owner with a viewer who may only look, and the admin's page.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, Page } from "@playwright/test";
+import { freePort } from "../support/postgres.js";
+import { type ServerProcess, startServerProcess } from "../support/server-process.js";
+import { expect, test } from "./fixtures.js";
+
+const TOKEN = "e2e-auth-ingest-token-0123456789";
+const dataDir = mkdtempSync(join(tmpdir(), "runboard-e2e-auth-"));
+const env = { RUNBOARD_DATA_DIR: dataDir, RUNBOARD_INGEST_TOKEN: TOKEN, RUNBOARD_AUTH: "local" };
+let server: ServerProcess;
+const base = () => `http://127.0.0.1:${server.port}`;
+
+/** `runboard users add`, the password on standard input. */
+function addUser(name: string, role: string, password: string): Promise<number | null> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bin/runboard.js", "users", "add", name, "--role", role], {
+    env: { ...process.env, RUNBOARD_SIMULATOR: "off", ...env },
+    stdio: ["pipe", "ignore", "inherit"],
+  });
+  child.stdin.end(`${password}\n`);
+  return new Promise((resolve) => child.once("close", resolve));
+}
+
+test.beforeAll(async () => {
+  server = await startServerProcess(await freePort(), {
+    ...env,
+    RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
+    RUNBOARD_SIMULATOR: "on",
+    RUNBOARD_BACKFILL_HOURS: "1",
+  });
+  for (const [name, role] of [
+    ["ada", "admin"],
+    ["eve", "editor"],
+    ["vic", "viewer"],
+  ] as const) {
+    expect(await addUser(name, role, `${name} has a long password`)).toBe(0);
+  }
+});
+
+test.afterAll(() => {
+  server?.proc.kill("SIGKILL");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** A fresh browser signed in as `name` through the sign-in form, on `path`. */
+async function signedIn(browser: Browser, name: string, path: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${base()}${path}`);
+  await expect(page).toHaveURL(/\/login\?next=/);
+  await page.getByLabel("Name").fill(name);
+  await page.getByLabel("Password").fill(`${name} has a long password`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(new RegExp(`${path.replace(/[/]/g, "\\/")}$`));
+  return page;
+}
+
+test("signing in, sharing a dashboard with a viewer who may only look, signing out, and the admin page", async ({ browser }) => {
+  // A wrong password is said so, on the same form.
+  const stranger = await (await browser.newContext()).newPage();
+  await stranger.goto(`${base()}/pages/dashboard`);
+  await stranger.getByLabel("Name").fill("eve");
+  await stranger.getByLabel("Password").fill("not the password");
+  await stranger.getByRole("button", { name: "Sign in" }).click();
+  await expect(stranger.getByRole("alert")).toHaveText("Wrong name or password.");
+
+  // The owner makes a dashboard and shares it with the viewer.
+  const owner = await signedIn(browser, "eve", "/pages/dashboard");
+  await expect(owner.getByLabel("Signed in as")).toContainText("eve · editor");
+  await owner.getByLabel("Observable").selectOption("trigger.rate");
+  await owner.getByLabel("Chart type").selectOption("stat");
+  await owner.getByLabel("Widget title").fill("Trigger rate now");
+  await owner.getByRole("button", { name: "Add widget" }).click();
+  await owner.getByLabel("Dashboard title").fill("Eve's shift");
+  await owner.getByRole("button", { name: "Save dashboard" }).click();
+  await expect(owner.getByRole("status").first()).toHaveText("Saved revision 1");
+  const link = owner.url();
+  expect(link).toMatch(/\/d\/[A-Za-z0-9_-]+$/);
+  await owner.reload();
+  await owner.getByText(/^Sharing:/).click();
+  await owner.getByLabel("Everyone signed in").selectOption("none");
+  await owner.getByLabel("Share with").fill("vic");
+  await owner.getByRole("button", { name: "Add", exact: true }).click();
+  await owner.getByRole("button", { name: "Save sharing" }).click();
+  await expect(owner.getByText("Sharing saved")).toBeVisible();
+
+  // The viewer sees it, with its value, and nothing to change it with.
+  const viewer = await signedIn(browser, "vic", new URL(link).pathname);
+  await expect(viewer.getByRole("region", { name: "Trigger rate now" })).toBeVisible();
+  await expect(viewer.getByText(/You may view this dashboard \(you are a viewer\)/)).toBeVisible();
+  await expect(viewer.getByRole("button", { name: "Save dashboard" })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: "Add widget" })).toHaveCount(0);
+  await expect(viewer.getByRole("button", { name: /^Settings of/ })).toHaveCount(0);
+  await expect(viewer.getByLabel("Dashboard title")).toBeDisabled();
+  await viewer.getByRole("button", { name: "Sign out" }).click();
+  await expect(viewer).toHaveURL(/\/login$/);
+  expect((await viewer.request.get(`${base()}/api/dashboards`)).status()).toBe(401);
+
+  // The admin sees the users, makes the viewer an editor, and reads the share in the audit log.
+  const admin = await signedIn(browser, "ada", "/pages/admin");
+  const users = admin.getByRole("table", { name: "Users" });
+  await expect(users.getByRole("row")).toHaveCount(4);
+  await admin.getByLabel("Role of vic").selectOption("editor");
+  await expect(admin.getByRole("status")).toHaveText("Changed vic to editor");
+  const audit = admin.getByRole("table", { name: "Audit log" });
+  await expect(audit.getByRole("row", { name: /eve dashboard\.share/ })).toBeVisible();
+  await expect(audit.getByRole("row", { name: /ada user\.change vic/ })).toBeVisible();
+});
