@@ -293,8 +293,11 @@ export function createApp(deps: AppDeps): express.Express {
       return fail(res, 429, `${MAX_WAITING_REFRESHES} refreshes are already waiting; ask again when they are done`);
     }
     try {
+      // Queued before anything is awaited: the count of waiting refreshes above must see it.
+      const refreshing = deps.keeper.refresh({ selection, force: parsed.data.force, reason: "api" });
+      refreshing.catch(() => undefined); // awaited below; not unhandled while the audit is written
       await audit(res, "snapshots.refresh", parsed.data.select ?? "(default)", { force: parsed.data.force });
-      const outcome = await deps.keeper.refresh({ selection, force: parsed.data.force, reason: "api" });
+      const outcome = await refreshing;
       res.json({ ok: outcome.failed.length === 0, ...outcome });
     } catch (error) {
       if (error instanceof SnapshotError) return fail(res, 404, error.message, [{ field: "select", message: error.message }]);
