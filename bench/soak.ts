@@ -1,0 +1,286 @@
+// `npm run bench:soak` (not a test): a long night in the control room, compressed. The server
+// runs as its own process with the built-in simulator, and this process plays everyone else:
+//   - a DAQ posting a 265-channel readout 10 times a second (its ingest latency is measured);
+//   - 200 browsers at once, each staying 5 to 60 s, then leaving for a new one: subscribed to
+//     the camera, some from their snapshot's seq (a replay), some frozen (not reading);
+//   - replaying clients asking for everything since seq 0 every 5 s;
+//   - abusive ones: unfinished 15 MB frames, garbage and oversized messages, publishes without
+//     a token, 198 kB binary bodies of empty rows, bad gzip, values out of range, floods of
+//     connections beyond the per-address limit.
+// Every 30 s it prints the server's memory (from /proc), ingest p50/p99 of that interval and the
+// refusals; at the end, the table for the README. The memory must level off: the second half
+// of the run may not grow like the first. SOAK_MINUTES sets the length (default 30).
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { WebSocket } from "ws";
+import { BINARY_BATCH_CONTENT_TYPE, BINARY_BATCH_MAGIC, binaryDataStart } from "../src/core/ingest-binary.js";
+import { freePort } from "../tests/support/postgres.js";
+import { startServerProcess } from "../tests/support/server-process.js";
+
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
+const BROWSERS = Number(process.env.SOAK_BROWSERS ?? 200);
+const SAMPLE_MS = 30_000;
+const TOKEN = "soak-bench-ingest-token-0123456789";
+const CHANNELS = 265;
+
+const dataDir = mkdtempSync(join(tmpdir(), "runboard-soak-"));
+const port = await freePort();
+const server = await startServerProcess(
+  port,
+  {
+    RUNBOARD_DATA_DIR: dataDir,
+    RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
+    RUNBOARD_INGEST_TOKEN: TOKEN,
+    RUNBOARD_SIMULATOR: "on",
+    RUNBOARD_BACKFILL_HOURS: "2",
+    RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS: "400",
+  },
+  180_000,
+);
+const base = `http://127.0.0.1:${port}`;
+const wsUrl = `ws://127.0.0.1:${port}/ws`;
+const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.proc.pid}/status`, "utf8"))![1]) / 1024;
+
+const counts = new Map<string, number>();
+const count = (what: string) => counts.set(what, (counts.get(what) ?? 0) + 1);
+let latencies: number[] = [];
+const allLatencies: number[] = [];
+let stopping = false;
+const timers: NodeJS.Timeout[] = [];
+const every = (ms: number, work: () => unknown) => timers.push(setInterval(() => void work(), ms));
+
+// --- the DAQ ------------------------------------------------------------------------------------
+await post("/api/ingest", {
+  runs: [{ id: 900_001, start: Date.now() }],
+  observables: [{ name: "soak.temperature", unit: "°C", shape: "scalar", channels: CHANNELS, healthy: { min: 10, max: 30 } }],
+});
+let sequence = 0;
+async function daqLoop(): Promise<void> {
+  while (!stopping) {
+    const started = performance.now();
+    const res = await post("/api/ingest", {
+      source: "soak-daq",
+      sequence: ++sequence,
+      readings: [
+        {
+          observable: "soak.temperature",
+          run: 900_001,
+          t: Date.now(),
+          values: Array.from({ length: CHANNELS }, (_, i) => 20 + Math.sin(i + sequence / 50)),
+        },
+      ],
+    }).catch(() => undefined);
+    const ms = performance.now() - started;
+    if (res?.ok) {
+      latencies.push(ms);
+      allLatencies.push(ms);
+    } else count(`daq ${res?.status ?? "failed"}`);
+    await sleep(Math.max(0, 100 - ms));
+  }
+}
+
+async function post(path: string, body: unknown, headers: Record<string, string> = {}, raw?: Uint8Array | string) {
+  const res = await fetch(`${base}${path}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", ...headers },
+    body: (raw ?? JSON.stringify(body)) as BodyInit,
+  });
+  await res.arrayBuffer();
+  if (res.status >= 500 && res.status !== 503 && res.status !== 507) count(`5xx ${path}`);
+  return res;
+}
+
+// --- browsers -----------------------------------------------------------------------------------
+let open = 0;
+function browser(): void {
+  if (stopping) return;
+  open++;
+  const ws = new WebSocket(wsUrl);
+  const frozen = Math.random() < 0.1;
+  const stay = 5_000 + Math.random() * 55_000;
+  ws.on("open", () => {
+    const since = Math.random() < 0.3 ? Math.max(0, lastSeq - Math.floor(Math.random() * 5000)) : undefined;
+    ws.send(
+      JSON.stringify({
+        type: "subscribe",
+        observables: ["camera.hv", "trigger.rate", "soak.temperature"],
+        ...(since !== undefined ? { since } : {}),
+      }),
+    );
+    // A frozen background tab: it reads nothing; the server must not hold its backlog.
+    if (frozen) (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  });
+  ws.on("message", (data, isBinary) => {
+    if (isBinary) return;
+    const message = JSON.parse(String(data)) as { type: string; field?: string };
+    if (message.type === "busy" || message.type === "resync") count(`browser ${message.type}`);
+    if (message.type === "error") count(`browser error ${message.field}`);
+  });
+  ws.on("error", () => count("browser socket error"));
+  const leave = setTimeout(() => ws.terminate(), stay);
+  ws.on("close", () => {
+    clearTimeout(leave);
+    open--;
+    setTimeout(browser, Math.random() * 1000); // the next one comes
+  });
+}
+
+let lastSeq = 0;
+every(2000, async () => {
+  const health = (await (await fetch(`${base}/api/health`)).json()) as { lastSeq: number };
+  lastSeq = health.lastSeq;
+});
+
+// --- replaying and abusive clients ----------------------------------------------------------------
+every(5000, () => {
+  const ws = new WebSocket(wsUrl);
+  ws.on("open", () => ws.send(JSON.stringify({ type: "subscribe", observables: ["camera.hv", "camera.temperature"], since: 0 })));
+  ws.on("message", (data, isBinary) => {
+    if (!isBinary) {
+      const type = (JSON.parse(String(data)) as { type: string }).type;
+      if (type === "busy" || type === "resync") count(`replay ${type}`);
+    }
+  });
+  ws.on("error", () => undefined);
+  setTimeout(() => ws.terminate(), 3000 + Math.random() * 10_000);
+});
+
+const abuses: (() => Promise<unknown>)[] = [
+  // An unfinished 15 MB frame before any token.
+  async () => {
+    const ws = new WebSocket(wsUrl);
+    ws.on("error", () => undefined);
+    ws.on("close", (code) => count(`abuse ws close ${code}`));
+    ws.on("open", () => {
+      const header = Buffer.alloc(14);
+      header[0] = 0x81;
+      header[1] = 0x80 | 127;
+      header.writeBigUInt64BE(BigInt(15 << 20), 2);
+      (ws as unknown as { _socket: { write(b: Buffer): void } })._socket.write(
+        Buffer.concat([header, Buffer.alloc(4), Buffer.alloc(64 * 1024)]),
+      );
+    });
+  },
+  // Garbage, then a publish without a token.
+  async () => {
+    const ws = new WebSocket(wsUrl);
+    ws.on("error", () => undefined);
+    ws.on("open", () => {
+      ws.send("{not json");
+      ws.send(JSON.stringify({ type: "publish", id: 1, batch: { readings: [] } }));
+      ws.send(Buffer.from([1, 2, 3]));
+      setTimeout(() => ws.close(), 500);
+    });
+  },
+  // 198 kB of empty rows in binary.
+  async () => {
+    const text = new TextEncoder().encode(
+      JSON.stringify({
+        readings: Array.from({ length: 2000 }, () => ({
+          observable: "soak.temperature",
+          run: 900_001,
+          t: Date.now(),
+          value: { offset: 0, shape: [65_536, 0] },
+        })),
+      }),
+    );
+    const body = new Uint8Array(binaryDataStart(text.length));
+    body.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
+    new DataView(body.buffer).setUint32(4, text.length, true);
+    body.set(text, 8);
+    count(`abuse binary ${(await post("/api/ingest", undefined, { "Content-Type": BINARY_BATCH_CONTENT_TYPE }, body)).status}`);
+  },
+  async () => count(`abuse gzip ${(await post("/api/ingest", undefined, { "Content-Encoding": "gzip" }, "not gzip")).status}`),
+  async () =>
+    count(
+      `abuse t=1e20 ${(await post("/api/ingest", { readings: [{ observable: "soak.temperature", run: 900_001, t: 1e20, channel: 0, value: 1 }] })).status}`,
+    ),
+  async () =>
+    count(
+      `abuse gzip ok ${(await post("/api/ingest", undefined, { "Content-Encoding": "gzip" }, gzipSync(JSON.stringify({ readings: [] })))).status}`,
+    ),
+  // A burst of connections beyond the per-address limit (400 here), each closed soon after.
+  async () => {
+    const burst = Array.from({ length: 300 }, () => {
+      const ws = new WebSocket(wsUrl);
+      ws.on("error", () => undefined);
+      ws.on("close", (code) => code === 1008 && count("abuse over the connection limit (1008)"));
+      return ws;
+    });
+    await sleep(2000);
+    for (const ws of burst) ws.terminate();
+  },
+];
+every(3000, () => abuses[Math.floor(Math.random() * abuses.length)]!().catch(() => count("abuse failed")));
+
+// --- sampling -------------------------------------------------------------------------------------
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+};
+const samples: { minute: number; rss: number; p50: number; p99: number; batches: number; browsers: number }[] = [];
+const startedAt = Date.now();
+const sample = () => {
+  const s = {
+    minute: (Date.now() - startedAt) / 60_000,
+    rss: rssMb(),
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    batches: latencies.length,
+    browsers: open,
+  };
+  latencies = [];
+  samples.push(s);
+  console.log(
+    `${s.minute.toFixed(1).padStart(5)} min  rss ${s.rss.toFixed(0).padStart(5)} MB  ingest p50 ${s.p50.toFixed(1)} ms p99 ${s.p99.toFixed(1)} ms (${s.batches} batches)  browsers ${s.browsers}`,
+  );
+};
+
+console.log(`soak: ${MINUTES} min, ${BROWSERS} browsers, server pid ${server.proc.pid}, rss at start ${rssMb().toFixed(0)} MB`);
+for (let i = 0; i < BROWSERS; i++) setTimeout(browser, Math.random() * 5000);
+const daq = daqLoop();
+every(SAMPLE_MS, sample);
+await sleep(MINUTES * 60_000);
+stopping = true;
+for (const t of timers) clearInterval(t);
+await daq;
+sample();
+
+// --- the summary ----------------------------------------------------------------------------------
+const half = samples.filter((s) => s.minute <= MINUTES / 2);
+const late = samples.filter((s) => s.minute > MINUTES / 2);
+const growth = (part: typeof samples) => (part.length < 2 ? NaN : part.at(-1)!.rss - part[0]!.rss);
+const fives = [...counts].filter(([k]) => k.startsWith("5xx"));
+console.log("\n| measured | value |\n|---|---|");
+console.log(
+  `| length, browsers at once | ${MINUTES} min, ${BROWSERS} (each 5-60 s, 10% frozen, 30% replaying from their snapshot) |`,
+);
+console.log(
+  `| server memory (rss): start, half-way, end | ${samples[0]?.rss.toFixed(0)} MB, ${half.at(-1)?.rss.toFixed(0)} MB, ${samples.at(-1)?.rss.toFixed(0)} MB |`,
+);
+console.log(`| growth, first half vs second half | ${growth(half).toFixed(0)} MB vs ${growth(late).toFixed(0)} MB |`);
+console.log(
+  `| ingest latency (265-channel batch, 10 Hz), p50 / p99 | ${quantile(allLatencies, 0.5).toFixed(1)} ms / ${quantile(allLatencies, 0.99).toFixed(1)} ms over ${allLatencies.length} batches |`,
+);
+console.log(
+  `| refusals and closes | ${[...counts]
+    .filter(([k]) => !k.startsWith("5xx"))
+    .map(([k, v]) => `${k}: ${v}`)
+    .join("; ")} |`,
+);
+console.log(`| 5xx answers | ${fives.length === 0 ? "none" : fives.map(([k, v]) => `${k}: ${v}`).join("; ")} |`);
+console.log(
+  `| levels off | ${growth(late) <= Math.max(50, growth(half) / 2) ? "yes" : "NO"} (second-half growth at most half the first, or under 50 MB) |`,
+);
+
+server.proc.kill("SIGTERM");
+await sleep(1000);
+server.proc.kill("SIGKILL");
+rmSync(dataDir, { recursive: true, force: true });
+process.exit(0);
+
+function sleep(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
