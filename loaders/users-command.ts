@@ -6,7 +6,7 @@
 // token, which only whoever can read the data directory has).
 import { parseArgs } from "node:util";
 import { type Role, roleSchema, userName } from "../src/core/access.js";
-import { loadConfig } from "../server/config.js";
+import { loadConfig, sharedAuthUrl } from "../server/config.js";
 import { AuthStore, duckdbAdapter, postgresAdapter } from "../server/auth/auth-store.js";
 import { hashPassword, passwordProblem } from "../server/auth/passwords.js";
 import { EmbeddedStore } from "../server/store/embedded-store.js";
@@ -115,10 +115,11 @@ function viaServer(url: string, token: string): Accounts {
 
 async function openAccounts(): Promise<Accounts> {
   const config = loadConfig();
-  if (config.dashboardStore.kind === "postgres") {
+  const shared = sharedAuthUrl(config);
+  if (shared) {
     const { default: pg } = await import("pg");
     return direct(
-      await AuthStore.open(postgresAdapter(new pg.Pool({ connectionString: config.dashboardStore.url, max: 1 }))),
+      await AuthStore.open(postgresAdapter(new pg.Pool({ connectionString: shared, max: 1, connectionTimeoutMillis: 5000 }))),
       async () => undefined,
     );
   }

@@ -62,6 +62,12 @@ function fail(res: Response, status: number, error: string, errors: FieldError[]
   res.status(status).json({ error, errors });
 }
 
+const memoryMb = () => {
+  const m = process.memoryUsage();
+  const mb = (bytes: number) => Math.round(bytes / 1e6);
+  return { rss: mb(m.rss), jsHeap: mb(m.heapUsed), buffers: mb(m.arrayBuffers) };
+};
+
 /** A batch refused: 403 when it writes what another source owns, else 400. */
 function refuse(res: Response, outcome: { errors: FieldError[]; forbidden?: true }): void {
   if (outcome.forbidden) return fail(res, 403, "this token may not write that; nothing was stored", outcome.errors);
@@ -181,6 +187,8 @@ export function createApp(deps: AppDeps): express.Express {
       observables: deps.keeper.catalog().observables.length,
       dashboardStore: dashboards.kind,
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      // What an operator watching a long night wants to see level off (MB).
+      memory: memoryMb(),
     });
   });
 

@@ -59,6 +59,8 @@ const envSchema = z.object({
     .min(0)
     .max(24 * 366)
     .default(24),
+  /** DuckDB's memory for the embedded store; beyond it DuckDB evicts its cache of the file. */
+  RUNBOARD_STORE_MEMORY_MB: z.coerce.number().int().min(64).max(1_000_000).default(512),
   /** Who the users are: none (one user, loopback only), proxy (a trusted proxy's header), local (accounts). */
   RUNBOARD_AUTH: z.enum(["none", "proxy", "local"]).default("none"),
   RUNBOARD_PROXY_USER_HEADER: z
@@ -106,6 +108,7 @@ export interface ServerConfig {
   refresh: { intervalMs: number; selection: DataSelection };
   /** The times ingest accepts. */
   timeBounds: TimeBounds;
+  storeMemoryMb: number;
   auth: AuthConfig;
 }
 
@@ -188,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       : undefined,
     refresh: { intervalMs: e.RUNBOARD_REFRESH_SECONDS * 1000, selection },
     replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
+    storeMemoryMb: e.RUNBOARD_STORE_MEMORY_MB,
     auth: {
       mode: e.RUNBOARD_AUTH,
       proxy: {
@@ -205,4 +209,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       aheadMs: e.RUNBOARD_TIME_AHEAD_HOURS * 3_600_000,
     },
   };
+}
+
+/** Where users, sessions and tokens live when they must be shared: PostgreSQL, for replicas or shared dashboards. */
+export function sharedAuthUrl(config: Pick<ServerConfig, "dashboardStore" | "ingestLog">): string | undefined {
+  if (config.dashboardStore.kind === "postgres") return config.dashboardStore.url;
+  if (config.ingestLog.kind === "postgres") return config.ingestLog.url;
+  return undefined;
 }

@@ -8,7 +8,7 @@ import { seedIfEmpty } from "./simulator/seed.js";
 import { createApp } from "./app.js";
 import { connectionUrl, ConfigError as RunboardConfigError, loadConfig as loadRunboardConfig } from "../loaders/config.js";
 import { SourceError } from "../loaders/sources/source.js";
-import { ConfigError, type ServerConfig, loadConfig } from "./config.js";
+import { ConfigError, type ServerConfig, loadConfig, sharedAuthUrl } from "./config.js";
 import type { DashboardStore } from "./dashboards/dashboard-store.js";
 import { EmbeddedDashboardStore } from "./dashboards/embedded-dashboard-store.js";
 import { LiveHub } from "./live/live-hub.js";
@@ -32,9 +32,11 @@ export interface RunningServer {
 
 /** The users, sessions, tokens and audit log: beside the dashboards, in the store replicas share. */
 async function openAuthStore(config: ServerConfig, store: EmbeddedStore): Promise<AuthStore> {
-  if (config.dashboardStore.kind === "postgres") {
+  // Replicas (a shared ingest log) or shared dashboards: sessions must hold on every replica.
+  const shared = sharedAuthUrl(config);
+  if (shared) {
     const { default: pg } = await import("pg");
-    return AuthStore.open(postgresAdapter(new pg.Pool({ connectionString: config.dashboardStore.url, max: 4 })));
+    return AuthStore.open(postgresAdapter(new pg.Pool({ connectionString: shared, max: 4, connectionTimeoutMillis: 5000 })));
   }
   return AuthStore.open(duckdbAdapter(await store.connect()));
 }
@@ -98,13 +100,18 @@ export async function startServer(
   // stops the start with a message naming the cause.
   prepareDataDir(config.dataDir, log, [config.tokensFile]);
   const sourceTokens = loadSourceTokens(config.tokensFile);
-  const store = await EmbeddedStore.open(config.dataDir);
+  const store = await EmbeddedStore.open(config.dataDir, { memoryMb: config.storeMemoryMb });
   const dashboards = await openDashboardStore(config, store);
   const token = ensureIngestToken(config.dataDir, config.ingestToken);
   const isAllowedRequest = createOriginPolicy(config);
   const authStore = await openAuthStore(config, store);
   const auth = await Authenticator.create(config.auth, authStore, token.token);
   const tokens = await TokenRegistry.open(authStore, sourceTokens, token.token, log);
+  // Expired sessions are of no use to anyone; the store forgets them hourly.
+  const sweep = setInterval(() => {
+    authStore.sweepSessions().catch((error: unknown) => log(`forgetting expired sessions failed: ${String(error)}`));
+  }, 3_600_000);
+  sweep.unref();
 
   const hub = new LiveHub(store, {
     maxReplay: 200_000,
@@ -217,6 +224,7 @@ export async function startServer(
       await source?.close();
       hub.close();
       tokens.close();
+      clearInterval(sweep);
       await ingestLog?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

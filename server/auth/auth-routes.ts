@@ -37,7 +37,14 @@ export const mayDo = (action: SiteAction) => (_req: Request, res: Response, next
 /** Answers for whoever is not signed in (401), or not through the proxy (403); pages go to /login. */
 export function signedIn(auth: Authenticator) {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const found = await auth.identify(req);
+    let found: Awaited<ReturnType<Authenticator["identify"]>>;
+    try {
+      found = await auth.identify(req);
+    } catch (error) {
+      // The shared store (PostgreSQL for replicas) is down: who is asking cannot be known now.
+      res.setHeader("Retry-After", "2");
+      return fail(res, 503, `the store of users and sessions is unavailable (${(error as Error).message}); retry`);
+    }
     if (!("status" in found)) {
       res.locals.who = found;
       return next();

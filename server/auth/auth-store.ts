@@ -6,7 +6,9 @@
 import { randomBytes } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Pool } from "pg";
-import type { Role } from "../../src/core/access.js";
+import type { AuditEntry, Role } from "../../src/core/access.js";
+
+export type { AuditEntry };
 
 export interface SqlAdapter {
   readonly kind: "embedded" | "postgres";
@@ -32,6 +34,9 @@ export function duckdbAdapter(db: DuckDBConnection): SqlAdapter {
 }
 
 export function postgresAdapter(pool: Pool): SqlAdapter {
+  // An idle connection lost while PostgreSQL restarts must not end the process: the next query
+  // gets a new connection (or fails, and its caller answers 503).
+  pool.on("error", () => undefined);
   return {
     kind: "postgres",
     async query(sql, params = []) {
@@ -63,18 +68,6 @@ export interface TokenRecord {
   createdAt: number;
   createdBy: string;
   revokedAt: number | null;
-}
-
-export interface AuditEntry {
-  id: number;
-  at: number;
-  /** Who did it: a user, `token:<name>`, or `cli`. */
-  actor: string;
-  /** What: `dashboard.create`, `user.add`, `token.revoke`, `login.failed`, ... */
-  action: string;
-  /** On what: a dashboard id, a user or token name. */
-  target: string;
-  detail: Record<string, unknown>;
 }
 
 const num = (v: unknown) => Number(v);

@@ -257,7 +257,10 @@ export class Authenticator {
     }
     if (!user || !user.passwordHash || !good) {
       this.throttle.failed(keys);
-      await this.store.audit({ actor: name, action: "login.failed", target: name, detail: { address: plainAddress(address) } });
+      // Guesses at an account are recorded (the throttle bounds how many); names that are no
+      // account are not, or anyone could fill the log with them.
+      if (user)
+        await this.store.audit({ actor: name, action: "login.failed", target: name, detail: { address: plainAddress(address) } });
       return { ok: false, status: 401, message: "wrong name or password" };
     }
     this.throttle.succeeded(keys);

@@ -5,19 +5,11 @@
 // holds on every replica (within REFRESH_MS) and whatever the file says.
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { AuthStore, TokenRecord } from "./auth-store.js";
+import type { TokenListing } from "../../src/core/access.js";
 import { newToken, type SourceToken, type WriteScope } from "../tokens.js";
 
 const REFRESH_MS = 5_000;
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-export interface TokenListing {
-  name: string;
-  sources: string[];
-  origin: "file" | "store";
-  createdAt: number | null;
-  createdBy: string | null;
-  revokedAt: number | null;
-}
 
 export class TokenRegistry {
   /** Live tokens by the hash of the token. */

@@ -22,7 +22,9 @@ export class PostgresDashboardStore implements DashboardStore {
 
   static async open(url: string): Promise<PostgresDashboardStore> {
     const { default: pg } = await import("pg");
-    const pool = new pg.Pool({ connectionString: url, max: 4 });
+    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
+    // An idle connection dropped by a PostgreSQL restart is replaced on next use, not fatal.
+    pool.on("error", () => undefined);
     await pool.query(`CREATE TABLE IF NOT EXISTS runboard_dashboards (
       id text NOT NULL,
       revision integer NOT NULL,

@@ -70,6 +70,9 @@ export type IngestResult =
 
 export class StoreLockedError extends Error {}
 
+/** DuckDB's memory for the store (its cache of the file, query state): see EmbeddedStore.open. */
+export const DEFAULT_STORE_MEMORY_MB = 512;
+
 /**
  * Where a batch goes when someone else numbers it (the shared ingest log of several replicas):
  * its readings are numbered from `firstSeq`, and `origin` marks it stored, instead of the
@@ -149,13 +152,17 @@ export class EmbeddedStore {
     private readonly reader: DuckDBConnection,
   ) {}
 
-  /** Opens (creating if needed) `<dataDir>/runboard.duckdb`. */
-  static async open(dataDir: string): Promise<EmbeddedStore> {
+  /**
+   * Opens (creating if needed) `<dataDir>/runboard.duckdb`. DuckDB would otherwise take up to 80%
+   * of the machine's memory for its cache of the file as the store grows; `memoryMb` bounds it,
+   * so a server's memory levels off over a long night (RUNBOARD_STORE_MEMORY_MB).
+   */
+  static async open(dataDir: string, options: { memoryMb?: number } = {}): Promise<EmbeddedStore> {
     mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, "runboard.duckdb");
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(file);
+      instance = await DuckDBInstance.create(file, { memory_limit: `${options.memoryMb ?? DEFAULT_STORE_MEMORY_MB}MB` });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (/lock/i.test(message)) {

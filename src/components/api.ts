@@ -2,7 +2,9 @@
 import type { RunInfo } from "../core/catalog.js";
 import type { Dashboard, DashboardRecord } from "../core/dashboard.js";
 import type { CatalogConflict, CatalogEntry } from "../core/origins.js";
-import type { DashboardAccess, Role, SiteAction } from "../core/access.js";
+import type { AuditEntry, DashboardAccess, Role, SiteAction, TokenListing } from "../core/access.js";
+
+export type { AuditEntry, TokenListing };
 
 export class ApiError extends Error {
   constructor(
@@ -113,22 +115,6 @@ export interface UserListing {
   role: Role;
   hasPassword: boolean;
   createdAt: number;
-}
-export interface TokenListing {
-  name: string;
-  sources: string[];
-  origin: "file" | "store";
-  createdAt: number | null;
-  createdBy: string | null;
-  revokedAt: number | null;
-}
-export interface AuditEntry {
-  id: number;
-  at: number;
-  actor: string;
-  action: string;
-  target: string;
-  detail: Record<string, unknown>;
 }
 
 export const fetchUsers = () => request<{ mode: Session["mode"]; users: UserListing[] }>("/api/admin/users");

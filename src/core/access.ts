@@ -77,3 +77,26 @@ export function maySite(who: Principal, action: SiteAction): boolean {
 export function siteRights(who: Principal): SiteAction[] {
   return [...SITE_ACTIONS[who.role]];
 }
+
+/** One entry of the audit log, as the admin API lists it. */
+export interface AuditEntry {
+  id: number;
+  at: number;
+  /** Who did it: a user, `ingest-token`, or `cli`. */
+  actor: string;
+  /** What: `dashboard.create`, `user.add`, `token.revoke`, `login.failed`, ... */
+  action: string;
+  /** On what: a dashboard id, a user or token name. */
+  target: string;
+  detail: Record<string, unknown>;
+}
+
+/** A write token as the admin API lists it: never the token itself. */
+export interface TokenListing {
+  name: string;
+  sources: string[];
+  origin: "file" | "store";
+  createdAt: number | null;
+  createdBy: string | null;
+  revokedAt: number | null;
+}

@@ -110,3 +110,57 @@ test("signing in, sharing a dashboard with a viewer who may only look, signing o
   await expect(audit.getByRole("row", { name: /eve dashboard\.share/ })).toBeVisible();
   await expect(audit.getByRole("row", { name: /ada user\.change vic/ })).toBeVisible();
 });
+
+test.describe("RUNBOARD_AUTH=proxy", () => {
+  // The reverse proxy's part, played by the browser context: it adds the signed-in user's name
+  // to every request, the websocket's included, as nginx with single sign-on would.
+  let proxied: ServerProcess;
+  const proxyDir = mkdtempSync(join(tmpdir(), "runboard-e2e-proxy-"));
+  test.beforeAll(async () => {
+    proxied = await startServerProcess(await freePort(), {
+      RUNBOARD_DATA_DIR: proxyDir,
+      RUNBOARD_SNAPSHOT_DIR: join(proxyDir, "snapshots"),
+      RUNBOARD_INGEST_TOKEN: TOKEN,
+      RUNBOARD_AUTH: "proxy",
+      RUNBOARD_ADMINS: "boss",
+      RUNBOARD_SIMULATOR: "on",
+      RUNBOARD_BACKFILL_HOURS: "1",
+    });
+  });
+  test.afterAll(() => {
+    proxied?.proc.kill("SIGKILL");
+    rmSync(proxyDir, { recursive: true, force: true });
+  });
+  const through = async (browser: Browser, user: string) =>
+    (await browser.newContext({ extraHTTPHeaders: { "X-Forwarded-User": user } })).newPage();
+
+  test("the proxy's user is signed in, as the role an admin gave them, live feed included", async ({ browser }) => {
+    const editorPage = `http://127.0.0.1:${proxied.port}/pages/dashboard`;
+    const shifter = await through(browser, "shifter");
+    await shifter.goto(editorPage);
+    await expect(shifter.getByLabel("Signed in as")).toContainText("shifter · viewer");
+    await expect(shifter.getByText(/You are a viewer: you may view dashboards shared with you/)).toBeVisible();
+    await expect(shifter.getByRole("button", { name: "Add widget" })).toHaveCount(0);
+    await expect(shifter.getByRole("button", { name: "Sign out" })).toHaveCount(0);
+    await expect(shifter.getByLabel("Live connection")).toContainText("live");
+
+    // The first admin, named by RUNBOARD_ADMINS, makes the shifter an editor.
+    const boss = await through(browser, "boss");
+    await boss.goto(editorPage);
+    await boss.getByRole("link", { name: "Admin" }).click();
+    await boss.getByLabel("Name").fill("shifter");
+    await boss.getByLabel("Role", { exact: true }).selectOption("editor");
+    await boss.getByRole("button", { name: "Add user" }).click();
+    await expect(boss.getByRole("status")).toHaveText("Added shifter");
+    await expect(
+      boss.getByRole("table", { name: "Users" }).getByRole("row", { name: /shifter editor through the proxy/ }),
+    ).toBeVisible();
+
+    // The role reaches the shifter's next page (within the few seconds a role is cached).
+    await expect(async () => {
+      await shifter.reload();
+      await expect(shifter.getByRole("button", { name: "Add widget" })).toBeVisible({ timeout: 1000 });
+    }).toPass({ timeout: 15_000 });
+    await expect(shifter.getByLabel("Signed in as")).toContainText("shifter · editor");
+  });
+});

@@ -53,12 +53,15 @@ before(async () => {
     RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
     RUNBOARD_INGEST_TOKEN: TOKEN,
     RUNBOARD_REFRESH_SECONDS: "0",
+    // A replay window of 50 kB: a reader from seq 0 is served from the store, the costly way.
+    RUNBOARD_REPLAY_MB: "0.05",
   });
   await ingestOk(server.port, TOKEN, {
     runs: [RUN],
     observables: [
       { name: "probe.image", shape: "2d", dims: [4, 4] },
       { name: "probe.rate", shape: "scalar" },
+      { name: "probe.camera", shape: "scalar", channels: 1855 },
     ],
   });
 });
@@ -181,6 +184,47 @@ describe("a server bad clients cannot knock over", () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.deepEqual((await refusal(next!)).field, "(body)", "read and judged: an unknown key");
+  });
+
+  it("keeps taking a DAQ's batches while readers download snapshots and replay everything from seq 0", async () => {
+    // History: 60 camera readouts, then a snapshot of it.
+    for (let i = 0; i < 60; i++) {
+      await ingestOk(server.port, TOKEN, {
+        readings: [{ observable: "probe.camera", run: 5, t: NOW - 50_000 + i * 500, values: new Array(1855).fill(i) }],
+      });
+    }
+    assert.equal(
+      (await post("/api/snapshots/refresh", JSON.stringify({ force: true }), { "Content-Type": "application/json" })).status,
+      200,
+    );
+    const manifest = (await (await fetch(url("/snapshots/manifest.json"))).json()) as { runs: { files: { path: string }[] }[] };
+    const files = manifest.runs.flatMap((r) => r.files.map((f) => f.path));
+    assert.ok(files.length > 0);
+    let reading = true;
+    // Eight readers downloading the snapshot over and over, four replaying the camera from seq 0.
+    const downloads = Array.from({ length: 8 }, async () => {
+      for (let n = 0; reading; n++) await (await fetch(url(`/snapshots/${files[n % files.length]}`))).arrayBuffer();
+    });
+    const replayers = Array.from({ length: 4 }, () => {
+      const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
+      ws.on("open", () => ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.camera"], since: 0 })));
+      ws.on("error", () => undefined);
+      return ws;
+    });
+    // Meanwhile the DAQ's 20 batches are each acknowledged, none waiting more than 5 s.
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(url("/api/ingest"), {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ readings: [{ observable: "probe.rate", run: 5, t: Date.now(), value: i }] }),
+        signal: AbortSignal.timeout(5000),
+      });
+      assert.equal(res.status, 200);
+    }
+    reading = false;
+    await Promise.all(downloads);
+    for (const ws of replayers) ws.terminate();
+    await alive();
   });
 
   it("closes websockets that start a big message before authenticating, holding no memory for them", async () => {

@@ -232,6 +232,34 @@ for (const [kind, storeEnv] of Object.entries(stores)) {
       await signIn(current, eve, "a brand new password");
     });
 
+    it("lets an admin make, list and revoke write tokens, from the store and from the tokens file", async () => {
+      const admin = await signIn(current, ada, "correct horse battery");
+      const ingest = (token: string, source: string) =>
+        fetch(`${server.url}/api/ingest`, {
+          method: "POST",
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ source, sequence: Date.now(), readings: [] }),
+        });
+      const made = await admin.send("POST", "/api/admin/tokens", { name: `hall D ${suffix}`, sources: ["daq-hall-d"] });
+      assert.equal(made.status, 201, await made.clone().text());
+      const { token } = (await made.json()) as { token: string };
+      assert.equal((await ingest(token, "daq-hall-d")).status, 200);
+      assert.equal((await ingest(token, "daq-hall-e")).status, 403, "its own sources only");
+      const listed = ((await (await admin.get("/api/admin/tokens")).json()) as { tokens: { name: string; origin: string }[] })
+        .tokens;
+      assert.ok(listed.some((t) => t.name === `hall D ${suffix}` && t.origin === "store"));
+      assert.ok(!JSON.stringify(listed).includes(token), "the list never shows a token");
+      // An editor may not see or make tokens.
+      const editor = await signIn(current, ed, `${ed} password`);
+      assert.equal((await editor.get("/api/admin/tokens")).status, 403);
+      assert.equal((await admin.send("DELETE", `/api/admin/tokens/${encodeURIComponent(`hall D ${suffix}`)}`)).status, 200);
+      assert.equal((await ingest(token, "daq-hall-d")).status, 401, "revoked at once on this server");
+      assert.equal((await admin.send("DELETE", "/api/admin/tokens/no-such-token")).status, 404);
+      const log = ((await (await admin.get("/api/admin/audit")).json()) as { entries: { action: string; target: string }[] })
+        .entries;
+      assert.ok(log.some((e) => e.action === "token.revoke" && e.target === `hall D ${suffix}`));
+    });
+
     it("slows down guessing: after five wrong passwords, a wait", async () => {
       const guess = () =>
         fetch(`${server.url}/api/login`, {

@@ -83,6 +83,18 @@ describe("replicas sharing one PostgreSQL", () => {
     assert.deepEqual({ stored: again.stored, duplicate: again.duplicate }, { stored: 0, duplicate: true });
   });
 
+  it("keeps a page's session on the other replica: the CSRF token of one is good on both", async () => {
+    const session = (await (await fetch(`http://127.0.0.1:${a.port}/api/session`)).json()) as { csrf: string };
+    const save = (port: number, csrf: string) =>
+      fetch(`http://127.0.0.1:${port}/api/snapshots/refresh`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-Runboard-CSRF": csrf },
+        body: JSON.stringify({ select: "latest" }),
+      });
+    assert.notEqual((await save(b.port, session.csrf)).status, 403, "accepted by the other replica");
+    assert.equal((await save(b.port, "forged")).status, 403);
+  });
+
   it("lets a browser that moves to the other replica resume with exactly what it missed", async () => {
     const client = resumingClient(OBSERVABLE);
     await client.connect(b.port);

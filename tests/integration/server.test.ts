@@ -718,4 +718,28 @@ describe("runboard server", () => {
     // A source token without "bluesky" among its sources may not send documents.
     assert.equal((await post({ name: "start", doc: { ...start, uid: "x", scan_id: 102 } }, HALL_C.token)).status, 403);
   });
+
+  it("revokes a token of the tokens file for good: on this server at once, and after a restart whatever the file says", async () => {
+    const write = () => api("/api/ingest", asJson({ source: "daq-hall-c", sequence: 9000, readings: [] }, HALL_C.token));
+    assert.equal((await write()).status, 200);
+    const listed = (await (await api("/api/admin/tokens", { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as {
+      tokens: { name: string; origin: string; revokedAt: number | null }[];
+    };
+    assert.deepEqual(
+      listed.tokens.map((t) => [t.name, t.origin, t.revokedAt]),
+      [["hall C DAQ", "file", null]],
+    );
+    const revoked = await api(`/api/admin/tokens/${encodeURIComponent("hall C DAQ")}`, {
+      method: "DELETE",
+      headers: { Authorization: `Bearer ${TOKEN}` },
+    });
+    assert.deepEqual(await revoked.json(), { ok: true, revoked: true });
+    assert.equal((await write()).status, 401);
+    await server.close();
+    server = await startServer(
+      loadConfig({ PORT: "0", RUNBOARD_DATA_DIR: dataDir, RUNBOARD_SIMULATOR: "off", RUNBOARD_INGEST_TOKEN: TOKEN }),
+      () => undefined,
+    );
+    assert.equal((await write()).status, 401, "still revoked, though the file still lists it");
+  });
 });
