@@ -80,6 +80,7 @@ export async function mountAdmin(root: HTMLElement): Promise<void> {
     });
     const name = el("input", { type: "text", required: true, maxLength: 64 });
     const role = roleChoice("viewer");
+    role.setAttribute("aria-label", "Role of the new user");
     const password = el("input", { type: "password", maxLength: 1024, autocomplete: "new-password" });
     const add = el("button", { type: "submit", textContent: "Add user" });
     const form = el(

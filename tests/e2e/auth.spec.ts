@@ -136,20 +136,34 @@ test.describe("RUNBOARD_AUTH=proxy", () => {
 
   test("the proxy's user is signed in, as the role an admin gave them, live feed included", async ({ browser }) => {
     const editorPage = `http://127.0.0.1:${proxied.port}/pages/dashboard`;
-    const shifter = await through(browser, "shifter");
-    await shifter.goto(editorPage);
-    await expect(shifter.getByLabel("Signed in as")).toContainText("shifter · viewer");
-    await expect(shifter.getByText(/You are a viewer: you may view dashboards shared with you/)).toBeVisible();
-    await expect(shifter.getByRole("button", { name: "Add widget" })).toHaveCount(0);
-    await expect(shifter.getByRole("button", { name: "Sign out" })).toHaveCount(0);
-    await expect(shifter.getByLabel("Live connection")).toContainText("live");
-
-    // The first admin, named by RUNBOARD_ADMINS, makes the shifter an editor.
+    // The first admin, named by RUNBOARD_ADMINS, builds the shift's dashboard (the site may view it).
     const boss = await through(browser, "boss");
     await boss.goto(editorPage);
+    await expect(boss.getByLabel("Signed in as")).toContainText("boss · admin");
+    await boss.getByLabel("Observable").selectOption("trigger.rate");
+    await boss.getByLabel("Chart type").selectOption("stat");
+    await boss.getByLabel("Widget title").fill("Trigger rate now");
+    await boss.getByRole("button", { name: "Add widget" }).click();
+    await boss.getByRole("button", { name: "Save dashboard" }).click();
+    await expect(boss).toHaveURL(/\/d\/[A-Za-z0-9_-]+$/);
+    const shared = boss.url();
+
+    // The shifter, a viewer by default, follows it live and can change nothing.
+    const shifter = await through(browser, "shifter");
+    await shifter.goto(shared);
+    await expect(shifter.getByLabel("Signed in as")).toContainText("shifter · viewer");
+    await expect(shifter.getByRole("region", { name: "Trigger rate now" })).toBeVisible();
+    await expect(shifter.getByLabel("Live connection")).toContainText("live");
+    await expect(shifter.getByRole("button", { name: "Save dashboard" })).toHaveCount(0);
+    await expect(shifter.getByRole("button", { name: "Sign out" })).toHaveCount(0);
+    await shifter.goto(editorPage);
+    await expect(shifter.getByText(/You are a viewer: you may view dashboards shared with you/)).toBeVisible();
+    await expect(shifter.getByRole("button", { name: "Add widget" })).toHaveCount(0);
+
+    // The boss makes the shifter an editor on the Admin page.
     await boss.getByRole("link", { name: "Admin" }).click();
-    await boss.getByLabel("Name").fill("shifter");
-    await boss.getByLabel("Role", { exact: true }).selectOption("editor");
+    await boss.getByLabel("Name", { exact: true }).fill("shifter");
+    await boss.getByLabel("Role of the new user").selectOption("editor");
     await boss.getByRole("button", { name: "Add user" }).click();
     await expect(boss.getByRole("status")).toHaveText("Added shifter");
     await expect(
