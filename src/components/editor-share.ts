@@ -16,7 +16,13 @@ export function sharingPanel(id: string, initial: DashboardAccess): HTMLElement 
   const summary = el("summary");
   const status = el("span", { className: "sharing-status", role: "status" });
   const site = el("select");
-  for (const [value, words] of Object.entries(SITE_WORDS)) site.append(el("option", { value, textContent: words }));
+  // Under the label "Everyone signed in": what they may do.
+  const OPTION_WORDS: Record<DashboardAccess["site"], string> = {
+    none: "may not see it",
+    viewer: "may view",
+    editor: "may edit",
+  };
+  for (const [value, words] of Object.entries(OPTION_WORDS)) site.append(el("option", { value, textContent: words }));
   const people = el("ul", { className: "sharing-people" });
   const newName = el("input", { type: "text", placeholder: "user name", maxLength: 64 });
   const newRole = roleSelect("viewer");
