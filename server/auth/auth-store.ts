@@ -13,8 +13,13 @@ export type { AuditEntry };
 export interface SqlAdapter {
   readonly kind: "embedded" | "postgres";
   query(sql: string, params?: (string | number | null)[]): Promise<Record<string, unknown>[]>;
+  /** Runs schema statements one after another, never alongside another replica's. */
+  schema(statements: string[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/** pg_advisory_xact_lock key for schema changes ("rbsc"): CREATE ... IF NOT EXISTS races otherwise. */
+export const SCHEMA_LOCK = 0x72627363;
 
 /** The embedded store's connection; its statements run one at a time. */
 export function duckdbAdapter(db: DuckDBConnection): SqlAdapter {
@@ -25,6 +30,9 @@ export function duckdbAdapter(db: DuckDBConnection): SqlAdapter {
       const result = queue.then(async () => (await db.runAndReadAll(sql, params)).getRowObjectsJS() as Record<string, unknown>[]);
       queue = result.catch(() => undefined);
       return result;
+    },
+    async schema(statements) {
+      for (const sql of statements) await this.query(sql);
     },
     async close() {
       await queue;
@@ -41,6 +49,20 @@ export function postgresAdapter(pool: Pool): SqlAdapter {
     kind: "postgres",
     async query(sql, params = []) {
       return (await pool.query(sql, params)).rows as Record<string, unknown>[];
+    },
+    async schema(statements) {
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
+        for (const sql of statements) await client.query(sql);
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
     },
     close: () => pool.end(),
   };
@@ -82,8 +104,8 @@ export class AuthStore {
   static async open(sql: SqlAdapter): Promise<AuthStore> {
     const auditId =
       sql.kind === "postgres" ? "id bigserial PRIMARY KEY" : "id BIGINT PRIMARY KEY DEFAULT nextval('runboard_audit_id')";
-    if (sql.kind === "embedded") await sql.query("CREATE SEQUENCE IF NOT EXISTS runboard_audit_id");
-    for (const ddl of [
+    await sql.schema([
+      ...(sql.kind === "embedded" ? ["CREATE SEQUENCE IF NOT EXISTS runboard_audit_id"] : []),
       `CREATE TABLE IF NOT EXISTS runboard_users (
          name VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, password_hash VARCHAR, created_at FLOAT8 NOT NULL)`,
       `CREATE TABLE IF NOT EXISTS runboard_sessions (
@@ -96,9 +118,7 @@ export class AuthStore {
          ${auditId}, at_ms FLOAT8 NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
          target VARCHAR NOT NULL, detail VARCHAR NOT NULL)`,
       "CREATE TABLE IF NOT EXISTS runboard_secrets (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
-    ]) {
-      await sql.query(ddl);
-    }
+    ]);
     return new AuthStore(sql);
   }
 

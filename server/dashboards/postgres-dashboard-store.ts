@@ -12,6 +12,7 @@ import {
   readStoredDashboard,
 } from "./dashboard-store.js";
 import type { DashboardAccess } from "../../src/core/access.js";
+import { postgresAdapter } from "../auth/auth-store.js";
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -25,13 +26,16 @@ export class PostgresDashboardStore implements DashboardStore {
     const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
     // An idle connection dropped by a PostgreSQL restart is replaced on next use, not fatal.
     pool.on("error", () => undefined);
-    await pool.query(`CREATE TABLE IF NOT EXISTS runboard_dashboards (
-      id text NOT NULL,
-      revision integer NOT NULL,
-      doc jsonb NOT NULL,
-      saved_at timestamptz NOT NULL DEFAULT now(),
-      PRIMARY KEY (id, revision))`);
-    await pool.query("CREATE TABLE IF NOT EXISTS runboard_dashboard_access (id text PRIMARY KEY, access jsonb NOT NULL)");
+    // Under the schema lock: replicas starting together would race on CREATE ... IF NOT EXISTS.
+    await postgresAdapter(pool).schema([
+      `CREATE TABLE IF NOT EXISTS runboard_dashboards (
+        id text NOT NULL,
+        revision integer NOT NULL,
+        doc jsonb NOT NULL,
+        saved_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (id, revision))`,
+      "CREATE TABLE IF NOT EXISTS runboard_dashboard_access (id text PRIMARY KEY, access jsonb NOT NULL)",
+    ]);
     return new PostgresDashboardStore(pool);
   }
 
