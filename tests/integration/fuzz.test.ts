@@ -106,11 +106,30 @@ const WELL_FORMED = {
   layout: { items: [{ element: "a", x: 0, y: 0, w: 3, h: 3 }] },
 };
 
+const wellFormedBatch = fc.record({
+  readings: fc.array(
+    fc.record({
+      observable: fc.constant("fuzz.rate"),
+      run: fc.constant(1),
+      t: fc.integer({ min: NOW - 60_000, max: NOW }),
+      channel: fc.integer({ min: 0, max: 3 }),
+      value: fc.double({ noNaN: true, noDefaultInfinity: true }),
+    }),
+    { minLength: 1, maxLength: 5 },
+  ),
+});
+
 describe("fuzzing the running server", () => {
   it("POST /api/ingest with JSON", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.oneof({ weight: 3, arbitrary: batches }, { weight: 1, arbitrary: jsonish }), (body) =>
-        answered("/api/ingest", JSON.stringify(body) ?? "null", "application/json"),
+      fc.asyncProperty(
+        fc.oneof(
+          // Well-formed batches, channel and value varied, so the accepting path is always reached.
+          { weight: 1, arbitrary: wellFormedBatch },
+          { weight: 3, arbitrary: batches },
+          { weight: 1, arbitrary: jsonish },
+        ),
+        (body) => answered("/api/ingest", JSON.stringify(body) ?? "null", "application/json"),
       ),
       { numRuns: RUNS },
     );
