@@ -6,7 +6,8 @@ import { existsSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { z } from "zod";
-import { parseDashboard } from "../src/core/dashboard.js";
+import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
+import { describeChanges, diffDashboards } from "../src/core/dashboard-diff.js";
 import { BINARY_BATCH_CONTENT_TYPE, readBinaryHeader, resolveBinaryBatch } from "../src/core/ingest-binary.js";
 import { type DataSelection, parseSelection } from "../src/core/time-window.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
@@ -133,7 +134,22 @@ const blueskyQuerySchema = z
   })
   .strict();
 
-const updateQuerySchema = z.object({ baseRevision: z.coerce.number().int().min(1).optional() }).strict();
+const updateQuerySchema = z
+  .object({
+    baseRevision: z.coerce.number().int().min(1).optional(),
+    /** Why this revision was saved, for the history (as a commit message). */
+    message: z.string().max(500).optional(),
+  })
+  .strict();
+const createQuerySchema = updateQuerySchema.pick({ message: true });
+const restoreBodySchema = z
+  .object({
+    revision: z.number().int().min(1),
+    message: z.string().max(500).optional(),
+  })
+  .strict();
+/** History entries that also say, in words, what changed from the revision before. */
+const MAX_DESCRIBED_REVISIONS = 200;
 
 export function createApp(deps: AppDeps): express.Express {
   const { store, dashboards } = deps;
@@ -350,9 +366,14 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.post("/api/dashboards", mayDo("create-dashboard"), writes, smallJson, async (req, res) => {
+    const query = createQuerySchema.safeParse(req.query);
+    if (!query.success) return fail(res, 400, "invalid query", fieldErrors(query.error));
     const parsed = parseDashboard(req.body);
     if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
-    const record = await dashboards.create(parsed.value, newDashboardAccess(who(res).name));
+    const record = await dashboards.create(parsed.value, newDashboardAccess(who(res).name), {
+      author: who(res).name,
+      message: query.data.message ?? "",
+    });
     await audit(res, "dashboard.create", record.id, { title: parsed.value.title });
     res
       .status(201)
@@ -368,10 +389,51 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ ...record, access: allowed.access, right: dashboardRight(who(res), allowed.access) });
   });
 
+  // Each revision with who saved it, why, and what changed from the one before, in words.
   app.get("/api/dashboards/:id/history", async (req, res) => {
     const allowed = await permitted(req, res, "view");
     if (!allowed) return;
-    res.json({ id: allowed.id, revisions: await dashboards.history(allowed.id) });
+    const revisions = await dashboards.history(allowed.id);
+    const described = new Set(revisions.slice(-MAX_DESCRIBED_REVISIONS).map((r) => r.revision));
+    let previous: Dashboard | undefined;
+    const entries = [];
+    for (const r of revisions) {
+      const doc = described.has(r.revision) ? (await dashboards.revision(allowed.id, r.revision))?.dashboard : undefined;
+      const changes = doc && previous ? describeChanges(diffDashboards(previous, doc)) : doc ? "created" : undefined;
+      entries.push({ ...r, ...(changes ? { changes } : {}) });
+      previous = doc;
+    }
+    res.json({ id: allowed.id, revisions: entries });
+  });
+
+  app.get("/api/dashboards/:id/revisions/:revision", async (req, res) => {
+    const allowed = await permitted(req, res, "view");
+    if (!allowed) return;
+    const n = Number(req.params.revision);
+    const record = Number.isInteger(n) && n >= 1 ? await dashboards.revision(allowed.id, n) : undefined;
+    if (!record)
+      return fail(res, 404, "no such revision", [
+        { field: "revision", message: `dashboard ${allowed.id} has no revision ${req.params.revision}` },
+      ]);
+    res.json(record);
+  });
+
+  // Restoring saves the old revision as a new one: nothing in between is lost.
+  app.post("/api/dashboards/:id/restore", writes, smallJson, async (req, res) => {
+    const allowed = await permitted(req, res, "edit");
+    if (!allowed) return;
+    const body = restoreBodySchema.safeParse(req.body ?? {});
+    if (!body.success) return fail(res, 400, "invalid restore request", fieldErrors(body.error));
+    const old = await dashboards.revision(allowed.id, body.data.revision);
+    if (!old)
+      return fail(res, 404, "no such revision", [
+        { field: "revision", message: `dashboard ${allowed.id} has no revision ${body.data.revision}` },
+      ]);
+    const note = { author: who(res).name, message: body.data.message ?? `restored revision ${body.data.revision}` };
+    const result = await dashboards.update(allowed.id, old.dashboard, undefined, note);
+    if (!result.ok) return noSuchDashboard(res, allowed.id);
+    await audit(res, "dashboard.restore", allowed.id, { revision: body.data.revision, as: result.record.revision });
+    res.json({ ...result.record, access: allowed.access, right: dashboardRight(who(res), allowed.access) });
   });
 
   app.put("/api/dashboards/:id", writes, smallJson, async (req, res) => {
@@ -381,7 +443,10 @@ export function createApp(deps: AppDeps): express.Express {
     if (!allowed) return;
     const parsed = parseDashboard(req.body);
     if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
-    const result = await dashboards.update(allowed.id, parsed.value, query.data.baseRevision);
+    const result = await dashboards.update(allowed.id, parsed.value, query.data.baseRevision, {
+      author: who(res).name,
+      message: query.data.message ?? "",
+    });
     if (result.ok) {
       await audit(res, "dashboard.update", allowed.id, { revision: result.record.revision });
       return res.json({ ...result.record, access: allowed.access, right: dashboardRight(who(res), allowed.access) });

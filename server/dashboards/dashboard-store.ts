@@ -19,20 +19,38 @@ export interface DashboardSummary {
 export type UpdateResult =
   { ok: true; record: DashboardRecord } | { ok: false; reason: "not-found" } | { ok: false; reason: "conflict"; latest: number };
 
+/** Who saved a revision, and why (an optional message, as a commit's). */
+export interface SaveNote {
+  author: string;
+  message: string;
+}
+
+export interface RevisionInfo {
+  revision: number;
+  savedAt: string;
+  /** Empty for revisions saved before authors were kept. */
+  author: string;
+  message: string;
+}
+
 export interface DashboardStore {
   readonly kind: string;
-  create(dashboard: Dashboard, access: DashboardAccess): Promise<DashboardRecord>;
+  create(dashboard: Dashboard, access: DashboardAccess, note?: SaveNote): Promise<DashboardRecord>;
   get(id: string): Promise<DashboardRecord | undefined>;
+  /** One revision as it was saved. */
+  revision(id: string, revision: number): Promise<DashboardRecord | undefined>;
   /** Saves a new revision. With `baseRevision`, refuses if someone saved in between. */
-  update(id: string, dashboard: Dashboard, baseRevision?: number): Promise<UpdateResult>;
+  update(id: string, dashboard: Dashboard, baseRevision?: number, note?: SaveNote): Promise<UpdateResult>;
   list(): Promise<DashboardSummary[]>;
-  history(id: string): Promise<{ revision: number; savedAt: string }[]>;
+  history(id: string): Promise<RevisionInfo[]>;
   /** Who owns a dashboard and with whom it is shared; undefined when there is no such dashboard. */
   access(id: string): Promise<DashboardAccess | undefined>;
   /** Replaces who may see a dashboard; false when there is no such dashboard. */
   setAccess(id: string, access: DashboardAccess): Promise<boolean>;
   close(): Promise<void>;
 }
+
+export const NO_NOTE: SaveNote = { author: "", message: "" };
 
 export const DASHBOARD_ID = /^[A-Za-z0-9_-]{6,40}$/;
 

@@ -7,6 +7,9 @@ import {
   type DashboardSummary,
   type UpdateResult,
   newDashboardId,
+  NO_NOTE,
+  type RevisionInfo,
+  type SaveNote,
   readStoredAccess,
   readStoredDashboard,
 } from "./dashboard-store.js";
@@ -28,6 +31,9 @@ export class EmbeddedDashboardStore implements DashboardStore {
       PRIMARY KEY (id, revision))`);
     // Who owns each dashboard and with whom it is shared; none for dashboards from before owners.
     await db.run("CREATE TABLE IF NOT EXISTS dashboard_access (id VARCHAR PRIMARY KEY, access JSON NOT NULL)");
+    // Who saved each revision and why; empty for revisions from before they were kept.
+    await db.run("ALTER TABLE dashboards ADD COLUMN IF NOT EXISTS saved_by VARCHAR DEFAULT ''");
+    await db.run("ALTER TABLE dashboards ADD COLUMN IF NOT EXISTS message VARCHAR DEFAULT ''");
     return new EmbeddedDashboardStore(db);
   }
 
@@ -41,21 +47,21 @@ export class EmbeddedDashboardStore implements DashboardStore {
     return (await this.db.runAndReadAll(sql, params)).getRowObjectsJS() as Record<string, unknown>[];
   }
 
-  private async insert(id: string, revision: number, dashboard: Dashboard): Promise<DashboardRecord> {
+  private async insert(id: string, revision: number, dashboard: Dashboard, note: SaveNote): Promise<DashboardRecord> {
     const [row] = await this.rows(
-      `INSERT INTO dashboards (id, revision, doc) VALUES ($id, $revision, $doc)
+      `INSERT INTO dashboards (id, revision, doc, saved_by, message) VALUES ($id, $revision, $doc, $author, $message)
        RETURNING strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at`,
-      { id, revision, doc: JSON.stringify(dashboard) },
+      { id, revision, doc: JSON.stringify(dashboard), author: note.author, message: note.message },
     );
     return { id, revision, savedAt: String(row!.saved_at), dashboard };
   }
 
-  create(dashboard: Dashboard, access: DashboardAccess): Promise<DashboardRecord> {
+  create(dashboard: Dashboard, access: DashboardAccess, note: SaveNote = NO_NOTE): Promise<DashboardRecord> {
     return this.serial(async () => {
       const id = newDashboardId();
       await this.db.run("BEGIN TRANSACTION");
       try {
-        const record = await this.insert(id, 1, dashboard);
+        const record = await this.insert(id, 1, dashboard, note);
         await this.db.run("INSERT INTO dashboard_access VALUES ($id, $access)", { id, access: JSON.stringify(access) });
         await this.db.run("COMMIT");
         return record;
@@ -95,13 +101,22 @@ export class EmbeddedDashboardStore implements DashboardStore {
     return { id, revision, savedAt: String(row.saved_at), dashboard: readStoredDashboard(id, revision, row.doc) };
   }
 
-  update(id: string, dashboard: Dashboard, baseRevision?: number): Promise<UpdateResult> {
+  async revision(id: string, revision: number): Promise<DashboardRecord | undefined> {
+    const [row] = await this.rows(
+      `SELECT doc, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at FROM dashboards WHERE id = $id AND revision = $revision`,
+      { id, revision },
+    );
+    if (!row) return undefined;
+    return { id, revision, savedAt: String(row.saved_at), dashboard: readStoredDashboard(id, revision, row.doc) };
+  }
+
+  update(id: string, dashboard: Dashboard, baseRevision?: number, note: SaveNote = NO_NOTE): Promise<UpdateResult> {
     return this.serial(async () => {
       const [row] = await this.rows("SELECT max(revision) AS latest FROM dashboards WHERE id = $id", { id });
       if (row?.latest === null || row?.latest === undefined) return { ok: false, reason: "not-found" };
       const latest = Number(row.latest);
       if (baseRevision !== undefined && baseRevision !== latest) return { ok: false, reason: "conflict", latest };
-      return { ok: true, record: await this.insert(id, latest + 1, dashboard) };
+      return { ok: true, record: await this.insert(id, latest + 1, dashboard, note) };
     });
   }
 
@@ -121,13 +136,18 @@ export class EmbeddedDashboardStore implements DashboardStore {
     }));
   }
 
-  async history(id: string): Promise<{ revision: number; savedAt: string }[]> {
+  async history(id: string): Promise<RevisionInfo[]> {
     const rows = await this.rows(
-      `SELECT revision, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at FROM dashboards
+      `SELECT revision, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at, saved_by, message FROM dashboards
         WHERE id = $id ORDER BY revision`,
       { id },
     );
-    return rows.map((r) => ({ revision: Number(r.revision), savedAt: String(r.saved_at) }));
+    return rows.map((r) => ({
+      revision: Number(r.revision),
+      savedAt: String(r.saved_at),
+      author: String(r.saved_by ?? ""),
+      message: String(r.message ?? ""),
+    }));
   }
 
   async close(): Promise<void> {

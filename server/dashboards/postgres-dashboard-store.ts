@@ -8,6 +8,9 @@ import {
   type DashboardSummary,
   type UpdateResult,
   newDashboardId,
+  NO_NOTE,
+  type RevisionInfo,
+  type SaveNote,
   readStoredAccess,
   readStoredDashboard,
 } from "./dashboard-store.js";
@@ -35,6 +38,9 @@ export class PostgresDashboardStore implements DashboardStore {
         saved_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (id, revision))`,
       "CREATE TABLE IF NOT EXISTS runboard_dashboard_access (id text PRIMARY KEY, access jsonb NOT NULL)",
+      // Who saved each revision and why; empty for revisions from before they were kept.
+      "ALTER TABLE runboard_dashboards ADD COLUMN IF NOT EXISTS saved_by text NOT NULL DEFAULT ''",
+      "ALTER TABLE runboard_dashboards ADD COLUMN IF NOT EXISTS message text NOT NULL DEFAULT ''",
     ]);
     return new PostgresDashboardStore(pool);
   }
@@ -43,21 +49,22 @@ export class PostgresDashboardStore implements DashboardStore {
     id: string,
     revision: number,
     dashboard: Dashboard,
+    note: SaveNote,
     db: Pick<Pool, "query"> = this.pool,
   ): Promise<DashboardRecord> {
     const { rows } = await db.query<{ saved_at: Date }>(
-      "INSERT INTO runboard_dashboards (id, revision, doc) VALUES ($1, $2, $3) RETURNING saved_at",
-      [id, revision, JSON.stringify(dashboard)],
+      "INSERT INTO runboard_dashboards (id, revision, doc, saved_by, message) VALUES ($1, $2, $3, $4, $5) RETURNING saved_at",
+      [id, revision, JSON.stringify(dashboard), note.author, note.message],
     );
     return { id, revision, savedAt: rows[0]!.saved_at.toISOString(), dashboard };
   }
 
-  async create(dashboard: Dashboard, access: DashboardAccess): Promise<DashboardRecord> {
+  async create(dashboard: Dashboard, access: DashboardAccess, note: SaveNote = NO_NOTE): Promise<DashboardRecord> {
     const id = newDashboardId();
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
-      const record = await this.insert(id, 1, dashboard, client);
+      const record = await this.insert(id, 1, dashboard, note, client);
       await client.query("INSERT INTO runboard_dashboard_access (id, access) VALUES ($1, $2)", [id, JSON.stringify(access)]);
       await client.query("COMMIT");
       return record;
@@ -103,7 +110,17 @@ export class PostgresDashboardStore implements DashboardStore {
     };
   }
 
-  async update(id: string, dashboard: Dashboard, baseRevision?: number): Promise<UpdateResult> {
+  async revision(id: string, revision: number): Promise<DashboardRecord | undefined> {
+    const { rows } = await this.pool.query<{ doc: unknown; saved_at: Date }>(
+      "SELECT doc, saved_at FROM runboard_dashboards WHERE id = $1 AND revision = $2",
+      [id, revision],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return { id, revision, savedAt: row.saved_at.toISOString(), dashboard: readStoredDashboard(id, revision, row.doc) };
+  }
+
+  async update(id: string, dashboard: Dashboard, baseRevision?: number, note: SaveNote = NO_NOTE): Promise<UpdateResult> {
     const { rows } = await this.pool.query<{ latest: number | null }>(
       "SELECT max(revision) AS latest FROM runboard_dashboards WHERE id = $1",
       [id],
@@ -112,7 +129,7 @@ export class PostgresDashboardStore implements DashboardStore {
     if (latest === null || latest === undefined) return { ok: false, reason: "not-found" };
     if (baseRevision !== undefined && baseRevision !== latest) return { ok: false, reason: "conflict", latest };
     try {
-      return { ok: true, record: await this.insert(id, latest + 1, dashboard) };
+      return { ok: true, record: await this.insert(id, latest + 1, dashboard, note) };
     } catch (error) {
       // Another writer took revision latest+1 between our read and insert.
       if ((error as { code?: string }).code === UNIQUE_VIOLATION) return { ok: false, reason: "conflict", latest: latest + 1 };
@@ -136,12 +153,12 @@ export class PostgresDashboardStore implements DashboardStore {
       .sort((a, b) => b.savedAt.localeCompare(a.savedAt) || a.id.localeCompare(b.id));
   }
 
-  async history(id: string): Promise<{ revision: number; savedAt: string }[]> {
-    const { rows } = await this.pool.query<{ revision: number; saved_at: Date }>(
-      "SELECT revision, saved_at FROM runboard_dashboards WHERE id = $1 ORDER BY revision",
+  async history(id: string): Promise<RevisionInfo[]> {
+    const { rows } = await this.pool.query<{ revision: number; saved_at: Date; saved_by: string; message: string }>(
+      "SELECT revision, saved_at, saved_by, message FROM runboard_dashboards WHERE id = $1 ORDER BY revision",
       [id],
     );
-    return rows.map((r) => ({ revision: r.revision, savedAt: r.saved_at.toISOString() }));
+    return rows.map((r) => ({ revision: r.revision, savedAt: r.saved_at.toISOString(), author: r.saved_by, message: r.message }));
   }
 
   async close(): Promise<void> {

@@ -80,6 +80,21 @@ for (const [kind, open] of Object.entries(factories)) {
       assert.equal(await store.get("doesnotexist"), undefined);
     });
 
+    it("keeps who saved each revision and why, and reads back any revision as it was", async () => {
+      const created = await store.create(emptyDashboard("first"), MINE, { author: "eve", message: "the night shift's view" });
+      assert.ok((await store.update(created.id, emptyDashboard("second"), 1, { author: "ed", message: "" })).ok);
+      assert.deepEqual(
+        (await store.history(created.id)).map((r) => [r.revision, r.author, r.message]),
+        [
+          [1, "eve", "the night shift's view"],
+          [2, "ed", ""],
+        ],
+      );
+      assert.equal((await store.revision(created.id, 1))?.dashboard.title, "first");
+      assert.equal((await store.revision(created.id, 2))?.dashboard.title, "second");
+      assert.equal(await store.revision(created.id, 3), undefined);
+    });
+
     it("keeps who owns a dashboard and with whom it is shared, in the list too", async () => {
       const created = await store.create(emptyDashboard("shared"), MINE);
       assert.deepEqual(await store.access(created.id), { owner: "eve", site: "viewer", users: {} });

@@ -261,6 +261,48 @@ describe("runboard server", () => {
     });
   });
 
+  it("keeps every revision with its author and message, shows any of them, says what changed, and restores one as a new revision", async () => {
+    const v1 = JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-overview.json"), "utf8")) as {
+      title: string;
+      layout: { items: { element: string; x: number }[] };
+    };
+    const created = (await (await api("/api/dashboards?message=first%20cut", asJson(v1))).json()) as { id: string };
+    const v2 = { ...v1, title: "Camera overview, night" };
+    const put = (doc: unknown, query: string) => api(`/api/dashboards/${created.id}?${query}`, { ...asJson(doc), method: "PUT" });
+    assert.equal((await put(v2, "baseRevision=1&message=for%20the%20night")).status, 200);
+    const moved = { ...v2, layout: { items: v2.layout.items.map((i, k) => (k === 0 ? { ...i, y: 40 } : i)) } };
+    assert.equal((await put(moved, "baseRevision=2")).status, 200);
+    const history = (await (await api(`/api/dashboards/${created.id}/history`)).json()) as {
+      revisions: { revision: number; author: string; message: string; changes: string }[];
+    };
+    assert.deepEqual(
+      history.revisions.map((r) => [r.revision, r.author, r.message]),
+      [
+        [1, "ingest-token", "first cut"],
+        [2, "ingest-token", "for the night"],
+        [3, "ingest-token", ""],
+      ],
+    );
+    assert.equal(history.revisions[0]!.changes, "created");
+    assert.match(history.revisions[1]!.changes, /renamed the dashboard from "Camera overview" to "Camera overview, night"/);
+    assert.match(history.revisions[2]!.changes, /^moved ".*" from column \d+, row \d+ to column \d+, row 41$/);
+    const first = (await (await api(`/api/dashboards/${created.id}/revisions/1`)).json()) as { dashboard: { title: string } };
+    assert.equal(first.dashboard.title, "Camera overview");
+    assert.equal((await api(`/api/dashboards/${created.id}/revisions/9`)).status, 404);
+    const restored = await api(`/api/dashboards/${created.id}/restore`, asJson({ revision: 1 }));
+    assert.equal(restored.status, 200, await restored.clone().text());
+    assert.equal(((await restored.json()) as { revision: number }).revision, 4, "saved as a new revision");
+    const now = (await (await api(`/api/dashboards/${created.id}`)).json()) as { revision: number; dashboard: unknown };
+    assert.deepEqual(now.dashboard, first.dashboard);
+    const after = (await (await api(`/api/dashboards/${created.id}/history`)).json()) as {
+      revisions: { revision: number; message: string }[];
+    };
+    assert.deepEqual(after.revisions.at(-1), { ...after.revisions.at(-1), revision: 4, message: "restored revision 1" });
+    assert.equal(after.revisions.length, 4, "nothing in between was lost");
+    const bad = await api(`/api/dashboards/${created.id}/restore`, asJson({ revision: "one" }));
+    assert.equal(((await bad.json()) as { errors: { field: string }[] }).errors[0]!.field, "revision");
+  });
+
   it("lets a same-origin page save with the session's CSRF token, and refuses other hosts", async () => {
     const session = (await (await api("/api/session")).json()) as { user: string; role: string; csrf: string };
     assert.deepEqual([session.user, session.role], ["local", "admin"], "RUNBOARD_AUTH=none: one user, an admin");
