@@ -31,9 +31,12 @@ export class EmbeddedDashboardStore implements DashboardStore {
       PRIMARY KEY (id, revision))`);
     // Who owns each dashboard and with whom it is shared; none for dashboards from before owners.
     await db.run("CREATE TABLE IF NOT EXISTS dashboard_access (id VARCHAR PRIMARY KEY, access JSON NOT NULL)");
-    // Who saved each revision and why; empty for revisions from before they were kept.
-    await db.run("ALTER TABLE dashboards ADD COLUMN IF NOT EXISTS saved_by VARCHAR DEFAULT ''");
-    await db.run("ALTER TABLE dashboards ADD COLUMN IF NOT EXISTS message VARCHAR DEFAULT ''");
+    // Who saved each revision and why; NULL for revisions from before they were kept. No DEFAULT:
+    // DuckDB (1.5) fails to replay an ADD COLUMN ... DEFAULT from its WAL after a crash, so the
+    // columns are plain and the schema is checkpointed at once, out of the WAL.
+    await db.run("ALTER TABLE dashboards ADD COLUMN IF NOT EXISTS saved_by VARCHAR");
+    await db.run("ALTER TABLE dashboards ADD COLUMN IF NOT EXISTS message VARCHAR");
+    await db.run("CHECKPOINT");
     return new EmbeddedDashboardStore(db);
   }
 

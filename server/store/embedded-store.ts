@@ -174,6 +174,9 @@ export class EmbeddedStore {
     }
     const db = await instance.connect();
     await db.run(SCHEMA);
+    // The schema's changes go into the file now: a crash right after must not leave them to
+    // the WAL's replay (see embedded-dashboard-store.ts).
+    await db.run("CHECKPOINT");
     const store = new EmbeddedStore(file, instance, db, await instance.connect());
     await store.loadState();
     return store;
