@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { WebSocket } from "ws";
-import { BINARY_BATCH_CONTENT_TYPE, BINARY_BATCH_MAGIC, binaryDataStart } from "../src/core/ingest-binary.js";
+import { BINARY_BATCH_CONTENT_TYPE } from "../src/core/ingest-binary.js";
+import { rawBinaryBody } from "../tests/support/binary-body.js";
 import { freePort } from "../tests/support/postgres.js";
 import { startServerProcess } from "../tests/support/server-process.js";
 
@@ -178,20 +179,14 @@ const abuses: (() => Promise<unknown>)[] = [
   },
   // 198 kB of empty rows in binary.
   async () => {
-    const text = new TextEncoder().encode(
-      JSON.stringify({
-        readings: Array.from({ length: 2000 }, () => ({
-          observable: "soak.temperature",
-          run: 900_001,
-          t: Date.now(),
-          value: { offset: 0, shape: [65_536, 0] },
-        })),
-      }),
-    );
-    const body = new Uint8Array(binaryDataStart(text.length));
-    body.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
-    new DataView(body.buffer).setUint32(4, text.length, true);
-    body.set(text, 8);
+    const body = rawBinaryBody({
+      readings: Array.from({ length: 2000 }, () => ({
+        observable: "soak.temperature",
+        run: 900_001,
+        t: Date.now(),
+        value: { offset: 0, shape: [65_536, 0] },
+      })),
+    });
     count(`abuse binary ${(await post("/api/ingest", undefined, { "Content-Type": BINARY_BATCH_CONTENT_TYPE }, body)).status}`);
   },
   async () => count(`abuse gzip ${(await post("/api/ingest", undefined, { "Content-Encoding": "gzip" }, "not gzip")).status}`),

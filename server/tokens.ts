@@ -28,17 +28,11 @@ export function bearerToken(header: string | undefined): string | undefined {
   return /^Bearer\s+(\S+)$/i.exec(header ?? "")?.[1];
 }
 
-/** Compares a token against one held, in constant time. */
-function sameToken(given: string, held: string): boolean {
+/** Compares a token (or any secret) against one held, in constant time. */
+export function sameToken(given: string, held: string): boolean {
   const a = Buffer.from(given);
   const b = Buffer.from(held);
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Compares an `Authorization: Bearer ...` header against the accepted tokens in constant time. */
-export function bearerMatches(header: string | undefined, accepted: readonly string[]): boolean {
-  const given = bearerToken(header);
-  return given !== undefined && accepted.some((token) => sameToken(given, token));
 }
 
 /** The tokens file, version 1: `{"version": 1, "tokens": [{"name", "token", "sources": [...]}]}`. */

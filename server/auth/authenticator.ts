@@ -7,13 +7,13 @@
 // The ingest token, sent as a bearer token, acts as an admin for scripts in every mode. Writes
 // made with an ambient credential (a cookie, the proxy's header, or none at all) must carry the
 // CSRF token /api/session hands to same-origin pages.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { isIP } from "node:net";
 import { type Principal, type Role, userName } from "../../src/core/access.js";
 import type { AuthStore } from "./auth-store.js";
 import { verifyPassword } from "./passwords.js";
-import { bearerToken } from "../tokens.js";
+import { bearerToken, sameToken } from "../tokens.js";
 
 export type AuthMode = "none" | "proxy" | "local";
 
@@ -43,12 +43,6 @@ export const LOCAL_USER = "local";
 export type Unidentified = { status: 401 | 403; message: string };
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
-
-const sameText = (a: string, b: string) => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
 
 /** The value of one cookie of a Cookie header. */
 export function cookie(header: string | undefined, name: string): string | undefined {
@@ -155,7 +149,7 @@ export class Authenticator {
   async identify(req: IncomingMessage): Promise<Principal | Unidentified> {
     const bearer = bearerToken(req.headers.authorization);
     if (bearer !== undefined) {
-      if (sameText(bearer, this.ingestToken)) return { name: "ingest-token", role: "admin", via: "token" };
+      if (sameToken(bearer, this.ingestToken)) return { name: "ingest-token", role: "admin", via: "token" };
       return { status: 401, message: "this bearer token is not one that may act as a user (source tokens only ingest)" };
     }
     switch (this.config.mode) {
@@ -235,7 +229,7 @@ export class Authenticator {
     if (who.via === "token") return true;
     const sent = req.headers[CSRF_HEADER];
     const expected = await this.csrfFor(who, req);
-    return typeof sent === "string" && expected !== undefined && sameText(sent, expected);
+    return typeof sent === "string" && expected !== undefined && sameToken(sent, expected);
   }
 
   async login(name: string, password: string, address: string | undefined): Promise<LoginResult> {

@@ -3,10 +3,10 @@
 // config by an operator) and from the shared store (made by an admin, `POST /api/admin/tokens`,
 // shown once). An admin lists and revokes both; a revocation is kept in the shared store, so it
 // holds on every replica (within REFRESH_MS) and whatever the file says.
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash } from "node:crypto";
 import type { AuthStore, TokenRecord } from "./auth-store.js";
 import type { TokenListing } from "../../src/core/access.js";
-import { newToken, type SourceToken, type WriteScope } from "../tokens.js";
+import { newToken, type SourceToken, type WriteScope, writeScope } from "../tokens.js";
 
 const REFRESH_MS = 5_000;
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
@@ -55,10 +55,9 @@ export class TokenRegistry {
   /** What `token` may write. */
   scopeOf(token: string | undefined): WriteScope {
     if (token === undefined) return undefined;
-    const a = Buffer.from(token);
-    const b = Buffer.from(this.ingestToken);
-    if (a.length === b.length && timingSafeEqual(a, b)) return { all: true };
-    // Looked up by hash: comparing hashes leaks nothing of the token.
+    const ingest = writeScope(token, this.ingestToken, []);
+    if (ingest) return ingest;
+    // Source tokens are looked up by hash: comparing hashes leaks nothing of the token.
     const held = this.byHash.get(sha256(token));
     return held ? { all: false, name: held.name, sources: held.sources } : undefined;
   }

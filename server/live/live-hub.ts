@@ -335,8 +335,9 @@ export class LiveHub {
     state: ClientState,
     topics: readonly string[],
     since: (topic: string) => number,
-    fromStoreSlot: boolean,
+    holdsSlot: boolean,
   ) {
+    let fromStoreSlot = holdsSlot;
     const startedAt = Date.now();
     state.pending = [];
     state.heldTooMuch = false;
@@ -365,7 +366,15 @@ export class LiveHub {
         const through = answer.frames.length > 0 ? frameHeader(answer.frames.at(-1)!).seq : after;
         state.pending = state.pending.filter((r) => r.observable !== topic || r.seq > through);
       }
-      if (fromStore.length > 0 && !fromStoreSlot) throw new Error("a replay from the store started without a slot");
+      // The window may have moved on while its frames were sent: then the store is needed after all.
+      if (fromStore.length > 0 && !fromStoreSlot) {
+        if (this.storeReplays >= MAX_STORE_REPLAYS) {
+          send(ws, { type: "resync", reason: "the replay window moved on during the replay, and the store is busy" });
+          return;
+        }
+        this.storeReplays++;
+        fromStoreSlot = true;
+      }
       for (const topic of fromStore) {
         let after = since(topic);
         if ((await this.store.countSince([topic], after, this.options.maxReplay + 1)) > this.options.maxReplay) {

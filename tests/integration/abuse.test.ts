@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import { WebSocket } from "ws";
-import { BINARY_BATCH_CONTENT_TYPE, BINARY_BATCH_MAGIC, binaryDataStart } from "../../src/core/ingest-binary.js";
+import { BINARY_BATCH_CONTENT_TYPE } from "../../src/core/ingest-binary.js";
+import { rawBinaryBody } from "../support/binary-body.js";
 import { freePort } from "../support/postgres.js";
 import { ingestOk, type ServerProcess, startServerProcess } from "../support/server-process.js";
 
@@ -71,16 +72,6 @@ after(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** A binary batch whose header is `header` and whose data is `dataBytes` zero bytes. */
-function binaryBody(header: unknown, dataBytes = 0): Uint8Array {
-  const text = new TextEncoder().encode(JSON.stringify(header));
-  const body = new Uint8Array(binaryDataStart(text.length) + dataBytes);
-  body.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
-  new DataView(body.buffer).setUint32(4, text.length, true);
-  body.set(text, 8);
-  return body;
-}
-
 describe("a server bad clients cannot knock over", () => {
   it("refuses a small binary body of empty dimensions before allocating, and a foreign source before decoding", async () => {
     const before = rssMb(server);
@@ -93,7 +84,7 @@ describe("a server bad clients cannot knock over", () => {
         value: { offset: 0, shape: [65_536, 0] },
       })),
     };
-    const body = binaryBody(header);
+    const body = rawBinaryBody(header);
     assert.ok(body.length > 150_000 && body.length < 250_000, `${body.length} bytes`);
     const res = await post("/api/ingest", body, { "Content-Type": BINARY_BATCH_CONTENT_TYPE });
     assert.deepEqual(await refusal(res), {
@@ -104,7 +95,7 @@ describe("a server bad clients cannot knock over", () => {
     assert.ok(rssMb(server) - before < 100, `rss grew ${Math.round(rssMb(server) - before)} MB`);
     // A source token naming another source in the header: 403 before the data is looked at
     // (the data here is not even a whole number of float64s).
-    const foreign = binaryBody({ source: "daq-hall-b", sequence: 1, readings: [] }, 3);
+    const foreign = rawBinaryBody({ source: "daq-hall-b", sequence: 1, readings: [] }, { dataBytes: 3 });
     const refused = await post("/api/ingest", foreign, { "Content-Type": BINARY_BATCH_CONTENT_TYPE }, HALL_C.token);
     assert.deepEqual(await refusal(refused), {
       status: 403,

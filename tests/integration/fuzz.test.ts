@@ -9,7 +9,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { WebSocket } from "ws";
-import { BINARY_BATCH_CONTENT_TYPE, BINARY_BATCH_MAGIC, binaryDataStart } from "../../src/core/ingest-binary.js";
+import { BINARY_BATCH_CONTENT_TYPE } from "../../src/core/ingest-binary.js";
+import { rawBinaryBody } from "../support/binary-body.js";
 import { freePort } from "../support/postgres.js";
 import { ingestOk, type ServerProcess, startServerProcess } from "../support/server-process.js";
 
@@ -163,12 +164,8 @@ describe("fuzzing the running server", () => {
         fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -8, max: 8 }) }),
       )
       .map(([readings, dataBytes, lie]) => {
-        const text = new TextEncoder().encode(JSON.stringify({ readings }));
-        const bytes = new Uint8Array(binaryDataStart(text.length) + dataBytes);
-        bytes.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
-        new DataView(bytes.buffer).setUint32(4, Math.max(0, text.length + lie), true);
-        bytes.set(text, 8);
-        return bytes;
+        const headerBytes = new TextEncoder().encode(JSON.stringify({ readings })).length;
+        return rawBinaryBody({ readings }, { dataBytes, declaredHeaderBytes: Math.max(0, headerBytes + lie) });
       });
     await fc.assert(
       fc.asyncProperty(fc.oneof(body, fc.uint8Array({ maxLength: 128 })), (bytes) =>

@@ -13,7 +13,8 @@ import { ConfigError, loadConfig } from "../../server/config.js";
 import { loadSourceTokens, TokensFileError } from "../../server/tokens.js";
 import { parseDashboard } from "../../src/core/dashboard.js";
 import { ingestBatchSchema } from "../../src/core/ingest.js";
-import { BINARY_BATCH_MAGIC, binaryDataStart, decodeBinaryBatch } from "../../src/core/ingest-binary.js";
+import { decodeBinaryBatch } from "../../src/core/ingest-binary.js";
+import { rawBinaryBody } from "../support/binary-body.js";
 import { clientMessageSchema } from "../../src/core/live-protocol.js";
 import { dashboardAccessSchema } from "../../src/core/access.js";
 
@@ -71,11 +72,11 @@ describe("fuzzing the edges", () => {
     const body = fc
       .tuple(header, fc.nat(512), fc.boolean(), fc.uint8Array({ maxLength: 64 }))
       .map(([h, dataBytes, lie, noise]) => {
-        const text = new TextEncoder().encode(JSON.stringify(h));
-        const bytes = new Uint8Array(binaryDataStart(text.length) + dataBytes + noise.length);
-        bytes.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
-        new DataView(bytes.buffer).setUint32(4, lie ? text.length + noise.length * 1000 : text.length, true);
-        bytes.set(text, 8);
+        const headerBytes = new TextEncoder().encode(JSON.stringify(h)).length;
+        const bytes = rawBinaryBody(h, {
+          dataBytes: dataBytes + noise.length,
+          declaredHeaderBytes: lie ? headerBytes + noise.length * 1000 : headerBytes,
+        });
         bytes.set(noise, bytes.length - noise.length);
         return bytes;
       });

@@ -1,24 +1,11 @@
 // The binary form of an ingest batch: what it decodes to, and malformed bodies refused naming the part.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import {
-  BINARY_BATCH_MAGIC,
-  binaryDataStart,
-  decodeBinaryBatch,
-  encodeBinaryBatch,
-  readBinaryHeader,
-  resolveBinaryBatch,
-} from "../../src/core/ingest-binary.js";
+import { decodeBinaryBatch, encodeBinaryBatch, readBinaryHeader, resolveBinaryBatch } from "../../src/core/ingest-binary.js";
+import { rawBinaryBody } from "../support/binary-body.js";
 
 /** A body with this header text and `dataBytes` zero bytes of data, built by hand (it may be wrong on purpose). */
-function bodyWithHeader(text: string, dataBytes = 0): Uint8Array {
-  const header = new TextEncoder().encode(text);
-  const body = new Uint8Array(binaryDataStart(header.length) + dataBytes);
-  body.set(new TextEncoder().encode(BINARY_BATCH_MAGIC));
-  new DataView(body.buffer).setUint32(4, header.length, true);
-  body.set(header, 8);
-  return body;
-}
+const bodyWithHeader = (text: string, dataBytes = 0) => rawBinaryBody(text, { dataBytes });
 
 const batch = { source: "daq", sequence: 4, readings: [{ observable: "pmt.waveform", run: 1, t: 5 }] };
 
