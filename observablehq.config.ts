@@ -36,6 +36,7 @@ export default {
   pages: [
     { name: "Overview", path: "/" },
     { name: "Runs", path: "/pages/runs" },
+    { name: "Dashboards", path: "/pages/dashboards" },
     { name: "Dashboard editor", path: "/pages/dashboard" },
     { name: "Admin", path: "/pages/admin" },
   ],

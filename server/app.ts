@@ -6,8 +6,6 @@ import { existsSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import { join } from "node:path";
 import { z } from "zod";
-import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
-import { describeChanges, diffDashboards } from "../src/core/dashboard-diff.js";
 import { BINARY_BATCH_CONTENT_TYPE, readBinaryHeader, resolveBinaryBatch } from "../src/core/ingest-binary.js";
 import { type DataSelection, parseSelection } from "../src/core/time-window.js";
 import { type FieldError, fieldErrors } from "../src/core/validation.js";
@@ -15,7 +13,9 @@ import type { EmbeddedStore } from "./store/embedded-store.js";
 import { BLUESKY_SOURCE, type SkippedKey, translateBluesky } from "./ingest/bluesky-ingest.js";
 import { parseJsonAllowingNonFinite } from "../src/core/python-json.js";
 import { type Ingestor, StoreUnavailableError, ingestBody } from "./ingest/ingest.js";
-import { DASHBOARD_ID, type DashboardStore } from "./dashboards/dashboard-store.js";
+import type { DashboardStore } from "./dashboards/dashboard-store.js";
+import { dashboardRoutes } from "./dashboards/dashboard-routes.js";
+import { fail } from "./http-fail.js";
 import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 import { SourceError } from "../loaders/sources/source.js";
 import { SnapshotError } from "../loaders/snapshot/take-snapshot.js";
@@ -23,14 +23,6 @@ import { accessOf, bearerToken, sourceRefusal, type WriteScope } from "./tokens.
 import type { Authenticator } from "./auth/authenticator.js";
 import type { TokenRegistry } from "./auth/token-registry.js";
 import { fromOwnPage, mayDo, publicAuthRoutes, signedIn, signedInAuthRoutes, who } from "./auth/auth-routes.js";
-import {
-  type DashboardAccess,
-  type DashboardAction,
-  dashboardAccessSchema,
-  dashboardRight,
-  mayDashboard,
-  newDashboardAccess,
-} from "../src/core/access.js";
 
 export interface AppDeps {
   store: EmbeddedStore;
@@ -49,18 +41,10 @@ export interface AppDeps {
   /** The snapshots of the configured source and the store; also the catalog and runs pages see. */
   keeper: SnapshotKeeper;
   log: (line: string) => void;
-}
-
-/** The `:id` route parameter if it is well-formed; otherwise answers 400 and returns undefined. */
-function validId(req: Request, res: Response): string | undefined {
-  const id = String(req.params.id);
-  if (DASHBOARD_ID.test(id)) return id;
-  fail(res, 400, "invalid dashboard id", [{ field: "id", message: "malformed id" }]);
-  return undefined;
-}
-
-function fail(res: Response, status: number, error: string, errors: FieldError[] = []): void {
-  res.status(status).json({ error, errors });
+  /** The site's offset from UTC for observing nights (RUNBOARD_NIGHT_UTC_OFFSET_MINUTES). */
+  site?: { utcOffsetMinutes: number };
+  /** Dashboards offered as templates (default: the project's layouts/). */
+  layoutsDir?: string;
 }
 
 const memoryMb = () => {
@@ -133,23 +117,6 @@ const blueskyQuerySchema = z
       .optional(),
   })
   .strict();
-
-const updateQuerySchema = z
-  .object({
-    baseRevision: z.coerce.number().int().min(1).optional(),
-    /** Why this revision was saved, for the history (as a commit message). */
-    message: z.string().max(500).optional(),
-  })
-  .strict();
-const createQuerySchema = updateQuerySchema.pick({ message: true });
-const restoreBodySchema = z
-  .object({
-    revision: z.number().int().min(1),
-    message: z.string().max(500).optional(),
-  })
-  .strict();
-/** History entries that also say, in words, what changed from the revision before. */
-const MAX_DESCRIBED_REVISIONS = 200;
 
 export function createApp(deps: AppDeps): express.Express {
   const { store, dashboards } = deps;
@@ -294,6 +261,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get("/api/catalog", (_req, res) => res.json(deps.keeper.catalog()));
   app.get("/api/runs", (_req, res) => res.json({ runs: deps.keeper.runs() }));
+  app.get("/api/site", (_req, res) => res.json({ utcOffsetMinutes: deps.site?.utcOffsetMinutes ?? 0 }));
 
   app.get("/api/snapshots/status", (_req, res) => {
     res.setHeader("Cache-Control", "no-store");
@@ -330,148 +298,7 @@ export function createApp(deps: AppDeps): express.Express {
     }
   });
 
-  // Dashboards: each has an owner and shares (src/core/access.ts). One not shared with the
-  // asker answers as if it did not exist, so ids cannot be probed.
-  const noSuchDashboard = (res: Response, id: string) =>
-    fail(res, 404, "no such dashboard", [{ field: "id", message: `no dashboard ${id} (or it is not shared with you)` }]);
-  /** The dashboard's access if `who` may do `action` with it; otherwise answers and returns undefined. */
-  const permitted = async (
-    req: Request,
-    res: Response,
-    action: DashboardAction,
-  ): Promise<{ id: string; access: DashboardAccess } | undefined> => {
-    const id = validId(req, res);
-    if (!id) return undefined;
-    const access = await dashboards.access(id);
-    const asking = who(res);
-    if (!access || !mayDashboard(asking, access, "view")) return void noSuchDashboard(res, id);
-    if (!mayDashboard(asking, access, action)) {
-      const needs = action === "edit" ? "edit it" : "change who may see it";
-      return void fail(res, 403, `you may not ${needs}`, [
-        {
-          field: "(access)",
-          message: `${asking.name} may ${dashboardRight(asking, access)} dashboard ${id}; ${action === "share" ? "only its owner or an admin may" : "ask its owner to share it with you as editor"}`,
-        },
-      ]);
-    }
-    return { id, access };
-  };
-
-  app.get("/api/dashboards", async (_req, res) => {
-    const asking = who(res);
-    const visible = (await dashboards.list())
-      .map((d) => ({ ...d, right: dashboardRight(asking, d.access) }))
-      .filter((d) => d.right !== null);
-    res.json({ dashboards: visible });
-  });
-
-  app.post("/api/dashboards", mayDo("create-dashboard"), writes, smallJson, async (req, res) => {
-    const query = createQuerySchema.safeParse(req.query);
-    if (!query.success) return fail(res, 400, "invalid query", fieldErrors(query.error));
-    const parsed = parseDashboard(req.body);
-    if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
-    const record = await dashboards.create(parsed.value, newDashboardAccess(who(res).name), {
-      author: who(res).name,
-      message: query.data.message ?? "",
-    });
-    await audit(res, "dashboard.create", record.id, { title: parsed.value.title });
-    res
-      .status(201)
-      .location(`/d/${record.id}`)
-      .json({ ...record, access: newDashboardAccess(who(res).name), right: "share" });
-  });
-
-  app.get("/api/dashboards/:id", async (req, res) => {
-    const allowed = await permitted(req, res, "view");
-    if (!allowed) return;
-    const record = await dashboards.get(allowed.id);
-    if (!record) return noSuchDashboard(res, allowed.id);
-    res.json({ ...record, access: allowed.access, right: dashboardRight(who(res), allowed.access) });
-  });
-
-  // Each revision with who saved it, why, and what changed from the one before, in words.
-  app.get("/api/dashboards/:id/history", async (req, res) => {
-    const allowed = await permitted(req, res, "view");
-    if (!allowed) return;
-    const revisions = await dashboards.history(allowed.id);
-    const described = new Set(revisions.slice(-MAX_DESCRIBED_REVISIONS).map((r) => r.revision));
-    let previous: Dashboard | undefined;
-    const entries = [];
-    for (const r of revisions) {
-      const doc = described.has(r.revision) ? (await dashboards.revision(allowed.id, r.revision))?.dashboard : undefined;
-      const changes = doc && previous ? describeChanges(diffDashboards(previous, doc)) : doc ? "created" : undefined;
-      entries.push({ ...r, ...(changes ? { changes } : {}) });
-      previous = doc;
-    }
-    res.json({ id: allowed.id, revisions: entries });
-  });
-
-  app.get("/api/dashboards/:id/revisions/:revision", async (req, res) => {
-    const allowed = await permitted(req, res, "view");
-    if (!allowed) return;
-    const n = Number(req.params.revision);
-    const record = Number.isInteger(n) && n >= 1 ? await dashboards.revision(allowed.id, n) : undefined;
-    if (!record)
-      return fail(res, 404, "no such revision", [
-        { field: "revision", message: `dashboard ${allowed.id} has no revision ${req.params.revision}` },
-      ]);
-    res.json(record);
-  });
-
-  // Restoring saves the old revision as a new one: nothing in between is lost.
-  app.post("/api/dashboards/:id/restore", writes, smallJson, async (req, res) => {
-    const allowed = await permitted(req, res, "edit");
-    if (!allowed) return;
-    const body = restoreBodySchema.safeParse(req.body ?? {});
-    if (!body.success) return fail(res, 400, "invalid restore request", fieldErrors(body.error));
-    const old = await dashboards.revision(allowed.id, body.data.revision);
-    if (!old)
-      return fail(res, 404, "no such revision", [
-        { field: "revision", message: `dashboard ${allowed.id} has no revision ${body.data.revision}` },
-      ]);
-    const note = { author: who(res).name, message: body.data.message ?? `restored revision ${body.data.revision}` };
-    const result = await dashboards.update(allowed.id, old.dashboard, undefined, note);
-    if (!result.ok) return noSuchDashboard(res, allowed.id);
-    await audit(res, "dashboard.restore", allowed.id, { revision: body.data.revision, as: result.record.revision });
-    res.json({ ...result.record, access: allowed.access, right: dashboardRight(who(res), allowed.access) });
-  });
-
-  app.put("/api/dashboards/:id", writes, smallJson, async (req, res) => {
-    const query = updateQuerySchema.safeParse(req.query);
-    if (!query.success) return fail(res, 400, "invalid query", fieldErrors(query.error));
-    const allowed = await permitted(req, res, "edit");
-    if (!allowed) return;
-    const parsed = parseDashboard(req.body);
-    if (!parsed.ok) return fail(res, 400, "invalid dashboard", parsed.errors);
-    const result = await dashboards.update(allowed.id, parsed.value, query.data.baseRevision, {
-      author: who(res).name,
-      message: query.data.message ?? "",
-    });
-    if (result.ok) {
-      await audit(res, "dashboard.update", allowed.id, { revision: result.record.revision });
-      return res.json({ ...result.record, access: allowed.access, right: dashboardRight(who(res), allowed.access) });
-    }
-    if (result.reason === "not-found") return noSuchDashboard(res, allowed.id);
-    fail(res, 409, "the dashboard was saved by someone else in the meantime", [
-      { field: "baseRevision", message: `latest revision is ${result.latest}; reload and apply your change again` },
-    ]);
-  });
-
-  app.get("/api/dashboards/:id/access", async (req, res) => {
-    const allowed = await permitted(req, res, "view");
-    if (!allowed) return;
-    res.json({ id: allowed.id, access: allowed.access, right: dashboardRight(who(res), allowed.access) });
-  });
-
-  app.put("/api/dashboards/:id/access", writes, smallJson, async (req, res) => {
-    const allowed = await permitted(req, res, "share");
-    if (!allowed) return;
-    const parsed = dashboardAccessSchema.safeParse(req.body);
-    if (!parsed.success) return fail(res, 400, "invalid access", fieldErrors(parsed.error));
-    await dashboards.setAccess(allowed.id, parsed.data);
-    await audit(res, "dashboard.share", allowed.id, { from: allowed.access, to: parsed.data });
-    res.json({ id: allowed.id, access: parsed.data, right: dashboardRight(who(res), parsed.data) });
-  });
+  app.use(dashboardRoutes({ dashboards, audit, writes, smallJson, layoutsDir: deps.layoutsDir }));
 
   app.use("/api", (_req, res) => fail(res, 404, "no such API endpoint"));
 

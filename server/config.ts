@@ -51,6 +51,11 @@ const envSchema = z.object({
     .positive()
     .max(24 * 60)
     .default(DEFAULT_REPLAY_LIMITS.maxAgeMs / 60_000),
+  /**
+   * The site's offset from UTC in minutes (-300 for Chicago in winter): an observing night runs
+   * 12:00 to 12:00 there, whatever the browser's time zone.
+   */
+  RUNBOARD_NIGHT_UTC_OFFSET_MINUTES: z.coerce.number().int().min(-840).max(840).default(0),
   /** The earliest time a reading or run may carry (ISO-8601); earlier is refused naming the field. */
   RUNBOARD_TIME_EARLIEST: z.iso.date("must be a date such as 2000-01-01").default("2000-01-01"),
   /** How far past the server's clock a time may be (a DAQ's clock a little ahead is fine). */
@@ -108,6 +113,8 @@ export interface ServerConfig {
   refresh: { intervalMs: number; selection: DataSelection };
   /** The times ingest accepts. */
   timeBounds: TimeBounds;
+  /** Facts about the experiment's site the pages need (the observing night's time zone). */
+  site: { utcOffsetMinutes: number };
   storeMemoryMb: number;
   auth: AuthConfig;
 }
@@ -204,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       // Served over https by a proxy: its cookies must say so.
       secureCookies: origins.some((o) => o.startsWith("https:")),
     },
+    site: { utcOffsetMinutes: e.RUNBOARD_NIGHT_UTC_OFFSET_MINUTES },
     timeBounds: {
       earliest: Date.parse(`${e.RUNBOARD_TIME_EARLIEST}T00:00:00Z`),
       aheadMs: e.RUNBOARD_TIME_AHEAD_HOURS * 3_600_000,

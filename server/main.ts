@@ -169,6 +169,7 @@ export async function startServer(
     startedAt,
     keeper,
     log,
+    site: config.site,
   });
   const server = createServer(app);
   hub.attach(server);

@@ -4,15 +4,13 @@ import express, { type NextFunction, type Request, type Response, Router } from 
 import { z } from "zod";
 import { type Principal, roleSchema, type SiteAction, maySite, siteRights, userName } from "../../src/core/access.js";
 import { sourceName } from "../../src/core/ingest.js";
-import { type FieldError, fieldErrors } from "../../src/core/validation.js";
+import { fieldErrors } from "../../src/core/validation.js";
 import { type Authenticator, LOCAL_USER } from "./authenticator.js";
 import { hashPassword, MAX_PASSWORD, passwordProblem } from "./passwords.js";
 import type { TokenRegistry } from "./token-registry.js";
 import { loginPage } from "./login-page.js";
+import { fail } from "../http-fail.js";
 
-function fail(res: Response, status: number, error: string, errors: FieldError[] = []): void {
-  res.status(status).json({ error, errors });
-}
 
 export const who = (res: Response) => res.locals.who as Principal;
 

@@ -12,9 +12,24 @@ export interface DashboardSummary {
   title: string;
   revision: number;
   savedAt: string;
+  /** Who saved the latest revision ("" before authors were kept). */
+  author: string;
   /** Who owns it and with whom it is shared. */
   access: DashboardAccess;
 }
+
+/** A deleted dashboard, restorable until `deletedAt` + UNDELETE_DAYS. */
+export interface DeletedSummary {
+  id: string;
+  title: string;
+  deletedAt: string;
+  deletedBy: string;
+  access: DashboardAccess;
+}
+
+/** How long a deleted dashboard can be restored; after that it is removed for good. */
+export const UNDELETE_DAYS = 30;
+export const UNDELETE_MS = UNDELETE_DAYS * 86_400_000;
 
 export type UpdateResult =
   { ok: true; record: DashboardRecord } | { ok: false; reason: "not-found" } | { ok: false; reason: "conflict"; latest: number };
@@ -41,10 +56,20 @@ export interface DashboardStore {
   revision(id: string, revision: number): Promise<DashboardRecord | undefined>;
   /** Saves a new revision. With `baseRevision`, refuses if someone saved in between. */
   update(id: string, dashboard: Dashboard, baseRevision?: number, note?: SaveNote): Promise<UpdateResult>;
+  /** The dashboards not deleted, newest change first. */
   list(): Promise<DashboardSummary[]>;
   history(id: string): Promise<RevisionInfo[]>;
-  /** Who owns a dashboard and with whom it is shared; undefined when there is no such dashboard. */
+  /** Who owns a dashboard and with whom it is shared; undefined when there is none (or it is deleted). */
   access(id: string): Promise<DashboardAccess | undefined>;
+  /** Deletes a dashboard, keeping every revision so it can be restored; false when there is none. */
+  remove(id: string, by: string): Promise<boolean>;
+  /** Brings a deleted dashboard back as it was; false when it is not deleted (or purged). */
+  undelete(id: string): Promise<boolean>;
+  /** The deleted dashboards still restorable; purges those deleted more than UNDELETE_DAYS before `now`. */
+  deleted(now?: number): Promise<DeletedSummary[]>;
+  /** The dashboards a user marked as favourites. */
+  favourites(user: string): Promise<Set<string>>;
+  setFavourite(user: string, id: string, favourite: boolean): Promise<void>;
   /** Replaces who may see a dashboard; false when there is no such dashboard. */
   setAccess(id: string, access: DashboardAccess): Promise<boolean>;
   close(): Promise<void>;

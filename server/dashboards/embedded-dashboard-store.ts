@@ -5,7 +5,9 @@ import {
   type DashboardRecord,
   type DashboardStore,
   type DashboardSummary,
+  type DeletedSummary,
   type UpdateResult,
+  UNDELETE_MS,
   newDashboardId,
   NO_NOTE,
   type RevisionInfo,
@@ -36,6 +38,12 @@ export class EmbeddedDashboardStore implements DashboardStore {
     // columns are plain and the schema is checkpointed at once, out of the WAL.
     await db.run("ALTER TABLE dashboards ADD COLUMN IF NOT EXISTS saved_by VARCHAR");
     await db.run("ALTER TABLE dashboards ADD COLUMN IF NOT EXISTS message VARCHAR");
+    // Deleted dashboards keep their revisions here until restored or purged after 30 days.
+    await db.run(`CREATE TABLE IF NOT EXISTS dashboard_deleted (
+      id VARCHAR PRIMARY KEY, deleted_at TIMESTAMP NOT NULL, deleted_by VARCHAR NOT NULL)`);
+    await db.run(
+      "CREATE TABLE IF NOT EXISTS dashboard_favourites (user_name VARCHAR NOT NULL, id VARCHAR NOT NULL, PRIMARY KEY (user_name, id))",
+    );
     await db.run("CHECKPOINT");
     return new EmbeddedDashboardStore(db);
   }
@@ -77,7 +85,8 @@ export class EmbeddedDashboardStore implements DashboardStore {
 
   async access(id: string): Promise<DashboardAccess | undefined> {
     const [row] = await this.rows(
-      `SELECT a.access FROM (SELECT DISTINCT id FROM dashboards WHERE id = $id) d
+      `SELECT a.access FROM (SELECT DISTINCT id FROM dashboards WHERE id = $id
+                               AND id NOT IN (SELECT id FROM dashboard_deleted)) d
          LEFT JOIN dashboard_access a USING (id)`,
       { id },
     );
@@ -125,8 +134,10 @@ export class EmbeddedDashboardStore implements DashboardStore {
 
   async list(): Promise<DashboardSummary[]> {
     const rows = await this.rows(
-      `SELECT d.id, revision, doc->>'title' AS title, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at, a.access
+      `SELECT d.id, revision, doc->>'title' AS title, strftime(saved_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS saved_at,
+              saved_by, a.access
          FROM dashboards d LEFT JOIN dashboard_access a USING (id)
+        WHERE d.id NOT IN (SELECT id FROM dashboard_deleted)
         QUALIFY row_number() OVER (PARTITION BY d.id ORDER BY revision DESC) = 1
         ORDER BY saved_at DESC, d.id`,
     );
@@ -135,8 +146,68 @@ export class EmbeddedDashboardStore implements DashboardStore {
       title: String(r.title),
       revision: Number(r.revision),
       savedAt: String(r.saved_at),
+      author: String(r.saved_by ?? ""),
       access: readStoredAccess(r.access),
     }));
+  }
+
+  remove(id: string, by: string): Promise<boolean> {
+    return this.serial(async () => {
+      if (!(await this.access(id))) return false;
+      await this.db.run("INSERT INTO dashboard_deleted VALUES ($id, current_timestamp, $by)", { id, by });
+      return true;
+    });
+  }
+
+  undelete(id: string): Promise<boolean> {
+    return this.serial(async () => {
+      const rows = await this.rows("DELETE FROM dashboard_deleted WHERE id = $id RETURNING id", { id });
+      return rows.length === 1;
+    });
+  }
+
+  deleted(now = Date.now()): Promise<DeletedSummary[]> {
+    return this.serial(async () => {
+      const cutoff = new Date(now - UNDELETE_MS).toISOString();
+      // Gone for good after 30 days: every revision, the access and the favourites.
+      const purge = `(SELECT id FROM dashboard_deleted WHERE deleted_at < $cutoff::TIMESTAMPTZ::TIMESTAMP)`;
+      await this.db.run("BEGIN TRANSACTION");
+      try {
+        for (const table of ["dashboards", "dashboard_access", "dashboard_favourites"])
+          await this.db.run(`DELETE FROM ${table} WHERE id IN ${purge}`, { cutoff });
+        await this.db.run(`DELETE FROM dashboard_deleted WHERE id IN ${purge}`, { cutoff });
+        await this.db.run("COMMIT");
+      } catch (error) {
+        await this.db.run("ROLLBACK").catch(() => undefined);
+        throw error;
+      }
+      const rows = await this.rows(
+        `SELECT x.id, strftime(x.deleted_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS deleted_at, x.deleted_by, a.access,
+                (SELECT doc->>'title' FROM dashboards d WHERE d.id = x.id ORDER BY revision DESC LIMIT 1) AS title
+           FROM dashboard_deleted x LEFT JOIN dashboard_access a USING (id) ORDER BY x.deleted_at DESC`,
+      );
+      return rows.map((r) => ({
+        id: String(r.id),
+        title: String(r.title),
+        deletedAt: String(r.deleted_at),
+        deletedBy: String(r.deleted_by),
+        access: readStoredAccess(r.access),
+      }));
+    });
+  }
+
+  async favourites(user: string): Promise<Set<string>> {
+    const rows = await this.rows("SELECT id FROM dashboard_favourites WHERE user_name = $user", { user });
+    return new Set(rows.map((r) => String(r.id)));
+  }
+
+  setFavourite(user: string, id: string, favourite: boolean): Promise<void> {
+    return this.serial(async () => {
+      const sql = favourite
+        ? "INSERT OR IGNORE INTO dashboard_favourites VALUES ($user, $id)"
+        : "DELETE FROM dashboard_favourites WHERE user_name = $user AND id = $id";
+      await this.db.run(sql, { user, id });
+    });
   }
 
   async history(id: string): Promise<RevisionInfo[]> {

@@ -6,7 +6,9 @@ import {
   type DashboardRecord,
   type DashboardStore,
   type DashboardSummary,
+  type DeletedSummary,
   type UpdateResult,
+  UNDELETE_MS,
   newDashboardId,
   NO_NOTE,
   type RevisionInfo,
@@ -41,6 +43,11 @@ export class PostgresDashboardStore implements DashboardStore {
       // Who saved each revision and why; empty for revisions from before they were kept.
       "ALTER TABLE runboard_dashboards ADD COLUMN IF NOT EXISTS saved_by text NOT NULL DEFAULT ''",
       "ALTER TABLE runboard_dashboards ADD COLUMN IF NOT EXISTS message text NOT NULL DEFAULT ''",
+      // Deleted dashboards keep their revisions here until restored or purged after 30 days.
+      `CREATE TABLE IF NOT EXISTS runboard_dashboard_deleted (
+        id text PRIMARY KEY, deleted_at timestamptz NOT NULL DEFAULT now(), deleted_by text NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS runboard_dashboard_favourites (
+        user_name text NOT NULL, id text NOT NULL, PRIMARY KEY (user_name, id))`,
     ]);
     return new PostgresDashboardStore(pool);
   }
@@ -78,7 +85,8 @@ export class PostgresDashboardStore implements DashboardStore {
 
   async access(id: string): Promise<DashboardAccess | undefined> {
     const { rows } = await this.pool.query<{ access: unknown }>(
-      `SELECT a.access FROM (SELECT DISTINCT id FROM runboard_dashboards WHERE id = $1) d
+      `SELECT a.access FROM (SELECT DISTINCT id FROM runboard_dashboards WHERE id = $1
+                               AND NOT EXISTS (SELECT 1 FROM runboard_dashboard_deleted x WHERE x.id = $1)) d
          LEFT JOIN runboard_dashboard_access a USING (id)`,
       [id],
     );
@@ -138,9 +146,18 @@ export class PostgresDashboardStore implements DashboardStore {
   }
 
   async list(): Promise<DashboardSummary[]> {
-    const { rows } = await this.pool.query<{ id: string; revision: number; title: string; saved_at: Date; access: unknown }>(
-      `SELECT DISTINCT ON (d.id) d.id, revision, doc->>'title' AS title, saved_at, a.access
-         FROM runboard_dashboards d LEFT JOIN runboard_dashboard_access a USING (id) ORDER BY d.id, revision DESC`,
+    const { rows } = await this.pool.query<{
+      id: string;
+      revision: number;
+      title: string;
+      saved_at: Date;
+      saved_by: string;
+      access: unknown;
+    }>(
+      `SELECT DISTINCT ON (d.id) d.id, revision, doc->>'title' AS title, saved_at, saved_by, a.access
+         FROM runboard_dashboards d LEFT JOIN runboard_dashboard_access a USING (id)
+        WHERE NOT EXISTS (SELECT 1 FROM runboard_dashboard_deleted x WHERE x.id = d.id)
+        ORDER BY d.id, revision DESC`,
     );
     return rows
       .map((r) => ({
@@ -148,9 +165,72 @@ export class PostgresDashboardStore implements DashboardStore {
         title: r.title,
         revision: r.revision,
         savedAt: r.saved_at.toISOString(),
+        author: r.saved_by,
         access: readStoredAccess(r.access),
       }))
       .sort((a, b) => b.savedAt.localeCompare(a.savedAt) || a.id.localeCompare(b.id));
+  }
+
+  async remove(id: string, by: string): Promise<boolean> {
+    const { rows } = await this.pool.query(
+      `INSERT INTO runboard_dashboard_deleted (id, deleted_by)
+         SELECT $1, $2 WHERE EXISTS (SELECT 1 FROM runboard_dashboards WHERE id = $1)
+       ON CONFLICT (id) DO NOTHING RETURNING id`,
+      [id, by],
+    );
+    return rows.length === 1;
+  }
+
+  async undelete(id: string): Promise<boolean> {
+    const { rows } = await this.pool.query("DELETE FROM runboard_dashboard_deleted WHERE id = $1 RETURNING id", [id]);
+    return rows.length === 1;
+  }
+
+  async deleted(now = Date.now()): Promise<DeletedSummary[]> {
+    const cutoff = new Date(now - UNDELETE_MS);
+    const client = await this.pool.connect();
+    try {
+      // Gone for good after 30 days: every revision, the access and the favourites.
+      await client.query("BEGIN");
+      const purge = "(SELECT id FROM runboard_dashboard_deleted WHERE deleted_at < $1)";
+      for (const table of ["runboard_dashboards", "runboard_dashboard_access", "runboard_dashboard_favourites"])
+        await client.query(`DELETE FROM ${table} WHERE id IN ${purge}`, [cutoff]);
+      await client.query(`DELETE FROM runboard_dashboard_deleted WHERE id IN ${purge}`, [cutoff]);
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    const { rows } = await this.pool.query<{ id: string; deleted_at: Date; deleted_by: string; access: unknown; title: string }>(
+      `SELECT x.id, x.deleted_at, x.deleted_by, a.access,
+              (SELECT doc->>'title' FROM runboard_dashboards d WHERE d.id = x.id ORDER BY revision DESC LIMIT 1) AS title
+         FROM runboard_dashboard_deleted x LEFT JOIN runboard_dashboard_access a USING (id) ORDER BY x.deleted_at DESC`,
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      title: r.title,
+      deletedAt: r.deleted_at.toISOString(),
+      deletedBy: r.deleted_by,
+      access: readStoredAccess(r.access),
+    }));
+  }
+
+  async favourites(user: string): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ id: string }>("SELECT id FROM runboard_dashboard_favourites WHERE user_name = $1", [
+      user,
+    ]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  async setFavourite(user: string, id: string, favourite: boolean): Promise<void> {
+    await this.pool.query(
+      favourite
+        ? "INSERT INTO runboard_dashboard_favourites (user_name, id) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+        : "DELETE FROM runboard_dashboard_favourites WHERE user_name = $1 AND id = $2",
+      [user, id],
+    );
   }
 
   async history(id: string): Promise<RevisionInfo[]> {

@@ -71,16 +71,80 @@ export async function saveDashboardAccess(id: string, access: DashboardAccess) {
 export async function saveDashboard(
   dashboard: Dashboard,
   existing?: { id: string; revision: number },
+  message = "",
 ): Promise<SharedDashboardRecord> {
   const headers = await writeHeaders();
   const body = JSON.stringify(dashboard);
+  const note = message ? `${existing ? "&" : "?"}message=${encodeURIComponent(message)}` : "";
   return existing
-    ? request<SharedDashboardRecord>(`/api/dashboards/${encodeURIComponent(existing.id)}?baseRevision=${existing.revision}`, {
-        method: "PUT",
-        headers,
-        body,
-      })
-    : request<SharedDashboardRecord>("/api/dashboards", { method: "POST", headers, body });
+    ? request<SharedDashboardRecord>(
+        `/api/dashboards/${encodeURIComponent(existing.id)}?baseRevision=${existing.revision}${note}`,
+        {
+          method: "PUT",
+          headers,
+          body,
+        },
+      )
+    : request<SharedDashboardRecord>(`/api/dashboards${note}`, { method: "POST", headers, body });
+}
+
+/** A dashboard in the list: who owns it, its last change, whether it is one of the user's favourites. */
+export interface DashboardListing {
+  id: string;
+  title: string;
+  revision: number;
+  savedAt: string;
+  author: string;
+  access: DashboardAccess;
+  right: "share" | "edit" | "view";
+  favourite: boolean;
+}
+export interface DeletedDashboard {
+  id: string;
+  title: string;
+  deletedAt: string;
+  deletedBy: string;
+  /** When it is gone for good. */
+  purgeAt: string;
+}
+export interface HistoryEntry {
+  revision: number;
+  savedAt: string;
+  author: string;
+  message: string;
+  changes?: string;
+}
+
+const dashboardPath = (id: string, rest = "") => `/api/dashboards/${encodeURIComponent(id)}${rest}`;
+export const fetchDashboards = () => request<{ dashboards: DashboardListing[] }>("/api/dashboards").then((b) => b.dashboards);
+export const fetchDeletedDashboards = () =>
+  request<{ dashboards: DeletedDashboard[] }>("/api/dashboards/deleted").then((b) => b.dashboards);
+export const fetchHistory = (id: string) =>
+  request<{ id: string; revisions: HistoryEntry[] }>(dashboardPath(id, "/history")).then((b) => b.revisions);
+export const fetchRevision = (id: string, revision: number) =>
+  request<DashboardRecord>(dashboardPath(id, `/revisions/${revision}`));
+export const fetchTemplates = () =>
+  request<{ templates: { name: string; title: string; description: string }[] }>("/api/templates").then((b) => b.templates);
+export const fetchTemplate = (name: string) =>
+  request<{ name: string; dashboard: Dashboard }>(`/api/templates/${encodeURIComponent(name)}`).then((b) => b.dashboard);
+export const fetchSite = () => request<{ utcOffsetMinutes: number }>("/api/site");
+
+/** A write to one dashboard: restore, fork, delete, undelete, favourite. */
+export async function dashboardWrite<T>(method: "POST" | "PUT" | "DELETE", id: string, rest: string, body?: unknown): Promise<T> {
+  return request<T>(dashboardPath(id, rest), {
+    method,
+    headers: await writeHeaders(),
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** Imports a dashboard file as a new dashboard; the server checks it as any other (field-named errors). */
+export async function importDashboard(doc: unknown, fileName: string): Promise<SharedDashboardRecord> {
+  return request<SharedDashboardRecord>(`/api/dashboards?message=${encodeURIComponent(`imported from ${fileName}`)}`, {
+    method: "POST",
+    headers: await writeHeaders(),
+    body: JSON.stringify(doc),
+  });
 }
 
 export interface RefreshOutcome {

@@ -1,8 +1,10 @@
-// The editor's header: the dashboard's title, Save (a new revision each time) and the link that
-// shares it. Saving validates the whole document first, as the server will.
+// The editor's header actions: the dashboard's title, Save (a new revision each time, with an
+// optional message), Save a copy (a fork into one's own dashboards), Export (the JSON file) and
+// Delete (restorable for 30 days from the dashboards list). Saving validates the whole document
+// first, as the server will.
 import { type Dashboard, parseDashboard } from "../core/dashboard.js";
 import { describeErrors } from "../core/validation.js";
-import { ApiError, saveDashboard } from "./api.js";
+import { ApiError, type SharedDashboardRecord, dashboardWrite, saveDashboard } from "./api.js";
 import { el, labelled } from "./dom.js";
 
 export interface SaveControlsOptions {
@@ -11,32 +13,58 @@ export interface SaveControlsOptions {
   /** The document as it stands, positions included. */
   current: () => Dashboard;
   /** The saved revision as the server answered it. */
-  onSaved: (dashboard: Dashboard) => void;
+  onSaved: (record: SharedDashboardRecord) => void;
   status: (text: string, isError?: boolean) => void;
+  /** Marks the document changed. */
+  changed: () => void;
+  /** Owners and admins may delete. */
+  mayDelete: boolean;
 }
+
+/** A file name for an exported dashboard: its title, in letters and dashes. */
+export const exportName = (title: string) =>
+  `${
+    title
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "") || "dashboard"
+  }.json`;
 
 export function saveControls(options: SaveControlsOptions) {
   let saved = options.saved;
   const titleInput = el("input", { type: "text", value: options.title, required: true, maxLength: 200 });
-  titleInput.addEventListener("input", () => options.status("Unsaved changes"));
-  const saveButton = el("button", { type: "button", textContent: "Save dashboard" });
-  const shareLink = el("a", { className: "share" });
-  const showShare = () => {
-    if (!saved) return shareLink.replaceChildren();
-    shareLink.href = `/d/${saved.id}`;
-    shareLink.textContent = `Share: ${new URL(`/d/${saved.id}`, location.href).href}`;
+  titleInput.addEventListener("input", () => options.changed());
+  const message = el("input", {
+    type: "text",
+    maxLength: 500,
+    placeholder: "what changed (optional)",
+    className: "save-message",
+  });
+  const saveButton = el("button", { type: "button", textContent: "Save dashboard", className: "primary" });
+  const forkButton = el("button", { type: "button", textContent: "Save a copy" });
+  const exportButton = el("button", { type: "button", textContent: "Export" });
+  const deleteButton = el("button", { type: "button", textContent: "Delete", className: "danger" });
+  const candidate = () => {
+    const parsed = parseDashboard({ ...options.current(), title: titleInput.value });
+    if (!parsed.ok) options.status(`Cannot save: ${describeErrors(parsed.errors)}`, true);
+    return parsed.ok ? parsed.value : undefined;
   };
-  showShare();
+  const showButtons = () => {
+    forkButton.hidden = !saved;
+    deleteButton.hidden = !saved || !options.mayDelete;
+  };
+  showButtons();
+
   saveButton.addEventListener("click", async () => {
-    const candidate = parseDashboard({ ...options.current(), title: titleInput.value });
-    if (!candidate.ok) return options.status(`Cannot save: ${describeErrors(candidate.errors)}`, true);
+    const doc = candidate();
+    if (!doc) return;
     saveButton.disabled = true;
     try {
-      const record = await saveDashboard(candidate.value, saved);
+      const record = await saveDashboard(doc, saved, message.value.trim());
       saved = { id: record.id, revision: record.revision };
-      options.onSaved(record.dashboard);
-      history.replaceState(null, "", `/d/${record.id}`);
-      showShare();
+      message.value = "";
+      options.onSaved(record);
+      showButtons();
       options.status(`Saved revision ${record.revision}`);
     } catch (error) {
       options.status(`Save failed: ${error instanceof ApiError ? error.message : String(error)}`, true);
@@ -44,5 +72,51 @@ export function saveControls(options: SaveControlsOptions) {
       saveButton.disabled = false;
     }
   });
-  return { title: labelled("Dashboard title", titleInput), saveButton, shareLink };
+
+  // The copy is what is on screen, unsaved changes included, owned by whoever makes it.
+  forkButton.addEventListener("click", async () => {
+    const doc = candidate();
+    if (!doc || !saved) return;
+    try {
+      const record = await dashboardWrite<SharedDashboardRecord>("POST", saved.id, "/fork", {
+        dashboard: doc,
+        title: `${titleInput.value} (copy)`,
+      });
+      location.assign(`/d/${record.id}?edit`);
+    } catch (error) {
+      options.status(`Could not save a copy: ${error instanceof ApiError ? error.message : String(error)}`, true);
+    }
+  });
+
+  exportButton.addEventListener("click", () => {
+    const doc = { ...options.current(), title: titleInput.value };
+    const url = URL.createObjectURL(new Blob([`${JSON.stringify(doc, null, 2)}\n`], { type: "application/json" }));
+    const link = el("a", { href: url, download: exportName(doc.title) });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    options.status(`Exported ${exportName(doc.title)}: keep it in layouts/ to offer it as a template.`);
+  });
+
+  deleteButton.addEventListener("click", async () => {
+    if (!saved) return;
+    if (!confirm(`Delete "${titleInput.value}"? It can be restored for 30 days from the dashboards list.`)) return;
+    try {
+      await dashboardWrite("DELETE", saved.id, "");
+      location.assign("/pages/dashboards?deleted=1");
+    } catch (error) {
+      options.status(`Delete failed: ${error instanceof ApiError ? error.message : String(error)}`, true);
+    }
+  });
+
+  return {
+    title: labelled("Dashboard title", titleInput),
+    titleInput,
+    message: labelled("Save message", message),
+    saveButton,
+    forkButton,
+    exportButton,
+    deleteButton,
+  };
 }

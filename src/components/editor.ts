@@ -1,23 +1,41 @@
-// The dashboard editor, assembled from its parts: the add-widget form (editor-form.ts), the grid
-// (editor-grid.ts), each widget's settings (editor-settings.ts), the data the widgets declare
-// (series-feed.ts, over the per-run snapshots and the live tail), the drawings (widgets.ts) and
-// saving (editor-save.ts). Widgets whose data changed redraw together, once per animation frame.
+// The dashboard page, assembled from its parts: the run and time controls (time-bar.ts), the
+// add-widget form (editor-form.ts), the grid (editor-grid.ts), each widget's settings
+// (editor-settings.ts), the data the widgets declare (series-feed.ts, over the per-run snapshots
+// and the live tail), the drawings (widgets.ts), saving, copies and export (editor-save.ts), the
+// link (editor-link.ts) and the history (editor-history.ts). `/d/<id>` opens in view mode (no
+// editing chrome); Edit (`?edit`) switches to the editor. Widgets whose data changed redraw
+// together, once per animation frame.
 import type { ObservableInfo } from "../core/catalog.js";
-import { type Widget, addWidget, applyPositions, emptyDashboard, removeWidget } from "../core/dashboard.js";
+import { type Dashboard, type Widget, addWidget, applyPositions, emptyDashboard, removeWidget } from "../core/dashboard.js";
+import { type TimeChoice, describeRuns, describeWindow, sameTime, timeFromQuery, timeQuery } from "../core/dashboard-time.js";
+import { decodeDashboardLink } from "../core/dashboard-link.js";
+import { describeErrors } from "../core/validation.js";
 import { DEFAULT_SIZE } from "../core/widget-kinds.js";
-import { fetchCatalog, fetchDashboard, fetchRuns, fetchSession, type Session } from "./api.js";
+import {
+  fetchCatalog,
+  fetchDashboard,
+  fetchRevision,
+  fetchRuns,
+  fetchSession,
+  fetchSite,
+  fetchTemplate,
+  type Session,
+} from "./api.js";
 import type { DashboardAccess } from "../core/access.js";
 import { sessionBadge } from "./session-badge.js";
 import { sharingPanel } from "./editor-share.js";
 import { el, frameScheduler } from "./dom.js";
 import { getDuckDB } from "./duckdb.js";
 import { saveControls } from "./editor-save.js";
+import { copyLinkControl } from "./editor-link.js";
+import { historyPanel } from "./editor-history.js";
 import { addWidgetForm } from "./editor-form.js";
 import { DashboardGrid } from "./editor-grid.js";
 import { openWidgetSettings } from "./editor-settings.js";
 import { refetchControl } from "./refetch-control.js";
 import { type DataNeed, SeriesFeed } from "./series-feed.js";
 import { themeToggle } from "./theme.js";
+import { timeBar } from "./time-bar.js";
 import { type WidgetView, createWidgetView, keysOf, needsOf } from "./widgets.js";
 
 export function dashboardIdFromLocation(loc: Location = location): string | undefined {
@@ -38,27 +56,58 @@ function statusLine() {
 /** What the user may do with the dashboard they have open. */
 type Right = "share" | "edit" | "view";
 
-/** Opens the dashboard in the address (a new one when there is none), with what the user may do with it. */
-async function openDashboard(
-  session: Session,
-  setStatus: (text: string, isError?: boolean) => void,
-): Promise<{
-  dashboard: ReturnType<typeof emptyDashboard>;
+interface Opened {
+  dashboard: Dashboard;
   saved?: { id: string; revision: number };
   right: Right;
   access?: DashboardAccess;
-}> {
+  /** Where the document came from: a saved one, an old revision of it, a link, a template, or new. */
+  origin: "saved" | "revision" | "link" | "template" | "new";
+  /** The latest revision, when an older one is shown. */
+  latest?: number;
+}
+
+/**
+ * Opens what the address names: a whole dashboard in the fragment (`#dashboard=`), a template
+ * (`?template=`), a saved dashboard (`/d/<id>`, at `?revision=n` if given), or a new one.
+ */
+async function openDashboard(session: Session, setStatus: (text: string, isError?: boolean) => void): Promise<Opened> {
+  const params = new URLSearchParams(location.search);
+  const mayCreate = session.rights.includes("create-dashboard");
+  const fresh: Opened = { dashboard: emptyDashboard(), right: mayCreate ? "share" : "view", origin: "new" };
+  const fragment = new URLSearchParams(location.hash.slice(1)).get("dashboard");
+  if (fragment) {
+    const parsed = await decodeDashboardLink(fragment);
+    if (parsed.ok) return { ...fresh, dashboard: parsed.value, origin: "link" };
+    setStatus(`This link's dashboard cannot be opened: ${describeErrors(parsed.errors)}`, true);
+    return fresh;
+  }
+  const template = params.get("template");
+  if (template) {
+    try {
+      return { ...fresh, dashboard: await fetchTemplate(template), origin: "template" };
+    } catch (error) {
+      setStatus(`Could not open template ${template}: ${error instanceof Error ? error.message : String(error)}`, true);
+      return fresh;
+    }
+  }
   const id = dashboardIdFromLocation();
-  const fresh = { dashboard: emptyDashboard(), right: (session.rights.includes("create-dashboard") ? "share" : "view") as Right };
   if (!id) return fresh;
   try {
     const record = await fetchDashboard(id);
-    return {
+    const opened: Opened = {
       dashboard: record.dashboard,
       saved: { id: record.id, revision: record.revision },
       right: record.right,
       access: record.access,
+      origin: "saved",
     };
+    const asked = Number(params.get("revision"));
+    if (params.has("revision") && asked !== record.revision) {
+      const old = await fetchRevision(id, asked);
+      return { ...opened, dashboard: old.dashboard, origin: "revision", latest: record.revision, saved: { id, revision: asked } };
+    }
+    return opened;
   } catch (error) {
     setStatus(`Could not open dashboard ${id}: ${error instanceof Error ? error.message : String(error)}`, true);
     return fresh;
@@ -73,8 +122,13 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   const status = statusLine();
   let catalog: ObservableInfo[];
   let session: Session;
+  let site: { utcOffsetMinutes: number };
   try {
-    [catalog, session] = await Promise.all([fetchCatalog().then((c) => c.observables), fetchSession()]);
+    [catalog, session, site] = await Promise.all([
+      fetchCatalog().then((c) => c.observables),
+      fetchSession(),
+      fetchSite().catch(() => ({ utcOffsetMinutes: 0 })),
+    ]);
   } catch (error) {
     root.replaceChildren(el("p", { className: "error" }, `runboard server not reachable: ${String(error)}`));
     return;
@@ -83,9 +137,61 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   const info = (name: string) => infoByName.get(name);
   const opened = await openDashboard(session, status.set);
   let dashboard = opened.dashboard;
-  const saved = opened.saved;
-  // The page shows only what the user may do; the server checks it again.
-  const readOnly = opened.right === "view";
+  let saved = opened.origin === "revision" ? undefined : opened.saved;
+  const params = new URLSearchParams(location.search);
+  // A saved dashboard opens to be looked at; Edit (?edit) opens the editor. An old revision is
+  // only looked at; the page shows only what the user may do, and the server checks it again.
+  const mayEdit = opened.right !== "view";
+  const editing = mayEdit && opened.origin !== "revision" && (opened.origin !== "saved" || params.has("edit"));
+  const readOnly = !editing;
+  document.body.classList.toggle("dashboard-viewing", readOnly);
+  let dirty = opened.origin === "link" || opened.origin === "template";
+  const changed = () => {
+    dirty = true;
+    status.set("Unsaved changes");
+  };
+
+  // --- runs and time: the address over the dashboard's defaults ------------------------------
+  const defaultsOf = (d: Dashboard): TimeChoice => ({
+    runSelection: d.runSelection,
+    window: d.window,
+    refreshSeconds: d.refreshSeconds,
+  });
+  const fromAddress = timeFromQuery(location.search, defaultsOf(dashboard));
+  let choice = fromAddress.choice;
+  if (fromAddress.errors.length) status.set(`Ignored in the address: ${describeErrors(fromAddress.errors)}`, true);
+  const kept = () => {
+    const keep: Record<string, string> = {};
+    if (editing && opened.origin === "saved") keep.edit = "";
+    if (opened.origin === "revision") keep.revision = String(opened.saved!.revision);
+    return keep;
+  };
+  const query = () => timeQuery(choice, defaultsOf(dashboard), kept());
+  const writeAddress = () => {
+    const path = saved ? `/d/${saved.id}` : location.pathname;
+    history.replaceState(null, "", `${path}${query()}${opened.origin === "link" && !saved ? location.hash : ""}`);
+  };
+  const time = timeBar({
+    choice,
+    utcOffsetMinutes: site.utcOffsetMinutes,
+    onChange: (next) => {
+      choice = next;
+      writeAddress();
+      time.setIsDefault(sameTime(choice, defaultsOf(dashboard)));
+      void declare();
+    },
+    ...(editing
+      ? {
+          onMakeDefault: () => {
+            dashboard = { ...dashboard, ...choice };
+            time.setIsDefault(true);
+            writeAddress();
+            changed();
+          },
+        }
+      : {}),
+  });
+  time.setIsDefault(sameTime(choice, defaultsOf(dashboard)));
 
   const liveStatus = el("span", { className: "live-status" });
   liveStatus.setAttribute("aria-label", "Live connection");
@@ -104,6 +210,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       frame.body.replaceChildren(held.view.element);
     }
     const now = Date.now();
+    const fallback = choice.window.kind === "relative" ? choice.window.seconds : 3600;
     const text = held.view.update(
       widget,
       {
@@ -113,7 +220,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
         arrays: (o, runs) => feed.arrayReadings(o, runs),
         runs: feed.runs(),
         now,
-        window: feed.current()?.window ?? { from: now - dashboard.windowSeconds * 1000, to: now },
+        window: feed.current()?.window ?? { from: now - fallback * 1000, to: now },
         change: (next) => replaceWidget(name, next),
       },
       { width: frame.body.clientWidth, height: frame.body.clientHeight },
@@ -132,11 +239,20 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     runs: () => fetchRuns(),
     live: true,
     pixels: () => grid.widestBody(),
+    utcOffsetMinutes: site.utcOffsetMinutes,
     onData: (keys) => {
       scheduleRender(keys.size === 0 ? Object.keys(dashboard.elements) : widgetsReading(keys));
+      time.setRuns(feed.runs());
       const now = feed.current();
       if (now) {
+        const runs = now.runs.length === 1 ? `run ${now.runs[0]}` : `runs ${now.runs[0]}–${now.runs.at(-1)} (${now.runs.length})`;
+        const span = `${new Date(now.window.from).toLocaleString()} – ${new Date(now.window.to).toLocaleString()}`;
+        time.setShown(`Showing ${runs}, ${span}${now.note ? `. ${now.note}` : ""}`);
         dataTaken.textContent = `History from the snapshot of ${now.snapshot.source}, updated ${new Date(now.snapshot.updatedAt).toLocaleString()}; run ${now.run.id} is ${now.run.status}.`;
+      } else {
+        time.setShown(
+          `Nothing matches ${describeRuns(choice.runSelection)} over ${describeWindow(choice.window, site.utcOffsetMinutes)}.`,
+        );
       }
     },
     onLive: (text, state) => {
@@ -147,13 +263,13 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   });
   const needs = (): DataNeed[] =>
     Object.entries(dashboard.elements).flatMap(([name, w]) => needsOf(w, info, grid.frame(name)?.body.clientWidth ?? 600));
-  const declare = () => feed.declare(needs(), dashboard.runSelection, dashboard.windowSeconds);
+  const declare = () => feed.declare(needs(), choice);
 
   const replaceWidget = (name: string, next: Widget) => {
     const before = dashboard.elements[name];
     dashboard = { ...dashboard, elements: { ...dashboard.elements, [name]: next } };
     grid.retitle(name, next.title);
-    status.set("Unsaved changes");
+    if (editing) changed();
     // A change of what is read needs the feed; a change of how it is drawn only a redraw.
     const reads = (w: Widget | undefined) => JSON.stringify(w && needsOf(w, info, 600));
     if (reads(before) !== reads(next)) void declare();
@@ -165,12 +281,12 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     {
       moved: (items) => {
         dashboard = applyPositions(dashboard, items);
-        status.set("Unsaved changes");
+        changed();
       },
       removed: (name) => {
         dashboard = removeWidget(dashboard, name);
         views.delete(name);
-        status.set("Unsaved changes");
+        changed();
       },
       resized: (name) => {
         views.delete(name);
@@ -192,20 +308,36 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     render(name);
   };
 
-  // --- header: title, save, share, theme ----------------------------------------------------
-  const header = saveControls({
+  // --- header ---------------------------------------------------------------------------------
+  const save = saveControls({
     title: dashboard.title,
     saved,
     current: () => applyPositions(dashboard, grid.positions()),
-    onSaved: (next) => (dashboard = next),
+    onSaved: (record) => {
+      dashboard = record.dashboard;
+      saved = { id: record.id, revision: record.revision };
+      opened.origin = "saved";
+      dirty = false;
+      writeAddress();
+    },
     status: status.set,
+    changed,
+    mayDelete: opened.right === "share",
+  });
+  const link = copyLinkControl({
+    current: () => ({ ...applyPositions(dashboard, grid.positions()), title: save.titleInput.value, ...choice }),
+    saved: () => saved,
+    dirty: () => dirty,
+    query,
+    status: status.set,
+    offerSave: editing ? () => save.saveButton.focus() : undefined,
   });
 
   const form = addWidgetForm(catalog, (widget) => {
     const [next, name] = addWidget(dashboard, widget, DEFAULT_SIZE[widget.kind]);
     dashboard = next;
     place(name, widget);
-    status.set("Unsaved changes");
+    changed();
     void declare();
   });
   const refetch = refetchControl({
@@ -213,35 +345,110 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     onDone: () => void feed.reload("re-fetched from the source"),
   });
 
-  const viewOnly = el(
-    "p",
-    { className: "view-only" },
-    saved
-      ? `You may view this dashboard (you are a ${session.role}); ask its owner${opened.access?.owner ? `, ${opened.access.owner},` : ""} to share it with you as editor to change it.`
-      : `You are a ${session.role}: you may view dashboards shared with you; an admin can make you an editor.`,
-  );
-  if (readOnly) header.title.querySelector("input")!.disabled = true;
+  const notice = (text: string, ...extra: (Node | string)[]) => el("p", { className: "view-only" }, text, ...extra);
+  const notices: HTMLElement[] = [];
+  if (!mayEdit) {
+    notices.push(
+      notice(
+        saved
+          ? `You may view this dashboard (you are a ${session.role}); ask its owner${opened.access?.owner ? `, ${opened.access.owner},` : ""} to share it with you as editor to change it.`
+          : `You are a ${session.role}: you may view dashboards shared with you; an admin can make you an editor.`,
+      ),
+    );
+  }
+  if (opened.origin === "revision") {
+    notices.push(
+      notice(
+        `This is revision ${opened.saved!.revision} of this dashboard, as it was saved; the latest is revision ${opened.latest}. `,
+        el("a", { href: `/d/${opened.saved!.id}` }, "Open the latest"),
+        mayEdit ? " · restore it from the history below." : "",
+      ),
+    );
+  }
+  if (opened.origin === "link") {
+    notices.push(
+      notice("Opened from a link: this dashboard is not saved. Save makes it one of your dashboards.", ...(mayEdit ? [] : [])),
+    );
+  }
+  if (opened.origin === "template") notices.push(notice("A new dashboard from a template: it is not saved yet."));
+
+  const historyId = opened.saved?.id;
+  const historyBox = historyId
+    ? historyPanel({
+        id: historyId,
+        shown: opened.saved!.revision,
+        mayRestore: mayEdit,
+        query: () => timeQuery(choice, defaultsOf(dashboard)),
+        onRestored: () => location.assign(`/d/${historyId}${timeQuery(choice, defaultsOf(dashboard))}`),
+        status: status.set,
+      })
+    : "";
   const sharing =
     opened.right === "share" && saved && opened.access && session.mode !== "none" ? sharingPanel(saved.id, opened.access) : "";
-  root.replaceChildren(
-    el(
+  let headerRow: HTMLElement;
+  if (editing) {
+    if (opened.origin === "saved") save.titleInput.setAttribute("aria-describedby", "");
+    const viewLink = saved
+      ? el("a", { href: `/d/${saved.id}${timeQuery(choice, defaultsOf(dashboard))}`, className: "to-view" }, "View")
+      : "";
+    headerRow = el(
       "div",
       { className: "editor-header" },
-      header.title,
-      ...(readOnly ? [] : [header.saveButton]),
+      save.title,
+      save.message,
+      save.saveButton,
+      save.forkButton,
+      link,
+      save.exportButton,
+      save.deleteButton,
+      viewLink,
       themeToggle(),
       liveStatus,
       sessionBadge(session),
-    ),
+    );
+  } else {
+    const edit =
+      mayEdit && saved
+        ? el(
+            "a",
+            { href: `/d/${saved.id}${timeQuery(choice, defaultsOf(dashboard), { edit: "" })}`, className: "edit button" },
+            "Edit",
+          )
+        : "";
+    // Anyone who may create dashboards may keep a copy of one they may only view.
+    const copy = !mayEdit && saved && session.rights.includes("create-dashboard") ? save.forkButton : "";
+    headerRow = el(
+      "div",
+      { className: "editor-header view-header" },
+      el("h1", { className: "dashboard-title" }, dashboard.title),
+      edit,
+      copy,
+      link,
+      themeToggle(),
+      liveStatus,
+      sessionBadge(session),
+    );
+  }
+  root.replaceChildren(
+    headerRow,
+    time.element,
     status.element,
-    header.shareLink,
+    ...notices,
     sharing,
-    readOnly ? viewOnly : form,
+    editing ? form : "",
     grid.element,
-    el("div", { className: "editor-footer" }, dataTaken, ...(session.rights.includes("refresh-snapshots") ? [refetch] : [])),
+    el(
+      "div",
+      { className: "editor-footer" },
+      dataTaken,
+      historyBox,
+      ...(editing && session.rights.includes("refresh-snapshots") ? [refetch] : []),
+    ),
   );
+  if (dirty) status.set("Unsaved changes");
   for (const item of dashboard.layout.items) place(item.element, dashboard.elements[item.element]!);
   grid.element.dataset.empty = readOnly ? "This dashboard has no widgets yet." : "No widgets yet: add one with the form above.";
+  if (!editing) grid.element.setAttribute("aria-label", `${dashboard.title}, view mode`);
 
   // Time moves on even without new readings: slide the windows, age the values.
   setInterval(() => scheduleRender(Object.keys(dashboard.elements)), 5000);

@@ -6,8 +6,8 @@
 // changed, by key. When the server rewrites the snapshot (a refresh), the feed reads it again.
 import type { ChannelGrid } from "../core/binning.js";
 import type { Reading, RunInfo } from "../core/catalog.js";
-import type { RunSelection } from "../core/dashboard.js";
-import { type TimeWindow, dashboardWindow } from "../core/time-window.js";
+import { type DashboardView, type TimeChoice, dashboardView } from "../core/dashboard-time.js";
+import type { TimeWindow } from "../core/time-window.js";
 import { LiveClient, type LiveState } from "./live-client.js";
 import {
   type ArrayReadingView,
@@ -51,8 +51,10 @@ export interface SeriesFeedOptions {
   onData: (keys: ReadonlySet<string>) => void;
   onLive: (text: string, state: LiveState | "stopped") => void;
   onStatus: (text: string, isError?: boolean) => void;
-  /** How often to ask whether the snapshot changed. */
+  /** How often to ask whether the snapshot changed, when the choice says "live" (0). */
   pollMs?: number;
+  /** The site's offset from UTC, for observing nights. */
+  utcOffsetMinutes?: number;
 }
 
 export class SeriesFeed {
@@ -62,15 +64,25 @@ export class SeriesFeed {
   private arrays = new Map<string, { need: Extract<DataNeed, { kind: "arrays" }>; readings: ArrayReadingView[] }>();
   private runList: RunInfo[] = [];
   private live: LiveClient | undefined;
-  private view: { run: RunInfo; window: TimeWindow; runs: number[] } | undefined;
-  private request: { needs: DataNeed[]; selection: RunSelection; seconds: number } | undefined;
+  private view: DashboardView | undefined;
+  private request: { needs: DataNeed[]; choice: TimeChoice } | undefined;
   private loading: Promise<void> = Promise.resolve();
-  private readonly poll: ReturnType<typeof setInterval>;
+  private poll: ReturnType<typeof setInterval> | undefined;
+  private pollEvery = -2;
   private closed = false;
   private learning = false;
 
-  constructor(private readonly options: SeriesFeedOptions) {
-    this.poll = setInterval(() => void this.checkSnapshot(), options.pollMs ?? 15_000);
+  constructor(private readonly options: SeriesFeedOptions) {}
+
+  /** Re-reads the snapshot every `refreshSeconds` (0: the default poll, -1: never). */
+  private schedulePoll(refreshSeconds: number): void {
+    if (refreshSeconds === this.pollEvery) return;
+    this.pollEvery = refreshSeconds;
+    clearInterval(this.poll);
+    this.poll = undefined;
+    if (refreshSeconds < 0 || this.closed) return;
+    const ms = refreshSeconds === 0 ? (this.options.pollMs ?? 15_000) : refreshSeconds * 1000;
+    this.poll = setInterval(() => void this.checkSnapshot(), ms);
   }
 
   buffer(observable: string, channel: number): SeriesBuffer | undefined {
@@ -91,20 +103,25 @@ export class SeriesFeed {
     return this.runList;
   }
 
-  /** The run shown (the newest, when following it) and the window as of now. */
-  current(): { run: RunInfo; window: TimeWindow; snapshot: Snapshot } | undefined {
+  /** The newest run shown, the runs read and the window as of now. */
+  current(): { run: RunInfo; window: TimeWindow; runs: readonly number[]; note?: string; snapshot: Snapshot } | undefined {
     if (!this.view || !this.snapshot || !this.request) return undefined;
-    const { run } = this.view;
+    const { run, runs, note } = this.view;
     const { from, to } = this.view.window;
-    // A running run's window slides with the clock; a stopped one's stays where it ended.
-    const slide = run.stop === null ? Date.now() - to : 0;
-    return { run, window: { from: from + slide, to: to + slide }, snapshot: this.snapshot };
+    // The last N seconds of a running run slide with the clock; anything else stays put.
+    const slide = this.view.slides ? Date.now() - to : 0;
+    return { run, runs, window: { from: from + slide, to: to + slide }, snapshot: this.snapshot, ...(note ? { note } : {}) };
   }
 
-  /** What the widgets need now; reads history again and resubscribes. */
-  declare(needs: DataNeed[], selection: RunSelection, seconds: number): Promise<void> {
-    this.request = { needs, selection, seconds };
+  /** What the widgets need now, and which runs and time; reads history again and resubscribes. */
+  declare(needs: DataNeed[], choice: TimeChoice): Promise<void> {
+    this.request = { needs, choice };
+    this.schedulePoll(choice.refreshSeconds);
     return this.reload("");
+  }
+
+  private viewOf(runList: RunInfo[], request: NonNullable<SeriesFeed["request"]>) {
+    return dashboardView(runList, request.choice, Date.now(), { utcOffsetMinutes: this.options.utcOffsetMinutes ?? 0 });
   }
 
   /** Reads the snapshot (and runs) again, e.g. after a refresh the user asked for. */
@@ -123,7 +140,7 @@ export class SeriesFeed {
       }
       const snapshot = this.snapshot;
       const runList = await this.options.runs(snapshot);
-      const view = dashboardWindow(runList, request.selection, request.seconds, Date.now());
+      const view = this.viewOf(runList, request);
       // What is drawn stays until the new history is read, then everything swaps at once.
       const history = view ? await this.readHistory(snapshot, view, request.needs, runList) : undefined;
       this.live?.close();
@@ -135,7 +152,7 @@ export class SeriesFeed {
       this.view = view;
       this.options.onData(new Set(request.needs.map(needKey)));
       if (!view) {
-        this.options.onStatus("No data yet: the selected run is not in the catalog.", true);
+        this.options.onStatus("Nothing to show: no run in the catalog matches the chosen runs and time.", true);
         return;
       }
       this.follow(snapshot, view, request);
@@ -226,8 +243,7 @@ export class SeriesFeed {
   }
 
   private follow(snapshot: Snapshot, view: NonNullable<SeriesFeed["view"]>, request: NonNullable<SeriesFeed["request"]>) {
-    const following = request.selection.mode === "latest";
-    if (!this.options.live || snapshot.liveSeq === null || (!following && view.run.stop !== null) || request.needs.length === 0) {
+    if (!this.options.live || snapshot.liveSeq === null || !view.live || request.needs.length === 0) {
       this.options.onLive(`run ${view.run.id} (${view.run.status})`, "stopped");
       return;
     }
@@ -251,7 +267,7 @@ export class SeriesFeed {
       since: snapshot.liveSeq,
       channels,
       // Following the newest run takes every run's readings, so the previous run stays drawn.
-      ...(following ? {} : { run: view.run.id }),
+      ...(view.live.follow === "run" ? { run: view.live.run } : {}),
       onReadings: (readings) => this.onReadings(readings),
       onState: (state, detail) =>
         this.options.onLive(
@@ -301,8 +317,8 @@ export class SeriesFeed {
     try {
       const runList = await this.options.runs(this.snapshot);
       this.runList = runList;
-      const view = dashboardWindow(runList, request.selection, request.seconds, Date.now());
-      if (view && this.view && view.run.id > this.view.run.id) this.view = { ...this.view, run: view.run };
+      const view = this.viewOf(runList, request);
+      if (view && this.view && view.run.id > this.view.run.id) this.view = { ...this.view, run: view.run, runs: view.runs };
     } finally {
       this.learning = false;
     }

@@ -2,10 +2,12 @@
 // widgets added, removed, moved, resized and changed (which of their settings), the title, the
 // time window and the runs. Pure, shared by the history view and the API.
 import type { Dashboard, LayoutItem, Widget } from "./dashboard.js";
+import { describeRuns, describeWindow, formatRefresh } from "./dashboard-time.js";
 
 export type DashboardChange =
   | { kind: "title"; from: string; to: string }
-  | { kind: "window"; from: number; to: number }
+  | { kind: "window"; from: string; to: string }
+  | { kind: "refresh"; from: string; to: string }
   | { kind: "runs"; from: string; to: string }
   | { kind: "added" | "removed"; element: string; title: string; widget: Widget["kind"] }
   | { kind: "moved"; element: string; title: string; from: [number, number]; to: [number, number] }
@@ -14,16 +16,14 @@ export type DashboardChange =
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-function describeRuns(selection: Dashboard["runSelection"]): string {
-  return selection.mode === "latest" ? "the newest run" : `run ${selection.run}`;
-}
-
 /** The changes from `before` to `after`, widgets in the order of `after`'s layout, then removals. */
 export function diffDashboards(before: Dashboard, after: Dashboard): DashboardChange[] {
   const changes: DashboardChange[] = [];
   if (before.title !== after.title) changes.push({ kind: "title", from: before.title, to: after.title });
-  if (before.windowSeconds !== after.windowSeconds)
-    changes.push({ kind: "window", from: before.windowSeconds, to: after.windowSeconds });
+  const [windowWas, windowIs] = [describeWindow(before.window), describeWindow(after.window)];
+  if (windowWas !== windowIs) changes.push({ kind: "window", from: windowWas, to: windowIs });
+  const [refreshWas, refreshIs] = [formatRefresh(before.refreshSeconds), formatRefresh(after.refreshSeconds)];
+  if (refreshWas !== refreshIs) changes.push({ kind: "refresh", from: refreshWas, to: refreshIs });
   if (!same(before.runSelection, after.runSelection)) {
     changes.push({ kind: "runs", from: describeRuns(before.runSelection), to: describeRuns(after.runSelection) });
   }
@@ -57,20 +57,15 @@ export function diffDashboards(before: Dashboard, after: Dashboard): DashboardCh
   return changes;
 }
 
-const duration = (seconds: number) =>
-  seconds % 86_400 === 0
-    ? `${seconds / 86_400} d`
-    : seconds % 3600 === 0
-      ? `${seconds / 3600} h`
-      : `${Math.round(seconds / 60)} min`;
-
 /** One change in words. */
 export function describeChange(change: DashboardChange): string {
   switch (change.kind) {
     case "title":
       return `renamed the dashboard from "${change.from}" to "${change.to}"`;
     case "window":
-      return `showed the last ${duration(change.to)} instead of ${duration(change.from)}`;
+      return `showed ${change.to} instead of ${change.from}`;
+    case "refresh":
+      return `refreshed ${change.to === "live" ? "live" : change.to === "off" ? "never" : `every ${change.to}`} instead of ${change.from === "live" ? "live" : change.from === "off" ? "never" : `every ${change.from}`}`;
     case "runs":
       return `followed ${change.to} instead of ${change.from}`;
     case "added":

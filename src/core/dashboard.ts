@@ -8,7 +8,7 @@ import { z } from "zod";
 import { observableName } from "./catalog.js";
 import { type FieldError, type Parsed, fieldErrors } from "./validation.js";
 
-export const CURRENT_SCHEMA_VERSION = 2;
+export const CURRENT_SCHEMA_VERSION = 3;
 export const GRID_COLUMNS = 12;
 
 /** What a widget draws; which ones fit an observable's shape is src/core/widget-kinds.ts. */
@@ -111,12 +111,45 @@ export const layoutItemSchema = z
   .strict();
 export type LayoutItem = z.infer<typeof layoutItemSchema>;
 
-/** Which data the widgets show: the newest run as it happens, or one chosen run. */
+/**
+ * Which runs the widgets show: the newest as it happens, one chosen run, a range of run ids, or
+ * the newest `count` runs (src/core/dashboard-time.ts resolves them, as the Runs page does).
+ */
 export const runSelectionSchema = z.discriminatedUnion("mode", [
   z.object({ mode: z.literal("latest") }).strict(),
   z.object({ mode: z.literal("run"), run: z.number().int().min(0) }).strict(),
+  z
+    .object({ mode: z.literal("range"), from: z.number().int().min(0), to: z.number().int().min(0) })
+    .strict()
+    .refine((r) => r.from <= r.to, { message: "the first run must not come after the last", path: ["to"] }),
+  z.object({ mode: z.literal("last"), count: z.number().int().min(1).max(500) }).strict(),
 ]);
 export type RunSelection = z.infer<typeof runSelectionSchema>;
+
+export const MAX_WINDOW_SECONDS = 7 * 24 * 3600;
+/**
+ * Which span of time: the last `seconds` of the chosen runs, the whole of them, a fixed span
+ * (epoch ms), or an observing night (12:00 to 12:00 at the site; tonight when `day` is absent,
+ * falling back to the last night with data). A fixed span or a night shows the runs in it.
+ */
+export const timeWindowSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("relative"), seconds: z.number().int().min(10).max(MAX_WINDOW_SECONDS) }).strict(),
+  z.object({ kind: z.literal("runs") }).strict(),
+  z
+    .object({ kind: z.literal("absolute"), from: z.number().int().min(0), to: z.number().int().min(0) })
+    .strict()
+    .refine((w) => w.from < w.to, { message: "the window must end after it starts", path: ["to"] }),
+  z
+    .object({
+      kind: z.literal("night"),
+      day: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date like 2026-03-10")
+        .optional(),
+    })
+    .strict(),
+]);
+export type DashboardWindow = z.infer<typeof timeWindowSchema>;
 
 export const dashboardSchema = z
   .object({
@@ -124,13 +157,22 @@ export const dashboardSchema = z
     title: z.string().trim().min(1, "a dashboard needs a title").max(200),
     description: z.string().max(2000).default(""),
     runSelection: runSelectionSchema.default({ mode: "latest" }),
-    /** How much history the time-series widgets show, in seconds. */
-    windowSeconds: z
-      .number()
-      .int()
-      .min(10)
-      .max(7 * 24 * 3600)
-      .default(3600),
+    /** The default span of time; the address (?window=) can show another without saving. */
+    window: timeWindowSchema.default({ kind: "relative", seconds: 3600 }),
+    /**
+     * How often the page reads the snapshot again, in seconds: 0 follows the live feed (and
+     * checks the snapshot every 15 s); -1 never (a frozen view for a meeting).
+     */
+    refreshSeconds: z.number().int().min(-1).max(3600).default(0),
+    /** Where a copy came from ("Save a copy"): the dashboard and revision it was made of. */
+    forkedFrom: z
+      .object({
+        id: z.string().regex(/^[A-Za-z0-9_-]{6,40}$/, "must be a dashboard id"),
+        revision: z.number().int().min(1),
+        title: z.string().max(200),
+      })
+      .strict()
+      .optional(),
     elements: z.record(elementName, widgetSchema),
     layout: z.object({ items: z.array(layoutItemSchema).max(200) }).strict(),
   })
@@ -190,6 +232,16 @@ export const migrations: Readonly<Record<number, Migration>> = {
     }
     return { ...doc, schemaVersion: 2, elements: migrated };
   },
+  // 2 -> 3: the window was `windowSeconds` (the last N seconds); it becomes
+  // `window: {kind: "relative", seconds}`, beside fixed spans, whole runs and nights.
+  2: (doc) => {
+    const { windowSeconds, ...rest } = doc;
+    return {
+      ...rest,
+      schemaVersion: 3,
+      ...(windowSeconds === undefined ? {} : { window: { kind: "relative", seconds: windowSeconds } }),
+    };
+  },
 };
 
 export function migrateDashboard(
@@ -239,7 +291,8 @@ export function emptyDashboard(title = "My dashboard"): Dashboard {
     title,
     description: "",
     runSelection: { mode: "latest" },
-    windowSeconds: 3600,
+    window: { kind: "relative", seconds: 3600 },
+    refreshSeconds: 0,
     elements: {},
     layout: { items: [] },
   };

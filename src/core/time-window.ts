@@ -1,7 +1,6 @@
 // Which span of time a view shows. Pure functions of (runs, selection, now), so the server,
 // the loaders and the browser agree on the same window.
 import type { RunInfo } from "./catalog.js";
-import type { RunSelection } from "./dashboard.js";
 
 export interface TimeWindow {
   /** Epoch milliseconds, inclusive. */
@@ -13,28 +12,11 @@ export interface TimeWindow {
 const DAY_MS = 24 * 3600 * 1000;
 const HOUR_MS = 3600 * 1000;
 
-export function relativeWindow(now: number, seconds: number): TimeWindow {
-  return { from: now - seconds * 1000, to: now };
-}
-
 /** The newest run is the one that started last. */
 export function latestRun(runs: readonly RunInfo[]): RunInfo | undefined {
   let best: RunInfo | undefined;
   for (const run of runs) if (!best || run.start > best.start || (run.start === best.start && run.id > best.id)) best = run;
   return best;
-}
-
-export function selectRun(runs: readonly RunInfo[], selection: RunSelection): RunInfo | undefined {
-  return selection.mode === "latest" ? latestRun(runs) : runs.find((r) => r.id === selection.run);
-}
-
-/**
- * The last `seconds` of a run: up to now while it is running, up to its stop once it stopped.
- * A window never starts before the run does.
- */
-export function runTailWindow(run: RunInfo, seconds: number, now: number): TimeWindow {
-  const to = run.stop ?? now;
-  return { from: Math.max(run.start, to - seconds * 1000), to };
 }
 
 /**
@@ -149,7 +131,7 @@ export function resolveSelection(
       return chosen.length > 0 ? { runs: chosen, window: runsWindow(chosen, now) } : undefined;
     }
     case "relative":
-      return inWindow(relativeWindow(now, selection.seconds));
+      return inWindow({ from: now - selection.seconds * 1000, to: now });
     case "absolute":
       return inWindow({ from: selection.from, to: selection.to });
     case "night": {
@@ -204,6 +186,25 @@ export function nightWithRuns(
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86400 };
 
+/** Seconds of a duration such as `90s`, `30m`, `6h` or `2d`; undefined when it is not one. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(s|min|m|h|d)$/.exec(text);
+  if (!m || Number(m[1]) <= 0) return undefined;
+  return Number(m[1]) * DURATION_UNITS[m[2]!]!;
+}
+
+/** The shortest text `parseDuration` reads back: 3600 -> `1h`, 5400 -> `90m`. */
+export function formatDuration(seconds: number): string {
+  for (const [unit, size] of [
+    ["d", 86400],
+    ["h", 3600],
+    ["m", 60],
+  ] as const) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
 /**
  * Parses the text form used by the CLI and page URLs:
  * `run:1003`, `runs:1000-1010`, `latest`, `last:6h`, `window:<ISO>/<ISO>`, `night`, `night:2026-03-10`.
@@ -229,9 +230,9 @@ export function parseSelection(text: string, options: { utcOffsetMinutes?: numbe
       if (arg) fail("latest takes no argument");
       return { kind: "latest" };
     case "last": {
-      const m = /^(\d+(?:\.\d+)?)(s|min|m|h|d)$/.exec(arg);
-      if (!m || Number(m[1]) <= 0) fail("last:<duration> needs a positive duration such as 90s, 30m, 6h or 2d");
-      return { kind: "relative", seconds: Number(m![1]) * DURATION_UNITS[m![2]!]! };
+      const seconds = parseDuration(arg);
+      if (seconds === undefined) fail("last:<duration> needs a positive duration such as 90s, 30m, 6h or 2d");
+      return { kind: "relative", seconds: seconds! };
     }
     case "window": {
       const [from, to] = arg.split("/").map((s) => Date.parse(s));
@@ -258,24 +259,4 @@ export function parseSelection(text: string, options: { utcOffsetMinutes?: numbe
         "expected run:<id>, runs:<first>-<last>, latest, last:<duration>, window:<from>/<to>, night or night:<YYYY-MM-DD>",
       );
   }
-}
-
-/**
- * What a dashboard shows: one run's last `seconds`, or, following the newest run, the last
- * `seconds` up to its end whatever runs they cross, so the previous run's history stays on
- * screen when a new run starts.
- */
-export function dashboardWindow(
-  runs: readonly RunInfo[],
-  selection: RunSelection,
-  seconds: number,
-  now: number,
-): { run: RunInfo; window: TimeWindow; runs: number[] } | undefined {
-  const run = selectRun(runs, selection);
-  if (!run) return undefined;
-  if (selection.mode === "run") return { run, window: runTailWindow(run, seconds, now), runs: [run.id] };
-  const to = run.stop ?? now;
-  const window = { from: to - seconds * 1000, to };
-  const overlapping = runs.filter((r) => r.start <= window.to && (r.stop ?? now) >= window.from).map((r) => r.id);
-  return { run, window, runs: overlapping };
 }

@@ -29,7 +29,7 @@ describe("revision diffs", () => {
   it("names widgets added, removed, moved, resized and changed, and the dashboard's own settings", () => {
     const before = overview();
     const [first, second] = before.layout.items;
-    let after: Dashboard = { ...before, title: "Night shift", windowSeconds: 6 * 3600, runSelection: { mode: "run", run: 42 } };
+    let after: Dashboard = { ...before, title: "Night shift", window: { kind: "relative", seconds: 6 * 3600 }, runSelection: { mode: "run", run: 42 } };
     [after] = addWidget(after, {
       kind: "stat",
       title: "Humidity now",
@@ -52,7 +52,7 @@ describe("revision diffs", () => {
     );
     const words = describeChanges(changes);
     assert.match(words, /^renamed the dashboard from "Camera overview" to "Night shift"/);
-    assert.match(words, /showed the last 6 h instead of 1 h/);
+    assert.match(words, /showed the last 6h instead of the last 1h/);
     assert.match(words, /followed run 42 instead of the newest run/);
     assert.match(words, new RegExp(`changed the thresholds of "${title}"`));
     assert.match(

@@ -34,12 +34,13 @@ describe("dashboard schema", () => {
 
   it("fills defaults for optional fields", () => {
     const doc = example();
-    delete doc.windowSeconds;
+    delete doc.window;
     delete doc.runSelection;
     const parsed = parseDashboard(doc);
     assert.ok(parsed.ok);
-    assert.equal(parsed.value.windowSeconds, 3600);
+    assert.deepEqual(parsed.value.window, { kind: "relative", seconds: 3600 });
     assert.deepEqual(parsed.value.runSelection, { mode: "latest" });
+    assert.equal(parsed.value.refreshSeconds, 0);
   });
 
   it("names the field of a layout item that points at no element", () => {
@@ -78,6 +79,40 @@ describe("dashboard schema", () => {
     ]);
   });
 
+  it("migrates a version 2 dashboard's windowSeconds to a relative window, and keeps its runs", () => {
+    const v2 = { ...example(), schemaVersion: 2, runSelection: { mode: "run", run: 1003 }, windowSeconds: 6 * 3600 };
+    delete (v2 as Record<string, unknown>).window;
+    const step = migrateDashboard(v2);
+    assert.ok(step.ok);
+    assert.equal("windowSeconds" in step.value, false);
+    const parsed = parseDashboard(v2);
+    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
+    assert.equal(parsed.value.schemaVersion, CURRENT_SCHEMA_VERSION);
+    assert.deepEqual(parsed.value.window, { kind: "relative", seconds: 6 * 3600 });
+    assert.deepEqual(parsed.value.runSelection, { mode: "run", run: 1003 });
+    // Without a window it gets the default; a bad one is still named after migrating.
+    const bare = { ...v2 };
+    delete (bare as Record<string, unknown>).windowSeconds;
+    assert.deepEqual((parseDashboard(bare) as { value: { window: unknown } }).value.window, { kind: "relative", seconds: 3600 });
+    assert.deepEqual(fields({ ...v2, windowSeconds: 5 }), ["window.seconds"]);
+  });
+
+  it("accepts every run selection and window, and names what is wrong with a bad one", () => {
+    const ok = (extra: Record<string, unknown>) => {
+      const parsed = parseDashboard({ ...example(), ...extra });
+      assert.ok(parsed.ok, `${JSON.stringify(extra)}: ${JSON.stringify(!parsed.ok && parsed.errors)}`);
+    };
+    ok({ runSelection: { mode: "range", from: 1000, to: 1010 } });
+    ok({ runSelection: { mode: "last", count: 5 }, window: { kind: "runs" } });
+    ok({ window: { kind: "absolute", from: 1_700_000_000_000, to: 1_700_000_360_000 } });
+    ok({ window: { kind: "night", day: "2026-03-10" }, refreshSeconds: -1 });
+    assert.deepEqual(fields({ ...example(), runSelection: { mode: "range", from: 10, to: 9 } }), ["runSelection.to"]);
+    assert.deepEqual(fields({ ...example(), runSelection: { mode: "last", count: 0 } }), ["runSelection.count"]);
+    assert.deepEqual(fields({ ...example(), window: { kind: "absolute", from: 5, to: 5 } }), ["window.to"]);
+    assert.deepEqual(fields({ ...example(), window: { kind: "night", day: "tonight" } }), ["window.day"]);
+    assert.deepEqual(fields({ ...example(), refreshSeconds: 7200 }), ["refreshSeconds"]);
+  });
+
   it("migrates a version 1 dashboard to version 2, keeping every widget's series and place", () => {
     const v1 = {
       schemaVersion: 1,
@@ -98,7 +133,7 @@ describe("dashboard schema", () => {
     });
     const parsed = parseDashboard(v1);
     assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
-    assert.equal(parsed.value.schemaVersion, 2);
+    assert.equal(parsed.value.schemaVersion, CURRENT_SCHEMA_VERSION);
     assert.deepEqual(parsed.value.elements.bare!.series, [{ observable: "camera.humidity", channel: 0 }]);
     assert.deepEqual(parsed.value.layout, v1.layout);
   });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { lastNightWithData, latestRun, nightContaining, runTailWindow, selectRun } from "../../src/core/time-window.js";
+import { lastNightWithData, latestRun, nightContaining } from "../../src/core/time-window.js";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -37,15 +37,11 @@ describe("time windows", () => {
     assert.equal(await lastNightWithData(at("2026-03-10T20:00:00Z"), () => false, { maxLookbackDays: 5 }), undefined);
   });
 
-  it("picks the newest run and windows its tail", () => {
+  it("picks the newest run", () => {
     const runs = [
       { id: 7, start: 1000, stop: 5000, status: "stopped" as const, meta: {} },
       { id: 8, start: 6000, stop: null, status: "running" as const, meta: {} },
     ];
     assert.equal(latestRun(runs)?.id, 8);
-    assert.equal(selectRun(runs, { mode: "run", run: 7 })?.id, 7);
-    assert.equal(selectRun(runs, { mode: "run", run: 9 }), undefined);
-    assert.deepEqual(runTailWindow(runs[1]!, 2, 10_000), { from: 8000, to: 10_000 });
-    assert.deepEqual(runTailWindow(runs[0]!, 3600, 10_000), { from: 1000, to: 5000 });
   });
 });
