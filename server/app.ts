@@ -15,6 +15,8 @@ import { parseJsonAllowingNonFinite } from "../src/core/python-json.js";
 import { type Ingestor, StoreUnavailableError, ingestBody } from "./ingest/ingest.js";
 import type { DashboardStore } from "./dashboards/dashboard-store.js";
 import { dashboardRoutes } from "./dashboards/dashboard-routes.js";
+import type { FlagStore } from "./flags/flag-store.js";
+import { flagRoutes } from "./flags/flag-routes.js";
 import { fail } from "./http-fail.js";
 import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 import { SourceError } from "../loaders/sources/source.js";
@@ -43,6 +45,8 @@ export interface AppDeps {
   log: (line: string) => void;
   /** The site's offset from UTC for observing nights (RUNBOARD_NIGHT_UTC_OFFSET_MINUTES). */
   site?: { utcOffsetMinutes: number };
+  /** Flags on runs, beside the dashboards. */
+  flags: FlagStore;
   /** Dashboards offered as templates (default: the project's layouts/). */
   layoutsDir?: string;
 }
@@ -299,6 +303,9 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use(dashboardRoutes({ dashboards, audit, writes, smallJson, layoutsDir: deps.layoutsDir }));
+  app.use(
+    flagRoutes({ flags: deps.flags, runs: () => deps.keeper.runs(), audit, writes, smallJson, snapshotDir: deps.snapshotDir }),
+  );
 
   app.use("/api", (_req, res) => fail(res, 404, "no such API endpoint"));
 

@@ -11,6 +11,9 @@ import { SourceError } from "../loaders/sources/source.js";
 import { ConfigError, type ServerConfig, loadConfig, sharedAuthUrl } from "./config.js";
 import type { DashboardStore } from "./dashboards/dashboard-store.js";
 import { EmbeddedDashboardStore } from "./dashboards/embedded-dashboard-store.js";
+import type { FlagStore } from "./flags/flag-store.js";
+import { EmbeddedFlagStore } from "./flags/embedded-flag-store.js";
+import { writeFlagsFile } from "./flags/flag-routes.js";
 import { LiveHub } from "./live/live-hub.js";
 import { IngestLog, IngestLogError } from "./ingest/ingest-log.js";
 import { createOriginPolicy } from "./origin-policy.js";
@@ -47,6 +50,15 @@ async function openDashboardStore(config: ServerConfig, store: EmbeddedStore): P
     return PostgresDashboardStore.open(config.dashboardStore.url);
   }
   return EmbeddedDashboardStore.open(await store.connect());
+}
+
+/** Flags on runs live beside the dashboards. */
+async function openFlagStore(config: ServerConfig, store: EmbeddedStore): Promise<FlagStore> {
+  if (config.dashboardStore.kind === "postgres") {
+    const { PostgresFlagStore } = await import("./flags/postgres-flag-store.js");
+    return PostgresFlagStore.open(config.dashboardStore.url);
+  }
+  return EmbeddedFlagStore.open(await store.connect());
 }
 
 /** Watches the source a runboard config names, feeding new readings to `ingestor`. */
@@ -102,6 +114,7 @@ export async function startServer(
   const sourceTokens = loadSourceTokens(config.tokensFile);
   const store = await EmbeddedStore.open(config.dataDir, { memoryMb: config.storeMemoryMb });
   const dashboards = await openDashboardStore(config, store);
+  const flags = await openFlagStore(config, store);
   const token = ensureIngestToken(config.dataDir, config.ingestToken);
   const isAllowedRequest = createOriginPolicy(config);
   const authStore = await openAuthStore(config, store);
@@ -170,6 +183,7 @@ export async function startServer(
     keeper,
     log,
     site: config.site,
+    flags,
   });
   const server = createServer(app);
   hub.attach(server);
@@ -214,6 +228,8 @@ export async function startServer(
   log(`started in ${Date.now() - startedAt} ms, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
   recordRunningServer(config.dataDir, { pid: process.pid, url, snapshotDir: config.snapshotDir });
   keeper.scheduled("start");
+  // The snapshot directory carries the flags from the start (flag-routes.ts rewrites it on each change).
+  await writeFlagsFile(flags, config.snapshotDir).catch((error) => log(`flags.json not written: ${String(error)}`));
 
   return {
     url,
@@ -230,6 +246,7 @@ export async function startServer(
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await dashboards.close();
+      await flags.close();
       await authStore.close();
       store.close();
     },

@@ -18,6 +18,7 @@ const SITE_ACTION_WORDS: Record<SiteAction, string> = {
   read: "read this site",
   "create-dashboard": "make dashboards",
   "refresh-snapshots": "refresh the snapshots",
+  "flag-runs": "flag runs",
   "manage-users": "manage users",
   "manage-tokens": "manage tokens",
   "read-audit": "read the audit log",

@@ -3,6 +3,7 @@ import type { RunInfo } from "../core/catalog.js";
 import type { Dashboard, DashboardRecord } from "../core/dashboard.js";
 import type { CatalogConflict, CatalogEntry } from "../core/origins.js";
 import type { AuditEntry, DashboardAccess, Role, SiteAction, TokenListing } from "../core/access.js";
+import type { NewFlag, RunFilter, RunFlag, Verdict } from "../core/flags.js";
 
 export type { AuditEntry, TokenListing };
 
@@ -144,6 +145,29 @@ export async function importDashboard(doc: unknown, fileName: string): Promise<S
     method: "POST",
     headers: await writeHeaders(),
     body: JSON.stringify(doc),
+  });
+}
+
+// --- flags on runs
+
+export const fetchFlags = (filter: RunFilter = "all") =>
+  request<{ filter: RunFilter; runs: { run: number; verdict: Verdict | "unreviewed"; flags: RunFlag[] }[] }>(
+    `/api/flags?filter=${encodeURIComponent(filter)}`,
+  ).then((b) => b.runs);
+
+export async function addFlag(run: number, flag: NewFlag): Promise<RunFlag> {
+  return request<RunFlag>(`/api/runs/${run}/flags`, {
+    method: "POST",
+    headers: await writeHeaders(),
+    body: JSON.stringify(flag),
+  });
+}
+
+export async function withdrawFlag(run: number, id: string, reason: string): Promise<RunFlag> {
+  return request<RunFlag>(`/api/runs/${run}/flags/${encodeURIComponent(id)}/withdraw`, {
+    method: "POST",
+    headers: await writeHeaders(),
+    body: JSON.stringify({ reason }),
   });
 }
 

@@ -5,7 +5,7 @@
 // link (editor-link.ts) and the history (editor-history.ts). `/d/<id>` opens in view mode (no
 // editing chrome); Edit (`?edit`) switches to the editor. Widgets whose data changed redraw
 // together, once per animation frame.
-import type { ObservableInfo } from "../core/catalog.js";
+import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import { type Dashboard, type Widget, addWidget, applyPositions, emptyDashboard, removeWidget } from "../core/dashboard.js";
 import { type TimeChoice, describeRuns, describeWindow, sameTime, timeFromQuery, timeQuery } from "../core/dashboard-time.js";
 import { decodeDashboardLink } from "../core/dashboard-link.js";
@@ -36,7 +36,9 @@ import { refetchControl } from "./refetch-control.js";
 import { type DataNeed, SeriesFeed } from "./series-feed.js";
 import { themeToggle } from "./theme.js";
 import { timeBar } from "./time-bar.js";
-import { type WidgetView, createWidgetView, keysOf, needsOf } from "./widgets.js";
+import { type FlagBand, type WidgetView, createWidgetView, keysOf, needsOf, rangeOf, seriesLabel } from "./widgets.js";
+import { type RangeCheck, runFlagsPanel } from "./run-flags.js";
+import { flagBands, flagsByRun, outOfRangeSpans, runVerdict } from "../core/flags.js";
 
 export function dashboardIdFromLocation(loc: Location = location): string | undefined {
   const match = /\/d\/([A-Za-z0-9_-]{6,40})\/?$/.exec(loc.pathname);
@@ -221,6 +223,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
         runs: feed.runs(),
         now,
         window: feed.current()?.window ?? { from: now - fallback * 1000, to: now },
+        flags: bands,
         change: (next) => replaceWidget(name, next),
       },
       { width: frame.body.clientWidth, height: frame.body.clientHeight },
@@ -242,7 +245,8 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     utcOffsetMinutes: site.utcOffsetMinutes,
     onData: (keys) => {
       scheduleRender(keys.size === 0 ? Object.keys(dashboard.elements) : widgetsReading(keys));
-      time.setRuns(feed.runs());
+      time.setRuns(feed.runs(), verdictOf);
+      scheduleFlagCheck();
       const now = feed.current();
       if (now) {
         const runs = now.runs.length === 1 ? `run ${now.runs[0]}` : `runs ${now.runs[0]}–${now.runs.at(-1)} (${now.runs.length})`;
@@ -307,6 +311,68 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     );
     render(name);
   };
+
+  // --- flags on the runs shown: bands on the time axes, the panel, the widgets' proposals ------
+  let bands: FlagBand[] = [];
+  let verdictOf = (_run: number): string => "unreviewed";
+  const runSpan = (id: number) => {
+    const run = feed.runs().find((r) => r.id === id);
+    return run ? { from: run.start, to: run.stop ?? Date.now() } : undefined;
+  };
+  const flagsPanel = runFlagsPanel({
+    session,
+    status: status.set,
+    shown: () => {
+      const now = feed.current();
+      return now ? { runs: feed.runs().filter((r) => now.runs.includes(r.id)), window: now.window } : undefined;
+    },
+    allRuns: () => feed.runs(),
+    checks: (run) => rangeChecks(run),
+    onFlags: (flags) => {
+      bands = flagBands(flags, runSpan);
+      const byRun = flagsByRun(flags);
+      verdictOf = (id) => runVerdict(byRun.get(id) ?? []);
+      time.setRuns(feed.runs(), verdictOf);
+      scheduleRender(Object.keys(dashboard.elements));
+    },
+  });
+  /** Each series widget with a healthy range, checked over one run's readings on screen. */
+  const rangeChecks = (run: RunInfo): RangeCheck[] => {
+    const checks: RangeCheck[] = [];
+    const end = run.stop ?? Date.now();
+    for (const widget of Object.values(dashboard.elements)) {
+      if (widget.kind !== "timeseries" && widget.kind !== "stat" && widget.kind !== "table") continue;
+      for (const ref of widget.series) {
+        const observable = info(ref.observable);
+        const range = rangeOf(widget, observable);
+        const buffer = feed.buffer(ref.observable, ref.channel);
+        if (!range || !buffer || buffer.length === 0) continue;
+        const { x, y } = buffer.columns();
+        let first = 0;
+        while (first < x.length && x[first]! < run.start) first++;
+        let last = first;
+        while (last < x.length && x[last]! <= end) last++;
+        if (last === first) continue;
+        checks.push({
+          label: seriesLabel(ref, observable),
+          unit: observable?.unit,
+          range,
+          spans: outOfRangeSpans(x.subarray(first, last), y.subarray(first, last), range),
+        });
+      }
+    }
+    return checks;
+  };
+  let flagCheck: ReturnType<typeof setTimeout> | undefined;
+  const scheduleFlagCheck = () => {
+    flagCheck ??= setTimeout(() => {
+      flagCheck = undefined;
+      flagsPanel.render();
+    }, 1000);
+  };
+  void flagsPanel.refresh();
+  // Flags set by colleagues appear within half a minute.
+  setInterval(() => void flagsPanel.refresh(), 30_000);
 
   // --- header ---------------------------------------------------------------------------------
   const save = saveControls({
@@ -434,6 +500,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     time.element,
     status.element,
     ...notices,
+    flagsPanel.element,
     sharing,
     editing ? form : "",
     grid.element,

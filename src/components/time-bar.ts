@@ -201,10 +201,12 @@ export function timeBar(options: TimeBarOptions) {
 
   return {
     element,
-    /** The runs the pickers offer, newest first. */
-    setRuns(runs: readonly RunInfo[]) {
+    /** The runs the pickers offer, newest first, with their verdict where someone gave one. */
+    setRuns(runs: readonly RunInfo[], verdictOf: (run: number) => string = () => "unreviewed") {
       const newest = [...runs].sort((a, b) => b.start - a.start).slice(0, 500);
-      runList.replaceChildren(...newest.map((r) => option(String(r.id), `${r.id} · ${isoDay(r.start, offset)} · ${r.status}`)));
+      const text = (r: RunInfo, verdict: string) =>
+        `${r.id} · ${isoDay(r.start, offset)} · ${r.status}${verdict === "unreviewed" ? "" : ` · flagged ${verdict}`}`;
+      runList.replaceChildren(...newest.map((r) => option(String(r.id), text(r, verdictOf(r.id)))));
     },
     /** What is on screen, in words: the runs read, the span, and why it differs from the choice. */
     setShown(text: string) {

@@ -18,6 +18,7 @@ import type { Widget } from "../core/dashboard.js";
 import { breakingGap, medianGap } from "../core/freshness.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el, labelled } from "./dom.js";
+import { flagMarks } from "./widget-charts.js";
 import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withBreaks, withUnit } from "./widgets.js";
 
 const timeLabel = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
@@ -169,6 +170,7 @@ export function rasterView(): WidgetView {
           x: { type: "time", domain: [new Date(grid.from), new Date(grid.to)], label: null },
           y: { domain: yDomain, grid: true, label: info.unit ? `ch ${highlight} (${info.unit})` : `ch ${highlight}`, ticks: 2 },
           marks: [
+            ...flagMarks(data.flags, grid.from, grid.to),
             ...(band ? [Plot.rectY([band], { y1: "y1", y2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 })] : []),
             Plot.areaY(points, { x: "t", y1: "lo", y2: "hi", fill: "#f59e0b", fillOpacity: 0.3 }),
             Plot.lineY(points, { x: "t", y: "mid", stroke: "#f59e0b", strokeWidth: 1.5 }),

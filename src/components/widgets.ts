@@ -28,6 +28,8 @@ export interface WidgetData {
   runs: readonly RunInfo[];
   window: TimeWindow;
   now: number;
+  /** Flags on the runs shown, as spans to shade on time axes. */
+  flags: readonly FlagBand[];
   /** The user changed the widget from inside it (a raster's highlighted channel). */
   change: (next: Widget) => void;
 }
@@ -79,6 +81,15 @@ export function keysOf(widget: Widget): string[] {
   if (widget.kind === "profile") return [arraysKey(first.observable, widget.runs)];
   if (widget.kind === "image") return [arraysKey(first.observable)];
   return widget.series.map((s) => seriesKey(s.observable, s.channel));
+}
+
+/** A standing flag's span on a time axis. */
+export interface FlagBand {
+  from: number;
+  to: number;
+  verdict: "bad" | "reviewed";
+  run: number;
+  note: string;
 }
 
 /** The range that colours and bands a widget's values: its own thresholds, else the catalog's. */

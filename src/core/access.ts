@@ -61,12 +61,13 @@ export function mayDashboard(who: Principal, access: DashboardAccess, action: Da
 }
 
 /** Site-wide actions, by role. */
-export type SiteAction = "read" | "create-dashboard" | "refresh-snapshots" | "manage-users" | "manage-tokens" | "read-audit";
+export type SiteAction =
+  "read" | "create-dashboard" | "refresh-snapshots" | "flag-runs" | "manage-users" | "manage-tokens" | "read-audit";
 
 const SITE_ACTIONS: Record<Role, readonly SiteAction[]> = {
   viewer: ["read"],
-  editor: ["read", "create-dashboard", "refresh-snapshots"],
-  admin: ["read", "create-dashboard", "refresh-snapshots", "manage-users", "manage-tokens", "read-audit"],
+  editor: ["read", "create-dashboard", "refresh-snapshots", "flag-runs"],
+  admin: ["read", "create-dashboard", "refresh-snapshots", "flag-runs", "manage-users", "manage-tokens", "read-audit"],
 };
 
 export function maySite(who: Principal, action: SiteAction): boolean {

@@ -1,0 +1,198 @@
+// Flags on the runs a dashboard shows: each run's verdict and its flags (who, when, why, the
+// span; withdrawn ones struck through but kept), a form to flag a run or the span on screen, and
+// what the widgets propose: a run whose values left the healthy range -> flag it bad over that
+// span; a run that ended with everything in range -> mark it reviewed. The person confirms.
+import type { RunInfo } from "../core/catalog.js";
+import { type NewFlag, type OutOfRange, type RunFlag, flagsByRun, proposeVerdict, runVerdict, standing } from "../core/flags.js";
+import type { TimeWindow } from "../core/time-window.js";
+import { ApiError, type Session, addFlag, fetchFlags, withdrawFlag } from "./api.js";
+import { el, labelled } from "./dom.js";
+
+/** One widget's series checked against its healthy range over one run. */
+export interface RangeCheck {
+  label: string;
+  unit?: string;
+  range: { min: number; max: number };
+  spans: readonly OutOfRange[];
+}
+
+export interface RunFlagsOptions {
+  session: Session;
+  status: (text: string, isError?: boolean) => void;
+  /** The runs on screen and the window. */
+  shown: () => { runs: readonly RunInfo[]; window: TimeWindow } | undefined;
+  /** Every run the source lists (a run has ended when a newer one began). */
+  allRuns: () => readonly RunInfo[];
+  /** The widgets' series checked over one run. */
+  checks: (run: RunInfo) => RangeCheck[];
+  /** The flags changed (the bands redraw). */
+  onFlags: (flags: readonly RunFlag[]) => void;
+}
+
+const time = (t: number) => new Date(t).toLocaleString();
+const span = (f: { from: number | null; to: number | null }) =>
+  f.from !== null && f.to !== null ? `${time(f.from)} – ${time(f.to)}` : "the whole run";
+
+export function runFlagsPanel(options: RunFlagsOptions) {
+  const mayFlag = options.session.rights.includes("flag-runs");
+  let flags: RunFlag[] = [];
+  const panel = el("details", { className: "run-flags" });
+  const summary = el("summary", {}, "Flags");
+  const list = el("div", { className: "run-flag-list" });
+  const proposals = el("div", { className: "run-flag-proposals" });
+
+  // --- the form: flag a run (whole, or the span on screen) -------------------------------------
+  const runSelect = el("select", { name: "flag-run" });
+  const verdict = el(
+    "select",
+    { name: "verdict" },
+    el("option", { value: "bad", textContent: "bad" }),
+    el("option", { value: "reviewed", textContent: "reviewed (archive)" }),
+  );
+  const note = el("input", {
+    type: "text",
+    name: "note",
+    maxLength: 2000,
+    placeholder: "why (read by the reviewer)",
+    className: "flag-note",
+  });
+  const onlyWindow = el("input", { type: "checkbox", name: "only-window" });
+  const submit = el("button", { type: "submit", textContent: "Flag run" });
+  const form = el(
+    "form",
+    { className: "flag-form" },
+    labelled("Run", runSelect),
+    labelled("Verdict", verdict),
+    labelled("Note", note),
+    el("label", { className: "check" }, onlyWindow, " only the span on screen"),
+    submit,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const run = options.allRuns().find((r) => r.id === Number(runSelect.value));
+    const shown = options.shown();
+    if (!run || !shown) return;
+    const flag: NewFlag = { verdict: verdict.value as NewFlag["verdict"], note: note.value };
+    if (onlyWindow.checked) {
+      const end = run.stop ?? Date.now();
+      flag.from = Math.max(run.start, Math.round(shown.window.from));
+      flag.to = Math.min(end, Math.round(shown.window.to));
+    }
+    if (await send(run.id, flag)) note.value = "";
+  });
+
+  const send = async (run: number, flag: NewFlag) => {
+    try {
+      await addFlag(run, flag);
+      options.status(`Run ${run} flagged ${flag.verdict}.`);
+      await refresh();
+      return true;
+    } catch (error) {
+      options.status(`Could not flag run ${run}: ${error instanceof ApiError ? error.message : String(error)}`, true);
+      return false;
+    }
+  };
+
+  const flagItem = (f: RunFlag) => {
+    const item = el(
+      "li",
+      { className: f.withdrawn ? "withdrawn" : "" },
+      el("span", { className: `verdict verdict-${f.verdict}` }, f.verdict),
+      ` ${span(f)} · ${f.author}, ${time(Date.parse(f.createdAt))}: `,
+      el("span", { className: "flag-text" }, f.note),
+    );
+    item.dataset.flag = f.id;
+    if (f.withdrawn) {
+      item.append(
+        el(
+          "span",
+          { className: "withdrawn-note" },
+          ` — withdrawn by ${f.withdrawn.by}, ${time(Date.parse(f.withdrawn.at))}${f.withdrawn.reason ? `: ${f.withdrawn.reason}` : ""}`,
+        ),
+      );
+    } else if (mayFlag && (f.author === options.session.user || options.session.role === "admin")) {
+      const withdraw = el("button", { type: "button", textContent: "Withdraw" });
+      withdraw.setAttribute("aria-label", `Withdraw the ${f.verdict} flag on run ${f.run}`);
+      withdraw.addEventListener("click", async () => {
+        const reason = prompt("Why is this flag withdrawn? (kept in the run's history)") ?? undefined;
+        if (reason === undefined) return;
+        try {
+          await withdrawFlag(f.run, f.id, reason);
+          options.status(`Withdrew the ${f.verdict} flag on run ${f.run}; it stays in the run's history.`);
+          await refresh();
+        } catch (error) {
+          options.status(`Could not withdraw: ${error instanceof ApiError ? error.message : String(error)}`, true);
+        }
+      });
+      item.append(" ", withdraw);
+    }
+    return item;
+  };
+
+  const render = () => {
+    const shown = options.shown();
+    const runs = shown ? [...shown.runs].sort((a, b) => b.id - a.id) : [];
+    const byRun = flagsByRun(flags);
+    const previous = runSelect.value;
+    runSelect.replaceChildren(...runs.map((r) => el("option", { value: String(r.id), textContent: `run ${r.id}` })));
+    if (runs.some((r) => String(r.id) === previous)) runSelect.value = previous;
+    const standingShown = runs.reduce((n, r) => n + standing(byRun.get(r.id) ?? []).length, 0);
+    summary.textContent = `Flags on the runs shown (${standingShown})`;
+    list.replaceChildren(
+      ...runs.map((r) => {
+        const own = byRun.get(r.id) ?? [];
+        const v = runVerdict(own);
+        const row = el(
+          "div",
+          { className: "run-flag-run" },
+          el("strong", {}, `Run ${r.id}`),
+          " ",
+          el("span", { className: `verdict verdict-${v}` }, v),
+          ...(own.length ? [el("ul", {}, ...own.map(flagItem))] : []),
+        );
+        row.dataset.run = String(r.id);
+        return row;
+      }),
+    );
+    // Proposals only for runs nobody has judged yet.
+    const newest = Math.max(...options.allRuns().map((r) => r.start));
+    const proposed = mayFlag
+      ? runs
+          .filter((r) => runVerdict(byRun.get(r.id) ?? []) === "unreviewed")
+          .map((r) => ({ run: r, proposal: proposeVerdict(options.checks(r), r.stop !== null && r.start < newest) }))
+          .filter((p) => p.proposal)
+      : [];
+    proposals.replaceChildren(
+      ...proposed.map(({ run, proposal }) => {
+        const confirm = el("button", {
+          type: "button",
+          textContent: proposal!.verdict === "bad" ? `Flag run ${run.id} bad` : `Mark run ${run.id} reviewed`,
+        });
+        confirm.addEventListener("click", () => void send(run.id, proposal!));
+        const box = el(
+          "p",
+          { className: `proposal proposal-${proposal!.verdict}` },
+          `Proposed for run ${run.id}: ${proposal!.note} `,
+          confirm,
+        );
+        box.dataset.run = String(run.id);
+        return box;
+      }),
+    );
+    if (proposed.some((p) => p.proposal!.verdict === "bad")) panel.open = true;
+  };
+
+  const refresh = async () => {
+    try {
+      flags = (await fetchFlags()).flatMap((r) => r.flags);
+    } catch {
+      // The next refresh asks again; what is shown stays.
+      return;
+    }
+    options.onFlags(flags);
+    render();
+  };
+
+  panel.append(summary, proposals, list, ...(mayFlag ? [form] : []));
+  return { element: panel, refresh, render, flags: () => flags };
+}
