@@ -243,6 +243,11 @@ export class SeriesFeed {
   }
 
   private follow(snapshot: Snapshot, view: NonNullable<SeriesFeed["view"]>, request: NonNullable<SeriesFeed["request"]>) {
+    // Refresh "off" freezes the view (a meeting looks at one state): no live feed either.
+    if (request.choice.refreshSeconds < 0) {
+      this.options.onLive(`frozen (refresh off) — run ${view.run.id} (${view.run.status})`, "stopped");
+      return;
+    }
     if (!this.options.live || snapshot.liveSeq === null || !view.live || request.needs.length === 0) {
       this.options.onLive(`run ${view.run.id} (${view.run.status})`, "stopped");
       return;

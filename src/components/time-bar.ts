@@ -74,17 +74,13 @@ export function timeBar(options: TimeBarOptions) {
   const refresh = el("select", {}, ...REFRESH_CHOICES.map((s) => option(String(s), refreshText(s))));
   const problem = el("span", { className: "time-problem", role: "alert" });
 
+  /** Puts the choice into the controls. */
   const show = () => {
     const sel = choice.runSelection;
     runMode.value = sel.mode;
     if (sel.mode === "run") runFrom.value = String(sel.run);
     if (sel.mode === "range") [runFrom.value, runTo.value] = [String(sel.from), String(sel.to)];
     if (sel.mode === "last") runCount.value = String(sel.count);
-    runFrom.setAttribute("aria-label", sel.mode === "range" ? "First run" : "Run");
-    runsBox.replaceChildren(
-      ...(sel.mode === "run" ? [runFrom] : sel.mode === "range" ? [runFrom, el("span", {}, "to"), runTo] : []),
-      ...(sel.mode === "last" ? [runCount] : []),
-    );
     const w = choice.window;
     const relative = w.kind === "relative" ? formatDuration(w.seconds) : undefined;
     // A duration typed in the address that the picker lacks is offered as it is.
@@ -93,19 +89,30 @@ export function timeBar(options: TimeBarOptions) {
     windowMode.value = relative ?? w.kind;
     if (w.kind === "absolute") [spanFrom.value, spanTo.value] = [toLocalInput(w.from, offset), toLocalInput(w.to, offset)];
     if (w.kind === "night") nightDay.value = w.day ?? "";
-    windowBox.replaceChildren(
-      ...(w.kind === "absolute" ? [spanFrom, el("span", {}, "to"), spanTo] : []),
-      ...(w.kind === "night" ? [nightDay] : []),
-    );
-    // A fixed span or a night shows the runs in it: the run picker does not apply.
-    const runsApply = w.kind !== "absolute" && w.kind !== "night";
-    runMode.disabled = !runsApply;
-    runsBox.hidden = !runsApply;
     refresh.value = String(choice.refreshSeconds);
     if (refresh.value !== String(choice.refreshSeconds)) {
       refresh.append(option(String(choice.refreshSeconds), refreshText(choice.refreshSeconds)));
       refresh.value = String(choice.refreshSeconds);
     }
+    layout();
+  };
+  /** Shows the inputs the chosen modes need, also while what is typed is not valid yet. */
+  const layout = () => {
+    const mode = runMode.value;
+    runFrom.setAttribute("aria-label", mode === "range" ? "First run" : "Run");
+    runsBox.replaceChildren(
+      ...(mode === "run" ? [runFrom] : mode === "range" ? [runFrom, el("span", {}, "to"), runTo] : []),
+      ...(mode === "last" ? [runCount] : []),
+    );
+    const kind = windowMode.value;
+    windowBox.replaceChildren(
+      ...(kind === "absolute" ? [spanFrom, el("span", {}, "to"), spanTo] : []),
+      ...(kind === "night" ? [nightDay] : []),
+    );
+    // A fixed span or a night shows the runs in it: the run picker does not apply.
+    const runsApply = kind !== "absolute" && kind !== "night";
+    runMode.disabled = !runsApply;
+    runsBox.hidden = !runsApply;
   };
 
   const readRuns = (): RunSelection | string => {
@@ -142,7 +149,7 @@ export function timeBar(options: TimeBarOptions) {
     const window = readWindow();
     const wrong = typeof runs === "string" ? `Runs: ${runs}` : typeof window === "string" ? `Window: ${window}` : "";
     problem.textContent = wrong;
-    if (typeof runs === "string" || typeof window === "string") return;
+    if (typeof runs === "string" || typeof window === "string") return layout();
     const next: TimeChoice = { runSelection: runs, window, refreshSeconds: Number(refresh.value) };
     if (
       formatRunSelection(next.runSelection) === formatRunSelection(choice.runSelection) &&
@@ -173,7 +180,8 @@ export function timeBar(options: TimeBarOptions) {
   });
   for (const input of [runFrom, runTo, runCount, spanFrom, spanTo, nightDay, refresh]) input.addEventListener("change", apply);
 
-  const shown = el("span", { className: "time-shown", role: "status" });
+  const shown = el("span", { className: "time-shown" });
+  shown.setAttribute("aria-live", "polite");
   const makeDefault = options.onMakeDefault
     ? el("button", {
         type: "button",

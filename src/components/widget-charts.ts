@@ -10,7 +10,8 @@ import { breakingGap, medianGap } from "../core/freshness.js";
 import { pairByTime } from "../core/pairing.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el } from "./dom.js";
-import { type FlagBand, type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widgets.js";
+import { flagMarks } from "./flag-marks.js";
+import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widgets.js";
 
 type Size = { width: number; height: number };
 
@@ -34,27 +35,6 @@ function chartSize(size: Size, captionRoom = 22) {
 function withNote(plot: Element, note: string | undefined): Node {
   if (!note) return plot;
   return el("div", { className: "chart" }, plot, el("div", { className: "chart-note", textContent: note }));
-}
-
-/**
- * Flags as bands across a time axis: bad spans red, reviewed runs a faint green, each with its
- * note as the tooltip. Clipped to the window.
- */
-export function flagMarks(flags: readonly FlagBand[], from: number, to: number): Plot.Markish[] {
-  const shown = flags
-    .filter((f) => f.to >= from && f.from <= to)
-    .map((f) => ({ ...f, x1: new Date(Math.max(f.from, from)), x2: new Date(Math.min(f.to, to)) }));
-  if (shown.length === 0) return [];
-  return [
-    Plot.rectX(shown, {
-      x1: "x1",
-      x2: "x2",
-      fill: (f: FlagBand) => (f.verdict === "bad" ? "#dc2626" : "#16a34a"),
-      fillOpacity: (f: FlagBand) => (f.verdict === "bad" ? 0.16 : 0.06),
-      title: (f: FlagBand) => `run ${f.run} flagged ${f.verdict}: ${f.note}`,
-      ariaLabel: "flag bands",
-    }),
-  ];
 }
 
 export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {

@@ -18,7 +18,7 @@ import type { Widget } from "../core/dashboard.js";
 import { breakingGap, medianGap } from "../core/freshness.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el, labelled } from "./dom.js";
-import { flagMarks } from "./widget-charts.js";
+import { flagMarks } from "./flag-marks.js";
 import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withBreaks, withUnit } from "./widgets.js";
 
 const timeLabel = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });

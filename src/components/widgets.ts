@@ -11,6 +11,7 @@ import type { ChannelGrid } from "../core/binning.js";
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import type { TimeWindow } from "../core/time-window.js";
+import type { FlagBand } from "./flag-marks.js";
 import { gapStarts } from "../core/freshness.js";
 import { widgetProblem } from "../core/widget-kinds.js";
 import type { ArrayReadingView } from "./run-data.js";
@@ -83,14 +84,7 @@ export function keysOf(widget: Widget): string[] {
   return widget.series.map((s) => seriesKey(s.observable, s.channel));
 }
 
-/** A standing flag's span on a time axis. */
-export interface FlagBand {
-  from: number;
-  to: number;
-  verdict: "bad" | "reviewed";
-  run: number;
-  note: string;
-}
+export type { FlagBand };
 
 /** The range that colours and bands a widget's values: its own thresholds, else the catalog's. */
 export function rangeOf(widget: Widget, info: ObservableInfo | undefined) {

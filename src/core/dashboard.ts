@@ -161,7 +161,8 @@ export const dashboardSchema = z
     window: timeWindowSchema.default({ kind: "relative", seconds: 3600 }),
     /**
      * How often the page reads the snapshot again, in seconds: 0 follows the live feed (and
-     * checks the snapshot every 15 s); -1 never (a frozen view for a meeting).
+     * checks the snapshot every 15 s); -1 never, and no live feed either (a frozen view for a
+     * meeting).
      */
     refreshSeconds: z.number().int().min(-1).max(3600).default(0),
     /** Where a copy came from ("Save a copy"): the dashboard and revision it was made of. */

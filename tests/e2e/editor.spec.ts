@@ -83,8 +83,9 @@ test("a newcomer builds, saves, reloads and shares a dashboard that follows live
   await page.getByLabel("Dashboard title").fill("Shift view");
   await page.getByRole("button", { name: "Save dashboard" }).click();
   await expect(page.getByRole("status").first()).toContainText("Saved revision 1");
-  await expect(page).toHaveURL(/\/d\/[A-Za-z0-9_-]+$/);
-  const sharedUrl = page.url();
+  // Still editing after the save; the link to share opens the dashboard in view mode.
+  await expect(page).toHaveURL(/\/d\/[A-Za-z0-9_-]+\?edit$/);
+  const sharedUrl = page.url().replace("?edit", "");
 
   // Reload: the same layout comes back.
   await page.reload();
@@ -98,6 +99,9 @@ test("a newcomer builds, saves, reloads and shares a dashboard that follows live
   const other = await colleague.newPage();
   await other.goto(sharedUrl);
   await expect(other.getByRole("region", { name: "Humidity now" })).toBeVisible();
+  await expect(other.getByRole("heading", { name: "Shift view" })).toBeVisible();
+  await expect(other.getByRole("button", { name: "Add widget" })).toHaveCount(0);
+  await expect(other.getByRole("link", { name: "Edit" })).toBeVisible();
   expect(await position(other, "Humidity now")).toEqual(layout.stat);
 
   // A new reading ingested by a DAQ shows up live in the colleague's single-number widget.

@@ -90,7 +90,7 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
   const { run, id } = await stoppedRunDashboard(request);
   const scalars = filesOf(run, "scalar");
   const arrays = filesOf(run, "array");
-  await page.goto(`/d/${id}`);
+  await page.goto(`/d/${id}?edit`);
 
   // The form offers the kinds that fit a shape and says in words why the others do not.
   await page.getByLabel("Observable").selectOption("pmt.waveform");

@@ -231,9 +231,9 @@ describe("runboard server", () => {
     const stale = await api(`/api/dashboards/${record.id}?baseRevision=1`, { ...asJson(example), method: "PUT" });
     assert.equal(stale.status, 409);
 
-    const broken = await api(`/api/dashboards/${record.id}`, { ...asJson({ ...example, windowSeconds: -5 }), method: "PUT" });
+    const broken = await api(`/api/dashboards/${record.id}`, { ...asJson({ ...example, window: { kind: "relative", seconds: -5 } }), method: "PUT" });
     assert.equal(broken.status, 400);
-    assert.equal(((await broken.json()) as { errors: { field: string }[] }).errors[0]!.field, "windowSeconds");
+    assert.equal(((await broken.json()) as { errors: { field: string }[] }).errors[0]!.field, "window.seconds");
     const latest = (await (await api(`/api/dashboards/${record.id}`)).json()) as {
       revision: number;
       dashboard: { title: string };
@@ -244,7 +244,7 @@ describe("runboard server", () => {
     assert.equal((await api("/api/dashboards/abcdefgh")).status, 404);
 
     // The example of every widget kind is accepted as it is, and so is a version 1 document,
-    // which is kept (and answered) as version 2.
+    // which is kept (and answered) as the current version.
     const everyKind = JSON.parse(readFileSync(join(projectRoot, "layouts", "camera-every-kind.json"), "utf8")) as unknown;
     assert.equal((await api("/api/dashboards", asJson(everyKind))).status, 201);
     const v1 = {
@@ -255,7 +255,7 @@ describe("runboard server", () => {
     };
     const old = (await (await api("/api/dashboards", asJson(v1))).json()) as { id: string };
     const reread = (await (await api(`/api/dashboards/${old.id}`)).json()) as { dashboard: Record<string, unknown> };
-    assert.equal(reread.dashboard.schemaVersion, 2);
+    assert.equal(reread.dashboard.schemaVersion, 3);
     assert.deepEqual(reread.dashboard.elements, {
       hv: { kind: "stat", title: "Pixel 7 HV", series: [{ observable: "camera.hv", channel: 7 }] },
     });
