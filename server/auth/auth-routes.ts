@@ -11,7 +11,6 @@ import type { TokenRegistry } from "./token-registry.js";
 import { loginPage } from "./login-page.js";
 import { fail } from "../http-fail.js";
 
-
 export const who = (res: Response) => res.locals.who as Principal;
 
 const SITE_ACTION_WORDS: Record<SiteAction, string> = {

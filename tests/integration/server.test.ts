@@ -231,7 +231,10 @@ describe("runboard server", () => {
     const stale = await api(`/api/dashboards/${record.id}?baseRevision=1`, { ...asJson(example), method: "PUT" });
     assert.equal(stale.status, 409);
 
-    const broken = await api(`/api/dashboards/${record.id}`, { ...asJson({ ...example, window: { kind: "relative", seconds: -5 } }), method: "PUT" });
+    const broken = await api(`/api/dashboards/${record.id}`, {
+      ...asJson({ ...example, window: { kind: "relative", seconds: -5 } }),
+      method: "PUT",
+    });
     assert.equal(broken.status, 400);
     assert.equal(((await broken.json()) as { errors: { field: string }[] }).errors[0]!.field, "window.seconds");
     const latest = (await (await api(`/api/dashboards/${record.id}`)).json()) as {
