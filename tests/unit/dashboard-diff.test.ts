@@ -29,7 +29,12 @@ describe("revision diffs", () => {
   it("names widgets added, removed, moved, resized and changed, and the dashboard's own settings", () => {
     const before = overview();
     const [first, second] = before.layout.items;
-    let after: Dashboard = { ...before, title: "Night shift", window: { kind: "relative", seconds: 6 * 3600 }, runSelection: { mode: "run", run: 42 } };
+    let after: Dashboard = {
+      ...before,
+      title: "Night shift",
+      window: { kind: "relative", seconds: 6 * 3600 },
+      runSelection: { mode: "run", run: 42 },
+    };
     [after] = addWidget(after, {
       kind: "stat",
       title: "Humidity now",
