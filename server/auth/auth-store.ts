@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { DuckDBConnection } from "@duckdb/node-api";
 import type { Pool } from "pg";
+import { inTransaction } from "../pg-transaction.js";
 import type { AuditEntry, Role } from "../../src/core/access.js";
 
 export type { AuditEntry };
@@ -51,18 +52,10 @@ export function postgresAdapter(pool: Pool): SqlAdapter {
       return (await pool.query(sql, params)).rows as Record<string, unknown>[];
     },
     async schema(statements) {
-      const client = await pool.connect();
-      try {
-        await client.query("BEGIN");
+      await inTransaction(pool, async (client) => {
         await client.query("SELECT pg_advisory_xact_lock($1)", [SCHEMA_LOCK]);
         for (const sql of statements) await client.query(sql);
-        await client.query("COMMIT");
-      } catch (error) {
-        await client.query("ROLLBACK").catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
     },
     close: () => pool.end(),
   };

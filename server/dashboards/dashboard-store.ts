@@ -1,22 +1,12 @@
 // Where dashboards live. Every save is a new revision; nothing is overwritten, so a shared
 // link to a dashboard always opens its newest revision and its history stays available.
 import { randomBytes } from "node:crypto";
-import { type Dashboard, type DashboardRecord, parseDashboard } from "../../src/core/dashboard.js";
+import { type Dashboard, type DashboardRecord, type DashboardSummary, parseDashboard } from "../../src/core/dashboard.js";
 import { describeErrors } from "../../src/core/validation.js";
 import { type DashboardAccess, dashboardAccessSchema, LEGACY_DASHBOARD_ACCESS } from "../../src/core/access.js";
 
-export type { DashboardRecord };
+export type { DashboardRecord, DashboardSummary };
 
-export interface DashboardSummary {
-  id: string;
-  title: string;
-  revision: number;
-  savedAt: string;
-  /** Who saved the latest revision ("" before authors were kept). */
-  author: string;
-  /** Who owns it and with whom it is shared. */
-  access: DashboardAccess;
-}
 
 /** A deleted dashboard, restorable until `deletedAt` + UNDELETE_DAYS. */
 export interface DeletedSummary {

@@ -18,6 +18,7 @@ import {
 } from "./dashboard-store.js";
 import type { DashboardAccess } from "../../src/core/access.js";
 import { postgresAdapter } from "../auth/auth-store.js";
+import { inTransaction } from "../pg-transaction.js";
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -68,19 +69,11 @@ export class PostgresDashboardStore implements DashboardStore {
 
   async create(dashboard: Dashboard, access: DashboardAccess, note: SaveNote = NO_NOTE): Promise<DashboardRecord> {
     const id = newDashboardId();
-    const client = await this.pool.connect();
-    try {
-      await client.query("BEGIN");
+    return inTransaction(this.pool, async (client) => {
       const record = await this.insert(id, 1, dashboard, note, client);
       await client.query("INSERT INTO runboard_dashboard_access (id, access) VALUES ($1, $2)", [id, JSON.stringify(access)]);
-      await client.query("COMMIT");
       return record;
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async access(id: string): Promise<DashboardAccess | undefined> {
@@ -188,21 +181,13 @@ export class PostgresDashboardStore implements DashboardStore {
 
   async deleted(now = Date.now()): Promise<DeletedSummary[]> {
     const cutoff = new Date(now - UNDELETE_MS);
-    const client = await this.pool.connect();
-    try {
-      // Gone for good after 30 days: every revision, the access and the favourites.
-      await client.query("BEGIN");
+    // Gone for good after 30 days: every revision, the access and the favourites.
+    await inTransaction(this.pool, async (client) => {
       const purge = "(SELECT id FROM runboard_dashboard_deleted WHERE deleted_at < $1)";
       for (const table of ["runboard_dashboards", "runboard_dashboard_access", "runboard_dashboard_favourites"])
         await client.query(`DELETE FROM ${table} WHERE id IN ${purge}`, [cutoff]);
       await client.query(`DELETE FROM runboard_dashboard_deleted WHERE id IN ${purge}`, [cutoff]);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
     const { rows } = await this.pool.query<{ id: string; deleted_at: Date; deleted_by: string; access: unknown; title: string }>(
       `SELECT x.id, x.deleted_at, x.deleted_by, a.access,
               (SELECT doc->>'title' FROM runboard_dashboards d WHERE d.id = x.id ORDER BY revision DESC LIMIT 1) AS title

@@ -1,6 +1,6 @@
 // The browser's view of the runboard server's REST API.
 import type { RunInfo } from "../core/catalog.js";
-import type { Dashboard, DashboardRecord } from "../core/dashboard.js";
+import type { Dashboard, DashboardRecord, DashboardSummary } from "../core/dashboard.js";
 import type { CatalogConflict, CatalogEntry } from "../core/origins.js";
 import type { AuditEntry, DashboardAccess, Role, SiteAction, TokenListing } from "../core/access.js";
 import type { NewFlag, RunFilter, RunFlag, Verdict } from "../core/flags.js";
@@ -90,16 +90,7 @@ export async function saveDashboard(
 }
 
 /** A dashboard in the list: who owns it, its last change, whether it is one of the user's favourites. */
-export interface DashboardListing {
-  id: string;
-  title: string;
-  revision: number;
-  savedAt: string;
-  author: string;
-  access: DashboardAccess;
-  right: "share" | "edit" | "view";
-  favourite: boolean;
-}
+export type DashboardListing = DashboardSummary & { right: "share" | "edit" | "view"; favourite: boolean };
 export interface DeletedDashboard {
   id: string;
   title: string;

@@ -437,6 +437,16 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     );
   }
   if (opened.origin === "template") notices.push(notice("A new dashboard from a template: it is not saved yet."));
+  const origin = dashboard.forkedFrom;
+  const copied = origin
+    ? el(
+        "p",
+        { className: "forked-from" },
+        "A copy of ",
+        el("a", { href: `/d/${origin.id}?revision=${origin.revision}` }, `"${origin.title}", revision ${origin.revision}`),
+        ".",
+      )
+    : "";
 
   const historyId = opened.saved?.id;
   const historyBox = historyId
@@ -497,6 +507,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   }
   root.replaceChildren(
     headerRow,
+    copied,
     time.element,
     status.element,
     ...notices,

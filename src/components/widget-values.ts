@@ -16,7 +16,8 @@ export function statView(widget: Widget, data: WidgetData, size: { width: number
   if (!latest) return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
   const columns = series!.columns();
   const staleAfter = widget.staleSeconds ?? defaultStaleSeconds(medianGap(columns.x));
-  const stale = isStale(latest.t, data.now, staleAfter);
+  // Stale means silent before the window's end: a past run's last value is not stale, only old.
+  const stale = isStale(latest.t, Math.min(data.now, data.window.to), staleAfter);
   const range = rangeOf(widget, info);
   const health = healthOf(latest.value, range);
   const value = el("output", { className: "stat-value", textContent: formatValue(latest.value) });

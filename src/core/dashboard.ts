@@ -5,6 +5,7 @@
 // them on a 12-column grid by referring to those names. Widget content is described, never
 // stored as HTML.
 import { z } from "zod";
+import type { DashboardAccess } from "./access.js";
 import { observableName } from "./catalog.js";
 import { type FieldError, type Parsed, fieldErrors } from "./validation.js";
 
@@ -357,6 +358,18 @@ export function applyPositions(
 }
 
 export type { FieldError };
+
+/** A dashboard in a list, as the stores give it and the API answers (with the asker's right). */
+export interface DashboardSummary {
+  id: string;
+  title: string;
+  revision: number;
+  savedAt: string;
+  /** Who saved the latest revision ("" before authors were kept). */
+  author: string;
+  /** Who owns it and with whom it is shared. */
+  access: DashboardAccess;
+}
 
 /** A saved revision as the API answers it and the stores keep it (one wire type for both sides). */
 export interface DashboardRecord {

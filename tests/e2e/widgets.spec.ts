@@ -42,7 +42,8 @@ async function stoppedRunDashboard(request: APIRequestContext) {
     headers: auth,
     data: {
       readings: [
-        { observable: "camera.hv", run: run.id, t, channel: 25, value: 3 },
+        // Ten seconds before the run stopped: pixel 25 then fell silent (see "stale" below).
+        { observable: "camera.hv", run: run.id, t: run.stop! - 10_000, channel: 25, value: 3 },
         { observable: "camera.hv", run: run.id, t, channel: 40, value: 1400 },
       ],
     },
@@ -188,7 +189,8 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
   const settings = page.getByRole("dialog", { name: "Settings of Pixel 25 HV" });
   await settings.getByLabel("Lowest healthy").fill("0");
   await settings.getByLabel("Highest healthy").fill("10");
-  // The run has stopped: after 5 s without a new value the number says it is stale.
+  // Pixel 25 was silent for the run's last 10 s: with 5 s as the limit the number says it is stale
+  // (a stopped run's value is stale only if it fell silent before the run ended).
   await settings.getByLabel("Stale after (s)").fill("5");
   await settings.getByRole("button", { name: "Apply" }).click();
   await expect(page.getByRole("region", { name: "Pixel 25 HV" })).not.toContainText("outside healthy range");

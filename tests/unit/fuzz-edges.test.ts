@@ -11,7 +11,11 @@ import fc from "fast-check";
 import { ConfigError as RunboardConfigError, loadConfig as loadRunboardConfig } from "../../loaders/config.js";
 import { ConfigError, loadConfig } from "../../server/config.js";
 import { loadSourceTokens, TokensFileError } from "../../server/tokens.js";
-import { parseDashboard } from "../../src/core/dashboard.js";
+import { emptyDashboard, parseDashboard } from "../../src/core/dashboard.js";
+import { type TimeChoice, timeFromQuery } from "../../src/core/dashboard-time.js";
+import { decodeDashboardLink } from "../../src/core/dashboard-link.js";
+import { newFlagSchema } from "../../src/core/flags.js";
+import { fieldErrors } from "../../src/core/validation.js";
 import { ingestBatchSchema } from "../../src/core/ingest.js";
 import { decodeBinaryBatch } from "../../src/core/ingest-binary.js";
 import { rawBinaryBody } from "../support/binary-body.js";
@@ -116,6 +120,50 @@ describe("fuzzing the edges", () => {
         if (!parsed.success) assert.ok(parsed.error.issues.length > 0);
       }),
       { numRuns: RUNS },
+    );
+  });
+
+  it("flags, the address's run and time choice, and links: accepted or refused naming the field", async () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(mutated({ verdict: "bad", note: "HV trip", from: 1_796_000_000_000, to: 1_796_000_060_000 }), jsonish),
+        (body) => {
+          const parsed = newFlagSchema.safeParse(body);
+          if (!parsed.success) assert.ok(fieldsNamed(fieldErrors(parsed.error)));
+        },
+      ),
+      { numRuns: RUNS },
+    );
+    const defaults: TimeChoice = {
+      runSelection: { mode: "latest" },
+      window: { kind: "relative", seconds: 3600 },
+      refreshSeconds: 0,
+    };
+    const param = fc.oneof(
+      fc.string({ maxLength: 40 }),
+      fc.constantFrom("latest", "12-3", "last0", "night:2026-02-30", "8d", "a/b", "off"),
+    );
+    fc.assert(
+      fc.property(param, param, param, (run, window, refresh) => {
+        const { choice, errors } = timeFromQuery(new URLSearchParams({ run, window, refresh }), defaults);
+        assert.ok(errors.every((e) => ["run", "window", "refresh"].includes(e.field) && e.message.length > 0));
+        // Whatever was accepted is a valid dashboard default.
+        assert.ok(parseDashboard({ ...emptyDashboard(), ...choice }).ok);
+      }),
+      { numRuns: RUNS },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.string({ maxLength: 200 }),
+          fc.string({ maxLength: 200 }).map((t) => `v1.${t}`),
+        ),
+        async (fragment) => {
+          const parsed = await decodeDashboardLink(fragment);
+          if (!parsed.ok) assert.ok(fieldsNamed(parsed.errors));
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 
