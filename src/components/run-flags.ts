@@ -137,10 +137,13 @@ export function runFlagsPanel(options: RunFlagsOptions) {
     runSelect.replaceChildren(...runs.map((r) => el("option", { value: String(r.id), textContent: `run ${r.id}` })));
     if (runs.some((r) => String(r.id) === previous)) runSelect.value = previous;
     const standingShown = runs.reduce((n, r) => n + standing(byRun.get(r.id) ?? []).length, 0);
-    summary.textContent = `Flags on the runs shown (${standingShown})`;
+    // Runs with flags get a line each; the others are named together, so a night of 40 runs
+    // does not push the widgets off the screen.
+    const flagged = runs.filter((r) => (byRun.get(r.id) ?? []).length > 0);
+    const unflagged = runs.filter((r) => (byRun.get(r.id) ?? []).length === 0);
     list.replaceChildren(
-      ...runs.map((r) => {
-        const own = byRun.get(r.id) ?? [];
+      ...flagged.map((r) => {
+        const own = byRun.get(r.id)!;
         const v = runVerdict(own);
         const row = el(
           "div",
@@ -148,13 +151,22 @@ export function runFlagsPanel(options: RunFlagsOptions) {
           el("strong", {}, `Run ${r.id}`),
           " ",
           el("span", { className: `verdict verdict-${v}` }, v),
-          ...(own.length ? [el("ul", {}, ...own.map(flagItem))] : []),
+          el("ul", {}, ...own.map(flagItem)),
         );
         row.dataset.run = String(r.id);
         return row;
       }),
+      ...(unflagged.length
+        ? [
+            el(
+              "p",
+              { className: "unflagged" },
+              `Not flagged: ${unflagged.length === 1 ? "run" : "runs"} ${unflagged.map((r) => r.id).join(", ")}.`,
+            ),
+          ]
+        : []),
     );
-    // Proposals only for runs nobody has judged yet.
+    // Proposals only for runs nobody has judged yet, newest first.
     const newest = Math.max(...options.allRuns().map((r) => r.start));
     const proposed = mayFlag
       ? runs
@@ -162,8 +174,9 @@ export function runFlagsPanel(options: RunFlagsOptions) {
           .map((r) => ({ run: r, proposal: proposeVerdict(options.checks(r), r.stop !== null && r.start < newest) }))
           .filter((p) => p.proposal)
       : [];
+    const SHOWN_PROPOSALS = 5;
     proposals.replaceChildren(
-      ...proposed.map(({ run, proposal }) => {
+      ...proposed.slice(0, SHOWN_PROPOSALS).map(({ run, proposal }) => {
         const confirm = el("button", {
           type: "button",
           textContent: proposal!.verdict === "bad" ? `Flag run ${run.id} bad` : `Mark run ${run.id} reviewed`,
@@ -178,8 +191,21 @@ export function runFlagsPanel(options: RunFlagsOptions) {
         box.dataset.run = String(run.id);
         return box;
       }),
+      ...(proposed.length > SHOWN_PROPOSALS
+        ? [
+            el(
+              "p",
+              { className: "unflagged" },
+              `${proposed.length - SHOWN_PROPOSALS} older runs have proposals too: show fewer runs to see them.`,
+            ),
+          ]
+        : []),
     );
-    if (proposed.some((p) => p.proposal!.verdict === "bad")) panel.open = true;
+    const bad = proposed.filter((p) => p.proposal!.verdict === "bad").length;
+    summary.textContent =
+      `Flags on the runs shown: ${standingShown} standing` +
+      (proposed.length ? ` · ${proposed.length} proposed${bad ? ` (${bad} out of range)` : ""}` : "");
+    summary.classList.toggle("has-proposals", bad > 0);
   };
 
   const refresh = async () => {

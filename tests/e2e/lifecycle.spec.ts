@@ -210,6 +210,9 @@ test("a widget proposes a flag for a run out of range; confirmed, its band shows
   const chart = page.getByRole("region", { name: "Trigger rate" });
   await expect(chart.locator("svg[aria-label*='points drawn']")).toBeVisible();
   await expect(chart.locator("g.flag-bands")).toHaveCount(0);
+  // The panel's summary says a proposal waits; opened, it says what and offers to flag.
+  await expect(page.locator(".run-flags summary")).toContainText("1 proposed (1 out of range)");
+  await page.locator(".run-flags summary").click();
   const proposal = page.locator(`.proposal[data-run='${run.id}']`);
   await expect(proposal).toContainText("trigger.rate left 100–2000 Hz");
   await proposal.getByRole("button", { name: `Flag run ${run.id} bad` }).click();
