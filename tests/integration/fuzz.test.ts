@@ -1,5 +1,5 @@
 // The running server against thousands of generated inputs per edge (fast-check): ingest JSON,
-// binary ingest, bluesky documents, dashboards and websocket messages. Each is answered with a
+// binary ingest, bluesky documents, dashboards, flags on runs and websocket messages. Each is answered with a
 // 2xx or a 4xx naming a field (never a 5xx), and afterwards the server still answers and its
 // memory (read from /proc) has not run away.
 import assert from "node:assert/strict";
@@ -227,6 +227,27 @@ describe("fuzzing the running server", () => {
     );
   });
 
+  it("POST /api/runs/:id/flags and the address's choice on POST /api/dashboards", async () => {
+    const flag = { verdict: "bad", note: "fuzzed", from: NOW - 30_000, to: NOW - 20_000 };
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.constant(flag), mutated(flag), jsonish), (body) =>
+        answered("/api/runs/1/flags", JSON.stringify(body) ?? "null", "application/json"),
+      ),
+      { numRuns: RUNS / 3 },
+    );
+    const timed = mutated({
+      ...WELL_FORMED,
+      schemaVersion: 3,
+      runSelection: { mode: "range", from: 1, to: 3 },
+      window: { kind: "absolute", from: NOW - 3_600_000, to: NOW },
+      refreshSeconds: 30,
+    });
+    await fc.assert(
+      fc.asyncProperty(timed, (doc) => answered("/api/dashboards", JSON.stringify(doc), "application/json")),
+      { numRuns: RUNS / 3 },
+    );
+  });
+
   it("websocket messages, from browsers and publishers", async () => {
     const open = async () => {
       const ws = new WebSocket(`ws://127.0.0.1:${server.port}/ws`);
@@ -269,7 +290,7 @@ describe("fuzzing the running server", () => {
   });
 
   it("reached both what is accepted and what is refused on every edge", () => {
-    assert.equal(seen.size, 4, [...seen.keys()].join(", "));
+    assert.equal(seen.size, 5, [...seen.keys()].join(", "));
     for (const [edge, tally] of seen) assert.ok(tally.accepted > 10 && tally.refused > 10, `${edge}: ${JSON.stringify(tally)}`);
   });
 
