@@ -5,7 +5,7 @@
 // link (editor-link.ts) and the history (editor-history.ts). `/d/<id>` opens in view mode (no
 // editing chrome); Edit (`?edit`) switches to the editor. Widgets whose data changed redraw
 // together, once per animation frame.
-import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import type { ObservableInfo } from "../core/catalog.js";
 import { type Dashboard, type Widget, addWidget, applyPositions, emptyDashboard, removeWidget } from "../core/dashboard.js";
 import { type TimeChoice, describeRuns, describeWindow, sameTime, timeFromQuery, timeQuery } from "../core/dashboard-time.js";
 import { decodeDashboardLink } from "../core/dashboard-link.js";
@@ -36,9 +36,9 @@ import { refetchControl } from "./refetch-control.js";
 import { type DataNeed, SeriesFeed } from "./series-feed.js";
 import { themeToggle } from "./theme.js";
 import { timeBar } from "./time-bar.js";
-import { type FlagBand, type WidgetView, createWidgetView, keysOf, needsOf, rangeOf, seriesLabel } from "./widgets.js";
-import { type RangeCheck, runFlagsPanel } from "./run-flags.js";
-import { flagBands, flagsByRun, outOfRangeSpans, runVerdict } from "../core/flags.js";
+import { type FlagBand, type WidgetView, createWidgetView, keysOf, needsOf } from "./widgets.js";
+import { rangeChecks, runFlagsPanel } from "./run-flags.js";
+import { flagBands, flagsByRun, runVerdict } from "../core/flags.js";
 
 export function dashboardIdFromLocation(loc: Location = location): string | undefined {
   const match = /\/d\/([A-Za-z0-9_-]{6,40})\/?$/.exec(loc.pathname);
@@ -169,9 +169,19 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     return keep;
   };
   const query = () => timeQuery(choice, defaultsOf(dashboard), kept());
+  /** Links to the other mode (Edit, View): they keep the runs and time on screen. */
+  const modeLinks: { link: HTMLAnchorElement; keep: Record<string, string> }[] = [];
   const writeAddress = () => {
     const path = saved ? `/d/${saved.id}` : location.pathname;
     history.replaceState(null, "", `${path}${query()}${opened.origin === "link" && !saved ? location.hash : ""}`);
+    pointModeLinks();
+  };
+  const pointModeLinks = () => {
+    if (!saved) return;
+    for (const { link, keep } of modeLinks) {
+      link.href = `/d/${saved.id}${timeQuery(choice, defaultsOf(dashboard), keep)}`;
+      link.hidden = false;
+    }
   };
   const time = timeBar({
     choice,
@@ -327,7 +337,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       return now ? { runs: feed.runs().filter((r) => now.runs.includes(r.id)), window: now.window } : undefined;
     },
     allRuns: () => feed.runs(),
-    checks: (run) => rangeChecks(run),
+    checks: (run) => rangeChecks(run, Object.values(dashboard.elements), info, (o, c) => feed.buffer(o, c)),
     onFlags: (flags) => {
       bands = flagBands(flags, runSpan);
       const byRun = flagsByRun(flags);
@@ -336,33 +346,6 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       scheduleRender(Object.keys(dashboard.elements));
     },
   });
-  /** Each series widget with a healthy range, checked over one run's readings on screen. */
-  const rangeChecks = (run: RunInfo): RangeCheck[] => {
-    const checks: RangeCheck[] = [];
-    const end = run.stop ?? Date.now();
-    for (const widget of Object.values(dashboard.elements)) {
-      if (widget.kind !== "timeseries" && widget.kind !== "stat" && widget.kind !== "table") continue;
-      for (const ref of widget.series) {
-        const observable = info(ref.observable);
-        const range = rangeOf(widget, observable);
-        const buffer = feed.buffer(ref.observable, ref.channel);
-        if (!range || !buffer || buffer.length === 0) continue;
-        const { x, y } = buffer.columns();
-        let first = 0;
-        while (first < x.length && x[first]! < run.start) first++;
-        let last = first;
-        while (last < x.length && x[last]! <= end) last++;
-        if (last === first) continue;
-        checks.push({
-          label: seriesLabel(ref, observable),
-          unit: observable?.unit,
-          range,
-          spans: outOfRangeSpans(x.subarray(first, last), y.subarray(first, last), range),
-        });
-      }
-    }
-    return checks;
-  };
   let flagCheck: ReturnType<typeof setTimeout> | undefined;
   const scheduleFlagCheck = () => {
     flagCheck ??= setTimeout(() => {
@@ -464,9 +447,8 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   let headerRow: HTMLElement;
   if (editing) {
     if (opened.origin === "saved") save.titleInput.setAttribute("aria-describedby", "");
-    const viewLink = saved
-      ? el("a", { href: `/d/${saved.id}${timeQuery(choice, defaultsOf(dashboard))}`, className: "to-view" }, "View")
-      : "";
+    const viewLink = el("a", { className: "to-view", hidden: !saved }, "View");
+    modeLinks.push({ link: viewLink, keep: {} });
     headerRow = el(
       "div",
       { className: "editor-header" },
@@ -483,14 +465,8 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       sessionBadge(session),
     );
   } else {
-    const edit =
-      mayEdit && saved
-        ? el(
-            "a",
-            { href: `/d/${saved.id}${timeQuery(choice, defaultsOf(dashboard), { edit: "" })}`, className: "edit button" },
-            "Edit",
-          )
-        : "";
+    const edit = mayEdit && saved ? el("a", { className: "edit button" }, "Edit") : "";
+    if (edit) modeLinks.push({ link: edit, keep: { edit: "" } });
     // Anyone who may create dashboards may keep a copy of one they may only view.
     const copy = !mayEdit && saved && session.rights.includes("create-dashboard") ? save.forkButton : "";
     headerRow = el(
@@ -524,6 +500,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     ),
   );
   if (dirty) status.set("Unsaved changes");
+  pointModeLinks();
   for (const item of dashboard.layout.items) place(item.element, dashboard.elements[item.element]!);
   grid.element.dataset.empty = readOnly ? "This dashboard has no widgets yet." : "No widgets yet: add one with the form above.";
   if (!editing) grid.element.setAttribute("aria-label", `${dashboard.title}, view mode`);

@@ -2,8 +2,20 @@
 // span; withdrawn ones struck through but kept), a form to flag a run or the span on screen, and
 // what the widgets propose: a run whose values left the healthy range -> flag it bad over that
 // span; a run that ended with everything in range -> mark it reviewed. The person confirms.
-import type { RunInfo } from "../core/catalog.js";
-import { type NewFlag, type OutOfRange, type RunFlag, flagsByRun, proposeVerdict, runVerdict, standing } from "../core/flags.js";
+import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import type { Widget } from "../core/dashboard.js";
+import type { SeriesBuffer } from "./series-buffer.js";
+import { rangeOf, seriesLabel } from "./widgets.js";
+import {
+  type NewFlag,
+  type OutOfRange,
+  type RunFlag,
+  flagsByRun,
+  outOfRangeSpans,
+  proposeVerdict,
+  runVerdict,
+  standing,
+} from "../core/flags.js";
 import type { TimeWindow } from "../core/time-window.js";
 import { ApiError, type Session, addFlag, fetchFlags, withdrawFlag } from "./api.js";
 import { el, labelled } from "./dom.js";
@@ -14,6 +26,42 @@ export interface RangeCheck {
   unit?: string;
   range: { min: number; max: number };
   spans: readonly OutOfRange[];
+}
+
+/**
+ * Each time series, number and table widget with a healthy range, checked over one run's
+ * readings as the page holds them (level-of-detail buckets keep their extremes).
+ */
+export function rangeChecks(
+  run: RunInfo,
+  widgets: readonly Widget[],
+  info: (observable: string) => ObservableInfo | undefined,
+  buffer: (observable: string, channel: number) => SeriesBuffer | undefined,
+): RangeCheck[] {
+  const checks: RangeCheck[] = [];
+  const end = run.stop ?? Date.now();
+  for (const widget of widgets) {
+    if (widget.kind !== "timeseries" && widget.kind !== "stat" && widget.kind !== "table") continue;
+    for (const ref of widget.series) {
+      const observable = info(ref.observable);
+      const range = rangeOf(widget, observable);
+      const held = buffer(ref.observable, ref.channel);
+      if (!range || !held || held.length === 0) continue;
+      const { x, y } = held.columns();
+      let first = 0;
+      while (first < x.length && x[first]! < run.start) first++;
+      let last = first;
+      while (last < x.length && x[last]! <= end) last++;
+      if (last === first) continue;
+      checks.push({
+        label: seriesLabel(ref, observable),
+        unit: observable?.unit,
+        range,
+        spans: outOfRangeSpans(x.subarray(first, last), y.subarray(first, last), range),
+      });
+    }
+  }
+  return checks;
 }
 
 export interface RunFlagsOptions {
