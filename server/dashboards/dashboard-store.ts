@@ -7,7 +7,6 @@ import { type DashboardAccess, dashboardAccessSchema, LEGACY_DASHBOARD_ACCESS } 
 
 export type { DashboardRecord, DashboardSummary };
 
-
 /** A deleted dashboard, restorable until `deletedAt` + UNDELETE_DAYS. */
 export interface DeletedSummary {
   id: string;
