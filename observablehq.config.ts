@@ -1,6 +1,9 @@
 // Observable Framework config. Everything here must keep the build offline:
 // no web fonts, no DuckDB extensions fetched at run time (see scripts/seed-framework-cache.ts).
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { THEME_KEY } from "./src/components/theme.js";
+import { arrangePages, readPages } from "./loaders/site-pages.js";
 
 // The dark theme for control rooms (src/components/theme.ts switches it and keeps the choice):
 // the kept choice is applied in the head, before the page paints, so a dark room never flashes white.
@@ -33,11 +36,6 @@ export default {
   sidebar: true,
   pager: false,
   footer: "runboard — live, shareable dashboards for experiments",
-  pages: [
-    { name: "Overview", path: "/" },
-    { name: "Runs", path: "/pages/runs" },
-    { name: "Dashboards", path: "/pages/dashboards" },
-    { name: "Dashboard editor", path: "/pages/dashboard" },
-    { name: "Admin", path: "/pages/admin" },
-  ],
+  // runboard's pages, then any notebook a physicist adds under src/pages/ (loaders/site-pages.ts).
+  pages: arrangePages(readPages(join(dirname(fileURLToPath(import.meta.url)), "src"))),
 };

@@ -1,0 +1,172 @@
+// The notebook library: what a physicist's own page (src/pages/<name>.md) needs, over the one
+// data module the dashboards use (run-data.ts, DuckDB-WASM over the per-run Parquet snapshots).
+// Every function takes plain values and returns plain values or typed arrays, so reactive cells
+// can call them again whenever an input changes. The snapshot is found relative to this module,
+// so a page works at any depth and in a folder published under a sub-path.
+//
+//   import {openSnapshot, select, series, arrays, runFlags, selectionInput} from "../components/notebook.js";
+// (Framework reserves some names for its own globals, `observable` among them: the catalog entry
+// is `observableInfo`.)
+//   const snapshot = await openSnapshot();
+//   const chosen = view(selectionInput(snapshot, {value: "night"}));
+//   const hv = await series(snapshot, chosen, "camera.hv", 25);
+import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import { type RunFlag, flagsByRun, runVerdict } from "../core/flags.js";
+import { type ResolvedSelection, parseSelection, resolveSelection } from "../core/time-window.js";
+import {
+  type ArrayReadingView,
+  type SeriesView,
+  type Snapshot,
+  lastReadingOf,
+  loadSnapshotWhenReady,
+  queryArrays,
+  queryChannels,
+  querySeries,
+} from "./run-data.js";
+
+export type { ResolvedSelection, Snapshot };
+
+/** The snapshot directory beside the site's pages: `/snapshots/`, or `<sub-path>/snapshots/`. */
+export const snapshotBase = (): URL => new URL("../../snapshots/", import.meta.url);
+
+/** The snapshot, once the server has written one (a static copy has it already). */
+export function openSnapshot(base: URL = snapshotBase()): Promise<Snapshot> {
+  return loadSnapshotWhenReady(base);
+}
+
+/** The runs, newest first. */
+export const runsOf = (snapshot: Snapshot): RunInfo[] => [...snapshot.catalog.runs].sort((a, b) => b.start - a.start);
+
+/** The catalog's observable of that name; throws naming it when the snapshot has none. */
+export function observableInfo(snapshot: Snapshot, name: string): ObservableInfo {
+  const found = snapshot.catalog.observables.find((o) => o.name === name);
+  if (!found)
+    throw new Error(
+      `no observable ${name} in this snapshot (it has ${snapshot.catalog.observables.map((o) => o.name).join(", ")})`,
+    );
+  return found;
+}
+
+/**
+ * Which runs and span a selection means, in the CLI's words: `run:1003`, `runs:1000-1010`,
+ * `latest`, `last:6h`, `window:<from>/<to>`, `night`, `night:2026-03-10`. Throws, saying what is
+ * expected, when the text is not one, or when no run of the snapshot matches.
+ */
+export function select(snapshot: Snapshot, text: string, options: { utcOffsetMinutes?: number } = {}): ResolvedSelection {
+  const resolved = resolveSelection(snapshot.catalog.runs, parseSelection(text, options), Date.now(), lastReadingOf(snapshot));
+  if (!resolved) throw new Error(`no run in this snapshot matches ${text}`);
+  return resolved;
+}
+
+/** A text input for a selection whose value is the resolved selection (invalid text keeps the last one). */
+export function selectionInput(
+  snapshot: Snapshot,
+  options: { value?: string; label?: string; utcOffsetMinutes?: number } = {},
+): HTMLFormElement & { value: ResolvedSelection } {
+  const form = document.createElement("form") as HTMLFormElement & { value: ResolvedSelection };
+  form.className = "selection-input";
+  const label = document.createElement("label");
+  label.textContent = options.label ?? "Runs or time";
+  const input = document.createElement("input");
+  input.type = "text";
+  input.value = options.value ?? "latest";
+  input.placeholder = "run:1003, runs:1000-1010, last:6h, night, night:2026-03-10";
+  label.append(" ", input);
+  const problem = document.createElement("span");
+  problem.className = "selection-problem";
+  problem.setAttribute("role", "alert");
+  form.append(label, problem);
+  form.value = select(snapshot, input.value, options);
+  const apply = () => {
+    try {
+      form.value = select(snapshot, input.value, options);
+      problem.textContent = "";
+      form.dispatchEvent(new Event("input", { bubbles: true }));
+    } catch (error) {
+      problem.textContent = error instanceof Error ? error.message : String(error);
+    }
+  };
+  input.addEventListener("change", apply);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply();
+  });
+  return form;
+}
+
+/**
+ * One channel's readings over a selection, as typed arrays (epoch ms and values). Long spans come
+ * from the level-of-detail tables (each bucket's first, minimum, maximum and last reading), short
+ * ones from every reading: `pixels` says how fine the drawing is.
+ */
+export function series(
+  snapshot: Snapshot,
+  selection: ResolvedSelection,
+  name: string,
+  channel = 0,
+  options: { pixels?: number } = {},
+): Promise<SeriesView> {
+  return querySeries(snapshot, {
+    runs: selection.runs.map((r) => r.id),
+    observable: name,
+    channel,
+    window: selection.window,
+    pixels: options.pixels ?? 1000,
+  });
+}
+
+/** Several channels at once (one query): for each channel, its epoch ms and values. */
+export async function channels(
+  snapshot: Snapshot,
+  selection: ResolvedSelection,
+  name: string,
+  wanted: readonly number[],
+  options: { pixels?: number } = {},
+): Promise<Map<number, { t: Float64Array; value: Float64Array }>> {
+  const read = await queryChannels(snapshot, {
+    runs: selection.runs.map((r) => r.id),
+    series: [{ observable: name, channels: [...wanted] }],
+    window: selection.window,
+    pixels: options.pixels ?? 1000,
+  });
+  const out = new Map<number, { t: Float64Array; value: Float64Array }>();
+  for (const channel of wanted) {
+    const columns = read.get(name)?.get(channel);
+    out.set(channel, { t: Float64Array.from(columns?.t ?? []), value: Float64Array.from(columns?.value ?? []) });
+  }
+  return out;
+}
+
+/** The newest `limit` readings of a 1D or 2D observable (waveforms, spectra, images), newest first. */
+export function arrays(
+  snapshot: Snapshot,
+  selection: ResolvedSelection,
+  name: string,
+  options: { limit?: number; lastOfEachRun?: boolean } = {},
+): Promise<ArrayReadingView[]> {
+  return queryArrays(snapshot, {
+    runs: selection.runs.map((r) => r.id),
+    observable: name,
+    window: selection.window,
+    limit: options.limit ?? 10,
+    lastOfEachRun: options.lastOfEachRun ?? false,
+  });
+}
+
+/**
+ * The flags on runs: from the runboard server when the page is served by one, else from the
+ * snapshot's flags.json (a published copy). Empty when neither has any.
+ */
+export async function runFlags(snapshot: Snapshot): Promise<{ flags: RunFlag[]; verdictOf: (run: number) => string }> {
+  let flags: RunFlag[] = [];
+  try {
+    const response = await fetch(new URL("../../api/flags", import.meta.url));
+    if (!response.ok) throw new Error(String(response.status));
+    flags = ((await response.json()) as { runs: { flags: RunFlag[] }[] }).runs.flatMap((r) => r.flags);
+  } catch {
+    const response = await fetch(new URL("flags.json", snapshot.base)).catch(() => undefined);
+    if (response?.ok) flags = ((await response.json()) as { flags: RunFlag[] }).flags;
+  }
+  const byRun = flagsByRun(flags);
+  return { flags, verdictOf: (run) => runVerdict(byRun.get(run) ?? []) };
+}

@@ -1,0 +1,36 @@
+// A physicist's own page: found in the sidebar without editing the config, reading the snapshot
+// through the notebook library, and proposing the PMT gain scan's verdicts, confirmed by a click.
+import { INGEST_TOKEN, expect, test } from "./fixtures.js";
+
+const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
+
+test("a notebook under src/pages/ is in the sidebar and proposes the gain scan's verdict run by run", async ({
+  page,
+  request,
+}) => {
+  const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number; stop: number | null }[] };
+  const run = runs.filter((r) => r.stop !== null).at(-1)!;
+  // Pixel 27 (module 3) far outside its healthy HV range near the end of the run.
+  const ingest = await request.post("/api/ingest", {
+    headers: auth,
+    data: { readings: [{ observable: "camera.hv", run: run.id, t: run.stop! - 5000, channel: 27, value: 2500 }] },
+  });
+  expect(ingest.status()).toBe(200);
+  expect(
+    (await request.post("/api/snapshots/refresh", { headers: auth, data: { select: `runs:${run.id}-${run.id}` } })).status(),
+  ).toBe(200);
+
+  await page.goto("/");
+  await page.getByRole("link", { name: "Gain scan check" }).click();
+  await expect(page).toHaveURL(/\/pages\/notebooks\/gain-scan$/);
+  const row = page.locator(`.scan-table tr[data-run='${run.id}']`);
+  await expect(row).toContainText("bad: Out of the healthy range:");
+  await expect(row).toContainText("camera.hv[27] left 900–1300 V (1 reading)");
+  await row.getByRole("button", { name: `Flag run ${run.id} bad` }).click();
+  await expect(row).toContainText("done: bad");
+  const flags = (await (await request.get(`/api/runs/${run.id}/flags`)).json()) as { verdict: string };
+  expect(flags.verdict).toBe("bad");
+  // The running run is not judged yet.
+  const running = runs.find((r) => r.stop === null)!;
+  await expect(page.locator(`.scan-table tr[data-run='${running.id}']`)).toContainText("still running");
+});
