@@ -13,6 +13,7 @@ import { type RunningServerRecord, findRunningServer } from "./running-server.js
 import { openSource } from "./sources/open-source.js";
 import { SourceError } from "./sources/source.js";
 import { usersCommand } from "./users-command.js";
+import { publishCommand } from "./publish.js";
 
 const USAGE = `Usage: runboard <command> [options]
 
@@ -20,6 +21,7 @@ Commands:
   snapshot    Write Parquet snapshots of runs from the configured source
   watch       Install (or remove) the PostgreSQL trigger that lets a server see new rows live
   users       Add, change, remove and list the users of RUNBOARD_AUTH=local (and proxy users' roles)
+  publish     Write a frozen folder of chosen runs and dashboards for a review
 
 Run "runboard <command> --help" for its options.
 `;
@@ -80,6 +82,8 @@ export async function main(argv: string[], out: (line: string) => void = console
   }
   if (command === "watch") return watchCommand(rest, out, err);
   if (command === "users") return usersCommand(rest, out, err);
+  // Publishing brings the chosen runs' snapshot up to date first, as `snapshot` does (quietly).
+  if (command === "publish") return publishCommand(rest, out, err, (args) => snapshotCommand(args, () => undefined, err));
   if (command !== "snapshot") {
     err(`runboard: unknown command ${JSON.stringify(command)}\n\n${USAGE}`);
     return 2;

@@ -1,0 +1,332 @@
+// `runboard publish`: a frozen folder for a review. The chosen runs' Parquet files (with their
+// level-of-detail tables) are brought up to date in the snapshot directory first (by the running
+// server, or directly), then copied as they are, byte for byte, with the catalog, the runs'
+// flags, the chosen dashboards and review.json (provenance: src/core/review.ts). Copying the
+// content-addressed files means the same selection published twice from unchanged data gives
+// identical data files, so reviews can be diffed and archived.
+import { createHash } from "node:crypto";
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
+import { parseManifest } from "../src/core/manifest.js";
+import type { RunFlag } from "../src/core/flags.js";
+import {
+  REVIEW_FORMAT,
+  REVIEW_VERSION,
+  type ReviewManifest,
+  checkReviewSize,
+  chooseRuns,
+  reviewSnapshotManifest,
+} from "../src/core/review.js";
+import { parseSelection } from "../src/core/time-window.js";
+import { describeErrors } from "../src/core/validation.js";
+import { loadConfig } from "./config.js";
+import { dataDirFromEnv, projectRoot } from "./paths.js";
+import { findRunningServer } from "./running-server.js";
+
+export const PUBLISH_USAGE = `Usage: runboard publish --runs <which> --out <dir> [options]
+
+Writes a frozen folder for a review: the chosen runs' Parquet snapshots (with their
+level-of-detail tables), the catalog, the runs' flags and notes, the chosen dashboards, the
+built site's pages when it is built (npm run build), and review.json, which says where it all
+came from (source, queries, row counts, content hashes, runboard version, dashboard revisions).
+The same runs published twice from unchanged data give byte-identical data files.
+
+Options:
+  --runs <which>       Which runs, as for runboard snapshot --select: run:1003, runs:1000-1010,
+                       latest, last:6h, window:<from>/<to>, night, night:2026-03-10
+  --out <dir>          The folder to write (emptied first if it holds an earlier review)
+  --dashboard <d>      A dashboard to include: a saved one's id (read from the running server)
+                       or an exported .json file; repeat for more
+  --page <file.md>     A notebook page to include (listed in review.json); repeat for more
+  --title <text>       The review's title (default: "Review of <runs>")
+  --max-size <MB>      Refuse a review bigger than this, naming its biggest parts
+  --config <file>      Config file (default: RUNBOARD_CONFIG, else ./runboard.config.json)
+  --utc-offset <min>   The site's offset from UTC in minutes, for nights (default 0)
+  -h, --help           Show this help
+
+Exit status: 0 when written, 1 when the review could not be made (no such runs, too big),
+2 for a bad command line.
+`;
+
+export class PublishError extends Error {}
+
+const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
+
+export interface PublishOptions {
+  runs: string;
+  out: string;
+  dashboards: string[];
+  pages: string[];
+  title?: string;
+  maxBytes?: number;
+  utcOffsetMinutes: number;
+  /** The snapshot directory to publish from (brought up to date by the caller). */
+  snapshotDir: string;
+  /** Reads a saved dashboard by id (from the running server). */
+  fetchDashboard: (id: string) => Promise<{ id: string; revision: number; dashboard: Dashboard }>;
+  /** The built site to copy (dist/), if any. */
+  siteDir?: string;
+  now?: number;
+}
+
+export function parsePublishArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      runs: { type: "string" },
+      out: { type: "string" },
+      dashboard: { type: "string", multiple: true },
+      page: { type: "string", multiple: true },
+      title: { type: "string" },
+      "max-size": { type: "string" },
+      config: { type: "string" },
+      "utc-offset": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+/** Writes the review folder; returns its review.json. */
+export async function publishReview(options: PublishOptions): Promise<ReviewManifest> {
+  const selection = parseSelection(options.runs, { utcOffsetMinutes: options.utcOffsetMinutes });
+  const manifestPath = join(options.snapshotDir, "manifest.json");
+  if (!existsSync(manifestPath)) throw new PublishError(`no snapshot in ${options.snapshotDir} (no manifest.json)`);
+  const manifest = parseManifest(JSON.parse(readFileSync(manifestPath, "utf8")), manifestPath);
+  const runs = chooseRuns(manifest, selection, options.now ?? Date.now());
+  if (runs.length === 0) throw new PublishError(`no run of the snapshot of ${manifest.source} matches ${options.runs}`);
+
+  // Dashboards: each checked like any saved one.
+  const dashboards: { id: string | null; revision: number | null; dashboard: Dashboard; name: string }[] = [];
+  for (const given of options.dashboards) {
+    if (given.endsWith(".json") || existsSync(given)) {
+      let doc: unknown;
+      try {
+        doc = JSON.parse(readFileSync(given, "utf8"));
+      } catch (error) {
+        throw new PublishError(`--dashboard ${given}: ${(error as Error).message}`);
+      }
+      const parsed = parseDashboard(doc);
+      if (!parsed.ok) throw new PublishError(`--dashboard ${given}: ${describeErrors(parsed.errors)}`);
+      dashboards.push({
+        id: null,
+        revision: null,
+        dashboard: parsed.value,
+        name: basename(given, ".json").replace(/[^A-Za-z0-9_-]/g, "-"),
+      });
+    } else {
+      const record = await options.fetchDashboard(given);
+      dashboards.push({ id: record.id, revision: record.revision, dashboard: record.dashboard, name: record.id });
+    }
+  }
+  const pages = options.pages.map((page) => {
+    if (!existsSync(page)) throw new PublishError(`--page ${page}: no such file`);
+    return { path: page, text: readFileSync(page, "utf8") };
+  });
+
+  // What goes in, and how big it is, before anything is written.
+  const dataFiles = runs.flatMap((r) => r.files.map((f) => ({ run: r.run, ...f })));
+  const siteBytes = options.siteDir ? folderBytes(options.siteDir, ["snapshots"]) : 0;
+  if (options.maxBytes !== undefined) {
+    const refusal = checkReviewSize(
+      [
+        ...runs.map((r) => ({ name: `run ${r.run}`, bytes: r.files.reduce((n, f) => n + f.bytes, 0) })),
+        ...(siteBytes ? [{ name: "the site's pages and scripts", bytes: siteBytes }] : []),
+      ],
+      options.maxBytes,
+    );
+    if (refusal) throw new PublishError(refusal);
+  }
+
+  const out = resolve(options.out);
+  if (existsSync(out)) {
+    const present = readdirSync(out);
+    if (present.length > 0 && !present.includes("review.json"))
+      throw new PublishError(`${out} is not empty and holds no earlier review: give an empty or new folder`);
+    rmSync(out, { recursive: true, force: true });
+  }
+  if (options.siteDir)
+    cpSync(options.siteDir, out, { recursive: true, filter: (src) => !src.startsWith(join(options.siteDir!, "snapshots")) });
+  const snapshots = join(out, "snapshots");
+  mkdirSync(snapshots, { recursive: true });
+
+  for (const file of dataFiles) {
+    const from = join(options.snapshotDir, file.path);
+    const to = join(snapshots, file.path);
+    mkdirSync(dirname(to), { recursive: true });
+    copyFileSync(from, to);
+    // The files are content-addressed: a copy that does not match its hash is not published.
+    if (sha256(readFileSync(to)) !== file.sha256)
+      throw new PublishError(`${file.path} changed while it was copied; publish again`);
+  }
+  const written: { path: string; bytes: number; sha256: string }[] = [];
+  const write = (path: string, text: string) => {
+    const full = join(out, path);
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, text);
+    const entry = { path, bytes: Buffer.byteLength(text), sha256: sha256(text) };
+    written.push(entry);
+    return entry;
+  };
+  const catalog = join(options.snapshotDir, manifest.catalog);
+  if (existsSync(catalog)) write(`snapshots/${manifest.catalog}`, readFileSync(catalog, "utf8"));
+  write("snapshots/manifest.json", `${JSON.stringify(reviewSnapshotManifest(manifest, runs, sha256), null, 1)}\n`);
+  const chosen = new Set(runs.map((r) => r.run));
+  const flagsFile = join(options.snapshotDir, "flags.json");
+  const flags = existsSync(flagsFile)
+    ? ((JSON.parse(readFileSync(flagsFile, "utf8")) as { flags: RunFlag[] }).flags ?? []).filter((f) => chosen.has(f.run))
+    : [];
+  write("snapshots/flags.json", `${JSON.stringify({ version: 1, flags }, null, 1)}\n`);
+  const dashboardEntries = dashboards.map((d) => ({
+    ...write(`dashboards/${d.name}.json`, `${JSON.stringify(d.dashboard, null, 2)}\n`),
+    id: d.id,
+    revision: d.revision,
+    title: d.dashboard.title,
+  }));
+  const pageEntries = pages.map((p) => ({
+    ...write(`pages-source/${basename(p.path)}`, p.text),
+    title: /^title:\s*(.+)$/m.exec(p.text)?.[1]?.trim() ?? basename(p.path, ".md"),
+  }));
+
+  const review: ReviewManifest = {
+    format: REVIEW_FORMAT,
+    version: REVIEW_VERSION,
+    title: options.title ?? `Review of ${options.runs}`,
+    publishedAt: new Date(options.now ?? Date.now()).toISOString(),
+    runboardVersion: (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version,
+    source: manifest.source,
+    selection: options.runs,
+    dataTakenAt: manifest.updatedAt,
+    runs: runs.map((r) => ({
+      run: r.run,
+      status: r.status,
+      start: r.start,
+      stop: r.stop,
+      query: r.query,
+      rows: r.rows,
+      files: r.files.map((f) => ({ kind: f.kind, path: `snapshots/${f.path}`, rows: f.rows, bytes: f.bytes, sha256: f.sha256 })),
+    })),
+    dashboards: dashboardEntries,
+    pages: pageEntries,
+    files: written.filter((w) => w.path.startsWith("snapshots/")),
+    totalBytes: dataFiles.reduce((n, f) => n + f.bytes, 0) + written.reduce((n, w) => n + w.bytes, 0) + siteBytes,
+  };
+  writeFileSync(join(out, "review.json"), `${JSON.stringify(review, null, 2)}\n`);
+  return review;
+}
+
+function folderBytes(dir: string, skip: readonly string[]): number {
+  let total = 0;
+  for (const name of readdirSync(dir)) {
+    if (skip.includes(name)) continue;
+    const full = join(dir, name);
+    const info = statSync(full);
+    total += info.isDirectory() ? folderBytes(full, []) : info.size;
+  }
+  return total;
+}
+
+/** The command line: brings the snapshot up to date (via `snapshot`), then publishes from it. */
+export async function publishCommand(
+  argv: string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+  snapshot: (argv: string[]) => Promise<number>,
+): Promise<number> {
+  let args: ReturnType<typeof parsePublishArgs>;
+  try {
+    args = parsePublishArgs(argv);
+  } catch (error) {
+    err(`runboard publish: ${(error as Error).message}\n\n${PUBLISH_USAGE}`);
+    return 2;
+  }
+  const v = args.values;
+  if (v.help) {
+    out(PUBLISH_USAGE);
+    return 0;
+  }
+  const usage = (message: string) => (err(`runboard publish: ${message}\n\n${PUBLISH_USAGE}`), 2);
+  if (!v.runs) return usage("--runs is required");
+  if (!v.out) return usage("--out is required");
+  const utcOffsetMinutes = v["utc-offset"] === undefined ? 0 : Number(v["utc-offset"]);
+  if (!Number.isInteger(utcOffsetMinutes) || Math.abs(utcOffsetMinutes) > 840)
+    return usage("--utc-offset: whole minutes between -840 and 840");
+  try {
+    parseSelection(v.runs, { utcOffsetMinutes });
+  } catch (error) {
+    return usage(`--runs: ${(error as Error).message}`);
+  }
+  const maxMb = v["max-size"] === undefined ? undefined : Number(v["max-size"]);
+  if (maxMb !== undefined && !(maxMb > 0)) return usage("--max-size: a size in MB, e.g. 200");
+
+  // The chosen runs, up to date in the snapshot directory (by the running server if one runs).
+  const snapshotArgs = [
+    "--select",
+    v.runs,
+    "--quiet",
+    "--utc-offset",
+    String(utcOffsetMinutes),
+    ...(v.config ? ["--config", v.config] : []),
+  ];
+  const refreshed = await snapshot(snapshotArgs);
+  if (refreshed === 2) return 2;
+  const server = findRunningServer(dataDirFromEnv());
+  const config = loadConfig(v.config ?? process.env.RUNBOARD_CONFIG);
+  const snapshotDir = server
+    ? server.snapshotDir
+    : isAbsolute(config.snapshot.out)
+      ? config.snapshot.out
+      : resolve(config.baseDir, config.snapshot.out);
+  const token = process.env.RUNBOARD_INGEST_TOKEN?.trim() || readIngestToken();
+  const siteDir = join(projectRoot, "dist");
+  try {
+    const review = await publishReview({
+      runs: v.runs,
+      out: isAbsolute(v.out) ? v.out : resolve(process.cwd(), v.out),
+      dashboards: v.dashboard ?? [],
+      pages: v.page ?? [],
+      title: v.title,
+      maxBytes: maxMb === undefined ? undefined : maxMb * 1e6,
+      utcOffsetMinutes,
+      snapshotDir,
+      siteDir: existsSync(join(siteDir, "index.html")) ? siteDir : undefined,
+      fetchDashboard: async (id) => {
+        if (!server)
+          throw new PublishError(
+            `--dashboard ${id}: no runboard server runs on this data directory to read it from; pass an exported .json file`,
+          );
+        const response = await fetch(new URL(`/api/dashboards/${encodeURIComponent(id)}`, server.url), {
+          headers: token ? { Authorization: `Bearer ${token}` } : {},
+        });
+        const body = (await response.json().catch(() => ({}))) as { error?: string };
+        if (!response.ok) throw new PublishError(`--dashboard ${id}: ${body.error ?? response.statusText}`);
+        return body as { id: string; revision: number; dashboard: Dashboard };
+      },
+    });
+    const mb = (review.totalBytes / 1e6).toFixed(1);
+    out(
+      `published ${review.runs.length} run(s) (${review.runs.map((r) => r.run).join(", ")}), ${review.dashboards.length} dashboard(s), ` +
+        `${review.pages.length} page(s), ${mb} MB into ${resolve(v.out)}`,
+    );
+    if (!existsSync(join(siteDir, "index.html")))
+      out("the site is not built (npm run build): the folder holds the data and review.json only");
+    return 0;
+  } catch (error) {
+    if (error instanceof PublishError) {
+      err(`runboard publish: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+
+  function readIngestToken(): string | undefined {
+    try {
+      return readFileSync(join(dataDirFromEnv(), "ingest-token"), "utf8").trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
