@@ -5,7 +5,19 @@
 // content-addressed files means the same selection published twice from unchanged data gives
 // identical data files, so reviews can be diffed and archived.
 import { createHash } from "node:crypto";
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { REVIEW_MARKER } from "../src/components/site-mode.js";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
@@ -148,8 +160,12 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
       throw new PublishError(`${out} is not empty and holds no earlier review: give an empty or new folder`);
     rmSync(out, { recursive: true, force: true });
   }
-  if (options.siteDir)
+  if (options.siteDir) {
     cpSync(options.siteDir, out, { recursive: true, filter: (src) => !src.startsWith(join(options.siteDir!, "snapshots")) });
+    markReviewPages(out);
+    // The front page is the review's; the overview notebook stays beside it.
+    if (existsSync(join(out, "index.html"))) renameSync(join(out, "index.html"), join(out, "overview.html"));
+  }
   const snapshots = join(out, "snapshots");
   mkdirSync(snapshots, { recursive: true });
 
@@ -171,10 +187,16 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     written.push(entry);
     return entry;
   };
-  const catalog = join(options.snapshotDir, manifest.catalog);
-  if (existsSync(catalog)) write(`snapshots/${manifest.catalog}`, readFileSync(catalog, "utf8"));
-  write("snapshots/manifest.json", `${JSON.stringify(reviewSnapshotManifest(manifest, runs, sha256), null, 1)}\n`);
   const chosen = new Set(runs.map((r) => r.run));
+  // The catalog as the snapshot has it, with only the chosen runs: a review shows no other run.
+  const catalog = join(options.snapshotDir, manifest.catalog);
+  if (existsSync(catalog)) {
+    const doc = JSON.parse(readFileSync(catalog, "utf8")) as { runs?: { id: number }[] };
+    if (Array.isArray(doc.runs)) doc.runs = doc.runs.filter((r) => chosen.has(r.id));
+    write(`snapshots/${manifest.catalog}`, `${JSON.stringify(doc, null, 1)}\n`);
+  }
+  const reviewed = reviewSnapshotManifest(manifest, runs, sha256);
+  write("snapshots/manifest.json", `${JSON.stringify(reviewed, null, 1)}\n`);
   const flagsFile = join(options.snapshotDir, "flags.json");
   const flags = existsSync(flagsFile)
     ? ((JSON.parse(readFileSync(flagsFile, "utf8")) as { flags: RunFlag[] }).flags ?? []).filter((f) => chosen.has(f.run))
@@ -199,7 +221,7 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     runboardVersion: (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version,
     source: manifest.source,
     selection: options.runs,
-    dataTakenAt: manifest.updatedAt,
+    dataTakenAt: reviewed.updatedAt,
     runs: runs.map((r) => ({
       run: r.run,
       status: r.status,
@@ -215,7 +237,91 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     totalBytes: dataFiles.reduce((n, f) => n + f.bytes, 0) + written.reduce((n, w) => n + w.bytes, 0) + siteBytes,
   };
   writeFileSync(join(out, "review.json"), `${JSON.stringify(review, null, 2)}\n`);
+  const flagged = new Map(flags.filter((f) => f.withdrawn === null).map((f) => [f.run, f]));
+  writeFileSync(
+    join(out, "index.html"),
+    frontPage(
+      review,
+      dashboards.map((d) => d.name),
+      (run) => flagged.get(run),
+      !!options.siteDir,
+    ),
+  );
   return review;
+}
+
+/** Marks every page of the copied site as part of a review (site-mode.ts): no page asks a server. */
+function markReviewPages(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    if (statSync(full).isDirectory()) markReviewPages(full);
+    else if (name.endsWith(".html"))
+      writeFileSync(full, readFileSync(full, "utf8").replace("<head>", `<head>\n${REVIEW_MARKER}`));
+  }
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+
+/** The review's front page: what is inside, where it came from, and that it is not live. Plain HTML, no script. */
+export function frontPage(
+  review: ReviewManifest,
+  dashboardFiles: readonly string[],
+  flagOf: (run: number) => RunFlag | undefined,
+  withSite: boolean,
+): string {
+  const e = escapeHtml;
+  const runIds = review.runs.map((r) => r.run);
+  const range = runIds.length === 1 ? `run ${runIds[0]}` : `runs ${runIds[0]}–${runIds.at(-1)} (${runIds.length})`;
+  const when = (t: number | null) => (t === null ? "—" : new Date(t).toISOString().replace(".000Z", "Z"));
+  const dashboards = review.dashboards
+    .map((d, i) =>
+      withSite
+        ? `<li><a href="pages/dashboard.html?id=${encodeURIComponent(dashboardFiles[i]!)}">${e(d.title)}</a>${d.revision ? ` (revision ${d.revision})` : ""}</li>`
+        : `<li>${e(d.title)}: <a href="${e(d.path)}">${e(d.path)}</a></li>`,
+    )
+    .join("\n");
+  const runs = review.runs
+    .map((r) => {
+      const flag = flagOf(r.run);
+      const rows = r.rows.scalar + r.rows.array;
+      return `<tr><td>${r.run}</td><td>${e(r.status)}</td><td>${when(r.start)}</td><td>${when(r.stop)}</td><td>${rows}</td><td>${flag ? `${e(flag.verdict)}: ${e(flag.note)}` : ""}</td></tr>`;
+    })
+    .join("\n");
+  const pages = withSite
+    ? `<h2>Pages</h2>\n<ul><li><a href="overview.html">Overview</a></li><li><a href="pages/runs.html">Runs</a></li>${review.pages.map((p) => `<li>${e(p.title)}</li>`).join("")}</ul>`
+    : "";
+  return `<!doctype html>
+<html lang="en">
+<head>
+${REVIEW_MARKER}
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(review.title)}</title>
+<style>
+body { font: 16px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1e23; }
+.stamp { padding: 0.5rem 0.75rem; border-left: 4px solid #b45309; background: #fef3c7; }
+table { border-collapse: collapse; font-size: 0.9rem; } td, th { padding: 0.2rem 0.6rem; border-bottom: 1px solid #ddd; text-align: left; }
+code { font-size: 0.85rem; }
+</style>
+</head>
+<body>
+<h1>${e(review.title)}</h1>
+<p class="stamp">Published ${e(review.publishedAt.slice(0, 10))} from <code>${e(review.source)}</code>; ${range}; not live.
+The data was taken ${e(review.dataTakenAt)}.</p>
+<h2>Dashboards</h2>
+${dashboards ? `<ul>\n${dashboards}\n</ul>` : "<p>None.</p>"}
+${pages}
+<h2>Runs</h2>
+<table><thead><tr><th>Run</th><th>Status</th><th>Start</th><th>Stop</th><th>Readings</th><th>Flag</th></tr></thead>
+<tbody>
+${runs}
+</tbody></table>
+<p>Where it came from: <a href="review.json">review.json</a> (the queries, row counts and content hashes of every file,
+runboard ${e(review.runboardVersion)}).</p>
+</body>
+</html>
+`;
 }
 
 function folderBytes(dir: string, skip: readonly string[]): number {

@@ -9,6 +9,9 @@ import type { ObservableInfo } from "../core/catalog.js";
 import { type Dashboard, type Widget, addWidget, applyPositions, emptyDashboard, removeWidget } from "../core/dashboard.js";
 import { type TimeChoice, describeRuns, describeWindow, sameTime, timeFromQuery, timeQuery } from "../core/dashboard-time.js";
 import { decodeDashboardLink } from "../core/dashboard-link.js";
+import { parseDashboard } from "../core/dashboard.js";
+import { isPublishedReview } from "./site-mode.js";
+import { loadSnapshotWhenReady } from "./run-data.js";
 import { describeErrors } from "../core/validation.js";
 import { DEFAULT_SIZE } from "../core/widget-kinds.js";
 import {
@@ -38,7 +41,7 @@ import { themeToggle } from "./theme.js";
 import { timeBar } from "./time-bar.js";
 import { type FlagBand, type WidgetView, createWidgetView, keysOf, needsOf } from "./widgets.js";
 import { rangeChecks, runFlagsPanel } from "./run-flags.js";
-import { flagBands, flagsByRun, runVerdict } from "../core/flags.js";
+import { type RunFlag, flagBands, flagsByRun, runVerdict } from "../core/flags.js";
 
 export function dashboardIdFromLocation(loc: Location = location): string | undefined {
   const match = /\/d\/([A-Za-z0-9_-]{6,40})\/?$/.exec(loc.pathname);
@@ -64,7 +67,7 @@ interface Opened {
   right: Right;
   access?: DashboardAccess;
   /** Where the document came from: a saved one, an old revision of it, a link, a template, or new. */
-  origin: "saved" | "revision" | "link" | "template" | "new";
+  origin: "saved" | "revision" | "link" | "template" | "new" | "published";
   /** The latest revision, when an older one is shown. */
   latest?: number;
 }
@@ -116,6 +119,30 @@ async function openDashboard(session: Session, setStatus: (text: string, isError
   }
 }
 
+/** Who looks at a published review: anyone, who may only view. */
+const REVIEWER: Session = { mode: "none", user: "reviewer", role: "viewer", rights: [], canSignOut: false };
+
+/** A published review's dashboard: `dashboard.html?id=<name>` reads `../dashboards/<name>.json`. */
+async function openPublished(setStatus: (text: string, isError?: boolean) => void): Promise<Opened> {
+  const fresh: Opened = { dashboard: emptyDashboard("No dashboard"), right: "view", origin: "new" };
+  const name = new URLSearchParams(location.search).get("id") ?? "";
+  if (!/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+    setStatus("This review's page needs ?id=<dashboard> (see the review's front page).", true);
+    return fresh;
+  }
+  const response = await fetch(new URL(`../dashboards/${name}.json`, location.href));
+  if (!response.ok) {
+    setStatus(`This review has no dashboard ${name}.`, true);
+    return fresh;
+  }
+  const parsed = parseDashboard(await response.json());
+  if (!parsed.ok) {
+    setStatus(`Dashboard ${name} cannot be shown: ${describeErrors(parsed.errors)}`, true);
+    return fresh;
+  }
+  return { dashboard: parsed.value, right: "view", origin: "published" };
+}
+
 export async function mountEditor(root: HTMLElement): Promise<void> {
   root.classList.add("runboard-editor");
   // DuckDB-WASM takes a few hundred ms to start: start it now, while the catalog and the
@@ -125,19 +152,36 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   let catalog: ObservableInfo[];
   let session: Session;
   let site: { utcOffsetMinutes: number };
+  let opened: Opened;
+  // A published review (a static folder) has no server: its snapshot, dashboards and flags are
+  // files beside the page, and nothing may ask for /api or /ws.
+  const review = isPublishedReview();
+  const base = review ? new URL("../snapshots/", location.href) : new URL("/snapshots/", location.href);
   try {
-    [catalog, session, site] = await Promise.all([
-      fetchCatalog().then((c) => c.observables),
-      fetchSession(),
-      fetchSite().catch(() => ({ utcOffsetMinutes: 0 })),
-    ]);
+    if (review) {
+      const snapshot = await loadSnapshotWhenReady(base);
+      [catalog, session, site] = [snapshot.catalog.observables, REVIEWER, { utcOffsetMinutes: 0 }];
+      opened = await openPublished(status.set);
+    } else {
+      [catalog, session, site] = await Promise.all([
+        fetchCatalog().then((c) => c.observables),
+        fetchSession(),
+        fetchSite().catch(() => ({ utcOffsetMinutes: 0 })),
+      ]);
+      opened = await openDashboard(session, status.set);
+    }
   } catch (error) {
-    root.replaceChildren(el("p", { className: "error" }, `runboard server not reachable: ${String(error)}`));
+    root.replaceChildren(
+      el(
+        "p",
+        { className: "error" },
+        `${review ? "this review's files cannot be read" : "runboard server not reachable"}: ${String(error)}`,
+      ),
+    );
     return;
   }
   const infoByName = new Map(catalog.map((o) => [o.name, o]));
   const info = (name: string) => infoByName.get(name);
-  const opened = await openDashboard(session, status.set);
   let dashboard = opened.dashboard;
   let saved = opened.origin === "revision" ? undefined : opened.saved;
   const params = new URLSearchParams(location.search);
@@ -248,9 +292,9 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
 
   // --- data: the widgets declare, the feed fetches --------------------------------------------
   const feed = new SeriesFeed({
-    base: new URL("/snapshots/", location.href),
-    runs: () => fetchRuns(),
-    live: true,
+    base,
+    runs: (snapshot) => (review ? Promise.resolve(snapshot.catalog.runs) : fetchRuns()),
+    live: !review,
     pixels: () => grid.widestBody(),
     utcOffsetMinutes: site.utcOffsetMinutes,
     onData: (keys) => {
@@ -330,6 +374,14 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     return run ? { from: run.start, to: run.stop ?? Date.now() } : undefined;
   };
   const flagsPanel = runFlagsPanel({
+    ...(review
+      ? {
+          load: () =>
+            fetch(new URL("flags.json", base))
+              .then((r) => (r.ok ? (r.json() as Promise<{ flags: RunFlag[] }>) : { flags: [] }))
+              .then((b) => b.flags),
+        }
+      : {}),
     session,
     status: status.set,
     shown: () => {
@@ -354,8 +406,8 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     }, 1000);
   };
   void flagsPanel.refresh();
-  // Flags set by colleagues appear within half a minute.
-  setInterval(() => void flagsPanel.refresh(), 30_000);
+  // Flags set by colleagues appear within half a minute (a review's are frozen).
+  if (!review) setInterval(() => void flagsPanel.refresh(), 30_000);
 
   // --- header ---------------------------------------------------------------------------------
   const save = saveControls({
@@ -396,7 +448,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
 
   const notice = (text: string, ...extra: (Node | string)[]) => el("p", { className: "view-only" }, text, ...extra);
   const notices: HTMLElement[] = [];
-  if (!mayEdit) {
+  if (!mayEdit && !review) {
     notices.push(
       notice(
         saved
@@ -420,6 +472,13 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     );
   }
   if (opened.origin === "template") notices.push(notice("A new dashboard from a template: it is not saved yet."));
+  if (review)
+    notices.push(
+      notice(
+        "A published review: the data as it was when it was published, frozen, not live. ",
+        el("a", { href: "../" }, "What this review holds"),
+      ),
+    );
   const origin = dashboard.forkedFrom;
   const copied = origin
     ? el(
@@ -475,10 +534,10 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       el("h1", { className: "dashboard-title" }, dashboard.title),
       edit,
       copy,
-      link,
+      ...(review ? [] : [link]),
       themeToggle(),
       liveStatus,
-      sessionBadge(session),
+      ...(review ? [] : [sessionBadge(session)]),
     );
   }
   root.replaceChildren(

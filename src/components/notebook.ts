@@ -11,6 +11,7 @@
 //   const chosen = view(selectionInput(snapshot, {value: "night"}));
 //   const hv = await series(snapshot, chosen, "camera.hv", 25);
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import { isPublishedReview } from "./site-mode.js";
 import { type RunFlag, flagsByRun, runVerdict } from "../core/flags.js";
 import { type ResolvedSelection, parseSelection, resolveSelection } from "../core/time-window.js";
 import {
@@ -160,6 +161,7 @@ export function arrays(
 export async function runFlags(snapshot: Snapshot): Promise<{ flags: RunFlag[]; verdictOf: (run: number) => string }> {
   let flags: RunFlag[] = [];
   try {
+    if (isPublishedReview()) throw new Error("a published review has no server");
     const response = await fetch(new URL("../../api/flags", import.meta.url));
     if (!response.ok) throw new Error(String(response.status));
     flags = ((await response.json()) as { runs: { flags: RunFlag[] }[] }).runs.flatMap((r) => r.flags);
