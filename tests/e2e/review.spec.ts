@@ -1,0 +1,129 @@
+// A published review on a plain static file server (node:http serving files, not runboard), under
+// a sub-path: the front page, a dashboard drawn from the review's own files with the values
+// DuckDB in Node reads from them, and not one request outside the review's folder (so none to
+// /api or /ws).
+import { spawnSync } from "node:child_process";
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { type Server, createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { extname, join, normalize } from "node:path";
+import { DuckDBInstance, LIST, VARCHAR, listValue } from "@duckdb/node-api";
+import { E2E_DATA_DIR, INGEST_TOKEN, expect, test } from "./fixtures.js";
+
+const SUB_PATH = "/reviews/2026-12/";
+const TYPES: Record<string, string> = {
+  ".html": "text/html",
+  ".js": "text/javascript",
+  ".css": "text/css",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+};
+
+/** The simplest static server: a file for a path under SUB_PATH, index.html for a folder, else 404. */
+function staticServer(root: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    if (!path.startsWith(SUB_PATH)) return void res.writeHead(404).end();
+    let file = normalize(join(root, path.slice(SUB_PATH.length)));
+    if (!file.startsWith(root)) return void res.writeHead(403).end();
+    if (existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
+    if (!existsSync(file)) return void res.writeHead(404).end();
+    res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
+    createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}${SUB_PATH}` }),
+    ),
+  );
+}
+
+test("a published review opens from a plain static server under a sub-path, with the data of its own files", async ({
+  page,
+  request,
+}) => {
+  test.setTimeout(120_000);
+  const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number; stop: number | null }[] };
+  const stopped = runs
+    .filter((r) => r.stop !== null)
+    .map((r) => r.id)
+    .sort((a, b) => a - b);
+  const [first, last] = [stopped[0]!, stopped.at(-1)!];
+  const saved = await request.post("/api/dashboards", {
+    headers: { Authorization: `Bearer ${INGEST_TOKEN}` },
+    data: {
+      schemaVersion: 3,
+      title: "Humidity for the review",
+      runSelection: { mode: "range", from: first, to: last },
+      window: { kind: "runs" },
+      elements: { h: { kind: "stat", title: "Humidity", series: [{ observable: "camera.humidity", channel: 0 }] } },
+      layout: { items: [{ element: "h", x: 0, y: 0, w: 4, h: 3 }] },
+    },
+  });
+  expect(saved.status()).toBe(201);
+  const id = ((await saved.json()) as { id: string }).id;
+
+  const out = mkdtempSync(join(tmpdir(), "runboard-review-"));
+  const published = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      "bin/runboard.js",
+      "publish",
+      "--runs",
+      `runs:${first}-${last}`,
+      "--out",
+      out,
+      "--dashboard",
+      id,
+      "--title",
+      "December review",
+    ],
+    {
+      env: { ...process.env, RUNBOARD_DATA_DIR: E2E_DATA_DIR, RUNBOARD_INGEST_TOKEN: INGEST_TOKEN },
+      encoding: "utf8",
+      timeout: 90_000,
+    },
+  );
+  expect(published.status, published.stderr).toBe(0);
+  const { server, url } = await staticServer(out);
+  try {
+    const outside: string[] = [];
+    page.on("request", (r) => {
+      const u = new URL(r.url());
+      if ((u.protocol === "http:" || u.protocol === "ws:") && !u.pathname.startsWith(SUB_PATH)) outside.push(r.url());
+    });
+    await page.goto(url);
+    await expect(page.locator(".stamp")).toContainText(/Published \d{4}-\d{2}-\d{2} from .*; runs? .*; not live/);
+    await page.getByRole("link", { name: "Humidity for the review" }).click();
+    await expect(page.getByText("A published review: the data as it was when it was published")).toBeVisible();
+
+    // The newest humidity of the chosen runs, as DuckDB in Node reads it from the review's files.
+    const manifest = JSON.parse(readFileSync(join(out, "snapshots", "manifest.json"), "utf8")) as {
+      runs: { run: number; files: { kind: string; path: string }[] }[];
+    };
+    const files = manifest.runs.flatMap((r) =>
+      r.files.filter((f) => f.kind === "scalar").map((f) => join(out, "snapshots", f.path)),
+    );
+    const instance = await DuckDBInstance.create(":memory:");
+    const conn = await instance.connect();
+    const reader = await conn.runAndReadAll(
+      "SELECT value FROM read_parquet($files) WHERE observable = 'camera.humidity' AND channel = 0 ORDER BY t DESC LIMIT 1",
+      { files: listValue(files) },
+      { files: LIST(VARCHAR) },
+    );
+    const newest = Number((reader.getRowObjectsJS()[0] as { value: number }).value);
+    conn.closeSync();
+    instance.closeSync();
+    await expect(page.getByLabel("Humidity value")).toHaveText(String(Math.round(newest * 1000) / 1000));
+    await expect(page.getByLabel("Live connection")).not.toContainText("live");
+    // The Runs page of the review lists only its runs.
+    await page.goto(`${url}pages/runs.html`);
+    await expect(page.locator(".runs-table tbody tr")).toHaveCount(manifest.runs.length);
+    expect(outside, "requests outside the review's folder").toEqual([]);
+  } finally {
+    server.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+});
