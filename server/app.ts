@@ -17,6 +17,8 @@ import type { DashboardStore } from "./dashboards/dashboard-store.js";
 import { dashboardRoutes } from "./dashboards/dashboard-routes.js";
 import type { FlagStore } from "./flags/flag-store.js";
 import { flagRoutes } from "./flags/flag-routes.js";
+import { reviewRoutes } from "./review-routes.js";
+import { tmpdir } from "node:os";
 import { fail } from "./http-fail.js";
 import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 import { SourceError } from "../loaders/sources/source.js";
@@ -303,6 +305,18 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use(dashboardRoutes({ dashboards, audit, writes, smallJson, layoutsDir: deps.layoutsDir }));
+  app.use(
+    reviewRoutes({
+      dashboards,
+      keeper: deps.keeper,
+      snapshotDir: deps.snapshotDir,
+      distDir: deps.distDir,
+      workDir: tmpdir(),
+      audit,
+      writes,
+      smallJson,
+    }),
+  );
   app.use(
     flagRoutes({ flags: deps.flags, runs: () => deps.keeper.runs(), audit, writes, smallJson, snapshotDir: deps.snapshotDir }),
   );

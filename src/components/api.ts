@@ -139,6 +139,21 @@ export async function importDashboard(doc: unknown, fileName: string): Promise<S
   });
 }
 
+/** Publishes a review on the server (POST /api/reviews); answers the archive to download. */
+export async function publishReviewArchive(body: {
+  runs: string;
+  dashboards: string[];
+  title?: string;
+}): Promise<{ blob: Blob; name: string }> {
+  const response = await fetch("/api/reviews", { method: "POST", headers: await writeHeaders(), body: JSON.stringify(body) });
+  if (!response.ok) {
+    const answer = (await response.json().catch(() => ({}))) as { error?: string; errors?: ApiError["errors"] };
+    throw new ApiError(response.status, answer.error ?? response.statusText, answer.errors);
+  }
+  const name = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") ?? "")?.[1] ?? "review.tar.gz";
+  return { blob: await response.blob(), name };
+}
+
 // --- flags on runs
 
 export const fetchFlags = (filter: RunFilter = "all") =>

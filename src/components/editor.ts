@@ -22,6 +22,8 @@ import {
   fetchSession,
   fetchSite,
   fetchTemplate,
+  publishReviewArchive,
+  ApiError,
   type Session,
 } from "./api.js";
 import type { DashboardAccess } from "../core/access.js";
@@ -434,6 +436,33 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     offerSave: editing ? () => save.saveButton.focus() : undefined,
   });
 
+  // "Publish for review": the runs on screen and this dashboard, as a folder to download.
+  const publish = el("button", { type: "button", className: "publish", textContent: "Publish for review" });
+  publish.addEventListener("click", async () => {
+    const now = feed.current();
+    if (!saved || !now) return status.set("Save the dashboard first; a review holds saved dashboards.", true);
+    const runs = `runs:${Math.min(...now.runs)}-${Math.max(...now.runs)}`;
+    publish.disabled = true;
+    status.set(`Publishing ${runs} with this dashboard…`);
+    try {
+      const { blob, name } = await publishReviewArchive({ runs, dashboards: [saved.id], title: `${dashboard.title}: ${runs}` });
+      const url = URL.createObjectURL(blob);
+      const download = el("a", { href: url, download: name });
+      document.body.append(download);
+      download.click();
+      download.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 30_000);
+      status.set(
+        `Downloaded ${name} (${(blob.size / 1e6).toFixed(1)} MB): unpack it on any static host; its index.html says what is inside.`,
+      );
+    } catch (error) {
+      status.set(`Could not publish: ${error instanceof ApiError ? error.message : String(error)}`, true);
+    } finally {
+      publish.disabled = false;
+    }
+  });
+  const mayPublish = !review && session.rights.includes("create-dashboard");
+
   const form = addWidgetForm(catalog, (widget) => {
     const [next, name] = addWidget(dashboard, widget, DEFAULT_SIZE[widget.kind]);
     dashboard = next;
@@ -518,6 +547,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       link,
       save.exportButton,
       save.deleteButton,
+      ...(mayPublish ? [publish] : []),
       viewLink,
       themeToggle(),
       liveStatus,
@@ -535,6 +565,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       edit,
       copy,
       ...(review ? [] : [link]),
+      ...(mayPublish && saved ? [publish] : []),
       themeToggle(),
       liveStatus,
       ...(review ? [] : [sessionBadge(session)]),

@@ -4,6 +4,7 @@
 // selection published twice gives byte-identical data files; a review over --max-size is refused.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { gunzipSync } from "node:zlib";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
@@ -184,5 +185,68 @@ describe("runboard publish", () => {
     writeFileSync(join(dataDir, "thesis.tex"), "precious");
     assert.equal(await run(["--runs", "runs:1-2", "--out", dataDir]), 1);
     assert.equal(readFileSync(join(dataDir, "thesis.tex"), "utf8"), "precious");
+  });
+
+  it("publishes from the UI's endpoint as one .tar.gz archive, and refuses what it cannot", async () => {
+    const post = (body: unknown) =>
+      fetch(`${server.url}/api/reviews`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify(body),
+      });
+    const res = await post({ runs: "runs:2-3", dashboards: [dashboardId], title: "From the UI" });
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.equal(res.headers.get("content-type"), "application/gzip");
+    const name = /filename="([^"]+)\.tar\.gz"/.exec(res.headers.get("content-disposition") ?? "")![1]!;
+    assert.match(name, /^review-\d{4}-\d{2}-\d{2}-2-3$/);
+    // The archive, read as tar: 512-byte headers (name, octal size), contents padded to 512.
+    const tar = gunzipSync(Buffer.from(await res.arrayBuffer()));
+    const entries = new Map<string, Buffer>();
+    for (let at = 0; at + 512 <= tar.length;) {
+      const head = tar.subarray(at, at + 512);
+      if (head.every((b) => b === 0)) break;
+      const field = (from: number, length: number) =>
+        head
+          .subarray(from, from + length)
+          .toString("utf8")
+          .replace(/\0.*$/s, "");
+      const path = [field(345, 155), field(0, 100)].filter(Boolean).join("/");
+      const size = parseInt(field(124, 12), 8);
+      entries.set(path, tar.subarray(at + 512, at + 512 + size));
+      at += 512 + Math.ceil(size / 512) * 512;
+    }
+    const review = JSON.parse(entries.get(`${name}/review.json`)!.toString("utf8")) as ReviewManifest;
+    assert.equal(review.title, "From the UI");
+    assert.deepEqual(
+      review.runs.map((r) => r.run),
+      [2, 3],
+    );
+    assert.deepEqual(
+      review.dashboards.map((d) => d.id),
+      [dashboardId],
+    );
+    for (const f of review.runs.flatMap((r) => r.files)) {
+      assert.equal(
+        createHash("sha256")
+          .update(entries.get(`${name}/${f.path}`)!)
+          .digest("hex"),
+        f.sha256,
+        f.path,
+      );
+    }
+    assert.ok(entries.has(`${name}/index.html`));
+
+    const refused = async (body: unknown, status: number, field: string) => {
+      const answer = await post(body);
+      assert.equal(answer.status, status, await answer.clone().text());
+      assert.deepEqual(
+        ((await answer.json()) as { errors: { field: string }[] }).errors.map((e) => e.field),
+        [field],
+      );
+    };
+    await refused({ runs: "runs:9-1" }, 400, "runs");
+    await refused({ runs: "runs:1-2", dashboards: ["abcdefghijk"] }, 404, "dashboards[0]");
+    await refused({ runs: "runs:50-60" }, 404, "runs");
+    await refused({ runs: "runs:1-2", colour: "red" }, 400, "(body)");
   });
 });
