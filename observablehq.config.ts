@@ -35,6 +35,9 @@ export default {
   head: themeHead,
   sidebar: true,
   pager: false,
+  // Links end in .html, so a published review works on any static host (a plain file server does
+  // not map /pages/runs to runs.html); the runboard server answers both forms.
+  preserveExtension: true,
   footer: "runboard — live, shareable dashboards for experiments",
   // runboard's pages, then any notebook a physicist adds under src/pages/ (loaders/site-pages.ts).
   pages: arrangePages(readPages(join(dirname(fileURLToPath(import.meta.url)), "src"))),

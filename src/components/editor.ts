@@ -514,7 +514,10 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
         "p",
         { className: "forked-from" },
         "A copy of ",
-        el("a", { href: `/d/${origin.id}?revision=${origin.revision}` }, `"${origin.title}", revision ${origin.revision}`),
+        // A review holds no other dashboard to link to.
+        review
+          ? `"${origin.title}", revision ${origin.revision}`
+          : el("a", { href: `/d/${origin.id}?revision=${origin.revision}` }, `"${origin.title}", revision ${origin.revision}`),
         ".",
       )
     : "";

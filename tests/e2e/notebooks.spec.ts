@@ -22,7 +22,7 @@ test("a notebook under src/pages/ is in the sidebar and proposes the gain scan's
 
   await page.goto("/");
   await page.getByRole("link", { name: "Gain scan check" }).click();
-  await expect(page).toHaveURL(/\/pages\/notebooks\/gain-scan$/);
+  await expect(page).toHaveURL(/\/pages\/notebooks\/gain-scan\.html$/);
   const row = page.locator(`.scan-table tr[data-run='${run.id}']`);
   await expect(row).toContainText("bad: Out of the healthy range:");
   await expect(row).toContainText("camera.hv[27] left 900–1300 V (1 reading)");

@@ -118,8 +118,9 @@ test("a published review opens from a plain static server under a sub-path, with
     instance.closeSync();
     await expect(page.getByLabel("Humidity value")).toHaveText(String(Math.round(newest * 1000) / 1000));
     await expect(page.getByLabel("Live connection")).not.toContainText("live");
-    // The Runs page of the review lists only its runs.
-    await page.goto(`${url}pages/runs.html`);
+    // The Runs page of the review, reached by the sidebar's own link, lists only its runs.
+    await page.getByRole("link", { name: "Runs", exact: true }).first().click();
+    await expect(page).toHaveURL(`${url}pages/runs.html`);
     await expect(page.locator(".runs-table tbody tr")).toHaveCount(manifest.runs.length);
     expect(outside, "requests outside the review's folder").toEqual([]);
   } finally {
