@@ -12,6 +12,10 @@
 //   const hv = await series(snapshot, chosen, "camera.hv", 25);
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import { isPublishedReview } from "./site-mode.js";
+import { type Widget, widgetSchema } from "../core/dashboard.js";
+import { describeErrors, fieldErrors } from "../core/validation.js";
+import { SeriesFeed } from "./series-feed.js";
+import { createWidgetView, needsOf } from "./widgets.js";
 import { type RunFlag, flagsByRun, runVerdict } from "../core/flags.js";
 import { type ResolvedSelection, parseSelection, resolveSelection } from "../core/time-window.js";
 import {
@@ -171,4 +175,76 @@ export async function runFlags(snapshot: Snapshot): Promise<{ flags: RunFlag[]; 
   }
   const byRun = flagsByRun(flags);
   return { flags, verdictOf: (run) => runVerdict(byRun.get(run) ?? []) };
+}
+
+/**
+ * A runboard widget as a cell: any kind a dashboard has (`timeseries`, `stat`, `raster`,
+ * `histogram`, `profile`, `image`, `xy`, `table`), drawn from the snapshot over a selection,
+ * frozen (no live feed). The widget is checked like a saved one; a bad one throws naming the field.
+ *
+ *   display(widget(snapshot, chosen, {kind: "raster", title: "HV", series: [{observable: "camera.hv"}], highlight: 25}));
+ */
+export function widget(
+  snapshot: Snapshot,
+  selection: ResolvedSelection,
+  spec: unknown,
+  size: { width?: number; height?: number } = {},
+): HTMLElement {
+  const parsed = widgetSchema.safeParse(spec);
+  if (!parsed.success) throw new Error(`widget: ${describeErrors(fieldErrors(parsed.error))}`);
+  let described: Widget = parsed.data;
+  const width = size.width ?? 640;
+  const height = size.height ?? 280;
+  const byName = new Map(snapshot.catalog.observables.map((o) => [o.name, o]));
+  const info = (name: string) => byName.get(name);
+  const view = createWidgetView(described);
+  const caption = document.createElement("p");
+  caption.className = "widget-caption";
+  const box = document.createElement("figure");
+  box.className = "runboard-editor notebook-widget";
+  box.style.width = `${width}px`;
+  // The drawing takes `height`; the caption goes below it.
+  box.setAttribute("role", "region");
+  box.setAttribute("aria-label", described.title);
+  box.append(view.element, caption);
+  const draw = () => {
+    const now = Date.now();
+    caption.textContent = view.update(
+      described,
+      {
+        info,
+        series: (o, c) => feed.buffer(o, c),
+        grid: (o) => feed.grid(o),
+        arrays: (o, runs) => feed.arrayReadings(o, runs),
+        runs: feed.runs(),
+        now,
+        window: feed.current()?.window ?? selection.window,
+        flags: [],
+        // The widget's own controls (a raster's highlighted channel) redraw it.
+        change: (next) => {
+          described = next;
+          draw();
+        },
+      },
+      { width, height },
+    );
+  };
+  const feed: SeriesFeed = new SeriesFeed({
+    base: snapshot.base,
+    runs: (s) => Promise.resolve(s.catalog.runs),
+    live: false,
+    pixels: () => width,
+    onData: draw,
+    onLive: () => undefined,
+    onStatus: (text, isError) => {
+      if (isError) caption.textContent = text;
+    },
+  });
+  // The selection's span, frozen: a fixed window shows exactly the runs in it.
+  void feed.declare(needsOf(described, info, width), {
+    runSelection: { mode: "latest" },
+    window: { kind: "absolute", from: selection.window.from, to: Math.max(selection.window.to, selection.window.from + 1) },
+    refreshSeconds: -1,
+  });
+  return box;
 }

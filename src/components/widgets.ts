@@ -20,6 +20,7 @@ import { type DataNeed, arraysKey, gridKey, seriesKey } from "./series-feed.js";
 import { histogramView, profileView, timeseriesView, xyView } from "./widget-charts.js";
 import { imageView, rasterView } from "./widget-dense.js";
 import { statView, tableView } from "./widget-values.js";
+import { ensureWidgetStyles } from "./widget-styles.js";
 
 export interface WidgetData {
   info: (observable: string) => ObservableInfo | undefined;
@@ -147,6 +148,7 @@ function redrawing(
 
 /** The view for a widget's kind. A widget the catalog cannot draw says why instead. */
 export function createWidgetView(widget: Widget): WidgetView {
+  ensureWidgetStyles();
   const inner: WidgetView =
     widget.kind === "raster"
       ? rasterView()

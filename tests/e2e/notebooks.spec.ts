@@ -34,3 +34,18 @@ test("a notebook under src/pages/ is in the sidebar and proposes the gain scan's
   const running = runs.find((r) => r.stop === null)!;
   await expect(page.locator(`.scan-table tr[data-run='${running.id}']`)).toContainText("still running");
 });
+
+test("runboard's widgets work as notebook cells: the camera's night, every pixel and the module temperatures", async ({
+  page,
+}) => {
+  await page.goto("/pages/notebooks/camera-night.html");
+  const raster = page.getByRole("region", { name: "HV of every pixel" });
+  await expect(raster.locator("canvas")).toBeVisible();
+  await expect(raster.locator(".widget-caption")).toContainText("camera.hv, 1855 channels");
+  // The highlighted pixel follows the notebook's own input.
+  await page.getByRole("spinbutton", { name: "Highlighted pixel" }).fill("40");
+  await page.getByRole("spinbutton", { name: "Highlighted pixel" }).dispatchEvent("input");
+  await expect(raster.locator(".widget-caption")).toContainText("channel 40");
+  const temperatures = page.getByRole("region", { name: "Module temperatures" });
+  await expect(temperatures.locator("[aria-label*='points drawn']")).toBeVisible();
+});

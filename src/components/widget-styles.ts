@@ -1,0 +1,53 @@
+// What a widget's drawing looks like (its numbers, tables, raster and image controls), shared by
+// the dashboard page and the widgets a notebook draws as cells: put in the page once, scoped to
+// .runboard-editor. The dashboard page's own frame (the grid, headers, forms) stays in its page.
+const WIDGET_CSS = `
+.runboard-editor .widget-caption { margin: 0; padding: 0 0.5rem 0.2rem; font-size: 0.75rem; color: var(--theme-foreground-muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: none; }
+.runboard-editor .widget-empty { font-size: 0.8rem; color: var(--theme-foreground-muted); }
+.runboard-editor .chart-note { font-size: 0.75rem; color: var(--theme-foreground-muted); }
+.runboard-editor .stat { text-align: center; padding-top: 0.25rem; }
+.runboard-editor .stat-line { display: flex; justify-content: center; align-items: baseline; gap: 0.3rem; flex-wrap: wrap; }
+.runboard-editor .stat-value { font-size: 2.2rem; font-weight: 600; line-height: 1.1; }
+.runboard-editor .stat[data-health="below"] .stat-value, .runboard-editor .stat[data-health="above"] .stat-value, .runboard-editor .stat-alarm-text { color: #dc2626; }
+.runboard-editor .stat-stale .stat-value { color: var(--theme-foreground-faint); text-decoration: line-through; }
+.runboard-editor .stat-stale-text { color: #b45309; font-size: 0.8rem; font-weight: 600; }
+.runboard-editor .stat-time { font-size: 0.8rem; color: var(--theme-foreground-muted); }
+.runboard-editor .stat-spark { color: var(--theme-foreground); display: block; margin: 0.25rem auto 0; }
+.runboard-editor .value-table { font-size: 0.85rem; width: 100%; max-width: none; }
+.runboard-editor .value-table td, .runboard-editor .value-table th { padding: 0.1rem 0.4rem; }
+.runboard-editor .value-cell { font-variant-numeric: tabular-nums; text-align: right; font-weight: 600; }
+.runboard-editor .value-cell[data-health="ok"] { background: color-mix(in srgb, #16a34a 18%, transparent); }
+.runboard-editor .value-cell[data-health="below"], .runboard-editor .value-cell[data-health="above"] { background: color-mix(in srgb, #dc2626 30%, transparent); }
+.runboard-editor .value-cell[data-health="missing"] { color: var(--theme-foreground-faint); }
+.runboard-editor .value-age { color: var(--theme-foreground-muted); font-size: 0.75rem; }
+.runboard-editor .raster { display: flex; flex-direction: column; height: 100%; }
+.runboard-editor .raster-controls, .runboard-editor .image-controls { display: flex; gap: 0.5rem; align-items: end; font-size: 0.8rem; flex-wrap: wrap; }
+.runboard-editor .raster-controls input { width: 5rem; }
+.runboard-editor .raster-flagged { color: var(--theme-foreground-muted); }
+.runboard-editor .raster-body { display: flex; gap: 0.25rem; }
+.runboard-editor .raster-axis { display: flex; flex-direction: column; justify-content: space-between; font-size: 0.7rem; color: var(--theme-foreground-muted); width: 52px; text-align: right; }
+.runboard-editor .raster-frame { position: relative; flex: 1; }
+.runboard-editor .raster-canvas { width: 100%; height: 100%; image-rendering: pixelated; cursor: crosshair; display: block; }
+.runboard-editor .raster-marker { position: absolute; left: -6px; right: 0; height: 0; border-top: 2px solid #f59e0b; pointer-events: none; }
+.runboard-editor .raster-flags { position: relative; width: 10px; }
+.runboard-editor .raster-flag { position: absolute; left: 0; width: 10px; height: 5px; margin-top: -2px; padding: 0; border: none; border-radius: 1px; cursor: pointer; }
+.runboard-editor .raster-times { display: flex; justify-content: space-between; font-size: 0.7rem; color: var(--theme-foreground-muted); margin: 0 14px 0 56px; }
+.runboard-editor .image-body { display: flex; gap: 0.4rem; align-items: flex-start; }
+.runboard-editor .image-canvas { image-rendering: pixelated; cursor: crosshair; }
+.runboard-editor .image-bar-box { display: flex; flex-direction: column; font-size: 0.7rem; color: var(--theme-foreground-muted); }
+.runboard-editor .image-bar { width: 12px; image-rendering: pixelated; }
+.runboard-editor .image-readout { font-size: 0.8rem; font-variant-numeric: tabular-nums; }
+.runboard-editor.notebook-widget { margin: 0.5rem 0 1rem; max-width: none; }
+`;
+
+let added = false;
+
+/** Puts the widgets' style sheet in the page (once). */
+export function ensureWidgetStyles(doc: Document = document): void {
+  if (added || doc.getElementById("runboard-widget-styles")) return;
+  const style = doc.createElement("style");
+  style.id = "runboard-widget-styles";
+  style.textContent = WIDGET_CSS;
+  doc.head.append(style);
+  added = true;
+}
