@@ -41,7 +41,7 @@ import { refetchControl } from "./refetch-control.js";
 import { type DataNeed, SeriesFeed } from "./series-feed.js";
 import { themeToggle } from "./theme.js";
 import { timeBar } from "./time-bar.js";
-import { type FlagBand, type WidgetView, createWidgetView, keysOf, needsOf } from "./widgets.js";
+import { type FlagBand, type WidgetView, createWidgetView, feedData, keysOf, needsOf } from "./widgets.js";
 import { rangeChecks, runFlagsPanel } from "./run-flags.js";
 import { type RunFlag, flagBands, flagsByRun, runVerdict } from "../core/flags.js";
 
@@ -271,17 +271,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     const fallback = choice.window.kind === "relative" ? choice.window.seconds : 3600;
     const text = held.view.update(
       widget,
-      {
-        info,
-        series: (o, c) => feed.buffer(o, c),
-        grid: (o) => feed.grid(o),
-        arrays: (o, runs) => feed.arrayReadings(o, runs),
-        runs: feed.runs(),
-        now,
-        window: feed.current()?.window ?? { from: now - fallback * 1000, to: now },
-        flags: bands,
-        change: (next) => replaceWidget(name, next),
-      },
+      feedData(feed, info, { from: now - fallback * 1000, to: now }, bands, (next) => replaceWidget(name, next)),
       { width: frame.body.clientWidth, height: frame.body.clientHeight },
     );
     frame.caption.textContent = text.startsWith(`${widget.title}: `) ? text.slice(widget.title.length + 2) : text;

@@ -15,7 +15,7 @@ import { isPublishedReview } from "./site-mode.js";
 import { type Widget, widgetSchema } from "../core/dashboard.js";
 import { describeErrors, fieldErrors } from "../core/validation.js";
 import { SeriesFeed } from "./series-feed.js";
-import { createWidgetView, needsOf } from "./widgets.js";
+import { createWidgetView, feedData, needsOf } from "./widgets.js";
 import { type RunFlag, flagsByRun, runVerdict } from "../core/flags.js";
 import { type ResolvedSelection, parseSelection, resolveSelection } from "../core/time-window.js";
 import {
@@ -208,26 +208,12 @@ export function widget(
   box.setAttribute("aria-label", described.title);
   box.append(view.element, caption);
   const draw = () => {
-    const now = Date.now();
-    caption.textContent = view.update(
-      described,
-      {
-        info,
-        series: (o, c) => feed.buffer(o, c),
-        grid: (o) => feed.grid(o),
-        arrays: (o, runs) => feed.arrayReadings(o, runs),
-        runs: feed.runs(),
-        now,
-        window: feed.current()?.window ?? selection.window,
-        flags: [],
-        // The widget's own controls (a raster's highlighted channel) redraw it.
-        change: (next) => {
-          described = next;
-          draw();
-        },
-      },
-      { width, height },
-    );
+    // The widget's own controls (a raster's highlighted channel) redraw it.
+    const change = (next: Widget) => {
+      described = next;
+      draw();
+    };
+    caption.textContent = view.update(described, feedData(feed, info, selection.window, [], change), { width, height });
   };
   const feed: SeriesFeed = new SeriesFeed({
     base: snapshot.base,

@@ -16,7 +16,7 @@ import { gapStarts } from "../core/freshness.js";
 import { widgetProblem } from "../core/widget-kinds.js";
 import type { ArrayReadingView } from "./run-data.js";
 import type { SeriesBuffer } from "./series-buffer.js";
-import { type DataNeed, arraysKey, gridKey, seriesKey } from "./series-feed.js";
+import { type DataNeed, type SeriesFeed, arraysKey, gridKey, seriesKey } from "./series-feed.js";
 import { histogramView, profileView, timeseriesView, xyView } from "./widget-charts.js";
 import { imageView, rasterView } from "./widget-dense.js";
 import { statView, tableView } from "./widget-values.js";
@@ -143,6 +143,27 @@ function redrawing(
       element.replaceChildren(node);
       return text;
     },
+  };
+}
+
+/** What a widget draws from a feed: its buffers, grids and arrays, the runs, and the window as of now. */
+export function feedData(
+  feed: SeriesFeed,
+  info: WidgetData["info"],
+  fallback: TimeWindow,
+  flags: WidgetData["flags"],
+  change: WidgetData["change"],
+): WidgetData {
+  return {
+    info,
+    series: (o, c) => feed.buffer(o, c),
+    grid: (o) => feed.grid(o),
+    arrays: (o, runs) => feed.arrayReadings(o, runs),
+    runs: feed.runs(),
+    now: Date.now(),
+    window: feed.current()?.window ?? fallback,
+    flags,
+    change,
   };
 }
 
