@@ -27,6 +27,7 @@ import {
   queryArrays,
   queryChannels,
   querySeries,
+  summarizeRuns,
 } from "./run-data.js";
 
 export type { ResolvedSelection, Snapshot };
@@ -156,6 +157,17 @@ export function arrays(
     limit: options.limit ?? 10,
     lastOfEachRun: options.lastOfEachRun ?? false,
   });
+}
+
+/** Count, minimum, mean and maximum of every scalar observable, for each run of a selection. */
+export async function summaries(
+  snapshot: Snapshot,
+  selection: ResolvedSelection,
+): Promise<{ run: number; observable: string; readings: number; min: number; mean: number; max: number }[]> {
+  const perRun = await Promise.all(
+    selection.runs.map(async (r) => (await summarizeRuns(snapshot, [r.id])).map((s) => ({ run: r.id, ...s }))),
+  );
+  return perRun.flat();
 }
 
 /**

@@ -1,6 +1,9 @@
 // A physicist's own page: found in the sidebar without editing the config, reading the snapshot
 // through the notebook library, and proposing the PMT gain scan's verdicts, confirmed by a click.
-import { INGEST_TOKEN, expect, test } from "./fixtures.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DuckDBInstance, LIST, VARCHAR, listValue } from "@duckdb/node-api";
+import { E2E_SNAPSHOT_DIR, INGEST_TOKEN, expect, test } from "./fixtures.js";
 
 const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
 
@@ -48,4 +51,34 @@ test("runboard's widgets work as notebook cells: the camera's night, every pixel
   await expect(raster.locator(".widget-caption")).toContainText("channel 40");
   const temperatures = page.getByRole("region", { name: "Module temperatures" });
   await expect(temperatures.locator("[aria-label*='points drawn']")).toBeVisible();
+});
+
+test("the run-to-run notebook gives each run's scalar mean as DuckDB in Node finds it, and its last 1D and 2D readings", async ({
+  page,
+}) => {
+  await page.goto("/pages/notebooks/run-comparison.html");
+  const table = page.getByRole("table", { name: "Scalars per run" });
+  await expect(table.locator("tbody tr").first()).toBeVisible();
+  const run = Number(await table.locator("tbody tr").first().getAttribute("data-run"));
+  const manifest = JSON.parse(readFileSync(join(E2E_SNAPSHOT_DIR, "manifest.json"), "utf8")) as {
+    runs: { run: number; files: { kind: string; path: string }[] }[];
+  };
+  const files = manifest.runs
+    .filter((r) => r.run === run)
+    .flatMap((r) => r.files.filter((f) => f.kind === "scalar").map((f) => join(E2E_SNAPSHOT_DIR, f.path)));
+  const instance = await DuckDBInstance.create(":memory:");
+  const conn = await instance.connect();
+  const reader = await conn.runAndReadAll(
+    "SELECT avg(value) AS mean, count(*) AS n FROM read_parquet($files) WHERE observable = 'trigger.rate'",
+    { files: listValue(files) },
+    { files: LIST(VARCHAR) },
+  );
+  const { mean, n } = reader.getRowObjectsJS()[0] as { mean: number; n: bigint };
+  conn.closeSync();
+  instance.closeSync();
+  const row = table.locator(`tbody tr[data-run='${run}']`);
+  await expect(row.locator("td").nth(1)).toHaveText(String(n));
+  await expect(row.locator("td").nth(3)).toHaveText(Number(mean).toPrecision(5));
+  await expect(page.locator("[aria-label^='the last pmt.waveform of']")).toBeVisible();
+  await expect(page.locator(`[aria-label='camera.hitmap of run ${run}']`)).toBeVisible();
 });
