@@ -1,7 +1,6 @@
 // The runboard command line. `runboard snapshot` writes Parquet snapshots from the configured
 // source; the Framework loaders call the same takeSnapshot().
-import { readFileSync } from "node:fs";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseSelection } from "../src/core/time-window.js";
 import { ConfigError, connectionUrl, loadConfig } from "./config.js";
@@ -9,7 +8,7 @@ import { ManifestError } from "../src/core/manifest.js";
 import { SnapshotError, takeSnapshot } from "./snapshot/take-snapshot.js";
 import { StoreLockedError } from "../server/store/embedded-store.js";
 import { dataDirFromEnv } from "./paths.js";
-import { type RunningServerRecord, findRunningServer } from "./running-server.js";
+import { type RunningServerRecord, findRunningServer, ingestTokenFor } from "./running-server.js";
 import { openSource } from "./sources/open-source.js";
 import { SourceError } from "./sources/source.js";
 import { usersCommand } from "./users-command.js";
@@ -238,7 +237,7 @@ async function askServer(
   out: (line: string) => void,
   err: (line: string) => void,
 ): Promise<number> {
-  const token = process.env.RUNBOARD_INGEST_TOKEN?.trim() || readToken(dataDirFromEnv());
+  const token = ingestTokenFor(dataDirFromEnv());
   if (!token)
     throw new UsageError(`a server runs at ${server.url}, but no ingest token was found to ask it (set RUNBOARD_INGEST_TOKEN)`);
   out(
@@ -281,14 +280,6 @@ async function askServer(
     if (failed.length > 0) status = 1;
   }
   return status;
-}
-
-function readToken(dataDir: string): string | undefined {
-  try {
-    return readFileSync(join(dataDir, "ingest-token"), "utf8").trim() || undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function asUsage<T>(option: string, parse: () => T): T {

@@ -35,7 +35,7 @@ import { parseSelection } from "../src/core/time-window.js";
 import { describeErrors } from "../src/core/validation.js";
 import { loadConfig } from "./config.js";
 import { dataDirFromEnv, projectRoot } from "./paths.js";
-import { findRunningServer } from "./running-server.js";
+import { findRunningServer, ingestTokenFor } from "./running-server.js";
 
 export const PUBLISH_USAGE = `Usage: runboard publish --runs <which> --out <dir> [options]
 
@@ -386,7 +386,7 @@ export async function publishCommand(
     : isAbsolute(config.snapshot.out)
       ? config.snapshot.out
       : resolve(config.baseDir, config.snapshot.out);
-  const token = process.env.RUNBOARD_INGEST_TOKEN?.trim() || readIngestToken();
+  const token = ingestTokenFor(dataDirFromEnv());
   const siteDir = join(projectRoot, "dist");
   try {
     const review = await publishReview({
@@ -426,13 +426,5 @@ export async function publishCommand(
       return 1;
     }
     throw error;
-  }
-
-  function readIngestToken(): string | undefined {
-    try {
-      return readFileSync(join(dataDirFromEnv(), "ingest-token"), "utf8").trim() || undefined;
-    } catch {
-      return undefined;
-    }
   }
 }

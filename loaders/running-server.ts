@@ -35,3 +35,14 @@ export function findRunningServer(dataDir: string): RunningServerRecord | undefi
   }
   return record;
 }
+
+/** The token a command asks the running server with: RUNBOARD_INGEST_TOKEN, else the data directory's. */
+export function ingestTokenFor(dataDir: string): string | undefined {
+  const given = process.env.RUNBOARD_INGEST_TOKEN?.trim();
+  if (given) return given;
+  try {
+    return readFileSync(join(dataDir, "ingest-token"), "utf8").trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}

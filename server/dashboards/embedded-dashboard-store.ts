@@ -1,5 +1,6 @@
 // Dashboards in the embedded DuckDB file, next to the readings.
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { SerialConnection } from "../store/serial-connection.js";
 import type { Dashboard } from "../../src/core/dashboard.js";
 import {
   type DashboardRecord,
@@ -19,10 +20,14 @@ import type { DashboardAccess } from "../../src/core/access.js";
 
 export class EmbeddedDashboardStore implements DashboardStore {
   readonly kind = "embedded";
-  /** DuckDB transactions on one connection must not interleave. */
-  private queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly db: DuckDBConnection) {}
+  private readonly conn: SerialConnection;
+  private readonly db: DuckDBConnection;
+
+  private constructor(db: DuckDBConnection) {
+    this.conn = new SerialConnection(db);
+    this.db = db;
+  }
 
   static async open(db: DuckDBConnection): Promise<EmbeddedDashboardStore> {
     await db.run(`CREATE TABLE IF NOT EXISTS dashboards (
@@ -49,13 +54,11 @@ export class EmbeddedDashboardStore implements DashboardStore {
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(work);
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.conn.serial(work);
   }
 
-  private async rows(sql: string, params: Record<string, string | number> = {}) {
-    return (await this.db.runAndReadAll(sql, params)).getRowObjectsJS() as Record<string, unknown>[];
+  private rows(sql: string, params: Record<string, string | number | null> = {}) {
+    return this.conn.rows(sql, params);
   }
 
   private async insert(id: string, revision: number, dashboard: Dashboard, note: SaveNote): Promise<DashboardRecord> {
@@ -225,7 +228,6 @@ export class EmbeddedDashboardStore implements DashboardStore {
   }
 
   async close(): Promise<void> {
-    await this.queue;
-    this.db.closeSync();
+    await this.conn.close();
   }
 }

@@ -18,7 +18,7 @@ import {
 } from "./dashboard-store.js";
 import type { DashboardAccess } from "../../src/core/access.js";
 import { postgresAdapter } from "../auth/auth-store.js";
-import { inTransaction } from "../pg-transaction.js";
+import { inTransaction, openPool } from "../pg-transaction.js";
 
 const UNIQUE_VIOLATION = "23505";
 
@@ -28,10 +28,7 @@ export class PostgresDashboardStore implements DashboardStore {
   private constructor(private readonly pool: Pool) {}
 
   static async open(url: string): Promise<PostgresDashboardStore> {
-    const { default: pg } = await import("pg");
-    const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5000 });
-    // An idle connection dropped by a PostgreSQL restart is replaced on next use, not fatal.
-    pool.on("error", () => undefined);
+    const pool = await openPool(url, 4);
     // Under the schema lock: replicas starting together would race on CREATE ... IF NOT EXISTS.
     await postgresAdapter(pool).schema([
       `CREATE TABLE IF NOT EXISTS runboard_dashboards (

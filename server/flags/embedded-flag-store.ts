@@ -1,5 +1,6 @@
 // Flags in the embedded DuckDB file, next to the dashboards.
 import type { DuckDBConnection } from "@duckdb/node-api";
+import { SerialConnection } from "../store/serial-connection.js";
 import type { NewFlag, RunFlag } from "../../src/core/flags.js";
 import { type FlagStore, flagFromRow, newFlagId } from "./flag-store.js";
 
@@ -8,10 +9,13 @@ const COLUMNS = `id, run, verdict, note, from_ms, to_ms, author, proposed_by,
   strftime(withdrawn_at, '%Y-%m-%dT%H:%M:%S.%gZ') AS withdrawn_at, withdrawn_by, withdraw_reason`;
 
 export class EmbeddedFlagStore implements FlagStore {
-  /** DuckDB statements on one connection must not interleave. */
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly conn: SerialConnection;
+  private readonly db: DuckDBConnection;
 
-  private constructor(private readonly db: DuckDBConnection) {}
+  private constructor(db: DuckDBConnection) {
+    this.conn = new SerialConnection(db);
+    this.db = db;
+  }
 
   static async open(db: DuckDBConnection): Promise<EmbeddedFlagStore> {
     await db.run(`CREATE TABLE IF NOT EXISTS run_flags (
@@ -32,13 +36,11 @@ export class EmbeddedFlagStore implements FlagStore {
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.queue.then(work);
-    this.queue = result.catch(() => undefined);
-    return result;
+    return this.conn.serial(work);
   }
 
-  private async rows(sql: string, params: Record<string, string | number | null> = {}) {
-    return (await this.db.runAndReadAll(sql, params)).getRowObjectsJS() as Record<string, unknown>[];
+  private rows(sql: string, params: Record<string, string | number | null> = {}) {
+    return this.conn.rows(sql, params);
   }
 
   flagsOf(run: number): Promise<RunFlag[]> {
@@ -85,7 +87,6 @@ export class EmbeddedFlagStore implements FlagStore {
   }
 
   async close(): Promise<void> {
-    await this.queue;
-    this.db.closeSync();
+    await this.conn.close();
   }
 }

@@ -2,6 +2,7 @@
 import type { Pool } from "pg";
 import type { NewFlag, RunFlag } from "../../src/core/flags.js";
 import { postgresAdapter } from "../auth/auth-store.js";
+import { openPool } from "../pg-transaction.js";
 import { type FlagStore, flagFromRow, newFlagId } from "./flag-store.js";
 
 const COLUMNS =
@@ -11,9 +12,7 @@ export class PostgresFlagStore implements FlagStore {
   private constructor(private readonly pool: Pool) {}
 
   static async open(url: string): Promise<PostgresFlagStore> {
-    const { default: pg } = await import("pg");
-    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
-    pool.on("error", () => undefined);
+    const pool = await openPool(url, 2);
     await postgresAdapter(pool).schema([
       `CREATE TABLE IF NOT EXISTS runboard_run_flags (
         id text PRIMARY KEY,

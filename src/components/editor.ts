@@ -43,7 +43,8 @@ import { themeToggle } from "./theme.js";
 import { timeBar } from "./time-bar.js";
 import { type FlagBand, type WidgetView, createWidgetView, feedData, keysOf, needsOf } from "./widgets.js";
 import { rangeChecks, runFlagsPanel } from "./run-flags.js";
-import { type RunFlag, flagBands, flagsByRun, runVerdict } from "../core/flags.js";
+import { flagBands, flagsByRun, runVerdict } from "../core/flags.js";
+import { loadRunFlags } from "./flags-source.js";
 
 export function dashboardIdFromLocation(loc: Location = location): string | undefined {
   const match = /\/d\/([A-Za-z0-9_-]{6,40})\/?$/.exec(loc.pathname);
@@ -366,14 +367,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
     return run ? { from: run.start, to: run.stop ?? Date.now() } : undefined;
   };
   const flagsPanel = runFlagsPanel({
-    ...(review
-      ? {
-          load: () =>
-            fetch(new URL("flags.json", base))
-              .then((r) => (r.ok ? (r.json() as Promise<{ flags: RunFlag[] }>) : { flags: [] }))
-              .then((b) => b.flags),
-        }
-      : {}),
+    ...(review ? { load: () => loadRunFlags(base, null) } : {}),
     session,
     status: status.set,
     shown: () => {

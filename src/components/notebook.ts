@@ -11,7 +11,7 @@
 //   const chosen = view(selectionInput(snapshot, {value: "night"}));
 //   const hv = await series(snapshot, chosen, "camera.hv", 25);
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
-import { isPublishedReview } from "./site-mode.js";
+import { loadRunFlags } from "./flags-source.js";
 import { type Widget, widgetSchema } from "../core/dashboard.js";
 import { describeErrors, fieldErrors } from "../core/validation.js";
 import { SeriesFeed } from "./series-feed.js";
@@ -175,16 +175,7 @@ export async function summaries(
  * snapshot's flags.json (a published copy). Empty when neither has any.
  */
 export async function runFlags(snapshot: Snapshot): Promise<{ flags: RunFlag[]; verdictOf: (run: number) => string }> {
-  let flags: RunFlag[] = [];
-  try {
-    if (isPublishedReview()) throw new Error("a published review has no server");
-    const response = await fetch(new URL("../../api/flags", import.meta.url));
-    if (!response.ok) throw new Error(String(response.status));
-    flags = ((await response.json()) as { runs: { flags: RunFlag[] }[] }).runs.flatMap((r) => r.flags);
-  } catch {
-    const response = await fetch(new URL("flags.json", snapshot.base)).catch(() => undefined);
-    if (response?.ok) flags = ((await response.json()) as { flags: RunFlag[] }).flags;
-  }
+  const flags = await loadRunFlags(snapshot.base, new URL("../../api/flags", import.meta.url));
   const byRun = flagsByRun(flags);
   return { flags, verdictOf: (run) => runVerdict(byRun.get(run) ?? []) };
 }

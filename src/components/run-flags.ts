@@ -5,6 +5,7 @@
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import type { SeriesBuffer } from "./series-buffer.js";
+import { lowerBound } from "../core/m4.js";
 import { rangeOf, seriesLabel } from "./widgets.js";
 import {
   type NewFlag,
@@ -48,10 +49,9 @@ export function rangeChecks(
       const held = buffer(ref.observable, ref.channel);
       if (!range || !held || held.length === 0) continue;
       const { x, y } = held.columns();
-      let first = 0;
-      while (first < x.length && x[first]! < run.start) first++;
-      let last = first;
-      while (last < x.length && x[last]! <= end) last++;
+      // The readings are in time order: the run's are one slice of them.
+      const first = lowerBound(x, run.start);
+      const last = lowerBound(x, end + 1);
       if (last === first) continue;
       checks.push({
         label: seriesLabel(ref, observable),

@@ -2,9 +2,7 @@
 // DuckDB in Node finds in the same snapshot files, a link that carries an unsaved dashboard into
 // a fresh browser, restoring an old revision, and flagging a run (proposed by a widget, then
 // confirmed) with its band on the time axis.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { DuckDBInstance, LIST, VARCHAR, listValue } from "@duckdb/node-api";
+import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { E2E_SNAPSHOT_DIR as snapshotDir, INGEST_TOKEN, expect, test } from "./fixtures.js";
 
@@ -18,26 +16,13 @@ interface Run {
 }
 
 async function newestReading(observable: string, runs: number[] | null, window: { from: number; to: number }) {
-  const manifest = JSON.parse(readFileSync(join(snapshotDir, "manifest.json"), "utf8")) as {
-    runs: { run: number; files: { kind: string; path: string }[] }[];
-  };
-  const files = manifest.runs
-    .filter((r) => runs === null || runs.includes(r.run))
-    .flatMap((r) => r.files.filter((f) => f.kind === "scalar").map((f) => join(snapshotDir, f.path)));
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
-  try {
-    const reader = await conn.runAndReadAll(
-      `SELECT value FROM read_parquet($files) WHERE observable = '${observable}' AND channel = 0
-          AND epoch_ms(t) BETWEEN ${window.from} AND ${window.to} ORDER BY t DESC LIMIT 1`,
-      { files: listValue(files) },
-      { files: LIST(VARCHAR) },
-    );
-    return Number((reader.getRowObjectsJS()[0] as { value: number }).value);
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
+  const [row] = await queryParquet<{ value: number }>(
+    `SELECT value FROM read_parquet($files) WHERE observable = $observable AND channel = 0
+        AND epoch_ms(t) BETWEEN $from AND $to ORDER BY t DESC LIMIT 1`,
+    snapshotFiles(snapshotDir, "scalar", runs),
+    { observable, from: window.from, to: window.to },
+  );
+  return Number(row!.value);
 }
 
 /** As the stat widget writes a value. */

@@ -1,8 +1,6 @@
 // A physicist's own page: found in the sidebar without editing the config, reading the snapshot
 // through the notebook library, and proposing the PMT gain scan's verdicts, confirmed by a click.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { DuckDBInstance, LIST, VARCHAR, listValue } from "@duckdb/node-api";
+import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
 import { E2E_SNAPSHOT_DIR, INGEST_TOKEN, expect, test } from "./fixtures.js";
 
 const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
@@ -60,22 +58,10 @@ test("the run-to-run notebook gives each run's scalar mean as DuckDB in Node fin
   const table = page.getByRole("table", { name: "Scalars per run" });
   await expect(table.locator("tbody tr").first()).toBeVisible();
   const run = Number(await table.locator("tbody tr").first().getAttribute("data-run"));
-  const manifest = JSON.parse(readFileSync(join(E2E_SNAPSHOT_DIR, "manifest.json"), "utf8")) as {
-    runs: { run: number; files: { kind: string; path: string }[] }[];
-  };
-  const files = manifest.runs
-    .filter((r) => r.run === run)
-    .flatMap((r) => r.files.filter((f) => f.kind === "scalar").map((f) => join(E2E_SNAPSHOT_DIR, f.path)));
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
-  const reader = await conn.runAndReadAll(
+  const [{ mean, n }] = (await queryParquet<{ mean: number; n: bigint }>(
     "SELECT avg(value) AS mean, count(*) AS n FROM read_parquet($files) WHERE observable = 'trigger.rate'",
-    { files: listValue(files) },
-    { files: LIST(VARCHAR) },
-  );
-  const { mean, n } = reader.getRowObjectsJS()[0] as { mean: number; n: bigint };
-  conn.closeSync();
-  instance.closeSync();
+    snapshotFiles(E2E_SNAPSHOT_DIR, "scalar", [run]),
+  )) as [{ mean: number; n: bigint }];
   const row = table.locator(`tbody tr[data-run='${run}']`);
   await expect(row.locator("td").nth(1)).toHaveText(String(n));
   await expect(row.locator("td").nth(3)).toHaveText(Number(mean).toPrecision(5));

@@ -2,12 +2,12 @@
 // a sub-path: the front page, a dashboard drawn from the review's own files with the values
 // DuckDB in Node reads from them, and not one request outside the review's folder (so none to
 // /api or /ws).
+import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
 import { spawnSync } from "node:child_process";
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { type Server, createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
-import { DuckDBInstance, LIST, VARCHAR, listValue } from "@duckdb/node-api";
 import { E2E_DATA_DIR, INGEST_TOKEN, expect, test } from "./fixtures.js";
 
 const SUB_PATH = "/reviews/2026-12/";
@@ -100,28 +100,18 @@ test("a published review opens from a plain static server under a sub-path, with
     await expect(page.getByText("A published review: the data as it was when it was published")).toBeVisible();
 
     // The newest humidity of the chosen runs, as DuckDB in Node reads it from the review's files.
-    const manifest = JSON.parse(readFileSync(join(out, "snapshots", "manifest.json"), "utf8")) as {
-      runs: { run: number; files: { kind: string; path: string }[] }[];
-    };
-    const files = manifest.runs.flatMap((r) =>
-      r.files.filter((f) => f.kind === "scalar").map((f) => join(out, "snapshots", f.path)),
-    );
-    const instance = await DuckDBInstance.create(":memory:");
-    const conn = await instance.connect();
-    const reader = await conn.runAndReadAll(
+    const reviewed = join(out, "snapshots");
+    const [{ value: newest }] = (await queryParquet<{ value: number }>(
       "SELECT value FROM read_parquet($files) WHERE observable = 'camera.humidity' AND channel = 0 ORDER BY t DESC LIMIT 1",
-      { files: listValue(files) },
-      { files: LIST(VARCHAR) },
-    );
-    const newest = Number((reader.getRowObjectsJS()[0] as { value: number }).value);
-    conn.closeSync();
-    instance.closeSync();
-    await expect(page.getByLabel("Humidity value")).toHaveText(String(Math.round(newest * 1000) / 1000));
+      snapshotFiles(reviewed, "scalar"),
+    )) as [{ value: number }];
+    await expect(page.getByLabel("Humidity value")).toHaveText(String(Math.round(Number(newest) * 1000) / 1000));
     await expect(page.getByLabel("Live connection")).not.toContainText("live");
     // The Runs page of the review, reached by the sidebar's own link, lists only its runs.
     await page.getByRole("link", { name: "Runs", exact: true }).first().click();
     await expect(page).toHaveURL(`${url}pages/runs.html`);
-    await expect(page.locator(".runs-table tbody tr")).toHaveCount(manifest.runs.length);
+    const runsInReview = (JSON.parse(readFileSync(join(reviewed, "manifest.json"), "utf8")) as { runs: unknown[] }).runs.length;
+    await expect(page.locator(".runs-table tbody tr")).toHaveCount(runsInReview);
     expect(outside, "requests outside the review's folder").toEqual([]);
   } finally {
     server.close();

@@ -1,37 +1,14 @@
 // Every widget kind, added through the form on the demo camera, drawn with the values DuckDB in
 // Node finds in the same snapshot files. The dashboard shows a stopped run, so nothing live
 // moves the values while they are compared; two pixels are set out of range in it first.
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { DuckDBInstance, LIST, VARCHAR, listValue } from "@duckdb/node-api";
+import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { E2E_SNAPSHOT_DIR as snapshotDir, INGEST_TOKEN, expect, test } from "./fixtures.js";
 
 const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
 
-interface ManifestRun {
-  run: number;
-  files: { kind: string; path: string }[];
-}
-
-async function query<T>(sql: string, files: string[]): Promise<T[]> {
-  const instance = await DuckDBInstance.create(":memory:");
-  const conn = await instance.connect();
-  try {
-    const reader = await conn.runAndReadAll(sql, { files: listValue(files) }, { files: LIST(VARCHAR) });
-    return reader.getRowObjectsJS() as T[];
-  } finally {
-    conn.closeSync();
-    instance.closeSync();
-  }
-}
-
-const filesOf = (run: number, kind: string) => {
-  const manifest = JSON.parse(readFileSync(join(snapshotDir, "manifest.json"), "utf8")) as { runs: ManifestRun[] };
-  return manifest.runs
-    .filter((r) => r.run === run)
-    .flatMap((r) => r.files.filter((f) => f.kind === kind).map((f) => join(snapshotDir, f.path)));
-};
+const query = queryParquet;
+const filesOf = (run: number, kind: "scalar" | "array") => snapshotFiles(snapshotDir, kind, [run]);
 
 /** A stopped run with two pixels out of range at its end, snapshotted; a dashboard that shows it. */
 async function stoppedRunDashboard(request: APIRequestContext) {
