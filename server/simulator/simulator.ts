@@ -96,7 +96,7 @@ export function runAt(t: number): { id: number; start: number; stop: number } {
 }
 
 /** A uniform number in [0, 1) from four integers (a small integer hash, not crypto). */
-function uniform(seed: number, a: number, b: number, c: number): number {
+export function uniform(seed: number, a: number, b: number, c: number): number {
   let h = (seed ^ 0x9e3779b9) >>> 0;
   for (const k of [a, b, c]) {
     h = Math.imul(h ^ (k >>> 0), 0x85ebca6b) >>> 0;
@@ -107,11 +107,11 @@ function uniform(seed: number, a: number, b: number, c: number): number {
 }
 
 /** Roughly normal noise (Irwin-Hall of 3), mean 0, sd 1. */
-function gauss(seed: number, a: number, b: number, c: number): number {
+export function gauss(seed: number, a: number, b: number, c: number): number {
   return (uniform(seed, a, b, c) + uniform(seed + 1, a, b, c) + uniform(seed + 2, a, b, c) - 1.5) * 2;
 }
 
-const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
+export const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
 const DAY_S = 86400;
 
 export interface SimulatedBatch {

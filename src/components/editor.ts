@@ -40,7 +40,8 @@ import { openWidgetSettings } from "./editor-settings.js";
 import { refetchControl } from "./refetch-control.js";
 import { type DataNeed, SeriesFeed } from "./series-feed.js";
 import { themeToggle } from "./theme.js";
-import { timeBar } from "./time-bar.js";
+import { shownText, timeBar } from "./time-bar.js";
+import { ensureWidgetStyles } from "./widget-styles.js";
 import { type FlagBand, type WidgetView, createWidgetView, feedData, keysOf, needsOf } from "./widgets.js";
 import { rangeChecks, runFlagsPanel } from "./run-flags.js";
 import { flagBands, flagsByRun, runVerdict } from "../core/flags.js";
@@ -230,6 +231,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       link.hidden = false;
     }
   };
+  ensureWidgetStyles(); // the time bar's look, also before the first widget draws
   const time = timeBar({
     choice,
     utcOffsetMinutes: site.utcOffsetMinutes,
@@ -296,9 +298,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       scheduleFlagCheck();
       const now = feed.current();
       if (now) {
-        const runs = now.runs.length === 1 ? `run ${now.runs[0]}` : `runs ${now.runs[0]}–${now.runs.at(-1)} (${now.runs.length})`;
-        const span = `${new Date(now.window.from).toLocaleString()} – ${new Date(now.window.to).toLocaleString()}`;
-        time.setShown(`Showing ${runs}, ${span}${now.note ? `. ${now.note}` : ""}`);
+        time.setShown(shownText(now.runs, now.window, now.note));
         dataTaken.textContent = `History from the snapshot of ${now.snapshot.source}, updated ${new Date(now.snapshot.updatedAt).toLocaleString()}; run ${now.run.id} is ${now.run.status}.`;
       } else {
         time.setShown(

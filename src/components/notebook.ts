@@ -19,6 +19,19 @@ import { createWidgetView, feedData, needsOf } from "./widgets.js";
 import { type RunFlag, flagsByRun, runVerdict } from "../core/flags.js";
 import { type ResolvedSelection, parseSelection, resolveSelection } from "../core/time-window.js";
 import {
+  type TimeChoice,
+  dashboardView,
+  describeRuns,
+  describeWindow,
+  parseRunSelection,
+  parseWindow,
+} from "../core/dashboard-time.js";
+import { shownText, timeBar } from "./time-bar.js";
+import { ensureWidgetStyles } from "./widget-styles.js";
+import { pairByTime } from "../core/pairing.js";
+import { medianGap } from "../core/freshness.js";
+import { lowerBound } from "../core/m4.js";
+import {
   type ArrayReadingView,
   type SeriesView,
   type Snapshot,
@@ -101,6 +114,73 @@ export function selectionInput(
 }
 
 /**
+ * The dashboards' run and time controls as an input: runs (the newest, one, a range, the last N)
+ * and a window (the last N hours of them, the whole runs, a fixed span, an observing night). Its
+ * value is the resolved selection, like `select`'s; a choice that matches no run says so and keeps
+ * the last one. The starting choice is written as in a dashboard's address:
+ *
+ *   const chosen = view(timeInput(snapshot, {runs: "last5", window: "runs"}));
+ *   // runs: latest | 1003 | 1000-1010 | last5    window: 6h | runs | night | night:2026-03-10 | <ISO>/<ISO>
+ */
+export function timeInput(
+  snapshot: Snapshot,
+  options: { runs?: string; window?: string; utcOffsetMinutes?: number } = {},
+): HTMLElement & { value: ResolvedSelection } {
+  const runSelection = parseRunSelection(options.runs ?? "latest");
+  const window = parseWindow(options.window ?? "runs");
+  if (typeof runSelection === "string") throw new Error(`timeInput: runs ${JSON.stringify(options.runs)}: ${runSelection}`);
+  if (typeof window === "string") throw new Error(`timeInput: window ${JSON.stringify(options.window)}: ${window}`);
+  const offset = options.utcOffsetMinutes ?? 0;
+  const resolve = (choice: TimeChoice): ResolvedSelection | undefined => {
+    const view = dashboardView(snapshot.catalog.runs, choice, Date.now(), {
+      utcOffsetMinutes: offset,
+      lastReading: lastReadingOf(snapshot),
+    });
+    if (!view) return undefined;
+    const byId = new Map(snapshot.catalog.runs.map((r) => [r.id, r]));
+    return { runs: view.runs.map((id) => byId.get(id)!), window: view.window, ...(view.note ? { note: view.note } : {}) };
+  };
+  const first: TimeChoice = { runSelection, window, refreshSeconds: -1 };
+  const resolved = resolve(first);
+  if (!resolved)
+    throw new Error(
+      `timeInput: no run in this snapshot matches ${describeRuns(runSelection)} over ${describeWindow(window, offset)}`,
+    );
+  const show = (selection: ResolvedSelection) =>
+    bar.setShown(
+      shownText(
+        selection.runs.map((r) => r.id),
+        selection.window,
+        selection.note,
+      ),
+    );
+  const bar = timeBar({
+    choice: first,
+    utcOffsetMinutes: offset,
+    refresh: false,
+    onChange: (choice) => {
+      const next = resolve(choice);
+      if (!next)
+        return bar.setShown(
+          `Nothing matches ${describeRuns(choice.runSelection)} over ${describeWindow(choice.window, offset)}; still showing the last choice.`,
+        );
+      element.value = next;
+      show(next);
+      element.dispatchEvent(new Event("input", { bubbles: true }));
+    },
+  });
+  bar.setRuns(snapshot.catalog.runs);
+  ensureWidgetStyles();
+  const box = document.createElement("div");
+  box.className = "runboard-editor notebook-time";
+  box.append(bar.element);
+  // onChange runs only after this line, once someone changes a control.
+  const element: HTMLElement & { value: ResolvedSelection } = Object.assign(box, { value: resolved });
+  show(resolved);
+  return element;
+}
+
+/**
  * One channel's readings over a selection, as typed arrays (epoch ms and values). Long spans come
  * from the level-of-detail tables (each bucket's first, minimum, maximum and last reading), short
  * ones from every reading: `pixels` says how fine the drawing is.
@@ -119,6 +199,52 @@ export function series(
     window: selection.window,
     pixels: options.pixels ?? 1000,
   });
+}
+
+/** Readings of a scan are few; this many "pixels" reads every one of them, never a decimation. */
+const EVERY_READING = 100_000;
+
+/**
+ * A scan's points, detectors against a motor: each reading of the first detector, paired with the
+ * motor position read at or just before it (bluesky reads the motor, then counts) and with the
+ * other detectors' readings of the same point. One row per point, in time order:
+ *
+ *   const points = await scanPoints(snapshot, chosen, "beamline.sample_x", {det: "beamline.det", I0: "beamline.I0"});
+ *   // [{t, x, det, I0}, ...]
+ */
+export async function scanPoints<K extends string>(
+  snapshot: Snapshot,
+  selection: ResolvedSelection,
+  motor: string,
+  detectors: Record<K, string>,
+): Promise<({ t: number; x: number } & Record<K, number>)[]> {
+  const names = Object.entries(detectors) as [K, string][];
+  if (names.length === 0) throw new Error("scanPoints: name at least one detector");
+  const [x, ...read] = await Promise.all(
+    [motor, ...names.map(([, name]) => name)].map((name) => series(snapshot, selection, name, 0, { pixels: EVERY_READING })),
+  );
+  // The first detector's readings are the points; each has the newest motor position no older
+  // than one step of the scan, and the other detectors' readings nearest to it (within half a step).
+  const step = medianGap(x!.t) ?? 1000;
+  const rows = pairByTime(x!, read[0]!, step).map((p) => ({ t: p.t, x: p.x, [names[0]![0]]: p.y }) as Record<string, number>);
+  names.slice(1).forEach(([key], k) => {
+    const column = read[k + 1]!;
+    for (const row of rows) {
+      const j = nearestIndex(column.t, row.t!);
+      if (j >= 0 && Math.abs(column.t[j]! - row.t!) <= step / 2) row[key] = column.value[j]!;
+    }
+  });
+  return rows.filter((row) => names.every(([key]) => Number.isFinite(row[key]))) as ({ t: number; x: number } & Record<
+    K,
+    number
+  >)[];
+}
+
+/** The index of the time in `t` (sorted) nearest to `at`, or -1 when there is none. */
+function nearestIndex(t: ArrayLike<number>, at: number): number {
+  const j = lowerBound(t, at);
+  if (j >= t.length) return t.length - 1;
+  return j > 0 && at - t[j - 1]! < t[j]! - at ? j - 1 : j;
 }
 
 /** Several channels at once (one query): for each channel, its epoch ms and values. */
@@ -220,7 +346,8 @@ export function widget(
   };
   const feed: SeriesFeed = new SeriesFeed({
     base: snapshot.base,
-    runs: (s) => Promise.resolve(s.catalog.runs),
+    // Only the selection's runs: a run that starts as the window ends is not one of them.
+    runs: () => Promise.resolve(selection.runs),
     live: false,
     pixels: () => width,
     onData: draw,

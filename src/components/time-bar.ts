@@ -20,6 +20,15 @@ export interface TimeBarOptions {
   /** Offered to editors: keep the choice as the dashboard's default. */
   onMakeDefault?: () => void;
   utcOffsetMinutes: number;
+  /** Offer the refresh choice (a dashboard); a notebook reads a snapshot and has none. */
+  refresh?: boolean;
+}
+
+/** What is on screen, in words: "Showing runs 1003–1005 (3), <from> – <to>. <note>". */
+export function shownText(runs: readonly number[], window: { from: number; to: number }, note?: string): string {
+  const which = runs.length === 1 ? `run ${runs[0]}` : `runs ${runs[0]}–${runs.at(-1)} (${runs.length})`;
+  const span = `${new Date(window.from).toLocaleString()} – ${new Date(window.to).toLocaleString()}`;
+  return `Showing ${which}, ${span}${note ? `. ${note}` : ""}`;
 }
 
 /** `<input type="datetime-local">` speaks the site's wall clock; these convert at the site's offset. */
@@ -198,7 +207,7 @@ export function timeBar(options: TimeBarOptions) {
     runList,
     el("span", { className: "time-group" }, labelled("Runs", runMode), runsBox),
     el("span", { className: "time-group" }, labelled("Window", windowMode), windowBox),
-    labelled("Refresh", refresh),
+    ...(options.refresh === false ? [] : [labelled("Refresh", refresh)]),
     ...(makeDefault ? [makeDefault] : []),
     problem,
     shown,

@@ -1,5 +1,6 @@
-// What a widget's drawing looks like (its numbers, tables, raster and image controls), shared by
-// the dashboard page and the widgets a notebook draws as cells: put in the page once, scoped to
+// What a widget's drawing looks like (its numbers, tables, raster and image controls), and the run
+// and time controls, shared by the dashboard page and the widgets and inputs a notebook draws as
+// cells: put in the page once, scoped to
 // .runboard-editor. The dashboard page's own frame (the grid, headers, forms) stays in its page.
 const WIDGET_CSS = `
 .runboard-editor .widget-caption { margin: 0; padding: 0 0.5rem 0.2rem; font-size: 0.75rem; color: var(--theme-foreground-muted); white-space: nowrap; overflow: hidden; text-overflow: ellipsis; max-width: none; }
@@ -38,6 +39,14 @@ const WIDGET_CSS = `
 .runboard-editor .image-bar { width: 12px; image-rendering: pixelated; }
 .runboard-editor .image-readout { font-size: 0.8rem; font-variant-numeric: tabular-nums; }
 .runboard-editor.notebook-widget { margin: 0.5rem 0 1rem; max-width: none; }
+.runboard-editor .time-bar { display: flex; flex-wrap: wrap; gap: 0.25rem 0.75rem; align-items: end; margin: 0.5rem 0; padding: 0.4rem 0.5rem; border: 1px solid var(--theme-foreground-faintest); border-radius: 6px; background: var(--theme-background-alt); font-size: 0.85rem; }
+.runboard-editor .time-group { display: inline-flex; gap: 0.3rem; align-items: end; }
+.runboard-editor .time-inputs { display: inline-flex; gap: 0.3rem; align-items: center; }
+.runboard-editor .time-inputs[hidden] { display: none; }
+.runboard-editor .run-number { width: 6rem; }
+.runboard-editor .time-shown { flex-basis: 100%; color: var(--theme-foreground-muted); }
+.runboard-editor .time-problem { color: #dc2626; }
+.runboard-editor .time-problem:empty { display: none; }
 `;
 
 let added = false;

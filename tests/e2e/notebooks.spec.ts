@@ -1,6 +1,8 @@
 // A physicist's own page: found in the sidebar without editing the config, reading the snapshot
-// through the notebook library, and proposing the PMT gain scan's verdicts, confirmed by a click.
+// through the notebook library: the PMT gain scan's verdicts confirmed by a click, widgets and the
+// run and time controls as cells, run-to-run comparison, and the beamline's bluesky scans.
 import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
+import { DEMO_SCANS, type ScanPlan } from "../../server/simulator/beamline.js";
 import { E2E_SNAPSHOT_DIR, INGEST_TOKEN, expect, test } from "./fixtures.js";
 
 const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
@@ -67,4 +69,74 @@ test("the run-to-run notebook gives each run's scalar mean as DuckDB in Node fin
   await expect(row.locator("td").nth(3)).toHaveText(Number(mean).toPrecision(5));
   await expect(page.locator("[aria-label^='the last pmt.waveform of']")).toBeVisible();
   await expect(page.locator(`[aria-label='camera.hitmap of run ${run}']`)).toBeVisible();
+});
+
+test("the beamline notebook finds the stripe where the demo beamline put it, from bluesky's events, with every point's spectrum", async ({
+  page,
+}) => {
+  const [fine, , aborted] = DEMO_SCANS as [ScanPlan, ScanPlan, ScanPlan];
+  // The demo's scans keep their scan ids as run ids (no other run has them).
+  const points = (run: number) =>
+    queryParquet<{ t: number; value: number }>(
+      "SELECT epoch_ms(t) AS t, value FROM read_parquet($files) WHERE observable = $observable ORDER BY t",
+      snapshotFiles(E2E_SNAPSHOT_DIR, "scalar", [run]),
+      { observable: "beamline.det" },
+    );
+  const fineDet = await points(42);
+  const firstX = await queryParquet<{ value: number }>(
+    "SELECT value FROM read_parquet($files) WHERE observable = 'beamline.sample_x' ORDER BY t LIMIT 1",
+    snapshotFiles(E2E_SNAPSHOT_DIR, "scalar", [42]),
+  );
+
+  await page.goto("/");
+  await page.getByRole("link", { name: "Beamline scan" }).click();
+  await expect(page).toHaveURL(/\/pages\/notebooks\/beamline-scan\.html$/);
+  const facts = page.getByLabel("Scan facts");
+  await expect(facts.locator("[data-facts=points]")).toHaveText(String(fineDet.length));
+  // Detector against motor: the half-height edges put the stripe where the simulator did.
+  const center = Number.parseFloat((await facts.locator("[data-facts=center]").textContent())!);
+  const width = Number.parseFloat((await facts.locator("[data-facts=width]").textContent())!);
+  expect(Math.abs(center - fine.stripeCenter)).toBeLessThan(0.01);
+  expect(Math.abs(width - fine.stripeWidth)).toBeLessThan(0.02);
+  await expect(page.locator(`[aria-label='det/I0 against sample_x: ${fineDet.length} points']`)).toBeVisible();
+  await expect(page.locator(`[aria-label='the spectra of ${fineDet.length} points']`)).toBeVisible();
+
+  // The spectrum of the first point, with that point's readings as DuckDB reads them.
+  const slider = page.getByRole("spinbutton", { name: "Spectrum at point" });
+  await slider.fill("1");
+  await slider.dispatchEvent("input");
+  // (Plot puts the subtitle in the figure around the chart.)
+  await expect(page.locator("figure", { has: page.locator("[aria-label='spectrum at point 1']") })).toContainText(
+    `sample_x = ${Number(firstX[0]!.value).toFixed(3)} mm, det = ${Number(fineDet[0]!.value)}`,
+  );
+
+  // The repeat was aborted when the beam was lost: it says so, and marks the points without beam.
+  await page.getByLabel("Scan", { exact: true }).selectOption({ label: "scan 43 · fine stripe edges, repeat · abort" });
+  await expect(facts).toContainText("abort: beam lost");
+  await expect(facts.locator("[data-facts=points]")).toHaveText(String((await points(43)).length));
+  expect((await points(43)).length).toBe(aborted.abortAfter! + 1);
+  await expect(page.getByText("no beam", { exact: true })).toBeVisible();
+});
+
+test("a notebook's run and time controls are the dashboards': one whole run shows that run's last values", async ({
+  page,
+  request,
+}) => {
+  const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number; stop: number | null }[] };
+  const run = runs.filter((r) => r.id >= 1000 && r.stop !== null).at(-1)!;
+  const [last] = await queryParquet<{ value: number }>(
+    "SELECT value FROM read_parquet($files) WHERE observable = 'camera.temperature' AND channel = 0 ORDER BY t DESC LIMIT 1",
+    snapshotFiles(E2E_SNAPSHOT_DIR, "scalar", [run.id]),
+  );
+  await page.goto("/pages/notebooks/camera-night.html");
+  const controls = page.getByRole("group", { name: "Runs and time" });
+  await expect(controls.locator(".time-shown")).toContainText("Showing runs");
+  await controls.getByRole("combobox", { name: "Window", exact: true }).selectOption("runs");
+  await controls.getByRole("combobox", { name: "Runs", exact: true }).selectOption("run");
+  await controls.getByRole("spinbutton", { name: "Run" }).fill(String(run.id));
+  await controls.getByRole("spinbutton", { name: "Run" }).dispatchEvent("change");
+  await expect(controls.locator(".time-shown")).toContainText(`Showing run ${run.id},`);
+  await expect(page.getByRole("region", { name: "Module temperatures" }).locator(".widget-caption")).toContainText(
+    `camera.temperature[0] ${Number(last!.value)}`,
+  );
 });
