@@ -3,11 +3,13 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { THEME_KEY } from "./src/components/theme.js";
+import { FAVICON_LINK } from "./src/components/site-mode.js";
 import { arrangePages, readPages } from "./loaders/site-pages.js";
 
 // The dark theme for control rooms (src/components/theme.ts switches it and keeps the choice):
 // the kept choice is applied in the head, before the page paints, so a dark room never flashes white.
-const themeHead = `<script>try{if(localStorage.getItem(${JSON.stringify(THEME_KEY)})==="dark")document.documentElement.dataset.theme="dark"}catch(e){}</script>
+const themeHead = `${FAVICON_LINK}
+<script>try{if(localStorage.getItem(${JSON.stringify(THEME_KEY)})==="dark")document.documentElement.dataset.theme="dark"}catch(e){}</script>
 <style>
 :root[data-theme="dark"] {
   --theme-foreground: #dfdfd6;

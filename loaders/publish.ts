@@ -14,11 +14,10 @@ import {
   readdirSync,
   renameSync,
   rmSync,
-  statSync,
   writeFileSync,
 } from "node:fs";
-import { REVIEW_MARKER } from "../src/components/site-mode.js";
-import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { FAVICON_LINK, REVIEW_MARKER } from "../src/components/site-mode.js";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
 import { parseManifest } from "../src/core/manifest.js";
@@ -34,6 +33,7 @@ import {
 import { parseSelection } from "../src/core/time-window.js";
 import { describeErrors } from "../src/core/validation.js";
 import { loadConfig } from "./config.js";
+import { REVIEW_OVERVIEW, reviewSiteBytes, trimReviewSite } from "./review-site.js";
 import { dataDirFromEnv, projectRoot } from "./paths.js";
 import { findRunningServer, ingestTokenFor } from "./running-server.js";
 
@@ -136,12 +136,13 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
   }
   const pages = options.pages.map((page) => {
     if (!existsSync(page)) throw new PublishError(`--page ${page}: no such file`);
-    return { path: page, text: readFileSync(page, "utf8") };
+    return { path: page, text: readFileSync(page, "utf8"), site: builtPage(page, options.siteDir) };
   });
+  const chosenSites = pages.flatMap((p) => (p.site ? [p.site] : []));
 
   // What goes in, and how big it is, before anything is written.
   const dataFiles = runs.flatMap((r) => r.files.map((f) => ({ run: r.run, ...f })));
-  const siteBytes = options.siteDir ? folderBytes(options.siteDir, ["snapshots"]) : 0;
+  const siteBytes = options.siteDir ? reviewSiteBytes(options.siteDir, chosenSites) : 0;
   if (options.maxBytes !== undefined) {
     const refusal = checkReviewSize(
       [
@@ -162,9 +163,9 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
   }
   if (options.siteDir) {
     cpSync(options.siteDir, out, { recursive: true, filter: (src) => !src.startsWith(join(options.siteDir!, "snapshots")) });
-    markReviewPages(out);
     // The front page is the review's; the overview notebook stays beside it.
-    if (existsSync(join(out, "index.html"))) renameSync(join(out, "index.html"), join(out, "overview.html"));
+    if (existsSync(join(out, "index.html"))) renameSync(join(out, "index.html"), join(out, REVIEW_OVERVIEW));
+    trimReviewSite(out, chosenSites);
   }
   const snapshots = join(out, "snapshots");
   mkdirSync(snapshots, { recursive: true });
@@ -211,6 +212,7 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
   const pageEntries = pages.map((p) => ({
     ...write(`pages-source/${basename(p.path)}`, p.text),
     title: /^title:\s*(.+)$/m.exec(p.text)?.[1]?.trim() ?? basename(p.path, ".md"),
+    ...(p.site ? { site: p.site } : {}),
   }));
 
   const review: ReviewManifest = {
@@ -250,14 +252,20 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
   return review;
 }
 
-/** Marks every page of the copied site as part of a review (site-mode.ts): no page asks a server. */
-function markReviewPages(dir: string): void {
-  for (const name of readdirSync(dir)) {
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) markReviewPages(full);
-    else if (name.endsWith(".html"))
-      writeFileSync(full, readFileSync(full, "utf8").replace("<head>", `<head>\n${REVIEW_MARKER}`));
-  }
+/**
+ * Where a --page notebook is in the built site ("pages/notebooks/gain-scan.html"), or undefined
+ * when no site goes with the review (its source is still published). A notebook has to be one of
+ * the project's pages (under src/), built with the site, to be drawn in the review.
+ */
+function builtPage(page: string, siteDir: string | undefined): string | undefined {
+  if (!siteDir) return undefined;
+  const rel = relative(join(projectRoot, "src"), resolve(page));
+  if (rel.startsWith("..") || isAbsolute(rel) || !rel.endsWith(".md"))
+    throw new PublishError(`--page ${page}: not a page of this project (a .md file under ${join(projectRoot, "src")})`);
+  const built = rel.split(sep).join("/").replace(/\.md$/, ".html");
+  if (!existsSync(join(siteDir, built)))
+    throw new PublishError(`--page ${page}: not in the built site (${siteDir} has no ${built}); run npm run build`);
+  return built;
 }
 
 const escapeHtml = (text: string) =>
@@ -289,7 +297,7 @@ export function frontPage(
     })
     .join("\n");
   const pages = withSite
-    ? `<h2>Pages</h2>\n<ul><li><a href="overview.html">Overview</a></li><li><a href="pages/runs.html">Runs</a></li>${review.pages.map((p) => `<li>${e(p.title)}</li>`).join("")}</ul>`
+    ? `<h2>Pages</h2>\n<ul><li><a href="overview.html">Overview</a></li><li><a href="pages/runs.html">Runs</a></li>${review.pages.map((p) => `<li>${p.site ? `<a href="${e(p.site)}">${e(p.title)}</a>` : e(p.title)}</li>`).join("")}</ul>`
     : "";
   return `<!doctype html>
 <html lang="en">
@@ -297,6 +305,7 @@ export function frontPage(
 ${REVIEW_MARKER}
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+${FAVICON_LINK}
 <title>${e(review.title)}</title>
 <style>
 body { font: 16px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; color: #1b1e23; }
@@ -322,17 +331,6 @@ runboard ${e(review.runboardVersion)}).</p>
 </body>
 </html>
 `;
-}
-
-function folderBytes(dir: string, skip: readonly string[]): number {
-  let total = 0;
-  for (const name of readdirSync(dir)) {
-    if (skip.includes(name)) continue;
-    const full = join(dir, name);
-    const info = statSync(full);
-    total += info.isDirectory() ? folderBytes(full, []) : info.size;
-  }
-  return total;
 }
 
 /** The command line: brings the snapshot up to date (via `snapshot`), then publishes from it. */

@@ -7,3 +7,10 @@ export const REVIEW_MARKER = '<meta name="runboard-mode" content="review">';
 export function isPublishedReview(doc: Document = document): boolean {
   return doc.querySelector('meta[name="runboard-mode"]')?.getAttribute("content") === "review";
 }
+
+/**
+ * The site's icon, inline: a browser asks for /favicon.ico otherwise, which a static host of a
+ * review (or the runboard server) answers with a 404 in every page's console.
+ */
+export const FAVICON_LINK =
+  '<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns=%27http://www.w3.org/2000/svg%27 viewBox=%270 0 16 16%27%3E%3Crect width=%2716%27 height=%2716%27 rx=%273%27 fill=%27%234269d0%27/%3E%3Cpath d=%27M3 12l3-5 3 3 4-7%27 stroke=%27white%27 stroke-width=%271.8%27 fill=%27none%27/%3E%3C/svg%3E">';

@@ -44,7 +44,8 @@ export const reviewManifestSchema = z
     dashboards: z.array(
       hashed.extend({ id: z.string().nullable(), revision: z.number().int().nullable(), title: z.string() }).strict(),
     ),
-    pages: z.array(hashed.extend({ title: z.string() }).strict()),
+    /** The notebooks' sources (pages-source/), and where each is drawn in the review's site (when it has one). */
+    pages: z.array(hashed.extend({ title: z.string(), site: z.string().optional() }).strict()),
     /** Other files: the catalog, the flags, the snapshot manifest. */
     files: z.array(hashed),
     totalBytes: z.number().int().min(0),

@@ -1,7 +1,7 @@
 // A published review on a plain static file server (node:http serving files, not runboard), under
-// a sub-path: the front page, a dashboard drawn from the review's own files with the values
-// DuckDB in Node reads from them, and not one request outside the review's folder (so none to
-// /api or /ws).
+// a sub-path: the front page, a dashboard and a chosen notebook drawn from the review's own files
+// with the values DuckDB in Node reads from them, only the chosen pages, and not one request
+// outside the review's folder (so none to /api or /ws).
 import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
 import { spawnSync } from "node:child_process";
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -77,6 +77,8 @@ test("a published review opens from a plain static server under a sub-path, with
       out,
       "--dashboard",
       id,
+      "--page",
+      "src/pages/notebooks/beamline-scan.md",
       "--title",
       "December review",
     ],
@@ -112,6 +114,22 @@ test("a published review opens from a plain static server under a sub-path, with
     await expect(page).toHaveURL(`${url}pages/runs.html`);
     const runsInReview = (JSON.parse(readFileSync(join(reviewed, "manifest.json"), "utf8")) as { runs: unknown[] }).runs.length;
     await expect(page.locator(".runs-table tbody tr")).toHaveCount(runsInReview);
+
+    // The chosen notebook draws from the review's files; the pages not chosen are not there at all.
+    await page.goto(url);
+    await page.getByRole("link", { name: "Beamline scan" }).click();
+    await expect(page).toHaveURL(`${url}pages/notebooks/beamline-scan.html`);
+    const [{ n: fineScanPoints }] = (await queryParquet<{ n: bigint }>(
+      "SELECT count(*) AS n FROM read_parquet($files) WHERE observable = 'beamline.det'",
+      snapshotFiles(reviewed, "scalar", [42]),
+    )) as [{ n: bigint }];
+    await expect(page.getByLabel("Scan facts").locator("[data-facts=points]")).toHaveText(String(fineScanPoints));
+    const sidebar = page.locator("#observablehq-sidebar");
+    await expect(sidebar.getByRole("link", { name: "Runs", exact: true })).toBeVisible();
+    for (const left of ["Admin", "Dashboards", "Dashboard editor", "Gain scan check", "Run to run"])
+      await expect(sidebar.getByRole("link", { name: left, exact: true })).toHaveCount(0);
+    for (const file of ["pages/admin.html", "pages/dashboards.html", "pages/notebooks/gain-scan.html"])
+      expect(existsSync(join(out, file)), file).toBe(false);
     expect(outside, "requests outside the review's folder").toEqual([]);
   } finally {
     server.close();

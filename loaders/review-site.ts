@@ -1,0 +1,121 @@
+// The built site as a review carries it: only the pages a reviewer can use without a server
+// (the overview, the Runs page, the dashboard viewer) and the notebooks chosen with --page. The
+// sidebar is written into every page when the site is built, so the pages left out are also
+// taken out of each kept page's sidebar, and other links to them become plain text: a review
+// has no link that leads nowhere.
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join, posix } from "node:path";
+import { REVIEW_MARKER } from "../src/components/site-mode.js";
+
+/** Where the built overview (index.html) goes in a review: the front page takes its place. */
+export const REVIEW_OVERVIEW = "overview.html";
+/** The pages every review with a site keeps, besides the chosen notebooks. */
+export const REVIEW_PAGES: readonly string[] = [REVIEW_OVERVIEW, "pages/runs.html", "pages/dashboard.html"];
+/** Kept, but not offered in the sidebar: without a dashboard to show, the viewer has nothing. */
+const NOT_IN_SIDEBAR = new Set(["pages/dashboard.html"]);
+
+/** The folder's pages (.html), as paths relative to it, leaving out the data and the scripts. */
+export function sitePages(dir: string, under = ""): string[] {
+  const pages: string[] = [];
+  for (const name of readdirSync(join(dir, under))) {
+    const path = under ? `${under}/${name}` : name;
+    if (!under && (name === "snapshots" || name.startsWith("_"))) continue;
+    if (statSync(join(dir, path)).isDirectory()) pages.push(...sitePages(dir, path));
+    else if (name.endsWith(".html")) pages.push(path);
+  }
+  return pages.sort();
+}
+
+/**
+ * Where a link on the page at `from` leads, as a path in the site ("pages/runs.html"), or
+ * undefined when it leads out of the site's pages (another origin, a fragment, a data file).
+ * The overview's links ("../", "./") are to index.html, which a review calls overview.html.
+ */
+export function linkTarget(from: string, href: string): string | undefined {
+  if (/^[a-z][a-z0-9+.-]*:|^\/\/|^#|^\//i.test(href)) return undefined;
+  const path = href.replace(/[?#].*$/, "");
+  const joined = posix.join(posix.dirname(from), path === "" ? "." : path).replace(/^\.(\/|$)/, "");
+  if (joined.startsWith("..")) return undefined;
+  const page = joined === "" || joined.endsWith("/") ? `${joined}index.html` : joined;
+  if (page === "index.html") return REVIEW_OVERVIEW;
+  return page.endsWith(".html") ? page : undefined;
+}
+
+/** The relative link from the page at `from` to the page at `to`. */
+function relativeLink(from: string, to: string): string {
+  const rel = posix.relative(posix.dirname(from), to);
+  return rel.startsWith(".") ? rel : `./${rel}`;
+}
+
+/**
+ * One page's HTML with only links to kept pages: sidebar entries for pages left out are dropped
+ * (and a section left empty with them), the overview's entry points to overview.html, and any
+ * other link to a page left out is kept as its text. The sidebar's title stays the front page's link.
+ */
+export function reviewPageHtml(html: string, page: string, kept: ReadonlySet<string>): string {
+  const marked = html.includes(REVIEW_MARKER) ? html : html.replace("<head>", `<head>\n${REVIEW_MARKER}`);
+  const navStart = marked.indexOf('<nav id="observablehq-sidebar">');
+  const navEnd = navStart < 0 ? -1 : marked.indexOf("</nav>", navStart);
+  let out = marked;
+  if (navStart >= 0 && navEnd >= 0) {
+    const nav = marked.slice(navStart, navEnd);
+    // The first list is the site's title, the review's front page: left as it is.
+    const titleEnd = nav.indexOf("</ol>") + "</ol>".length;
+    const entries = nav
+      .slice(titleEnd)
+      .replace(/[ \t]*<li class="observablehq-link[^"]*"><a href="([^"]*)">[^<]*<\/a><\/li>\n?/g, (entry, href: string) => {
+        const target = linkTarget(page, href);
+        if (target === undefined) return entry;
+        if (!kept.has(target) || NOT_IN_SIDEBAR.has(target)) return "";
+        return entry.replace(`href="${href}"`, `href="${relativeLink(page, target)}"`);
+      })
+      .replace(/[ \t]*<details[^>]*>\s*<summary>[^<]*<\/summary>\s*<ol>\s*<\/ol>\s*<\/details>\n?/g, "");
+    out = marked.slice(0, navStart) + nav.slice(0, titleEnd) + entries + marked.slice(navEnd);
+  }
+  // Links in the page itself (the dashboard page's own nav, a notebook's text).
+  const bodyStart = out.indexOf("<main");
+  if (bodyStart < 0) return out;
+  const body = out.slice(bodyStart).replace(/<a href="([^"]*)"([^>]*)>/g, (anchor, href: string, rest: string) => {
+    const target = linkTarget(page, href);
+    if (target === undefined) return anchor;
+    if (!kept.has(target)) return `<a data-not-in-review${rest} title="not part of this review">`;
+    return target === REVIEW_OVERVIEW ? `<a href="${relativeLink(page, target)}"${rest}>` : anchor;
+  });
+  return out.slice(0, bodyStart) + body;
+}
+
+/**
+ * Trims a copied site to the review's pages: removes the others and rewrites every kept page's
+ * links. `chosen` are the notebooks' built paths ("pages/notebooks/gain-scan.html").
+ */
+export function trimReviewSite(dir: string, chosen: readonly string[]): string[] {
+  const kept = keptPages(chosen);
+  const pages = sitePages(dir);
+  for (const page of pages) {
+    const full = join(dir, page);
+    if (!kept.has(page)) rmSync(full);
+    else writeFileSync(full, reviewPageHtml(readFileSync(full, "utf8"), page, kept));
+  }
+  return pages.filter((p) => kept.has(p));
+}
+
+/** The pages a review keeps, as the built site names them (its index.html is the overview). */
+function keptPages(chosen: readonly string[]): Set<string> {
+  return new Set([...REVIEW_PAGES, ...chosen]);
+}
+
+/** How many bytes of the built site a review with these notebooks carries (its data aside). */
+export function reviewSiteBytes(siteDir: string, chosen: readonly string[]): number {
+  const kept = keptPages(chosen);
+  const pages = new Set(sitePages(siteDir));
+  const total = (under: string): number =>
+    readdirSync(join(siteDir, under)).reduce((sum, name) => {
+      const path = under ? `${under}/${name}` : name;
+      if (!under && name === "snapshots") return sum;
+      const stat = statSync(join(siteDir, path));
+      if (stat.isDirectory()) return sum + total(path);
+      const asReviewed = path === "index.html" ? REVIEW_OVERVIEW : path;
+      return pages.has(path) && !kept.has(asReviewed) ? sum : sum + stat.size;
+    }, 0);
+  return total("");
+}
