@@ -2,7 +2,18 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "dist/", "src/.observablehq/", "scratch/", "var/", "test-results/", "playwright-report/"] },
+  {
+    ignores: [
+      "node_modules/",
+      "dist/",
+      "src/.observablehq/",
+      "scratch/",
+      "var/",
+      "reviews/",
+      "test-results/",
+      "playwright-report/",
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -65,7 +65,8 @@ Options:
                      "none" turns them off
   --utc-offset <min> The site's offset from UTC in minutes, for night windows (default 0)
   --seed-empty-store Fill an empty embedded store with two hours of the built-in simulator
-                     first (what \`npm run build\` does for a fresh checkout)
+                     first (what \`npm run build\` does for a fresh checkout); with a server
+                     running on the store, has it refresh its own snapshots instead
   --quiet            Print only errors and the summary line
   -h, --help         Show this help
 
@@ -185,7 +186,14 @@ async function snapshotCommand(argv: string[], out: (line: string) => void, err:
     const embedded = config.source.kind === "embedded";
     const sameDir = server !== undefined && resolve(server.snapshotDir) === resolve(dir);
     if (server && (embedded || sameDir)) {
-      if (!sameDir && args.values.out !== undefined) {
+      if (!sameDir && args.values.out !== undefined && args.values["seed-empty-store"]) {
+        // The build's own step (npm run build) while runboard runs, as when writing a notebook:
+        // the server answers /snapshots/ from its directory, so the build needs no copy of its own.
+        out(
+          `the server at ${server.url} (process ${server.pid}) serves its own snapshots (${server.snapshotDir}); ` +
+            `refreshing those instead of writing ${dir}`,
+        );
+      } else if (!sameDir && args.values.out !== undefined) {
         throw new UsageError(
           `the embedded store is in use by the server at ${server.url} (process ${server.pid}), which keeps ${server.snapshotDir} fresh; ` +
             `run without --out to have it refresh that, or stop it to write elsewhere`,

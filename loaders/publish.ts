@@ -154,6 +154,7 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     if (refusal) throw new PublishError(refusal);
   }
 
+  const reviewed = reviewSnapshotManifest(manifest, runs, sha256);
   const out = resolve(options.out);
   if (existsSync(out)) {
     const present = readdirSync(out);
@@ -165,7 +166,7 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     cpSync(options.siteDir, out, { recursive: true, filter: (src) => !src.startsWith(join(options.siteDir!, "snapshots")) });
     // The front page is the review's; the overview notebook stays beside it.
     if (existsSync(join(out, "index.html"))) renameSync(join(out, "index.html"), join(out, REVIEW_OVERVIEW));
-    trimReviewSite(out, chosenSites);
+    trimReviewSite(out, chosenSites, Date.parse(reviewed.updatedAt));
   }
   const snapshots = join(out, "snapshots");
   mkdirSync(snapshots, { recursive: true });
@@ -196,7 +197,6 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     if (Array.isArray(doc.runs)) doc.runs = doc.runs.filter((r) => chosen.has(r.id));
     write(`snapshots/${manifest.catalog}`, `${JSON.stringify(doc, null, 1)}\n`);
   }
-  const reviewed = reviewSnapshotManifest(manifest, runs, sha256);
   write("snapshots/manifest.json", `${JSON.stringify(reviewed, null, 1)}\n`);
   const flagsFile = join(options.snapshotDir, "flags.json");
   const flags = existsSync(flagsFile)

@@ -5,7 +5,7 @@
 // has no link that leads nowhere.
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, posix } from "node:path";
-import { REVIEW_MARKER } from "../src/components/site-mode.js";
+import { REVIEW_MARKER, reviewClockMeta } from "../src/components/site-mode.js";
 
 /** Where the built overview (index.html) goes in a review: the front page takes its place. */
 export const REVIEW_OVERVIEW = "overview.html";
@@ -52,8 +52,10 @@ function relativeLink(from: string, to: string): string {
  * (and a section left empty with them), the overview's entry points to overview.html, and any
  * other link to a page left out is kept as its text. The sidebar's title stays the front page's link.
  */
-export function reviewPageHtml(html: string, page: string, kept: ReadonlySet<string>): string {
-  const marked = html.includes(REVIEW_MARKER) ? html : html.replace("<head>", `<head>\n${REVIEW_MARKER}`);
+export function reviewPageHtml(html: string, page: string, kept: ReadonlySet<string>, dataTakenAt: number): string {
+  const marked = html.includes(REVIEW_MARKER)
+    ? html
+    : html.replace("<head>", `<head>\n${REVIEW_MARKER}\n${reviewClockMeta(dataTakenAt)}`);
   const navStart = marked.indexOf('<nav id="observablehq-sidebar">');
   const navEnd = navStart < 0 ? -1 : marked.indexOf("</nav>", navStart);
   let out = marked;
@@ -86,15 +88,15 @@ export function reviewPageHtml(html: string, page: string, kept: ReadonlySet<str
 
 /**
  * Trims a copied site to the review's pages: removes the others and rewrites every kept page's
- * links. `chosen` are the notebooks' built paths ("pages/notebooks/gain-scan.html").
+ * links. Each kept page is marked as a review's, with its clock stopped at `dataTakenAt`. `chosen` are the notebooks' built paths ("pages/notebooks/gain-scan.html").
  */
-export function trimReviewSite(dir: string, chosen: readonly string[]): string[] {
+export function trimReviewSite(dir: string, chosen: readonly string[], dataTakenAt: number): string[] {
   const kept = keptPages(chosen);
   const pages = sitePages(dir);
   for (const page of pages) {
     const full = join(dir, page);
     if (!kept.has(page)) rmSync(full);
-    else writeFileSync(full, reviewPageHtml(readFileSync(full, "utf8"), page, kept));
+    else writeFileSync(full, reviewPageHtml(readFileSync(full, "utf8"), page, kept, dataTakenAt));
   }
   return pages.filter((p) => kept.has(p));
 }

@@ -10,7 +10,7 @@ import { type Dashboard, type Widget, addWidget, applyPositions, emptyDashboard,
 import { type TimeChoice, describeRuns, describeWindow, sameTime, timeFromQuery, timeQuery } from "../core/dashboard-time.js";
 import { decodeDashboardLink } from "../core/dashboard-link.js";
 import { parseDashboard } from "../core/dashboard.js";
-import { isPublishedReview } from "./site-mode.js";
+import { isPublishedReview, siteNow } from "./site-mode.js";
 import { loadSnapshotWhenReady } from "./run-data.js";
 import { describeErrors } from "../core/validation.js";
 import { DEFAULT_SIZE } from "../core/widget-kinds.js";
@@ -270,7 +270,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
       views.set(name, held);
       frame.body.replaceChildren(held.view.element);
     }
-    const now = Date.now();
+    const now = siteNow();
     const fallback = choice.window.kind === "relative" ? choice.window.seconds : 3600;
     const text = held.view.update(
       widget,
@@ -364,7 +364,7 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   let verdictOf = (_run: number): string => "unreviewed";
   const runSpan = (id: number) => {
     const run = feed.runs().find((r) => r.id === id);
-    return run ? { from: run.start, to: run.stop ?? Date.now() } : undefined;
+    return run ? { from: run.start, to: run.stop ?? siteNow() } : undefined;
   };
   const flagsPanel = runFlagsPanel({
     ...(review ? { load: () => loadRunFlags(base, null) } : {}),

@@ -10,6 +10,7 @@
 //   const snapshot = await openSnapshot();
 //   const chosen = view(selectionInput(snapshot, {value: "night"}));
 //   const hv = await series(snapshot, chosen, "camera.hv", 25);
+import { siteNow } from "./site-mode.js";
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import { loadRunFlags } from "./flags-source.js";
 import { type Widget, widgetSchema } from "../core/dashboard.js";
@@ -72,7 +73,7 @@ export function observableInfo(snapshot: Snapshot, name: string): ObservableInfo
  * expected, when the text is not one, or when no run of the snapshot matches.
  */
 export function select(snapshot: Snapshot, text: string, options: { utcOffsetMinutes?: number } = {}): ResolvedSelection {
-  const resolved = resolveSelection(snapshot.catalog.runs, parseSelection(text, options), Date.now(), lastReadingOf(snapshot));
+  const resolved = resolveSelection(snapshot.catalog.runs, parseSelection(text, options), siteNow(), lastReadingOf(snapshot));
   if (!resolved) throw new Error(`no run in this snapshot matches ${text}`);
   return resolved;
 }
@@ -132,7 +133,7 @@ export function timeInput(
   if (typeof window === "string") throw new Error(`timeInput: window ${JSON.stringify(options.window)}: ${window}`);
   const offset = options.utcOffsetMinutes ?? 0;
   const resolve = (choice: TimeChoice): ResolvedSelection | undefined => {
-    const view = dashboardView(snapshot.catalog.runs, choice, Date.now(), {
+    const view = dashboardView(snapshot.catalog.runs, choice, siteNow(), {
       utcOffsetMinutes: offset,
       lastReading: lastReadingOf(snapshot),
     });

@@ -2,6 +2,7 @@
 // span; withdrawn ones struck through but kept), a form to flag a run or the span on screen, and
 // what the widgets propose: a run whose values left the healthy range -> flag it bad over that
 // span; a run that ended with everything in range -> mark it reviewed. The person confirms.
+import { siteNow } from "./site-mode.js";
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import type { SeriesBuffer } from "./series-buffer.js";
@@ -40,7 +41,7 @@ export function rangeChecks(
   buffer: (observable: string, channel: number) => SeriesBuffer | undefined,
 ): RangeCheck[] {
   const checks: RangeCheck[] = [];
-  const end = run.stop ?? Date.now();
+  const end = run.stop ?? siteNow();
   for (const widget of widgets) {
     if (widget.kind !== "timeseries" && widget.kind !== "stat" && widget.kind !== "table") continue;
     for (const ref of widget.series) {
@@ -124,7 +125,7 @@ export function runFlagsPanel(options: RunFlagsOptions) {
     if (!run || !shown) return;
     const flag: NewFlag = { verdict: verdict.value as NewFlag["verdict"], note: note.value };
     if (onlyWindow.checked) {
-      const end = run.stop ?? Date.now();
+      const end = run.stop ?? siteNow();
       flag.from = Math.max(run.start, Math.round(shown.window.from));
       flag.to = Math.min(end, Math.round(shown.window.to));
     }

@@ -4,6 +4,7 @@
 // reads the history from the per-run Parquet snapshots, subscribes to the live tail from the
 // manifest's liveSeq on (no gap, no duplicate: see SeriesBuffer), and tells the page which data
 // changed, by key. When the server rewrites the snapshot (a refresh), the feed reads it again.
+import { siteNow } from "./site-mode.js";
 import type { ChannelGrid } from "../core/binning.js";
 import type { Reading, RunInfo } from "../core/catalog.js";
 import { type DashboardView, type TimeChoice, dashboardView } from "../core/dashboard-time.js";
@@ -109,7 +110,7 @@ export class SeriesFeed {
     const { run, runs, note } = this.view;
     const { from, to } = this.view.window;
     // The last N seconds of a running run slide with the clock; anything else stays put.
-    const slide = this.view.slides ? Date.now() - to : 0;
+    const slide = this.view.slides ? siteNow() - to : 0;
     return { run, runs, window: { from: from + slide, to: to + slide }, snapshot: this.snapshot, ...(note ? { note } : {}) };
   }
 
@@ -121,7 +122,7 @@ export class SeriesFeed {
   }
 
   private viewOf(runList: RunInfo[], request: NonNullable<SeriesFeed["request"]>) {
-    return dashboardView(runList, request.choice, Date.now(), { utcOffsetMinutes: this.options.utcOffsetMinutes ?? 0 });
+    return dashboardView(runList, request.choice, siteNow(), { utcOffsetMinutes: this.options.utcOffsetMinutes ?? 0 });
   }
 
   /** Reads the snapshot (and runs) again, e.g. after a refresh the user asked for. */
@@ -205,7 +206,7 @@ export class SeriesFeed {
         // Chosen runs: the last reading of each, wherever it is; else the newest in the window.
         const chosen = asked.runs ? runList.filter((r) => asked.runs!.includes(r.id)) : undefined;
         const window = chosen?.length
-          ? { from: Math.min(...chosen.map((r) => r.start)), to: Math.max(...chosen.map((r) => r.stop ?? Date.now())) }
+          ? { from: Math.min(...chosen.map((r) => r.start)), to: Math.max(...chosen.map((r) => r.stop ?? siteNow())) }
           : view.window;
         reads.push(
           queryArrays(snapshot, {

@@ -8,6 +8,24 @@ export function isPublishedReview(doc: Document = document): boolean {
   return doc.querySelector('meta[name="runboard-mode"]')?.getAttribute("content") === "review";
 }
 
+/** The meta tag that gives a review's pages their clock: when the review's data was taken. */
+export const REVIEW_CLOCK = "runboard-review-now";
+export const reviewClockMeta = (epochMs: number) => `<meta name="${REVIEW_CLOCK}" content="${epochMs}">`;
+
+let frozenNow: number | null | undefined;
+/**
+ * "Now" for the pages' time windows: the wall clock, except in a published review, which is not
+ * live. There it is when the data was taken, so "the last 6 hours" or a run still going when it
+ * was published shows what it showed then, however much later the review is opened.
+ */
+export function siteNow(): number {
+  if (frozenNow === undefined) {
+    const content = globalThis.document?.querySelector(`meta[name="${REVIEW_CLOCK}"]`)?.getAttribute("content");
+    frozenNow = content && Number.isFinite(Number(content)) ? Number(content) : null;
+  }
+  return frozenNow ?? Date.now();
+}
+
 /**
  * The site's icon, inline: a browser asks for /favicon.ico otherwise, which a static host of a
  * review (or the runboard server) answers with a 404 in every page's console.

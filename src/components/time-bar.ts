@@ -1,6 +1,7 @@
 // The run and time controls above a dashboard: which runs, which span, how often to read again.
 // Each change is applied at once and written into the address (dashboard-time.ts), so the
 // address always shows what is on screen; "Make default" keeps the choice in the document.
+import { siteNow } from "./site-mode.js";
 import type { RunInfo } from "../core/catalog.js";
 import type { DashboardWindow, RunSelection } from "../core/dashboard.js";
 import {
@@ -182,7 +183,7 @@ export function timeBar(options: TimeBarOptions) {
   });
   windowMode.addEventListener("change", () => {
     if (windowMode.value === "absolute" && (!spanFrom.value || !spanTo.value)) {
-      const now = Date.now();
+      const now = siteNow();
       [spanFrom.value, spanTo.value] = [toLocalInput(now - 6 * 3600_000, offset), toLocalInput(now, offset)];
     }
     apply();

@@ -7,6 +7,7 @@
 // Technique by density: a raster (1855 channels x hundreds of columns) and an image are canvas
 // pixels, repainted column by column as readings come; everything that M4 or binning has
 // already thinned to a few thousand marks is Observable Plot (widget-charts.ts).
+import { siteNow } from "./site-mode.js";
 import type { ChannelGrid } from "../core/binning.js";
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
@@ -160,7 +161,7 @@ export function feedData(
     grid: (o) => feed.grid(o),
     arrays: (o, runs) => feed.arrayReadings(o, runs),
     runs: feed.runs(),
-    now: Date.now(),
+    now: siteNow(),
     window: feed.current()?.window ?? fallback,
     flags,
     change,

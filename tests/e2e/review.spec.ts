@@ -44,18 +44,19 @@ test("a published review opens from a plain static server under a sub-path, with
 }) => {
   test.setTimeout(120_000);
   const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number; stop: number | null }[] };
-  const stopped = runs
-    .filter((r) => r.stop !== null)
-    .map((r) => r.id)
-    .sort((a, b) => a - b);
-  const [first, last] = [stopped[0]!, stopped.at(-1)!];
+  // Every run, the one the simulator is still feeding included: it is published as it was.
+  const ids = runs.map((r) => r.id).sort((a, b) => a - b);
+  const [first, last] = [ids[0]!, ids.at(-1)!];
+  expect(runs.find((r) => r.id === last)?.stop).toBeNull();
   const saved = await request.post("/api/dashboards", {
     headers: { Authorization: `Bearer ${INGEST_TOKEN}` },
     data: {
       schemaVersion: 3,
       title: "Humidity for the review",
-      runSelection: { mode: "range", from: first, to: last },
-      window: { kind: "runs" },
+      // The newest run's last six hours: in a review, up to when its data was taken, however much
+      // later it is opened (a run still going then has no stop to end the window).
+      runSelection: { mode: "latest" },
+      window: { kind: "relative", seconds: 6 * 3600 },
       elements: { h: { kind: "stat", title: "Humidity", series: [{ observable: "camera.humidity", channel: 0 }] } },
       layout: { items: [{ element: "h", x: 0, y: 0, w: 4, h: 3 }] },
     },
@@ -96,6 +97,8 @@ test("a published review opens from a plain static server under a sub-path, with
       const u = new URL(r.url());
       if ((u.protocol === "http:" || u.protocol === "ws:") && !u.pathname.startsWith(SUB_PATH)) outside.push(r.url());
     });
+    // A reviewer opens it a week after it was published.
+    await page.clock.setFixedTime(Date.now() + 7 * 86_400_000);
     await page.goto(url);
     await expect(page.locator(".stamp")).toContainText(/Published \d{4}-\d{2}-\d{2} from .*; runs? .*; not live/);
     await page.getByRole("link", { name: "Humidity for the review" }).click();

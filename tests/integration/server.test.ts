@@ -2,7 +2,7 @@
 // the /ws live feed, as a DAQ script and a browser would use them.
 import assert from "node:assert/strict";
 import http from "node:http";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -197,6 +197,28 @@ describe("runboard server", () => {
         (l) => lines.push(l),
       );
       assert.equal(status, 0, lines.join("\n"));
+      // The build's step (npm run build) while runboard runs, as a notebook's author does: the
+      // server refreshes its own snapshots, which it serves; a plain --out elsewhere is refused.
+      const built: string[] = [];
+      const elsewhere = join(dataDir, "dist-snapshots");
+      const buildStep = await cli(
+        ["snapshot", "--out", elsewhere, "--seed-empty-store", "--quiet"],
+        (l) => built.push(l),
+        (l) => built.push(l),
+      );
+      assert.equal(buildStep, 0, built.join("\n"));
+      assert.match(built.join("\n"), /serves its own snapshots .*; refreshing those instead of writing/);
+      assert.ok(!existsSync(elsewhere));
+      const refused: string[] = [];
+      assert.equal(
+        await cli(
+          ["snapshot", "--out", elsewhere],
+          () => undefined,
+          (l) => refused.push(l),
+        ),
+        2,
+      );
+      assert.match(refused.join("\n"), /the embedded store is in use by the server/);
     } finally {
       for (const name of ["RUNBOARD_DATA_DIR", "RUNBOARD_INGEST_TOKEN"]) {
         if (before[name] === undefined) delete process.env[name];

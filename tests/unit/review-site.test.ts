@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { REVIEW_OVERVIEW, REVIEW_PAGES, linkTarget, reviewPageHtml } from "../../loaders/review-site.js";
-import { REVIEW_MARKER } from "../../src/components/site-mode.js";
+import { REVIEW_MARKER, reviewClockMeta } from "../../src/components/site-mode.js";
+
+const TAKEN = Date.parse("2026-12-01T06:00:00Z");
 
 describe("linkTarget", () => {
   it("resolves a page's links to the site's pages, the overview to overview.html", () => {
@@ -64,7 +66,7 @@ describe("reviewPageHtml", () => {
 `,
     `<p>See <a href="../admin.html">the admin page</a>, <a href="../../">the overview</a>, <a href="https://example.org/">elsewhere</a>.</p>`,
   );
-  const out = reviewPageHtml(html, notebook, kept);
+  const out = reviewPageHtml(html, notebook, kept, TAKEN);
   const sidebar = out.slice(out.indexOf("<nav"), out.indexOf("</nav>"));
   const links = [...sidebar.matchAll(/<a href="([^"]*)">([^<]*)<\/a>/g)].map((m) => [m[2], m[1]]);
 
@@ -82,7 +84,7 @@ describe("reviewPageHtml", () => {
     assert.match(out, /<a data-not-in-review title="not part of this review">the admin page<\/a>/);
     assert.match(out, /<a href="..\/..\/overview.html">the overview<\/a>/);
     assert.match(out, /<a href="https:\/\/example.org\/">elsewhere<\/a>/);
-    assert.ok(out.startsWith("<!DOCTYPE html>\n<html><head>\n" + REVIEW_MARKER));
-    assert.equal(reviewPageHtml(out, notebook, kept), out, "trimming twice changes nothing");
+    assert.ok(out.startsWith(`<!DOCTYPE html>\n<html><head>\n${REVIEW_MARKER}\n${reviewClockMeta(TAKEN)}`));
+    assert.equal(reviewPageHtml(out, notebook, kept, TAKEN), out, "trimming twice changes nothing");
   });
 });
