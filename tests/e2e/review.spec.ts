@@ -118,6 +118,14 @@ test("a published review opens from a plain static server under a sub-path, with
     const runsInReview = (JSON.parse(readFileSync(join(reviewed, "manifest.json"), "utf8")) as { runs: unknown[] }).runs.length;
     await expect(page.locator(".runs-table tbody tr")).toHaveCount(runsInReview);
 
+    // The overview, reached from the front page, draws the review's own snapshot.
+    await page.goto(url);
+    await page.getByRole("link", { name: "Overview", exact: true }).click();
+    await expect(page).toHaveURL(`${url}overview.html`);
+    await expect(page.getByRole("note")).toContainText(`(${runsInReview} run(s))`);
+    await expect(page.getByRole("heading", { name: "trigger.rate over the newest runs" })).toBeVisible();
+    await expect(page.locator("svg path[stroke]").first()).toBeVisible();
+
     // The chosen notebook draws from the review's files; the pages not chosen are not there at all.
     await page.goto(url);
     await page.getByRole("link", { name: "Beamline scan" }).click();
