@@ -30,7 +30,7 @@ import {
   chooseRuns,
   reviewSnapshotManifest,
 } from "../src/core/review.js";
-import { parseSelection } from "../src/core/time-window.js";
+import { describeRuns, parseSelection } from "../src/core/time-window.js";
 import { describeErrors } from "../src/core/validation.js";
 import { loadConfig } from "./config.js";
 import { REVIEW_OVERVIEW, reviewSiteBytes, trimReviewSite } from "./review-site.js";
@@ -279,8 +279,7 @@ export function frontPage(
   withSite: boolean,
 ): string {
   const e = escapeHtml;
-  const runIds = review.runs.map((r) => r.run);
-  const range = runIds.length === 1 ? `run ${runIds[0]}` : `runs ${runIds[0]}–${runIds.at(-1)} (${runIds.length})`;
+  const range = describeRuns(review.runs.map((r) => r.run));
   const when = (t: number | null) => (t === null ? "—" : new Date(t).toISOString().replace(".000Z", "Z"));
   const dashboards = review.dashboards
     .map((d, i) =>

@@ -193,6 +193,26 @@ export function parseDuration(text: string): number | undefined {
   return Number(m[1]) * DURATION_UNITS[m[2]!]!;
 }
 
+/**
+ * Which runs, in words: "run 1003", "runs 1000–1010 (11)", and runs that are not consecutive
+ * as their stretches, "runs 41–43, 25170–25176 (10)" (a night that holds a beamline's scans
+ * and a camera's runs is not 25 000 runs). Past four stretches, the middle ones are elided.
+ */
+export function describeRuns(ids: readonly number[]): string {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  if (sorted.length === 0) return "no runs";
+  if (sorted.length === 1) return `run ${sorted[0]}`;
+  const stretches: [number, number][] = [];
+  for (const id of sorted) {
+    const last = stretches.at(-1);
+    if (last && id === last[1] + 1) last[1] = id;
+    else stretches.push([id, id]);
+  }
+  const text = stretches.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`));
+  const shown = text.length > 4 ? [text[0], text[1], "…", text.at(-1)] : text;
+  return `runs ${shown.join(", ")} (${sorted.length})`;
+}
+
 /** The shortest text `parseDuration` reads back: 3600 -> `1h`, 5400 -> `90m`. */
 export function formatDuration(seconds: number): string {
   for (const [unit, size] of [

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { lastNightWithData, latestRun, nightContaining } from "../../src/core/time-window.js";
+import { describeRuns, lastNightWithData, latestRun, nightContaining } from "../../src/core/time-window.js";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -43,5 +43,16 @@ describe("time windows", () => {
       { id: 8, start: 6000, stop: null, status: "running" as const, meta: {} },
     ];
     assert.equal(latestRun(runs)?.id, 8);
+  });
+});
+
+describe("describeRuns", () => {
+  it("names one run, a stretch, and runs that are not consecutive by their stretches", () => {
+    assert.equal(describeRuns([1003]), "run 1003");
+    assert.equal(describeRuns([1002, 1000, 1001, 1001]), "runs 1000–1002 (3)");
+    assert.equal(describeRuns([41, 42, 43, 25170, 25171, 25172]), "runs 41–43, 25170–25172 (6)");
+    assert.equal(describeRuns([5, 7]), "runs 5, 7 (2)");
+    assert.equal(describeRuns([1, 3, 5, 7, 9, 10]), "runs 1, 3, …, 9–10 (6)");
+    assert.equal(describeRuns([]), "no runs");
   });
 });
