@@ -235,6 +235,8 @@ export async function mountEditor(root: HTMLElement): Promise<void> {
   const time = timeBar({
     choice,
     utcOffsetMinutes: site.utcOffsetMinutes,
+    // A review is frozen: there is nothing to refresh from.
+    refresh: !review,
     onChange: (next) => {
       choice = next;
       writeAddress();
