@@ -98,7 +98,12 @@ export interface SeriesView {
   from: string;
 }
 
-/** Files registered with DuckDB by name (names carry the file's content suffix, so a rewrite is a new name). */
+/**
+ * Files registered with DuckDB by name (names carry the file's content suffix, so a rewrite is a
+ * new name). Each is registered once, from bytes fetched for it alone: DuckDB-WASM transfers the
+ * buffer it is given to its worker, so a reactive cell that registered the same ArrayBuffer again
+ * when it re-ran would throw "Cannot perform Construct on a detached ArrayBuffer".
+ */
 const registered = new Map<string, Promise<void>>();
 
 /**
