@@ -37,40 +37,16 @@ export interface ScanPlan {
   abortAfter?: number;
 }
 
+/** The one sample every demo scan crosses: a copper stripe on silicon, and the beam's size. */
+const SAMPLE = { stripeCenter: 0.12, stripeWidth: 0.8, beamSigma: 0.05 } as const;
+/** The fine scans' range: the stripe's edges with margin. */
+const FINE = { from: -0.9, to: 1.1, points: 81 } as const;
+
 /** The demo's scans: a coarse one, a fine one, and a fine repeat the beam loss aborts. */
 export const DEMO_SCANS: readonly ScanPlan[] = [
-  {
-    scanId: 41,
-    purpose: "coarse stripe search",
-    from: -2,
-    to: 2,
-    points: 41,
-    stripeCenter: 0.12,
-    stripeWidth: 0.8,
-    beamSigma: 0.05,
-  },
-  {
-    scanId: 42,
-    purpose: "fine stripe edges",
-    from: -0.9,
-    to: 1.1,
-    points: 81,
-    stripeCenter: 0.12,
-    stripeWidth: 0.8,
-    beamSigma: 0.05,
-  },
-  {
-    scanId: 43,
-    purpose: "fine stripe edges, repeat",
-    from: -0.9,
-    to: 1.1,
-    points: 81,
-    stripeCenter: 0.12,
-    stripeWidth: 0.8,
-    beamSigma: 0.05,
-    beamLostAt: 52,
-    abortAfter: 56,
-  },
+  { scanId: 41, purpose: "coarse stripe search", from: -2, to: 2, points: 41, ...SAMPLE },
+  { scanId: 42, purpose: "fine stripe edges", ...FINE, ...SAMPLE },
+  { scanId: 43, purpose: "fine stripe edges, repeat", ...FINE, ...SAMPLE, beamLostAt: 52, abortAfter: 56 },
 ];
 
 export type BlueskyDocument = [name: string, doc: Record<string, unknown>];
