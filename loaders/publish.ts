@@ -265,7 +265,7 @@ function builtPage(page: string, siteDir: string | undefined): string | undefine
   const built = rel.split(sep).join("/").replace(/\.md$/, ".html");
   if (!existsSync(join(siteDir, built)))
     throw new PublishError(`--page ${page}: not in the built site (${siteDir} has no ${built}); run npm run build`);
-  return built;
+  return built === "index.html" ? REVIEW_OVERVIEW : built;
 }
 
 const escapeHtml = (text: string) =>

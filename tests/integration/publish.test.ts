@@ -5,12 +5,14 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { projectRoot } from "../../loaders/paths.js";
 import { main as cli } from "../../loaders/cli.js";
+import { publishReview } from "../../loaders/publish.js";
+import { findRunningServer } from "../../loaders/running-server.js";
 import { loadConfig } from "../../server/config.js";
 import { type RunningServer, startServer } from "../../server/main.js";
 import type { ReviewManifest } from "../../src/core/review.js";
@@ -185,6 +187,68 @@ describe("runboard publish", () => {
     writeFileSync(join(dataDir, "thesis.tex"), "precious");
     assert.equal(await run(["--runs", "runs:1-2", "--out", dataDir]), 1);
     assert.equal(readFileSync(join(dataDir, "thesis.tex"), "utf8"), "precious");
+  });
+
+  it("carries only the chosen notebooks of a built site, and refuses a page it could not draw", async () => {
+    // A stand-in for dist/ with the pages a build has: what the review keeps is what is on disk.
+    const site = join(dataDir, "site");
+    const page = (path: string) => {
+      mkdirSync(join(site, dirname(path)), { recursive: true });
+      writeFileSync(
+        join(site, path),
+        `<html><head><title>${path}</title></head><body><nav id="observablehq-sidebar"><ol><li class="observablehq-link"><a href="/">runboard</a></li></ol></nav><main><a href="./admin.html">admin</a></main></body></html>`,
+      );
+    };
+    for (const path of [
+      "index.html",
+      "pages/runs.html",
+      "pages/dashboard.html",
+      "pages/admin.html",
+      "pages/dashboards.html",
+      "pages/notebooks/gain-scan.html",
+      "pages/notebooks/camera-night.html",
+      "_observablehq/client.js",
+    ])
+      page(path);
+    const publish = (pages: string[], out: string) =>
+      publishReview({
+        runs: "runs:1-2",
+        out,
+        dashboards: [],
+        pages,
+        utcOffsetMinutes: 0,
+        snapshotDir: findRunningServer(dataDir)!.snapshotDir,
+        fetchDashboard: () => Promise.reject(new Error("no dashboards here")),
+        siteDir: site,
+      });
+    const out = join(dataDir, "review-notebook");
+    const review = await publish([join(projectRoot, "src", "pages", "notebooks", "gain-scan.md")], out);
+    assert.deepEqual(
+      review.pages.map((p) => [p.title, p.site]),
+      [["Gain scan check", "pages/notebooks/gain-scan.html"]],
+    );
+    assert.deepEqual(
+      filesUnder(out)
+        .map((f) => relative(out, f))
+        .filter((f) => f.endsWith(".html"))
+        .sort(),
+      ["index.html", "overview.html", "pages/dashboard.html", "pages/notebooks/gain-scan.html", "pages/runs.html"],
+    );
+    assert.ok(existsSync(join(out, "_observablehq", "client.js")), "the site's scripts go with it");
+    const notebook = readFileSync(join(out, "pages", "notebooks", "gain-scan.html"), "utf8");
+    assert.match(notebook, /<meta name="runboard-mode" content="review">/);
+    assert.match(notebook, /<a data-not-in-review title="not part of this review">admin<\/a>/);
+    assert.match(
+      readFileSync(join(out, "index.html"), "utf8"),
+      /<a href="pages\/notebooks\/gain-scan.html">Gain scan check<\/a>/,
+    );
+
+    await assert.rejects(publish([join(dataDir, "gain-view.json")], join(dataDir, "outside")), /not a page of this project/);
+    await assert.rejects(
+      publish([join(projectRoot, "src", "pages", "notebooks", "beamline-scan.md")], join(dataDir, "unbuilt")),
+      /not in the built site .* has no pages\/notebooks\/beamline-scan.html\); run npm run build/,
+    );
+    assert.ok(!existsSync(join(dataDir, "unbuilt")), "nothing written");
   });
 
   it("publishes from the UI's endpoint as one .tar.gz archive, and refuses what it cannot", async () => {
