@@ -51,7 +51,9 @@ Options:
   --out <dir>          The folder to write (emptied first if it holds an earlier review)
   --dashboard <d>      A dashboard to include: a saved one's id (read from the running server)
                        or an exported .json file; repeat for more
-  --page <file.md>     A notebook page to include (listed in review.json); repeat for more
+  --page <file.md>     A notebook under src/ to include, drawn in the review from its runs
+                       (the site must be built); repeat for more. Without a --page the
+                       review's site has the Overview, the Runs page and the dashboards
   --title <text>       The review's title (default: "Review of <runs>")
   --max-size <MB>      Refuse a review bigger than this, naming its biggest parts
   --config <file>      Config file (default: RUNBOARD_CONFIG, else ./runboard.config.json)
