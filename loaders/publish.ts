@@ -30,7 +30,7 @@ import {
   chooseRuns,
   reviewSnapshotManifest,
 } from "../src/core/review.js";
-import { describeRuns, parseSelection } from "../src/core/time-window.js";
+import { describeRunIds, parseSelection } from "../src/core/time-window.js";
 import { describeErrors } from "../src/core/validation.js";
 import { loadConfig } from "./config.js";
 import { REVIEW_OVERVIEW, reviewSiteBytes, trimReviewSite } from "./review-site.js";
@@ -281,7 +281,7 @@ export function frontPage(
   withSite: boolean,
 ): string {
   const e = escapeHtml;
-  const range = describeRuns(review.runs.map((r) => r.run));
+  const range = describeRunIds(review.runs.map((r) => r.run));
   const when = (t: number | null) => (t === null ? "—" : new Date(t).toISOString().replace(".000Z", "Z"));
   const dashboards = review.dashboards
     .map((d, i) =>

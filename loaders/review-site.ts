@@ -15,7 +15,7 @@ export const REVIEW_PAGES: readonly string[] = [REVIEW_OVERVIEW, "pages/runs.htm
 const NOT_IN_SIDEBAR = new Set(["pages/dashboard.html"]);
 
 /** The folder's pages (.html), as paths relative to it, leaving out the data and the scripts. */
-export function sitePages(dir: string, under = ""): string[] {
+function sitePages(dir: string, under = ""): string[] {
   const pages: string[] = [];
   for (const name of readdirSync(join(dir, under))) {
     const path = under ? `${under}/${name}` : name;
@@ -88,17 +88,16 @@ export function reviewPageHtml(html: string, page: string, kept: ReadonlySet<str
 
 /**
  * Trims a copied site to the review's pages: removes the others and rewrites every kept page's
- * links. Each kept page is marked as a review's, with its clock stopped at `dataTakenAt`. `chosen` are the notebooks' built paths ("pages/notebooks/gain-scan.html").
+ * links. Each kept page is marked as a review's, with its clock stopped at `dataTakenAt`.
+ * `chosen` are the notebooks' built paths ("pages/notebooks/gain-scan.html").
  */
-export function trimReviewSite(dir: string, chosen: readonly string[], dataTakenAt: number): string[] {
+export function trimReviewSite(dir: string, chosen: readonly string[], dataTakenAt: number): void {
   const kept = keptPages(chosen);
-  const pages = sitePages(dir);
-  for (const page of pages) {
+  for (const page of sitePages(dir)) {
     const full = join(dir, page);
     if (!kept.has(page)) rmSync(full);
     else writeFileSync(full, reviewPageHtml(readFileSync(full, "utf8"), page, kept, dataTakenAt));
   }
-  return pages.filter((p) => kept.has(p));
 }
 
 /** The pages a review keeps, as the built site names them (its index.html is the overview). */

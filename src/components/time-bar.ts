@@ -12,7 +12,7 @@ import {
   formatRunSelection,
   formatWindow,
 } from "../core/dashboard-time.js";
-import { describeRuns, formatDuration, isoDay, parseDuration } from "../core/time-window.js";
+import { describeRunIds, formatDuration, isoDay, parseDuration } from "../core/time-window.js";
 import { el, labelled } from "./dom.js";
 
 export interface TimeBarOptions {
@@ -27,7 +27,7 @@ export interface TimeBarOptions {
 
 /** What is on screen, in words: "Showing runs 1003–1005 (3), <from> – <to>. <note>". */
 export function shownText(runs: readonly number[], window: { from: number; to: number }, note?: string): string {
-  const which = describeRuns(runs);
+  const which = describeRunIds(runs);
   const span = `${new Date(window.from).toLocaleString()} – ${new Date(window.to).toLocaleString()}`;
   return `Showing ${which}, ${span}${note ? `. ${note}` : ""}`;
 }

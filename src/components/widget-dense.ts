@@ -21,7 +21,13 @@ import { el, labelled } from "./dom.js";
 import { flagMarks } from "./flag-marks.js";
 import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withBreaks, withUnit } from "./widgets.js";
 
-const timeLabel = (t: number) => new Date(t).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+/** The raster's edges: times, with the day once the span is long enough to cross one (a night). */
+const timeLabel = (t: number, span: number) =>
+  new Date(t).toLocaleString([], {
+    ...(span >= 12 * 3600_000 ? { month: "short", day: "numeric" } : {}),
+    hour: "2-digit",
+    minute: "2-digit",
+  });
 
 export function rasterView(): WidgetView {
   const canvas = el("canvas", { className: "raster-canvas" });
@@ -116,8 +122,9 @@ export function rasterView(): WidgetView {
       marker.style.top = `${((highlight + 0.5) / info.channels) * 100}%`;
       axisTop.textContent = "ch 0";
       axisBottom.textContent = `ch ${info.channels - 1}`;
-      timeFrom.textContent = timeLabel(grid.from);
-      timeTo.textContent = timeLabel(Math.min(grid.to, data.now));
+      // The edges are the window's: a window that reaches past now (tonight) is empty at its right.
+      timeFrom.textContent = timeLabel(grid.from, grid.to - grid.from);
+      timeTo.textContent = timeLabel(grid.to, grid.to - grid.from);
 
       const { dead, outOfRange } = grid.flagged(range);
       const marks = [

@@ -198,7 +198,7 @@ export function parseDuration(text: string): number | undefined {
  * as their stretches, "runs 41–43, 25170–25176 (10)" (a night that holds a beamline's scans
  * and a camera's runs is not 25 000 runs). Past four stretches, the middle ones are elided.
  */
-export function describeRuns(ids: readonly number[]): string {
+export function describeRunIds(ids: readonly number[]): string {
   const sorted = [...new Set(ids)].sort((a, b) => a - b);
   if (sorted.length === 0) return "no runs";
   if (sorted.length === 1) return `run ${sorted[0]}`;

@@ -3,7 +3,7 @@
 // a fresh browser, restoring an old revision, and flagging a run (proposed by a widget, then
 // confirmed) with its band on the time axis.
 import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
-import { describeRuns } from "../../src/core/time-window.js";
+import { describeRunIds } from "../../src/core/time-window.js";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { E2E_SNAPSHOT_DIR as snapshotDir, INGEST_TOKEN, expect, test } from "./fixtures.js";
 
@@ -82,7 +82,7 @@ test("a range of runs and an observing night picked in the UI show what DuckDB i
   await page.getByLabel("Last run").dispatchEvent("change");
   await bar.window.selectOption("runs");
   // Every stopped run lies in the range (the demo's scans, 41–43, and the camera's runs after them).
-  await expect(bar.shown).toContainText(`Showing ${describeRuns(stopped.map((r) => r.id))}`);
+  await expect(bar.shown).toContainText(`Showing ${describeRunIds(stopped.map((r) => r.id))}`);
   // The address says what is on screen, so a link shows the same.
   await expect(page).toHaveURL(new RegExp(`/d/${id}\\?run=${first.id}-${last.id}&window=runs$`));
   const inRange = await newestReading(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { describeRuns, lastNightWithData, latestRun, nightContaining } from "../../src/core/time-window.js";
+import { describeRunIds, lastNightWithData, latestRun, nightContaining } from "../../src/core/time-window.js";
 
 const at = (iso: string) => Date.parse(iso);
 
@@ -46,13 +46,13 @@ describe("time windows", () => {
   });
 });
 
-describe("describeRuns", () => {
+describe("describeRunIds", () => {
   it("names one run, a stretch, and runs that are not consecutive by their stretches", () => {
-    assert.equal(describeRuns([1003]), "run 1003");
-    assert.equal(describeRuns([1002, 1000, 1001, 1001]), "runs 1000–1002 (3)");
-    assert.equal(describeRuns([41, 42, 43, 25170, 25171, 25172]), "runs 41–43, 25170–25172 (6)");
-    assert.equal(describeRuns([5, 7]), "runs 5, 7 (2)");
-    assert.equal(describeRuns([1, 3, 5, 7, 9, 10]), "runs 1, 3, …, 9–10 (6)");
-    assert.equal(describeRuns([]), "no runs");
+    assert.equal(describeRunIds([1003]), "run 1003");
+    assert.equal(describeRunIds([1002, 1000, 1001, 1001]), "runs 1000–1002 (3)");
+    assert.equal(describeRunIds([41, 42, 43, 25170, 25171, 25172]), "runs 41–43, 25170–25172 (6)");
+    assert.equal(describeRunIds([5, 7]), "runs 5, 7 (2)");
+    assert.equal(describeRunIds([1, 3, 5, 7, 9, 10]), "runs 1, 3, …, 9–10 (6)");
+    assert.equal(describeRunIds([]), "no runs");
   });
 });
