@@ -68,8 +68,16 @@ export const NO_NOTE: SaveNote = { author: "", message: "" };
 
 export const DASHBOARD_ID = /^[A-Za-z0-9_-]{6,40}$/;
 
+/**
+ * A new dashboard's id: 12 base64url characters, never beginning with "-" or "_". An id is
+ * also a command-line argument (`runboard publish --dashboard <id>`), where a leading "-" reads
+ * as an option.
+ */
 export function newDashboardId(): string {
-  return randomBytes(9).toString("base64url");
+  for (;;) {
+    const id = randomBytes(9).toString("base64url");
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }
 
 /** Stored documents go through the same migrations and checks as submitted ones. */
