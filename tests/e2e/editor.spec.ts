@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { INGEST_TOKEN, expect, test } from "./fixtures.js";
+import { INGEST_TOKEN, expect, snapshotRuns, test } from "./fixtures.js";
 
 async function addWidget(page: Page, observable: string, kind: "timeseries" | "stat", title: string, channel?: number) {
   await page.getByLabel("Observable").selectOption(observable);
@@ -31,8 +31,7 @@ test("the overview notebook draws the server's snapshot with DuckDB-WASM, says w
   // A 1d observable read through the same data module: the newest waveform, drawn.
   await expect(page.locator('svg[aria-label^="pmt.waveform: newest of run"]')).toBeVisible();
   // The newest run is still going (the simulator feeds it): the table says so, not "stopped".
-  const runs = (await (await request.get("/api/runs")).json()) as { runs: { id: number; status: string }[] };
-  const newest = runs.runs.at(-1)!;
+  const newest = (await snapshotRuns(request)).at(-1)!;
   expect(newest.status).toBe("running");
   await expect(page.getByRole("row", { name: new RegExp(`^${newest.id} running`) })).toBeVisible();
 });
