@@ -57,6 +57,9 @@ Options:
   --title <text>       The review's title (default: "Review of <runs>")
   --max-size <MB>      Refuse a review bigger than this, naming its biggest parts
   --config <file>      Config file (default: RUNBOARD_CONFIG, else ./runboard.config.json)
+  --skip-missing       Publish without selected runs that have no snapshot (a snapshot of
+                       them failed); they are listed in the review. Without it, such a run
+                       fails the review, with the reason.
   --utc-offset <min>   The site's offset from UTC in minutes, for nights (default 0)
   -h, --help           Show this help
 
@@ -65,6 +68,8 @@ Exit status: 0 when written, 1 when the review could not be made (no such runs, 
 `;
 
 export class PublishError extends Error {}
+/** Selected runs have no snapshot, and the asker did not say to leave them out. */
+export class MissingRunsError extends PublishError {}
 
 const sha256 = (data: string | Buffer) => createHash("sha256").update(data).digest("hex");
 
@@ -76,6 +81,8 @@ export interface PublishOptions {
   title?: string;
   maxBytes?: number;
   utcOffsetMinutes: number;
+  /** Publish without the selected runs that have no snapshot (they are listed in the review). */
+  skipMissing?: boolean;
   /** The snapshot directory to publish from (brought up to date by the caller). */
   snapshotDir: string;
   /** Reads a saved dashboard by id (from the running server). */
@@ -97,6 +104,7 @@ export function parsePublishArgs(argv: string[]) {
       page: { type: "string", multiple: true },
       title: { type: "string" },
       "max-size": { type: "string" },
+      "skip-missing": { type: "boolean" },
       config: { type: "string" },
       "utc-offset": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -110,7 +118,14 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
   const manifestPath = join(options.snapshotDir, "manifest.json");
   if (!existsSync(manifestPath)) throw new PublishError(`no snapshot in ${options.snapshotDir} (no manifest.json)`);
   const manifest = parseManifest(JSON.parse(readFileSync(manifestPath, "utf8")), manifestPath);
-  const runs = chooseRuns(manifest, selection, options.now ?? Date.now());
+  const { runs, missing, stale } = chooseRuns(manifest, selection, options.now ?? Date.now());
+  if (missing.length > 0 && !options.skipMissing) {
+    const named = missing.map((m) => `run ${m.run}: ${m.message}`).join("; ");
+    throw new MissingRunsError(
+      `${missing.length} selected run(s) have no snapshot, so the review would leave them out (${named}); ` +
+        "publish again with --skip-missing (skipMissing: true) to leave them out and list them in the review",
+    );
+  }
   if (runs.length === 0) throw new PublishError(`no run of the snapshot of ${manifest.source} matches ${options.runs}`);
 
   // Dashboards: each checked like any saved one.
@@ -239,6 +254,8 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     pages: pageEntries,
     files: written.filter((w) => w.path.startsWith("snapshots/")),
     totalBytes: dataFiles.reduce((n, f) => n + f.bytes, 0) + written.reduce((n, w) => n + w.bytes, 0) + siteBytes,
+    ...(missing.length > 0 ? { skipped: missing } : {}),
+    ...(stale.length > 0 ? { stale } : {}),
   };
   writeFileSync(join(out, "review.json"), `${JSON.stringify(review, null, 2)}\n`);
   const flagged = new Map(flags.filter((f) => f.withdrawn === null).map((f) => [f.run, f]));
@@ -323,6 +340,7 @@ The data was taken ${e(review.dataTakenAt)}.</p>
 ${dashboards ? `<ul>\n${dashboards}\n</ul>` : "<p>None.</p>"}
 ${pages}
 <h2>Runs</h2>
+${problems(review)}
 <table><thead><tr><th>Run</th><th>Status</th><th>Start</th><th>Stop</th><th>Readings</th><th>Flag</th></tr></thead>
 <tbody>
 ${runs}
@@ -332,6 +350,19 @@ runboard ${e(review.runboardVersion)}).</p>
 </body>
 </html>
 `;
+}
+
+/** The front page's warning about runs left out or older than their source, if any. */
+function problems(review: ReviewManifest): string {
+  const e = escapeHtml;
+  const list = (items: { run: number; message: string }[]) => items.map((p) => `<li>run ${p.run}: ${e(p.message)}</li>`).join("");
+  const skipped = review.skipped?.length
+    ? `<p class="stamp">Left out, because no snapshot of them could be written:</p><ul class="skipped">${list(review.skipped)}</ul>`
+    : "";
+  const stale = review.stale?.length
+    ? `<p class="stamp">Older than their source (the last rewrite failed; the files are from before it):</p><ul class="stale">${list(review.stale)}</ul>`
+    : "";
+  return skipped + stale;
 }
 
 /** The command line: brings the snapshot up to date (via `snapshot`), then publishes from it. */
@@ -396,6 +427,7 @@ export async function publishCommand(
       title: v.title,
       maxBytes: maxMb === undefined ? undefined : maxMb * 1e6,
       utcOffsetMinutes,
+      skipMissing: v["skip-missing"] === true,
       snapshotDir,
       siteDir: existsSync(join(siteDir, "index.html")) ? siteDir : undefined,
       fetchDashboard: async (id) => {
@@ -416,6 +448,8 @@ export async function publishCommand(
       `published ${review.runs.length} run(s) (${review.runs.map((r) => r.run).join(", ")}), ${review.dashboards.length} dashboard(s), ` +
         `${review.pages.length} page(s), ${mb} MB into ${resolve(v.out)}`,
     );
+    for (const m of review.skipped ?? []) out(`left out run ${m.run}: no snapshot of it could be written (${m.message})`);
+    for (const m of review.stale ?? []) out(`run ${m.run} is older than its source: its last rewrite failed (${m.message})`);
     if (!existsSync(join(siteDir, "index.html")))
       out("the site is not built (npm run build): the folder holds the data and review.json only");
     return 0;

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { mayDashboard } from "../src/core/access.js";
 import { parseSelection } from "../src/core/time-window.js";
 import { fieldErrors } from "../src/core/validation.js";
-import { PublishError, publishReview } from "../loaders/publish.js";
+import { MissingRunsError, PublishError, publishReview } from "../loaders/publish.js";
 import { tarGzFolder } from "../loaders/tar.js";
 import { SnapshotError } from "../loaders/snapshot/take-snapshot.js";
 import { mayDo, who } from "./auth/auth-routes.js";
@@ -23,6 +23,8 @@ const reviewBodySchema = z
     dashboards: z.array(z.string().regex(DASHBOARD_ID, "must be a dashboard id")).max(20).default([]),
     title: z.string().trim().min(1).max(200).optional(),
     utcOffsetMinutes: z.number().int().min(-840).max(840).default(0),
+    /** Publish without selected runs that have no snapshot; they are listed in the review. */
+    skipMissing: z.boolean().default(false),
   })
   .strict();
 
@@ -45,7 +47,7 @@ export function reviewRoutes(deps: ReviewRouteDeps): Router {
   router.post("/api/reviews", mayDo("create-dashboard"), deps.writes, deps.smallJson, async (req, res, next) => {
     const body = reviewBodySchema.safeParse(req.body ?? {});
     if (!body.success) return fail(res, 400, "invalid review request", fieldErrors(body.error));
-    const { runs, dashboards, title, utcOffsetMinutes } = body.data;
+    const { runs, dashboards, title, utcOffsetMinutes, skipMissing } = body.data;
     let selection;
     try {
       selection = parseSelection(runs, { utcOffsetMinutes });
@@ -74,6 +76,7 @@ export function reviewRoutes(deps: ReviewRouteDeps): Router {
         pages: [],
         title,
         utcOffsetMinutes,
+        skipMissing,
         snapshotDir: deps.snapshotDir,
         siteDir: existsSync(join(deps.distDir, "index.html")) ? deps.distDir : undefined,
         fetchDashboard: async (id) => {
@@ -91,6 +94,7 @@ export function reviewRoutes(deps: ReviewRouteDeps): Router {
         .setHeader("Content-Disposition", `attachment; filename="${name}.tar.gz"`)
         .send(archive);
     } catch (error) {
+      if (error instanceof MissingRunsError) return fail(res, 409, error.message, [{ field: "runs", message: error.message }]);
       if (error instanceof PublishError || error instanceof SnapshotError)
         return fail(res, 404, error.message, [{ field: "runs", message: error.message }]);
       next(error);

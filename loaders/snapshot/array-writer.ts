@@ -102,6 +102,57 @@ function writeDoubles(vector: duckdb.Vector, e: Elements): void {
 }
 
 /**
+ * The two LIST columns of array readings, a chunk's worth: `v1` (1d, DOUBLE[]) and `v2` (2d,
+ * DOUBLE[][]), one of them NULL per row (both for a NULL reading). Shared by the staging writer
+ * below and the embedded store's appender, whose tables differ only in their fixed columns.
+ */
+export class ListColumns {
+  private readonly v1 = new Entries(VECTOR_ROWS);
+  private readonly v1Values = new Elements();
+  private readonly v2 = new Entries(VECTOR_ROWS);
+  /** The 2d arrays' rows, each a list of doubles. */
+  private readonly v2Rows = new Entries(VECTOR_ROWS);
+  private readonly v2Values = new Elements();
+
+  /** Values held (a chunk is best flushed past about a million). */
+  get elements(): number {
+    return this.v1Values.length + this.v2Values.length;
+  }
+
+  /** Adds one row; returns the number of non-finite elements it held (stored as NULL). */
+  push(value: (number | null)[] | (number | null)[][] | null, is2d: boolean): number {
+    let nonFinite = 0;
+    if (value === null || is2d) this.v1.push(0, null);
+    if (value === null || !is2d) this.v2.push(0, null);
+    if (value !== null && !is2d) {
+      const e = this.v1Values;
+      const from = e.length;
+      for (const v of value as (number | null)[]) if (!e.push(v)) nonFinite++;
+      this.v1.push(from, e.length - from);
+    } else if (value !== null) {
+      const rows = value as (number | null)[][];
+      this.v2.push(this.v2Rows.length, rows.length);
+      const e = this.v2Values;
+      for (const row of rows) {
+        const from = e.length;
+        if (Array.isArray(row)) for (const v of row) if (!e.push(v)) nonFinite++;
+        this.v2Rows.push(from, e.length - from);
+      }
+    }
+    return nonFinite;
+  }
+
+  /** Writes the rows held into columns `v1Index` and `v2Index` of `chunk`, then empties itself. */
+  writeTo(chunk: DuckDBDataChunk, v1Index: number, v2Index: number): void {
+    const v1 = writeList(duckdb.data_chunk_get_vector(chunk.chunk, v1Index), this.v1, this.v1Values.length);
+    writeDoubles(v1, this.v1Values);
+    const rows = writeList(duckdb.data_chunk_get_vector(chunk.chunk, v2Index), this.v2, this.v2Rows.length);
+    writeDoubles(writeList(rows, this.v2Rows, this.v2Values.length), this.v2Values);
+    for (const part of [this.v1, this.v1Values, this.v2, this.v2Rows, this.v2Values]) part.clear();
+  }
+}
+
+/**
  * Collects array readings (1d or 2d, NULL elements allowed) and appends them in data chunks of
  * up to 2048 rows. Non-finite elements are stored as NULL; `push` says whether there was one.
  */
@@ -123,12 +174,7 @@ export class ArrayWriter {
     t: new Float64Array(VECTOR_ROWS),
   };
   private rows = 0;
-  private readonly v1 = new Entries(VECTOR_ROWS);
-  private readonly v1Values = new Elements();
-  private readonly v2 = new Entries(VECTOR_ROWS);
-  /** The 2d arrays' rows, each a list of doubles. */
-  private readonly v2Rows = new Entries(VECTOR_ROWS);
-  private readonly v2Values = new Elements();
+  private readonly lists = new ListColumns();
 
   constructor(private readonly appender: DuckDBAppender) {}
 
@@ -148,25 +194,8 @@ export class ArrayWriter {
     this.fixed.obs[i] = obs;
     this.fixed.channel[i] = channel;
     this.fixed.t[i] = tMicros;
-    let nonFinite = 0;
-    if (value === null || is2d) this.v1.push(0, null);
-    if (value === null || !is2d) this.v2.push(0, null);
-    if (value !== null && !is2d) {
-      const e = this.v1Values;
-      const from = e.length;
-      for (const v of value as (number | null)[]) if (!e.push(v)) nonFinite++;
-      this.v1.push(from, e.length - from);
-    } else if (value !== null) {
-      const rows = value as (number | null)[][];
-      this.v2.push(this.v2Rows.length, rows.length);
-      const e = this.v2Values;
-      for (const row of rows) {
-        const from = e.length;
-        if (Array.isArray(row)) for (const v of row) if (!e.push(v)) nonFinite++;
-        this.v2Rows.push(from, e.length - from);
-      }
-    }
-    if (this.rows === VECTOR_ROWS || this.v1Values.length + this.v2Values.length >= 1 << 20) this.flush();
+    const nonFinite = this.lists.push(value, is2d);
+    if (this.rows === VECTOR_ROWS || this.lists.elements >= 1 << 20) this.flush();
     return nonFinite;
   }
 
@@ -178,12 +207,8 @@ export class ArrayWriter {
     chunk.rowCount = n;
     const f = this.fixed;
     [f.rid, f.run, f.obs, f.channel, f.t].forEach((column, c) => copyColumn(chunk, c, column, 0, n));
-    const v1 = writeList(duckdb.data_chunk_get_vector(chunk.chunk, 5), this.v1, this.v1Values.length);
-    writeDoubles(v1, this.v1Values);
-    const rows = writeList(duckdb.data_chunk_get_vector(chunk.chunk, 6), this.v2, this.v2Rows.length);
-    writeDoubles(writeList(rows, this.v2Rows, this.v2Values.length), this.v2Values);
+    this.lists.writeTo(chunk, 5, 6);
     this.appender.appendDataChunk(chunk);
     this.rows = 0;
-    for (const part of [this.v1, this.v1Values, this.v2, this.v2Rows, this.v2Values]) part.clear();
   }
 }

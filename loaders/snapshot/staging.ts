@@ -18,7 +18,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ObservableInfo } from "../../src/core/catalog.js";
 import { type ArrayReading, NameDictionary, type ReadingChunk, type ScalarChunk } from "../sources/source.js";
-import { ARRAY_TABLE, ArrayWriter } from "./array-writer.js";
+import { ArrayParts, type CopyTo, nameFrom, sqlString } from "./array-parts.js";
 import { copyColumn, type FixedColumn } from "../duckdb/chunk-columns.js";
 import { lodBuckets, orderRun, type OrderScratch, orderScratch, type RunColumns, usefulLodLevels } from "./run-order.js";
 
@@ -98,7 +98,6 @@ class RunBuffer implements RunColumns {
 
 const SCHEMA = `
 CREATE OR REPLACE TABLE scalars (run INTEGER, obs USMALLINT, channel INTEGER, t_us DOUBLE, value DOUBLE);
-${ARRAY_TABLE};
 CREATE OR REPLACE TABLE names (id USMALLINT, name VARCHAR);
 `;
 
@@ -106,13 +105,7 @@ const SCALAR_TYPES = [INTEGER, USMALLINT, INTEGER, DOUBLE, DOUBLE];
 const LOD_TYPES = [USMALLINT, INTEGER, INTEGER, DOUBLE, INTEGER, ...Array<DuckDBType>(8).fill(DOUBLE)];
 /** The Parquet value column: NULL for a NULL, NaN or ±Infinity reading (NULL is staged as NaN). */
 const FINITE_VALUE = "CASE WHEN isfinite(value) THEN value END";
-/**
- * An `obs` id back to its name, keeping the rows' order (no join): an index into a list
- * literal, which DuckDB folds to a constant (a list from a subquery costs a third more to write).
- */
-const nameFrom = (names: readonly string[]) => `[${names.map(sqlString).join(", ")}][obs + 1]`;
-
-export const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+export { sqlString };
 
 export interface WrittenFile {
   kind: "scalar" | "array" | "lod";
@@ -125,6 +118,20 @@ export interface StagingOptions {
   memoryLimit?: string;
   /** Scalar readings of a run held in memory before DuckDB takes over (tests lower it). */
   inMemoryRows?: number;
+  /** Array values a part holds before it is sealed (array-parts.ts; tests lower it). */
+  arrayPartElements?: number;
+}
+
+/** What a scratch database's lanes share. */
+interface SharedStaging {
+  instance: DuckDBInstance;
+  /** Lanes not yet closed. */
+  open: number;
+  ordered?: OrderScratch;
+  /** The memory limit asked for, in MB (0: given in other units, never raised). */
+  baseMB: number;
+  /** The limit now: raised for a reading larger than a part (roomFor). */
+  limitMB: number;
 }
 
 export class Staging {
@@ -135,19 +142,36 @@ export class Staging {
   private inDuckDB = false;
   private names: readonly string[] = [];
   private scalarsWithoutTime = 0;
-  private arrayReadings = 0;
-  private arrayAppender: DuckDBAppender | undefined;
-  private arrayWriter: ArrayWriter | undefined;
+  private readonly arrays: ArrayParts;
   private arrayNames = new NameDictionary();
   stats = emptyStats();
 
   private constructor(
-    private readonly shared: { instance: DuckDBInstance; open: number; ordered?: OrderScratch },
+    private readonly shared: SharedStaging,
     readonly db: DuckDBConnection,
     /** This lane's schema: lanes share one database, each with its own tables. */
     private readonly schema: string,
     private readonly inMemoryRows: number,
-  ) {}
+    /** Where this lane's sealed array parts go (see array-parts.ts). */
+    scratchPrefix: string,
+    partElements?: number,
+  ) {
+    this.arrays = new ArrayParts(db, schema, scratchPrefix, partElements, (elements) => this.roomFor(elements));
+  }
+
+  /**
+   * A single array reading larger than a part (a 2048x2048 image is 32 MB) needs about nine
+   * times its size in DuckDB at once (measured: 32 MB ran out at 190 MB and fit in 300 MB), so
+   * the shared limit grows for it, and returns to the base at the next run: memory stays
+   * bounded by the largest reading (at most a 64 MB ingest body), not by the run.
+   */
+  private async roomFor(elements: number): Promise<void> {
+    const shared = this.shared;
+    const needed = Math.ceil((elements * 8 * 10) / 2 ** 20) + shared.baseMB;
+    if (shared.baseMB === 0 || needed <= shared.limitMB) return;
+    shared.limitMB = needed;
+    await this.db.run(`SET memory_limit = '${needed}MB'`);
+  }
 
   /** A scratch database in memory that spills to `spillDir` beyond `memoryLimit`. */
   static async open(spillDir: string, options: StagingOptions = {}): Promise<Staging> {
@@ -162,7 +186,8 @@ export class Staging {
   static async openLanes(spillDir: string, count: number, options: StagingOptions = {}): Promise<Staging[]> {
     // A database file rather than :memory:, so staged tables too can leave memory when a run
     // is larger than the limit (in-memory tables cannot be evicted).
-    const instance = await DuckDBInstance.create(join(spillDir, `staging-${++lanes}.duckdb`), {
+    const id = ++lanes;
+    const instance = await DuckDBInstance.create(join(spillDir, `staging-${id}.duckdb`), {
       // 96 MB a lane: with 96 MB for two, two lanes de-duplicating arrays at once ran out
       // (LIST values in a hash aggregate).
       memory_limit: options.memoryLimit ?? `${96 * count}MB`,
@@ -175,7 +200,8 @@ export class Staging {
       // next run: the process's resident size is what the memory budget is about.
       allocator_flush_threshold: "16MB",
     });
-    const shared: Staging["shared"] = { instance, open: count };
+    const baseMB = Number(/^(\d+)MB$/i.exec(options.memoryLimit ?? `${96 * count}MB`)?.[1] ?? 0);
+    const shared: SharedStaging = { instance, open: count, baseMB, limitMB: baseMB };
     const inMemoryRows = Math.min(IN_MEMORY_ROWS, options.inMemoryRows ?? IN_MEMORY_ROWS);
     const result: Staging[] = [];
     for (let i = 0; i < count; i++) {
@@ -183,7 +209,16 @@ export class Staging {
       const schema = `lane_${i}`;
       await db.run(`CREATE SCHEMA ${schema}; SET search_path = '${schema}'`);
       await db.run(SCHEMA);
-      result.push(new Staging(shared, db, schema, inMemoryRows));
+      const lane = new Staging(
+        shared,
+        db,
+        schema,
+        inMemoryRows,
+        join(spillDir, `staging-${id}-${schema}`),
+        options.arrayPartElements,
+      );
+      await lane.arrays.reset();
+      result.push(lane);
     }
     return result;
   }
@@ -192,9 +227,13 @@ export class Staging {
   async reset(): Promise<void> {
     this.closeAppender();
     await this.db.run(SCHEMA);
+    await this.arrays.reset();
+    if (this.shared.limitMB > this.shared.baseMB) {
+      this.shared.limitMB = this.shared.baseMB;
+      await this.db.run(`SET memory_limit = '${this.shared.baseMB}MB'`);
+    }
     this.stats = emptyStats();
     this.scalarsWithoutTime = 0;
-    this.arrayReadings = 0;
     this.arrayNames = new NameDictionary();
     this.inDuckDB = false;
     if (this.buffer) this.buffer.length = 0;
@@ -203,10 +242,7 @@ export class Staging {
   private closeAppender(): void {
     this.scalarAppender?.closeSync();
     this.scalarAppender = undefined;
-    this.arrayWriter?.flush();
-    this.arrayWriter = undefined;
-    this.arrayAppender?.closeSync();
-    this.arrayAppender = undefined;
+    this.arrays.close();
   }
 
   async append(chunk: ReadingChunk, catalog: ReadonlyMap<string, ObservableInfo>): Promise<void> {
@@ -245,11 +281,9 @@ export class Staging {
 
   /**
    * Array readings: one row per reading in `arrays`, the values in LIST columns (v1 for 1d,
-   * v2 for 2d, both NULL for a NULL reading), written through the array writer's data chunks.
+   * v2 for 2d, both NULL for a NULL reading), staged in parts of bounded size (array-parts.ts).
    */
   private async appendArrays(readings: ArrayReading[], catalog: ReadonlyMap<string, ObservableInfo>): Promise<void> {
-    const appender = (this.arrayAppender ??= await this.db.createAppender("arrays", this.schema));
-    const writer = (this.arrayWriter ??= new ArrayWriter(appender));
     const stats = this.stats;
     for (const reading of readings) {
       if (!Number.isFinite(reading.tMicros)) {
@@ -268,8 +302,7 @@ export class Staging {
         const [nRows, nCols] = info?.dims ?? [];
         if (rows.length !== nRows || rows.some((row) => !Array.isArray(row) || row.length !== nCols)) stats.ragged++;
       }
-      stats.nonFinite += writer.push(
-        ++this.arrayReadings,
+      stats.nonFinite += await this.arrays.push(
         reading.run,
         this.arrayNames.id(reading.observable),
         reading.channel,
@@ -295,16 +328,19 @@ export class Staging {
     this.closeAppender();
     await this.fillNames("names", this.names);
     const files: WrittenFile[] = [];
-    const copy = async (kind: WrittenFile["kind"], select: string) => {
-      const file = `${dir}/${kind === "scalar" ? "scalars" : kind === "array" ? "arrays" : "lod"}-${suffix}.parquet`;
+    const toParquet: CopyTo = async (file, select) => {
       const reader = await this.db.runAndReadAll(
         `COPY (${select}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
       );
-      const rows = Number(reader.getRowObjectsJS()[0]?.Count ?? 0);
+      return Number(reader.getRowObjectsJS()[0]?.Count ?? 0);
+    };
+    const copy = async (kind: "scalar" | "lod", select: string) => {
+      const file = `${dir}/${kind === "scalar" ? "scalars" : "lod"}-${suffix}.parquet`;
+      const rows = await toParquet(file, select);
       files.push({ kind, file, rows });
       return rows;
     };
-    const arrayRows = await this.count("arrays");
+    const arrayRows = this.arrays.readings;
     let scalarsKept = 0;
     let scalarDuplicates = 0;
     let lod: Record<string, number[]> = {};
@@ -327,13 +363,9 @@ export class Staging {
       await this.db.run("DROP TABLE IF EXISTS run_scalars");
     }
     let arraysKept = 0;
-    if (arrayRows > 0) {
-      arraysKept = await copy(
-        "array",
-        `SELECT run, ${nameFrom(this.arrayNames.names)} AS observable, channel,
-                make_timestamp(t_us::BIGINT) AS t, arg_max_null(v1, rid) AS value_1d, arg_max_null(v2, rid) AS value_2d
-           FROM arrays GROUP BY run, obs, channel, t_us ORDER BY observable, channel, t, run`,
-      );
+    for (const part of await this.arrays.write(dir, suffix, this.arrayNames.names, toParquet)) {
+      files.push({ kind: "array", ...part });
+      arraysKept += part.rows;
     }
     this.stats.duplicates = scalarDuplicates + arrayRows - arraysKept;
     return { files, lod };
@@ -345,7 +377,7 @@ export class Staging {
    */
   private async writeSorted(
     b: RunBuffer,
-    copy: (kind: WrittenFile["kind"], select: string) => Promise<number>,
+    copy: (kind: "scalar" | "lod", select: string) => Promise<number>,
     lodSeconds: readonly number[],
   ): Promise<{ kept: number; duplicates: number; lod: Record<string, number[]> }> {
     const nameOf = nameFrom(this.names);
@@ -418,7 +450,7 @@ export class Staging {
    * readings, each coarser one from the level below it, which is cheap.
    */
   private async writeLod(
-    copy: (kind: WrittenFile["kind"], select: string) => Promise<number>,
+    copy: (kind: "scalar" | "lod", select: string) => Promise<number>,
     lodSeconds: readonly number[],
   ): Promise<Record<string, number[]>> {
     const levels = [...new Set(lodSeconds)].sort((a, b) => a - b);

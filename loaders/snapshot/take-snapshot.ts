@@ -11,6 +11,7 @@ import {
   mkdirSync,
   mkdtempSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -43,6 +44,8 @@ export interface SnapshotOptions {
   /** Scalar readings of one run sorted in memory; larger runs are sorted by DuckDB (tests lower it). */
   inMemoryRows?: number;
   log?: (line: string) => void;
+  /** How long files replaced by this update stay readable (default RETIRED_FILES_KEPT_MS). */
+  retiredFilesKeptMs?: number;
   /** Told after each run written (or failed): how many of how many. */
   progress?: (done: number, total: number) => void;
 }
@@ -51,7 +54,7 @@ export interface SnapshotResult {
   manifest: Manifest;
   written: number[];
   unchanged: number[];
-  failed: { run: number | null; message: string }[];
+  failed: Manifest["errors"];
   /** Readings written, scalar plus array rows. */
   rows: number;
   note?: string;
@@ -62,6 +65,10 @@ export class SnapshotError extends Error {}
 export class NoRunsError extends SnapshotError {}
 
 const MANIFEST = "manifest.json";
+/** Replaced files a page holding an older manifest may still ask for, with when they were replaced. */
+const RETIRED = ".retired.json";
+/** How long replaced files stay readable: longer than any page polls its manifest (15 s). */
+export const RETIRED_FILES_KEPT_MS = 10 * 60_000;
 const CATALOG = "catalog.json";
 
 export async function takeSnapshot(source: Source, options: SnapshotOptions): Promise<SnapshotResult> {
@@ -162,7 +169,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
         log(`run ${run.id}: ${message}; read again once the catalog is known`);
         return;
       }
-      failed.push({ run: run.id, message });
+      failed.push({ run: run.id, message, start: run.start, stop: run.stop, status: run.status });
       log(`run ${run.id}: FAILED, previous files kept: ${message}`);
     };
     const done = (run: RunInfo, entry: ManifestRun, started: number) => {
@@ -229,17 +236,27 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       catalog: CATALOG,
       liveSeq: options.liveSeq ?? null,
       runs,
-      // What could not be written, and what the catalog left out (colliding names, say).
-      errors: [...failed, ...(source.catalogProblems?.() ?? []).map((p) => ({ run: null, message: `${p.field}: ${p.message}` }))],
+      // What could not be written (now, or by an earlier update of runs not tried now), and what
+      // the catalog left out (colliding names, say).
+      errors: [
+        ...failed,
+        ...(previous?.errors ?? []).filter((e) => e.run !== null && !ids.includes(e.run) && allRuns.some((r) => r.id === e.run)),
+        ...(source.catalogProblems?.() ?? []).map((p) => ({ run: null, message: `${p.field}: ${p.message}` })),
+      ],
     };
     const listedRuns = new Set(runs.map((r) => r.run));
+    // Runs with no files at all are named apart (`missing`), so pages say so instead of
+    // showing fewer runs without a word.
+    const missing = manifest.errors.filter((e) => e.run !== null && !listedRuns.has(e.run));
     writeAtomically(
       join(out, CATALOG),
-      JSON.stringify({ observables: catalog, runs: allRuns.filter((r) => listedRuns.has(r.id)) }, null, 1),
+      JSON.stringify({ observables: catalog, runs: allRuns.filter((r) => listedRuns.has(r.id)), missing }, null, 1),
     );
     writeAtomically(join(out, MANIFEST), JSON.stringify(manifest, null, 1));
-    // Only now that no manifest names them may the replaced files go.
-    for (const path of replaced) rmSync(join(out, path), { force: true });
+    // No manifest names the replaced files now, but a page that read the previous one may still
+    // ask for them: they go once they have been retired for a while (the page retries once with
+    // the new manifest after that).
+    retireFiles(out, replaced, now, options.retiredFilesKeptMs ?? RETIRED_FILES_KEPT_MS);
     return { manifest, written, unchanged, failed, rows, ...(resolved.note ? { note: resolved.note } : {}) };
   } finally {
     unlock();
@@ -276,7 +293,8 @@ async function finishRun(
   try {
     written = await staging.write(dir, suffix, lodSeconds);
   } catch (error) {
-    for (const name of ["scalars", "arrays", "lod"]) rmSync(join(dir, `${name}-${suffix}.parquet`), { force: true });
+    // Every file of this write carries the suffix (an array run may have written several parts).
+    for (const name of readdirSync(dir)) if (name.includes(`-${suffix}`)) rmSync(join(dir, name), { force: true });
     throw error;
   }
   const files: ManifestFile[] = [];
@@ -300,7 +318,7 @@ async function finishRun(
     query: source.describeQuery(query),
     rows: {
       scalar: files.find((f) => f.kind === "scalar")?.rows ?? 0,
-      array: files.find((f) => f.kind === "array")?.rows ?? 0,
+      array: files.filter((f) => f.kind === "array").reduce((sum, f) => sum + f.rows, 0),
     },
     stats: { ...staging.stats },
     files,
@@ -355,6 +373,31 @@ export function readManifest(out: string): Manifest | undefined {
     throw new SnapshotError(`${file} is not valid JSON (${(error as Error).message}); move it away to start a fresh snapshot`);
   }
   return parseManifest(input, file);
+}
+
+/**
+ * Adds `replaced` to the directory's retired files and deletes those retired longer than
+ * `keepMs` ago. A missing or unreadable list starts afresh (its files then stay until a
+ * forced rewrite; they are listed nowhere, so no reader finds them).
+ */
+function retireFiles(out: string, replaced: readonly string[], now: number, keepMs: number): void {
+  const file = join(out, RETIRED);
+  let retired: { path: string; at: number }[] = [];
+  try {
+    const doc = JSON.parse(readFileSync(file, "utf8")) as unknown;
+    if (Array.isArray(doc)) retired = doc.filter((r) => typeof r?.path === "string" && typeof r?.at === "number");
+  } catch {
+    // none yet
+  }
+  retired.push(...replaced.map((path) => ({ path, at: now })));
+  const keep: typeof retired = [];
+  for (const r of retired) {
+    // Only paths under runs/ are ever retired; anything else in the list is not ours to delete.
+    if (!/^runs\/[^/]+\/[^/]+\.parquet$/.test(r.path)) continue;
+    if (now - r.at >= keepMs) rmSync(join(out, r.path), { force: true });
+    else keep.push(r);
+  }
+  if (keep.length > 0 || existsSync(file)) writeAtomically(file, JSON.stringify(keep));
 }
 
 function writeAtomically(file: string, text: string): void {

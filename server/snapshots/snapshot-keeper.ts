@@ -41,6 +41,8 @@ export interface RefreshProgress {
   startedAt?: string;
   last?: RefreshOutcome & { reason: string };
   lastError?: string;
+  /** Runs with no snapshot, or an old one, because writing them failed (the manifest's errors). */
+  failedRuns: { run: number; message: string; hasOlderFiles: boolean }[];
 }
 
 export interface KeeperOptions {
@@ -64,7 +66,7 @@ export class SnapshotKeeper {
   private timer: NodeJS.Timeout | undefined;
   private nudged: NodeJS.Timeout | undefined;
   private closed = false;
-  private progressNow: RefreshProgress = { state: "idle", done: 0, total: 0 };
+  private progressNow: RefreshProgress = { state: "idle", done: 0, total: 0, failedRuns: [] };
   /** The configured source's catalog and runs as last read (empty until the first read). */
   private sourceCatalog: ObservableInfo[] = [];
   private sourceRuns: RunInfo[] = [];
@@ -116,7 +118,13 @@ export class SnapshotKeeper {
    * The catalog pages see: the source's observables and the store's, each with its origin; the
    * names two roads claim; and what the mapping or the config names wrongly.
    */
-  catalog(): { observables: CatalogEntry[]; conflicts: CatalogConflict[]; problems: SourceProblem[] } {
+  catalog(): {
+    observables: CatalogEntry[];
+    conflicts: CatalogConflict[];
+    problems: SourceProblem[];
+    /** Present when some run has no snapshot, or an old one, because writing it failed. */
+    failedRuns?: RefreshProgress["failedRuns"];
+  } {
     const merged = mergeCatalogs(this.sourceCatalog, this.options.store.catalogWithOrigins(), this.options.source?.description);
     const known = new Set(merged.observables.map((o) => o.name));
     const overrides = Object.keys(this.options.config.observables)
@@ -125,7 +133,8 @@ export class SnapshotKeeper {
         field: `observables.${name}`,
         message: `the config describes ${name}, but no source has an observable of that name`,
       }));
-    return { ...merged, problems: [...this.sourceProblems, ...overrides] };
+    const failedRuns = this.progressNow.failedRuns;
+    return { ...merged, problems: [...this.sourceProblems, ...overrides], ...(failedRuns.length > 0 ? { failedRuns } : {}) };
   }
 
   /** Whether pages may ask for this observable (the live hub's check on every subscribe). */
@@ -204,7 +213,11 @@ export class SnapshotKeeper {
             `${result.failed.length} failed in ${outcome.seconds.toFixed(1)} s`,
         );
       }
-      this.progressNow = { state: "idle", done: 0, total: 0, last: { ...outcome, reason: request.reason } };
+      const listed = new Set(result.manifest.runs.map((r) => r.run));
+      const failedRuns = result.manifest.errors.flatMap((e) =>
+        e.run === null ? [] : [{ run: e.run, message: e.message, hasOlderFiles: listed.has(e.run) }],
+      );
+      this.progressNow = { state: "idle", done: 0, total: 0, last: { ...outcome, reason: request.reason }, failedRuns };
       if (result.written.length > 0) this.options.onUpdated?.(outcome);
       return outcome;
     } catch (error) {

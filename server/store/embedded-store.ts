@@ -15,7 +15,6 @@ import {
   type DuckDBValue,
   LIST,
   listValue,
-  timestampValue,
 } from "@duckdb/node-api";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -25,6 +24,7 @@ import { type Owners, ownershipErrors } from "../../src/core/ownership.js";
 import type { WriteAccess } from "../ingest/ingest.js";
 import { type Origin, describeOrigin, originOfBatch, origins } from "../../src/core/origins.js";
 import { copyColumn, copyStrings, nullColumn } from "../../loaders/duckdb/chunk-columns.js";
+import { ListColumns } from "../../loaders/snapshot/array-writer.js";
 import type { FieldError } from "../../src/core/validation.js";
 
 const SCHEMA = `
@@ -86,8 +86,6 @@ export interface Placement {
 /** List parameters must be typed (an empty list has no item type to infer). */
 const LIST_PARAM_TYPES = { observables: LIST(VARCHAR), runs: LIST(INTEGER) };
 
-const micros = (ms: number) => timestampValue(BigInt(Math.round(ms * 1000)));
-
 const READING_TYPES = [BIGINT, INTEGER, VARCHAR, INTEGER, TIMESTAMP, DOUBLE, LIST(DOUBLE), LIST(LIST(DOUBLE))];
 const VECTOR_ROWS = 2048;
 
@@ -122,6 +120,46 @@ function appendScalarReadings(appender: DuckDBAppender, scalars: readonly Normal
     nullColumn(chunk, 7, n);
     appender.appendDataChunk(chunk);
   }
+  return seq;
+}
+
+/**
+ * Appends array readings numbered from `seq + 1` in data chunks, the lists written straight into
+ * the vectors (loaders/snapshot/array-writer.ts): appendList built a DuckDB value per element,
+ * about a microsecond each, so 16 MB of waveforms took seconds. Returns the last seq used.
+ */
+function appendArrayReadings(appender: DuckDBAppender, arrays: readonly NormalizedReading[], seq: number): number {
+  const chunk = DuckDBDataChunk.create(READING_TYPES, VECTOR_ROWS);
+  const seqs = new BigInt64Array(VECTOR_ROWS);
+  const runs = new Int32Array(VECTOR_ROWS);
+  const channels = new Int32Array(VECTOR_ROWS);
+  const times = new BigInt64Array(VECTOR_ROWS);
+  const names: string[] = [];
+  const lists = new ListColumns();
+  let n = 0;
+  const flush = () => {
+    chunk.rowCount = n;
+    copyColumn(chunk, 0, seqs, 0, n);
+    copyColumn(chunk, 1, runs, 0, n);
+    copyStrings(chunk, 2, names, n);
+    copyColumn(chunk, 3, channels, 0, n);
+    copyColumn(chunk, 4, times, 0, n);
+    nullColumn(chunk, 5, n);
+    lists.writeTo(chunk, 6, 7);
+    appender.appendDataChunk(chunk);
+    n = 0;
+  };
+  for (const r of arrays) {
+    seqs[n] = BigInt(++seq);
+    runs[n] = r.run;
+    names[n] = r.observable;
+    channels[n] = r.channel;
+    times[n] = BigInt(Math.round(r.t * 1000));
+    const value = r.value as number[] | number[][];
+    lists.push(value, value.length > 0 && Array.isArray(value[0]));
+    if (++n === VECTOR_ROWS || lists.elements >= 1 << 20) flush();
+  }
+  if (n > 0) flush();
   return seq;
 }
 
@@ -327,8 +365,12 @@ export class EmbeddedStore {
     firstSeq = this.seq + 1,
   ): Promise<{ readings: Reading[]; runs: RunInfo[] }> {
     const runs = batch.runs.map((r) => {
-      const meta = { ...(this.runsById.get(r.id)?.meta ?? {}), ...r.meta };
-      return { id: r.id, start: r.start, stop: r.stop ?? null, status: statusOf(r.stop ?? null, meta), meta };
+      const known = this.runsById.get(r.id);
+      const meta = { ...(known?.meta ?? {}), ...r.meta };
+      // A batch that does not mention the stop keeps the stored one (a resent start must not
+      // reopen a finished run); only an explicit `"stop": null` reopens it.
+      const stop = r.stop === undefined ? (known?.stop ?? null) : r.stop;
+      return { id: r.id, start: r.start, stop, status: statusOf(stop, meta), meta };
     });
     const readings: Reading[] = [];
     let seq = firstSeq - 1;
@@ -366,29 +408,10 @@ export class EmbeddedStore {
         const first = seq + 1;
         seq = appendScalarReadings(appender, scalars, seq);
         scalars.forEach((r, i) => readings.push({ seq: first + i, ...r }));
-        for (const r of batch.readings) {
-          if (typeof r.value === "number") continue;
-          seq++;
-          appender.appendBigInt(BigInt(seq));
-          appender.appendInteger(r.run);
-          appender.appendVarchar(r.observable);
-          appender.appendInteger(r.channel);
-          appender.appendTimestamp(micros(r.t));
-          if (typeof r.value[0] === "number" || r.value.length === 0) {
-            appender.appendNull();
-            appender.appendList(r.value as number[], LIST(DOUBLE));
-            appender.appendNull();
-          } else {
-            appender.appendNull();
-            appender.appendNull();
-            appender.appendList(
-              (r.value as number[][]).map((row) => listValue(row)),
-              LIST(LIST(DOUBLE)),
-            );
-          }
-          appender.endRow();
-          readings.push({ seq, ...r });
-        }
+        const arrays = batch.readings.filter((r) => typeof r.value !== "number");
+        const firstArray = seq + 1;
+        seq = appendArrayReadings(appender, arrays, seq);
+        arrays.forEach((r, i) => readings.push({ seq: firstArray + i, ...r }));
         appender.closeSync();
       }
       if (origin) {

@@ -26,12 +26,20 @@ export interface Snapshot {
   liveSeq: number | null;
   runs: SnapshotRun[];
   catalog: { observables: ObservableInfo[]; runs: RunInfo[] };
+  /** Runs of the source with no files here: their snapshot could not be written, and why. */
+  missing: { run: number; message: string }[];
   /** The manifest's validator, to ask cheaply whether it changed. */
   etag: string | null;
 }
 
 /** The server is still writing its first snapshot (it answers 503 until then). */
 export class SnapshotNotReady extends Error {}
+
+/**
+ * A file the manifest named is gone: a newer manifest replaced it (and the file outlived its
+ * grace period). Reading the manifest again and retrying once finds the new files.
+ */
+export class SnapshotFileGone extends Error {}
 
 export async function loadSnapshot(base: URL): Promise<Snapshot> {
   const get = async (name: string) => {
@@ -42,6 +50,8 @@ export async function loadSnapshot(base: URL): Promise<Snapshot> {
   };
   const { body: manifest, etag } = await get("manifest.json");
   const { body: catalog } = await get(manifest.catalog);
+  const listed = new Set((manifest.runs as SnapshotRun[]).map((r) => r.run));
+  const errors = (manifest.errors ?? []) as { run: number | null; message: string }[];
   return {
     base,
     source: manifest.source,
@@ -49,6 +59,7 @@ export async function loadSnapshot(base: URL): Promise<Snapshot> {
     liveSeq: manifest.liveSeq ?? null,
     runs: manifest.runs,
     catalog,
+    missing: errors.flatMap((e) => (e.run !== null && !listed.has(e.run) ? [{ run: e.run, message: e.message }] : [])),
     etag,
   };
 }
@@ -121,6 +132,7 @@ function register(db: duckdb.AsyncDuckDB, url: URL, bytes: number): Promise<stri
     done =
       bytes <= FETCH_WHOLE_BELOW
         ? fetch(url).then(async (response) => {
+            if (response.status === 404) throw new SnapshotFileGone(`${url.pathname}: replaced by a newer snapshot`);
             if (!response.ok) throw new Error(`${url.pathname}: ${response.status} ${response.statusText}`);
             await db.registerFileBuffer(name, new Uint8Array(await response.arrayBuffer()));
           })

@@ -14,6 +14,7 @@ import {
   type ArrayReadingView,
   type Snapshot,
   loadSnapshotWhenReady,
+  SnapshotFileGone,
   queryArrays,
   queryChannels,
   queryRaster,
@@ -132,7 +133,7 @@ export class SeriesFeed {
     return next;
   }
 
-  private async load(reason: string, fresh: boolean): Promise<void> {
+  private async load(reason: string, fresh: boolean, retried = false): Promise<void> {
     const request = this.request;
     if (!request || this.closed) return;
     try {
@@ -165,6 +166,8 @@ export class SeriesFeed {
         this.options.onData(new Set([key]));
       }
     } catch (error) {
+      // The files of the manifest read were replaced meanwhile: read the new one, once.
+      if (error instanceof SnapshotFileGone && !retried) return this.load(reason, true, true);
       this.options.onStatus(`Could not load data: ${error instanceof Error ? error.message : String(error)}`, true);
     }
   }

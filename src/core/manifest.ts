@@ -17,10 +17,12 @@ const fileEntry = z
   .strict();
 export type ManifestFile = z.infer<typeof fileEntry>;
 
+const runStatus = z.enum(["running", "stopped", "aborted", "failed"]);
+
 const runEntry = z
   .object({
     run: z.number().int(),
-    status: z.enum(["running", "stopped", "aborted", "failed"]),
+    status: runStatus,
     start: z.number(),
     stop: z.number().nullable(),
     /** The source's row count and time span when this run was written; a change means stale. */
@@ -71,8 +73,22 @@ export const manifestSchema = z
      */
     liveSeq: z.number().int().min(0).nullable(),
     runs: z.array(runEntry),
-    /** Runs the last update could not write; their previous files (if any) are still listed above. */
-    errors: z.array(z.object({ run: z.number().int().nullable(), message: z.string() }).strict()),
+    /**
+     * Runs that could not be written (by the last update that tried them); their previous files,
+     * if any, are still listed above. A run never written carries its span, so a selection by
+     * time finds it too and a review can say it is missing rather than leave it out.
+     */
+    errors: z.array(
+      z
+        .object({
+          run: z.number().int().nullable(),
+          message: z.string(),
+          start: z.number().optional(),
+          stop: z.number().nullable().optional(),
+          status: runStatus.optional(),
+        })
+        .strict(),
+    ),
   })
   .strict();
 export type Manifest = z.infer<typeof manifestSchema>;

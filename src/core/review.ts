@@ -48,6 +48,10 @@ export const reviewManifestSchema = z
     pages: z.array(hashed.extend({ title: z.string(), site: z.string().optional() }).strict()),
     /** Other files: the catalog, the flags, the snapshot manifest. */
     files: z.array(hashed),
+    /** Selected runs left out because no snapshot of them could be written (asked for with skipMissing). */
+    skipped: z.array(z.object({ run: z.number().int(), message: z.string() }).strict()).optional(),
+    /** Included runs whose last rewrite failed: their files are older than the source. */
+    stale: z.array(z.object({ run: z.number().int(), message: z.string() }).strict()).optional(),
     totalBytes: z.number().int().min(0),
   })
   .strict();
@@ -59,13 +63,38 @@ export function parseReviewManifest(input: unknown): ReviewManifest {
   return parsed.value;
 }
 
-/** The snapshot's runs a selection covers, in run order; empty when none. */
-export function chooseRuns(manifest: Manifest, selection: DataSelection, now: number): ManifestRun[] {
-  const infos = manifest.runs.map((r) => ({ id: r.run, start: r.start, stop: r.stop, status: r.status, meta: {} }));
+/** A selected run a review cannot carry as it stands, and why. */
+export interface RunProblem {
+  run: number;
+  message: string;
+}
+
+/**
+ * The snapshot's runs a selection covers, in run order (empty when none), with the selected runs
+ * that have no files (`missing`: the snapshot could not write them) and those whose files are
+ * older than the source (`stale`: the last rewrite failed), each with the reason.
+ */
+export function chooseRuns(
+  manifest: Manifest,
+  selection: DataSelection,
+  now: number,
+): { runs: ManifestRun[]; missing: RunProblem[]; stale: RunProblem[] } {
+  const written = new Set(manifest.runs.map((r) => r.run));
+  const failed = manifest.errors.filter((e): e is typeof e & { run: number } => e.run !== null);
+  const infos = [
+    ...manifest.runs.map((r) => ({ id: r.run, start: r.start, stop: r.stop, status: r.status, meta: {} })),
+    ...failed
+      .filter((e) => !written.has(e.run))
+      .map((e) => ({ id: e.run, start: e.start ?? 0, stop: e.stop ?? null, status: e.status ?? "stopped", meta: {} })),
+  ];
   const resolved = resolveSelection(infos, selection, now);
-  if (!resolved) return [];
-  const chosen = new Set(resolved.runs.map((r) => r.id));
-  return manifest.runs.filter((r) => chosen.has(r.run)).sort((a, b) => a.run - b.run);
+  const chosen = new Set(resolved?.runs.map((r) => r.id) ?? []);
+  const problem = (e: RunProblem) => ({ run: e.run, message: e.message });
+  return {
+    runs: manifest.runs.filter((r) => chosen.has(r.run)).sort((a, b) => a.run - b.run),
+    missing: failed.filter((e) => chosen.has(e.run) && !written.has(e.run)).map(problem),
+    stale: failed.filter((e) => chosen.has(e.run) && written.has(e.run)).map(problem),
+  };
 }
 
 /**

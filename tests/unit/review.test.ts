@@ -40,22 +40,46 @@ describe("a review's contents", () => {
   it("chooses the snapshot's runs a selection names, in run order", () => {
     const now = t0 + 31 * H;
     assert.deepEqual(
-      chooseRuns(manifest, parseSelection("runs:1-3"), now).map((r) => r.run),
+      chooseRuns(manifest, parseSelection("runs:1-3"), now).runs.map((r) => r.run),
       [1, 2, 3],
     );
     assert.deepEqual(
-      chooseRuns(manifest, parseSelection("night:2026-03-10"), now).map((r) => r.run),
+      chooseRuns(manifest, parseSelection("night:2026-03-10"), now).runs.map((r) => r.run),
       [1, 2, 3],
     );
     assert.deepEqual(
-      chooseRuns(manifest, parseSelection("latest"), now).map((r) => r.run),
+      chooseRuns(manifest, parseSelection("latest"), now).runs.map((r) => r.run),
       [9],
     );
-    assert.deepEqual(chooseRuns(manifest, parseSelection("runs:50-60"), now), []);
+    assert.deepEqual(chooseRuns(manifest, parseSelection("runs:50-60"), now).runs, []);
+  });
+
+  it("names the selected runs the snapshot could not write, by number or by time, and the stale ones", () => {
+    const withFailures: Manifest = {
+      ...manifest,
+      errors: [
+        { run: 108, message: "Out of Memory", start: t0 + 3 * H, stop: t0 + 4 * H, status: "stopped" },
+        { run: 2, message: "connection reset" },
+        { run: null, message: "observables.x: no such column" },
+      ],
+    };
+    const byNumber = chooseRuns(withFailures, parseSelection("runs:1-108"), t0 + 31 * H);
+    assert.deepEqual(
+      byNumber.runs.map((r) => r.run),
+      [1, 2, 3, 9],
+    );
+    assert.deepEqual(byNumber.missing, [{ run: 108, message: "Out of Memory" }]);
+    assert.deepEqual(byNumber.stale, [{ run: 2, message: "connection reset" }]);
+    const byNight = chooseRuns(withFailures, parseSelection("night:2026-03-10"), t0 + 31 * H);
+    assert.deepEqual(
+      byNight.missing.map((m) => m.run),
+      [108],
+    );
+    assert.deepEqual(chooseRuns(withFailures, parseSelection("runs:1-3"), t0 + 31 * H).missing, []);
   });
 
   it("keeps only the chosen runs in the snapshot manifest, not live, hashed over what is left", () => {
-    const chosen = chooseRuns(manifest, parseSelection("runs:2-3"), t0);
+    const chosen = chooseRuns(manifest, parseSelection("runs:2-3"), t0).runs;
     const kept = reviewSnapshotManifest(manifest, chosen, sha);
     assert.deepEqual(
       kept.runs.map((r) => r.run),

@@ -166,7 +166,7 @@ describe("staging: arrays", () => {
       for (let i = 0; i < readings.length; i += 256)
         await staging.append({ kind: "array", readings: readings.slice(i, i + 256) }, new Map());
       const { files } = await staging.write(lane, "a", []);
-      const stored = await rows(files.find((f) => f.kind === "array")!.file, "t");
+      const stored = await arrayRows(files, "t");
       assert.equal(stored.length, readings.length);
       const asStored = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
       readings.forEach((reading, i) => {
@@ -181,6 +181,70 @@ describe("staging: arrays", () => {
       assert.equal(staging.stats.nulls, 1000);
     } finally {
       staging.close();
+    }
+  });
+});
+
+/** The rows of every array file written (a run larger than a part has several), in `order`. */
+async function arrayRows(files: { kind: string; file: string }[], order: string): Promise<Record<string, unknown>[]> {
+  const list = files.filter((f) => f.kind === "array").map((f) => `'${f.file}'`);
+  const db = await reader.connect();
+  try {
+    const result = await db.runAndReadAll(`SELECT * FROM read_parquet([${list.join(", ")}]) ORDER BY ${order}`);
+    return result.getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    db.closeSync();
+  }
+}
+
+describe("staging: array runs larger than a part", () => {
+  /** Waveforms of two observables on three channels, every 7th one repeating an earlier key. */
+  function waveforms(count: number, length: number): ArrayReading[] {
+    return Array.from({ length: count }, (_, i) => {
+      const key = i % 7 === 6 ? i - 3 : i;
+      return {
+        run: 1,
+        observable: key % 2 ? "pmt.waveform" : "beam.profile",
+        channel: key % 3,
+        tMicros: T0 + key * 1000,
+        value: Array.from({ length }, (_, k) => i * 10_000 + k),
+      };
+    });
+  }
+
+  async function writeWith(readings: ArrayReading[], arrayPartElements: number) {
+    const lane = mkdtempSync(join(dir, "parts-"));
+    const staging = await Staging.open(lane, { arrayPartElements });
+    try {
+      for (let i = 0; i < readings.length; i += 100)
+        await staging.append({ kind: "array", readings: readings.slice(i, i + 100) }, new Map());
+      const { files } = await staging.write(lane, "p", []);
+      return { files, stats: { ...staging.stats } };
+    } finally {
+      staging.close();
+    }
+  }
+
+  it("writes several sorted files holding what one file would, repeats across parts kept last", async () => {
+    const readings = waveforms(700, 300);
+    const one = await writeWith(readings, 10_000_000);
+    const parts = await writeWith(readings, 30_000);
+    assert.equal(one.files.filter((f) => f.kind === "array").length, 1);
+    const partFiles = parts.files.filter((f) => f.kind === "array");
+    assert.ok(partFiles.length >= 7, `${partFiles.length} parts`);
+    const order = "observable, channel, t";
+    const expected = await arrayRows(one.files, order);
+    const got = await arrayRows(parts.files, order);
+    assert.equal(got.length, 600);
+    assert.deepEqual(got, expected);
+    assert.equal(parts.stats.duplicates, 100);
+    assert.equal(one.stats.duplicates, 100);
+    // The last reading of a repeated key wins: reading 6 repeats key 3 and was read later.
+    const firsts = got.map((r) => (r.value_1d as number[])[0]);
+    assert.ok(firsts.includes(60_000) && !firsts.includes(30_000), "key 3 holds reading 6, not reading 3");
+    for (const f of partFiles) {
+      const stored = await rows(f.file);
+      assert.deepEqual(stored, await arrayRows([f], order), `${f.file} is sorted by observable, channel and time`);
     }
   });
 });
