@@ -39,7 +39,7 @@ export default defineConfig({
       RUNBOARD_SNAPSHOT_DIR: join(process.env.E2E_DATA_DIR ?? "var-e2e", "snapshots"),
       // Refreshed at start and when a test asks: the files a test compares with stay put.
       RUNBOARD_REFRESH_SECONDS: "0",
-      RUNBOARD_INGEST_TOKEN: "e2e-ingest-token-0123456789",
+      RUNBOARD_INGEST_TOKEN: "e2e-ingest-token-0123456789abcdefgh",
       RUNBOARD_BACKFILL_HOURS: "0.5",
     },
   },

@@ -19,7 +19,7 @@ import { freePort } from "../tests/support/postgres.js";
 import { startServerProcess } from "../tests/support/server-process.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const TOKEN = "bench-browser-token-0123456789";
+const TOKEN = "bench-browser-token-0123456789abcdef";
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -26,6 +26,7 @@ import { SnapshotError } from "../loaders/snapshot/take-snapshot.js";
 import { accessOf, bearerToken, sourceRefusal, type WriteScope } from "./tokens.js";
 import type { Authenticator } from "./auth/authenticator.js";
 import type { TokenRegistry } from "./auth/token-registry.js";
+import { BIG_BODY_BYTES, BodyPermits } from "./limits/body-permits.js";
 import { fromOwnPage, mayDo, publicAuthRoutes, signedIn, signedInAuthRoutes, who } from "./auth/auth-routes.js";
 
 export interface AppDeps {
@@ -49,6 +50,10 @@ export interface AppDeps {
   site?: { utcOffsetMinutes: number };
   /** Flags on runs, beside the dashboards. */
   flags: FlagStore;
+  /** Open and refused connections (server/limits/connection-limits.ts), for /api/health. */
+  connections?: () => { open: number; refused: number };
+  /** Permits for bodies over 1 MB, shared with the websocket hub (default: the app's own). */
+  bodyPermits?: BodyPermits;
   /** Dashboards offered as templates (default: the project's layouts/). */
   layoutsDir?: string;
 }
@@ -97,10 +102,6 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
   res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
   next();
 }
-
-/** Bodies that may be big are parsed a few at a time: 64 MB of JSON takes about 0.5 GB to parse. */
-const BIG_BODY_BYTES = 1024 * 1024;
-const MAX_BIG_BODIES_AT_ONCE = 2;
 
 const MAX_WAITING_REFRESHES = 4;
 
@@ -155,16 +156,18 @@ export function createApp(deps: AppDeps): express.Express {
   const smallJson = express.json({ limit: "1mb" });
   // A compressed body (any Content-Encoding) or one of unknown length counts as big: its size
   // is known only once inflated.
-  let bigBodiesNow = 0;
+  // Bodies that may be big are parsed a few at a time (server/limits/body-permits.ts), sharing
+  // the permits with big websocket messages.
+  const bodyPermits = deps.bodyPermits ?? new BodyPermits();
   const bigBodies = (req: Request, res: Response, next: NextFunction) => {
     const length = Number(req.headers["content-length"]);
     if (length <= BIG_BODY_BYTES && !req.headers["content-encoding"]) return next();
-    if (bigBodiesNow >= MAX_BIG_BODIES_AT_ONCE) {
+    const release = bodyPermits.tryAcquire();
+    if (!release) {
       res.setHeader("Retry-After", "1");
-      return fail(res, 503, `${MAX_BIG_BODIES_AT_ONCE} large bodies are being read; send this one again in a moment`);
+      return fail(res, 503, `${bodyPermits.limit} large bodies are being read; send this one again in a moment`);
     }
-    bigBodiesNow++;
-    res.once("close", () => bigBodiesNow--);
+    res.once("close", release);
     next();
   };
 
@@ -178,6 +181,7 @@ export function createApp(deps: AppDeps): express.Express {
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       // What an operator watching a long night wants to see level off (MB).
       memory: memoryMb(),
+      ...(deps.connections ? { connections: deps.connections() } : {}),
     });
   });
 

@@ -1,5 +1,6 @@
 // Server configuration from environment variables, validated once at start-up.
 // A bad value stops the server with a message that names the variable.
+import { type ConnectionLimits, defaultTotal } from "./limits/connection-limits.js";
 import { z } from "zod";
 import { dataDirFromEnv, projectRoot } from "../loaders/paths.js";
 import { existsSync } from "node:fs";
@@ -20,7 +21,7 @@ const envSchema = z.object({
   RUNBOARD_DIST: z.string().optional(),
   /** Where `runboard snapshot` writes by default; served at /snapshots/ when it holds a manifest. */
   RUNBOARD_SNAPSHOT_DIR: z.string().optional(),
-  RUNBOARD_INGEST_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  RUNBOARD_INGEST_TOKEN: z.string().min(32, "must be at least 32 characters (make one with: openssl rand -hex 32)").optional(),
   /** Default on; off when replicas share an ingest log (one simulator is enough for all). */
   RUNBOARD_SIMULATOR: z.enum(["on", "off"]).optional(),
   RUNBOARD_SIMULATOR_SEED: z.coerce.number().int().default(20261121),
@@ -35,6 +36,13 @@ const envSchema = z.object({
   RUNBOARD_TOKENS_FILE: z.string().optional(),
   /** Open websockets allowed from one address; 0 for no limit (behind a proxy all share its address). */
   RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(0).default(256),
+  /** Open HTTP connections (websockets included) in all; default: the descriptor limit less headroom. */
+  RUNBOARD_MAX_HTTP_CONNECTIONS: z.coerce.number().int().min(16).optional(),
+  /** Open HTTP connections (websockets included) from one address. */
+  RUNBOARD_MAX_HTTP_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(8).default(512),
+  /** Seconds a request may take to send its headers, and its whole body. */
+  RUNBOARD_HEADERS_TIMEOUT_SECONDS: z.coerce.number().min(1).max(300).default(10),
+  RUNBOARD_BODY_TIMEOUT_SECONDS: z.coerce.number().min(1).max(3600).default(30),
   /** The source the server serves and snapshots (default ./runboard.config.json; the embedded store when absent). */
   RUNBOARD_CONFIG: z.string().optional(),
   /** How often the server refreshes the snapshots; 0 turns the schedule off. */
@@ -82,6 +90,8 @@ const envSchema = z.object({
     .positive()
     .max(24 * 90)
     .default(12),
+  /** Seconds a replay (a client catching up) may take before it is cut off with a resync. */
+  RUNBOARD_REPLAY_TIME_LIMIT_SECONDS: z.coerce.number().min(1).max(3600).default(60),
   RUNBOARD_REPLAY_MB: z.coerce
     .number()
     .positive()
@@ -102,8 +112,12 @@ export interface ServerConfig {
   ingestLog: { kind: "embedded" } | { kind: "postgres"; url: string };
   allowedOrigins: string[];
   replay: { maxAgeMs: number; maxBytes: number };
+  /** How long one replay may take, whatever its client does. */
+  replayTimeLimitMs: number;
   tokensFile: string;
   maxConnectionsPerAddress: number;
+  /** Bounds on HTTP connections and how long a request may take (server/limits/connection-limits.ts). */
+  connections: ConnectionLimits;
   /** The config file of a source to watch live (README, "Watching a database"). */
   watchConfig?: string;
   /** The source config (RUNBOARD_CONFIG) and the file it came from, if any. */
@@ -190,6 +204,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     ingestLog: e.RUNBOARD_INGEST_LOG === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
     allowedOrigins: origins,
     maxConnectionsPerAddress: e.RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS,
+    connections: {
+      total: e.RUNBOARD_MAX_HTTP_CONNECTIONS ?? defaultTotal(),
+      perAddress: e.RUNBOARD_MAX_HTTP_CONNECTIONS_PER_ADDRESS,
+      headersTimeoutMs: e.RUNBOARD_HEADERS_TIMEOUT_SECONDS * 1000,
+      requestTimeoutMs: Math.max(e.RUNBOARD_BODY_TIMEOUT_SECONDS, e.RUNBOARD_HEADERS_TIMEOUT_SECONDS) * 1000,
+    },
     watchConfig: e.RUNBOARD_WATCH_CONFIG === undefined ? undefined : resolve(projectRoot, e.RUNBOARD_WATCH_CONFIG),
     tokensFile: resolve(projectRoot, e.RUNBOARD_TOKENS_FILE ?? join(dataDirFromEnv(present), "tokens.json")),
     runboard,
@@ -198,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       : undefined,
     refresh: { intervalMs: e.RUNBOARD_REFRESH_SECONDS * 1000, selection },
     replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
+    replayTimeLimitMs: e.RUNBOARD_REPLAY_TIME_LIMIT_SECONDS * 1000,
     storeMemoryMb: e.RUNBOARD_STORE_MEMORY_MB,
     auth: {
       mode: e.RUNBOARD_AUTH,

@@ -14,6 +14,8 @@ import { EmbeddedDashboardStore } from "./dashboards/embedded-dashboard-store.js
 import type { FlagStore } from "./flags/flag-store.js";
 import { EmbeddedFlagStore } from "./flags/embedded-flag-store.js";
 import { writeFlagsFile } from "./flags/flag-routes.js";
+import { BodyPermits } from "./limits/body-permits.js";
+import { limitConnections, timeoutOptions } from "./limits/connection-limits.js";
 import { LiveHub } from "./live/live-hub.js";
 import { IngestLog, IngestLogError } from "./ingest/ingest-log.js";
 import { createOriginPolicy } from "./origin-policy.js";
@@ -126,9 +128,13 @@ export async function startServer(
   }, 3_600_000);
   sweep.unref();
 
+  // Bodies over 1 MB, from HTTP and websockets alike, are read a few at a time.
+  const bodyPermits = new BodyPermits();
   const hub = new LiveHub(store, {
+    bodyPermits,
     maxReplay: 200_000,
     replay: config.replay,
+    maxReplayMs: config.replayTimeLimitMs,
     maxBufferedBytes: 16 * 1024 * 1024,
     heartbeatMs: 30_000,
     isAllowedRequest,
@@ -170,7 +176,9 @@ export async function startServer(
     const seeded = await seedIfEmpty(store, { seed: config.simulator.seed, hours: config.simulator.backfillHours }, ingestor);
     if (seeded > 0) log(`seeded the empty store with ${seeded} simulated readings`);
   }
+  let connectionCount = () => ({ open: 0, refused: 0 });
   const app = createApp({
+    connections: () => connectionCount(),
     store,
     dashboards,
     distDir: config.distDir,
@@ -184,8 +192,10 @@ export async function startServer(
     log,
     site: config.site,
     flags,
+    bodyPermits,
   });
-  const server = createServer(app);
+  const server = createServer(timeoutOptions(config.connections), app);
+  connectionCount = limitConnections(server, config.connections);
   hub.attach(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -45,7 +45,7 @@ export const tokensFileSchema = z
           .object({
             /** Who holds it, for messages and logs (never the token itself). */
             name: z.string().min(1).max(100),
-            token: z.string().min(16, "must be at least 16 characters").max(512),
+            token: z.string().min(32, "must be at least 32 characters (make one with: openssl rand -hex 32)").max(512),
             sources: z.array(sourceName).min(1),
           })
           .strict(),

@@ -82,9 +82,11 @@ class ShortCache<V> {
 }
 
 /**
- * Failed sign-ins, counted per name from one address (5 free in 15 minutes) and per name from
- * anywhere (20 free), each then a wait that doubles. Not per address alone: behind a reverse
- * proxy every user has its address, and one guesser must not lock out the whole shift.
+ * Failed sign-ins, counted per address (30 free in 15 minutes: a flood of made-up names is
+ * throttled there first), per name from one address (5 free) and per name from anywhere (20
+ * free), each then a wait that doubles. Behind a reverse proxy every user has its address, so
+ * a user who has signed in from an address before is not held by that address's count, nor by
+ * guesses at their name from elsewhere (see KnownSignIns): one guesser must not lock out the shift.
  */
 class LoginThrottle {
   private readonly failures = new Map<string, { count: number; first: number; blockedUntil: number }>();
@@ -106,7 +108,7 @@ class LoginThrottle {
       let f = this.failures.get(key);
       if (!f || now - f.first > LoginThrottle.WINDOW_MS) f = { count: 0, first: now, blockedUntil: 0 };
       f.count++;
-      const free = key.startsWith("name:") ? 20 : 5;
+      const free = key.startsWith("name:") ? 20 : key.startsWith("addr:") ? 30 : 5;
       if (f.count >= free) f.blockedUntil = now + Math.min(LoginThrottle.WINDOW_MS, 1000 * 2 ** (f.count - free));
       this.failures.set(key, f);
     }
@@ -117,17 +119,44 @@ class LoginThrottle {
   }
 }
 
-/** Password checks at once (each scrypt takes 32 MiB and a core for ~0.1 s). */
+/**
+ * Who has signed in from where (remembered 30 days, at most 10,000 pairs, per replica): during a
+ * flood of sign-ins from an address, a user who signed in from it before still gets in.
+ */
+class KnownSignIns {
+  private readonly pairs = new Map<string, number>();
+  private static readonly KEEP_MS = 30 * 24 * 3_600_000;
+
+  has(address: string, name: string, now = Date.now()): boolean {
+    return (this.pairs.get(`${address} ${name}`) ?? 0) > now;
+  }
+
+  add(address: string, name: string, now = Date.now()): void {
+    const key = `${address} ${name}`;
+    this.pairs.delete(key);
+    this.pairs.set(key, now + KnownSignIns.KEEP_MS);
+    // The oldest first (a Map keeps insertion order).
+    if (this.pairs.size > 10_000) this.pairs.delete(this.pairs.keys().next().value!);
+  }
+}
+
+/** Password checks at once (each scrypt takes 32 MiB and a core for ~0.1 s); one is kept for known users. */
 const MAX_CONCURRENT_LOGINS = 4;
+/** Password checks at once for one address's sign-ins of names not known there. */
+const MAX_CONCURRENT_LOGINS_PER_ADDRESS = 2;
 
 export type LoginResult =
   | { ok: true; user: string; role: Role; sessionId: string; csrf: string; expiresAt: number }
   | { ok: false; status: 401 | 429 | 503; message: string; retryAfter?: number };
 
 export class Authenticator {
-  private readonly sessions = new ShortCache<{ user: string; csrf: string } | null>(5_000);
-  private readonly roles = new ShortCache<Role | null>(5_000);
+  // 4 s: a sign-out or removal on another replica holds here (sockets included) within 5 s.
+  private readonly sessions = new ShortCache<{ user: string; csrf: string } | null>(4_000);
+  private readonly roles = new ShortCache<Role | null>(4_000);
   private readonly throttle = new LoginThrottle();
+  private readonly knownSignIns = new KnownSignIns();
+  /** Password checks running now, per address. */
+  private readonly loginsFrom = new Map<string, number>();
   private loginsNow = 0;
 
   private constructor(
@@ -233,13 +262,18 @@ export class Authenticator {
   }
 
   async login(name: string, password: string, address: string | undefined): Promise<LoginResult> {
-    const keys = [`name:${name}`, `from:${plainAddress(address)}:${name}`];
+    const from = plainAddress(address);
+    const known = this.knownSignIns.has(from, name);
+    // A known pair is held only by guesses at it from this address; others by the address too.
+    const keys = known ? [`from:${from}:${name}`] : [`addr:${from}`, `name:${name}`, `from:${from}:${name}`];
     const wait = this.throttle.waitFor(keys);
     if (wait > 0) return { ok: false, status: 429, message: "too many failed sign-ins; wait and try again", retryAfter: wait };
-    if (this.loginsNow >= MAX_CONCURRENT_LOGINS) {
+    const fromThere = this.loginsFrom.get(from) ?? 0;
+    if (this.loginsNow >= MAX_CONCURRENT_LOGINS - (known ? 0 : 1) || (!known && fromThere >= MAX_CONCURRENT_LOGINS_PER_ADDRESS)) {
       return { ok: false, status: 503, message: "too many sign-ins at once; try again in a moment", retryAfter: 1 };
     }
     this.loginsNow++;
+    this.loginsFrom.set(from, fromThere + 1);
     let user: Awaited<ReturnType<AuthStore["user"]>>;
     let good = false;
     try {
@@ -248,6 +282,9 @@ export class Authenticator {
       good = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
     } finally {
       this.loginsNow--;
+      const left = (this.loginsFrom.get(from) ?? 1) - 1;
+      if (left > 0) this.loginsFrom.set(from, left);
+      else this.loginsFrom.delete(from);
     }
     if (!user || !user.passwordHash || !good) {
       this.throttle.failed(keys);
@@ -257,7 +294,8 @@ export class Authenticator {
         await this.store.audit({ actor: name, action: "login.failed", target: name, detail: { address: plainAddress(address) } });
       return { ok: false, status: 401, message: "wrong name or password" };
     }
-    this.throttle.succeeded(keys);
+    this.throttle.succeeded(keys.filter((k) => !k.startsWith("addr:")));
+    this.knownSignIns.add(from, name);
     const sessionId = randomBytes(32).toString("base64url");
     const csrf = randomBytes(24).toString("base64url");
     const expiresAt = Date.now() + this.config.sessionHours * 3_600_000;

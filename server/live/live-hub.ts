@@ -38,12 +38,18 @@ import { fieldErrors } from "../../src/core/validation.js";
 import type { EmbeddedStore } from "../store/embedded-store.js";
 import type { IngestOutcome } from "../ingest/ingest.js";
 import { sourceRefusal, type WriteScope } from "../tokens.js";
+import { BodyPermits } from "../limits/body-permits.js";
+import { SocketGuard, type Violation } from "./socket-guard.js";
 
 export interface LiveHubOptions {
   /** Replays from the store longer than this tell the client to refetch its snapshot instead. */
   maxReplay: number;
   /** The in-memory replay window. */
   replay?: ReplayLimits;
+  /** How long one replay may take, whatever its client does (default MAX_REPLAY_MS). */
+  maxReplayMs?: number;
+  /** A client that reads nothing for this long is closed (default STUCK_MS; checked each heartbeat). */
+  stuckMs?: number;
   /** A client with more unsent bytes than this gets coalesced frames until it drains. */
   maxBufferedBytes: number;
   heartbeatMs: number;
@@ -66,6 +72,13 @@ export interface LiveHubOptions {
     scopeOf(token: string): WriteScope;
     ingest(batch: unknown, scope: Exclude<WriteScope, undefined>): Promise<IngestOutcome>;
   };
+  /** Permits for messages over 1 MB, shared with the HTTP routes' big bodies. */
+  bodyPermits?: BodyPermits;
+  /**
+   * How often every socket's right to stay is checked again (a revoked token, a signed-out or
+   * removed user): within this plus the token and session caches' 4 s it is closed.
+   */
+  revalidateMs?: number;
 }
 
 type HubStore = Pick<EmbeddedStore, "catalog" | "runs" | "lastSeq" | "readingsSince" | "countSince">;
@@ -89,8 +102,16 @@ interface ClientState {
   /** Set while the client is too slow: what it misses, folded per channel. */
   behind: Coalescer | null;
   alive: boolean;
+  /** Since when it has held more unsent than its cap without draining (null: it drains). */
+  stuckSince: number | null;
   /** What this connection may publish, once it has sent a write token. */
   scope: WriteScope;
+  /** The token that gave `scope`, checked again on every publish and every revalidation. */
+  token?: string;
+  /** Wrong tokens this socket sent. */
+  wrongTokens: number;
+  /** The upgrade request: who signed in, checked again on every revalidation. */
+  req: IncomingMessage;
   /** The message being handled; the next one waits for it. */
   handling: Promise<void>;
 }
@@ -102,8 +123,14 @@ const viewers = new WeakMap<WebSocket, boolean>();
 const DRAIN_CHECK_MS = 50;
 /** Replays read from the store at once (each on the store's reader connection, in pages). */
 const MAX_STORE_REPLAYS = 2;
-/** A replay taking longer is cut off with a resync: the snapshot is the faster way then. */
-const MAX_REPLAY_MS = 60_000;
+/**
+ * A replay taking longer is cut off with a resync: the snapshot is the faster way then. It
+ * holds however the client behaves (one that never reads and pongs to stay alive included).
+ */
+export const MAX_REPLAY_MS = 60_000;
+const DEFAULT_REVALIDATE_MS = 1_000;
+/** A client that reads nothing of what it was sent for this long is closed. */
+export const STUCK_MS = 120_000;
 /** Live readings held for one client while its replay is sent. */
 const MAX_HELD_DURING_REPLAY = 500_000;
 /** Numbers (float64) in one page read from the store: about 2 MB, whatever the shape. */
@@ -125,6 +152,9 @@ export class LiveHub {
   private readonly window: ReplayWindow;
   /** Replays being read from the store now, across all clients. */
   private storeReplays = 0;
+  private readonly guard: SocketGuard;
+  private readonly revalidation: NodeJS.Timeout;
+  private revalidating = false;
 
   constructor(
     private readonly store: HubStore,
@@ -137,6 +167,9 @@ export class LiveHub {
     this.wss.on("connection", (ws, req: IncomingMessage) => this.onConnection(ws, req));
     this.heartbeat = setInterval(() => this.checkAlive(), options.heartbeatMs);
     this.heartbeat.unref();
+    this.guard = new SocketGuard(options.bodyPermits ?? new BodyPermits());
+    this.revalidation = setInterval(() => void this.revalidate(), options.revalidateMs ?? DEFAULT_REVALIDATE_MS);
+    this.revalidation.unref();
   }
 
   attach(server: Server, path = "/ws"): void {
@@ -191,12 +224,18 @@ export class LiveHub {
       heldTooMuch: false,
       behind: null,
       alive: true,
+      stuckSince: null,
       scope: undefined,
+      wrongTokens: 0,
+      req,
       handling: Promise.resolve(),
     };
     this.clients.set(ws, state);
+    const guarded = this.guard.attach(ws, (violation) => closeFor(ws, violation));
     ws.on("pong", () => (state.alive = true));
     ws.on("message", (data: Buffer, isBinary) => {
+      const bytes = data.length;
+      if (!guarded.received(bytes)) return;
       // One message at a time per client: a second subscribe must not start while the first
       // still waits on its replay from the store (it would take over the held live readings).
       state.handling = state.handling
@@ -204,9 +243,13 @@ export class LiveHub {
         // A failure inside (the store, say) is this message's, not the next one's or the server's.
         .catch((error: unknown) =>
           send(ws, { type: "error", field: "(server)", message: error instanceof Error ? error.message : String(error) }),
-        );
+        )
+        .finally(() => guarded.handled(bytes));
     });
-    ws.on("close", () => this.clients.delete(ws));
+    ws.on("close", () => {
+      guarded.close();
+      this.clients.delete(ws);
+    });
     ws.on("error", () => this.clients.delete(ws));
     send(ws, { type: "hello", seq: this.store.lastSeq() });
   }
@@ -235,8 +278,9 @@ export class LiveHub {
         if (!this.options.publishing)
           return send(ws, { type: "error", field: "type", message: "this server takes no publishing" });
         const scope = this.options.publishing.scopeOf(message.token);
-        if (!scope) return send(ws, { type: "error", field: "token", message: "not a write token" });
+        if (!scope) return this.wrongToken(ws, state);
         state.scope = scope;
+        state.token = message.token;
         setMaxPayload(ws, MAX_PUBLISH_BYTES);
         return send(ws, { type: "authorized", sources: scope.all ? "all" : [...scope.sources] });
       }
@@ -250,6 +294,9 @@ export class LiveHub {
             message: 'send {"type": "auth", "token"} with a write token first',
           });
         }
+        // As HTTP does on every request: a token revoked since the auth publishes nothing more.
+        state.scope = state.token === undefined ? undefined : this.options.publishing.scopeOf(state.token);
+        if (!state.scope) return closeFor(ws, { code: 1008, reason: "this socket's write token was revoked" }, id);
         const refusal = sourceRefusal(state.scope, (message.batch as { source?: unknown } | null)?.source);
         if (refusal) return send(ws, { type: "error", id, field: `batch.${refusal.field}`, message: refusal.message });
         let outcome: IngestOutcome;
@@ -338,7 +385,9 @@ export class LiveHub {
     holdsSlot: boolean,
   ) {
     let fromStoreSlot = holdsSlot;
-    const startedAt = Date.now();
+    const limitMs = this.options.maxReplayMs ?? MAX_REPLAY_MS;
+    const deadline = Date.now() + limitMs;
+    const tooLong = () => send(ws, { type: "resync", reason: `the replay took more than ${limitMs / 1000} s` });
     state.pending = [];
     state.heldTooMuch = false;
     try {
@@ -355,7 +404,7 @@ export class LiveHub {
         // again as it is (marked replayed) unless the subscription filters it.
         const whole = state.run === null && state.observables.get(topic)?.channels === null;
         for (const bytes of answer.frames) {
-          if (!(await this.drained(ws))) return;
+          if (!(await this.drained(ws, deadline))) return tooLong();
           const head = frameHeader(bytes);
           if (whole && head.firstSeq > after) ws.send(withFlags(bytes, head.flags | FRAME_FLAG_REPLAY));
           else {
@@ -383,11 +432,7 @@ export class LiveHub {
         }
         const page = replayPageSize(this.store.catalog().find((o) => o.name === topic));
         for (;;) {
-          if (!(await this.drained(ws))) return;
-          if (Date.now() - startedAt > MAX_REPLAY_MS) {
-            send(ws, { type: "resync", reason: `the replay took more than ${MAX_REPLAY_MS / 1000} s` });
-            return;
-          }
+          if (!(await this.drained(ws, deadline))) return tooLong();
           const missed = await this.store.readingsSince([topic], after, page);
           if (missed.length === 0) break;
           sendFrames(ws, topic, this.wanted(state, topic, missed), FRAME_FLAG_REPLAY);
@@ -406,12 +451,26 @@ export class LiveHub {
     }
   }
 
-  /** Waits while the client has more unsent than its cap; false once its socket is closed. */
-  private async drained(ws: WebSocket): Promise<boolean> {
+  /** A wrong write token: answered later the more an address sends, the socket closed after a few. */
+  private async wrongToken(ws: WebSocket, state: ClientState): Promise<void> {
+    state.wrongTokens++;
+    const { delayMs, close } = this.guard.wrongToken(state.req.socket.remoteAddress ?? "?", state.wrongTokens);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (close) return closeFor(ws, { code: 1008, reason: `${state.wrongTokens} wrong write tokens` });
+    send(ws, { type: "error", field: "token", message: "not a write token" });
+  }
+
+  /**
+   * Waits while the client has more unsent than its cap; false once its socket is closed, or
+   * (with a deadline) once the deadline has passed: a client that never reads does not hold a
+   * replay, or its slot, beyond MAX_REPLAY_MS.
+   */
+  private async drained(ws: WebSocket, deadline = Infinity): Promise<boolean> {
     while (ws.readyState === ws.OPEN && ws.bufferedAmount > this.options.maxBufferedBytes) {
+      if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS));
     }
-    return ws.readyState === ws.OPEN;
+    return ws.readyState === ws.OPEN && Date.now() < deadline;
   }
 
   /** The readings of `topic` a client's subscription (channels, run) takes; `newest` when already known. */
@@ -493,9 +552,48 @@ export class LiveHub {
     }
   }
 
+  /**
+   * Closes the sockets that may no longer be open: one whose write token was revoked, one of a
+   * browser whose user signed out or was removed (unless a valid token keeps it). Sockets of one
+   * browser share a session, so each cookie is looked up once a round.
+   */
+  private async revalidate(): Promise<void> {
+    if (this.revalidating) return;
+    this.revalidating = true;
+    try {
+      const sessions = new Map<string, Promise<boolean>>();
+      for (const [ws, state] of [...this.clients]) {
+        if (state.token !== undefined && !this.options.publishing?.scopeOf(state.token)) {
+          state.scope = undefined;
+          state.token = undefined;
+          if (!state.viewer) {
+            closeFor(ws, { code: 1008, reason: "this socket's write token was revoked" });
+            continue;
+          }
+        }
+        if (!state.viewer || !this.options.viewer) continue;
+        const key = state.req.headers.cookie ?? "";
+        let still = sessions.get(key);
+        if (!still) sessions.set(key, (still = this.options.viewer(state.req).catch(() => true)));
+        if (await still) continue;
+        state.viewer = false;
+        if (!state.scope) closeFor(ws, { code: 1008, reason: "signed out, or the account was removed: sign in again" });
+      }
+    } finally {
+      this.revalidating = false;
+    }
+  }
+
+  /**
+   * Every heartbeat: a client that did not answer the last ping, or that has not read what it
+   * was sent for STUCK_MS (pongs of its own do not count: it must read), is let go.
+   */
   private checkAlive(): void {
+    const now = Date.now();
     for (const [ws, state] of this.clients) {
-      if (!state.alive) {
+      const stuck = ws.bufferedAmount > this.options.maxBufferedBytes;
+      state.stuckSince = stuck ? (state.stuckSince ?? now) : null;
+      if (!state.alive || (state.stuckSince !== null && now - state.stuckSince >= (this.options.stuckMs ?? STUCK_MS))) {
         ws.terminate();
         this.clients.delete(ws);
         continue;
@@ -507,6 +605,7 @@ export class LiveHub {
 
   close(): void {
     clearInterval(this.heartbeat);
+    clearInterval(this.revalidation);
     clearInterval(this.drainCheck);
     for (const ws of this.clients.keys()) ws.terminate();
     this.clients.clear();
@@ -538,6 +637,12 @@ function setMaxPayload(ws: WebSocket, bytes: number): void {
   const receiver = (ws as unknown as { _receiver?: { _maxPayload?: number } })._receiver;
   if (typeof receiver?._maxPayload !== "number") throw new Error("this version of ws keeps no per-connection maxPayload");
   receiver._maxPayload = bytes;
+}
+
+/** Says why in a message the page can show, then closes the socket. */
+function closeFor(ws: WebSocket, violation: Violation, id?: number): void {
+  send(ws, { type: "error", ...(id === undefined ? {} : { id }), field: "(connection)", message: violation.reason });
+  ws.close(violation.code, violation.reason.slice(0, 120));
 }
 
 function send(ws: WebSocket, message: ServerMessage): void {

@@ -95,7 +95,22 @@ export const widgetSchema = z
   });
 export type Widget = z.infer<typeof widgetSchema>;
 
+/**
+ * Names every plain object already has (constructor, toString, __proto__, ...): as element names
+ * they would find the inherited property instead of a widget, so they are refused.
+ */
+const INHERITED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 const elementName = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, - or _");
+/** The elements' names as given (zod drops a "__proto__" key without a word, so look first). */
+const refuseInheritedNames = (raw: unknown, ctx: z.RefinementCtx) => {
+  if (!isRecord(raw)) return raw;
+  for (const name of Object.keys(raw))
+    if (INHERITED_NAMES.has(name))
+      ctx.addIssue({ code: "custom", path: [name], message: "is a reserved name (every object has it); choose another" });
+  return raw;
+};
+/** Widgets in one dashboard, and places in its layout: a screen's worth many times over. */
+export const MAX_ELEMENTS = 200;
 
 export const layoutItemSchema = z
   .object({
@@ -175,14 +190,16 @@ export const dashboardSchema = z
       })
       .strict()
       .optional(),
-    elements: z.record(elementName, widgetSchema),
-    layout: z.object({ items: z.array(layoutItemSchema).max(200) }).strict(),
+    elements: z
+      .preprocess(refuseInheritedNames, z.record(elementName, widgetSchema))
+      .refine((e) => Object.keys(e).length <= MAX_ELEMENTS, { message: `at most ${MAX_ELEMENTS} elements` }),
+    layout: z.object({ items: z.array(layoutItemSchema).max(MAX_ELEMENTS) }).strict(),
   })
   .strict()
   .superRefine((d, ctx) => {
     const placed = new Set<string>();
     d.layout.items.forEach((item, i) => {
-      if (!(item.element in d.elements)) {
+      if (!Object.hasOwn(d.elements, item.element)) {
         ctx.addIssue({
           code: "custom",
           path: ["layout", "items", i, "element"],
@@ -304,7 +321,7 @@ export function emptyDashboard(title = "My dashboard"): Dashboard {
 export function nextElementName(dashboard: Dashboard): string {
   for (let i = 1; ; i++) {
     const name = `w${i}`;
-    if (!(name in dashboard.elements)) return name;
+    if (!Object.hasOwn(dashboard.elements, name)) return name;
   }
 }
 

@@ -3,7 +3,7 @@
 import { join } from "node:path";
 import { type APIRequestContext, test as base, expect } from "@playwright/test";
 
-export const INGEST_TOKEN = "e2e-ingest-token-0123456789";
+export const INGEST_TOKEN = "e2e-ingest-token-0123456789abcdefgh";
 export const E2E_DATA_DIR = process.env.E2E_DATA_DIR ?? "var-e2e";
 /** Where the test server keeps its snapshots (playwright.config.ts). */
 export const E2E_SNAPSHOT_DIR = join(E2E_DATA_DIR, "snapshots");

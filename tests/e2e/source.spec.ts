@@ -94,7 +94,7 @@ test.beforeAll(async () => {
     RUNBOARD_DATA_DIR: dataDir,
     RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
     RUNBOARD_REFRESH_SECONDS: "0",
-    RUNBOARD_INGEST_TOKEN: "e2e-source-token-0123456789",
+    RUNBOARD_INGEST_TOKEN: "e2e-source-token-0123456789abcdefgh",
   });
 });
 

@@ -9,7 +9,7 @@ import { after, describe, it } from "node:test";
 import { freePort } from "../support/postgres.js";
 import { type ServerProcess, ingestOk, resumingClient, startServerProcess } from "../support/server-process.js";
 
-const TOKEN = "restart-test-token-0123456789";
+const TOKEN = "restart-test-token-0123456789abcdef";
 const dataDir = mkdtempSync(join(tmpdir(), "runboard-restart-"));
 let server: ServerProcess | undefined;
 

@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { freePort, startThrowawayPostgres, type ThrowawayPostgres } from "../support/postgres.js";
 import { type ServerProcess, ingestOk, resumingClient, startServerProcess } from "../support/server-process.js";
 
-const TOKEN = "replica-test-token-0123456789";
+const TOKEN = "replica-test-token-0123456789abcdef";
 const OBSERVABLE = "cryo.temperature";
 let postgres: ThrowawayPostgres;
 const servers: ServerProcess[] = [];

@@ -49,6 +49,31 @@ describe("dashboard schema", () => {
     assert.deepEqual(fields(doc), ["layout.items[1].element"]);
   });
 
+  it("refuses inherited property names as elements and in layout items, and more than 200 elements", () => {
+    for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"]) {
+      // The layout names an element that only every object has: it must be missing, not found.
+      const placed = example() as { layout: { items: { element: string }[] } };
+      placed.layout.items[0]!.element = name;
+      assert.deepEqual([...new Set(fields(placed))], ["layout.items[0].element"], name);
+      // As text, the way a file or a request brings it (JSON.parse makes "__proto__" an own key).
+      const doc = example() as { elements: Record<string, unknown> };
+      const text = JSON.stringify(doc).replace(
+        '"elements":{',
+        `"elements":{"${name}":${JSON.stringify(Object.values(doc.elements)[0])},`,
+      );
+      const parsed = parseDashboard(JSON.parse(text));
+      assert.equal(parsed.ok, false, name);
+      assert.ok(!parsed.ok && parsed.errors.some((e) => e.field === `elements.${name}` && /reserved/.test(e.message)), name);
+    }
+    const many = example() as { elements: Record<string, unknown>; layout: { items: unknown[] } };
+    const widget = Object.values(many.elements)[0];
+    many.layout.items = [];
+    many.elements = Object.fromEntries(Array.from({ length: 201 }, (_, i) => [`w${i}`, widget]));
+    assert.deepEqual(fields(many), ["elements"]);
+    many.elements = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`w${i}`, widget]));
+    assert.ok(parseDashboard(many).ok);
+  });
+
   it("rejects an item that sticks out of the 12-column grid", () => {
     const doc = example() as { layout: { items: { x: number; w: number }[] } };
     doc.layout.items[0]!.x = 6;

@@ -206,7 +206,7 @@ describe("fuzzing the edges", () => {
       }),
       { numRuns: RUNS },
     );
-    const tokens = mutated({ version: 1, tokens: [{ name: "hall B", token: "b".repeat(24), sources: ["daq-b"] }] });
+    const tokens = mutated({ version: 1, tokens: [{ name: "hall B", token: "b".repeat(32), sources: ["daq-b"] }] });
     fc.assert(
       fc.property(fc.oneof(tokens, jsonish), (content) => {
         const file = join(dir, `tokens-${n++}.json`);

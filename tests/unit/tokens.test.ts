@@ -16,7 +16,7 @@ function fileWith(content: unknown, mode = 0o600): string {
   return file;
 }
 
-const HALL_B = { name: "hall B DAQ", token: "b".repeat(24), sources: ["daq-hall-b", "daq-hall-b:spare"] };
+const HALL_B = { name: "hall B DAQ", token: "b".repeat(32), sources: ["daq-hall-b", "daq-hall-b:spare"] };
 
 describe("source tokens", () => {
   it("are read from the tokens file, none when there is no file", () => {
@@ -55,7 +55,7 @@ describe("source tokens", () => {
     assert.match(refused({ version: 2, tokens: [] }), /^version/);
     assert.match(
       refused({ version: 1, tokens: [{ ...HALL_B, token: "short" }] }),
-      /^tokens\[0\]\.token: must be at least 16 characters/,
+      /^tokens\[0\]\.token: must be at least 32 characters/,
     );
     assert.match(refused({ version: 1, tokens: [{ ...HALL_B, sources: ["hall b"] }] }), /^tokens\[0\]\.sources\[0\]: letters/);
     assert.match(

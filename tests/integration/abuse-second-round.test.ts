@@ -1,0 +1,365 @@
+// The second round of hostile probes (issue 23), each finding as the bounded outcome it now has:
+// the real server as its own process on 127.0.0.1, its memory read from /proc, bounded loops.
+// Finding 1 (big array runs) is in big-runs.test.ts; 3 (replaced files) in postgres-source.test.ts
+// and the browser tests; 10 in tests/unit/dashboard.test.ts too.
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { connect, type Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
+import { BINARY_BATCH_CONTENT_TYPE, encodeBinaryBatch } from "../../src/core/ingest-binary.js";
+import { freePort } from "../support/postgres.js";
+import { ingestOk, type ServerProcess, startServerProcess } from "../support/server-process.js";
+
+const TOKEN = "second-round-ingest-token-0123456789";
+const HALL_C = { name: "hall C DAQ", token: "c".repeat(40), sources: ["daq-hall-c"] };
+const NOW = Date.now();
+
+/** The server's resident memory in MB, from /proc. */
+const rssMb = (proc: ServerProcess) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.proc.pid}/status`, "utf8"))![1]) / 1024;
+
+/** Waits until `check` holds, polling; fails with `what` after `ms`. */
+async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A websocket that keeps every text message it gets, and when it closed and why. */
+function socketTo(port: number, headers: Record<string, string> = {}, localAddress?: string) {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers, ...(localAddress ? { localAddress } : {}) });
+  const said: Record<string, unknown>[] = [];
+  const closed: { code?: number; reason?: string } = {};
+  ws.on("message", (data, isBinary) => {
+    if (!isBinary) said.push(JSON.parse(String(data)) as Record<string, unknown>);
+  });
+  ws.on("close", (code, reason) => Object.assign(closed, { code, reason: String(reason) }));
+  ws.on("error", () => undefined);
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  return { ws, said, closed, opened };
+}
+
+describe("the second round of hostile probes, on the default server", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "runboard-second-round-"));
+  let server: ServerProcess;
+  const url = (path: string) => `http://127.0.0.1:${server.port}${path}`;
+  const post = (path: string, body: unknown, token = TOKEN) =>
+    fetch(url(path), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  before(async () => {
+    writeFileSync(join(dataDir, "tokens.json"), JSON.stringify({ version: 1, tokens: [HALL_C] }), { mode: 0o600 });
+    server = await startServerProcess(await freePort(), {
+      RUNBOARD_DATA_DIR: dataDir,
+      RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
+      RUNBOARD_INGEST_TOKEN: TOKEN,
+      RUNBOARD_REFRESH_SECONDS: "0",
+      // Small, so the bounds are reached in a test's time.
+      RUNBOARD_REPLAY_MB: "0.05",
+      RUNBOARD_REPLAY_TIME_LIMIT_SECONDS: "3",
+      RUNBOARD_MAX_HTTP_CONNECTIONS_PER_ADDRESS: "64",
+      RUNBOARD_HEADERS_TIMEOUT_SECONDS: "2",
+    });
+    await ingestOk(server.port, TOKEN, {
+      runs: [{ id: 5, start: NOW - 60_000 }],
+      observables: [{ name: "probe.rate", shape: "scalar" }],
+      readings: Array.from({ length: 2000 }, (_, i) => ({ observable: "probe.rate", run: 5, t: NOW - 50_000 + i, value: i })),
+    });
+  });
+  after(() => {
+    server?.proc.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("13: a batch that resends a run's start without its stop leaves the run stopped", async () => {
+    await ingestOk(server.port, TOKEN, { runs: [{ id: 6, start: NOW - 30_000, stop: NOW - 20_000 }] });
+    await ingestOk(server.port, TOKEN, { runs: [{ id: 6, start: NOW - 30_000, meta: { note: "resent" } }] });
+    const runs = (
+      (await (await fetch(url("/api/runs"))).json()) as { runs: { id: number; stop: number | null; status: string }[] }
+    ).runs;
+    const run6 = runs.find((r) => r.id === 6)!;
+    assert.deepEqual([run6.stop, run6.status], [NOW - 20_000, "stopped"]);
+    // Said in so many words, it does reopen the run.
+    await ingestOk(server.port, TOKEN, { runs: [{ id: 6, start: NOW - 30_000, stop: null }] });
+    const again = ((await (await fetch(url("/api/runs"))).json()) as { runs: { id: number; stop: number | null }[] }).runs;
+    assert.equal(again.find((r) => r.id === 6)!.stop, null);
+  });
+
+  it("10: a dashboard naming an inherited property is refused with the field, on save", async () => {
+    const layout = JSON.parse(readFileSync(join(import.meta.dirname, "../../layouts/camera-overview.json"), "utf8")) as {
+      layout: { items: { element: string }[] };
+    };
+    layout.layout.items[0]!.element = "constructor";
+    const res = await post("/api/dashboards", layout);
+    assert.equal(res.status, 400);
+    const body = (await res.json()) as { errors: { field: string }[] };
+    assert.equal(body.errors[0]!.field, "layout.items[0].element");
+  });
+
+  it("14: wrong write tokens on a websocket are answered ever later, and the socket is closed after three", async () => {
+    const client = socketTo(server.port);
+    await client.opened;
+    const started = Date.now();
+    // A guesser that waits for each answer (one that does not is closed by the queue bound, test 7).
+    for (let i = 0; i < 5000 && client.ws.readyState === WebSocket.OPEN; i++) {
+      const answers = client.said.length;
+      client.ws.send(JSON.stringify({ type: "auth", token: `guess-${i}-${"x".repeat(32)}` }));
+      await until(() => client.said.length > answers || client.closed.code !== undefined, "an answer");
+    }
+    await until(() => client.closed.code !== undefined, "the guessing socket is closed");
+    const tookMs = Date.now() - started;
+    assert.equal(client.closed.code, 1008);
+    assert.match(client.closed.reason!, /3 wrong write tokens/);
+    const refusals = client.said.filter((m) => m.type === "error" && m.field === "token");
+    assert.equal(refusals.length, 2, "two answered, the third closes");
+    // 250 ms, 500 ms, 750 ms: the socket could not try 5000 in 228 ms.
+    assert.ok(tookMs >= 1400, `closed after ${tookMs} ms`);
+  });
+
+  it("7: a socket that sends faster than it is answered is closed, and the server's memory stays put", async () => {
+    const before = rssMb(server);
+    // A replay from seq 0 (the window holds 50 kB): the client never reads, so the replay waits.
+    const client = socketTo(server.port);
+    await client.opened;
+    client.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.rate"], since: 0 }));
+    const filler = JSON.stringify({ type: "ping", pad: "p".repeat(15_000) });
+    for (let i = 0; i < 60_000 && client.ws.readyState === WebSocket.OPEN; i++) {
+      client.ws.send(filler);
+      if (i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await until(() => client.closed.code !== undefined, "the flooding socket is closed");
+    assert.equal(client.closed.code, 1008);
+    const grew = rssMb(server) - before;
+    assert.ok(grew < 150, `rss grew ${Math.round(grew)} MB`);
+  });
+
+  it("6: a replay slot is given back at the replay's time limit, however its client pongs", async () => {
+    // 48 MB of waveforms: more than a client may have unsent (16 MB), so a replay to a client
+    // that reads nothing waits for it.
+    await ingestOk(server.port, TOKEN, { observables: [{ name: "probe.wave", shape: "1d", dims: [2048] }] });
+    for (let from = 0; from < 3000; from += 500) {
+      const readings = Array.from({ length: 500 }, (_, i) => ({ observable: "probe.wave", run: 5, t: NOW - 40_000 + from + i }));
+      const arrays = readings.map((_, i) => ({
+        reading: i,
+        key: "value" as const,
+        values: new Float64Array(2048).fill(from + i),
+        shape: [2048],
+      }));
+      const res = await fetch(url("/api/ingest"), {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": BINARY_BATCH_CONTENT_TYPE },
+        body: encodeBinaryBatch({ readings }, arrays) as BodyInit,
+      });
+      assert.equal(res.status, 200, await res.text());
+    }
+    // Two clients take both store replay slots and never read; they pong on their own.
+    const holders = [socketTo(server.port), socketTo(server.port)];
+    for (const h of holders) {
+      await h.opened;
+      // Paused at the TCP level: nothing the server sends is read.
+      (h.ws as unknown as { _socket: Socket })._socket.pause();
+      h.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.wave"], since: 0 }));
+    }
+    const pong = setInterval(() => holders.forEach((h) => h.ws.pong()), 500);
+    try {
+      // Another client soon gets its replay (the limit is 3 s here), not "busy" forever.
+      await until(
+        async () => {
+          const other = socketTo(server.port);
+          await other.opened;
+          other.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.wave"], since: 0 }));
+          await until(() => other.said.some((m) => m.type === "subscribed" || m.type === "busy"), "an answer", 5000);
+          const busy = other.said.some((m) => m.type === "busy");
+          other.ws.close();
+          return !busy;
+        },
+        "a replay slot is free again",
+        20_000,
+      );
+    } finally {
+      clearInterval(pong);
+      holders.forEach((h) => h.ws.terminate());
+    }
+  });
+
+  it("11: unfinished big messages from source sockets are read two at a time, the rest wait at the sender", async () => {
+    const before = rssMb(server);
+    const sockets: ReturnType<typeof socketTo>[] = [];
+    for (let i = 0; i < 40; i++) {
+      const s = socketTo(server.port);
+      await s.opened;
+      s.ws.send(JSON.stringify({ type: "auth", token: HALL_C.token }));
+      sockets.push(s);
+    }
+    await until(() => sockets.every((s) => s.said.some((m) => m.type === "authorized")), "all authorized");
+    // Each sends the header of a 15 MB frame and 8 MB of its payload, then stops.
+    const payload = 15 * 1024 * 1024;
+    // FIN + text; MASK + 64-bit length; the length; a zero mask key (clients must mask).
+    const header = Buffer.from([0x81, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    header.writeBigUInt64BE(BigInt(payload), 2);
+    header.writeUInt32BE(0, 10); // mask key
+    const part = Buffer.alloc(8 * 1024 * 1024, 0x20);
+    for (const s of sockets) {
+      const raw = (s.ws as unknown as { _socket: Socket })._socket;
+      raw.write(header);
+      raw.write(part);
+    }
+    // Until what the server takes in has settled: the sockets' unsent bytes stop shrinking.
+    const unsent = () => sockets.reduce((n, s) => n + (s.ws as unknown as { _socket: Socket })._socket.writableLength, 0);
+    for (let last = -1, now = unsent(); now !== last;) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      [last, now] = [now, unsent()];
+    }
+    const grew = rssMb(server) - before;
+    // Two permits' worth (and socket buffers), not 40 x 8 MB.
+    assert.ok(grew < 120, `rss grew ${Math.round(grew)} MB with 40 unfinished 15 MB messages`);
+    const health = await fetch(url("/api/health"));
+    assert.equal(health.status, 200);
+    sockets.forEach((s) => s.ws.terminate());
+  });
+
+  it("5: a flood of half-open requests from one address is capped; others, and /api/health, still get in", async () => {
+    const flood: { socket: Socket; answer: string; closed: boolean }[] = [];
+    // From 127.0.0.2: the same machine, another address.
+    for (let i = 0; i < 400; i++) {
+      const socket = connect({ host: "127.0.0.1", port: server.port, localAddress: "127.0.0.2" });
+      const entry = { socket, answer: "", closed: false };
+      socket.on("error", () => undefined);
+      socket.on("data", (d: Buffer) => (entry.answer += d.toString()));
+      socket.on("close", () => (entry.closed = true));
+      socket.write(`POST /api/login HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nContent-Length: 8000\r\n`);
+      flood.push(entry);
+    }
+    try {
+      await until(() => flood.filter((f) => f.closed).length >= 300, "over-cap sockets refused");
+      const refused = flood.filter((f) => f.closed && f.answer.startsWith("HTTP/1.1 503"));
+      assert.ok(refused.length >= 300, `${refused.length} answered 503`);
+      assert.match(refused[0]!.answer, /Retry-After: 5/);
+      const health = await fetch(url("/api/health"));
+      assert.equal(health.status, 200);
+      const body = (await health.json()) as { connections: { open: number; refused: number } };
+      assert.ok(body.connections.refused >= 300, JSON.stringify(body.connections));
+      assert.equal((await post("/api/ingest", { readings: [] })).status, 200);
+      // The 64 let in sent no end of headers: cut off at the 2 s header timeout.
+      await until(() => flood.every((f) => f.closed), "half-open requests cut off", 10_000);
+    } finally {
+      flood.forEach((f) => f.socket.destroy());
+    }
+  });
+});
+
+describe("the second round of hostile probes, with users (RUNBOARD_AUTH=local)", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "runboard-second-round-users-"));
+  let server: ServerProcess;
+  const url = (path: string) => `http://127.0.0.1:${server.port}${path}`;
+  const admin = () => ({ Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" });
+  const login = (name: string, password: string, localAddress?: string) =>
+    new Promise<{ status: number; cookie?: string }>((resolve, reject) => {
+      const body = JSON.stringify({ name, password });
+      const req = http.request(
+        {
+          host: "127.0.0.1",
+          port: server.port,
+          path: "/api/login",
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) },
+          ...(localAddress ? { localAddress } : {}),
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode!, cookie: res.headers["set-cookie"]?.[0]?.split(";")[0] }));
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+
+  before(async () => {
+    server = await startServerProcess(await freePort(), {
+      RUNBOARD_DATA_DIR: dataDir,
+      RUNBOARD_INGEST_TOKEN: TOKEN,
+      RUNBOARD_REFRESH_SECONDS: "0",
+      RUNBOARD_AUTH: "local",
+    });
+    for (const name of ["shifter", "visitor"]) {
+      const res = await fetch(url("/api/admin/users"), {
+        method: "POST",
+        headers: admin(),
+        body: JSON.stringify({ name, role: "viewer", password: `${name}-password-long-enough` }),
+      });
+      assert.equal(res.status, 201, await res.text());
+    }
+    await ingestOk(server.port, TOKEN, {
+      runs: [{ id: 1, start: NOW - 60_000 }],
+      observables: [{ name: "probe.rate", shape: "scalar" }],
+    });
+  });
+  after(() => {
+    server?.proc.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("4: revoking a token closes the sockets it authorized, and a removed user's live socket closes", async () => {
+    const made = await fetch(url("/api/admin/tokens"), {
+      method: "POST",
+      headers: admin(),
+      body: JSON.stringify({ name: "hall D", sources: ["daq-hall-d"] }),
+    });
+    const { token } = (await made.json()) as { token: string };
+    const daq = socketTo(server.port);
+    await daq.opened;
+    daq.ws.send(JSON.stringify({ type: "auth", token }));
+    await until(() => daq.said.some((m) => m.type === "authorized"), "the DAQ is authorized");
+    const revoked = Date.now();
+    assert.equal((await fetch(url("/api/admin/tokens/hall%20D"), { method: "DELETE", headers: admin() })).status, 200);
+    await until(() => daq.closed.code !== undefined, "the revoked token's socket is closed", 5000);
+    assert.equal(daq.closed.code, 1008);
+    assert.ok(Date.now() - revoked <= 5000);
+
+    const { status, cookie } = await login("visitor", "visitor-password-long-enough");
+    assert.equal(status, 200);
+    const page = socketTo(server.port, { Cookie: cookie! });
+    await page.opened;
+    page.ws.send(JSON.stringify({ type: "subscribe", observables: ["probe.rate"] }));
+    await until(() => page.said.some((m) => m.type === "subscribed"), "the page follows the feed");
+    const removed = Date.now();
+    assert.equal((await fetch(url("/api/admin/users/visitor"), { method: "DELETE", headers: admin() })).status, 200);
+    await until(() => page.closed.code !== undefined, "the removed user's socket is closed", 5000);
+    assert.ok(Date.now() - removed <= 5000);
+  });
+
+  it("8: during a flood of sign-ins with made-up names, a user who signed in from an address before gets in", async () => {
+    assert.equal((await login("shifter", "shifter-password-long-enough", "127.0.0.3")).status, 200);
+    let stop = false;
+    const flood = async (i: number) => {
+      for (let n = 0; !stop && n < 2000; n++) await login(`nobody-${i}-${n}`, "wrong-password-wrong", "127.0.0.3");
+    };
+    const flooding = Array.from({ length: 16 }, (_, i) => flood(i));
+    try {
+      // The flood has been throttled by address...
+      await until(async () => (await login("nobody-else", "x-wrong-password", "127.0.0.3")).status === 429, "address throttled");
+      // ...and the known user still signs in, every time.
+      const tries = [];
+      for (let i = 0; i < 10; i++) tries.push((await login("shifter", "shifter-password-long-enough", "127.0.0.3")).status);
+      assert.deepEqual(
+        tries,
+        Array.from({ length: 10 }, () => 200),
+      );
+    } finally {
+      stop = true;
+      await Promise.all(flooding);
+    }
+  });
+});
