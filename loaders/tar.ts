@@ -1,9 +1,11 @@
 // A review as one archive to download: a ustar tar of a folder, gzipped. Entries are sorted and
 // dated 0, so the same folder gives the same archive. Written here because nothing else needs a
 // tar library, and the format is a page long.
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { createReadStream, createWriteStream, readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
-import { gzipSync } from "node:zlib";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { createGzip, gzipSync } from "node:zlib";
 
 const BLOCK = 512;
 
@@ -55,4 +57,22 @@ export function tarGzFolder(dir: string, top: string): Buffer {
   }
   parts.push(Buffer.alloc(2 * BLOCK));
   return gzipSync(Buffer.concat(parts));
+}
+
+/**
+ * The same archive as tarGzFolder, written to `file` as a stream: one file's bytes in memory at
+ * a time at most (a review of every run is hundreds of MB).
+ */
+export async function writeTarGz(dir: string, top: string, file: string): Promise<void> {
+  async function* entries(): AsyncGenerator<Buffer> {
+    for (const path of filesOf(dir)) {
+      const size = statSync(path).size;
+      yield header(`${top}/${relative(dir, path).split("\\").join("/")}`, size);
+      for await (const chunk of createReadStream(path)) yield chunk as Buffer;
+      const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+      if (pad) yield Buffer.alloc(pad);
+    }
+    yield Buffer.alloc(2 * BLOCK);
+  }
+  await pipeline(Readable.from(entries()), createGzip(), createWriteStream(file));
 }

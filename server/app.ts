@@ -71,6 +71,29 @@ function refuse(res: Response, outcome: { errors: FieldError[]; forbidden?: true
 }
 
 /** Whether an error is the disk being full (DuckDB says it in words, node:fs as a code). */
+/**
+ * DuckDB's own memory bound (the store's RUNBOARD_STORE_MEMORY_MB, a snapshot lane's 96 MB)
+ * reached: "Out of Memory Error: failed to pin block ...", "could not allocate block ...". The
+ * transaction it broke was rolled back, so nothing of the request was stored; it may be sent
+ * again in a moment (503 with Retry-After), as a client would after any overload.
+ */
+export function isOutOfMemory(error: unknown): boolean {
+  const message = String((error as { message?: unknown } | null)?.message ?? "");
+  return /Out of Memory Error|failed to pin block|could not allocate block|failed to allocate data/i.test(message);
+}
+
+/** A logger that says a thing at most once a minute (a pressure that lasts is one line a minute). */
+function onceAMinute(say: (message: string) => void): { log: (message: string) => void } {
+  let last = 0;
+  return {
+    log: (message) => {
+      if (Date.now() - last < 60_000) return;
+      last = Date.now();
+      say(message);
+    },
+  };
+}
+
 export function isDiskFull(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
   return e?.code === "ENOSPC" || /no space left on device/i.test(String(e?.message ?? ""));
@@ -355,6 +378,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((_req, res) => fail(res, 404, "not found"));
 
   // Malformed JSON bodies and anything unexpected end here, still as JSON.
+  const outOfMemory = onceAMinute((message) => deps.log(`the store reached its memory bound; answered 503 (${message})`));
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = error as { type?: string; status?: number; message?: string };
     if (e.type === "entity.parse.failed")
@@ -364,6 +388,11 @@ export function createApp(deps: AppDeps): express.Express {
       return fail(res, 503, `${error.message}; retry (a batch with source and sequence is stored once)`);
     }
     if (e.type === "entity.too.large") return fail(res, 413, "body too large", [{ field: "(body)", message: e.message ?? "" }]);
+    if (isOutOfMemory(error)) {
+      outOfMemory.log(e.message ?? "");
+      res.setHeader("Retry-After", "5");
+      return fail(res, 503, "the store is short of memory just now; nothing of this request was stored, send it again");
+    }
     if (isDiskFull(error)) {
       deps.log(`no space left on device: a write was refused and nothing of it stored (${e.message ?? ""})`);
       return fail(res, 507, "no space left on device; nothing of this request was stored, send it again once there is room");

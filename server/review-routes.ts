@@ -1,15 +1,18 @@
 // "Publish for review" from the UI: the same folder `runboard publish` writes (loaders/publish.ts),
 // built on the server from its snapshot directory and site, and answered as one .tar.gz to
 // download. The chosen runs are brought up to date first; only dashboards the asker may view go in.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import express, { type Response, Router } from "express";
 import { z } from "zod";
 import { mayDashboard } from "../src/core/access.js";
 import { parseSelection } from "../src/core/time-window.js";
 import { fieldErrors } from "../src/core/validation.js";
-import { MissingRunsError, PublishError, publishReview } from "../loaders/publish.js";
-import { tarGzFolder } from "../loaders/tar.js";
+import { projectRoot } from "../loaders/paths.js";
+import { PublishError } from "../loaders/publish.js";
+import type { PublishChildAnswer, PublishChildRequest } from "../loaders/publish-child.js";
 import { SnapshotError } from "../loaders/snapshot/take-snapshot.js";
 import { mayDo, who } from "./auth/auth-routes.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboards/dashboard-store.js";
@@ -66,42 +69,82 @@ export function reviewRoutes(deps: ReviewRouteDeps): Router {
       return fail(res, 503, "a review is being published; ask again in a moment");
     }
     busy = true;
-    const out = join(mkdtempSync(join(deps.workDir, "review-")), "review");
+    const work = mkdtempSync(join(deps.workDir, "review-"));
+    const cleanUp = () => {
+      busy = false;
+      rmSync(work, { recursive: true, force: true });
+    };
     try {
       await deps.keeper.refresh({ selection, reason: "review" });
-      const review = await publishReview({
+      const records = [];
+      for (const id of dashboards) {
+        const record = await deps.dashboards.get(id);
+        if (!record) throw new PublishError(`dashboard ${id} is gone`);
+        records.push(record);
+      }
+      const archive = join(work, "review.tar.gz");
+      const answer = await publishInChildProcess({
         runs,
-        out,
-        dashboards,
-        pages: [],
+        out: join(work, "review"),
         title,
         utcOffsetMinutes,
         skipMissing,
         snapshotDir: deps.snapshotDir,
         siteDir: existsSync(join(deps.distDir, "index.html")) ? deps.distDir : undefined,
-        fetchDashboard: async (id) => {
-          const record = await deps.dashboards.get(id);
-          if (!record) throw new PublishError(`dashboard ${id} is gone`);
-          return record;
-        },
+        dashboards: records,
+        archive,
       });
-      const name = `review-${review.publishedAt.slice(0, 10)}-${review.runs[0]!.run}-${review.runs.at(-1)!.run}`;
-      const archive = tarGzFolder(out, name);
-      await deps.audit(res, "review.publish", runs, { dashboards, bytes: archive.length });
+      if (!answer.ok) {
+        cleanUp();
+        const status = answer.kind === "missing" ? 409 : 404;
+        return fail(res, status, answer.message, [{ field: "runs", message: answer.message }]);
+      }
+      const bytes = statSync(archive).size;
+      await deps.audit(res, "review.publish", runs, { dashboards, bytes });
       res
         .status(200)
         .type("application/gzip")
-        .setHeader("Content-Disposition", `attachment; filename="${name}.tar.gz"`)
-        .send(archive);
+        .setHeader("Content-Length", String(bytes))
+        .setHeader("Content-Disposition", `attachment; filename="${answer.name}.tar.gz"`);
+      // Streamed from the file: the archive is never in the server's memory.
+      const stream = createReadStream(archive);
+      res.once("close", () => {
+        stream.destroy();
+        cleanUp();
+      });
+      stream.pipe(res);
     } catch (error) {
-      if (error instanceof MissingRunsError) return fail(res, 409, error.message, [{ field: "runs", message: error.message }]);
+      cleanUp();
       if (error instanceof PublishError || error instanceof SnapshotError)
         return fail(res, 404, error.message, [{ field: "runs", message: error.message }]);
       next(error);
-    } finally {
-      busy = false;
-      rmSync(join(out, ".."), { recursive: true, force: true });
     }
   });
   return router;
+}
+
+const publishChild = fileURLToPath(new URL("../loaders/publish-child.ts", import.meta.url));
+
+/**
+ * Runs loaders/publish-child.ts in its own process (its memory and CPU are not the server's
+ * event loop's) and returns its answer. A child that fails says why on its standard error.
+ */
+function publishInChildProcess(request: PublishChildRequest): Promise<PublishChildAnswer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", publishChild], {
+      cwd: projectRoot,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => {
+      const line = out.trim().split("\n").at(-1);
+      if (code === 0 && line) return resolve(JSON.parse(line) as PublishChildAnswer);
+      reject(new Error(`publishing failed (exit ${code}): ${err.trim().split("\n").slice(-3).join(" ")}`));
+    });
+    child.stdin.end(JSON.stringify(request));
+  });
 }

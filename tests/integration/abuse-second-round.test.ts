@@ -154,7 +154,8 @@ describe("the second round of hostile probes, on the default server", () => {
       const arrays = readings.map((_, i) => ({
         reading: i,
         key: "value" as const,
-        values: new Float64Array(2048).fill(from + i),
+        // Noise, so the snapshot and a review of it are as big as the data (no compression).
+        values: Float64Array.from({ length: 2048 }, () => Math.random()),
         shape: [2048],
       }));
       const res = await fetch(url("/api/ingest"), {
@@ -191,6 +192,31 @@ describe("the second round of hostile probes, on the default server", () => {
     } finally {
       clearInterval(pong);
       holders.forEach((h) => h.ws.terminate());
+    }
+  });
+
+  it("9: publishing a review runs in a child process and streams the archive; the server's memory stays put", async () => {
+    const refreshed = await post("/api/snapshots/refresh", { select: "run:5" });
+    assert.equal(refreshed.status, 200, await refreshed.text());
+    const before = rssMb(server);
+    let peak = before;
+    let sawChild = false;
+    const children = () => readFileSync(`/proc/${server.proc.pid}/task/${server.proc.pid}/children`, "utf8").trim();
+    const watch = setInterval(() => {
+      peak = Math.max(peak, rssMb(server));
+      if (children() !== "") sawChild = true;
+    }, 20);
+    try {
+      const res = await post("/api/reviews", { runs: "run:5" });
+      assert.equal(res.status, 200, await res.clone().text());
+      const archive = Buffer.from(await res.arrayBuffer());
+      assert.equal(Number(res.headers.get("content-length")), archive.length);
+      assert.ok(archive.length > 40e6, `${archive.length} bytes`);
+      assert.ok(sawChild, "the review was assembled by a child process of the server");
+      // Before, the archive was built in memory twice over (tar, then gzip): 100 MB and more.
+      assert.ok(peak - before < archive.length / 1e6 / 2, `rss rose ${Math.round(peak - before)} MB`);
+    } finally {
+      clearInterval(watch);
     }
   });
 
@@ -361,5 +387,75 @@ describe("the second round of hostile probes, with users (RUNBOARD_AUTH=local)",
       stop = true;
       await Promise.all(flooding);
     }
+  });
+});
+
+describe("the second round of hostile probes, with a store at its memory bound", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "runboard-second-round-memory-"));
+  let server: ServerProcess;
+  const url = (path: string) => `http://127.0.0.1:${server.port}${path}`;
+
+  before(async () => {
+    server = await startServerProcess(await freePort(), {
+      RUNBOARD_DATA_DIR: dataDir,
+      RUNBOARD_INGEST_TOKEN: TOKEN,
+      RUNBOARD_REFRESH_SECONDS: "0",
+      // The smallest bound the store takes: 20 camera images of 512x512 fill it.
+      RUNBOARD_STORE_MEMORY_MB: "64",
+    });
+    await ingestOk(server.port, TOKEN, {
+      runs: [{ id: 1, start: NOW - 600_000 }],
+      observables: [{ name: "probe.camera", shape: "2d", dims: [512, 512] }],
+    });
+  });
+  after(() => {
+    server?.proc.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("2: ingest past the store's memory bound is answered 503 with Retry-After, and nothing of it is stored", async () => {
+    const answers: { status: number; retryAfter: string | null; lastSeqBefore: number; lastSeqAfter: number }[] = [];
+    const lastSeq = async () => ((await (await fetch(url("/api/health"))).json()) as { lastSeq: number }).lastSeq;
+    for (let k = 0; k < 8 && !answers.some((a) => a.status === 503); k++) {
+      const readings = Array.from({ length: 20 }, (_, i) => ({
+        observable: "probe.camera",
+        run: 1,
+        t: NOW - 500_000 + k * 100 + i,
+      }));
+      const arrays = readings.map((_, i) => ({
+        reading: i,
+        key: "value" as const,
+        values: Float64Array.from({ length: 512 * 512 }, () => Math.random()),
+        shape: [512, 512],
+      }));
+      const lastSeqBefore = await lastSeq();
+      const res = await fetch(url("/api/ingest"), {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": BINARY_BATCH_CONTENT_TYPE },
+        body: encodeBinaryBatch({ readings }, arrays) as BodyInit,
+      });
+      await res.arrayBuffer();
+      answers.push({
+        status: res.status,
+        retryAfter: res.headers.get("retry-after"),
+        lastSeqBefore,
+        lastSeqAfter: await lastSeq(),
+      });
+    }
+    const refused = answers.find((a) => a.status === 503);
+    assert.ok(refused, `never refused: ${JSON.stringify(answers)}`);
+    assert.equal(refused.retryAfter, "5");
+    assert.equal(refused.lastSeqAfter, refused.lastSeqBefore, "a refused batch stores nothing");
+    assert.ok(
+      answers.every((a) => a.status === 200 || a.status === 503),
+      JSON.stringify(answers),
+    );
+    // Never a bare 500, for a flag either.
+    const flag = await fetch(url("/api/runs/1/flags"), {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ verdict: "bad", note: "camera saturated" }),
+    });
+    assert.ok([201, 503].includes(flag.status), `flag: ${flag.status}`);
   });
 });
