@@ -27,6 +27,7 @@ import { accessOf, bearerToken, sourceRefusal, type WriteScope } from "./tokens.
 import type { Authenticator } from "./auth/authenticator.js";
 import type { TokenRegistry } from "./auth/token-registry.js";
 import { BIG_BODY_BYTES, BodyPermits } from "./limits/body-permits.js";
+import { ownershipRoutes } from "./ownership-routes.js";
 import { fromOwnPage, mayDo, publicAuthRoutes, signedIn, signedInAuthRoutes, who } from "./auth/auth-routes.js";
 
 export interface AppDeps {
@@ -70,7 +71,6 @@ function refuse(res: Response, outcome: { errors: FieldError[]; forbidden?: true
   fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
 }
 
-/** Whether an error is the disk being full (DuckDB says it in words, node:fs as a code). */
 /**
  * DuckDB's own memory bound (the store's RUNBOARD_STORE_MEMORY_MB, a snapshot lane's 96 MB)
  * reached: "Out of Memory Error: failed to pin block ...", "could not allocate block ...". The
@@ -94,6 +94,7 @@ function onceAMinute(say: (message: string) => void): { log: (message: string) =
   };
 }
 
+/** Whether an error is the disk being full (DuckDB says it in words, node:fs as a code). */
 export function isDiskFull(error: unknown): boolean {
   const e = error as { code?: unknown; message?: unknown } | null;
   return e?.code === "ENOSPC" || /no space left on device/i.test(String(e?.message ?? ""));
@@ -332,6 +333,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use(dashboardRoutes({ dashboards, audit, writes, smallJson, layoutsDir: deps.layoutsDir }));
+  app.use(ownershipRoutes({ store, ingestor: deps.ingestor, writes, smallJson, audit }));
   app.use(
     reviewRoutes({
       dashboards,

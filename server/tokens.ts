@@ -47,6 +47,15 @@ export const tokensFileSchema = z
             name: z.string().min(1).max(100),
             token: z.string().min(32, "must be at least 32 characters (make one with: openssl rand -hex 32)").max(512),
             sources: z.array(sourceName).min(1),
+            /**
+             * Name prefixes this token may create observables under (e.g. "hallc."): reserves
+             * names for it, so no other source can take them first. Absent: any name.
+             */
+            prefixes: z
+              .array(z.string().regex(/^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/, "must start with a letter: letters, digits, _ . : -"))
+              .min(1)
+              .max(50)
+              .optional(),
           })
           .strict(),
       )
@@ -84,7 +93,8 @@ export function loadSourceTokens(file: string): SourceToken[] {
 }
 
 /** What a bearer token may write: everything (the ingest token), some sources, or nothing. */
-export type WriteScope = { all: true } | { all: false; name: string; sources: readonly string[] } | undefined;
+export type WriteScope =
+  { all: true } | { all: false; name: string; sources: readonly string[]; prefixes?: readonly string[] } | undefined;
 
 /** Whether a batch (as sent, before it is parsed) may be written under `scope`; the error if not. */
 export function sourceRefusal(scope: Exclude<WriteScope, undefined>, source: unknown): FieldError | undefined {
@@ -97,7 +107,7 @@ export function sourceRefusal(scope: Exclude<WriteScope, undefined>, source: unk
  * the batch creates), held to what it owns unless the token may write everything.
  */
 export function accessOf(scope: Exclude<WriteScope, undefined>, source: string | undefined): WriteAccess {
-  return { owner: source ?? null, restricted: !scope.all };
+  return { owner: source ?? null, restricted: !scope.all, ...(!scope.all && scope.prefixes ? { prefixes: scope.prefixes } : {}) };
 }
 
 /** What `token` (from a bearer header or a websocket `auth` message) may write. */
@@ -105,5 +115,7 @@ export function writeScope(token: string | undefined, ingestToken: string, sourc
   if (token === undefined) return undefined;
   if (sameToken(token, ingestToken)) return { all: true };
   const held = sourceTokens.find((t) => sameToken(token, t.token));
-  return held ? { all: false, name: held.name, sources: held.sources } : undefined;
+  return held
+    ? { all: false, name: held.name, sources: held.sources, ...(held.prefixes ? { prefixes: held.prefixes } : {}) }
+    : undefined;
 }

@@ -14,7 +14,7 @@ const sha256 = (text: string) => createHash("sha256").update(text).digest("hex")
 
 export class TokenRegistry {
   /** Live tokens by the hash of the token. */
-  private byHash = new Map<string, { name: string; sources: readonly string[] }>();
+  private byHash = new Map<string, { name: string; sources: readonly string[]; prefixes?: readonly string[] }>();
   private stored: TokenRecord[] = [];
   private readonly timer: NodeJS.Timeout;
 
@@ -44,10 +44,11 @@ export class TokenRegistry {
   async refresh(): Promise<void> {
     this.stored = await this.store.listTokens();
     const revoked = new Set(this.stored.filter((t) => t.revokedAt !== null).map((t) => t.hash));
-    const live = new Map<string, { name: string; sources: readonly string[] }>();
+    const live = new Map<string, { name: string; sources: readonly string[]; prefixes?: readonly string[] }>();
     for (const t of this.fileTokens) {
       const hash = sha256(t.token);
-      if (!revoked.has(hash)) live.set(hash, { name: t.name, sources: t.sources });
+      if (!revoked.has(hash))
+        live.set(hash, { name: t.name, sources: t.sources, ...(t.prefixes ? { prefixes: t.prefixes } : {}) });
     }
     for (const t of this.stored) if (t.revokedAt === null) live.set(t.hash, { name: t.name, sources: t.sources });
     this.byHash = live;
@@ -60,7 +61,9 @@ export class TokenRegistry {
     if (ingest) return ingest;
     // Source tokens are looked up by hash: comparing hashes leaks nothing of the token.
     const held = this.byHash.get(sha256(token));
-    return held ? { all: false, name: held.name, sources: held.sources } : undefined;
+    return held
+      ? { all: false, name: held.name, sources: held.sources, ...(held.prefixes ? { prefixes: held.prefixes } : {}) }
+      : undefined;
   }
 
   list(): TokenListing[] {

@@ -20,6 +20,8 @@ export type IngestOutcome =
 export interface WriteAccess {
   owner: string | null;
   restricted: boolean;
+  /** The only name prefixes new observables may have (the token's reserved names); any when absent. */
+  prefixes?: readonly string[];
 }
 
 /** What a batch written by the server itself (simulator, watchers) or the ingest token may do. */

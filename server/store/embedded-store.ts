@@ -287,6 +287,16 @@ export class EmbeddedStore {
     return result;
   }
 
+  /** Every run's and observable's owner (a source; null: none), for the admin page. */
+  ownership(): { runs: { id: number; owner: string | null }[]; observables: { name: string; owner: string | null }[] } {
+    return {
+      runs: [...this.runOwners].map(([id, owner]) => ({ id, owner })).sort((a, b) => a.id - b.id),
+      observables: [...this.observableOwners]
+        .map(([name, owner]) => ({ name, owner }))
+        .sort((a, b) => (a.name < b.name ? -1 : 1)),
+    };
+  }
+
   /** Who owns what, as ownershipErrors asks. */
   readonly owners: Owners = {
     run: (id) => this.runOwners.get(id),
@@ -414,6 +424,10 @@ export class EmbeddedStore {
         arrays.forEach((r, i) => readings.push({ seq: firstArray + i, ...r }));
         appender.closeSync();
       }
+      for (const o of batch.owners?.runs ?? [])
+        await this.db.run("UPDATE runs SET owner = $owner WHERE id = $id", { id: o.id, owner: o.owner });
+      for (const o of batch.owners?.observables ?? [])
+        await this.db.run("UPDATE observables SET owner = $owner WHERE name = $name", { name: o.name, owner: o.owner });
       if (origin) {
         // In the same transaction as the readings: stored together, or neither.
         await this.db.run(
@@ -438,6 +452,8 @@ export class EmbeddedStore {
       this.runOwners.set(r.id, runOwner(r.id));
       this.runsById.set(r.id, r);
     }
+    for (const o of batch.owners?.runs ?? []) this.runOwners.set(o.id, o.owner);
+    for (const o of batch.owners?.observables ?? []) this.observableOwners.set(o.name, o.owner);
     return { readings, runs };
   }
 

@@ -94,6 +94,24 @@ export const ingestBatchSchema = z
     runs: z.array(runEventSchema).max(1000).default([]),
     observables: z.array(observableSchema).max(10_000).default([]),
     readings: z.array(readingSchema).max(MAX_READINGS_PER_BATCH).default([]),
+    /**
+     * New owners for existing runs and observables (null: no source): an admin's answer to a
+     * source that claimed another's names first. Only the ingest token (or an admin, through
+     * POST /api/admin/ownership) may send it; it goes the way of every batch, to every replica.
+     */
+    owners: z
+      .object({
+        runs: z
+          .array(z.object({ id: z.number().int().min(0).max(MAX_RUN_ID), owner: sourceName.nullable() }).strict())
+          .max(1000)
+          .default([]),
+        observables: z
+          .array(z.object({ name: observableName, owner: sourceName.nullable() }).strict())
+          .max(10_000)
+          .default([]),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((b) => (b.source === undefined) === (b.sequence === undefined), {
@@ -148,7 +166,13 @@ export interface NormalizedReading {
 }
 
 export type CheckedBatch =
-  | { ok: true; runs: RunEvent[]; observables: ObservableInfo[]; readings: NormalizedReading[] }
+  | {
+      ok: true;
+      runs: RunEvent[];
+      observables: ObservableInfo[];
+      readings: NormalizedReading[];
+      owners?: IngestBatch["owners"];
+    }
   | { ok: false; errors: FieldError[] };
 
 /**
@@ -216,7 +240,22 @@ export function checkBatch(
     }
     readings.push({ run: r.run, observable: r.observable, channel, t: r.t, value: r.value! });
   });
-  return errors.length > 0 ? { ok: false, errors } : { ok: true, runs: batch.runs, observables: batch.observables, readings };
+  // Owners are given to what exists (or this batch declares), never to a name nobody has.
+  batch.owners?.runs.forEach((o, i) => {
+    if (!runs.has(o.id)) errors.push({ field: `owners.runs[${i}].id`, message: `unknown run ${o.id}` });
+  });
+  batch.owners?.observables.forEach((o, i) => {
+    if (!observables.has(o.name))
+      errors.push({ field: `owners.observables[${i}].name`, message: `unknown observable ${o.name}` });
+  });
+  if (errors.length > 0) return { ok: false, errors };
+  return {
+    ok: true,
+    runs: batch.runs,
+    observables: batch.observables,
+    readings,
+    ...(batch.owners ? { owners: batch.owners } : {}),
+  };
 }
 
 function describeShape(o: ObservableInfo): string {

@@ -20,12 +20,14 @@ const whose = (owner: string | null) =>
 
 /** Every part of `batch` a restricted writer may not write, each naming its field (a 403). */
 export function ownershipErrors(
-  batch: Pick<IngestBatch, "runs" | "observables" | "readings">,
-  access: { owner: string | null; restricted: boolean },
+  batch: Pick<IngestBatch, "runs" | "observables" | "readings" | "owners">,
+  access: { owner: string | null; restricted: boolean; prefixes?: readonly string[] },
   owners: Owners,
 ): FieldError[] {
   if (!access.restricted) return [];
   const errors: FieldError[] = [];
+  if (batch.owners)
+    errors.push({ field: "owners", message: "only the ingest token or an admin may give runs and observables new owners" });
   const as = access.owner === null ? "this token" : `this token writes as ${access.owner}`;
   const refuse = (field: string, what: string, owner: string | null) => {
     if (errors.length < MAX_LISTED) errors.push({ field, message: `${what} ${whose(owner)}; ${as}` });
@@ -35,9 +37,16 @@ export function ownershipErrors(
     const owner = owners.run(r.id);
     if (foreign(owner)) refuse(`runs[${i}].id`, `run ${r.id}`, owner);
   });
+  const prefixes = access.prefixes;
   batch.observables.forEach((o, i) => {
     const owner = owners.observable(o.name);
     if (foreign(owner)) refuse(`observables[${i}].name`, o.name, owner);
+    // A new name outside the token's reserved prefixes: another source's to take.
+    else if (owner === undefined && prefixes && !prefixes.some((p) => o.name.startsWith(p)) && errors.length < MAX_LISTED)
+      errors.push({
+        field: `observables[${i}].name`,
+        message: `${o.name}: this token may create only observables named ${prefixes.map((p) => `${p}…`).join(", ")}`,
+      });
   });
   const refusedNames = new Set<string>();
   batch.readings.forEach((r, i) => {

@@ -16,6 +16,8 @@ import { ingestOk, type ServerProcess, startServerProcess } from "../support/ser
 
 const TOKEN = "second-round-ingest-token-0123456789";
 const HALL_C = { name: "hall C DAQ", token: "c".repeat(40), sources: ["daq-hall-c"] };
+/** A token whose names are reserved: it may create observables under halle. only. */
+const HALL_E = { name: "hall E DAQ", token: "e".repeat(40), sources: ["daq-hall-e"], prefixes: ["halle."] };
 const NOW = Date.now();
 
 /** The server's resident memory in MB, from /proc. */
@@ -60,7 +62,7 @@ describe("the second round of hostile probes, on the default server", () => {
     });
 
   before(async () => {
-    writeFileSync(join(dataDir, "tokens.json"), JSON.stringify({ version: 1, tokens: [HALL_C] }), { mode: 0o600 });
+    writeFileSync(join(dataDir, "tokens.json"), JSON.stringify({ version: 1, tokens: [HALL_C, HALL_E] }), { mode: 0o600 });
     server = await startServerProcess(await freePort(), {
       RUNBOARD_DATA_DIR: dataDir,
       RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
@@ -95,6 +97,50 @@ describe("the second round of hostile probes, on the default server", () => {
     await ingestOk(server.port, TOKEN, { runs: [{ id: 6, start: NOW - 30_000, stop: null }] });
     const again = ((await (await fetch(url("/api/runs"))).json()) as { runs: { id: number; stop: number | null }[] }).runs;
     assert.equal(again.find((r) => r.id === 6)!.stop, null);
+  });
+
+  it("12: an admin sees who owns each run and observable and gives a squatter's back; a token keeps to its prefix", async () => {
+    const batch = (source: string, sequence: number, name: string) => ({
+      source,
+      sequence,
+      runs: [{ id: 77, start: NOW - 10_000 }],
+      observables: [{ name, shape: "scalar" }],
+      readings: [{ observable: name, run: 77, t: NOW - 5000, value: 1 }],
+    });
+    // Hall C takes hall E's run and name first; hall E is then refused its own.
+    assert.equal((await post("/api/ingest", batch("daq-hall-c", 1, "halle.temp"), HALL_C.token)).status, 200);
+    const refused = await post("/api/ingest", batch("daq-hall-e", 1, "halle.temp"), HALL_E.token);
+    assert.equal(refused.status, 403);
+    const seen = (await (await fetch(url("/api/admin/ownership"), { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as {
+      runs: { id: number; owner: string | null }[];
+      observables: { name: string; owner: string | null }[];
+    };
+    assert.deepEqual(
+      seen.runs.find((r) => r.id === 77),
+      { id: 77, owner: "daq-hall-c" },
+    );
+    assert.deepEqual(
+      seen.observables.find((o) => o.name === "halle.temp"),
+      { name: "halle.temp", owner: "daq-hall-c" },
+    );
+    // The admin gives them back; hall E writes, hall C no longer may.
+    const given = await post("/api/admin/ownership", {
+      runs: [{ id: 77, owner: "daq-hall-e" }],
+      observables: [{ name: "halle.temp", owner: "daq-hall-e" }],
+    });
+    assert.equal(given.status, 200, await given.clone().text());
+    assert.equal((await post("/api/ingest", batch("daq-hall-e", 2, "halle.temp"), HALL_E.token)).status, 200);
+    assert.equal((await post("/api/ingest", batch("daq-hall-c", 2, "halle.temp"), HALL_C.token)).status, 403);
+    // A name outside hall E's prefix is refused, naming the field.
+    const outside = await post("/api/ingest", batch("daq-hall-e", 3, "hallc.pressure"), HALL_E.token);
+    assert.equal(outside.status, 403);
+    const body = (await outside.json()) as { errors: { field: string; message: string }[] };
+    assert.equal(body.errors[0]!.field, "observables[0].name");
+    assert.match(body.errors[0]!.message, /only observables named halle\./);
+    // Owners only for what exists.
+    const unknown = await post("/api/admin/ownership", { runs: [{ id: 4242, owner: "daq-hall-e" }] });
+    assert.equal(unknown.status, 400);
+    assert.equal(((await unknown.json()) as { errors: { field: string }[] }).errors[0]!.field, "owners.runs[0].id");
   });
 
   it("10: a dashboard naming an inherited property is refused with the field, on save", async () => {
