@@ -4,9 +4,12 @@
 //   - 200 browsers at once, each staying 5 to 60 s, then leaving for a new one: subscribed to
 //     the camera, some from their snapshot's seq (a replay), some frozen (not reading);
 //   - replaying clients asking for everything since seq 0 every 5 s;
+//   - a second DAQ posting 20 waveforms of 2048 samples a second into one growing array run;
+//   - a reviewer publishing a review of the newest runs back to back, in every other 2-minute
+//     window, so ingest with and without a review being published is compared in one run;
 //   - abusive ones: unfinished 15 MB frames, garbage and oversized messages, publishes without
 //     a token, 198 kB binary bodies of empty rows, bad gzip, values out of range, floods of
-//     connections beyond the per-address limit.
+//     connections beyond the per-address limit, 400 half-open HTTP requests from 127.0.0.2.
 // Every 30 s it prints the server's memory (from /proc), ingest p50/p99 of that interval and the
 // refusals; at the end, the table for the README. The memory must level off: the second half
 // of the run may not grow like the first. SOAK_MINUTES sets the length (default 30).
@@ -15,7 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { WebSocket } from "ws";
-import { BINARY_BATCH_CONTENT_TYPE } from "../src/core/ingest-binary.js";
+import { connect } from "node:net";
+import { BINARY_BATCH_CONTENT_TYPE, encodeBinaryBatch } from "../src/core/ingest-binary.js";
 import { rawBinaryBody } from "../tests/support/binary-body.js";
 import { freePort } from "../tests/support/postgres.js";
 import { startServerProcess } from "../tests/support/server-process.js";
@@ -37,6 +41,8 @@ const server = await startServerProcess(
     RUNBOARD_SIMULATOR: "on",
     RUNBOARD_BACKFILL_HOURS: "2",
     RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS: "450",
+    // The browsers and the websocket floods all come from 127.0.0.1; the HTTP flood from 127.0.0.2.
+    RUNBOARD_MAX_HTTP_CONNECTIONS_PER_ADDRESS: "1000",
   },
   180_000,
 );
@@ -57,6 +63,9 @@ await post("/api/ingest", {
   runs: [{ id: 900_001, start: Date.now() }],
   observables: [{ name: "soak.temperature", unit: "°C", shape: "scalar", channels: CHANNELS, healthy: { min: 10, max: 30 } }],
 });
+/** Ingest latencies while a review is being published back to back, and while not. */
+const byPhase = { publishing: [] as number[], quiet: [] as number[] };
+let publishingPhase = false;
 let sequence = 0;
 async function daqLoop(): Promise<void> {
   while (!stopping) {
@@ -77,6 +86,7 @@ async function daqLoop(): Promise<void> {
     if (res?.ok) {
       latencies.push(ms);
       allLatencies.push(ms);
+      byPhase[publishingPhase ? "publishing" : "quiet"].push(ms);
     } else count(`daq ${res?.status ?? "failed"}`);
     await sleep(Math.max(0, 100 - ms));
   }
@@ -91,6 +101,47 @@ async function post(path: string, body: unknown, headers: Record<string, string>
   await res.arrayBuffer();
   if (res.status >= 500 && res.status !== 503 && res.status !== 507) count(`5xx ${path}`);
   return res;
+}
+
+// --- the waveform DAQ and the reviewer -------------------------------------------------------------
+await post("/api/ingest", {
+  runs: [{ id: 900_002, start: Date.now() }],
+  observables: [{ name: "soak.waveform", shape: "1d", dims: [2048] }],
+});
+let waveforms = 0;
+async function waveformLoop(): Promise<void> {
+  while (!stopping) {
+    const started = performance.now();
+    const readings = Array.from({ length: 20 }, (_, i) => ({
+      observable: "soak.waveform",
+      run: 900_002,
+      t: Date.now() - 19 + i,
+    }));
+    const arrays = readings.map((_, i) => ({
+      reading: i,
+      key: "value" as const,
+      values: Float64Array.from({ length: 2048 }, (_, k) => Math.sin((waveforms + i + k) / 30) + Math.random() * 0.01),
+      shape: [2048],
+    }));
+    const body = encodeBinaryBatch({ readings }, arrays);
+    const res = await post("/api/ingest", undefined, { "Content-Type": BINARY_BATCH_CONTENT_TYPE }, body).catch(() => undefined);
+    if (res?.ok) waveforms += 20;
+    else count(`waveform daq ${res?.status ?? "failed"}`);
+    await sleep(Math.max(0, 1000 - (performance.now() - started)));
+  }
+}
+
+/** Publishes a review of the newest runs back to back during every other 2-minute window. */
+async function reviewerLoop(): Promise<void> {
+  while (!stopping) {
+    publishingPhase = Math.floor((Date.now() - startedAt) / 120_000) % 2 === 1;
+    if (!publishingPhase) {
+      await sleep(1000);
+      continue;
+    }
+    const res = await post("/api/reviews", { runs: "last:10m" }).catch(() => undefined);
+    count(`review ${res?.status ?? "failed"}`);
+  }
 }
 
 // --- browsers -----------------------------------------------------------------------------------
@@ -198,6 +249,18 @@ const abuses: (() => Promise<unknown>)[] = [
     count(
       `abuse gzip ok ${(await post("/api/ingest", undefined, { "Content-Encoding": "gzip" }, gzipSync(JSON.stringify({ readings: [] })))).status}`,
     ),
+  // 400 half-open HTTP requests from another address, left hanging: capped, then cut off.
+  async () => {
+    const flood = Array.from({ length: 400 }, () => {
+      const socket = connect({ host: "127.0.0.1", port, localAddress: "127.0.0.2" });
+      socket.on("error", () => undefined);
+      socket.on("data", (d: Buffer) => d.toString().startsWith("HTTP/1.1 503") && count("abuse half-open refused (503)"));
+      socket.write(`POST /api/login HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 8000\r\n`);
+      return socket;
+    });
+    await sleep(10_000);
+    for (const socket of flood) socket.destroy();
+  },
   // A burst of connections beyond the per-address limit (450 here), each closed soon after.
   async () => {
     const burst = Array.from({ length: 300 }, () => {
@@ -238,11 +301,13 @@ const sample = () => {
 console.log(`soak: ${MINUTES} min, ${BROWSERS} browsers, server pid ${server.proc.pid}, rss at start ${rssMb().toFixed(0)} MB`);
 for (let i = 0; i < BROWSERS; i++) setTimeout(browser, Math.random() * 5000);
 const daq = daqLoop();
+const waveformDaq = waveformLoop();
+const reviewer = reviewerLoop();
 every(SAMPLE_MS, sample);
 await sleep(MINUTES * 60_000);
 stopping = true;
 for (const t of timers) clearInterval(t);
-await daq;
+await Promise.all([daq, waveformDaq, reviewer]);
 sample();
 
 // --- the summary ----------------------------------------------------------------------------------
@@ -272,6 +337,13 @@ console.log(
     .filter(([k]) => !k.startsWith("5xx"))
     .map(([k, v]) => `${k}: ${v}`)
     .join("; ")} |`,
+);
+const [quietP99, publishingP99] = [quantile(byPhase.quiet, 0.99), quantile(byPhase.publishing, 0.99)];
+console.log(
+  `| ingest p99 while a review is published back to back / while not | ${publishingP99.toFixed(1)} ms / ${quietP99.toFixed(1)} ms (${(publishingP99 / quietP99).toFixed(2)}x; ${byPhase.publishing.length} / ${byPhase.quiet.length} batches) |`,
+);
+console.log(
+  `| waveforms stored (2048 samples each, one growing run) | ${waveforms} (${((waveforms * 2048 * 8) / 1e6).toFixed(0)} MB) |`,
 );
 console.log(`| 5xx answers | ${fives.length === 0 ? "none" : fives.map(([k, v]) => `${k}: ${v}`).join("; ")} |`);
 console.log(`| levels off | ${levelsOff ? "yes" : "NO"} (the last third's peak within 10% of the middle third's) |`);

@@ -215,10 +215,7 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     write(`snapshots/${manifest.catalog}`, `${JSON.stringify(doc, null, 1)}\n`);
   }
   write("snapshots/manifest.json", `${JSON.stringify(reviewed, null, 1)}\n`);
-  const flagsFile = join(options.snapshotDir, "flags.json");
-  const flags = existsSync(flagsFile)
-    ? ((JSON.parse(readFileSync(flagsFile, "utf8")) as { flags: RunFlag[] }).flags ?? []).filter((f) => chosen.has(f.run))
-    : [];
+  const flags = chosenRunsFlags(options.snapshotDir, chosen);
   write("snapshots/flags.json", `${JSON.stringify({ version: 1, flags }, null, 1)}\n`);
   const dashboardEntries = dashboards.map((d) => ({
     ...write(`dashboards/${d.name}.json`, `${JSON.stringify(d.dashboard, null, 2)}\n`),
@@ -350,6 +347,22 @@ runboard ${e(review.runboardVersion)}).</p>
 </body>
 </html>
 `;
+}
+
+/**
+ * The flags of the chosen runs: from each run's own file (flags/<run>.json) where the server
+ * wrote one, else from flags.json (which holds only the newest flags once there are many).
+ */
+function chosenRunsFlags(snapshotDir: string, chosen: ReadonlySet<number>): RunFlag[] {
+  const read = (path: string) => JSON.parse(readFileSync(path, "utf8")) as { flags?: RunFlag[] };
+  const index = join(snapshotDir, "flags.json");
+  const inline = existsSync(index) ? (read(index).flags ?? []) : [];
+  return [...chosen]
+    .sort((a, b) => a - b)
+    .flatMap((run) => {
+      const own = join(snapshotDir, "flags", `${run}.json`);
+      return existsSync(own) ? (read(own).flags ?? []) : inline.filter((f) => f.run === run);
+    });
 }
 
 /** The front page's warning about runs left out or older than their source, if any. */

@@ -2,8 +2,21 @@
 // PostgreSQL's, it is the server's alone. It is created 0700 and every file the server writes
 // is 0600 (the process umask); one found open to others is tightened, with a log line. A data
 // directory the server cannot write (read-only, full) stops the start with a plain message.
-import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { join } from "node:path";
+import {
+  accessSync,
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 
 export class DataDirError extends Error {}
 
@@ -28,7 +41,7 @@ export function prepareDataDir(dir: string, log: (line: string) => void, leave: 
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
-    throw dataDirError(dir, error);
+    throw dataDirError(dir, whyNotMade(dir, error));
   }
   tighten(dir, log, new Set(leave));
   // A write, synced, then removed: a read-only or full disk says so now, not at the first ingest.
@@ -71,6 +84,22 @@ function tighten(dir: string, log: (line: string) => void, leave: ReadonlySet<st
     else if (entry.isDirectory()) fix(join(dir, entry.name), 0o700);
   }
   if (loosened.length > 0) log(`tightened permissions to the server's own: ${loosened.join(", ")}`);
+}
+
+/**
+ * Node's recursive mkdir says ENOENT when the parent it should create is on a read-only file
+ * system (or not writable): the nearest existing ancestor says what is really wrong.
+ */
+function whyNotMade(dir: string, error: unknown): unknown {
+  if ((error as { code?: string }).code !== "ENOENT") return error;
+  let ancestor = dirname(dir);
+  while (!existsSync(ancestor) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor);
+  try {
+    accessSync(ancestor, constants.W_OK);
+  } catch (denied) {
+    return denied;
+  }
+  return error;
 }
 
 function dataDirError(dir: string, error: unknown): DataDirError {

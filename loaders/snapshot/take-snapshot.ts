@@ -163,7 +163,8 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
     tick();
     const clashed: RunInfo[] = [];
     const fail = (run: RunInfo, error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
+      // The message goes into the manifest every viewer reads: no paths of this machine in it.
+      const message = (error instanceof Error ? error.message : String(error)).replaceAll(out, "<snapshot directory>");
       if (error instanceof NameClashError && tally) {
         clashed.push(run);
         log(`run ${run.id}: ${message}; read again once the catalog is known`);

@@ -33,7 +33,8 @@ export class EmbeddedSource implements Source {
     private readonly store: EmbeddedStore,
     private readonly options: EmbeddedSourceOptions = {},
   ) {
-    this.description = `embedded ${store.file}`;
+    // Not the file's path: the description is in the manifest every viewer reads.
+    this.description = "the embedded store";
     this.only = options.observables && new Set(options.observables);
   }
 

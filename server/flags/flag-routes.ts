@@ -2,22 +2,14 @@
 // of it, withdraw a flag (its author or an admin). Every change is in the audit log and in the
 // snapshot directory's flags.json, so snapshots and published reviews carry the verdicts.
 import express, { type Response, Router } from "express";
-import { mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { z } from "zod";
 import type { RunInfo } from "../../src/core/catalog.js";
-import {
-  RUN_FILTERS,
-  type RunFilter,
-  flagsByRun,
-  newFlagSchema,
-  passesFilter,
-  runVerdict,
-  withdrawSchema,
-} from "../../src/core/flags.js";
+import { RUN_FILTERS, flagsByRun, newFlagSchema, passesFilter, runVerdict, withdrawSchema } from "../../src/core/flags.js";
 import { fieldErrors } from "../../src/core/validation.js";
 import { mayDo, who } from "../auth/auth-routes.js";
 import { fail } from "../http-fail.js";
 import { FLAG_ID, type FlagStore } from "./flag-store.js";
+import { writeFlagsFile } from "./flags-file.js";
 
 export interface FlagRouteDeps {
   flags: FlagStore;
@@ -29,25 +21,25 @@ export interface FlagRouteDeps {
   snapshotDir: string;
 }
 
+const flagPageSchema = z
+  .object({
+    filter: z.enum(RUN_FILTERS).default("all"),
+    limit: z.coerce.number().int().min(1).max(1000).default(1000),
+    after: z.coerce.number().int().min(-1).default(-1),
+  })
+  .strict();
+
 /** Slack for a span that ends a moment after a running run's last reading. */
 const AHEAD_MS = 60_000;
 
-/** Writes every flag to `<dir>/flags.json`, whole or not at all (write, then rename). */
-export async function writeFlagsFile(flags: FlagStore, dir: string): Promise<void> {
-  const all = await flags.all();
-  const body = { version: 1, updatedAt: new Date().toISOString(), flags: all };
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, "flags.json");
-  await writeFile(`${path}.tmp`, `${JSON.stringify(body, null, 1)}\n`);
-  await rename(`${path}.tmp`, path);
-}
+export { writeFlagsFile };
 
 export function flagRoutes({ flags, runs, audit, writes, smallJson, snapshotDir }: FlagRouteDeps): Router {
   const router = Router();
   // One flags.json write at a time, the last one winning.
   let writing: Promise<void> = Promise.resolve();
-  const changed = () => {
-    writing = writing.then(() => writeFlagsFile(flags, snapshotDir)).catch(() => undefined);
+  const changed = (run: number) => {
+    writing = writing.then(() => writeFlagsFile(flags, snapshotDir, run)).catch(() => undefined);
     return writing;
   };
 
@@ -58,16 +50,19 @@ export function flagRoutes({ flags, runs, audit, writes, smallJson, snapshotDir 
     return run;
   };
 
+  // Paged by run: `limit` runs (default and most 1000) after run `after`; `next` asks for the rest.
   router.get("/api/flags", async (req, res) => {
-    const filter = String(req.query.filter ?? "all") as RunFilter;
-    if (!RUN_FILTERS.includes(filter))
-      return fail(res, 400, "invalid filter", [{ field: "filter", message: `one of ${RUN_FILTERS.join(", ")}` }]);
+    const page = flagPageSchema.safeParse(req.query);
+    if (!page.success) return fail(res, 400, "invalid query", fieldErrors(page.error));
+    const { filter, limit, after } = page.data;
     const byRun = flagsByRun(await flags.all());
     const now = Date.now();
-    const listed = runs()
-      .filter((r) => passesFilter(byRun.get(r.id) ?? [], filter, now))
+    const matching = runs().filter((r) => r.id > after && passesFilter(byRun.get(r.id) ?? [], filter, now));
+    const listed = matching
+      .slice(0, limit)
       .map((r) => ({ run: r.id, verdict: runVerdict(byRun.get(r.id) ?? []), flags: byRun.get(r.id) ?? [] }));
-    res.json({ filter, runs: listed });
+    const next = matching.length > limit ? `?filter=${filter}&limit=${limit}&after=${listed.at(-1)!.run}` : undefined;
+    res.json({ filter, runs: listed, ...(next ? { next } : {}) });
   });
 
   router.get("/api/runs/:run/flags", async (req, res) => {
@@ -92,7 +87,7 @@ export function flagRoutes({ flags, runs, audit, writes, smallJson, snapshotDir 
       return fail(res, 400, "invalid flag; nothing was saved", [{ field: "to", message: `must lie within run ${run.id}` }]);
     const saved = await flags.add(run.id, flag, who(res).name);
     await audit(res, "run.flag", String(run.id), { id: saved.id, verdict: saved.verdict });
-    await changed();
+    await changed(run.id);
     res.status(201).json(saved);
   });
 
@@ -114,7 +109,7 @@ export function flagRoutes({ flags, runs, audit, writes, smallJson, snapshotDir 
     const withdrawn = await flags.withdraw(run.id, id, asking.name, body.data.reason);
     if (!withdrawn) return fail(res, 409, "already withdrawn", [{ field: "flag", message: "withdrawn in the meantime" }]);
     await audit(res, "run.flag.withdraw", String(run.id), { id });
-    await changed();
+    await changed(run.id);
     res.json(withdrawn);
   });
 

@@ -196,10 +196,13 @@ export class EmbeddedStore {
    * so a server's memory levels off over a long night (RUNBOARD_STORE_MEMORY_MB).
    */
   static async open(dataDir: string, options: { memoryMb?: number } = {}): Promise<EmbeddedStore> {
-    mkdirSync(dataDir, { recursive: true });
     const file = join(dataDir, "runboard.duckdb");
     let instance: DuckDBInstance;
+    // The data directory's permissions (server/data-dir.ts) also when the CLI or a site build
+    // makes the store: the directory 0700, the file 0600, whatever the process's umask.
+    const umask = process.umask(0o077);
     try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
       instance = await DuckDBInstance.create(file, { memory_limit: `${options.memoryMb ?? DEFAULT_STORE_MEMORY_MB}MB` });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -209,6 +212,8 @@ export class EmbeddedStore {
         );
       }
       throw error;
+    } finally {
+      process.umask(umask);
     }
     const db = await instance.connect();
     await db.run(SCHEMA);

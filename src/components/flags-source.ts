@@ -13,5 +13,15 @@ export async function loadRunFlags(snapshotBase: URL, api: URL | null): Promise<
     }
   }
   const response = await fetch(new URL("flags.json", snapshotBase)).catch(() => undefined);
-  return response?.ok ? ((await response.json()) as { flags: RunFlag[] }).flags : [];
+  if (!response?.ok) return [];
+  const index = (await response.json()) as { flags: RunFlag[]; complete?: boolean; runs?: Record<string, { path: string }> };
+  if (index.complete !== false || !index.runs) return index.flags;
+  // Many flags: flags.json holds the newest; every run's are in its own file.
+  const perRun = await Promise.all(
+    Object.values(index.runs).map(async ({ path }) => {
+      const own = await fetch(new URL(path, snapshotBase)).catch(() => undefined);
+      return own?.ok ? ((await own.json()) as { flags: RunFlag[] }).flags : [];
+    }),
+  );
+  return perRun.flat();
 }

@@ -3,7 +3,7 @@
 // edits dashboards, an admin also manages users, tokens and every dashboard. A dashboard has an
 // owner and is shared with the whole site or with named users, as viewer or editor; a user's
 // role caps what a share gives (a viewer shared a dashboard as editor still only views it).
-import { z } from "zod";
+import { z } from "./z.js";
 
 export const roles = ["viewer", "editor", "admin"] as const;
 export type Role = (typeof roles)[number];

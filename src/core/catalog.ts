@@ -1,6 +1,6 @@
 // The shared data model: what an observable is, what a run is, what one reading holds.
 // Pure types and schemas, used by the server, the loaders and the browser alike.
-import { z } from "zod";
+import { z } from "./z.js";
 
 /** Observable names are dotted identifiers, e.g. `camera.hv`; they appear in URLs and SQL parameters. */
 export const observableName = z

@@ -4,7 +4,7 @@
 // Shape (after Grafana's schema): `elements` holds the widgets by name, `layout.items` places
 // them on a 12-column grid by referring to those names. Widget content is described, never
 // stored as HTML.
-import { z } from "zod";
+import { z } from "./z.js";
 import type { DashboardAccess } from "./access.js";
 import { observableName } from "./catalog.js";
 import { type FieldError, type Parsed, fieldErrors } from "./validation.js";

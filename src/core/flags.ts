@@ -2,7 +2,7 @@
 // with a note saying why. A flag records who and when; it can be withdrawn, which is kept too:
 // nothing is erased, so the history of a run's verdicts can be read back in a review. Pure: the
 // server, the pages and the snapshot's flags.json agree through these types and functions.
-import { z } from "zod";
+import { z } from "./z.js";
 
 export const verdicts = ["bad", "reviewed"] as const;
 export type Verdict = (typeof verdicts)[number];

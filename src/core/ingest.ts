@@ -1,7 +1,7 @@
 // What a DAQ (or the built-in simulator) sends to runboard: one batch of run changes,
 // observable declarations and readings. The HTTP endpoint and the simulator share this schema
 // and the same handler (server/ingest/ingest.ts).
-import { z } from "zod";
+import { z } from "./z.js";
 import { type ObservableInfo, observableName, observableSchema } from "./catalog.js";
 import type { FieldError } from "./validation.js";
 

@@ -1,7 +1,7 @@
 // Messages on the /ws websocket. The browser subscribes to observables, optionally from a
 // sequence number it already holds (its snapshot's), and the server replays what it missed
 // before it streams new readings. Readings with seq <= the client's are never sent twice.
-import { z } from "zod";
+import { z } from "./z.js";
 import { observableName } from "./catalog.js";
 
 export const MAX_SUBSCRIPTIONS = 100;

@@ -1,6 +1,6 @@
 // The snapshot manifest: what a snapshot directory holds and where it came from. Versioned like
 // every saved document; `parseManifest` migrates older versions and names the field at fault.
-import { z } from "zod";
+import { z } from "./z.js";
 import { parseWith, describeErrors } from "./validation.js";
 
 export const MANIFEST_VERSION = 2;

@@ -2,7 +2,7 @@
 // pages, and `review.json`, which says where everything came from (source, queries, row counts,
 // content hashes, the runboard version, the dashboards' revisions). Pure: the CLI and the
 // server's "Publish for review" assemble the folder; the front page reads the manifest back.
-import { z } from "zod";
+import { z } from "./z.js";
 import type { Manifest, ManifestRun } from "./manifest.js";
 import { type DataSelection, resolveSelection } from "./time-window.js";
 import { parseWith, describeErrors } from "./validation.js";

@@ -28,6 +28,14 @@ export const test = base.extend<{ externalRequests: string[]; policyViolations: 
       context.on("console", (message) => {
         if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
       });
+      // Also what a page reports without a console line (a caught `new Function`, say).
+      await context.exposeBinding("__runboardPolicyViolation", (_source, text: string) => violations.push(text));
+      await context.addInitScript(() => {
+        document.addEventListener("securitypolicyviolation", (e) => {
+          const report = (window as unknown as { __runboardPolicyViolation: (text: string) => void }).__runboardPolicyViolation;
+          report(`${e.violatedDirective}: ${e.blockedURI} at ${e.sourceFile}:${e.lineNumber}`);
+        });
+      });
       await use(violations);
       expect(violations, "Content-Security-Policy violations").toEqual([]);
     },

@@ -3,7 +3,8 @@
 // Finding 1 (big array runs) is in big-runs.test.ts; 3 (replaced files) in postgres-source.test.ts
 // and the browser tests; 10 in tests/unit/dashboard.test.ts too.
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -141,6 +142,38 @@ describe("the second round of hostile probes, on the default server", () => {
     const unknown = await post("/api/admin/ownership", { runs: [{ id: 4242, owner: "daq-hall-e" }] });
     assert.equal(unknown.status, 400);
     assert.equal(((await unknown.json()) as { errors: { field: string }[] }).errors[0]!.field, "owners.runs[0].id");
+  });
+
+  it("15: flags are paged and split by run, and nothing a viewer reads names a path of this machine", async () => {
+    await ingestOk(server.port, TOKEN, { runs: [150, 151, 152].map((id) => ({ id, start: NOW - 9000, stop: NOW - 8000 })) });
+    // The snapshot directory is served once it holds a snapshot.
+    assert.equal((await post("/api/snapshots/refresh", {})).status, 200);
+    for (const run of [150, 151, 152]) {
+      const res = await post(`/api/runs/${run}/flags`, { verdict: "reviewed", note: `run ${run} looked at` });
+      assert.equal(res.status, 201, await res.clone().text());
+    }
+    const first = (await (await fetch(url("/api/flags?limit=2&after=149"))).json()) as { runs: { run: number }[]; next?: string };
+    assert.deepEqual(
+      first.runs.map((r) => r.run),
+      [150, 151],
+    );
+    const rest = (await (await fetch(url(`/api/flags${first.next}`))).json()) as { runs: { run: number }[]; next?: string };
+    assert.deepEqual(
+      rest.runs.map((r) => r.run),
+      [152],
+    );
+    assert.equal(rest.next, undefined);
+    const index = (await (await fetch(url("/snapshots/flags.json"))).json()) as {
+      complete: boolean;
+      runs: Record<string, { path: string }>;
+    };
+    assert.equal(index.complete, true, JSON.stringify(index).slice(0, 300));
+    const own = (await (await fetch(url(`/snapshots/${index.runs["152"]!.path}`))).json()) as { flags: { note: string }[] };
+    assert.equal(own.flags[0]!.note, "run 152 looked at");
+    for (const path of ["/snapshots/manifest.json", "/snapshots/catalog.json", "/api/snapshots/status", "/api/catalog"]) {
+      const text = await (await fetch(url(path))).text();
+      assert.ok(!text.includes(dataDir), `${path} names the data directory`);
+    }
   });
 
   it("10: a dashboard naming an inherited property is refused with the field, on save", async () => {
@@ -503,5 +536,33 @@ describe("the second round of hostile probes, with a store at its memory bound",
       body: JSON.stringify({ verdict: "bad", note: "camera saturated" }),
     });
     assert.ok([201, 503].includes(flag.status), `flag: ${flag.status}`);
+  });
+});
+
+describe("the second round of hostile probes, at build time", () => {
+  it("15: a site build's seeded store has the data directory's permissions, where RUNBOARD_DATA_DIR says", () => {
+    const scratch = mkdtempSync(join(tmpdir(), "runboard-build-perms-"));
+    try {
+      const dataDir = join(scratch, "store");
+      const built = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          join(import.meta.dirname, "../../bin/runboard.js"),
+          "snapshot",
+          "--out",
+          join(scratch, "out"),
+          "--seed-empty-store",
+          "--quiet",
+        ],
+        { env: { ...process.env, RUNBOARD_DATA_DIR: dataDir }, encoding: "utf8" },
+      );
+      assert.equal(built.status, 0, built.stderr);
+      assert.equal(statSync(dataDir).mode & 0o777, 0o700);
+      assert.equal(statSync(join(dataDir, "runboard.duckdb")).mode & 0o777, 0o600);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });

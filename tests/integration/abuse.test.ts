@@ -376,6 +376,11 @@ describe("faults of the disk", () => {
       assert.equal(onReadOnly.status, 2, onReadOnly.stderr);
       assert.match(onReadOnly.stderr, new RegExp(`the data directory ${data} is on a read-only file system`));
       assert.doesNotMatch(onReadOnly.stderr, /\n\s+at /, "no stack trace");
+      // One still to be made there is named the same way (Node's mkdir says ENOENT).
+      const missing = join(disk.dir, "not-yet", "data");
+      const onReadOnlyMissing = startAndExit({ RUNBOARD_DATA_DIR: missing });
+      assert.equal(onReadOnlyMissing.status, 2, onReadOnlyMissing.stderr);
+      assert.match(onReadOnlyMissing.stderr, new RegExp(`the data directory ${missing} is on a read-only file system`));
     } finally {
       disk.unmount();
     }

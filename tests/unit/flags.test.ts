@@ -10,6 +10,7 @@ import {
   runVerdict,
 } from "../../src/core/flags.js";
 import { fieldErrors } from "../../src/core/validation.js";
+import { flagsIndex, MAX_INLINE_FLAGS } from "../../server/flags/flags-file.js";
 
 const flag = (over: Partial<RunFlag>): RunFlag => ({
   id: "f".repeat(8),
@@ -107,5 +108,39 @@ describe("flags on runs", () => {
     // One reading out of range still makes a band one can see.
     const one = proposeVerdict([{ label: "x", range, spans: [{ from: 7, to: 7, count: 1, worst: 0 }] }], true)!;
     assert.equal(one.to, 1007);
+  });
+});
+
+describe("flags.json", () => {
+  const flag = (run: number, i: number): RunFlag => ({
+    id: `f${run}-${i}`,
+    run,
+    verdict: "bad",
+    note: "x".repeat(2000),
+    from: null,
+    to: null,
+    author: "shifter",
+    createdAt: new Date(Date.UTC(2026, 0, 1) + (run * 100 + i) * 1000).toISOString(),
+    proposedBy: null,
+    withdrawn: null,
+  });
+
+  it("keeps the newest 1000 flags itself and names every run's own file, however many there are", () => {
+    const all = Array.from({ length: 2706 }, (_, i) => flag(1 + (i % 90), i));
+    const index = flagsIndex(all);
+    assert.equal(index.flags.length, MAX_INLINE_FLAGS);
+    assert.equal(index.complete, false);
+    const newest = [...all].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1)).slice(0, MAX_INLINE_FLAGS);
+    assert.deepEqual(new Set(index.flags.map((f) => f.id)), new Set(newest.map((f) => f.id)));
+    assert.equal(Object.keys(index.runs).length, 90);
+    assert.equal(
+      Object.values(index.runs).reduce((n, r) => n + r.count, 0),
+      2706,
+    );
+    assert.deepEqual(index.runs["7"], { path: "flags/7.json", count: all.filter((f) => f.run === 7).length });
+    // A few flags are all in it.
+    const few = flagsIndex(all.slice(0, 10));
+    assert.equal(few.complete, true);
+    assert.equal(few.flags.length, 10);
   });
 });
