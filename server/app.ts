@@ -27,6 +27,7 @@ import { accessOf, bearerToken, sourceRefusal, type WriteScope } from "./tokens.
 import type { Authenticator } from "./auth/authenticator.js";
 import type { TokenRegistry } from "./auth/token-registry.js";
 import { BIG_BODY_BYTES, BodyPermits } from "./limits/body-permits.js";
+import { isOutOfMemory } from "./store/out-of-memory.js";
 import { ownershipRoutes } from "./ownership-routes.js";
 import { fromOwnPage, mayDo, publicAuthRoutes, signedIn, signedInAuthRoutes, who } from "./auth/auth-routes.js";
 
@@ -69,17 +70,6 @@ const memoryMb = () => {
 function refuse(res: Response, outcome: { errors: FieldError[]; forbidden?: true }): void {
   if (outcome.forbidden) return fail(res, 403, "this token may not write that; nothing was stored", outcome.errors);
   fail(res, 400, "invalid ingest batch; nothing was stored", outcome.errors);
-}
-
-/**
- * DuckDB's own memory bound (the store's RUNBOARD_STORE_MEMORY_MB, a snapshot lane's 96 MB)
- * reached: "Out of Memory Error: failed to pin block ...", "could not allocate block ...". The
- * transaction it broke was rolled back, so nothing of the request was stored; it may be sent
- * again in a moment (503 with Retry-After), as a client would after any overload.
- */
-export function isOutOfMemory(error: unknown): boolean {
-  const message = String((error as { message?: unknown } | null)?.message ?? "");
-  return /Out of Memory Error|failed to pin block|could not allocate block|failed to allocate data/i.test(message);
 }
 
 /** A logger that says a thing at most once a minute (a pressure that lasts is one line a minute). */
@@ -390,6 +380,8 @@ export function createApp(deps: AppDeps): express.Express {
       return fail(res, 503, `${error.message}; retry (a batch with source and sequence is stored once)`);
     }
     if (e.type === "entity.too.large") return fail(res, 413, "body too large", [{ field: "(body)", message: e.message ?? "" }]);
+    // The store at its memory bound: nothing of the request was stored, and it may be sent
+    // again in a moment (503 with Retry-After), as a client would after any overload.
     if (isOutOfMemory(error)) {
       outOfMemory.log(e.message ?? "");
       res.setHeader("Retry-After", "5");

@@ -3,6 +3,7 @@
 // download. The chosen runs are brought up to date first; only dashboards the asker may view go in.
 import { spawn } from "node:child_process";
 import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { setPriority } from "node:os";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import express, { type Response, Router } from "express";
@@ -30,6 +31,13 @@ const reviewBodySchema = z
     skipMissing: z.boolean().default(false),
   })
   .strict();
+
+/**
+ * A review's runs are brought up to date first, unless that was done this long ago or less (by
+ * the schedule, every 60 s by default, or an earlier review): reviews published back to back
+ * must not rewrite a growing run each time, on the server's event loop.
+ */
+const REVIEW_REFRESH_MS = 60_000;
 
 export interface ReviewRouteDeps {
   dashboards: DashboardStore;
@@ -75,7 +83,7 @@ export function reviewRoutes(deps: ReviewRouteDeps): Router {
       rmSync(work, { recursive: true, force: true });
     };
     try {
-      await deps.keeper.refresh({ selection, reason: "review" });
+      await deps.keeper.refreshUnlessRecent(selection, REVIEW_REFRESH_MS, "review");
       const records = [];
       for (const id of dashboards) {
         const record = await deps.dashboards.get(id);
@@ -140,6 +148,12 @@ function publishInChildProcess(request: PublishChildRequest): Promise<PublishChi
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.once("error", reject);
+    // Below the server: a review can wait a moment, ingest and live pages cannot.
+    try {
+      if (child.pid !== undefined) setPriority(child.pid, 10);
+    } catch {
+      // not allowed here: it runs at the server's priority
+    }
     child.once("close", (code) => {
       const line = out.trim().split("\n").at(-1);
       if (code === 0 && line) return resolve(JSON.parse(line) as PublishChildAnswer);

@@ -5,13 +5,19 @@
 // "Re-fetch runs" control, `runboard snapshot` while a server runs). Each is incremental.
 import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
 import { type CatalogConflict, type CatalogEntry, mergeCatalogs, mergeRuns } from "../../src/core/origins.js";
-import type { DataSelection } from "../../src/core/time-window.js";
+import { type DataSelection, resolveSelection } from "../../src/core/time-window.js";
 import type { RunboardConfig } from "../../loaders/config.js";
 import type { EmbeddedStore } from "../store/embedded-store.js";
 import { type SourcePart, combineSources } from "../../loaders/sources/composite-source.js";
 import { EmbeddedSource } from "../../loaders/sources/embedded-source.js";
 import type { Source, SourceProblem } from "../../loaders/sources/source.js";
-import { NoRunsError, type SnapshotResult, applyOverrides, takeSnapshot } from "../../loaders/snapshot/take-snapshot.js";
+import {
+  NoRunsError,
+  type SnapshotResult,
+  applyOverrides,
+  readManifest,
+  takeSnapshot,
+} from "../../loaders/snapshot/take-snapshot.js";
 
 export interface RefreshRequest {
   /** Which runs (default: the config's snapshot.select). */
@@ -73,6 +79,8 @@ export class SnapshotKeeper {
   private sourceNames = new Set<string>();
   /** What the source's catalog left out or found wrong in the mapping, as last read. */
   private sourceProblems: SourceProblem[] = [];
+  /** When each selection (by its JSON) was last brought up to date without a failure. */
+  private readonly refreshedAt = new Map<string, number>();
 
   constructor(private readonly options: KeeperOptions) {
     // A batch from another road that declares a name the source owns is refused (origins.ts).
@@ -144,6 +152,34 @@ export class SnapshotKeeper {
 
   runs(): RunInfo[] {
     return mergeRuns(this.sourceRuns, this.options.store.runs());
+  }
+
+  /**
+   * A refresh of `selection` unless one finished less than `withinMs` ago: a review published
+   * back to back must not rewrite a growing run each time (each rewrite is work on the server's
+   * event loop), and a review says when its data was taken.
+   */
+  async refreshUnlessRecent(selection: DataSelection, withinMs: number, reason: string): Promise<void> {
+    const now = Date.now();
+    const recent = (s: DataSelection) => now - (this.refreshedAt.get(JSON.stringify(s)) ?? -Infinity) < withinMs;
+    if (recent(selection)) return;
+    // The schedule's refresh covers these runs if each of them is in the snapshot.
+    if (recent(this.options.defaultSelection) && this.inSnapshot(selection, now)) return;
+    await this.refresh({ selection, reason });
+  }
+
+  /** Whether every run `selection` names (among the source's runs now) has files in the snapshot. */
+  private inSnapshot(selection: DataSelection, now: number): boolean {
+    const chosen = resolveSelection(this.runs(), selection, now)?.runs ?? [];
+    let manifest;
+    try {
+      manifest = readManifest(this.options.dir);
+    } catch {
+      return false;
+    }
+    const written = new Set(manifest?.runs.map((r) => r.run) ?? []);
+    const failed = new Set(manifest?.errors.map((e) => e.run) ?? []);
+    return chosen.length > 0 && chosen.every((r) => written.has(r.id) && !failed.has(r.id));
   }
 
   refresh(request: RefreshRequest): Promise<RefreshOutcome> {
@@ -218,6 +254,8 @@ export class SnapshotKeeper {
         e.run === null ? [] : [{ run: e.run, message: e.message, hasOlderFiles: listed.has(e.run) }],
       );
       this.progressNow = { state: "idle", done: 0, total: 0, last: { ...outcome, reason: request.reason }, failedRuns };
+      if (result.failed.length === 0)
+        this.refreshedAt.set(JSON.stringify(request.selection ?? this.options.defaultSelection), started);
       if (result.written.length > 0) this.options.onUpdated?.(outcome);
       return outcome;
     } catch (error) {

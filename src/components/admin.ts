@@ -1,5 +1,5 @@
-// The admin page: users and their roles, service tokens (made, listed, revoked) and the audit
-// log. Everything goes through the admin API, which checks the role again.
+// The admin page: users and their roles, service tokens (made, listed, revoked), who owns
+// which runs and observables (admin-ownership.ts) and the audit log. Everything goes through the admin API, which checks the role again.
 import { roles } from "../core/access.js";
 import {
   adminWrite,
@@ -12,6 +12,7 @@ import {
   type TokenListing,
   type UserListing,
 } from "./api.js";
+import { drawOwnership } from "./admin-ownership.js";
 import { el, labelled } from "./dom.js";
 import { sessionBadge } from "./session-badge.js";
 
@@ -49,6 +50,7 @@ export async function mountAdmin(root: HTMLElement): Promise<void> {
   const status = el("p", { className: "status", role: "status" });
   const users = el("section");
   const tokens = el("section");
+  const ownership = el("section");
   const audit = el("section");
   const say = (text: string) => (status.textContent = text);
   const act = async (what: string, work: () => Promise<unknown>) => {
@@ -178,7 +180,7 @@ export async function mountAdmin(root: HTMLElement): Promise<void> {
     );
   };
 
-  const draw = () => Promise.all([drawUsers(), drawTokens(), drawAudit()]);
-  root.replaceChildren(sessionBadge(session), status, users, tokens, audit);
+  const draw = () => Promise.all([drawUsers(), drawTokens(), drawOwnership(ownership, act), drawAudit()]);
+  root.replaceChildren(sessionBadge(session), status, users, tokens, ownership, audit);
   await draw().catch((error: unknown) => say(message(error)));
 }

@@ -213,6 +213,12 @@ export interface UserListing {
 
 export const fetchUsers = () => request<{ mode: Session["mode"]; users: UserListing[] }>("/api/admin/users");
 export const fetchTokens = () => request<{ tokens: TokenListing[] }>("/api/admin/tokens").then((b) => b.tokens);
+/** Who owns each run and observable (a source; null: none). */
+export interface Ownership {
+  runs: { id: number; owner: string | null }[];
+  observables: { name: string; owner: string | null }[];
+}
+export const fetchOwnership = () => request<Ownership>("/api/admin/ownership");
 export const fetchAudit = (limit = 100) =>
   request<{ entries: AuditEntry[] }>(`/api/admin/audit?limit=${limit}`).then((b) => b.entries);
 

@@ -435,23 +435,32 @@ export async function queryArrays(
   if (names.length === 0) return [];
   const conn = await db.connect();
   try {
+    // Which readings, chosen on the keys alone; then their values, unsorted (the order is made
+    // below). Sorting rows that carry 2d values (LIST of LIST) made DuckDB-WASM 1.28 stop with
+    // "memory access out of bounds" for images of 128x128; sorting the keys costs nothing.
+    const files = sqlList(names);
     const statement = await conn.prepare(
-      `SELECT run, channel, epoch_ms(t)::DOUBLE AS t, value_1d, value_2d
-         FROM read_parquet(${sqlList(names)})
-        WHERE observable = ? AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
-        ${query.lastOfEachRun ? "QUALIFY row_number() OVER (PARTITION BY run ORDER BY t DESC) = 1" : ""}
-        ORDER BY t DESC LIMIT ${Math.max(1, Math.min(1000, Math.trunc(query.limit)))}`,
+      `WITH chosen AS (
+         SELECT run, channel, t FROM read_parquet(${files})
+          WHERE observable = ? AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
+          ${query.lastOfEachRun ? "QUALIFY row_number() OVER (PARTITION BY run ORDER BY t DESC) = 1" : ""}
+          ORDER BY t DESC LIMIT ${Math.max(1, Math.min(1000, Math.trunc(query.limit)))})
+       SELECT a.run, a.channel, epoch_ms(a.t)::DOUBLE AS t, a.value_1d, a.value_2d
+         FROM read_parquet(${files}) a SEMI JOIN chosen c ON a.run = c.run AND a.channel = c.channel AND a.t = c.t
+        WHERE a.observable = ?`,
     );
-    const table = await statement.query(query.observable, query.window.from, query.window.to);
+    const table = await statement.query(query.observable, query.window.from, query.window.to, query.observable);
     await statement.close();
     // LIST columns arrive as Arrow vectors; iterating one gives its elements, null where null.
     type ListLike = Iterable<unknown>;
     const list = (v: ListLike) => [...v].map((x) => (x === null ? null : Number(x)));
-    return table.toArray().map((row) => {
+    const readings = table.toArray().map((row) => {
       const r = row.toJSON() as { run: number; channel: number; t: number; value_1d: ListLike | null; value_2d: ListLike | null };
       const value = r.value_1d ? list(r.value_1d) : [...(r.value_2d ?? [])].map((rowOf) => list(rowOf as ListLike));
       return { run: Number(r.run), channel: Number(r.channel), t: Number(r.t), value };
     });
+    // Newest first, as asked (ties by run, then channel, for a stable order).
+    return readings.sort((a, b) => b.t - a.t || b.run - a.run || a.channel - b.channel);
   } finally {
     await conn.close();
   }

@@ -46,3 +46,32 @@ describe("ownership", () => {
     assert.equal(ownershipErrors(many, asDaqB, owners).length, 20);
   });
 });
+
+describe("reserved names and reassignment", () => {
+  const none: Owners = { run: () => undefined, observable: () => undefined };
+  const declare = (name: string) => ({
+    runs: [],
+    observables: [{ name, unit: "", shape: "scalar" as const, channels: 1, dims: [], description: "" }],
+    readings: [],
+  });
+
+  it("lets a token with prefixes create only observables under them", () => {
+    const access = { owner: "daq-hall-e", restricted: true, prefixes: ["halle.", "hall-e:"] };
+    assert.deepEqual(ownershipErrors(declare("halle.temp"), access, none), []);
+    assert.deepEqual(ownershipErrors(declare("hallc.temp"), access, none), [
+      { field: "observables[0].name", message: "hallc.temp: this token may create only observables named halle.…, hall-e:…" },
+    ]);
+    // One that exists and is its own is not a creation.
+    const own: Owners = { run: () => undefined, observable: () => "daq-hall-e" };
+    assert.deepEqual(ownershipErrors(declare("legacy.temp"), access, own), []);
+  });
+
+  it("refuses new owners from a source token, and takes them from the ingest token", () => {
+    const batch = { ...declare("halle.temp"), owners: { runs: [{ id: 7, owner: "daq-hall-e" }], observables: [] } };
+    assert.deepEqual(
+      ownershipErrors(batch, { owner: "daq-hall-e", restricted: true }, none).map((e) => e.field),
+      ["owners"],
+    );
+    assert.deepEqual(ownershipErrors(batch, { owner: null, restricted: false }, none), []);
+  });
+});

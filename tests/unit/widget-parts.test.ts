@@ -276,3 +276,29 @@ describe("gaps in a line", () => {
     assert.equal(breakingGap(undefined, 0), Number.POSITIVE_INFINITY);
   });
 });
+
+describe("the admin page's owners", () => {
+  it("lists each source with its runs in words and its observables, no source last", async () => {
+    const { ownersOf } = await import("../../src/components/admin-ownership.js");
+    assert.deepEqual(
+      ownersOf({
+        runs: [
+          { id: 77, owner: "daq-hall-e" },
+          { id: 101, owner: "daq-hall-c" },
+          { id: 102, owner: "daq-hall-c" },
+          { id: 103, owner: "daq-hall-c" },
+          { id: 5, owner: null },
+        ],
+        observables: [
+          { name: "halle.temp", owner: "daq-hall-e" },
+          { name: "trigger.rate", owner: null },
+        ],
+      }),
+      [
+        { owner: "daq-hall-c", runs: "runs 101–103 (3)", observables: [] },
+        { owner: "daq-hall-e", runs: "run 77", observables: ["halle.temp"] },
+        { owner: "(no source)", runs: "run 5", observables: ["trigger.rate"] },
+      ],
+    );
+  });
+});
