@@ -74,5 +74,7 @@ export async function writeTarGz(dir: string, top: string, file: string): Promis
     }
     yield Buffer.alloc(2 * BLOCK);
   }
-  await pipeline(Readable.from(entries()), createGzip(), createWriteStream(file));
+  // Level 1: a review is mostly Parquet (ZSTD already) and DuckDB-WASM, which gzip barely
+  // shrinks; the default level spent seconds of CPU beside the server for a percent or two.
+  await pipeline(Readable.from(entries()), createGzip({ level: 1 }), createWriteStream(file));
 }
