@@ -239,11 +239,7 @@ export async function takeSnapshot(source: Source, options: SnapshotOptions): Pr
       runs,
       // What could not be written (now, or by an earlier update of runs not tried now), and what
       // the catalog left out (colliding names, say).
-      errors: [
-        ...failed,
-        ...(previous?.errors ?? []).filter((e) => e.run !== null && !ids.includes(e.run) && allRuns.some((r) => r.id === e.run)),
-        ...(source.catalogProblems?.() ?? []).map((p) => ({ run: null, message: `${p.field}: ${p.message}` })),
-      ],
+      errors: manifestErrors(failed, previous, ids, allRuns, source.catalogProblems?.() ?? []),
     };
     const listedRuns = new Set(runs.map((r) => r.run));
     // Runs with no files at all are named apart (`missing`), so pages say so instead of
@@ -326,6 +322,23 @@ async function finishRun(
     lod: written.lod,
     lodSeconds: [...lodSeconds],
   };
+}
+
+/**
+ * The manifest's errors: this update's failed runs, the earlier failures of runs it did not try
+ * (and the source still has), and what the catalog left out.
+ */
+function manifestErrors(
+  failed: Manifest["errors"],
+  previous: Manifest | undefined,
+  tried: readonly number[],
+  allRuns: readonly RunInfo[],
+  problems: readonly { field: string; message: string }[],
+): Manifest["errors"] {
+  const carried = (previous?.errors ?? []).filter(
+    (e) => e.run !== null && !tried.includes(e.run) && allRuns.some((r) => r.id === e.run),
+  );
+  return [...failed, ...carried, ...problems.map((p) => ({ run: null, message: `${p.field}: ${p.message}` }))];
 }
 
 function manifestFingerprint(f: RunFingerprint | undefined): ManifestRun["fingerprint"] {

@@ -284,44 +284,8 @@ export class LiveHub {
         setMaxPayload(ws, MAX_PUBLISH_BYTES);
         return send(ws, { type: "authorized", sources: scope.all ? "all" : [...scope.sources] });
       }
-      case "publish": {
-        const { id } = message;
-        if (!this.options.publishing || !state.scope) {
-          return send(ws, {
-            type: "error",
-            id,
-            field: "token",
-            message: 'send {"type": "auth", "token"} with a write token first',
-          });
-        }
-        // As HTTP does on every request: a token revoked since the auth publishes nothing more.
-        state.scope = state.token === undefined ? undefined : this.options.publishing.scopeOf(state.token);
-        if (!state.scope) return closeFor(ws, { code: 1008, reason: "this socket's write token was revoked" }, id);
-        const refusal = sourceRefusal(state.scope, (message.batch as { source?: unknown } | null)?.source);
-        if (refusal) return send(ws, { type: "error", id, field: `batch.${refusal.field}`, message: refusal.message });
-        let outcome: IngestOutcome;
-        try {
-          outcome = await this.options.publishing.ingest(message.batch, state.scope);
-        } catch (error) {
-          // The store is down (PostgreSQL restarting, say): this batch was not stored; resending
-          // it later with the same source and sequence stores it once.
-          const reason = error instanceof Error ? error.message : String(error);
-          return send(ws, { type: "error", id, field: "(store)", message: `${reason}; nothing was stored, send it again` });
-        }
-        if (!outcome.ok) {
-          const [first] = outcome.errors;
-          const more =
-            outcome.errors.length > 1 ? ` (and ${outcome.errors.length - 1} more); nothing was stored` : "; nothing was stored";
-          return send(ws, { type: "error", id, field: `batch.${first!.field}`, message: `${first!.message}${more}` });
-        }
-        return send(ws, {
-          type: "ack",
-          id,
-          stored: outcome.stored,
-          lastSeq: outcome.lastSeq,
-          ...(outcome.duplicate ? { duplicate: true as const } : {}),
-        });
-      }
+      case "publish":
+        return this.publishBatch(ws, state, message);
       case "unsubscribe":
         for (const name of message.observables) state.observables.delete(name);
         return send(ws, { type: "subscribed", observables: [...state.observables.keys()] });
@@ -449,6 +413,46 @@ export class LiveHub {
       if (state.heldTooMuch) send(ws, { type: "resync", reason: "too many live readings arrived during the replay" });
       else for (const [topic, readings] of byTopic(held)) this.deliver(ws, state, readings, encodeFrames(topic, readings));
     }
+  }
+
+  /** A batch published over the socket: the token checked again, then the one ingest path. */
+  private async publishBatch(ws: WebSocket, state: ClientState, message: Extract<ClientMessage, { type: "publish" }>) {
+    const { id } = message;
+    if (!this.options.publishing || !state.scope) {
+      return send(ws, {
+        type: "error",
+        id,
+        field: "token",
+        message: 'send {"type": "auth", "token"} with a write token first',
+      });
+    }
+    // As HTTP does on every request: a token revoked since the auth publishes nothing more.
+    state.scope = state.token === undefined ? undefined : this.options.publishing.scopeOf(state.token);
+    if (!state.scope) return closeFor(ws, { code: 1008, reason: "this socket's write token was revoked" }, id);
+    const refusal = sourceRefusal(state.scope, (message.batch as { source?: unknown } | null)?.source);
+    if (refusal) return send(ws, { type: "error", id, field: `batch.${refusal.field}`, message: refusal.message });
+    let outcome: IngestOutcome;
+    try {
+      outcome = await this.options.publishing.ingest(message.batch, state.scope);
+    } catch (error) {
+      // The store is down (PostgreSQL restarting, say): this batch was not stored; resending
+      // it later with the same source and sequence stores it once.
+      const reason = error instanceof Error ? error.message : String(error);
+      return send(ws, { type: "error", id, field: "(store)", message: `${reason}; nothing was stored, send it again` });
+    }
+    if (!outcome.ok) {
+      const [first] = outcome.errors;
+      const more =
+        outcome.errors.length > 1 ? ` (and ${outcome.errors.length - 1} more); nothing was stored` : "; nothing was stored";
+      return send(ws, { type: "error", id, field: `batch.${first!.field}`, message: `${first!.message}${more}` });
+    }
+    return send(ws, {
+      type: "ack",
+      id,
+      stored: outcome.stored,
+      lastSeq: outcome.lastSeq,
+      ...(outcome.duplicate ? { duplicate: true as const } : {}),
+    });
   }
 
   /** A wrong write token: answered later the more an address sends, the socket closed after a few. */

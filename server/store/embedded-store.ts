@@ -89,51 +89,20 @@ const LIST_PARAM_TYPES = { observables: LIST(VARCHAR), runs: LIST(INTEGER) };
 const READING_TYPES = [BIGINT, INTEGER, VARCHAR, INTEGER, TIMESTAMP, DOUBLE, LIST(DOUBLE), LIST(LIST(DOUBLE))];
 const VECTOR_ROWS = 2048;
 
-/** Appends scalar readings numbered from `seq + 1` in data chunks; returns the last seq used. */
-function appendScalarReadings(appender: DuckDBAppender, scalars: readonly NormalizedReading[], seq: number): number {
+/**
+ * Appends readings numbered from `seq + 1` in data chunks, whole columns at a time: row by row
+ * cost ~4 µs a scalar, and appendList built a DuckDB value per array element (about a
+ * microsecond each), so 16 MB of waveforms took seconds. Array values go straight into the LIST
+ * vectors (loaders/snapshot/array-writer.ts). Returns the last seq used.
+ */
+function appendReadings(appender: DuckDBAppender, readings: readonly NormalizedReading[], seq: number): number {
   const chunk = DuckDBDataChunk.create(READING_TYPES, VECTOR_ROWS);
   const seqs = new BigInt64Array(VECTOR_ROWS);
   const runs = new Int32Array(VECTOR_ROWS);
   const channels = new Int32Array(VECTOR_ROWS);
   const times = new BigInt64Array(VECTOR_ROWS);
   const values = new Float64Array(VECTOR_ROWS);
-  const names: string[] = [];
-  for (let from = 0; from < scalars.length; from += VECTOR_ROWS) {
-    const n = Math.min(VECTOR_ROWS, scalars.length - from);
-    for (let i = 0; i < n; i++) {
-      const r = scalars[from + i]!;
-      seqs[i] = BigInt(++seq);
-      runs[i] = r.run;
-      names[i] = r.observable;
-      channels[i] = r.channel;
-      times[i] = BigInt(Math.round(r.t * 1000));
-      values[i] = r.value as number;
-    }
-    chunk.rowCount = n;
-    copyColumn(chunk, 0, seqs, 0, n);
-    copyColumn(chunk, 1, runs, 0, n);
-    copyStrings(chunk, 2, names, n);
-    copyColumn(chunk, 3, channels, 0, n);
-    copyColumn(chunk, 4, times, 0, n);
-    copyColumn(chunk, 5, values, 0, n);
-    nullColumn(chunk, 6, n);
-    nullColumn(chunk, 7, n);
-    appender.appendDataChunk(chunk);
-  }
-  return seq;
-}
-
-/**
- * Appends array readings numbered from `seq + 1` in data chunks, the lists written straight into
- * the vectors (loaders/snapshot/array-writer.ts): appendList built a DuckDB value per element,
- * about a microsecond each, so 16 MB of waveforms took seconds. Returns the last seq used.
- */
-function appendArrayReadings(appender: DuckDBAppender, arrays: readonly NormalizedReading[], seq: number): number {
-  const chunk = DuckDBDataChunk.create(READING_TYPES, VECTOR_ROWS);
-  const seqs = new BigInt64Array(VECTOR_ROWS);
-  const runs = new Int32Array(VECTOR_ROWS);
-  const channels = new Int32Array(VECTOR_ROWS);
-  const times = new BigInt64Array(VECTOR_ROWS);
+  const valid = new Uint8Array(VECTOR_ROWS);
   const names: string[] = [];
   const lists = new ListColumns();
   let n = 0;
@@ -144,19 +113,30 @@ function appendArrayReadings(appender: DuckDBAppender, arrays: readonly Normaliz
     copyStrings(chunk, 2, names, n);
     copyColumn(chunk, 3, channels, 0, n);
     copyColumn(chunk, 4, times, 0, n);
-    nullColumn(chunk, 5, n);
-    lists.writeTo(chunk, 6, 7);
+    copyColumn(chunk, 5, values, 0, n);
+    // A chunk is all scalars or all arrays (the caller groups them): the other columns are NULL.
+    if (valid[0]) [6, 7].forEach((c) => nullColumn(chunk, c, n));
+    else {
+      nullColumn(chunk, 5, n);
+      lists.writeTo(chunk, 6, 7);
+    }
     appender.appendDataChunk(chunk);
     n = 0;
   };
-  for (const r of arrays) {
+  for (const r of readings) {
+    const scalar = typeof r.value === "number";
+    if (n > 0 && scalar !== (valid[0] === 1)) flush();
     seqs[n] = BigInt(++seq);
     runs[n] = r.run;
     names[n] = r.observable;
     channels[n] = r.channel;
     times[n] = BigInt(Math.round(r.t * 1000));
-    const value = r.value as number[] | number[][];
-    lists.push(value, value.length > 0 && Array.isArray(value[0]));
+    valid[n] = scalar ? 1 : 0;
+    if (scalar) values[n] = r.value as number;
+    else {
+      const value = r.value as number[] | number[][];
+      lists.push(value, value.length > 0 && Array.isArray(value[0]));
+    }
     if (++n === VECTOR_ROWS || lists.elements >= 1 << 20) flush();
   }
   if (n > 0) flush();
@@ -292,6 +272,20 @@ export class EmbeddedStore {
     return result;
   }
 
+  /** New owners (an admin's reassignment), inside the batch's transaction. */
+  private async writeOwners(owners: IngestBatch["owners"]): Promise<void> {
+    for (const o of owners?.runs ?? [])
+      await this.db.run("UPDATE runs SET owner = $owner WHERE id = $id", { id: o.id, owner: o.owner });
+    for (const o of owners?.observables ?? [])
+      await this.db.run("UPDATE observables SET owner = $owner WHERE name = $name", { name: o.name, owner: o.owner });
+  }
+
+  /** The same, in what the checks read, once committed. */
+  private keepOwners(owners: IngestBatch["owners"]): void {
+    for (const o of owners?.runs ?? []) this.runOwners.set(o.id, o.owner);
+    for (const o of owners?.observables ?? []) this.observableOwners.set(o.name, o.owner);
+  }
+
   /** Every run's and observable's owner (a source; null: none), for the admin page. */
   ownership(): { runs: { id: number; owner: string | null }[]; observables: { name: string; owner: string | null }[] } {
     return {
@@ -417,22 +411,18 @@ export class EmbeddedStore {
       }
       if (batch.readings.length > 0) {
         const appender = await this.db.createAppender("readings");
-        // Scalars, the bulk of live traffic (a camera readout is thousands), go in as whole
-        // columns: row by row costs ~4 µs a reading, which a 10 Hz feed would feel.
-        const scalars = batch.readings.filter((r) => typeof r.value === "number");
+        // Scalars first, then arrays, numbered in that order (the bulk of live traffic is
+        // scalars: a camera readout is thousands).
+        const ordered = [
+          ...batch.readings.filter((r) => typeof r.value === "number"),
+          ...batch.readings.filter((r) => typeof r.value !== "number"),
+        ];
         const first = seq + 1;
-        seq = appendScalarReadings(appender, scalars, seq);
-        scalars.forEach((r, i) => readings.push({ seq: first + i, ...r }));
-        const arrays = batch.readings.filter((r) => typeof r.value !== "number");
-        const firstArray = seq + 1;
-        seq = appendArrayReadings(appender, arrays, seq);
-        arrays.forEach((r, i) => readings.push({ seq: firstArray + i, ...r }));
+        seq = appendReadings(appender, ordered, seq);
+        ordered.forEach((r, i) => readings.push({ seq: first + i, ...r }));
         appender.closeSync();
       }
-      for (const o of batch.owners?.runs ?? [])
-        await this.db.run("UPDATE runs SET owner = $owner WHERE id = $id", { id: o.id, owner: o.owner });
-      for (const o of batch.owners?.observables ?? [])
-        await this.db.run("UPDATE observables SET owner = $owner WHERE name = $name", { name: o.name, owner: o.owner });
+      await this.writeOwners(batch.owners);
       if (origin) {
         // In the same transaction as the readings: stored together, or neither.
         await this.db.run(
@@ -457,8 +447,7 @@ export class EmbeddedStore {
       this.runOwners.set(r.id, runOwner(r.id));
       this.runsById.set(r.id, r);
     }
-    for (const o of batch.owners?.runs ?? []) this.runOwners.set(o.id, o.owner);
-    for (const o of batch.owners?.observables ?? []) this.observableOwners.set(o.name, o.owner);
+    this.keepOwners(batch.owners);
     return { readings, runs };
   }
 

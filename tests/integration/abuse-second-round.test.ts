@@ -13,17 +13,13 @@ import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
 import { BINARY_BATCH_CONTENT_TYPE, encodeBinaryBatch } from "../../src/core/ingest-binary.js";
 import { freePort } from "../support/postgres.js";
-import { ingestOk, type ServerProcess, startServerProcess } from "../support/server-process.js";
+import { ingestOk, rssMb, type ServerProcess, startServerProcess } from "../support/server-process.js";
 
 const TOKEN = "second-round-ingest-token-0123456789";
 const HALL_C = { name: "hall C DAQ", token: "c".repeat(40), sources: ["daq-hall-c"] };
 /** A token whose names are reserved: it may create observables under halle. only. */
 const HALL_E = { name: "hall E DAQ", token: "e".repeat(40), sources: ["daq-hall-e"], prefixes: ["halle."] };
 const NOW = Date.now();
-
-/** The server's resident memory in MB, from /proc. */
-const rssMb = (proc: ServerProcess) =>
-  Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.proc.pid}/status`, "utf8"))![1]) / 1024;
 
 /** Waits until `check` holds, polling; fails with `what` after `ms`. */
 async function until(check: () => boolean | Promise<boolean>, what: string, ms = 15_000): Promise<void> {

@@ -12,7 +12,7 @@ import { gunzipSync } from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { BINARY_BATCH_CONTENT_TYPE, encodeBinaryBatch } from "../../src/core/ingest-binary.js";
 import { freePort } from "../support/postgres.js";
-import { ingestOk, type ServerProcess, startServerProcess } from "../support/server-process.js";
+import { ingestOk, rssMb, type ServerProcess, startServerProcess } from "../support/server-process.js";
 
 const TOKEN = "big-runs-test-ingest-token-0123456789";
 const dataDir = mkdtempSync(join(tmpdir(), "runboard-big-runs-"));
@@ -21,8 +21,7 @@ let server: ServerProcess;
 const url = (path: string) => `http://127.0.0.1:${server.port}${path}`;
 const NOW = Date.now();
 
-/** The server's resident memory in MB, from /proc. */
-const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.proc.pid}/status`, "utf8"))![1]) / 1024;
+const serverRssMb = () => rssMb(server);
 
 /** Sends `count` array readings of `shape` to run `run`, in binary batches of at most ~24 MB. */
 async function sendArrays(run: number, observable: string, count: number, shape: number[]): Promise<void> {
@@ -73,7 +72,7 @@ after(() => {
 
 describe("runs of any size are snapshotted, or named", () => {
   it("snapshots 16 MB, 26 MB and 8000x2048 array runs whole, in bounded memory", async () => {
-    const before = rssMb();
+    const before = serverRssMb();
     const res = await fetch(url("/api/snapshots/refresh"), {
       method: "POST",
       headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
@@ -83,7 +82,7 @@ describe("runs of any size are snapshotted, or named", () => {
     assert.equal(res.status, 200, JSON.stringify(outcome));
     assert.deepEqual(outcome.failed, []);
     assert.deepEqual(outcome.written, [101, 102, 103]);
-    const grew = rssMb() - before;
+    const grew = serverRssMb() - before;
     assert.ok(grew < 600, `the refresh took the server up by ${Math.round(grew)} MB`);
 
     const manifest = JSON.parse(readFileSync(join(snapshotDir, "manifest.json"), "utf8")) as {

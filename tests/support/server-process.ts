@@ -2,6 +2,7 @@
 // resumes like the page's LiveClient: for tests that kill servers or run several of them.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { decodeFrame, frameReadings } from "../../src/core/live-frame.js";
@@ -50,6 +51,11 @@ export async function startServerProcess(
     proc.once("exit", exited);
   });
   return { proc, port, output: () => output };
+}
+
+/** A server process's resident memory in MB, from /proc. */
+export function rssMb(proc: ServerProcess): number {
+  return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.proc.pid}/status`, "utf8"))![1]) / 1024;
 }
 
 /** POSTs one ingest batch and asserts it was acknowledged. */
