@@ -218,9 +218,13 @@ test("every widget kind draws the database's scalars, per-channel gains, spectra
   await addKind(page, "beam", "image", "Beam");
   const image = page.getByRole("region", { name: "Beam" }).locator("canvas.image-canvas");
   await expect(image).toHaveAttribute("aria-label", /beam 8×8/);
-  const box = (await image.boundingBox())!;
-  await image.hover({ position: { x: ((4 + 0.5) * box.width) / 8, y: ((3 + 0.5) * box.height) / 8 } });
-  await expect(page.getByRole("region", { name: "Beam" }).locator(".image-readout")).toHaveText(
-    `row 3, column 4: ${images[0]!.samples[3]![4]}`,
-  );
+  // The widget may still be settling into its grid cell: measure and hover again until it holds.
+  await expect(async () => {
+    const box = (await image.boundingBox())!;
+    await image.hover({ position: { x: ((4 + 0.5) * box.width) / 8, y: ((3 + 0.5) * box.height) / 8 } });
+    await expect(page.getByRole("region", { name: "Beam" }).locator(".image-readout")).toHaveText(
+      `row 3, column 4: ${images[0]!.samples[3]![4]}`,
+      { timeout: 1000 },
+    );
+  }).toPass();
 });
