@@ -38,6 +38,8 @@ const reviewBodySchema = z
  * must not rewrite a growing run each time, on the server's event loop.
  */
 const REVIEW_REFRESH_MS = 60_000;
+/** coreutils' nice(1), which starts a program at a lower priority. */
+const NICE = "/usr/bin/nice";
 
 export interface ReviewRouteDeps {
   dashboards: DashboardStore;
@@ -139,18 +141,19 @@ const publishChild = fileURLToPath(new URL("../loaders/publish-child.ts", import
  */
 function publishInChildProcess(request: PublishChildRequest): Promise<PublishChildAnswer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", publishChild], {
-      cwd: projectRoot,
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    // Below the server, every thread of it (nice(1) at the start: a priority set afterwards holds
+    // only for the main thread, not V8's and the module loader's threads already running).
+    const command = [process.execPath, "--import", "tsx", publishChild];
+    const [file, ...args] = existsSync(NICE) ? [NICE, "-n", "19", ...command] : command;
+    const child = spawn(file!, args, { cwd: projectRoot, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.once("error", reject);
-    // Below the server: a review can wait a moment, ingest and live pages cannot.
+    // A review can wait a moment, ingest and live pages cannot.
     try {
-      if (child.pid !== undefined) setPriority(child.pid, 10);
+      if (child.pid !== undefined && !existsSync(NICE)) setPriority(child.pid, 19);
     } catch {
       // not allowed here: it runs at the server's priority
     }

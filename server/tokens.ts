@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { sourceName } from "../src/core/ingest.js";
 import { describeErrors, type FieldError, fieldErrors } from "../src/core/validation.js";
-import type { WriteAccess } from "./ingest/ingest.js";
+import type { WriteAccess } from "../src/core/ownership.js";
 
 export function newToken(): string {
   return randomBytes(24).toString("base64url");

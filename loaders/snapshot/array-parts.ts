@@ -10,7 +10,7 @@
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import type { ArrayValue } from "../sources/source.js";
+import { type ArrayReading, elementsOf } from "../sources/source.js";
 import { ARRAY_TABLE, ArrayWriter } from "./array-writer.js";
 
 /**
@@ -66,7 +66,7 @@ export class ArrayParts {
   }
 
   /** Stages one reading; returns how many of its elements were not finite (stored as NULL). */
-  async push(run: number, obs: number, channel: number, tMicros: number, value: ArrayValue | null, is2d: boolean) {
+  async push(run: number, obs: number, channel: number, tMicros: number, value: ArrayReading["value"], is2d: boolean) {
     const elements = elementsOf(value);
     if (elements > this.partElements) await this.roomFor(elements);
     if (this.elementsInPart > 0 && this.elementsInPart + elements > this.partElements) await this.seal();
@@ -129,12 +129,4 @@ export class ArrayParts {
     await this.db.run("DROP TABLE IF EXISTS array_repeats");
     return written;
   }
-}
-
-/** How many values a reading holds (a 2d reading: all its rows). */
-function elementsOf(value: ArrayValue | null): number {
-  if (value === null) return 0;
-  let n = 0;
-  for (const row of value) n += Array.isArray(row) ? row.length : 1;
-  return n;
 }

@@ -5,6 +5,7 @@
 import duckdb from "@duckdb/node-bindings";
 import { type DuckDBAppender, DuckDBDataChunk, DOUBLE, INTEGER, LIST, USMALLINT } from "@duckdb/node-api";
 import { copyColumn } from "../duckdb/chunk-columns.js";
+import type { ArrayReading, FlatArray } from "../sources/source.js";
 
 const VECTOR_ROWS = 2048;
 
@@ -20,20 +21,46 @@ class Elements {
   anyNull = false;
 
   push(v: number | null): boolean {
-    if (this.length === this.values.length) {
-      const values = new Float64Array(this.length * 2);
-      values.set(this.values);
-      this.values = values;
-      const valid = new Uint8Array(this.length * 2);
-      valid.set(this.valid);
-      this.valid = valid;
-    }
+    if (this.length === this.values.length) this.reserve(this.length + 1);
     const i = this.length++;
     const ok = v !== null && Number.isFinite(v);
     this.values[i] = ok ? v : 0;
     this.valid[i] = ok ? 1 : 0;
     if (!ok) this.anyNull = true;
     return ok || v === null;
+  }
+
+  /** Appends `values` at once (`valid`: 0 where NULL); returns how many were not finite (stored NULL). */
+  pushAll(values: Float64Array, valid: Uint8Array | null): number {
+    this.reserve(this.length + values.length);
+    const at = this.length;
+    this.values.set(values, at);
+    if (valid) this.valid.set(valid, at);
+    else this.valid.fill(1, at, at + values.length);
+    this.length += values.length;
+    let nonFinite = 0;
+    for (let i = at; i < this.length; i++) {
+      if (this.valid[i] === 0) this.anyNull = true;
+      else if (!Number.isFinite(this.values[i]!)) {
+        this.values[i] = 0;
+        this.valid[i] = 0;
+        this.anyNull = true;
+        nonFinite++;
+      }
+    }
+    return nonFinite;
+  }
+
+  private reserve(capacity: number): void {
+    if (capacity <= this.values.length) return;
+    let size = this.values.length;
+    while (size < capacity) size *= 2;
+    const values = new Float64Array(size);
+    values.set(this.values.subarray(0, this.length));
+    this.values = values;
+    const valid = new Uint8Array(size);
+    valid.set(this.valid.subarray(0, this.length));
+    this.valid = valid;
   }
 
   clear(): void {
@@ -120,7 +147,8 @@ export class ListColumns {
   }
 
   /** Adds one row; returns the number of non-finite elements it held (stored as NULL). */
-  push(value: (number | null)[] | (number | null)[][] | null, is2d: boolean): number {
+  push(value: ArrayReading["value"], is2d: boolean): number {
+    if (value !== null && !Array.isArray(value)) return this.pushFlat(value);
     let nonFinite = 0;
     if (value === null || is2d) this.v1.push(0, null);
     if (value === null || !is2d) this.v2.push(0, null);
@@ -140,6 +168,26 @@ export class ListColumns {
       }
     }
     return nonFinite;
+  }
+
+  /** A flat reading: its values copied in at once, a 2d one's rows cut by their lengths. */
+  private pushFlat(value: FlatArray): number {
+    const lengths = value.rowLengths;
+    if (lengths === null) {
+      this.v2.push(0, null);
+      const from = this.v1Values.length;
+      const nonFinite = this.v1Values.pushAll(value.values, value.valid);
+      this.v1.push(from, value.values.length);
+      return nonFinite;
+    }
+    this.v1.push(0, null);
+    this.v2.push(this.v2Rows.length, lengths.length);
+    let from = this.v2Values.length;
+    for (const length of lengths) {
+      this.v2Rows.push(from, length);
+      from += length;
+    }
+    return this.v2Values.pushAll(value.values, value.valid);
   }
 
   /** Writes the rows held into columns `v1Index` and `v2Index` of `chunk`, then empties itself. */
@@ -185,7 +233,7 @@ export class ArrayWriter {
     obs: number,
     channel: number,
     tMicros: number,
-    value: (number | null)[] | (number | null)[][] | null,
+    value: ArrayReading["value"],
     is2d: boolean,
   ): number {
     const i = this.rows++;

@@ -292,16 +292,9 @@ export class Staging {
       }
       const v = reading.value;
       const info = catalog.get(reading.observable);
-      const is2d = v !== null && (v.length > 0 ? Array.isArray(v[0]) : info?.shape === "2d");
-      if (v === null) {
-        stats.nulls++;
-      } else if (!is2d) {
-        if (info && info.dims[0] !== v.length) stats.ragged++;
-      } else {
-        const rows = v as (number | null)[][];
-        const [nRows, nCols] = info?.dims ?? [];
-        if (rows.length !== nRows || rows.some((row) => !Array.isArray(row) || row.length !== nCols)) stats.ragged++;
-      }
+      const is2d = isTwoD(v, info);
+      if (v === null) stats.nulls++;
+      else if (isRagged(v, is2d, info)) stats.ragged++;
       stats.nonFinite += await this.arrays.push(
         reading.run,
         this.arrayNames.id(reading.observable),
@@ -518,4 +511,20 @@ export class Staging {
     this.db.closeSync();
     if (--this.shared.open === 0) this.shared.instance.closeSync();
   }
+}
+
+/** Whether a reading is 2d: a flat one says so, a nested one by its first row, an empty one by the catalog. */
+function isTwoD(v: ArrayReading["value"], info: ObservableInfo | undefined): boolean {
+  if (v === null) return false;
+  if (!Array.isArray(v)) return v.rowLengths !== null;
+  return v.length > 0 ? Array.isArray(v[0]) : info?.shape === "2d";
+}
+
+/** Whether a reading's size differs from the catalog's dims. */
+function isRagged(v: NonNullable<ArrayReading["value"]>, is2d: boolean, info: ObservableInfo | undefined): boolean {
+  if (!is2d) return info !== undefined && info.dims[0] !== (Array.isArray(v) ? v.length : v.values.length);
+  const [nRows, nCols] = info?.dims ?? [];
+  if (!Array.isArray(v)) return v.rowLengths!.length !== nRows || v.rowLengths!.some((n) => n !== nCols);
+  const rows = v as (number | null)[][];
+  return rows.length !== nRows || rows.some((row) => !Array.isArray(row) || row.length !== nCols);
 }

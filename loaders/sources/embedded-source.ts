@@ -2,9 +2,19 @@
 // `npm start` runs on with no database server: the simulator or /api/ingest fill it.
 import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
 import type { EmbeddedStore } from "../../server/store/embedded-store.js";
+import type { DuckDBDataChunk } from "@duckdb/node-api";
 import {
-  type ArrayReading,
+  type DoubleListLists,
+  type DoubleLists,
+  readDoubleListLists,
+  readDoubleLists,
+  readDoubles,
+  readInts,
+  readStrings,
+} from "../duckdb/chunk-reader.js";
+import {
   ChunkBuilder,
+  type FlatArray,
   type ReadingChunk,
   type ReadingQuery,
   type RunFingerprint,
@@ -65,7 +75,11 @@ export class EmbeddedSource implements Source {
     return `SELECT run, observable, channel, t, value, value_1d, value_2d FROM readings${where.length ? ` WHERE ${where.join(" AND ")}` : ""} ORDER BY seq`;
   }
 
-  /** Pages through the readings by seq, so memory stays at a page and a chunk whatever the run's size. */
+  /**
+   * Pages through the readings by seq, so memory stays at a page and a chunk whatever the run's
+   * size. Columns come straight out of DuckDB's vectors (chunk-reader.ts), and every 2048 rows
+   * the event loop is free again: a server refreshing a growing run keeps answering ingest.
+   */
   async *readings(query: ReadingQuery): AsyncIterable<ReadingChunk> {
     const out = new ChunkBuilder();
     const filter = {
@@ -75,26 +89,21 @@ export class EmbeddedSource implements Source {
       to: query.window?.to,
       maxSeq: this.options.maxSeq,
     };
+    let limit = FIRST_PAGE_ROWS;
     for (let after = 0; ;) {
-      const rows = await this.store.readingsPage(filter, after, SCALAR_CHUNK_ROWS);
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        const run = Number(row.run);
-        const channel = Number(row.channel);
-        const tMicros = Number(row.t_us);
-        const array = (row.value_1d ?? row.value_2d) as ArrayReading["value"] | null;
-        const full = array
-          ? out.array({ run, observable: String(row.observable), channel, tMicros, value: array })
-          : out.scalar(
-              run,
-              out.names.id(String(row.observable)),
-              channel,
-              tMicros,
-              row.value === null ? null : Number(row.value),
-            );
-        if (full) yield full;
+      const page = await this.store.readingsPage(filter, after, limit);
+      let rows = 0;
+      let values = 0;
+      for (let chunk = await page.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await page.fetchChunk()) {
+        const read = readPageChunk(chunk, out);
+        yield* read.full;
+        rows += chunk.rowCount;
+        values += read.values;
+        after = read.lastSeq;
       }
-      after = Number(rows[rows.length - 1]!.seq);
+      if (rows === 0) break;
+      // The next page holds about PAGE_VALUES values: a page of camera images is a few rows.
+      limit = Math.max(1, Math.min(SCALAR_CHUNK_ROWS, Math.floor(PAGE_VALUES / Math.max(1, values / rows))));
     }
     yield* out.rest();
   }
@@ -120,4 +129,77 @@ export class EmbeddedSource implements Source {
   async close(): Promise<void> {
     if (this.options.ownsStore) this.store.close();
   }
+}
+
+/** Rows of the first page, before the values a row holds are known. */
+const FIRST_PAGE_ROWS = 2048;
+/**
+ * Values (scalars and array elements) a page aims at: 2 MB of doubles, so what the event loop
+ * does with one of its chunks is done in milliseconds.
+ */
+const PAGE_VALUES = 1 << 18;
+
+/**
+ * One result chunk of readingsPage into the builder: scalars into its columns, arrays as flat
+ * readings that view this chunk's copy of the values. Returns the chunks it filled, how many
+ * values it held and the last seq.
+ */
+function readPageChunk(chunk: DuckDBDataChunk, out: ChunkBuilder): { full: ReadingChunk[]; values: number; lastSeq: number } {
+  const seq = readDoubles(chunk, 0).values;
+  const run = readInts(chunk, 1);
+  const observable = readStrings(chunk, 2);
+  const channel = readInts(chunk, 3);
+  const tMicros = readDoubles(chunk, 4).values;
+  const scalar = readDoubles(chunk, 5);
+  const v1 = readDoubleLists(chunk, 6);
+  const v2 = readDoubleListLists(chunk, 7);
+  const full: ReadingChunk[] = [];
+  let values = 0;
+  for (let i = 0; i < chunk.rowCount; i++) {
+    const array = flatArrayAt(v1, v2, i);
+    const reading = { run: run[i]!, observable: observable[i]!, channel: channel[i]!, tMicros: tMicros[i]! };
+    const filled =
+      array === undefined
+        ? out.scalar(reading.run, out.names.id(reading.observable), reading.channel, reading.tMicros, scalarAt(scalar, i))
+        : out.array({ ...reading, value: array });
+    values += array ? Math.max(1, array.values.length) : 1;
+    if (filled) full.push(filled);
+  }
+  return { full, values, lastSeq: seq[chunk.rowCount - 1]! };
+}
+
+const scalarAt = (c: { values: Float64Array; valid: Uint8Array | null }, i: number) =>
+  c.valid && c.valid[i] === 0 ? null : c.values[i]!;
+
+const isValid = (valid: Uint8Array | null, i: number) => !valid || valid[i] === 1;
+
+/** Row i's array (1d from v1, 2d from v2), null for a NULL array, undefined for a scalar row. */
+function flatArrayAt(v1: DoubleLists, v2: DoubleListLists, i: number): FlatArray | undefined {
+  if (isValid(v1.valid, i)) {
+    const from = v1.start[i]!;
+    const to = from + v1.length[i]!;
+    return {
+      kind: "flat",
+      values: v1.values.subarray(from, to),
+      valid: v1.valuesValid?.subarray(from, to) ?? null,
+      rowLengths: null,
+    };
+  }
+  if (!isValid(v2.valid, i)) return undefined;
+  const rows = v2.rows;
+  const firstRow = v2.start[i]!;
+  const rowLengths = new Uint32Array(v2.length[i]!);
+  let total = 0;
+  for (let r = 0; r < rowLengths.length; r++)
+    total += rowLengths[r] = isValid(rows.valid, firstRow + r) ? rows.length[firstRow + r]! : 0;
+  const values = new Float64Array(total);
+  const valid = rows.valuesValid ? new Uint8Array(total) : null;
+  let at = 0;
+  for (let r = 0; r < rowLengths.length; r++) {
+    const from = rows.start[firstRow + r]!;
+    values.set(rows.values.subarray(from, from + rowLengths[r]!), at);
+    valid?.set(rows.valuesValid!.subarray(from, from + rowLengths[r]!), at);
+    at += rowLengths[r]!;
+  }
+  return { kind: "flat", values, valid, rowLengths };
 }

@@ -35,6 +35,19 @@ export interface ScalarChunk {
 /** An element may be null where the source allows it (PostgreSQL arrays can hold NULL). */
 export type ArrayValue = (number | null)[] | (number | null)[][];
 
+/**
+ * An array reading's values as flat doubles, as a source that reads DuckDB's vectors hands them
+ * on (the embedded store): no JS number per element. A 2d reading lists its rows' lengths.
+ */
+export interface FlatArray {
+  kind: "flat";
+  values: Float64Array;
+  /** 0 where an element is NULL; null when none is. */
+  valid: Uint8Array | null;
+  /** 2d: each row's length (values holds the rows one after another); null for 1d. */
+  rowLengths: Uint32Array | null;
+}
+
 /** Array readings one by one: they are large and few compared with scalars. */
 export interface ArrayReading {
   run: number;
@@ -42,7 +55,16 @@ export interface ArrayReading {
   channel: number;
   tMicros: number;
   /** null where the source held NULL. */
-  value: ArrayValue | null;
+  value: ArrayValue | FlatArray | null;
+}
+
+/** How many values an array reading holds (a 2d reading: all its rows). */
+export function elementsOf(value: ArrayReading["value"]): number {
+  if (value === null) return 0;
+  if (!Array.isArray(value)) return value.values.length;
+  let n = 0;
+  for (const row of value) n += Array.isArray(row) ? row.length : 1;
+  return n;
 }
 
 export interface ArrayChunk {
@@ -230,9 +252,7 @@ export class ChunkBuilder {
   /** Adds one array reading; returns the chunk it filled, if it filled one. */
   array(reading: ArrayReading): ArrayChunk | undefined {
     this.arrays.push(reading);
-    if (Array.isArray(reading.value)) {
-      for (const row of reading.value) this.arrayElements += Array.isArray(row) ? row.length : 1;
-    }
+    this.arrayElements += elementsOf(reading.value);
     if (this.arrays.length < ARRAY_CHUNK_READINGS && this.arrayElements < ARRAY_CHUNK_ELEMENTS) return undefined;
     return this.takeArrays();
   }

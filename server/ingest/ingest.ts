@@ -5,24 +5,15 @@ import type { Reading, RunInfo } from "../../src/core/catalog.js";
 import { DEFAULT_TIME_BOUNDS, type IngestBatch, ingestBatchSchema, type TimeBounds, timeErrors } from "../../src/core/ingest.js";
 import { type FieldError, fieldErrors } from "../../src/core/validation.js";
 import type { EmbeddedStore } from "../store/embedded-store.js";
+import type { WriteAccess } from "../../src/core/ownership.js";
+
+export type { WriteAccess };
 
 export type IngestOutcome =
   /** `duplicate`: this (source, sequence) was stored before, so nothing was stored again. */
   | { ok: true; stored: number; lastSeq: number; duplicate?: true }
   /** `forbidden`: the batch writes runs or observables another source owns (a 403, not a 400). */
   | { ok: false; errors: FieldError[]; forbidden?: true };
-
-/**
- * Who writes a batch. `owner` is the source that owns the runs and observables the batch creates
- * (null: none, written with the ingest token and no source); `restricted` writers (source tokens)
- * may write only what their source owns.
- */
-export interface WriteAccess {
-  owner: string | null;
-  restricted: boolean;
-  /** The only name prefixes new observables may have (the token's reserved names); any when absent. */
-  prefixes?: readonly string[];
-}
 
 /** What a batch written by the server itself (simulator, watchers) or the ingest token may do. */
 export const unrestricted = (batch: Pick<IngestBatch, "source">): WriteAccess => ({

@@ -12,6 +12,7 @@ import {
   type DuckDBConnection,
   DuckDBDataChunk,
   DuckDBInstance,
+  type DuckDBMaterializedResult,
   type DuckDBValue,
   LIST,
   listValue,
@@ -20,8 +21,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "../../src/core/catalog.js";
 import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch, metaProblem } from "../../src/core/ingest.js";
-import { type Owners, ownershipErrors } from "../../src/core/ownership.js";
-import type { WriteAccess } from "../ingest/ingest.js";
+import { type Owners, type WriteAccess, ownershipErrors } from "../../src/core/ownership.js";
 import { type Origin, describeOrigin, originOfBatch, origins } from "../../src/core/origins.js";
 import { copyColumn, copyStrings, nullColumn } from "../../loaders/duckdb/chunk-columns.js";
 import { ListColumns } from "../../loaders/snapshot/array-writer.js";
@@ -482,9 +482,11 @@ export class EmbeddedStore {
     filter: { runs?: readonly number[]; from?: number; to?: number; observables?: readonly string[]; maxSeq?: number },
     afterSeq: number,
     limit: number,
-  ): Promise<Record<string, unknown>[]> {
-    return this.rows(
-      `SELECT seq::DOUBLE AS seq, run, observable, channel, epoch_us(t)::DOUBLE AS t_us, value, value_1d, value_2d
+  ): Promise<DuckDBMaterializedResult> {
+    // Read whole (materialized), so replays on the same connection may run between its chunks.
+    return this.reader.run(
+      `SELECT seq::DOUBLE AS seq, run::INTEGER AS run, observable, channel::INTEGER AS channel,
+              epoch_us(t)::DOUBLE AS t_us, value::DOUBLE AS value, value_1d, value_2d
          FROM readings
         WHERE seq > $after AND seq <= $max_seq AND ($all_runs OR list_contains($runs, run))
           AND ($all_observables OR list_contains($observables, observable))
@@ -501,7 +503,7 @@ export class EmbeddedStore {
         max_seq: filter.maxSeq ?? Number.MAX_SAFE_INTEGER,
         limit,
       },
-      this.reader,
+      LIST_PARAM_TYPES,
     );
   }
 

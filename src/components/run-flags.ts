@@ -7,7 +7,7 @@ import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import type { SeriesBuffer } from "./series-buffer.js";
 import { lowerBound } from "../core/m4.js";
-import { rangeOf, seriesLabel } from "./widgets.js";
+import { rangeOf, seriesLabel } from "./widget-common.js";
 import {
   type NewFlag,
   type OutOfRange,

@@ -19,7 +19,7 @@ import { breakingGap, medianGap } from "../core/freshness.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el, labelled } from "./dom.js";
 import { flagMarks } from "./flag-marks.js";
-import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withBreaks, withUnit } from "./widgets.js";
+import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withBreaks, withUnit } from "./widget-common.js";
 
 /** The raster's edges: times, with the day once the span is long enough to cross one (a night). */
 const timeLabel = (t: number, span: number) =>

@@ -5,7 +5,7 @@ import { healthOf } from "../core/color-scale.js";
 import type { Widget } from "../core/dashboard.js";
 import { breakingGap, defaultStaleSeconds, formatAge, isStale, medianGap } from "../core/freshness.js";
 import { el } from "./dom.js";
-import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widgets.js";
+import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widget-common.js";
 
 export function statView(widget: Widget, data: WidgetData, size: { width: number; height: number }) {
   const ref = widget.series[0]!;

@@ -8,40 +8,16 @@
 // pixels, repainted column by column as readings come; everything that M4 or binning has
 // already thinned to a few thousand marks is Observable Plot (widget-charts.ts).
 import { siteNow } from "./site-mode.js";
-import type { ChannelGrid } from "../core/binning.js";
-import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import type { ObservableInfo } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import type { TimeWindow } from "../core/time-window.js";
-import type { FlagBand } from "./flag-marks.js";
-import { gapStarts } from "../core/freshness.js";
 import { widgetProblem } from "../core/widget-kinds.js";
-import type { ArrayReadingView } from "./run-data.js";
-import type { SeriesBuffer } from "./series-buffer.js";
 import { type DataNeed, type SeriesFeed, arraysKey, gridKey, seriesKey } from "./series-feed.js";
 import { histogramView, profileView, timeseriesView, xyView } from "./widget-charts.js";
 import { imageView, rasterView } from "./widget-dense.js";
 import { statView, tableView } from "./widget-values.js";
 import { ensureWidgetStyles } from "./widget-styles.js";
-
-export interface WidgetData {
-  info: (observable: string) => ObservableInfo | undefined;
-  series: (observable: string, channel: number) => SeriesBuffer | undefined;
-  grid: (observable: string) => ChannelGrid | undefined;
-  arrays: (observable: string, runs?: readonly number[]) => ArrayReadingView[] | undefined;
-  runs: readonly RunInfo[];
-  window: TimeWindow;
-  now: number;
-  /** Flags on the runs shown, as spans to shade on time axes. */
-  flags: readonly FlagBand[];
-  /** The user changed the widget from inside it (a raster's highlighted channel). */
-  change: (next: Widget) => void;
-}
-
-/** A drawn widget: its element, kept across updates, and the text alternative of what it shows. */
-export interface WidgetView {
-  element: HTMLElement;
-  update(widget: Widget, data: WidgetData, size: { width: number; height: number }): string;
-}
+import { type WidgetData, type WidgetView, emptyNote } from "./widget-common.js";
 
 /** What a widget asks the feed for; `pixels` is its drawing's width. */
 export function needsOf(widget: Widget, info: (name: string) => ObservableInfo | undefined, pixels: number): DataNeed[] {
@@ -84,51 +60,6 @@ export function keysOf(widget: Widget): string[] {
   if (widget.kind === "profile") return [arraysKey(first.observable, widget.runs)];
   if (widget.kind === "image") return [arraysKey(first.observable)];
   return widget.series.map((s) => seriesKey(s.observable, s.channel));
-}
-
-export type { FlagBand };
-
-/** The range that colours and bands a widget's values: its own thresholds, else the catalog's. */
-export function rangeOf(widget: Widget, info: ObservableInfo | undefined) {
-  return widget.thresholds ?? info?.healthy;
-}
-
-export function seriesLabel(ref: { observable: string; channel: number }, info: ObservableInfo | undefined): string {
-  return info && info.channels > 1 ? `${ref.observable}[${ref.channel}]` : ref.observable;
-}
-
-export function emptyNote(text: string): HTMLElement {
-  const p = document.createElement("p");
-  p.className = "widget-empty";
-  p.textContent = text;
-  return p;
-}
-
-export function formatValue(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  const abs = Math.abs(v);
-  return abs !== 0 && (abs >= 1e6 || abs < 1e-3) ? v.toExponential(3) : String(Math.round(v * 1000) / 1000);
-}
-
-/**
- * Points with a break (a point whose value is NaN, which Plot leaves undrawn) wherever the time
- * jumps by more than `maxGap` (see gapStarts): lines stop where the readings stopped.
- */
-export function withBreaks<T extends { t: Date | number }>(points: readonly T[], maxGap: number, blank: (p: T) => T): T[] {
-  const times = points.map((p) => +p.t);
-  const breaks = new Set(gapStarts(times, maxGap));
-  if (breaks.size === 0) return [...points];
-  const out: T[] = [];
-  points.forEach((p, i) => {
-    if (breaks.has(i)) out.push(blank(p));
-    out.push(p);
-  });
-  return out;
-}
-
-/** A value with its unit, as a reader says it: "3 V", "0.2" (no unit, no trailing space). */
-export function withUnit(v: number, unit: string): string {
-  return unit ? `${formatValue(v)} ${unit}` : formatValue(v);
 }
 
 /** A view that draws itself afresh on every update (cheap for Plot charts of thinned data). */

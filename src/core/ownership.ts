@@ -6,6 +6,18 @@
 import type { IngestBatch } from "./ingest.js";
 import type { FieldError } from "./validation.js";
 
+/**
+ * Who writes a batch. `owner` is the source that owns the runs and observables the batch creates
+ * (null: none, written with the ingest token and no source); `restricted` writers (source tokens)
+ * may write only what their source owns.
+ */
+export interface WriteAccess {
+  owner: string | null;
+  restricted: boolean;
+  /** The only name prefixes new observables may have (the token's reserved names); any when absent. */
+  prefixes?: readonly string[];
+}
+
 /** The owner of a run or an observable: a source, null for none, undefined when it does not exist. */
 export interface Owners {
   run(id: number): string | null | undefined;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { bucketStart, lodBuckets, orderRun, type RunColumns } from "../../loaders/snapshot/run-order.js";
 import { Staging } from "../../loaders/snapshot/staging.js";
-import { type ArrayReading, ChunkBuilder, type ReadingChunk } from "../../loaders/sources/source.js";
+import { type ArrayReading, type ArrayValue, ChunkBuilder, type ReadingChunk } from "../../loaders/sources/source.js";
 
 const T0 = Date.UTC(2026, 0, 1, 22) * 1000; // epoch microseconds
 
@@ -171,12 +171,14 @@ describe("staging: arrays", () => {
       const asStored = (v: number | null) => (v === null || !Number.isFinite(v) ? null : v);
       readings.forEach((reading, i) => {
         const row = stored[i]!;
-        const v = reading.value;
+        const v = reading.value as ArrayValue | null;
         const is2d = Array.isArray(v?.[0]);
         assert.deepEqual(row.value_1d, v === null || is2d ? null : (v as (number | null)[]).map(asStored), `reading ${i}`);
         assert.deepEqual(row.value_2d, is2d ? (v as (number | null)[][]).map((r) => r.map(asStored)) : null, `reading ${i}`);
       });
-      const nonFinite = readings.flatMap((r) => (r.value ?? []).flat()).filter((x) => x !== null && !Number.isFinite(x)).length;
+      const nonFinite = readings
+        .flatMap((r) => ((r.value as ArrayValue | null) ?? []).flat())
+        .filter((x) => x !== null && !Number.isFinite(x)).length;
       assert.equal(staging.stats.nonFinite, nonFinite);
       assert.equal(staging.stats.nulls, 1000);
     } finally {
