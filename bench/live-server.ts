@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { WebSocketServer } from "ws";
-import { EmbeddedStore } from "../server/store/embedded-store.js";
+import { EmbeddedStore } from "../loaders/store/embedded-store.js";
 import { LiveHub } from "../server/live/live-hub.js";
 import type { Reading } from "../src/core/catalog.js";
 

@@ -18,7 +18,6 @@ import {
 } from "node:fs";
 import { FAVICON_LINK, REVIEW_MARKER } from "../src/components/site-mode.js";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { parseArgs } from "node:util";
 import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
 import { parseManifest } from "../src/core/manifest.js";
 import type { RunFlag } from "../src/core/flags.js";
@@ -32,40 +31,8 @@ import {
 } from "../src/core/review.js";
 import { describeRunIds, parseSelection } from "../src/core/time-window.js";
 import { describeErrors } from "../src/core/validation.js";
-import { loadConfig } from "./config.js";
 import { REVIEW_OVERVIEW, reviewSiteBytes, trimReviewSite } from "./review-site.js";
-import { dataDirFromEnv, projectRoot } from "./paths.js";
-import { findRunningServer, ingestTokenFor } from "./running-server.js";
-
-export const PUBLISH_USAGE = `Usage: runboard publish --runs <which> --out <dir> [options]
-
-Writes a frozen folder for a review: the chosen runs' Parquet snapshots (with their
-level-of-detail tables), the catalog, the runs' flags and notes, the chosen dashboards, the
-built site's pages when it is built (npm run build), and review.json, which says where it all
-came from (source, queries, row counts, content hashes, runboard version, dashboard revisions).
-The same runs published twice from unchanged data give byte-identical data files.
-
-Options:
-  --runs <which>       Which runs, as for runboard snapshot --select: run:1003, runs:1000-1010,
-                       latest, last:6h, window:<from>/<to>, night, night:2026-03-10
-  --out <dir>          The folder to write (emptied first if it holds an earlier review)
-  --dashboard <d>      A dashboard to include: a saved one's id (read from the running server)
-                       or an exported .json file; repeat for more
-  --page <file.md>     A notebook under src/ to include, drawn in the review from its runs
-                       (the site must be built); repeat for more. Without a --page the
-                       review's site has the Overview, the Runs page and the dashboards
-  --title <text>       The review's title (default: "Review of <runs>")
-  --max-size <MB>      Refuse a review bigger than this, naming its biggest parts
-  --config <file>      Config file (default: RUNBOARD_CONFIG, else ./runboard.config.json)
-  --skip-missing       Publish without selected runs that have no snapshot (a snapshot of
-                       them failed); they are listed in the review. Without it, such a run
-                       fails the review, with the reason.
-  --utc-offset <min>   The site's offset from UTC in minutes, for nights (default 0)
-  -h, --help           Show this help
-
-Exit status: 0 when written, 1 when the review could not be made (no such runs, too big),
-2 for a bad command line.
-`;
+import { projectRoot } from "./paths.js";
 
 export class PublishError extends Error {}
 /** Selected runs have no snapshot, and the asker did not say to leave them out. */
@@ -90,26 +57,6 @@ export interface PublishOptions {
   /** The built site to copy (dist/), if any. */
   siteDir?: string;
   now?: number;
-}
-
-export function parsePublishArgs(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    strict: true,
-    allowPositionals: false,
-    options: {
-      runs: { type: "string" },
-      out: { type: "string" },
-      dashboard: { type: "string", multiple: true },
-      page: { type: "string", multiple: true },
-      title: { type: "string" },
-      "max-size": { type: "string" },
-      "skip-missing": { type: "boolean" },
-      config: { type: "string" },
-      "utc-offset": { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
 }
 
 /** Writes the review folder; returns its review.json. */
@@ -376,101 +323,4 @@ function problems(review: ReviewManifest): string {
     ? `<p class="stamp">Older than their source (the last rewrite failed; the files are from before it):</p><ul class="stale">${list(review.stale)}</ul>`
     : "";
   return skipped + stale;
-}
-
-/** The command line: brings the snapshot up to date (via `snapshot`), then publishes from it. */
-export async function publishCommand(
-  argv: string[],
-  out: (line: string) => void,
-  err: (line: string) => void,
-  snapshot: (argv: string[]) => Promise<number>,
-): Promise<number> {
-  let args: ReturnType<typeof parsePublishArgs>;
-  try {
-    args = parsePublishArgs(argv);
-  } catch (error) {
-    err(`runboard publish: ${(error as Error).message}\n\n${PUBLISH_USAGE}`);
-    return 2;
-  }
-  const v = args.values;
-  if (v.help) {
-    out(PUBLISH_USAGE);
-    return 0;
-  }
-  const usage = (message: string) => (err(`runboard publish: ${message}\n\n${PUBLISH_USAGE}`), 2);
-  if (!v.runs) return usage("--runs is required");
-  if (!v.out) return usage("--out is required");
-  const utcOffsetMinutes = v["utc-offset"] === undefined ? 0 : Number(v["utc-offset"]);
-  if (!Number.isInteger(utcOffsetMinutes) || Math.abs(utcOffsetMinutes) > 840)
-    return usage("--utc-offset: whole minutes between -840 and 840");
-  try {
-    parseSelection(v.runs, { utcOffsetMinutes });
-  } catch (error) {
-    return usage(`--runs: ${(error as Error).message}`);
-  }
-  const maxMb = v["max-size"] === undefined ? undefined : Number(v["max-size"]);
-  if (maxMb !== undefined && !(maxMb > 0)) return usage("--max-size: a size in MB, e.g. 200");
-
-  // The chosen runs, up to date in the snapshot directory (by the running server if one runs).
-  const snapshotArgs = [
-    "--select",
-    v.runs,
-    "--quiet",
-    "--utc-offset",
-    String(utcOffsetMinutes),
-    ...(v.config ? ["--config", v.config] : []),
-  ];
-  const refreshed = await snapshot(snapshotArgs);
-  if (refreshed === 2) return 2;
-  const server = findRunningServer(dataDirFromEnv());
-  const config = loadConfig(v.config ?? process.env.RUNBOARD_CONFIG);
-  const snapshotDir = server
-    ? server.snapshotDir
-    : isAbsolute(config.snapshot.out)
-      ? config.snapshot.out
-      : resolve(config.baseDir, config.snapshot.out);
-  const token = ingestTokenFor(dataDirFromEnv());
-  const siteDir = join(projectRoot, "dist");
-  try {
-    const review = await publishReview({
-      runs: v.runs,
-      out: isAbsolute(v.out) ? v.out : resolve(process.cwd(), v.out),
-      dashboards: v.dashboard ?? [],
-      pages: v.page ?? [],
-      title: v.title,
-      maxBytes: maxMb === undefined ? undefined : maxMb * 1e6,
-      utcOffsetMinutes,
-      skipMissing: v["skip-missing"] === true,
-      snapshotDir,
-      siteDir: existsSync(join(siteDir, "index.html")) ? siteDir : undefined,
-      fetchDashboard: async (id) => {
-        if (!server)
-          throw new PublishError(
-            `--dashboard ${id}: no runboard server runs on this data directory to read it from; pass an exported .json file`,
-          );
-        const response = await fetch(new URL(`/api/dashboards/${encodeURIComponent(id)}`, server.url), {
-          headers: token ? { Authorization: `Bearer ${token}` } : {},
-        });
-        const body = (await response.json().catch(() => ({}))) as { error?: string };
-        if (!response.ok) throw new PublishError(`--dashboard ${id}: ${body.error ?? response.statusText}`);
-        return body as { id: string; revision: number; dashboard: Dashboard };
-      },
-    });
-    const mb = (review.totalBytes / 1e6).toFixed(1);
-    out(
-      `published ${review.runs.length} run(s) (${review.runs.map((r) => r.run).join(", ")}), ${review.dashboards.length} dashboard(s), ` +
-        `${review.pages.length} page(s), ${mb} MB into ${resolve(v.out)}`,
-    );
-    for (const m of review.skipped ?? []) out(`left out run ${m.run}: no snapshot of it could be written (${m.message})`);
-    for (const m of review.stale ?? []) out(`run ${m.run} is older than its source: its last rewrite failed (${m.message})`);
-    if (!existsSync(join(siteDir, "index.html")))
-      out("the site is not built (npm run build): the folder holds the data and review.json only");
-    return 0;
-  } catch (error) {
-    if (error instanceof PublishError) {
-      err(`runboard publish: ${error.message}`);
-      return 1;
-    }
-    throw error;
-  }
 }

@@ -1,99 +1,19 @@
-// Starts runboard: the embedded store, the dashboard store, the simulator, HTTP and /ws.
-import { createServer } from "node:http";
-import { join } from "node:path";
-import type { AddressInfo } from "node:net";
-import { EmbeddedStore } from "./store/embedded-store.js";
-import { type Ingestor, ingestBody, localIngestor, withTimeBounds } from "./ingest/ingest.js";
-import { seedIfEmpty } from "./simulator/seed.js";
-import { createApp } from "./app.js";
-import { connectionUrl, ConfigError as RunboardConfigError, loadConfig as loadRunboardConfig } from "../loaders/config.js";
-import { SourceError } from "../loaders/sources/source.js";
-import { ConfigError, type ServerConfig, loadConfig, sharedAuthUrl } from "./config.js";
-import type { DashboardStore } from "./dashboards/dashboard-store.js";
-import { EmbeddedDashboardStore } from "./dashboards/embedded-dashboard-store.js";
-import type { FlagStore } from "./flags/flag-store.js";
-import { EmbeddedFlagStore } from "./flags/embedded-flag-store.js";
+// Starts runboard: the steps of server/start-steps.ts in order (stores, ingest and the live
+// hub, snapshots, HTTP, feeds), and closes what they opened, the other way round.
+import type { ServerConfig } from "./config.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { DataDirError } from "./data-dir.js";
 import { writeFlagsFile } from "./flags/flag-routes.js";
-import { BodyPermits } from "./limits/body-permits.js";
-import { limitConnections, timeoutOptions } from "./limits/connection-limits.js";
-import { LiveHub } from "./live/live-hub.js";
-import { IngestLog, IngestLogError } from "./ingest/ingest-log.js";
-import { createOriginPolicy } from "./origin-policy.js";
-import { startSimulatorFeed } from "./simulator/simulator-feed.js";
-import { accessOf, ensureIngestToken, loadSourceTokens, TokensFileError } from "./tokens.js";
-import { AuthStore, duckdbAdapter, postgresAdapter } from "./auth/auth-store.js";
-import { Authenticator } from "./auth/authenticator.js";
-import { TokenRegistry } from "./auth/token-registry.js";
-import { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
-import { DataDirError, prepareDataDir } from "./data-dir.js";
+import { IngestLogError } from "./ingest/ingest-log.js";
+import { TokensFileError } from "./tokens.js";
 import { forgetRunningServer, recordRunningServer } from "../loaders/running-server.js";
-import { openSource } from "../loaders/sources/open-source.js";
+import { SourceError } from "../loaders/sources/source.js";
 import type { Source } from "../loaders/sources/source.js";
+import { RunboardConfigError, announce, listen, openStores, startFeeds, startIngest, startSnapshots } from "./start-steps.js";
 
 export interface RunningServer {
   url: string;
   close(): Promise<void>;
-}
-
-/** The users, sessions, tokens and audit log: beside the dashboards, in the store replicas share. */
-async function openAuthStore(config: ServerConfig, store: EmbeddedStore): Promise<AuthStore> {
-  // Replicas (a shared ingest log) or shared dashboards: sessions must hold on every replica.
-  const shared = sharedAuthUrl(config);
-  if (shared) {
-    const { default: pg } = await import("pg");
-    return AuthStore.open(postgresAdapter(new pg.Pool({ connectionString: shared, max: 4, connectionTimeoutMillis: 5000 })));
-  }
-  return AuthStore.open(duckdbAdapter(await store.connect()));
-}
-
-async function openDashboardStore(config: ServerConfig, store: EmbeddedStore): Promise<DashboardStore> {
-  if (config.dashboardStore.kind === "postgres") {
-    const { PostgresDashboardStore } = await import("./dashboards/postgres-dashboard-store.js");
-    return PostgresDashboardStore.open(config.dashboardStore.url);
-  }
-  return EmbeddedDashboardStore.open(await store.connect());
-}
-
-/** Flags on runs live beside the dashboards. */
-async function openFlagStore(config: ServerConfig, store: EmbeddedStore): Promise<FlagStore> {
-  if (config.dashboardStore.kind === "postgres") {
-    const { PostgresFlagStore } = await import("./flags/postgres-flag-store.js");
-    return PostgresFlagStore.open(config.dashboardStore.url);
-  }
-  return EmbeddedFlagStore.open(await store.connect());
-}
-
-/** Watches the source a runboard config names, feeding new readings to `ingestor`. */
-async function startWatching(
-  file: string,
-  ingestor: Ingestor,
-  store: EmbeddedStore,
-  dataDir: string,
-  log: (line: string) => void,
-): Promise<{ close(): Promise<void> }> {
-  const config = loadRunboardConfig(file);
-  const source = config.source;
-  if (source.kind === "postgres") {
-    const [{ PostgresSource }, { watchPostgres }] = await Promise.all([
-      import("../loaders/sources/postgres-source.js"),
-      import("./watch/postgres-watch.js"),
-    ]);
-    const reader = await PostgresSource.connect(source);
-    const watcher = await watchPostgres(reader, source, connectionUrl(source, "DATABASE_URL"), ingestor, log);
-    return { close: async () => (await watcher.close(), await reader.close()) };
-  }
-  if (source.kind === "mongodb") {
-    const [{ MongoSource }, { watchMongo }] = await Promise.all([
-      import("../loaders/sources/mongo-source.js"),
-      import("./watch/mongo-watch.js"),
-    ]);
-    const reader = await MongoSource.connect(source);
-    const watcher = await watchMongo(reader, ingestor, store, join(dataDir, "mongo-watch-resume.json"), log);
-    return { close: async () => (await watcher.close(), await reader.close()) };
-  }
-  throw new ConfigError(
-    `invalid configuration: RUNBOARD_WATCH_CONFIG: ${file} has a ${source.kind} source; only PostgreSQL and MongoDB sources can be watched`,
-  );
 }
 
 export interface StartOptions {
@@ -110,136 +30,18 @@ export async function startServer(
   options: StartOptions = {},
 ): Promise<RunningServer> {
   const startedAt = Date.now();
-  // Before anything is opened: a data directory that cannot be written, or a bad tokens file,
-  // stops the start with a message naming the cause.
-  prepareDataDir(config.dataDir, log, [config.tokensFile]);
-  const sourceTokens = loadSourceTokens(config.tokensFile);
-  const store = await EmbeddedStore.open(config.dataDir, { memoryMb: config.storeMemoryMb });
-  const dashboards = await openDashboardStore(config, store);
-  const flags = await openFlagStore(config, store);
-  const token = ensureIngestToken(config.dataDir, config.ingestToken);
-  const isAllowedRequest = createOriginPolicy(config);
-  const authStore = await openAuthStore(config, store);
-  const auth = await Authenticator.create(config.auth, authStore, token.token);
-  const tokens = await TokenRegistry.open(authStore, sourceTokens, token.token, log);
-  // Expired sessions are of no use to anyone; the store forgets them hourly.
-  const sweep = setInterval(() => {
-    authStore.sweepSessions().catch((error: unknown) => log(`forgetting expired sessions failed: ${String(error)}`));
-  }, 3_600_000);
-  sweep.unref();
-
-  // Bodies over 1 MB, from HTTP and websockets alike, are read a few at a time.
-  const bodyPermits = new BodyPermits();
-  const hub = new LiveHub(store, {
-    bodyPermits,
-    maxReplay: 200_000,
-    replay: config.replay,
-    maxReplayMs: config.replayTimeLimitMs,
-    maxBufferedBytes: 16 * 1024 * 1024,
-    heartbeatMs: 30_000,
-    isAllowedRequest,
-    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
-    // Called once the keeper exists (the first subscribe comes after the server listens).
-    knows: (name) => keeper.knows(name),
-    // A browser may follow the feed once it is signed in (RUNBOARD_AUTH); a DAQ authorizes with a token.
-    viewer: async (req) => !("status" in (await auth.identify(req))),
-    publishing: {
-      scopeOf: (given) => tokens.scopeOf(given),
-      ingest: (batch, scope) => {
-        const source = (batch as { source?: unknown } | null)?.source;
-        return ingestBody(ingestor, batch, accessOf(scope, typeof source === "string" ? source : undefined));
-      },
-    },
-  });
-  const onStored = (readings: Parameters<LiveHub["publish"]>[0]) => hub.publish(readings);
-  // With replicas, every write goes through the shared log, which also brings the others' writes.
-  const ingestLog =
-    config.ingestLog.kind === "postgres" ? await IngestLog.open(config.ingestLog.url, store, onStored, log) : undefined;
-  const ingestor: Ingestor = withTimeBounds(ingestLog ?? localIngestor(store, onStored), config.timeBounds);
-  // The configured source (PostgreSQL, MongoDB): what the catalog, the runs and the snapshots show.
-  let source: Source | undefined;
-  if (options.source) source = options.source;
-  else if (config.runboard.source.kind !== "embedded") source = await openSource(config.runboard);
-  else if (config.runboard.source.dataDir)
-    log(`the config's source.dataDir is not used by the server: it serves ${config.dataDir}`);
-  const keeper = new SnapshotKeeper({
-    dir: config.snapshotDir,
-    config: config.runboard,
-    store,
-    source,
-    defaultSelection: config.refresh.selection,
-    intervalMs: config.refresh.intervalMs,
-    log,
-  });
-  await keeper.start();
-  if (config.simulator.enabled) {
-    const seeded = await seedIfEmpty(store, { seed: config.simulator.seed, hours: config.simulator.backfillHours }, ingestor);
-    if (seeded > 0) log(`seeded the empty store with ${seeded} simulated readings`);
-  }
-  let connectionCount = () => ({ open: 0, refused: 0 });
-  const app = createApp({
-    connections: () => connectionCount(),
-    store,
-    dashboards,
-    distDir: config.distDir,
-    snapshotDir: config.snapshotDir,
-    auth,
-    tokens,
-    ingestor,
-    isAllowedRequest,
-    startedAt,
-    keeper,
-    log,
-    site: config.site,
-    flags,
-    bodyPermits,
-  });
-  const server = createServer(timeoutOptions(config.connections), app);
-  connectionCount = limitConnections(server, config.connections);
-  hub.attach(server);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(config.port, config.host, resolve);
-  });
-  // New rows a watcher brings reach pages live at once, and the snapshots soon after.
-  const watched: Ingestor = {
-    ingest: async (batch) => {
-      const outcome = await ingestor.ingest(batch);
-      if (outcome.ok && outcome.stored > 0) keeper.nudge("watcher");
-      return outcome;
-    },
-  };
-  const watcher = config.watchConfig ? await startWatching(config.watchConfig, watched, store, config.dataDir, log) : undefined;
-  const feed = config.simulator.enabled ? startSimulatorFeed(ingestor, config.simulator.seed) : undefined;
-
-  const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  const url = `http://${host}:${port}`;
-  log(
-    `runboard listening on ${url} (data: ${config.dataDir}, dashboards: ${dashboards.kind}, ingest: ${ingestLog ? `shared log in PostgreSQL, applied up to entry ${ingestLog.appliedId()}` : "embedded"}, simulator: ${config.simulator.enabled ? "on" : "off"})`,
-  );
-  log(
-    token.file
-      ? `ingest token ${token.created ? "created in" : "read from"} ${token.file}`
-      : "ingest token taken from RUNBOARD_INGEST_TOKEN",
-  );
-  if (sourceTokens.length > 0) log(`${sourceTokens.length} source token(s) from ${config.tokensFile}`);
-  log(
-    {
-      none: "users: none (RUNBOARD_AUTH=none): one user, an admin, for whoever reaches 127.0.0.1",
-      proxy: `users: from the ${config.auth.proxy.userHeader} header of the proxy at ${config.auth.proxy.addresses.join(", ")} (RUNBOARD_AUTH=proxy)`,
-      local: `users: local accounts (RUNBOARD_AUTH=local), ${(await authStore.listUsers()).length} of them; add one with npx runboard users add <name> --role admin`,
-    }[config.auth.mode],
-  );
-  log(
-    `source: ${source ? source.description : "the embedded store"}${config.runboardConfigFile ? ` (from ${config.runboardConfigFile})` : ""}; ` +
-      `snapshots in ${config.snapshotDir}, refreshed ${config.refresh.intervalMs > 0 ? `every ${config.refresh.intervalMs / 1000} s` : "when asked"}`,
-  );
-  log(`started in ${Date.now() - startedAt} ms, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
+  const stores = await openStores(config, log);
+  // The live hub checks names against the catalog, which the keeper (step 3) holds.
+  const ingest = await startIngest(config, stores, (name) => snapshots.keeper.knows(name), log);
+  const snapshots = await startSnapshots(config, stores, ingest.ingestor, options.source, log);
+  const { keeper, source } = snapshots;
+  const { server, url } = await listen(config, stores, ingest, keeper, startedAt, log);
+  const { watcher, feed } = await startFeeds(config, stores, ingest.ingestor, keeper, log);
+  await announce(config, { url, stores, ingestLog: ingest.ingestLog, source, startedAt }, log);
   recordRunningServer(config.dataDir, { pid: process.pid, url, snapshotDir: config.snapshotDir });
   keeper.scheduled("start");
   // The snapshot directory carries the flags from the start (flag-routes.ts rewrites it on each change).
-  await writeFlagsFile(flags, config.snapshotDir).catch((error) => log(`flags.json not written: ${String(error)}`));
+  await writeFlagsFile(stores.flags, config.snapshotDir).catch((error) => log(`flags.json not written: ${String(error)}`));
 
   return {
     url,
@@ -249,16 +51,16 @@ export async function startServer(
       await watcher?.close();
       await keeper.close();
       await source?.close();
-      hub.close();
-      tokens.close();
-      clearInterval(sweep);
-      await ingestLog?.close();
+      ingest.hub.close();
+      stores.tokens.close();
+      clearInterval(stores.sweep);
+      await ingest.ingestLog?.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await dashboards.close();
-      await flags.close();
-      await authStore.close();
-      store.close();
+      await stores.dashboards.close();
+      await stores.flags.close();
+      await stores.authStore.close();
+      stores.store.close();
     },
   };
 }

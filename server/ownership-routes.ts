@@ -7,7 +7,7 @@ import { fieldErrors } from "../src/core/validation.js";
 import { mayDo } from "./auth/auth-routes.js";
 import { fail } from "./http-fail.js";
 import type { Ingestor } from "./ingest/ingest.js";
-import type { EmbeddedStore } from "./store/embedded-store.js";
+import type { EmbeddedStore } from "../loaders/store/embedded-store.js";
 
 /** The body of POST /api/admin/ownership: the batch's `owners`, as it is. */
 const ownershipChangeSchema = ingestBatchSchema.shape.owners.unwrap();

@@ -1,7 +1,7 @@
 // The embedded store (one DuckDB file under the data directory) as a snapshot source. It is what
 // `npm start` runs on with no database server: the simulator or /api/ingest fill it.
 import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
-import type { EmbeddedStore } from "../../server/store/embedded-store.js";
+import type { EmbeddedStore } from "../store/embedded-store.js";
 import type { DuckDBDataChunk } from "@duckdb/node-api";
 import {
   type DoubleListLists,

@@ -2,14 +2,17 @@
 // default never loads pg or mongodb.
 import { isAbsolute, resolve } from "node:path";
 import type { RunboardConfig } from "../config.js";
-import { EmbeddedStore } from "../../server/store/embedded-store.js";
+import { EmbeddedStore } from "../store/embedded-store.js";
 import { dataDirFromEnv } from "../paths.js";
-import { seedIfEmpty } from "../../server/simulator/seed.js";
 import type { Source } from "./source.js";
 
 export async function openSource(
   config: RunboardConfig,
-  options: { seedEmptyStore?: boolean; log?: (line: string) => void } = {},
+  options: {
+    /** Fills an empty embedded store (the CLI passes the simulator's seeding: a layer above this one). */
+    seedEmptyStore?: (store: EmbeddedStore) => Promise<number>;
+    log?: (line: string) => void;
+  } = {},
 ): Promise<Source> {
   const source = config.source;
   switch (source.kind) {
@@ -21,7 +24,7 @@ export async function openSource(
         : dataDirFromEnv();
       const store = await EmbeddedStore.open(dir);
       if (options.seedEmptyStore) {
-        const seeded = await seedIfEmpty(store);
+        const seeded = await options.seedEmptyStore(store);
         if (seeded > 0) options.log?.(`seeded the empty store with ${seeded} simulated readings`);
       }
       const { EmbeddedSource } = await import("./embedded-source.js");

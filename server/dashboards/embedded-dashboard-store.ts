@@ -1,6 +1,6 @@
 // Dashboards in the embedded DuckDB file, next to the readings.
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { SerialConnection } from "../store/serial-connection.js";
+import { SerialConnection } from "../../loaders/store/serial-connection.js";
 import type { Dashboard } from "../../src/core/dashboard.js";
 import {
   type DashboardRecord,

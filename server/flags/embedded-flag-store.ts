@@ -1,6 +1,6 @@
 // Flags in the embedded DuckDB file, next to the dashboards.
 import type { DuckDBConnection } from "@duckdb/node-api";
-import { SerialConnection } from "../store/serial-connection.js";
+import { SerialConnection } from "../../loaders/store/serial-connection.js";
 import type { NewFlag, RunFlag } from "../../src/core/flags.js";
 import { type FlagStore, flagFromRow, newFlagId } from "./flag-store.js";
 

@@ -11,7 +11,7 @@
 import type { Pool, PoolClient } from "pg";
 import { coalescingTask } from "./coalescing-task.js";
 import { type PgListener, listenToChannel } from "./pg-listener.js";
-import type { EmbeddedStore } from "../store/embedded-store.js";
+import type { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import {
   type IngestOutcome,
   type Ingestor,

@@ -4,7 +4,7 @@
 import type { Reading, RunInfo } from "../../src/core/catalog.js";
 import { DEFAULT_TIME_BOUNDS, type IngestBatch, ingestBatchSchema, type TimeBounds, timeErrors } from "../../src/core/ingest.js";
 import { type FieldError, fieldErrors } from "../../src/core/validation.js";
-import type { EmbeddedStore } from "../store/embedded-store.js";
+import type { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import type { WriteAccess } from "../../src/core/ownership.js";
 
 export type { WriteAccess };

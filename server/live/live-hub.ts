@@ -35,7 +35,7 @@ import {
 import { DEFAULT_REPLAY_LIMITS, type ReplayLimits, ReplayWindow } from "../../src/core/replay-window.js";
 import { latestRun } from "../../src/core/time-window.js";
 import { fieldErrors } from "../../src/core/validation.js";
-import type { EmbeddedStore } from "../store/embedded-store.js";
+import type { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import type { IngestOutcome } from "../ingest/ingest.js";
 import { sourceRefusal, type WriteScope } from "../tokens.js";
 import { BodyPermits } from "../limits/body-permits.js";

@@ -1,7 +1,7 @@
 // A fresh embedded store's first history: the built-in simulator's last hours, and before them
 // the demo beamline's scans, fed through the normal ingest path (the server at start, and
 // `runboard snapshot --seed-empty-store` for a build).
-import type { EmbeddedStore } from "../store/embedded-store.js";
+import type { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import { type Ingestor, ingestBody, localIngestor } from "../ingest/ingest.js";
 import { BLUESKY_SOURCE, translateBluesky } from "../ingest/bluesky-ingest.js";
 import { describeErrors } from "../../src/core/validation.js";

@@ -7,7 +7,7 @@ import type { ObservableInfo, RunInfo } from "../../src/core/catalog.js";
 import { type CatalogConflict, type CatalogEntry, mergeCatalogs, mergeRuns } from "../../src/core/origins.js";
 import { type DataSelection, resolveSelection } from "../../src/core/time-window.js";
 import type { RunboardConfig } from "../../loaders/config.js";
-import type { EmbeddedStore } from "../store/embedded-store.js";
+import type { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import { type SourcePart, combineSources } from "../../loaders/sources/composite-source.js";
 import { EmbeddedSource } from "../../loaders/sources/embedded-source.js";
 import type { Source, SourceProblem } from "../../loaders/sources/source.js";

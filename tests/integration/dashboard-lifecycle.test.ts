@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import { projectRoot } from "../../loaders/paths.js";
 import { loadConfig } from "../../server/config.js";
 import { type RunningServer, startServer } from "../../server/main.js";
-import { EmbeddedStore } from "../../server/store/embedded-store.js";
+import { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import { EmbeddedDashboardStore } from "../../server/dashboards/embedded-dashboard-store.js";
 import { PostgresDashboardStore } from "../../server/dashboards/postgres-dashboard-store.js";
 import type { DashboardStore } from "../../server/dashboards/dashboard-store.js";

@@ -9,7 +9,7 @@ import { emptyDashboard } from "../../src/core/dashboard.js";
 import { LEGACY_DASHBOARD_ACCESS, newDashboardAccess } from "../../src/core/access.js";
 
 const MINE = newDashboardAccess("eve");
-import { EmbeddedStore } from "../../server/store/embedded-store.js";
+import { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import type { DashboardStore } from "../../server/dashboards/dashboard-store.js";
 import { EmbeddedDashboardStore } from "../../server/dashboards/embedded-dashboard-store.js";
 import { PostgresDashboardStore } from "../../server/dashboards/postgres-dashboard-store.js";

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { EmbeddedStore } from "../../server/store/embedded-store.js";
+import { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import { LiveHub, type LiveHubOptions } from "../../server/live/live-hub.js";
 import type { Reading } from "../../src/core/catalog.js";
 import {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { main as cli } from "../../loaders/cli.js";
+import { main as cli } from "../../cli/runboard.js";
 import { loadConfig } from "../../server/config.js";
 import { type RunningServer, startServer } from "../../server/main.js";
 import { resumingClient } from "../support/server-process.js";

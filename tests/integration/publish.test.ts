@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { projectRoot } from "../../loaders/paths.js";
-import { main as cli } from "../../loaders/cli.js";
+import { main as cli } from "../../cli/runboard.js";
 import { publishReview } from "../../loaders/publish.js";
 import { findRunningServer } from "../../loaders/running-server.js";
 import { loadConfig } from "../../server/config.js";

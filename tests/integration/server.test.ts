@@ -12,7 +12,7 @@ import { decodeFrame, FRAME_FLAG_REPLAY, frameReadings, type LiveFrame } from ".
 import { projectRoot } from "../../loaders/paths.js";
 import { loadConfig } from "../../server/config.js";
 import { type RunningServer, startServer } from "../../server/main.js";
-import { main as cli } from "../../loaders/cli.js";
+import { main as cli } from "../../cli/runboard.js";
 
 const TOKEN = "integration-test-token-0123456789";
 const dataDir = mkdtempSync(join(tmpdir(), "runboard-server-"));

@@ -10,7 +10,7 @@ import { after, before, it } from "node:test";
 import { ingestBatchSchema } from "../../src/core/ingest.js";
 import { EmbeddedSource } from "../../loaders/sources/embedded-source.js";
 import { takeSnapshot } from "../../loaders/snapshot/take-snapshot.js";
-import { EmbeddedStore } from "../../server/store/embedded-store.js";
+import { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
 
 const dir = mkdtempSync(join(tmpdir(), "runboard-embedded-source-"));

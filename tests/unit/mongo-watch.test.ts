@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { EmbeddedStore } from "../../server/store/embedded-store.js";
+import { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 import { localIngestor } from "../../server/ingest/ingest.js";
 import { MongoSource } from "../../loaders/sources/mongo-source.js";
 import { watchMongo } from "../../server/watch/mongo-watch.js";

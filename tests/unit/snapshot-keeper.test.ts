@@ -10,7 +10,7 @@ import { after, before, it } from "node:test";
 import { parseConfig } from "../../loaders/config.js";
 import { ingestBatchSchema } from "../../src/core/ingest.js";
 import { SnapshotKeeper } from "../../server/snapshots/snapshot-keeper.js";
-import { EmbeddedStore } from "../../server/store/embedded-store.js";
+import { EmbeddedStore } from "../../loaders/store/embedded-store.js";
 
 const dir = mkdtempSync(join(tmpdir(), "runboard-keeper-"));
 let store: EmbeddedStore;

@@ -9,9 +9,9 @@ import { type Role, roleSchema, userName } from "../src/core/access.js";
 import { loadConfig, sharedAuthUrl } from "../server/config.js";
 import { AuthStore, duckdbAdapter, postgresAdapter } from "../server/auth/auth-store.js";
 import { hashPassword, passwordProblem } from "../server/auth/passwords.js";
-import { EmbeddedStore } from "../server/store/embedded-store.js";
+import { EmbeddedStore } from "../loaders/store/embedded-store.js";
 import { ensureIngestToken } from "../server/tokens.js";
-import { findRunningServer } from "./running-server.js";
+import { findRunningServer } from "../loaders/running-server.js";
 
 export const USERS_USAGE = `Usage: runboard users <action> [options]
 

@@ -23,8 +23,8 @@ import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "
 import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch, metaProblem } from "../../src/core/ingest.js";
 import { type Owners, type WriteAccess, ownershipErrors } from "../../src/core/ownership.js";
 import { type Origin, describeOrigin, originOfBatch, origins } from "../../src/core/origins.js";
-import { copyColumn, copyStrings, nullColumn } from "../../loaders/duckdb/chunk-columns.js";
-import { ListColumns } from "../../loaders/snapshot/array-writer.js";
+import { copyColumn, copyStrings, nullColumn } from "../duckdb/chunk-columns.js";
+import { ListColumns } from "../snapshot/array-writer.js";
 import type { FieldError } from "../../src/core/validation.js";
 
 const SCHEMA = `

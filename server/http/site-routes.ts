@@ -1,0 +1,37 @@
+// The built Observable Framework site and the snapshots every page reads, after the API.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import express, { Router } from "express";
+import { fail } from "../http-fail.js";
+
+export function siteRoutes(deps: { distDir: string; snapshotDir: string }): Router {
+  const router = Router();
+  // /d/<id> is the editor page opened on a saved dashboard.
+  const dashboardPage = join(deps.distDir, "pages", "dashboard.html");
+  router.get("/d/:id", async (_req, res) => {
+    if (!existsSync(dashboardPage)) return fail(res, 503, "the site is not built; run npm run build");
+    // The page's links and assets are relative to /pages/dashboard; served from /d/<id> it
+    // says so, or "./runs" would lead to /d/runs.
+    const html = await readFile(dashboardPage, "utf8");
+    res.type("html").send(html.replace("<head>", '<head>\n<base href="/pages/">'));
+  });
+  // /snapshots/: the directory the server keeps fresh (SnapshotKeeper), the one read path of
+  // every page. Until its first snapshot is written the manifest answers 503, and pages wait.
+  // The manifest is revalidated on each load (ETag), the Parquet files are read by range.
+  const snapshots = express.static(deps.snapshotDir, {
+    fallthrough: false,
+    setHeaders: (res, path) => {
+      if (path.endsWith(".json")) res.setHeader("Cache-Control", "no-cache");
+    },
+  });
+  router.use("/snapshots", (req, res, next) => {
+    if (existsSync(join(deps.snapshotDir, "manifest.json"))) return snapshots(req, res, next);
+    res.setHeader("Retry-After", "1");
+    fail(res, 503, "the server is writing its first snapshot; retry in a moment");
+  });
+  router.use(express.static(deps.distDir, { extensions: ["html"], index: "index.html" }));
+  // Not a page of the site: a 404 of our own, so it carries our headers (not the fallback's).
+  router.use((_req, res) => fail(res, 404, "not found"));
+  return router;
+}
