@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import type { Dashboard } from "../src/core/dashboard.js";
 import type { ReviewManifest } from "../src/core/review.js";
 import { parseSelection } from "../src/core/time-window.js";
-import { loadConfig } from "../loaders/config.js";
+import { loadConfig, snapshotDirFor } from "../loaders/config.js";
 import { dataDirFromEnv, projectRoot } from "../loaders/paths.js";
 import { PublishError, publishReview } from "../loaders/publish.js";
 import { type RunningServerRecord, findRunningServer, ingestTokenFor } from "../loaders/running-server.js";
@@ -123,8 +123,7 @@ export async function publishCommand(
 function publish(v: PublishArgs, checked: { utcOffsetMinutes: number; maxMb: number | undefined }): Promise<ReviewManifest> {
   const server = findRunningServer(dataDirFromEnv());
   const config = loadConfig(v.config ?? process.env.RUNBOARD_CONFIG);
-  const out = config.snapshot.out;
-  const snapshotDir = server ? server.snapshotDir : isAbsolute(out) ? out : resolve(config.baseDir, out);
+  const snapshotDir = server ? server.snapshotDir : snapshotDirFor(config);
   const siteDir = join(projectRoot, "dist");
   return publishReview({
     runs: v.runs!,

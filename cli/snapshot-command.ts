@@ -1,9 +1,9 @@
 // `runboard snapshot`: Parquet snapshots of runs from the configured source, written here or,
 // when a server runs on this data directory, by that server.
-import { isAbsolute, resolve } from "node:path";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { parseSelection } from "../src/core/time-window.js";
-import { ConfigError, type RunboardConfig, loadConfig } from "../loaders/config.js";
+import { ConfigError, type RunboardConfig, loadConfig, snapshotDirFor } from "../loaders/config.js";
 import { ManifestError } from "../src/core/manifest.js";
 import { SnapshotError, takeSnapshot } from "../loaders/snapshot/take-snapshot.js";
 import { StoreLockedError } from "../loaders/store/embedded-store.js";
@@ -31,7 +31,8 @@ Options:
                        window:<from>/<to>   runs overlapping two ISO times
                        night[:2026-03-10]   the observing night (12:00 to 12:00); an empty
                                             night falls back to the last one with data
-  --out <dir>        Snapshot directory (default: the config's snapshot.out, var/snapshots)
+  --out <dir>        Snapshot directory (default: RUNBOARD_SNAPSHOT_DIR, else the config's
+                     snapshot.out, else snapshots/ in the data directory)
   --force [<which>]  Re-fetch even unchanged runs: all selected ones, or those matching
                      <which> (same forms as --select)
   --lod <seconds>    Level-of-detail bucket widths, comma separated (default 10,60,600);
@@ -93,8 +94,7 @@ function snapshotRequest(v: SnapshotArgs, config: RunboardConfig) {
         ? true
         : asUsage("--force", () => parseSelection(forceText, { utcOffsetMinutes }));
   const lodSeconds = v.lod === undefined ? config.snapshot.lodSeconds : parseLod(v.lod);
-  const outDir = v.out ?? config.snapshot.out;
-  const dir = isAbsolute(outDir) ? outDir : resolve(v.out ? process.cwd() : config.baseDir, outDir);
+  const dir = v.out === undefined ? snapshotDirFor(config) : resolve(process.cwd(), v.out);
   return { utcOffsetMinutes, selectText, selection, forceText, force, lodSeconds, dir };
 }
 

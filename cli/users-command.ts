@@ -113,7 +113,16 @@ function viaServer(url: string, token: string): Accounts {
   };
 }
 
-async function openAccounts(): Promise<Accounts> {
+/** A data directory with no store has no accounts yet. */
+const noAccounts = (): Accounts => ({
+  add: async () => "no store",
+  change: async () => "no store",
+  remove: async () => "no store",
+  list: async () => [],
+  close: async () => undefined,
+});
+
+async function openAccounts(readOnly: boolean): Promise<Accounts> {
   const config = loadConfig();
   const shared = sharedAuthUrl(config);
   if (shared) {
@@ -125,6 +134,8 @@ async function openAccounts(): Promise<Accounts> {
   }
   const running = findRunningServer(config.dataDir);
   if (running) return viaServer(running.url, ensureIngestToken(config.dataDir, config.ingestToken).token);
+  // Listing where there is no store yet: no users, and no empty store left behind.
+  if (readOnly && !EmbeddedStore.exists(config.dataDir)) return noAccounts();
   const store = await EmbeddedStore.open(config.dataDir);
   return direct(await AuthStore.open(duckdbAdapter(await store.connect())), async () => store.close());
 }
@@ -181,7 +192,7 @@ export async function usersCommand(
   }
   let accounts: Accounts;
   try {
-    accounts = await openAccounts();
+    accounts = await openAccounts(action === "list");
   } catch (error) {
     err(`runboard users: ${(error as Error).message}`);
     return 2;

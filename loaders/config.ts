@@ -3,7 +3,8 @@
 // e.g. `source.tables[1].time: Required`. Nothing in it is ever pasted into a query unquoted:
 // identifiers are checked here and quoted again where they are used.
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dataDirFromEnv, projectRoot } from "./paths.js";
 import { z } from "zod";
 import { observableFactsSchema } from "../src/core/catalog.js";
 import { describeErrors, fieldErrors, type FieldError } from "../src/core/validation.js";
@@ -192,8 +193,11 @@ export type MongoRunsConfig = z.infer<typeof mongoRuns>;
 
 export const snapshotConfigSchema = z
   .object({
-    /** Where snapshots go, relative to the config file. */
-    out: z.string().min(1).default("var/snapshots"),
+    /**
+     * Where snapshots go, relative to the config file; when absent, `snapshots/` in the data
+     * directory (RUNBOARD_DATA_DIR), beside the store (see snapshotDirFor).
+     */
+    out: z.string().min(1).optional(),
     /** Level-of-detail bucket widths in seconds (M4 per bucket); [] turns LOD tables off. */
     lodSeconds: z.array(z.number().int().min(1).max(86_400)).max(8).default([10, 60, 600]),
     /** Default selection when the CLI is given none, in the text form (see parseSelection). */
@@ -269,4 +273,16 @@ export function redactUrl(url: string): string {
   } catch {
     return url.replace(/:\/\/([^:/@]+):[^@]*@/, "://$1:***@");
   }
+}
+
+/**
+ * The snapshot directory the server keeps and `runboard snapshot` writes by default:
+ * RUNBOARD_SNAPSHOT_DIR (relative to the project), else the config's `snapshot.out` (relative
+ * to its file), else `snapshots/` in the data directory, so it follows RUNBOARD_DATA_DIR.
+ */
+export function snapshotDirFor(config: RunboardConfig, env: NodeJS.ProcessEnv = process.env): string {
+  const fromEnv = env.RUNBOARD_SNAPSHOT_DIR?.trim();
+  if (fromEnv) return resolve(projectRoot, fromEnv);
+  if (config.snapshot.out) return resolve(config.baseDir, config.snapshot.out);
+  return join(dataDirFromEnv(env), "snapshots");
 }

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { DEFAULT_REPLAY_LIMITS } from "../src/core/replay-window.js";
 import { type DataSelection, parseSelection } from "../src/core/time-window.js";
-import { type RunboardConfig, loadConfig as loadRunboardConfig } from "../loaders/config.js";
+import { type RunboardConfig, loadConfig as loadRunboardConfig, snapshotDirFor } from "../loaders/config.js";
 import { describeErrors, fieldErrors } from "../src/core/validation.js";
 import type { TimeBounds } from "../src/core/ingest.js";
 import { roleSchema, userName } from "../src/core/access.js";
@@ -190,9 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     port: e.PORT,
     dataDir: dataDirFromEnv(present),
     distDir: e.RUNBOARD_DIST ?? join(projectRoot, "dist"),
-    snapshotDir: e.RUNBOARD_SNAPSHOT_DIR
-      ? resolve(projectRoot, e.RUNBOARD_SNAPSHOT_DIR)
-      : resolve(runboard.baseDir, runboard.snapshot.out),
+    snapshotDir: snapshotDirFor(runboard, present),
     ingestToken: e.RUNBOARD_INGEST_TOKEN,
     simulator: {
       // The demo experiment only stands in for a source: off when one is configured.

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from "node:path";
 import type { RunboardConfig } from "../config.js";
 import { EmbeddedStore } from "../store/embedded-store.js";
 import { dataDirFromEnv } from "../paths.js";
-import type { Source } from "./source.js";
+import { type Source, SourceError } from "./source.js";
 
 export async function openSource(
   config: RunboardConfig,
@@ -22,6 +22,12 @@ export async function openSource(
           ? source.dataDir
           : resolve(config.baseDir, source.dataDir)
         : dataDirFromEnv();
+      // Reading only: a data directory without a store gets no empty one left behind.
+      if (!options.seedEmptyStore && !EmbeddedStore.exists(dir))
+        throw new SourceError(
+          "the embedded store",
+          `there is no store in ${dir} yet: start runboard there (npm start) or send it readings first`,
+        );
       const store = await EmbeddedStore.open(dir);
       if (options.seedEmptyStore) {
         const seeded = await options.seedEmptyStore(store);

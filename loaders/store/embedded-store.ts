@@ -17,7 +17,7 @@ import {
   LIST,
   listValue,
 } from "@duckdb/node-api";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type ObservableInfo, type Reading, type RunInfo, runStatusFrom } from "../../src/core/catalog.js";
 import { type CheckedBatch, type IngestBatch, type NormalizedReading, checkBatch, metaProblem } from "../../src/core/ingest.js";
@@ -169,6 +169,11 @@ export class EmbeddedStore {
      */
     private readonly reader: DuckDBConnection,
   ) {}
+
+  /** Whether `<dataDir>` holds a store (a command that only reads must not create an empty one). */
+  static exists(dataDir: string): boolean {
+    return existsSync(join(dataDir, "runboard.duckdb"));
+  }
 
   /**
    * Opens (creating if needed) `<dataDir>/runboard.duckdb`. DuckDB would otherwise take up to 80%

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../server/config.js";
+import { parseConfig, snapshotDirFor } from "../../loaders/config.js";
 
 describe("server configuration", () => {
   it("defaults to loopback on port 3000 with the embedded stores and the simulator", () => {
@@ -49,5 +50,19 @@ describe("server configuration", () => {
     assert.throws(() => loadConfig({ RUNBOARD_ALLOWED_ORIGINS: "example.org" }), /RUNBOARD_ALLOWED_ORIGINS/);
     assert.throws(() => loadConfig({ RUNBOARD_REPLAY_MINUTES: "-1" }), /RUNBOARD_REPLAY_MINUTES/);
     assert.throws(() => loadConfig({ RUNBOARD_REPLAY_MB: "lots" }), /RUNBOARD_REPLAY_MB/);
+  });
+});
+
+describe("where the snapshots go", () => {
+  it("follows RUNBOARD_DATA_DIR unless set apart, for the server and the command line alike", () => {
+    assert.equal(loadConfig({ RUNBOARD_DATA_DIR: "/srv/runboard" }).snapshotDir, "/srv/runboard/snapshots");
+    assert.equal(
+      loadConfig({ RUNBOARD_DATA_DIR: "/srv/runboard", RUNBOARD_SNAPSHOT_DIR: "/srv/pages" }).snapshotDir,
+      "/srv/pages",
+    );
+    const runboard = parseConfig({});
+    assert.equal(snapshotDirFor(runboard, { RUNBOARD_DATA_DIR: "/srv/runboard" }), "/srv/runboard/snapshots");
+    const own = parseConfig({ snapshot: { out: "/data/snapshots" } });
+    assert.equal(snapshotDirFor(own, { RUNBOARD_DATA_DIR: "/srv/runboard" }), "/data/snapshots");
   });
 });
