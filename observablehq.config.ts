@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { THEME_KEY } from "./src/components/theme.js";
 import { FAVICON_LINK } from "./src/components/site-mode.js";
 import { arrangePages, readPages } from "./loaders/site-pages.js";
+import { reportRuns } from "./loaders/build-data.js";
 
 // The dark theme for control rooms (src/components/theme.ts switches it and keeps the choice):
 // the kept choice is applied in the head, before the page paints, so a dark room never flashes white.
@@ -30,7 +31,8 @@ const themeHead = `${FAVICON_LINK}
 export default {
   title: "runboard",
   root: "src",
-  output: "dist",
+  // RUNBOARD_BUILD_OUT: a build elsewhere (a test builds a PostgreSQL source's report pages apart).
+  output: process.env.RUNBOARD_BUILD_OUT ?? "dist",
   globalStylesheets: [],
   duckdb: { extensions: { json: null, parquet: null } },
   search: false,
@@ -43,4 +45,7 @@ export default {
   footer: "runboard — live, shareable dashboards for experiments",
   // runboard's pages, then any notebook a physicist adds under src/pages/ (loaders/site-pages.ts).
   pages: arrangePages(readPages(join(dirname(fileURLToPath(import.meta.url)), "src"))),
+  // A report page for every run of the build's snapshot (src/runs/[run].md, its data from the
+  // loaders in src/data/runs/[run]/), written by \`runboard snapshot\` before \`observable build\`.
+  dynamicPaths: reportRuns().map((run) => `/runs/${run}`),
 };

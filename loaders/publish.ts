@@ -102,7 +102,11 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     if (!existsSync(page)) throw new PublishError(`--page ${page}: no such file`);
     return { path: page, text: readFileSync(page, "utf8"), site: builtPage(page, options.siteDir) };
   });
-  const chosenSites = pages.flatMap((p) => (p.site ? [p.site] : []));
+  // The notebooks chosen, and the report page of each run of the review the build wrote.
+  const reports = options.siteDir
+    ? runs.map((r) => `runs/${r.run}.html`).filter((p) => existsSync(join(options.siteDir!, p)))
+    : [];
+  const chosenSites = [...pages.flatMap((p) => (p.site ? [p.site] : [])), ...reports];
 
   // What goes in, and how big it is, before anything is written.
   const dataFiles = runs.flatMap((r) => r.files.map((f) => ({ run: r.run, ...f })));

@@ -251,6 +251,30 @@ describe("runboard publish", () => {
     assert.ok(!existsSync(join(dataDir, "unbuilt")), "nothing written");
   });
 
+  it("carries the report page the build wrote for each of its runs, and no other run's", async () => {
+    const site = join(dataDir, "site-with-reports");
+    for (const path of ["index.html", "pages/runs.html", "pages/dashboard.html", "runs/1.html", "runs/2.html", "runs/3.html"]) {
+      mkdirSync(join(site, dirname(path)), { recursive: true });
+      writeFileSync(join(site, path), `<html><head><title>${path}</title></head><body><main>${path}</main></body></html>`);
+    }
+    const out = join(dataDir, "review-reports");
+    await publishReview({
+      runs: "runs:1-2",
+      out,
+      dashboards: [],
+      pages: [],
+      utcOffsetMinutes: 0,
+      snapshotDir: findRunningServer(dataDir)!.snapshotDir,
+      fetchDashboard: () => Promise.reject(new Error("no dashboards here")),
+      siteDir: site,
+    });
+    const kept = filesUnder(out)
+      .map((f) => relative(out, f))
+      .filter((f) => f.startsWith("runs/"));
+    assert.deepEqual(kept.sort(), ["runs/1.html", "runs/2.html"]);
+    assert.match(readFileSync(join(out, "runs", "1.html"), "utf8"), /<meta name="runboard-mode" content="review">/);
+  });
+
   it("publishes from the UI's endpoint as one .tar.gz archive, and refuses what it cannot", async () => {
     const post = (body: unknown) =>
       fetch(`${server.url}/api/reviews`, {
