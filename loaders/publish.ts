@@ -19,7 +19,7 @@ import {
 import { FAVICON_LINK, REVIEW_MARKER } from "../src/components/site-mode.js";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
-import { parseManifest } from "../src/core/manifest.js";
+import { type Manifest, parseManifest } from "../src/core/manifest.js";
 import type { RunFlag } from "../src/core/flags.js";
 import {
   REVIEW_FORMAT,
@@ -61,6 +61,73 @@ export interface PublishOptions {
 
 /** Writes the review folder; returns its review.json. */
 export async function publishReview(options: PublishOptions): Promise<ReviewManifest> {
+  const { manifest, runs, missing, stale } = reviewedRuns(options);
+  const dashboards = await chosenDashboards(options);
+  const pages = options.pages.map((page) => {
+    if (!existsSync(page)) throw new PublishError(`--page ${page}: no such file`);
+    return { path: page, text: readFileSync(page, "utf8"), site: builtPage(page, options.siteDir) };
+  });
+  // The notebooks chosen, and the report page of each run of the review the build wrote.
+  const reports = options.siteDir
+    ? runs.map((r) => `runs/${r.run}.html`).filter((p) => existsSync(join(options.siteDir!, p)))
+    : [];
+  const chosenSites = [...pages.flatMap((p) => (p.site ? [p.site] : [])), ...reports];
+  // What goes in, and how big it is, before anything is written.
+  const siteBytes = options.siteDir ? reviewSiteBytes(options.siteDir, chosenSites) : 0;
+  checkSize(options, runs, siteBytes);
+
+  const reviewed = reviewSnapshotManifest(manifest, runs, sha256);
+  const out = emptiedOutput(options.out);
+  if (options.siteDir) {
+    cpSync(options.siteDir, out, { recursive: true, filter: (src) => !src.startsWith(join(options.siteDir!, "snapshots")) });
+    // The front page is the review's; the overview notebook stays beside it.
+    if (existsSync(join(out, "index.html"))) renameSync(join(out, "index.html"), join(out, REVIEW_OVERVIEW));
+    trimReviewSite(out, chosenSites, Date.parse(reviewed.updatedAt));
+  }
+  const dataFiles = copyDataFiles(options.snapshotDir, out, runs);
+  const files = new ReviewFiles(out);
+  const chosen = new Set(runs.map((r) => r.run));
+  const flags = files.snapshotFiles(options.snapshotDir, manifest, reviewed, chosen);
+  const dashboardEntries = dashboards.map((d) => ({
+    ...files.write(`dashboards/${d.name}.json`, `${JSON.stringify(d.dashboard, null, 2)}\n`),
+    id: d.id,
+    revision: d.revision,
+    title: d.dashboard.title,
+  }));
+  const pageEntries = pages.map((p) => ({
+    ...files.write(`pages-source/${basename(p.path)}`, p.text),
+    title: /^title:\s*(.+)$/m.exec(p.text)?.[1]?.trim() ?? basename(p.path, ".md"),
+    ...(p.site ? { site: p.site } : {}),
+  }));
+  const review: ReviewManifest = {
+    format: REVIEW_FORMAT,
+    version: REVIEW_VERSION,
+    title: options.title ?? `Review of ${options.runs}`,
+    publishedAt: new Date(options.now ?? Date.now()).toISOString(),
+    runboardVersion: (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version,
+    source: manifest.source,
+    selection: options.runs,
+    dataTakenAt: reviewed.updatedAt,
+    runs: runs.map(reviewRun),
+    dashboards: dashboardEntries,
+    pages: pageEntries,
+    files: files.written.filter((w) => w.path.startsWith("snapshots/")),
+    totalBytes: dataFiles.reduce((n, f) => n + f.bytes, 0) + files.written.reduce((n, w) => n + w.bytes, 0) + siteBytes,
+    ...(missing.length > 0 ? { skipped: missing } : {}),
+    ...(stale.length > 0 ? { stale } : {}),
+  };
+  writeFileSync(join(out, "review.json"), `${JSON.stringify(review, null, 2)}\n`);
+  const flagged = new Map(flags.filter((f) => f.withdrawn === null).map((f) => [f.run, f]));
+  const names = dashboards.map((d) => d.name);
+  writeFileSync(
+    join(out, "index.html"),
+    frontPage(review, names, (run) => flagged.get(run), !!options.siteDir),
+  );
+  return review;
+}
+
+/** The snapshot's runs the review's selection names; missing ones refuse it unless it skips them. */
+function reviewedRuns(options: PublishOptions) {
   const selection = parseSelection(options.runs, { utcOffsetMinutes: options.utcOffsetMinutes });
   const manifestPath = join(options.snapshotDir, "manifest.json");
   if (!existsSync(manifestPath)) throw new PublishError(`no snapshot in ${options.snapshotDir} (no manifest.json)`);
@@ -74,8 +141,12 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     );
   }
   if (runs.length === 0) throw new PublishError(`no run of the snapshot of ${manifest.source} matches ${options.runs}`);
+  return { manifest, runs, missing, stale };
+}
+type ReviewedRun = ReturnType<typeof reviewedRuns>["runs"][number];
 
-  // Dashboards: each checked like any saved one.
+/** The dashboards asked for: exported .json files, or saved ones read from the server; each checked like any saved one. */
+async function chosenDashboards(options: PublishOptions) {
   const dashboards: { id: string | null; revision: number | null; dashboard: Dashboard; name: string }[] = [];
   for (const given of options.dashboards) {
     if (given.endsWith(".json") || existsSync(given)) {
@@ -87,136 +158,93 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
       }
       const parsed = parseDashboard(doc);
       if (!parsed.ok) throw new PublishError(`--dashboard ${given}: ${describeErrors(parsed.errors)}`);
-      dashboards.push({
-        id: null,
-        revision: null,
-        dashboard: parsed.value,
-        name: basename(given, ".json").replace(/[^A-Za-z0-9_-]/g, "-"),
-      });
+      const name = basename(given, ".json").replace(/[^A-Za-z0-9_-]/g, "-");
+      dashboards.push({ id: null, revision: null, dashboard: parsed.value, name });
     } else {
       const record = await options.fetchDashboard(given);
       dashboards.push({ id: record.id, revision: record.revision, dashboard: record.dashboard, name: record.id });
     }
   }
-  const pages = options.pages.map((page) => {
-    if (!existsSync(page)) throw new PublishError(`--page ${page}: no such file`);
-    return { path: page, text: readFileSync(page, "utf8"), site: builtPage(page, options.siteDir) };
-  });
-  // The notebooks chosen, and the report page of each run of the review the build wrote.
-  const reports = options.siteDir
-    ? runs.map((r) => `runs/${r.run}.html`).filter((p) => existsSync(join(options.siteDir!, p)))
-    : [];
-  const chosenSites = [...pages.flatMap((p) => (p.site ? [p.site] : [])), ...reports];
+  return dashboards;
+}
 
-  // What goes in, and how big it is, before anything is written.
-  const dataFiles = runs.flatMap((r) => r.files.map((f) => ({ run: r.run, ...f })));
-  const siteBytes = options.siteDir ? reviewSiteBytes(options.siteDir, chosenSites) : 0;
-  if (options.maxBytes !== undefined) {
-    const refusal = checkReviewSize(
-      [
-        ...runs.map((r) => ({ name: `run ${r.run}`, bytes: r.files.reduce((n, f) => n + f.bytes, 0) })),
-        ...(siteBytes ? [{ name: "the site's pages and scripts", bytes: siteBytes }] : []),
-      ],
-      options.maxBytes,
-    );
-    if (refusal) throw new PublishError(refusal);
-  }
+function checkSize(options: PublishOptions, runs: readonly ReviewedRun[], siteBytes: number): void {
+  if (options.maxBytes === undefined) return;
+  const refusal = checkReviewSize(
+    [
+      ...runs.map((r) => ({ name: `run ${r.run}`, bytes: r.files.reduce((n, f) => n + f.bytes, 0) })),
+      ...(siteBytes ? [{ name: "the site's pages and scripts", bytes: siteBytes }] : []),
+    ],
+    options.maxBytes,
+  );
+  if (refusal) throw new PublishError(refusal);
+}
 
-  const reviewed = reviewSnapshotManifest(manifest, runs, sha256);
-  const out = resolve(options.out);
+/** The output folder, emptied if it holds an earlier review; any other folder with files is refused. */
+function emptiedOutput(given: string): string {
+  const out = resolve(given);
   if (existsSync(out)) {
     const present = readdirSync(out);
     if (present.length > 0 && !present.includes("review.json"))
       throw new PublishError(`${out} is not empty and holds no earlier review: give an empty or new folder`);
     rmSync(out, { recursive: true, force: true });
   }
-  if (options.siteDir) {
-    cpSync(options.siteDir, out, { recursive: true, filter: (src) => !src.startsWith(join(options.siteDir!, "snapshots")) });
-    // The front page is the review's; the overview notebook stays beside it.
-    if (existsSync(join(out, "index.html"))) renameSync(join(out, "index.html"), join(out, REVIEW_OVERVIEW));
-    trimReviewSite(out, chosenSites, Date.parse(reviewed.updatedAt));
-  }
+  return out;
+}
+
+/** The runs' Parquet files, byte for byte; a copy that does not match its hash is not published. */
+function copyDataFiles(snapshotDir: string, out: string, runs: readonly ReviewedRun[]) {
+  const dataFiles = runs.flatMap((r) => r.files.map((f) => ({ run: r.run, ...f })));
   const snapshots = join(out, "snapshots");
   mkdirSync(snapshots, { recursive: true });
-
   for (const file of dataFiles) {
-    const from = join(options.snapshotDir, file.path);
     const to = join(snapshots, file.path);
     mkdirSync(dirname(to), { recursive: true });
-    copyFileSync(from, to);
-    // The files are content-addressed: a copy that does not match its hash is not published.
+    copyFileSync(join(snapshotDir, file.path), to);
     if (sha256(readFileSync(to)) !== file.sha256)
       throw new PublishError(`${file.path} changed while it was copied; publish again`);
   }
-  const written: { path: string; bytes: number; sha256: string }[] = [];
-  const write = (path: string, text: string) => {
-    const full = join(out, path);
+  return dataFiles;
+}
+
+const reviewRun = (r: ReviewedRun) => ({
+  run: r.run,
+  status: r.status,
+  start: r.start,
+  stop: r.stop,
+  query: r.query,
+  rows: r.rows,
+  files: r.files.map((f) => ({ kind: f.kind, path: `snapshots/${f.path}`, rows: f.rows, bytes: f.bytes, sha256: f.sha256 })),
+});
+
+/** The review's own files (beside the copied data), each listed with its size and hash. */
+class ReviewFiles {
+  readonly written: { path: string; bytes: number; sha256: string }[] = [];
+
+  constructor(private readonly out: string) {}
+
+  write(path: string, text: string): { path: string; bytes: number; sha256: string } {
+    const full = join(this.out, path);
     mkdirSync(dirname(full), { recursive: true });
     writeFileSync(full, text);
     const entry = { path, bytes: Buffer.byteLength(text), sha256: sha256(text) };
-    written.push(entry);
+    this.written.push(entry);
     return entry;
-  };
-  const chosen = new Set(runs.map((r) => r.run));
-  // The catalog as the snapshot has it, with only the chosen runs: a review shows no other run.
-  const catalog = join(options.snapshotDir, manifest.catalog);
-  if (existsSync(catalog)) {
-    const doc = JSON.parse(readFileSync(catalog, "utf8")) as { runs?: { id: number }[] };
-    if (Array.isArray(doc.runs)) doc.runs = doc.runs.filter((r) => chosen.has(r.id));
-    write(`snapshots/${manifest.catalog}`, `${JSON.stringify(doc, null, 1)}\n`);
   }
-  write("snapshots/manifest.json", `${JSON.stringify(reviewed, null, 1)}\n`);
-  const flags = chosenRunsFlags(options.snapshotDir, chosen);
-  write("snapshots/flags.json", `${JSON.stringify({ version: 1, flags }, null, 1)}\n`);
-  const dashboardEntries = dashboards.map((d) => ({
-    ...write(`dashboards/${d.name}.json`, `${JSON.stringify(d.dashboard, null, 2)}\n`),
-    id: d.id,
-    revision: d.revision,
-    title: d.dashboard.title,
-  }));
-  const pageEntries = pages.map((p) => ({
-    ...write(`pages-source/${basename(p.path)}`, p.text),
-    title: /^title:\s*(.+)$/m.exec(p.text)?.[1]?.trim() ?? basename(p.path, ".md"),
-    ...(p.site ? { site: p.site } : {}),
-  }));
 
-  const review: ReviewManifest = {
-    format: REVIEW_FORMAT,
-    version: REVIEW_VERSION,
-    title: options.title ?? `Review of ${options.runs}`,
-    publishedAt: new Date(options.now ?? Date.now()).toISOString(),
-    runboardVersion: (JSON.parse(readFileSync(join(projectRoot, "package.json"), "utf8")) as { version: string }).version,
-    source: manifest.source,
-    selection: options.runs,
-    dataTakenAt: reviewed.updatedAt,
-    runs: runs.map((r) => ({
-      run: r.run,
-      status: r.status,
-      start: r.start,
-      stop: r.stop,
-      query: r.query,
-      rows: r.rows,
-      files: r.files.map((f) => ({ kind: f.kind, path: `snapshots/${f.path}`, rows: f.rows, bytes: f.bytes, sha256: f.sha256 })),
-    })),
-    dashboards: dashboardEntries,
-    pages: pageEntries,
-    files: written.filter((w) => w.path.startsWith("snapshots/")),
-    totalBytes: dataFiles.reduce((n, f) => n + f.bytes, 0) + written.reduce((n, w) => n + w.bytes, 0) + siteBytes,
-    ...(missing.length > 0 ? { skipped: missing } : {}),
-    ...(stale.length > 0 ? { stale } : {}),
-  };
-  writeFileSync(join(out, "review.json"), `${JSON.stringify(review, null, 2)}\n`);
-  const flagged = new Map(flags.filter((f) => f.withdrawn === null).map((f) => [f.run, f]));
-  writeFileSync(
-    join(out, "index.html"),
-    frontPage(
-      review,
-      dashboards.map((d) => d.name),
-      (run) => flagged.get(run),
-      !!options.siteDir,
-    ),
-  );
-  return review;
+  /** The snapshot's catalog (with only the chosen runs: a review shows no other), its manifest and flags; returns the flags. */
+  snapshotFiles(snapshotDir: string, manifest: Manifest, reviewed: Manifest, chosen: ReadonlySet<number>): RunFlag[] {
+    const catalog = join(snapshotDir, manifest.catalog);
+    if (existsSync(catalog)) {
+      const doc = JSON.parse(readFileSync(catalog, "utf8")) as { runs?: { id: number }[] };
+      if (Array.isArray(doc.runs)) doc.runs = doc.runs.filter((r) => chosen.has(r.id));
+      this.write(`snapshots/${manifest.catalog}`, `${JSON.stringify(doc, null, 1)}\n`);
+    }
+    this.write("snapshots/manifest.json", `${JSON.stringify(reviewed, null, 1)}\n`);
+    const flags = chosenRunsFlags(snapshotDir, chosen);
+    this.write("snapshots/flags.json", `${JSON.stringify({ version: 1, flags }, null, 1)}\n`);
+    return flags;
+  }
 }
 
 /**

@@ -72,192 +72,279 @@ export const RETIRED_FILES_KEPT_MS = 10 * 60_000;
 const CATALOG = "catalog.json";
 
 export async function takeSnapshot(source: Source, options: SnapshotOptions): Promise<SnapshotResult> {
-  const { out, lodSeconds, now = Date.now(), log = () => undefined } = options;
+  const { out, now = Date.now(), log = () => undefined } = options;
   mkdirSync(out, { recursive: true });
   const unlock = lockDirectory(out);
   try {
-    const allRuns = await source.runs();
-    // Open runs end at their newest reading, so one never closed does not claim every later
-    // night or window (selections by run number need no such look).
-    const byTime = (s: DataSelection | boolean | undefined) =>
-      typeof s === "object" && (s.kind === "night" || s.kind === "relative" || s.kind === "absolute");
-    const open =
-      byTime(options.selection) || byTime(options.force) ? allRuns.filter((r) => r.stop === null).map((r) => r.id) : [];
-    const newest = new Map((open.length > 0 ? await source.fingerprints(open) : []).map((f) => [f.run, f.lastMicros]));
-    const lastReading = (run: number) => {
-      const micros = newest.get(run);
-      return micros === undefined ? undefined : micros === null ? null : micros / 1000;
-    };
-    const resolved = resolveSelection(allRuns, options.selection, now, lastReading);
-    if (!resolved || resolved.runs.length === 0) {
-      throw new NoRunsError(
-        `no runs match ${JSON.stringify(options.selection)} in ${source.description} (${allRuns.length} runs there)`,
-      );
-    }
-    if (resolved.note) log(resolved.note);
-    const forced = new Set<number>(
-      options.force === true
-        ? resolved.runs.map((r) => r.id)
-        : options.force
-          ? (resolveSelection(allRuns, options.force, now, lastReading)?.runs.map((r) => r.id) ?? [])
-          : [],
+    const chosen = await chooseRuns(source, options, now, log);
+    const previous = readPreviousManifest(out, options, log);
+    const plan = await planWrites(source, options, chosen, previous, log);
+    const writer = new RunWriter(source, options, plan, previous);
+    await writer.writeAll();
+    const manifest = writeManifest(source, options, now, chosen, previous, writer);
+    const { written, failed, rows } = writer;
+    const note = chosen.resolved.note;
+    return { manifest, written, unchanged: plan.unchanged, failed, rows, ...(note ? { note } : {}) };
+  } finally {
+    unlock();
+  }
+}
+
+/** The runs the selection names (and those forced), as the source has them now. */
+async function chooseRuns(source: Source, options: SnapshotOptions, now: number, log: (line: string) => void) {
+  const allRuns = await source.runs();
+  // Open runs end at their newest reading, so one never closed does not claim every later
+  // night or window (selections by run number need no such look).
+  const byTime = (s: DataSelection | boolean | undefined) =>
+    typeof s === "object" && (s.kind === "night" || s.kind === "relative" || s.kind === "absolute");
+  const open = byTime(options.selection) || byTime(options.force) ? allRuns.filter((r) => r.stop === null).map((r) => r.id) : [];
+  const newest = new Map((open.length > 0 ? await source.fingerprints(open) : []).map((f) => [f.run, f.lastMicros]));
+  const lastReading = (run: number) => {
+    const micros = newest.get(run);
+    return micros === undefined ? undefined : micros === null ? null : micros / 1000;
+  };
+  const resolved = resolveSelection(allRuns, options.selection, now, lastReading);
+  if (!resolved || resolved.runs.length === 0) {
+    throw new NoRunsError(
+      `no runs match ${JSON.stringify(options.selection)} in ${source.description} (${allRuns.length} runs there)`,
     );
+  }
+  if (resolved.note) log(resolved.note);
+  const forced = new Set<number>(
+    options.force === true
+      ? resolved.runs.map((r) => r.id)
+      : options.force
+        ? (resolveSelection(allRuns, options.force, now, lastReading)?.runs.map((r) => r.id) ?? [])
+        : [],
+  );
+  return { allRuns, resolved, forced, ids: resolved.runs.map((r) => r.id) };
+}
+type ChosenRuns = Awaited<ReturnType<typeof chooseRuns>>;
 
-    let previous: Manifest | undefined;
-    try {
-      previous = readManifest(out);
-    } catch (error) {
-      // A full --force rebuilds everything anyway, so a broken manifest need not stop it.
-      if (options.force !== true) throw error;
-      log(`${(error as Error).message}; starting a fresh manifest (--force)`);
-    }
-    const previousRuns = new Map(previous?.runs.map((r) => [r.run, r]));
-    const ids = resolved.runs.map((r) => r.id);
-    // When every selected run is written anyway (none in the manifest, or forced), nothing needs
-    // comparing first: the source tallies catalog and fingerprints while the runs stream, so a
-    // first snapshot reads each row once rather than scanning the tables up front as well.
-    const tally = ids.every((id) => forced.has(id) || !previousRuns.has(id)) ? source.startTally?.() : undefined;
-    let catalog: ObservableInfo[] = [];
-    let fingerprints = new Map<number, RunFingerprint>();
-    let catalogHash = "";
-    const learn = (found: { catalog: ObservableInfo[]; fingerprints: RunFingerprint[] }) => {
-      catalog = applyOverrides(found.catalog, options.overrides ?? {});
-      fingerprints = new Map(found.fingerprints.map((f) => [f.run, f]));
-      catalogHash = hashCatalog(catalog);
-    };
-    if (!tally) {
-      // Both scan the source's tables; side by side they overlap on the database's cores.
-      const [found, runFingerprints] = await Promise.all([source.catalog(), source.fingerprints(ids)]);
-      learn({ catalog: found, fingerprints: runFingerprints });
-    }
-    const stale = resolved.runs.filter((run) => {
-      const before = previousRuns.get(run.id);
-      const now = fingerprints.get(run.id);
-      return (
-        tally !== undefined ||
-        forced.has(run.id) ||
-        !before ||
-        !sameFingerprint(before.fingerprint, now) ||
-        before.status !== run.status ||
-        before.stop !== run.stop ||
-        before.catalogHash !== catalogHash ||
-        String(before.lodSeconds) !== String(lodSeconds) ||
-        before.files.some((f) => !existsSync(join(out, f.path)))
-      );
-    });
-    const unchanged = resolved.runs.filter((r) => !stale.includes(r)).map((r) => r.id);
-    for (const p of source.catalogProblems?.() ?? []) log(`left out: ${p.field}: ${p.message}`);
-    log(`${resolved.runs.length} run(s) selected: ${stale.length} to write, ${unchanged.length} unchanged`);
+function readPreviousManifest(out: string, options: SnapshotOptions, log: (line: string) => void): Manifest | undefined {
+  try {
+    return readManifest(out);
+  } catch (error) {
+    // A full --force rebuilds everything anyway, so a broken manifest need not stop it.
+    if (options.force !== true) throw error;
+    log(`${(error as Error).message}; starting a fresh manifest (--force)`);
+    return undefined;
+  }
+}
 
-    const byName = new Map(catalog.map((o) => [o.name, o]));
-    const spill = mkdtempSync(join(out, ".staging-"));
-    const staging = { memoryLimit: options.memoryLimit, inMemoryRows: options.inMemoryRows };
+/** What the source says of the runs: their catalog, fingerprints, and the catalog's hash. */
+class SourceFacts {
+  catalog: ObservableInfo[] = [];
+  fingerprints = new Map<number, RunFingerprint>();
+  catalogHash = "";
+
+  constructor(private readonly overrides: RunboardConfig["observables"]) {}
+
+  learn(found: { catalog: ObservableInfo[]; fingerprints: RunFingerprint[] }): void {
+    this.catalog = applyOverrides(found.catalog, this.overrides);
+    this.fingerprints = new Map(found.fingerprints.map((f) => [f.run, f]));
+    this.catalogHash = hashCatalog(this.catalog);
+  }
+}
+
+/** Which selected runs must be written (changed, forced, missing files) and which are unchanged. */
+async function planWrites(
+  source: Source,
+  options: SnapshotOptions,
+  chosen: ChosenRuns,
+  previous: Manifest | undefined,
+  log: (line: string) => void,
+) {
+  const { out, lodSeconds } = options;
+  const previousRuns = new Map(previous?.runs.map((r) => [r.run, r]));
+  const { ids, forced, resolved } = chosen;
+  // When every selected run is written anyway (none in the manifest, or forced), nothing needs
+  // comparing first: the source tallies catalog and fingerprints while the runs stream, so a
+  // first snapshot reads each row once rather than scanning the tables up front as well.
+  const tally = ids.every((id) => forced.has(id) || !previousRuns.has(id)) ? source.startTally?.() : undefined;
+  const facts = new SourceFacts(options.overrides ?? {});
+  if (!tally) {
+    // Both scan the source's tables; side by side they overlap on the database's cores.
+    const [found, runFingerprints] = await Promise.all([source.catalog(), source.fingerprints(ids)]);
+    facts.learn({ catalog: found, fingerprints: runFingerprints });
+  }
+  const stale = resolved.runs.filter((run) => {
+    const before = previousRuns.get(run.id);
+    return (
+      tally !== undefined ||
+      forced.has(run.id) ||
+      !before ||
+      !sameFingerprint(before.fingerprint, facts.fingerprints.get(run.id)) ||
+      before.status !== run.status ||
+      before.stop !== run.stop ||
+      before.catalogHash !== facts.catalogHash ||
+      String(before.lodSeconds) !== String(lodSeconds) ||
+      before.files.some((f) => !existsSync(join(out, f.path)))
+    );
+  });
+  const unchanged = resolved.runs.filter((r) => !stale.includes(r)).map((r) => r.id);
+  for (const p of source.catalogProblems?.() ?? []) log(`left out: ${p.field}: ${p.message}`);
+  log(`${resolved.runs.length} run(s) selected: ${stale.length} to write, ${unchanged.length} unchanged`);
+  return { ids, stale, unchanged, tally, facts };
+}
+type WritePlan = Awaited<ReturnType<typeof planWrites>>;
+
+/**
+ * Writes the stale runs in two staging lanes: each lane takes the next run, streams it in and
+ * writes it, then takes another, so the source stays busy while the other lane orders and writes.
+ * Keeps what was written, what failed and which files the new entries replace.
+ */
+class RunWriter {
+  readonly entries: Map<number, ManifestRun>;
+  readonly written: number[] = [];
+  readonly failed: SnapshotResult["failed"] = [];
+  readonly replaced: string[] = [];
+  rows = 0;
+  /** Runs that held colliding names, read again once the catalog is known. */
+  private readonly clashed: RunInfo[] = [];
+  private readonly queue: RunInfo[];
+  private readonly log: (line: string) => void;
+
+  constructor(
+    private readonly source: Source,
+    private readonly options: SnapshotOptions,
+    readonly plan: WritePlan,
+    previous: Manifest | undefined,
+  ) {
+    this.entries = new Map(previous?.runs.map((r) => [r.run, r]));
+    this.queue = [...plan.stale];
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** The catalog as known before any run is read (empty when the source tallies it as it goes). */
+  private byName = new Map<string, ObservableInfo>();
+
+  async writeAll(): Promise<void> {
+    const { stale, tally, facts, ids } = this.plan;
+    this.byName = new Map(facts.catalog.map((o) => [o.name, o]));
+    const spill = mkdtempSync(join(this.options.out, ".staging-"));
+    const staging = { memoryLimit: this.options.memoryLimit, inMemoryRows: this.options.inMemoryRows };
     // Nothing to write (the usual refresh): no staging database to open.
     const lanes = stale.length === 0 ? [] : await Staging.openLanes(spill, Math.min(2, stale.length), staging);
-    const entries = new Map(previousRuns);
-    const written: number[] = [];
-    const failed: SnapshotResult["failed"] = [];
-    const replaced: string[] = [];
-    let rows = 0;
-    const tick = () => options.progress?.(written.length + failed.length, stale.length);
-    tick();
-    const clashed: RunInfo[] = [];
-    const fail = (run: RunInfo, error: unknown) => {
-      // The message goes into the manifest every viewer reads: no paths of this machine in it.
-      const message = (error instanceof Error ? error.message : String(error)).replaceAll(out, "<snapshot directory>");
-      if (error instanceof NameClashError && tally) {
-        clashed.push(run);
-        log(`run ${run.id}: ${message}; read again once the catalog is known`);
-        return;
-      }
-      failed.push({ run: run.id, message, start: run.start, stop: run.stop, status: run.status });
-      log(`run ${run.id}: FAILED, previous files kept: ${message}`);
-    };
-    const done = (run: RunInfo, entry: ManifestRun, started: number) => {
-      entry.catalogHash = catalogHash;
-      const before = entries.get(run.id);
-      if (before) replaced.push(...before.files.map((f) => f.path).filter((p) => !entry.files.some((f) => f.path === p)));
-      entries.set(run.id, entry);
-      written.push(run.id);
-      rows += entry.rows.scalar + entry.rows.array;
-      log(
-        `run ${run.id}: ${entry.rows.scalar} scalar + ${entry.rows.array} array readings in ${((Date.now() - started) / 1000).toFixed(1)} s` +
-          describeStats(entry.stats),
-      );
-    };
-    // Each lane takes the next stale run, streams it in and writes it, then takes another; two
-    // lanes side by side keep the source busy while the other lane orders and writes.
-    const queue = [...stale];
-    const work = async (lane: Staging, withTally = tally) => {
-      for (let run = queue.shift(); run; run = queue.shift()) {
-        const started = Date.now();
-        try {
-          await stageRun(source, lane, run, byName, withTally);
-          done(run, await finishRun(source, lane, run, fingerprints.get(run.id), out, lodSeconds), started);
-        } catch (error) {
-          fail(run, error);
-        }
-        tick();
-      }
-    };
+    this.tick();
     try {
-      await Promise.all(lanes.map((lane) => work(lane)));
+      await Promise.all(lanes.map((lane) => this.work(lane, tally)));
       if (tally) {
         // Now the catalog and the written runs' fingerprints, from the tally (and a scan of what
-        // lies outside the runs read).
-        learn(await source.tallied!(tally, ids));
-        // Runs that held colliding names are read again: the catalog now says which to leave out.
-        queue.push(...clashed);
-        await Promise.all(lanes.map((lane) => work(lane, undefined)));
+        // lies outside the runs read); runs that held colliding names are read again.
+        facts.learn(await this.source.tallied!(tally, ids));
+        this.queue.push(...this.clashed);
+        await Promise.all(lanes.map((lane) => this.work(lane, undefined)));
       }
     } finally {
       for (const lane of lanes) lane.close();
       rmSync(spill, { recursive: true, force: true });
     }
-    written.sort((a, b) => a - b);
+    this.written.sort((a, b) => a - b);
     if (tally) {
-      for (const id of written) {
-        const entry = entries.get(id)!;
-        entry.catalogHash = catalogHash;
-        entry.fingerprint = manifestFingerprint(fingerprints.get(id));
+      for (const id of this.written) {
+        const entry = this.entries.get(id)!;
+        entry.catalogHash = facts.catalogHash;
+        entry.fingerprint = manifestFingerprint(facts.fingerprints.get(id));
       }
     }
-
-    const runs = [...entries.values()].sort((a, b) => a.run - b.run);
-    const stamp = new Date(now).toISOString();
-    const manifest: Manifest = {
-      format: "runboard-snapshot",
-      version: MANIFEST_VERSION,
-      source: source.description,
-      createdAt: previous?.createdAt ?? stamp,
-      updatedAt: stamp,
-      contentHash: createHash("sha256")
-        .update(runs.flatMap((r) => r.files.map((f) => f.sha256)).join("\n"))
-        .digest("hex"),
-      catalog: CATALOG,
-      liveSeq: options.liveSeq ?? null,
-      runs,
-      // What could not be written (now, or by an earlier update of runs not tried now), and what
-      // the catalog left out (colliding names, say).
-      errors: manifestErrors(failed, previous, ids, allRuns, source.catalogProblems?.() ?? []),
-    };
-    const listedRuns = new Set(runs.map((r) => r.run));
-    // Runs with no files at all are named apart (`missing`), so pages say so instead of
-    // showing fewer runs without a word.
-    const missing = manifest.errors.filter((e) => e.run !== null && !listedRuns.has(e.run));
-    writeAtomically(
-      join(out, CATALOG),
-      JSON.stringify({ observables: catalog, runs: allRuns.filter((r) => listedRuns.has(r.id)), missing }, null, 1),
-    );
-    writeAtomically(join(out, MANIFEST), JSON.stringify(manifest, null, 1));
-    // No manifest names the replaced files now, but a page that read the previous one may still
-    // ask for them: they go once they have been retired for a while (the page retries once with
-    // the new manifest after that).
-    retireFiles(out, replaced, now, options.retiredFilesKeptMs ?? RETIRED_FILES_KEPT_MS);
-    return { manifest, written, unchanged, failed, rows, ...(resolved.note ? { note: resolved.note } : {}) };
-  } finally {
-    unlock();
   }
+
+  private async work(lane: Staging, tally: ReadingTally | undefined): Promise<void> {
+    const { facts } = this.plan;
+    const byName = this.byName;
+    for (let run = this.queue.shift(); run; run = this.queue.shift()) {
+      const started = Date.now();
+      try {
+        await stageRun(this.source, lane, run, byName, tally);
+        const entry = await finishRun(
+          this.source,
+          lane,
+          run,
+          facts.fingerprints.get(run.id),
+          this.options.out,
+          this.options.lodSeconds,
+        );
+        this.done(run, entry, started);
+      } catch (error) {
+        this.fail(run, error);
+      }
+      this.tick();
+    }
+  }
+
+  private tick(): void {
+    this.options.progress?.(this.written.length + this.failed.length, this.plan.stale.length);
+  }
+
+  private fail(run: RunInfo, error: unknown): void {
+    // The message goes into the manifest every viewer reads: no paths of this machine in it.
+    const message = (error instanceof Error ? error.message : String(error)).replaceAll(this.options.out, "<snapshot directory>");
+    if (error instanceof NameClashError && this.plan.tally) {
+      this.clashed.push(run);
+      this.log(`run ${run.id}: ${message}; read again once the catalog is known`);
+      return;
+    }
+    this.failed.push({ run: run.id, message, start: run.start, stop: run.stop, status: run.status });
+    this.log(`run ${run.id}: FAILED, previous files kept: ${message}`);
+  }
+
+  private done(run: RunInfo, entry: ManifestRun, started: number): void {
+    entry.catalogHash = this.plan.facts.catalogHash;
+    const before = this.entries.get(run.id);
+    if (before) this.replaced.push(...before.files.map((f) => f.path).filter((p) => !entry.files.some((f) => f.path === p)));
+    this.entries.set(run.id, entry);
+    this.written.push(run.id);
+    this.rows += entry.rows.scalar + entry.rows.array;
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    this.log(
+      `run ${run.id}: ${entry.rows.scalar} scalar + ${entry.rows.array} array readings in ${seconds} s` +
+        describeStats(entry.stats),
+    );
+  }
+}
+
+/**
+ * The new manifest and catalog, each swapped in with one rename; the files they no longer name
+ * are retired (a page that read the previous manifest may still ask for them for a while).
+ */
+function writeManifest(
+  source: Source,
+  options: SnapshotOptions,
+  now: number,
+  chosen: ChosenRuns,
+  previous: Manifest | undefined,
+  writer: RunWriter,
+): Manifest {
+  const { out } = options;
+  const runs = [...writer.entries.values()].sort((a, b) => a.run - b.run);
+  const stamp = new Date(now).toISOString();
+  const manifest: Manifest = {
+    format: "runboard-snapshot",
+    version: MANIFEST_VERSION,
+    source: source.description,
+    createdAt: previous?.createdAt ?? stamp,
+    updatedAt: stamp,
+    contentHash: createHash("sha256")
+      .update(runs.flatMap((r) => r.files.map((f) => f.sha256)).join("\n"))
+      .digest("hex"),
+    catalog: CATALOG,
+    liveSeq: options.liveSeq ?? null,
+    runs,
+    // What could not be written (now, or by an earlier update of runs not tried now), and what
+    // the catalog left out (colliding names, say).
+    errors: manifestErrors(writer.failed, previous, chosen.ids, chosen.allRuns, source.catalogProblems?.() ?? []),
+  };
+  const listedRuns = new Set(runs.map((r) => r.run));
+  // Runs with no files at all are named apart (`missing`), so pages say so instead of
+  // showing fewer runs without a word.
+  const missing = manifest.errors.filter((e) => e.run !== null && !listedRuns.has(e.run));
+  const catalog = writer.plan.facts.catalog;
+  const catalogRuns = chosen.allRuns.filter((r) => listedRuns.has(r.id));
+  writeAtomically(join(out, CATALOG), JSON.stringify({ observables: catalog, runs: catalogRuns, missing }, null, 1));
+  writeAtomically(join(out, MANIFEST), JSON.stringify(manifest, null, 1));
+  retireFiles(out, writer.replaced, now, options.retiredFilesKeptMs ?? RETIRED_FILES_KEPT_MS);
+  return manifest;
 }
 
 /** Streams one run from the source into a staging lane. */
