@@ -135,6 +135,8 @@ export interface ServerConfig {
 
 export class ConfigError extends Error {}
 
+type Env = z.infer<typeof envSchema>;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   // Empty variables count as unset, so `PORT= npm start` behaves like no PORT at all.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
@@ -148,26 +150,82 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   const configFile = e.RUNBOARD_CONFIG === undefined ? undefined : resolve(projectRoot, e.RUNBOARD_CONFIG);
   const runboard = loadRunboardConfig(configFile, projectRoot);
-  let selection: DataSelection;
+  const defaultConfigFile = join(projectRoot, "runboard.config.json");
+  const selection = defaultSelection(runboard);
+  const origins = allowedOrigins(e);
+  return {
+    host: e.HOST,
+    port: e.PORT,
+    dataDir: dataDirFromEnv(present),
+    distDir: e.RUNBOARD_DIST ?? join(projectRoot, "dist"),
+    snapshotDir: snapshotDirFor(runboard, present),
+    ingestToken: e.RUNBOARD_INGEST_TOKEN,
+    simulator: simulatorConfig(e, runboard.source.kind !== "embedded"),
+    dashboardStore: e.RUNBOARD_DASHBOARD_STORE === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
+    ingestLog: e.RUNBOARD_INGEST_LOG === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
+    allowedOrigins: origins,
+    maxConnectionsPerAddress: e.RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS,
+    connections: connectionConfig(e),
+    watchConfig: e.RUNBOARD_WATCH_CONFIG === undefined ? undefined : resolve(projectRoot, e.RUNBOARD_WATCH_CONFIG),
+    tokensFile: resolve(projectRoot, e.RUNBOARD_TOKENS_FILE ?? join(dataDirFromEnv(present), "tokens.json")),
+    runboard,
+    runboardConfigFile: existsSync(configFile ?? defaultConfigFile) ? (configFile ?? defaultConfigFile) : undefined,
+    refresh: { intervalMs: e.RUNBOARD_REFRESH_SECONDS * 1000, selection },
+    replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
+    replayTimeLimitMs: e.RUNBOARD_REPLAY_TIME_LIMIT_SECONDS * 1000,
+    storeMemoryMb: e.RUNBOARD_STORE_MEMORY_MB,
+    auth: authConfig(e, origins),
+    site: { utcOffsetMinutes: e.RUNBOARD_NIGHT_UTC_OFFSET_MINUTES },
+    timeBounds: {
+      earliest: Date.parse(`${e.RUNBOARD_TIME_EARLIEST}T00:00:00Z`),
+      aheadMs: e.RUNBOARD_TIME_AHEAD_HOURS * 3_600_000,
+    },
+  };
+}
+
+const list = (value: string) =>
+  value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+function defaultSelection(runboard: RunboardConfig): DataSelection {
   try {
-    selection = parseSelection(runboard.snapshot.select);
+    return parseSelection(runboard.snapshot.select);
   } catch (error) {
     throw new ConfigError(`invalid configuration: snapshot.select: ${(error as Error).message}`);
   }
-  const sourceConfigured = runboard.source.kind !== "embedded";
-  const origins = e.RUNBOARD_ALLOWED_ORIGINS.split(",")
-    .map((s) => s.trim())
-    .filter(Boolean);
+}
+
+function allowedOrigins(e: Env): string[] {
+  const origins = list(e.RUNBOARD_ALLOWED_ORIGINS);
   for (const origin of origins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) {
       throw new ConfigError(`invalid configuration: RUNBOARD_ALLOWED_ORIGINS: "${origin}" is not scheme://host[:port]`);
     }
   }
-  const list = (value: string) =>
-    value
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
+  return origins;
+}
+
+function simulatorConfig(e: Env, sourceConfigured: boolean): ServerConfig["simulator"] {
+  return {
+    // The demo experiment only stands in for a source: off when one is configured.
+    enabled: (e.RUNBOARD_SIMULATOR ?? (e.RUNBOARD_INGEST_LOG === "postgres" || sourceConfigured ? "off" : "on")) === "on",
+    seed: e.RUNBOARD_SIMULATOR_SEED,
+    backfillHours: e.RUNBOARD_BACKFILL_HOURS,
+  };
+}
+
+function connectionConfig(e: Env): ServerConfig["connections"] {
+  return {
+    total: e.RUNBOARD_MAX_HTTP_CONNECTIONS ?? defaultTotal(),
+    perAddress: e.RUNBOARD_MAX_HTTP_CONNECTIONS_PER_ADDRESS,
+    headersTimeoutMs: e.RUNBOARD_HEADERS_TIMEOUT_SECONDS * 1000,
+    requestTimeoutMs: Math.max(e.RUNBOARD_BODY_TIMEOUT_SECONDS, e.RUNBOARD_HEADERS_TIMEOUT_SECONDS) * 1000,
+  };
+}
+
+function authConfig(e: Env, origins: readonly string[]): AuthConfig {
   // As PostgreSQL's default pg_hba would not let the network in without a password: a server
   // others can reach must know who they are.
   if (e.RUNBOARD_AUTH === "none" && !isLoopback(e.HOST)) {
@@ -186,55 +244,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       throw new ConfigError(`invalid configuration: RUNBOARD_ADMINS: "${admin}" is not a user name`);
   }
   return {
-    host: e.HOST,
-    port: e.PORT,
-    dataDir: dataDirFromEnv(present),
-    distDir: e.RUNBOARD_DIST ?? join(projectRoot, "dist"),
-    snapshotDir: snapshotDirFor(runboard, present),
-    ingestToken: e.RUNBOARD_INGEST_TOKEN,
-    simulator: {
-      // The demo experiment only stands in for a source: off when one is configured.
-      enabled: (e.RUNBOARD_SIMULATOR ?? (e.RUNBOARD_INGEST_LOG === "postgres" || sourceConfigured ? "off" : "on")) === "on",
-      seed: e.RUNBOARD_SIMULATOR_SEED,
-      backfillHours: e.RUNBOARD_BACKFILL_HOURS,
+    mode: e.RUNBOARD_AUTH,
+    proxy: {
+      userHeader: e.RUNBOARD_PROXY_USER_HEADER.toLowerCase(),
+      addresses: proxyAddresses,
+      defaultRole: e.RUNBOARD_PROXY_DEFAULT_ROLE,
     },
-    dashboardStore: e.RUNBOARD_DASHBOARD_STORE === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
-    ingestLog: e.RUNBOARD_INGEST_LOG === "postgres" ? { kind: "postgres", url: e.DATABASE_URL! } : { kind: "embedded" },
-    allowedOrigins: origins,
-    maxConnectionsPerAddress: e.RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS,
-    connections: {
-      total: e.RUNBOARD_MAX_HTTP_CONNECTIONS ?? defaultTotal(),
-      perAddress: e.RUNBOARD_MAX_HTTP_CONNECTIONS_PER_ADDRESS,
-      headersTimeoutMs: e.RUNBOARD_HEADERS_TIMEOUT_SECONDS * 1000,
-      requestTimeoutMs: Math.max(e.RUNBOARD_BODY_TIMEOUT_SECONDS, e.RUNBOARD_HEADERS_TIMEOUT_SECONDS) * 1000,
-    },
-    watchConfig: e.RUNBOARD_WATCH_CONFIG === undefined ? undefined : resolve(projectRoot, e.RUNBOARD_WATCH_CONFIG),
-    tokensFile: resolve(projectRoot, e.RUNBOARD_TOKENS_FILE ?? join(dataDirFromEnv(present), "tokens.json")),
-    runboard,
-    runboardConfigFile: existsSync(configFile ?? join(projectRoot, "runboard.config.json"))
-      ? (configFile ?? join(projectRoot, "runboard.config.json"))
-      : undefined,
-    refresh: { intervalMs: e.RUNBOARD_REFRESH_SECONDS * 1000, selection },
-    replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
-    replayTimeLimitMs: e.RUNBOARD_REPLAY_TIME_LIMIT_SECONDS * 1000,
-    storeMemoryMb: e.RUNBOARD_STORE_MEMORY_MB,
-    auth: {
-      mode: e.RUNBOARD_AUTH,
-      proxy: {
-        userHeader: e.RUNBOARD_PROXY_USER_HEADER.toLowerCase(),
-        addresses: proxyAddresses,
-        defaultRole: e.RUNBOARD_PROXY_DEFAULT_ROLE,
-      },
-      admins,
-      sessionHours: e.RUNBOARD_SESSION_HOURS,
-      // Served over https by a proxy: its cookies must say so.
-      secureCookies: origins.some((o) => o.startsWith("https:")),
-    },
-    site: { utcOffsetMinutes: e.RUNBOARD_NIGHT_UTC_OFFSET_MINUTES },
-    timeBounds: {
-      earliest: Date.parse(`${e.RUNBOARD_TIME_EARLIEST}T00:00:00Z`),
-      aheadMs: e.RUNBOARD_TIME_AHEAD_HOURS * 3_600_000,
-    },
+    admins,
+    sessionHours: e.RUNBOARD_SESSION_HOURS,
+    // Served over https by a proxy: its cookies must say so.
+    secureCookies: origins.some((o) => o.startsWith("https:")),
   };
 }
 

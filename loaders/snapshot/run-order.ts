@@ -70,15 +70,57 @@ export function orderScratch(capacity: number): OrderScratch {
  * and the hand-over to DuckDB, reads memory in order.
  */
 export function orderRun(c: RunColumns, names: readonly string[], scratch = orderScratch(c.length)): OrderedRun {
-  const n = c.length;
-  const seriesOfRow = scratch.seriesOfRow;
+  const { spans, noTime } = findSeries(c, scratch.seriesOfRow);
+  // Counting sort by series, in (name, channel) order; stable, so equal times keep read order.
+  const rank = nameRanks(names);
+  const sorted = spans
+    .map((_, s) => s)
+    .sort((a, b) => rank[spans[a]!.observable]! - rank[spans[b]!.observable]! || spans[a]!.channel - spans[b]!.channel);
+  const start = new Float64Array(spans.length);
+  let at = 0;
+  for (const s of sorted) {
+    start[s] = at;
+    at += spans[s]!.count;
+  }
+  const { run, observable, channel, tMicros: t, value } = scratch.out;
+  const next = Float64Array.from(start);
+  for (let i = 0; i < c.length; i++) {
+    const s = scratch.seriesOfRow[i]!;
+    if (s === NO_SERIES) continue;
+    const k = next[s]!++;
+    run[k] = c.run[i]!;
+    t[k] = c.tMicros[i]!;
+    value[k] = c.value[i]!;
+  }
+  const { series, kept, duplicates } = orderEachSeries(scratch.out, sorted, spans, start);
+  return {
+    length: kept,
+    run: run.subarray(0, kept),
+    observable: observable.subarray(0, kept),
+    channel: channel.subarray(0, kept),
+    tMicros: t.subarray(0, kept),
+    value: value.subarray(0, kept),
+    series,
+    duplicates,
+    noTime,
+  };
+}
+
+interface SeriesCount {
+  observable: number;
+  channel: number;
+  count: number;
+}
+
+/** Each row's series (observable, channel) into `seriesOfRow` (NO_SERIES for a row without time), and each series' size. */
+function findSeries(c: RunColumns, seriesOfRow: Uint32Array): { spans: SeriesCount[]; noTime: number } {
   const byChannel: (Map<number, number> | undefined)[] = [];
-  const spans: { observable: number; channel: number; count: number }[] = [];
+  const spans: SeriesCount[] = [];
   let noTime = 0;
   let lastObservable = -1;
   let lastChannel = 0;
   let lastSeries = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < c.length; i++) {
     if (!Number.isFinite(c.tMicros[i]!)) {
       seriesOfRow[i] = NO_SERIES;
       noTime++;
@@ -101,30 +143,17 @@ export function orderRun(c: RunColumns, names: readonly string[], scratch = orde
     seriesOfRow[i] = lastSeries;
     spans[lastSeries]!.count++;
   }
+  return { spans, noTime };
+}
 
-  // Counting sort by series, in (name, channel) order; stable, so equal times keep read order.
-  const rank = nameRanks(names);
-  const sorted = spans
-    .map((_, s) => s)
-    .sort((a, b) => rank[spans[a]!.observable]! - rank[spans[b]!.observable]! || spans[a]!.channel - spans[b]!.channel);
-  const start = new Float64Array(spans.length);
-  let at = 0;
-  for (const s of sorted) {
-    start[s] = at;
-    at += spans[s]!.count;
-  }
-  const { run, observable, channel, tMicros: t, value } = scratch.out;
-  const next = Float64Array.from(start);
-  for (let i = 0; i < n; i++) {
-    const s = seriesOfRow[i]!;
-    if (s === NO_SERIES) continue;
-    const k = next[s]!++;
-    run[k] = c.run[i]!;
-    t[k] = c.tMicros[i]!;
-    value[k] = c.value[i]!;
-  }
-
-  // Each series by time, then run (usually already so), then repeats dropped, compacting in place.
+/** Each series by time, then run (usually already so), then repeats dropped, compacting in place. */
+function orderEachSeries(
+  out: OrderScratch["out"],
+  sorted: readonly number[],
+  spans: readonly SeriesCount[],
+  start: Float64Array,
+) {
+  const { run, observable, channel, tMicros: t, value } = out;
   const series: SeriesSpan[] = [];
   let kept = 0;
   let duplicates = 0;
@@ -149,17 +178,7 @@ export function orderRun(c: RunColumns, names: readonly string[], scratch = orde
     channel.fill(spans[s]!.channel, first, kept);
     series.push({ observable: spans[s]!.observable, channel: spans[s]!.channel, from: first, to: kept });
   }
-  return {
-    length: kept,
-    run: run.subarray(0, kept),
-    observable: observable.subarray(0, kept),
-    channel: channel.subarray(0, kept),
-    tMicros: t.subarray(0, kept),
-    value: value.subarray(0, kept),
-    series,
-    duplicates,
-    noTime,
-  };
+  return { series, kept, duplicates };
 }
 
 /** Sorts one series' rows by time, then run, then read order (rare: most sources deliver in time order). */

@@ -891,49 +891,13 @@ function longRowReader(
   where: string,
 ): RowReader {
   const text = new TextCache();
-  const ids = new Map<string, number>();
-  /** Observable name -> the raw name that took it in this stream, to see a collision the catalog did not. */
-  const owners = new Map<string, string>();
-  const idOf = (raw: string) => {
-    const name = observableNameFor(raw);
-    // No usable name, or one that collides with another (catalog.ts refused both): not read.
-    if (name === undefined || refused.has(raw)) return SKIP;
-    const owner = owners.get(name);
-    if (owner !== undefined && owner !== raw) {
-      throw new NameClashError(
-        `${where}: ${JSON.stringify(owner)} and ${JSON.stringify(raw)} both become the observable ${name}; ` +
-          `refused, rather than merge them: rename one in the source, or exclude one (the next snapshot leaves both out)`,
-      );
-    }
-    owners.set(name, raw);
-    return out.names.id(name);
-  };
-  let lastRaw = "";
-  let lastId = -1;
-  let lastKey: string | null | undefined;
-  let entry: LongSurveyRow | undefined;
-  const {
-    run: singleRun,
-    observable: observableAt,
-    channel: channelAt,
-    time: timeAt,
-    value: valueAt,
-    array: arrayAt,
-    version: versionAt,
-  } = fields;
+  const names = new ObservableIds(out, refused, where);
+  const survey = noted && new SurveyTally(noted, fields.version);
+  const { run: singleRun, observable: observableAt, channel: channelAt, time: timeAt, value: valueAt, array: arrayAt } = fields;
   return {
     row(f, ready) {
       const raw = text.read(f, observableAt);
-      let id = lastId;
-      if (raw !== lastRaw || id < 0) {
-        id = ids.get(raw) ?? -1;
-        if (id === -1) {
-          id = idOf(raw);
-          ids.set(raw, id);
-        }
-        lastRaw = raw;
-        lastId = id;
-      }
+      const id = names.idOf(raw);
       const run = singleRun ?? readInt4(f, 0);
       const channel = channelAt < 0 || f.length[channelAt]! < 0 ? 0 : readInt4(f, channelAt);
       const t = timeAt < 0 || f.length[timeAt]! < 0 ? Number.NaN : readTimestampMicros(f, timeAt);
@@ -944,41 +908,97 @@ function longRowReader(
             ? out.array({ run, observable: out.names.names[id]!, channel, tMicros: t, value: readFloat8Array(f, arrayAt) })
             : out.scalar(run, id, channel, t, valueAt < 0 || f.length[valueAt]! < 0 ? null : readFloat8(f, valueAt));
       if (full) ready.push(full);
-      if (!noted) return;
-      const key = f.length[observableAt]! < 0 ? null : raw;
-      if (key !== lastKey || !entry) {
-        lastKey = key;
-        entry = noted.get(key);
-        if (!entry) {
-          entry = {
-            run,
-            name: key,
-            rows: 0,
-            channels: 1,
-            ndims: null,
-            d1: null,
-            d2: null,
-            first: null,
-            last: null,
-            version: null,
-          };
-          noted.set(key, entry);
-        }
-      }
-      entry.rows++;
-      if (versionAt >= 0) {
-        // The raw xid, unsigned, as the survey's xmin::text reads it.
-        const version = readInt4(f, versionAt) >>> 0;
-        if (entry.version === null || version > entry.version) entry.version = version;
-      }
-      // The survey's coalesce(max(channel), 0) + 1, as the catalog reads it (at least 1).
-      if (channel >= entry.channels) entry.channels = channel + 1;
-      if (!Number.isNaN(t)) {
-        if (entry.first === null || t < entry.first) entry.first = t;
-        if (entry.last === null || t > entry.last) entry.last = t;
-      }
+      survey?.count(f, f.length[observableAt]! < 0 ? null : raw, run, channel, t);
     },
   };
+}
+
+/** Raw observable names to the stream's ids (SKIP for names not read), the last one remembered. */
+class ObservableIds {
+  private readonly ids = new Map<string, number>();
+  /** Observable name -> the raw name that took it in this stream, to see a collision the catalog did not. */
+  private readonly owners = new Map<string, string>();
+  private lastRaw = "";
+  private lastId = -1;
+
+  constructor(
+    private readonly out: ChunkBuilder,
+    private readonly refused: ReadonlySet<string>,
+    private readonly where: string,
+  ) {}
+
+  idOf(raw: string): number {
+    if (raw === this.lastRaw && this.lastId >= 0) return this.lastId;
+    let id = this.ids.get(raw) ?? -1;
+    if (id === -1) {
+      id = this.firstSeen(raw);
+      this.ids.set(raw, id);
+    }
+    this.lastRaw = raw;
+    this.lastId = id;
+    return id;
+  }
+
+  private firstSeen(raw: string): number {
+    const name = observableNameFor(raw);
+    // No usable name, or one that collides with another (catalog.ts refused both): not read.
+    if (name === undefined || this.refused.has(raw)) return SKIP;
+    const owner = this.owners.get(name);
+    if (owner !== undefined && owner !== raw) {
+      throw new NameClashError(
+        `${this.where}: ${JSON.stringify(owner)} and ${JSON.stringify(raw)} both become the observable ${name}; ` +
+          `refused, rather than merge them: rename one in the source, or exclude one (the next snapshot leaves both out)`,
+      );
+    }
+    this.owners.set(name, raw);
+    return this.out.names.id(name);
+  }
+}
+
+/** Counts each row into the survey row of its observable, as the long-table survey would. */
+class SurveyTally {
+  private lastKey: string | null | undefined;
+  private entry: LongSurveyRow | undefined;
+
+  constructor(
+    private readonly noted: Map<string | null, LongSurveyRow>,
+    private readonly versionAt: number,
+  ) {}
+
+  count(f: Parameters<RowReader["row"]>[0], key: string | null, run: number, channel: number, t: number): void {
+    if (key !== this.lastKey || !this.entry) {
+      this.lastKey = key;
+      this.entry = this.noted.get(key);
+      if (!this.entry) {
+        this.entry = {
+          run,
+          name: key,
+          rows: 0,
+          channels: 1,
+          ndims: null,
+          d1: null,
+          d2: null,
+          first: null,
+          last: null,
+          version: null,
+        };
+        this.noted.set(key, this.entry);
+      }
+    }
+    const entry = this.entry;
+    entry.rows++;
+    if (this.versionAt >= 0) {
+      // The raw xid, unsigned, as the survey's xmin::text reads it.
+      const version = readInt4(f, this.versionAt) >>> 0;
+      if (entry.version === null || version > entry.version) entry.version = version;
+    }
+    // The survey's coalesce(max(channel), 0) + 1, as the catalog reads it (at least 1).
+    if (channel >= entry.channels) entry.channels = channel + 1;
+    if (!Number.isNaN(t)) {
+      if (entry.first === null || t < entry.first) entry.first = t;
+      if (entry.last === null || t > entry.last) entry.last = t;
+    }
+  }
 }
 
 /**

@@ -378,61 +378,19 @@ export class EmbeddedStore {
     origin?: { source: string; sequence: number },
     firstSeq = this.seq + 1,
   ): Promise<{ readings: Reading[]; runs: RunInfo[] }> {
-    const runs = batch.runs.map((r) => {
-      const known = this.runsById.get(r.id);
-      const meta = { ...(known?.meta ?? {}), ...r.meta };
-      // A batch that does not mention the stop keeps the stored one (a resent start must not
-      // reopen a finished run); only an explicit `"stop": null` reopens it.
-      const stop = r.stop === undefined ? (known?.stop ?? null) : r.stop;
-      return { id: r.id, start: r.start, stop, status: statusOf(stop, meta), meta };
-    });
-    const readings: Reading[] = [];
-    let seq = firstSeq - 1;
-    // The first road to declare a name keeps it (claimErrors refuses the others).
-    const originOf = (name: string) => this.originsByName.get(name) ?? road;
-    // What exists keeps its owner; what this batch creates is its writer's.
-    const observableOwner = (name: string) => (this.observableOwners.has(name) ? this.observableOwners.get(name)! : owner);
-    const runOwner = (id: number) => (this.runOwners.has(id) ? this.runOwners.get(id)! : owner);
+    const runs = batch.runs.map((r) => this.mergedRun(r));
+    const owners = this.ownersFor(road, owner);
+    let stored: { readings: Reading[]; lastSeq: number };
     await this.db.run("BEGIN TRANSACTION");
     try {
-      for (const o of batch.observables) {
-        await this.db.run(
-          "INSERT OR REPLACE INTO observables (name, info, origin, owner) VALUES ($name, $info, $origin, $owner)",
-          { name: o.name, info: JSON.stringify(o), origin: originOf(o.name), owner: observableOwner(o.name) },
-        );
-      }
-      for (const r of runs) {
-        await this.db.run(
-          `INSERT OR REPLACE INTO runs (id, start_time, stop_time, meta, owner) VALUES ($id, make_timestamp($start::BIGINT * 1000),
-             CASE WHEN $stop IS NULL THEN NULL ELSE make_timestamp($stop::BIGINT * 1000) END, $meta, $owner)`,
-          {
-            id: r.id,
-            start: Math.round(r.start),
-            stop: r.stop === null ? null : Math.round(r.stop),
-            meta: JSON.stringify(r.meta),
-            owner: runOwner(r.id),
-          },
-        );
-      }
-      if (batch.readings.length > 0) {
-        const appender = await this.db.createAppender("readings");
-        // Scalars first, then arrays, numbered in that order (the bulk of live traffic is
-        // scalars: a camera readout is thousands).
-        const ordered = [
-          ...batch.readings.filter((r) => typeof r.value === "number"),
-          ...batch.readings.filter((r) => typeof r.value !== "number"),
-        ];
-        const first = seq + 1;
-        seq = appendReadings(appender, ordered, seq);
-        ordered.forEach((r, i) => readings.push({ seq: first + i, ...r }));
-        appender.closeSync();
-      }
+      await this.writeCatalogRows(batch.observables, runs, owners);
+      stored = await this.appendBatch(batch.readings, firstSeq - 1);
       await this.writeOwners(batch.owners);
       if (origin) {
         // In the same transaction as the readings: stored together, or neither.
         await this.db.run(
           "INSERT INTO ingest_batches VALUES ($source, $sequence::BIGINT, $first::BIGINT, $last::BIGINT, now())",
-          { ...origin, first: firstSeq, last: seq },
+          { ...origin, first: firstSeq, last: stored.lastSeq },
         );
       }
       await this.db.run("COMMIT");
@@ -442,18 +400,91 @@ export class EmbeddedStore {
       await this.db.run("ROLLBACK").catch(() => undefined);
       throw error;
     }
-    this.seq = seq;
+    this.seq = stored.lastSeq;
+    this.remember(batch, runs, owners);
+    return { readings: stored.readings, runs };
+  }
+
+  /** A run as a batch sends it, merged with what is stored (its metadata, its stop). */
+  private mergedRun(r: Extract<CheckedBatch, { ok: true }>["runs"][number]): RunInfo {
+    const known = this.runsById.get(r.id);
+    const meta = { ...(known?.meta ?? {}), ...r.meta };
+    // A batch that does not mention the stop keeps the stored one (a resent start must not
+    // reopen a finished run); only an explicit `"stop": null` reopens it.
+    const stop = r.stop === undefined ? (known?.stop ?? null) : r.stop;
+    return { id: r.id, start: r.start, stop, status: statusOf(stop, meta), meta };
+  }
+
+  /** Who a batch's names belong to: what exists keeps its road and owner, what it creates is its writer's. */
+  private ownersFor(road: Origin, owner: string | null) {
+    return {
+      // The first road to declare a name keeps it (claimErrors refuses the others).
+      originOf: (name: string) => this.originsByName.get(name) ?? road,
+      observable: (name: string) => (this.observableOwners.has(name) ? this.observableOwners.get(name)! : owner),
+      run: (id: number) => (this.runOwners.has(id) ? this.runOwners.get(id)! : owner),
+    };
+  }
+
+  private async writeCatalogRows(
+    observables: readonly ObservableInfo[],
+    runs: readonly RunInfo[],
+    owners: ReturnType<EmbeddedStore["ownersFor"]>,
+  ): Promise<void> {
+    for (const o of observables) {
+      await this.db.run("INSERT OR REPLACE INTO observables (name, info, origin, owner) VALUES ($name, $info, $origin, $owner)", {
+        name: o.name,
+        info: JSON.stringify(o),
+        origin: owners.originOf(o.name),
+        owner: owners.observable(o.name),
+      });
+    }
+    for (const r of runs) {
+      await this.db.run(
+        `INSERT OR REPLACE INTO runs (id, start_time, stop_time, meta, owner) VALUES ($id, make_timestamp($start::BIGINT * 1000),
+           CASE WHEN $stop IS NULL THEN NULL ELSE make_timestamp($stop::BIGINT * 1000) END, $meta, $owner)`,
+        {
+          id: r.id,
+          start: Math.round(r.start),
+          stop: r.stop === null ? null : Math.round(r.stop),
+          meta: JSON.stringify(r.meta),
+          owner: owners.run(r.id),
+        },
+      );
+    }
+  }
+
+  /** Appends the readings numbered after `seq`: scalars first, then arrays (the bulk of live traffic is scalars). */
+  private async appendBatch(batchReadings: readonly NormalizedReading[], seq: number) {
+    const readings: Reading[] = [];
+    if (batchReadings.length === 0) return { readings, lastSeq: seq };
+    const appender = await this.db.createAppender("readings");
+    const ordered = [
+      ...batchReadings.filter((r) => typeof r.value === "number"),
+      ...batchReadings.filter((r) => typeof r.value !== "number"),
+    ];
+    const first = seq + 1;
+    const lastSeq = appendReadings(appender, ordered, seq);
+    ordered.forEach((r, i) => readings.push({ seq: first + i, ...r }));
+    appender.closeSync();
+    return { readings, lastSeq };
+  }
+
+  /** What a committed batch changed, in what the checks read. */
+  private remember(
+    batch: Extract<CheckedBatch, { ok: true }>,
+    runs: readonly RunInfo[],
+    owners: ReturnType<EmbeddedStore["ownersFor"]>,
+  ) {
     for (const o of batch.observables) {
-      this.originsByName.set(o.name, originOf(o.name));
-      this.observableOwners.set(o.name, observableOwner(o.name));
+      this.originsByName.set(o.name, owners.originOf(o.name));
+      this.observableOwners.set(o.name, owners.observable(o.name));
       this.observables.set(o.name, o);
     }
     for (const r of runs) {
-      this.runOwners.set(r.id, runOwner(r.id));
+      this.runOwners.set(r.id, owners.run(r.id));
       this.runsById.set(r.id, r);
     }
     this.keepOwners(batch.owners);
-    return { readings, runs };
   }
 
   /** Readings of these observables with seq > since, oldest first, at most `limit` of them. */

@@ -1,7 +1,7 @@
 // Flags on runs over HTTP: read a run's flags (withdrawn ones included), flag a run or a span
 // of it, withdraw a flag (its author or an admin). Every change is in the audit log and in the
 // snapshot directory's flags.json, so snapshots and published reviews carry the verdicts.
-import express, { type Response, Router } from "express";
+import express, { type Request, type Response, Router } from "express";
 import { z } from "zod";
 import type { RunInfo } from "../../src/core/catalog.js";
 import { RUN_FILTERS, flagsByRun, newFlagSchema, passesFilter, runVerdict, withdrawSchema } from "../../src/core/flags.js";
@@ -72,46 +72,62 @@ export function flagRoutes({ flags, runs, audit, writes, smallJson, snapshotDir 
     res.json({ run: run.id, verdict: runVerdict(list), flags: list });
   });
 
-  router.post("/api/runs/:run/flags", mayDo("flag-runs"), writes, smallJson, async (req, res) => {
-    const run = runOf(res, String(req.params.run));
-    if (!run) return;
-    const parsed = newFlagSchema.safeParse(req.body ?? {});
-    if (!parsed.success) return fail(res, 400, "invalid flag; nothing was saved", fieldErrors(parsed.error));
-    const flag = parsed.data;
-    const end = (run.stop ?? Date.now()) + AHEAD_MS;
-    if (flag.from !== undefined && (flag.from < run.start || flag.from > end))
-      return fail(res, 400, "invalid flag; nothing was saved", [
-        { field: "from", message: `must lie within run ${run.id} (${new Date(run.start).toISOString()} on)` },
-      ]);
-    if (flag.to !== undefined && flag.to > end)
-      return fail(res, 400, "invalid flag; nothing was saved", [{ field: "to", message: `must lie within run ${run.id}` }]);
-    const saved = await flags.add(run.id, flag, who(res).name);
-    await audit(res, "run.flag", String(run.id), { id: saved.id, verdict: saved.verdict });
-    await changed(run.id);
-    res.status(201).json(saved);
-  });
-
-  router.post("/api/runs/:run/flags/:flag/withdraw", mayDo("flag-runs"), writes, smallJson, async (req, res) => {
-    const run = runOf(res, String(req.params.run));
-    if (!run) return;
-    const id = String(req.params.flag);
-    const body = withdrawSchema.safeParse(req.body ?? {});
-    if (!body.success) return fail(res, 400, "invalid withdrawal", fieldErrors(body.error));
-    const existing = FLAG_ID.test(id) ? (await flags.flagsOf(run.id)).find((f) => f.id === id) : undefined;
-    if (!existing) return fail(res, 404, "no such flag", [{ field: "flag", message: `run ${run.id} has no flag ${id}` }]);
-    const asking = who(res);
-    if (existing.author !== asking.name && asking.role !== "admin")
-      return fail(res, 403, "you may not withdraw this flag", [
-        { field: "(author)", message: `only ${existing.author} (who set it) or an admin may withdraw it` },
-      ]);
-    if (existing.withdrawn)
-      return fail(res, 409, "already withdrawn", [{ field: "flag", message: `withdrawn by ${existing.withdrawn.by}` }]);
-    const withdrawn = await flags.withdraw(run.id, id, asking.name, body.data.reason);
-    if (!withdrawn) return fail(res, 409, "already withdrawn", [{ field: "flag", message: "withdrawn in the meantime" }]);
-    await audit(res, "run.flag.withdraw", String(run.id), { id });
-    await changed(run.id);
-    res.json(withdrawn);
-  });
+  const context: FlagContext = { flags, audit, runOf, changed };
+  router.post("/api/runs/:run/flags", mayDo("flag-runs"), writes, smallJson, (req, res) => addFlag(context, req, res));
+  router.post("/api/runs/:run/flags/:flag/withdraw", mayDo("flag-runs"), writes, smallJson, (req, res) =>
+    withdrawFlag(context, req, res),
+  );
 
   return router;
+}
+
+/** What the flag handlers share: the store, the audit log, the run a path names, and the flags file's update. */
+interface FlagContext {
+  flags: FlagRouteDeps["flags"];
+  audit: FlagRouteDeps["audit"];
+  runOf: (res: Response, text: string) => RunInfo | undefined;
+  changed: (run: number) => Promise<void>;
+}
+
+/** A flag on a run (a span within it, when given); the flags file follows. */
+async function addFlag(ctx: FlagContext, req: Request, res: Response): Promise<void> {
+  const run = ctx.runOf(res, String(req.params.run));
+  if (!run) return;
+  const parsed = newFlagSchema.safeParse(req.body ?? {});
+  if (!parsed.success) return fail(res, 400, "invalid flag; nothing was saved", fieldErrors(parsed.error));
+  const flag = parsed.data;
+  const end = (run.stop ?? Date.now()) + AHEAD_MS;
+  if (flag.from !== undefined && (flag.from < run.start || flag.from > end))
+    return fail(res, 400, "invalid flag; nothing was saved", [
+      { field: "from", message: `must lie within run ${run.id} (${new Date(run.start).toISOString()} on)` },
+    ]);
+  if (flag.to !== undefined && flag.to > end)
+    return fail(res, 400, "invalid flag; nothing was saved", [{ field: "to", message: `must lie within run ${run.id}` }]);
+  const saved = await ctx.flags.add(run.id, flag, who(res).name);
+  await ctx.audit(res, "run.flag", String(run.id), { id: saved.id, verdict: saved.verdict });
+  await ctx.changed(run.id);
+  res.status(201).json(saved);
+}
+
+/** Withdraws a flag: its author or an admin; the flag stays, marked withdrawn. */
+async function withdrawFlag(ctx: FlagContext, req: Request, res: Response): Promise<void> {
+  const run = ctx.runOf(res, String(req.params.run));
+  if (!run) return;
+  const id = String(req.params.flag);
+  const body = withdrawSchema.safeParse(req.body ?? {});
+  if (!body.success) return fail(res, 400, "invalid withdrawal", fieldErrors(body.error));
+  const existing = FLAG_ID.test(id) ? (await ctx.flags.flagsOf(run.id)).find((f) => f.id === id) : undefined;
+  if (!existing) return fail(res, 404, "no such flag", [{ field: "flag", message: `run ${run.id} has no flag ${id}` }]);
+  const asking = who(res);
+  if (existing.author !== asking.name && asking.role !== "admin")
+    return fail(res, 403, "you may not withdraw this flag", [
+      { field: "(author)", message: `only ${existing.author} (who set it) or an admin may withdraw it` },
+    ]);
+  if (existing.withdrawn)
+    return fail(res, 409, "already withdrawn", [{ field: "flag", message: `withdrawn by ${existing.withdrawn.by}` }]);
+  const withdrawn = await ctx.flags.withdraw(run.id, id, asking.name, body.data.reason);
+  if (!withdrawn) return fail(res, 409, "already withdrawn", [{ field: "flag", message: "withdrawn in the meantime" }]);
+  await ctx.audit(res, "run.flag.withdraw", String(run.id), { id });
+  await ctx.changed(run.id);
+  res.json(withdrawn);
 }

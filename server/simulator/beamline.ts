@@ -107,75 +107,12 @@ function uid(seed: number, scanId: number, part: number): string {
 
 /** One scan's documents, starting at `startMs`, in the order the RunEngine emits them. */
 export function scanDocuments(seed: number, plan: ScanPlan, startMs: number): BlueskyDocument[] {
-  const key = seed + plan.scanId * 101;
   const startUid = uid(seed, plan.scanId, 0);
   const descriptorUid = uid(seed, plan.scanId, 1);
-  const t0 = startMs / 1000;
-  const at = (seconds: number) => round(t0 + seconds, 3);
-  const docs: BlueskyDocument[] = [
-    [
-      "start",
-      {
-        uid: startUid,
-        time: at(0),
-        scan_id: plan.scanId,
-        plan_name: "rel_scan",
-        plan_args: { detectors: ["det", "I0", "mca"], motor: "sample_x", start: plan.from, stop: plan.to, num: plan.points },
-        motors: ["sample_x"],
-        detectors: ["det", "I0", "mca"],
-        num_points: plan.points,
-        sample: "Cu stripe, 0.8 mm, on Si",
-        purpose: plan.purpose,
-        beamline: "demo beamline",
-      },
-    ],
-    [
-      "descriptor",
-      {
-        uid: descriptorUid,
-        run_start: startUid,
-        time: at(0.5),
-        name: "primary",
-        data_keys: {
-          sample_x: { source: "PV:SAMPLE:X.RBV", dtype: "number", shape: [], units: "mm" },
-          sample_x_setpoint: { source: "PV:SAMPLE:X", dtype: "number", shape: [], units: "mm" },
-          I0: { source: "PV:IC:I0", dtype: "integer", shape: [], units: "counts" },
-          det: { source: "mca ROI Cu Kα (7.8-8.4 keV)", dtype: "integer", shape: [], units: "counts" },
-          mca: { source: "PV:MCA1 (128 channels, 0.1 keV each)", dtype: "array", shape: [MCA_CHANNELS], units: "counts" },
-        },
-      },
-    ],
-  ];
+  const at = (seconds: number) => round(startMs / 1000 + seconds, 3);
+  const docs: BlueskyDocument[] = [startDocument(plan, startUid, at(0)), descriptorDocument(startUid, descriptorUid, at(0.5))];
   const last = Math.min(plan.points, (plan.abortAfter ?? plan.points - 1) + 1);
-  for (let i = 0; i < last; i++) {
-    const setpoint = round(plan.from + ((plan.to - plan.from) * i) / (plan.points - 1), 4);
-    const readback = round(setpoint + 0.0005 * gauss(key, i, 0, 12), 4);
-    // The ring's current decays slowly; a lost beam leaves a few percent (scatter, dark current).
-    const beam = (1 - 0.0004 * i) * (plan.beamLostAt !== undefined && i >= plan.beamLostAt ? 0.03 : 1);
-    const mca = spectrum(key, i, stripeCoverage(plan, readback), beam);
-    let roi = 0;
-    for (let ch = CU_ROI[0]; ch <= CU_ROI[1]; ch++) roi += mca[ch]!;
-    const moved = 1 + i * POINT_S;
-    const counted = moved + COUNT_S;
-    docs.push([
-      "event",
-      {
-        uid: uid(seed, plan.scanId, 100 + i),
-        descriptor: descriptorUid,
-        seq_num: i + 1,
-        time: at(counted),
-        data: { sample_x: readback, sample_x_setpoint: setpoint, I0: counts(1e5 * beam, key, i, 200), det: roi, mca },
-        timestamps: {
-          sample_x: at(moved),
-          sample_x_setpoint: at(moved),
-          I0: at(counted),
-          det: at(counted),
-          mca: at(counted),
-        },
-        filled: {},
-      },
-    ]);
-  }
+  for (let i = 0; i < last; i++) docs.push(eventDocument(seed, plan, i, descriptorUid, at));
   const aborted = last < plan.points;
   docs.push([
     "stop",
@@ -189,6 +126,76 @@ export function scanDocuments(seed: number, plan: ScanPlan, startMs: number): Bl
     },
   ]);
   return docs;
+}
+
+function startDocument(plan: ScanPlan, startUid: string, time: number): BlueskyDocument {
+  return [
+    "start",
+    {
+      uid: startUid,
+      time,
+      scan_id: plan.scanId,
+      plan_name: "rel_scan",
+      plan_args: { detectors: ["det", "I0", "mca"], motor: "sample_x", start: plan.from, stop: plan.to, num: plan.points },
+      motors: ["sample_x"],
+      detectors: ["det", "I0", "mca"],
+      num_points: plan.points,
+      sample: "Cu stripe, 0.8 mm, on Si",
+      purpose: plan.purpose,
+      beamline: "demo beamline",
+    },
+  ];
+}
+
+function descriptorDocument(startUid: string, descriptorUid: string, time: number): BlueskyDocument {
+  return [
+    "descriptor",
+    {
+      uid: descriptorUid,
+      run_start: startUid,
+      time,
+      name: "primary",
+      data_keys: {
+        sample_x: { source: "PV:SAMPLE:X.RBV", dtype: "number", shape: [], units: "mm" },
+        sample_x_setpoint: { source: "PV:SAMPLE:X", dtype: "number", shape: [], units: "mm" },
+        I0: { source: "PV:IC:I0", dtype: "integer", shape: [], units: "counts" },
+        det: { source: "mca ROI Cu Kα (7.8-8.4 keV)", dtype: "integer", shape: [], units: "counts" },
+        mca: { source: "PV:MCA1 (128 channels, 0.1 keV each)", dtype: "array", shape: [MCA_CHANNELS], units: "counts" },
+      },
+    },
+  ];
+}
+
+/** Point `i` of the scan: the motor moved, then the detectors counted. */
+function eventDocument(
+  seed: number,
+  plan: ScanPlan,
+  i: number,
+  descriptorUid: string,
+  at: (s: number) => number,
+): BlueskyDocument {
+  const key = seed + plan.scanId * 101;
+  const setpoint = round(plan.from + ((plan.to - plan.from) * i) / (plan.points - 1), 4);
+  const readback = round(setpoint + 0.0005 * gauss(key, i, 0, 12), 4);
+  // The ring's current decays slowly; a lost beam leaves a few percent (scatter, dark current).
+  const beam = (1 - 0.0004 * i) * (plan.beamLostAt !== undefined && i >= plan.beamLostAt ? 0.03 : 1);
+  const mca = spectrum(key, i, stripeCoverage(plan, readback), beam);
+  let roi = 0;
+  for (let ch = CU_ROI[0]; ch <= CU_ROI[1]; ch++) roi += mca[ch]!;
+  const moved = 1 + i * POINT_S;
+  const counted = moved + COUNT_S;
+  return [
+    "event",
+    {
+      uid: uid(seed, plan.scanId, 100 + i),
+      descriptor: descriptorUid,
+      seq_num: i + 1,
+      time: at(counted),
+      data: { sample_x: readback, sample_x_setpoint: setpoint, I0: counts(1e5 * beam, key, i, 200), det: roi, mca },
+      timestamps: { sample_x: at(moved), sample_x_setpoint: at(moved), I0: at(counted), det: at(counted), mca: at(counted) },
+      filled: {},
+    },
+  ];
 }
 
 /** The demo's scans, the last of them starting 65 minutes before `before`, 20 minutes apart. */

@@ -162,33 +162,95 @@ export async function watchPostgres(
   log: (line: string) => void = console.log,
 ): Promise<PostgresWatcher> {
   const { default: pg } = await import("pg");
-  const tables = new Map(config.tables.map((t) => [tableKey(t), t]));
-  const runsKey = config.runs ? tableKey(config.runs) : undefined;
   // Queries on a pool of one; notices on a connection of their own (server/ingest/pg-listener.ts).
   const db = new pg.Pool({ connectionString: url, max: 1 });
   db.on("error", () => undefined); // an idle connection lost is replaced on next use
-  /** The batches' source for the installation now in place (read again each drain: a reinstall starts ids at 1). */
-  const installedSource = async () => {
-    const { rows } = await db.query<{ id: string }>(`SELECT id FROM ${SCHEMA}.install`);
-    if (!rows[0]) throw new Error(`${SCHEMA}.install is empty`);
-    return `${WATCH_SOURCE_PREFIX}${rows[0].id.slice(0, 16)}`;
-  };
+  const queue = new ChangeQueue(db, config, new SourceDeclarations(source), ingestor, log);
   try {
-    await installedSource();
+    await queue.installedSource();
   } catch (error) {
     await db.end();
     throw new Error(
       `the watch trigger is not installed in this database (run: npx runboard watch install --config <file>): ${String(error)}`,
     );
   }
-  const declarations = new SourceDeclarations(source);
-  await declarations.declareAll(ingestor, WATCH_SOURCE_PREFIX, log);
-
+  await queue.declarations.declareAll(ingestor, WATCH_SOURCE_PREFIX, log);
   let retryTimer: NodeJS.Timeout | undefined;
+  /** Drains one at a time, woken by notices; a failed one is tried again after DRAIN_RETRY_MS. */
+  const draining = coalescingTask(
+    () => queue.drainOnce(),
+    (error) => {
+      log(`watch: ${error instanceof Error ? error.message : String(error)}; trying again in ${DRAIN_RETRY_MS} ms`);
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(draining.request, DRAIN_RETRY_MS);
+      retryTimer.unref();
+    },
+  );
+  const drain = draining.request;
+  let listener: PgListener;
+  try {
+    listener = await listenToChannel({ url, channel: WATCH_CHANNEL, onNotice: drain, onReady: drain, log, what: "watched rows" });
+  } catch (error) {
+    await db.end();
+    throw error;
+  }
+  drain(); // what was queued while nobody listened
+  log(`watching ${queue.names()} for new rows`);
+  return {
+    async close() {
+      await listener.close();
+      await draining.stop();
+      clearTimeout(retryTimer);
+      await db.end();
+    },
+  };
+}
 
-  const ingestEntry = async (watchSource: string, id: number, table: string, rows: JsonRow[]) => {
+/** The trigger's queue of changes in the database, taken in and emptied oldest first. */
+class ChangeQueue {
+  private readonly tables: Map<string, PostgresSourceConfig["tables"][number]>;
+  private readonly runsKey: string | undefined;
+
+  constructor(
+    private readonly db: import("pg").Pool,
+    private readonly config: PostgresSourceConfig,
+    readonly declarations: SourceDeclarations,
+    private readonly ingestor: Ingestor,
+    private readonly log: (line: string) => void,
+  ) {
+    this.tables = new Map(config.tables.map((t) => [tableKey(t), t]));
+    this.runsKey = config.runs ? tableKey(config.runs) : undefined;
+  }
+
+  names(): string {
+    return [...this.tables.keys(), ...(this.runsKey ? [this.runsKey] : [])].join(", ");
+  }
+
+  /** The batches' source for the installation now in place (read again each drain: a reinstall starts ids at 1). */
+  async installedSource(): Promise<string> {
+    const { rows } = await this.db.query<{ id: string }>(`SELECT id FROM ${SCHEMA}.install`);
+    if (!rows[0]) throw new Error(`${SCHEMA}.install is empty`);
+    return `${WATCH_SOURCE_PREFIX}${rows[0].id.slice(0, 16)}`;
+  }
+
+  async drainOnce(): Promise<void> {
+    const watchSource = await this.installedSource();
+    for (;;) {
+      const { rows } = await this.db.query<{ id: string; source_table: string; rows: JsonRow[] }>(
+        `SELECT id, source_table, rows FROM ${SCHEMA}.changes ORDER BY id LIMIT 16`,
+      );
+      for (const row of rows) {
+        await this.ingestEntry(watchSource, Number(row.id), row.source_table, row.rows);
+        await this.db.query(`DELETE FROM ${SCHEMA}.changes WHERE id = $1`, [row.id]);
+      }
+      if (rows.length < 16) return;
+    }
+  }
+
+  private async ingestEntry(watchSource: string, id: number, table: string, rows: JsonRow[]): Promise<void> {
+    const { declarations, ingestor, log, config } = this;
     const origin = { source: watchSource, sequence: id };
-    const mapping = tables.get(table);
+    const mapping = this.tables.get(table);
     if (!mapping) {
       // The runs table (or a table no longer mapped): bring runboard's runs up to date.
       await declarations.refresh({ runs: true });
@@ -202,46 +264,5 @@ export async function watchPostgres(
     if (skipped > 0)
       log(`watch: left out ${skipped} value(s) of change ${id} (${table}): NULL, non-finite or unknown run/observable`);
     await ingestWatched(ingestor, declarations, batch, `change ${id} (${table})`, log);
-  };
-
-  const drainOnce = async () => {
-    const watchSource = await installedSource();
-    for (;;) {
-      const { rows } = await db.query<{ id: string; source_table: string; rows: JsonRow[] }>(
-        `SELECT id, source_table, rows FROM ${SCHEMA}.changes ORDER BY id LIMIT 16`,
-      );
-      for (const row of rows) {
-        await ingestEntry(watchSource, Number(row.id), row.source_table, row.rows);
-        await db.query(`DELETE FROM ${SCHEMA}.changes WHERE id = $1`, [row.id]);
-      }
-      if (rows.length < 16) return;
-    }
-  };
-  /** Drains one at a time, woken by notices; a failed one is tried again after DRAIN_RETRY_MS. */
-  const draining = coalescingTask(drainOnce, (error) => {
-    log(`watch: ${error instanceof Error ? error.message : String(error)}; trying again in ${DRAIN_RETRY_MS} ms`);
-    clearTimeout(retryTimer);
-    retryTimer = setTimeout(draining.request, DRAIN_RETRY_MS);
-    retryTimer.unref();
-  });
-  const drain = draining.request;
-
-  let listener: PgListener;
-  try {
-    listener = await listenToChannel({ url, channel: WATCH_CHANNEL, onNotice: drain, onReady: drain, log, what: "watched rows" });
-  } catch (error) {
-    await db.end();
-    throw error;
   }
-  drain(); // what was queued while nobody listened
-  const names = [...tables.keys(), ...(runsKey ? [runsKey] : [])].join(", ");
-  log(`watching ${names} for new rows`);
-  return {
-    async close() {
-      await listener.close();
-      await draining.stop();
-      clearTimeout(retryTimer);
-      await db.end();
-    },
-  };
 }
