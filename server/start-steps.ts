@@ -137,6 +137,7 @@ export async function startIngest(
     isAllowedRequest,
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
     knows,
+    catchUp: async () => await ingestLog?.catchUp(),
     // A browser may follow the feed once it is signed in (RUNBOARD_AUTH); a DAQ authorizes with a token.
     viewer: async (req) => !("status" in (await auth.identify(req))),
     publishing: {

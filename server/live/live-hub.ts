@@ -65,6 +65,8 @@ export interface LiveHubOptions {
    * configured source's too, whose live rows come only while a watcher runs). Default: the store's.
    */
   knows?: (name: string) => boolean;
+  /** Brings the store up to date with what other replicas stored (replicas only). */
+  catchUp?: () => Promise<void>;
   /** Whether the browser behind an upgrade request is signed in (may follow the feed); default: everyone. */
   viewer?: (req: IncomingMessage) => Promise<boolean>;
   /** Publishing over the websocket: what a token may write, and the ingest path POST /api/ingest uses. */
@@ -294,7 +296,13 @@ export class LiveHub {
           return send(ws, { type: "error", field: "(session)", message: "sign in to follow the live feed" });
         }
         const known = this.options.knows ?? ((name: string) => this.store.catalog().some((o) => o.name === name));
-        const unknown = [...message.observables, ...Object.keys(message.resume ?? {})].find((name) => !known(name));
+        const names = [...message.observables, ...Object.keys(message.resume ?? {})];
+        let unknown = names.find((name) => !known(name));
+        // Declared a moment ago on another replica: take in what the others stored, then look again.
+        if (unknown && this.options.catchUp) {
+          await this.options.catchUp().catch(() => undefined);
+          unknown = names.find((name) => !known(name));
+        }
         if (unknown) return send(ws, { type: "error", field: "observables", message: `unknown observable ${unknown}` });
         // Reading a replay from the store is the one costly thing a reader asks; only a few run
         // at once, and the rest are told when to come back, before anything is subscribed.

@@ -48,26 +48,10 @@ export function addWidgetForm(catalog: readonly (ObservableInfo & { origin?: str
     notOfferedBox,
   );
 
+  const fields = { kindSelect, notOffered, notOfferedBox, channelField, channelLabel, xFields, problem };
   const update = (keepKind: boolean) => {
     const info = infoByName.get(observableSelect.value);
-    if (!info) return;
-    const choices = kindChoices(info);
-    const previous = kindSelect.value as WidgetKind;
-    kindSelect.replaceChildren(
-      ...choices.map((c) =>
-        el("option", { value: c.kind, textContent: c.why ? `${c.label} (does not fit)` : c.label, disabled: !!c.why }),
-      ),
-    );
-    const fits = (k: WidgetKind) => !choices.find((c) => c.kind === k)?.why;
-    kindSelect.value = keepKind && fits(previous) ? previous : defaultKind(info);
-    notOffered.replaceChildren(...choices.filter((c) => c.why).map((c) => el("li", {}, `${c.label}: ${c.why}`)));
-    notOfferedBox.hidden = notOffered.childElementCount === 0;
-    const kind = kindSelect.value as WidgetKind;
-    // Kinds that draw every channel (histogram) or an array have no channel to choose.
-    channelField.hidden = info.channels <= 1 || kind === "histogram";
-    channelLabel.textContent = CHANNEL_LABEL[kind] ?? "Channels";
-    xFields.hidden = kind !== "xy";
-    problem.textContent = "";
+    if (info) offerKinds(info, keepKind, fields);
   };
   observableSelect.addEventListener("change", () => update(true));
   kindSelect.addEventListener("change", () => update(true));
@@ -84,31 +68,9 @@ export function addWidgetForm(catalog: readonly (ObservableInfo & { origin?: str
       channels = parsed.value;
     }
     const title = widgetTitle.value.trim() || info.name;
-    const one = [{ observable: info.name, channel: channels[0]! }];
-    let candidate: Record<string, unknown>;
-    switch (kind) {
-      case "timeseries":
-      case "table":
-        candidate = { kind, title, series: channels.map((channel) => ({ observable: info.name, channel })) };
-        break;
-      case "stat":
-        if (channels.length > 1) return { error: "Channel: a single number shows one channel" };
-        candidate = { kind, title, series: one };
-        break;
-      case "raster":
-        candidate = { kind, title, series: [{ observable: info.name, channel: 0 }], highlight: channels[0] };
-        break;
-      case "xy": {
-        const x = infoByName.get(xSelect.value);
-        const xc = Math.trunc(Number(xChannel.value) || 0);
-        if (!x || xc < 0 || xc >= x.channels)
-          return { error: `X channel: ${xSelect.value} has channels 0 to ${(x?.channels ?? 1) - 1}` };
-        candidate = { kind, title, series: [{ observable: x.name, channel: xc }, one[0]] };
-        break;
-      }
-      default:
-        candidate = { kind, title, series: [{ observable: info.name, channel: 0 }] };
-    }
+    const x = { info: infoByName.get(xSelect.value), name: xSelect.value, channel: Math.trunc(Number(xChannel.value) || 0) };
+    const candidate = widgetCandidate(kind, title, info, channels, x);
+    if (typeof candidate === "string") return { error: candidate };
     const checked = widgetSchema.safeParse(candidate);
     return checked.success ? { widget: checked.data } : { error: describeErrors(fieldErrors(checked.error)) };
   };
@@ -125,4 +87,64 @@ export function addWidgetForm(catalog: readonly (ObservableInfo & { origin?: str
     widgetTitle.value = "";
   });
   return form;
+}
+
+/** The widget the form describes, before the schema checks it; or what is wrong with it (a string). */
+function widgetCandidate(
+  kind: WidgetKind,
+  title: string,
+  info: ObservableInfo,
+  channels: number[],
+  x: { info: ObservableInfo | undefined; name: string; channel: number },
+): Record<string, unknown> | string {
+  const one = [{ observable: info.name, channel: channels[0]! }];
+  switch (kind) {
+    case "timeseries":
+    case "table":
+      return { kind, title, series: channels.map((channel) => ({ observable: info.name, channel })) };
+    case "stat":
+      if (channels.length > 1) return "Channel: a single number shows one channel";
+      return { kind, title, series: one };
+    case "raster":
+      return { kind, title, series: [{ observable: info.name, channel: 0 }], highlight: channels[0] };
+    case "xy":
+      if (!x.info || x.channel < 0 || x.channel >= x.info.channels)
+        return `X channel: ${x.name} has channels 0 to ${(x.info?.channels ?? 1) - 1}`;
+      return { kind, title, series: [{ observable: x.info.name, channel: x.channel }, one[0]] };
+    default:
+      return { kind, title, series: [{ observable: info.name, channel: 0 }] };
+  }
+}
+
+/** The kinds that fit the observable (the others listed with why), and the fields the chosen kind needs. */
+function offerKinds(
+  info: ObservableInfo,
+  keepKind: boolean,
+  f: {
+    kindSelect: HTMLSelectElement;
+    notOffered: HTMLElement;
+    notOfferedBox: HTMLElement;
+    channelField: HTMLElement;
+    channelLabel: HTMLElement;
+    xFields: HTMLElement;
+    problem: HTMLElement;
+  },
+): void {
+  const choices = kindChoices(info);
+  const previous = f.kindSelect.value as WidgetKind;
+  f.kindSelect.replaceChildren(
+    ...choices.map((c) =>
+      el("option", { value: c.kind, textContent: c.why ? `${c.label} (does not fit)` : c.label, disabled: !!c.why }),
+    ),
+  );
+  const fits = (k: WidgetKind) => !choices.find((c) => c.kind === k)?.why;
+  f.kindSelect.value = keepKind && fits(previous) ? previous : defaultKind(info);
+  f.notOffered.replaceChildren(...choices.filter((c) => c.why).map((c) => el("li", {}, `${c.label}: ${c.why}`)));
+  f.notOfferedBox.hidden = f.notOffered.childElementCount === 0;
+  const kind = f.kindSelect.value as WidgetKind;
+  // Kinds that draw every channel (histogram) or an array have no channel to choose.
+  f.channelField.hidden = info.channels <= 1 || kind === "histogram";
+  f.channelLabel.textContent = CHANNEL_LABEL[kind] ?? "Channels";
+  f.xFields.hidden = kind !== "xy";
+  f.problem.textContent = "";
 }

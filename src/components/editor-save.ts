@@ -88,26 +88,9 @@ export function saveControls(options: SaveControlsOptions) {
     }
   });
 
-  exportButton.addEventListener("click", () => {
-    const doc = { ...options.current(), title: titleInput.value };
-    const url = URL.createObjectURL(new Blob([`${JSON.stringify(doc, null, 2)}\n`], { type: "application/json" }));
-    const link = el("a", { href: url, download: exportName(doc.title) });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10_000);
-    options.status(`Exported ${exportName(doc.title)}: keep it in layouts/ to offer it as a template.`);
-  });
-
-  deleteButton.addEventListener("click", async () => {
-    if (!saved) return;
-    if (!confirm(`Delete "${titleInput.value}"? It can be restored for 30 days from the dashboards list.`)) return;
-    try {
-      await dashboardWrite("DELETE", saved.id, "");
-      location.assign("/pages/dashboards?deleted=1");
-    } catch (error) {
-      options.status(`Delete failed: ${error instanceof ApiError ? error.message : String(error)}`, true);
-    }
+  exportButton.addEventListener("click", () => exportFile({ ...options.current(), title: titleInput.value }, options.status));
+  deleteButton.addEventListener("click", () => {
+    if (saved) void deleteDashboard(saved.id, titleInput.value, options.status);
   });
 
   return {
@@ -119,4 +102,26 @@ export function saveControls(options: SaveControlsOptions) {
     exportButton,
     deleteButton,
   };
+}
+
+/** The dashboard as a JSON file the browser downloads. */
+function exportFile(doc: Dashboard, status: SaveControlsOptions["status"]): void {
+  const url = URL.createObjectURL(new Blob([`${JSON.stringify(doc, null, 2)}\n`], { type: "application/json" }));
+  const link = el("a", { href: url, download: exportName(doc.title) });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  status(`Exported ${exportName(doc.title)}: keep it in layouts/ to offer it as a template.`);
+}
+
+/** Deletes after asking (restorable for 30 days), then goes to the dashboards list. */
+async function deleteDashboard(id: string, title: string, status: SaveControlsOptions["status"]): Promise<void> {
+  if (!confirm(`Delete "${title}"? It can be restored for 30 days from the dashboards list.`)) return;
+  try {
+    await dashboardWrite("DELETE", id, "");
+    location.assign("/pages/dashboards?deleted=1");
+  } catch (error) {
+    status(`Delete failed: ${error instanceof ApiError ? error.message : String(error)}`, true);
+  }
 }

@@ -35,20 +35,7 @@ export function sharingPanel(id: string, initial: DashboardAccess): HTMLElement 
   };
   const draw = () => {
     site.value = access.site;
-    people.replaceChildren(
-      ...Object.entries(access.users).map(([name, role]) => {
-        const select = roleSelect(role);
-        select.setAttribute("aria-label", `What ${name} may do`);
-        select.addEventListener("change", () => (access.users[name] = select.value as ShareRole));
-        const remove = el("button", { type: "button", textContent: "×" });
-        remove.setAttribute("aria-label", `Stop sharing with ${name}`);
-        remove.addEventListener("click", () => {
-          delete access.users[name];
-          draw();
-        });
-        return el("li", {}, el("span", {}, name), select, remove);
-      }),
-    );
+    people.replaceChildren(...Object.keys(access.users).map((name) => personRow(access, name, draw)));
     describe();
   };
   site.addEventListener("change", () => {
@@ -90,6 +77,20 @@ export function sharingPanel(id: string, initial: DashboardAccess): HTMLElement 
     ),
   );
   return panel;
+}
+
+/** One named user: what they may do, and a button to stop sharing with them. */
+function personRow(access: DashboardAccess, name: string, redraw: () => void): HTMLElement {
+  const select = roleSelect(access.users[name]!);
+  select.setAttribute("aria-label", `What ${name} may do`);
+  select.addEventListener("change", () => (access.users[name] = select.value as ShareRole));
+  const remove = el("button", { type: "button", textContent: "×" });
+  remove.setAttribute("aria-label", `Stop sharing with ${name}`);
+  remove.addEventListener("click", () => {
+    delete access.users[name];
+    redraw();
+  });
+  return el("li", {}, el("span", {}, name), select, remove);
 }
 
 function roleSelect(value: ShareRole): HTMLSelectElement {

@@ -30,165 +30,201 @@ const timeLabel = (t: number, span: number) =>
   });
 
 export function rasterView(): WidgetView {
-  const canvas = el("canvas", { className: "raster-canvas" });
-  canvas.setAttribute("role", "img");
-  const marker = el("div", { className: "raster-marker" });
-  const axisTop = el("span", { className: "raster-axis-label" });
-  const axisBottom = el("span", { className: "raster-axis-label" });
-  const timeFrom = el("span");
-  const timeTo = el("span");
-  const frame = el("div", { className: "raster-frame" }, canvas, marker);
+  return new RasterView();
+}
+
+type Range = ReturnType<typeof rangeOf>;
+type Size = { width: number; height: number };
+
+/** What the canvas last showed, to repaint only the columns that changed since. */
+interface Painted {
+  grid: ChannelGrid;
+  rows: number;
+  stamp: number;
+  key: string;
+  image: ImageData;
+  color: (v: number) => readonly [number, number, number];
+}
+
+/** Every channel against time as canvas pixels, the flagged channels beside it, and the highlighted one as a line. */
+class RasterView implements WidgetView {
+  readonly element: HTMLElement;
+  private readonly canvas = el("canvas", { className: "raster-canvas" });
+  private readonly marker = el("div", { className: "raster-marker" });
+  private readonly axisTop = el("span", { className: "raster-axis-label" });
+  private readonly axisBottom = el("span", { className: "raster-axis-label" });
+  private readonly timeFrom = el("span");
+  private readonly timeTo = el("span");
+  private readonly frame = el("div", { className: "raster-frame" }, this.canvas, this.marker);
   // Flagged channels (out of range, or silent) marked beside the raster, large enough to see
   // and to click, however few pixels their rows get.
-  const flags = el("div", { className: "raster-flags" });
-  const channelInput = el("input", { type: "number", name: "highlight", min: "0", step: "1" });
-  const flaggedText = el("span", { className: "raster-flagged" });
-  const line = el("div", { className: "raster-line" });
-  const element = el(
-    "div",
-    { className: "raster" },
-    el("div", { className: "raster-controls" }, labelled("Highlight channel", channelInput), flaggedText),
-    el("div", { className: "raster-body" }, el("div", { className: "raster-axis" }, axisTop, axisBottom), frame, flags),
-    el("div", { className: "raster-times" }, timeFrom, timeTo),
-    line,
-  );
-  let painted:
-    | {
-        grid: ChannelGrid;
-        rows: number;
-        stamp: number;
-        key: string;
-        image: ImageData;
-        color: (v: number) => readonly [number, number, number];
-      }
-    | undefined;
-  let current: { widget: Widget; data: WidgetData; channels: number } | undefined;
+  private readonly flags = el("div", { className: "raster-flags" });
+  private readonly channelInput = el("input", { type: "number", name: "highlight", min: "0", step: "1" });
+  private readonly flaggedText = el("span", { className: "raster-flagged" });
+  private readonly line = el("div", { className: "raster-line" });
+  private painted: Painted | undefined;
+  private current: { widget: Widget; data: WidgetData; channels: number } | undefined;
 
-  const choose = (channel: number) => {
+  constructor() {
+    this.canvas.setAttribute("role", "img");
+    this.element = el(
+      "div",
+      { className: "raster" },
+      el("div", { className: "raster-controls" }, labelled("Highlight channel", this.channelInput), this.flaggedText),
+      el(
+        "div",
+        { className: "raster-body" },
+        el("div", { className: "raster-axis" }, this.axisTop, this.axisBottom),
+        this.frame,
+        this.flags,
+      ),
+      el("div", { className: "raster-times" }, this.timeFrom, this.timeTo),
+      this.line,
+    );
+    this.channelInput.addEventListener("change", () => this.choose(Number(this.channelInput.value)));
+    this.canvas.addEventListener("click", (event) => {
+      if (!this.current) return;
+      const box = this.canvas.getBoundingClientRect();
+      this.choose(
+        Math.min(this.current.channels - 1, Math.floor(((event.clientY - box.top) / box.height) * this.current.channels)),
+      );
+    });
+  }
+
+  private choose(channel: number): void {
+    const current = this.current;
     if (!current || !Number.isInteger(channel) || channel < 0 || channel >= current.channels) return;
     current.data.change({ ...current.widget, highlight: channel });
-  };
-  channelInput.addEventListener("change", () => choose(Number(channelInput.value)));
-  canvas.addEventListener("click", (event) => {
-    if (!current) return;
-    const box = canvas.getBoundingClientRect();
-    choose(Math.min(current.channels - 1, Math.floor(((event.clientY - box.top) / box.height) * current.channels)));
-  });
+  }
 
-  return {
-    element,
-    update(widget, data, size) {
-      const ref = widget.series[0]!;
-      const info = data.info(ref.observable)!;
-      const grid = data.grid(ref.observable);
-      current = { widget, data, channels: info.channels };
-      if (!grid) {
-        flaggedText.textContent = "loading…";
-        return `${widget.title}: loading`;
-      }
-      const range = rangeOf(widget, info);
-      const highlight = Math.min(info.channels - 1, widget.highlight ?? 0);
-      if (document.activeElement !== channelInput) channelInput.value = String(highlight);
-      channelInput.max = String(info.channels - 1);
-      const rasterHeight = Math.max(60, Math.floor((size.height - 64) * 0.6));
-      const rows = Math.min(info.channels, rasterHeight);
-      const key = `${rows}|${range ? `${range.min},${range.max}` : ""}`;
-      if (!painted || painted.grid !== grid || painted.key !== key) {
-        // The ramp spans the healthy channels' spread, fixed until the next full paint (a live
-        // value must not recolour the whole raster); outliers have their own colours.
-        const paintStart = performance.now();
-        const fraction = scaleFraction(robustExtent(grid.latest, range) ?? [0, 1]);
-        const color = (v: number) => cellColor(v, fraction, range);
-        canvas.width = grid.columns;
-        canvas.height = rows;
-        const image = new ImageData(rasterPixels(grid, rows, range, color), grid.columns, rows);
-        painted = { grid, rows, key, image, color, stamp: grid.changedSince(0).stamp };
-        canvas.getContext("2d")!.putImageData(image, 0, 0);
-        performance.measure("runboard:raster-paint", { start: paintStart });
-      } else {
-        const change = grid.changedSince(painted.stamp);
-        if (change.all || change.columns.length) {
-          const paintStart = performance.now();
-          // A new value also fills the empty columns after it (ChannelGrid.held).
-          const columns = new Set<number>();
-          for (const c of change.columns) for (let k = c; k <= Math.min(grid.columns - 1, c + 8); k++) columns.add(k);
-          rasterPixels(grid, rows, range, painted.color, painted.image.data, change.all ? undefined : [...columns]);
-          canvas.getContext("2d")!.putImageData(painted.image, 0, 0);
-          performance.measure("runboard:raster-paint", { start: paintStart });
-        }
-        painted.stamp = change.stamp;
-      }
-      frame.style.height = `${rasterHeight}px`;
-      marker.style.top = `${((highlight + 0.5) / info.channels) * 100}%`;
-      axisTop.textContent = "ch 0";
-      axisBottom.textContent = `ch ${info.channels - 1}`;
-      // The edges are the window's: a window that reaches past now (tonight) is empty at its right.
-      timeFrom.textContent = timeLabel(grid.from, grid.to - grid.from);
-      timeTo.textContent = timeLabel(grid.to, grid.to - grid.from);
+  update(widget: Widget, data: WidgetData, size: Size): string {
+    const ref = widget.series[0]!;
+    const info = data.info(ref.observable)!;
+    const grid = data.grid(ref.observable);
+    this.current = { widget, data, channels: info.channels };
+    if (!grid) {
+      this.flaggedText.textContent = "loading…";
+      return `${widget.title}: loading`;
+    }
+    const range = rangeOf(widget, info);
+    const highlight = Math.min(info.channels - 1, widget.highlight ?? 0);
+    if (document.activeElement !== this.channelInput) this.channelInput.value = String(highlight);
+    this.channelInput.max = String(info.channels - 1);
+    const rasterHeight = Math.max(60, Math.floor((size.height - 64) * 0.6));
+    this.paint(grid, Math.min(info.channels, rasterHeight), range);
+    this.frame.style.height = `${rasterHeight}px`;
+    this.marker.style.top = `${((highlight + 0.5) / info.channels) * 100}%`;
+    this.axisTop.textContent = "ch 0";
+    this.axisBottom.textContent = `ch ${info.channels - 1}`;
+    // The edges are the window's: a window that reaches past now (tonight) is empty at its right.
+    this.timeFrom.textContent = timeLabel(grid.from, grid.to - grid.from);
+    this.timeTo.textContent = timeLabel(grid.to, grid.to - grid.from);
+    const { dead, outOfRange } = this.showFlagged(grid, info, range);
+    const latest = grid.latest[highlight]!;
+    const text = `${widget.title}: ${info.name}, ${info.channels} channels, ${outOfRange} out of range${
+      dead ? `, ${dead} without data` : ""
+    }; channel ${highlight} ${Number.isFinite(latest) ? withUnit(latest, info.unit) : "no data"}`;
+    this.canvas.setAttribute("aria-label", text);
+    this.drawLine(grid, info, highlight, range, data, Math.max(70, size.height - rasterHeight - 64), size.width);
+    return text;
+  }
 
-      const { dead, outOfRange } = grid.flagged(range);
-      const marks = [
-        ...outOfRange.map((c) => ({ c, below: grid.latest[c]! < (range?.min ?? 0) })),
-        ...dead.map((c) => ({ c, below: true })),
-      ];
-      flags.replaceChildren(
-        ...(dead.length === info.channels ? [] : marks.slice(0, 60)).map(({ c, below }) => {
-          const v = grid.latest[c]!;
-          const mark = el("button", { type: "button", className: "raster-flag" });
-          mark.style.top = `${(c / info.channels) * 100}%`;
-          mark.style.background = cssColor(Number.isFinite(v) ? (below ? BELOW_RANGE : ABOVE_RANGE) : [128, 128, 128]);
-          const said = `channel ${c}: ${Number.isFinite(v) ? withUnit(v, info.unit) : "no data"}`;
-          mark.title = said;
-          mark.setAttribute("aria-label", `Highlight ${said}`);
-          mark.addEventListener("click", () => choose(c));
-          return mark;
-        }),
-      );
-      const list = (chs: number[]) => chs.slice(0, 8).join(", ") + (chs.length > 8 ? ` and ${chs.length - 8} more` : "");
-      flaggedText.textContent =
-        `${outOfRange.length} out of range${outOfRange.length ? ` (${list(outOfRange)})` : ""}` +
-        (dead.length ? `; ${dead.length} without data${dead.length < info.channels ? ` (${list(dead)})` : ""}` : "");
-      const text = `${widget.title}: ${info.name}, ${info.channels} channels, ${outOfRange.length} out of range${
-        dead.length ? `, ${dead.length} without data` : ""
-      }; channel ${highlight} ${Number.isFinite(grid.latest[highlight]!) ? withUnit(grid.latest[highlight]!, info.unit) : "no data"}`;
-      canvas.setAttribute("aria-label", text);
+  /** The whole raster afresh when the grid, its rows or the range changed; else only the changed columns. */
+  private paint(grid: ChannelGrid, rows: number, range: Range): void {
+    const key = `${rows}|${range ? `${range.min},${range.max}` : ""}`;
+    const paintStart = performance.now();
+    const painted = this.painted;
+    if (!painted || painted.grid !== grid || painted.key !== key) {
+      // The ramp spans the healthy channels' spread, fixed until the next full paint (a live
+      // value must not recolour the whole raster); outliers have their own colours.
+      const fraction = scaleFraction(robustExtent(grid.latest, range) ?? [0, 1]);
+      const color = (v: number) => cellColor(v, fraction, range);
+      this.canvas.width = grid.columns;
+      this.canvas.height = rows;
+      const image = new ImageData(rasterPixels(grid, rows, range, color), grid.columns, rows);
+      this.painted = { grid, rows, key, image, color, stamp: grid.changedSince(0).stamp };
+      this.canvas.getContext("2d")!.putImageData(image, 0, 0);
+      performance.measure("runboard:raster-paint", { start: paintStart });
+      return;
+    }
+    const change = grid.changedSince(painted.stamp);
+    if (change.all || change.columns.length) {
+      // A new value also fills the empty columns after it (ChannelGrid.held).
+      const columns = new Set<number>();
+      for (const c of change.columns) for (let k = c; k <= Math.min(grid.columns - 1, c + 8); k++) columns.add(k);
+      rasterPixels(grid, rows, range, painted.color, painted.image.data, change.all ? undefined : [...columns]);
+      this.canvas.getContext("2d")!.putImageData(painted.image, 0, 0);
+      performance.measure("runboard:raster-paint", { start: paintStart });
+    }
+    painted.stamp = change.stamp;
+  }
 
-      // The highlighted channel as a line (its cells' extremes as a band), with the healthy band.
-      const cells = grid.channelLine(highlight);
-      const lineHeight = Math.max(70, size.height - rasterHeight - 64);
-      if (cells.t.length === 0) {
-        line.replaceChildren(emptyNote(`channel ${highlight}: no data in this window`));
-      } else {
-        const cellPoints = cells.t.map((t, i) => ({
-          t: new Date(t),
-          lo: cells.lo[i]!,
-          hi: cells.hi[i]!,
-          mid: (cells.lo[i]! + cells.hi[i]!) / 2,
-        }));
-        const gap = breakingGap(medianGap(cells.t), 2 * grid.columnMs);
-        const points = withBreaks(cellPoints, gap, (p) => ({ ...p, lo: Number.NaN, hi: Number.NaN, mid: Number.NaN }));
-        const yDomain = valueDomain([...cells.lo, ...cells.hi]);
-        const band = yDomain && healthyBand(yDomain, range);
-        const plot = Plot.plot({
-          width: Math.max(160, size.width),
-          height: lineHeight,
-          marginLeft: 56,
-          marginTop: 18,
-          x: { type: "time", domain: [new Date(grid.from), new Date(grid.to)], label: null },
-          y: { domain: yDomain, grid: true, label: info.unit ? `ch ${highlight} (${info.unit})` : `ch ${highlight}`, ticks: 2 },
-          marks: [
-            ...flagMarks(data.flags, grid.from, grid.to),
-            ...(band ? [Plot.rectY([band], { y1: "y1", y2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 })] : []),
-            Plot.areaY(points, { x: "t", y1: "lo", y2: "hi", fill: "#f59e0b", fillOpacity: 0.3 }),
-            Plot.lineY(points, { x: "t", y: "mid", stroke: "#f59e0b", strokeWidth: 1.5 }),
-          ],
-        });
-        plot.setAttribute("aria-label", `channel ${highlight} of ${info.name}`);
-        line.replaceChildren(plot);
-      }
-      return text;
-    },
-  };
+  /** The flagged channels' marks beside the raster and their list above it; returns how many of each. */
+  private showFlagged(grid: ChannelGrid, info: { channels: number; unit: string }, range: Range) {
+    const { dead, outOfRange } = grid.flagged(range);
+    const marks = [
+      ...outOfRange.map((c) => ({ c, below: grid.latest[c]! < (range?.min ?? 0) })),
+      ...dead.map((c) => ({ c, below: true })),
+    ];
+    this.flags.replaceChildren(
+      ...(dead.length === info.channels ? [] : marks.slice(0, 60)).map(({ c, below }) => {
+        const v = grid.latest[c]!;
+        const mark = el("button", { type: "button", className: "raster-flag" });
+        mark.style.top = `${(c / info.channels) * 100}%`;
+        mark.style.background = cssColor(Number.isFinite(v) ? (below ? BELOW_RANGE : ABOVE_RANGE) : [128, 128, 128]);
+        const said = `channel ${c}: ${Number.isFinite(v) ? withUnit(v, info.unit) : "no data"}`;
+        mark.title = said;
+        mark.setAttribute("aria-label", `Highlight ${said}`);
+        mark.addEventListener("click", () => this.choose(c));
+        return mark;
+      }),
+    );
+    const list = (chs: number[]) => chs.slice(0, 8).join(", ") + (chs.length > 8 ? ` and ${chs.length - 8} more` : "");
+    this.flaggedText.textContent =
+      `${outOfRange.length} out of range${outOfRange.length ? ` (${list(outOfRange)})` : ""}` +
+      (dead.length ? `; ${dead.length} without data${dead.length < info.channels ? ` (${list(dead)})` : ""}` : "");
+    return { dead: dead.length, outOfRange: outOfRange.length };
+  }
+
+  /** The highlighted channel as a line (its cells' extremes as a band), with the healthy band. */
+  private drawLine(
+    grid: ChannelGrid,
+    info: { name: string; unit: string },
+    highlight: number,
+    range: Range,
+    data: WidgetData,
+    height: number,
+    width: number,
+  ): void {
+    const cells = grid.channelLine(highlight);
+    if (cells.t.length === 0) return void this.line.replaceChildren(emptyNote(`channel ${highlight}: no data in this window`));
+    const cellPoints = cells.t.map((t, i) => ({
+      t: new Date(t),
+      lo: cells.lo[i]!,
+      hi: cells.hi[i]!,
+      mid: (cells.lo[i]! + cells.hi[i]!) / 2,
+    }));
+    const gap = breakingGap(medianGap(cells.t), 2 * grid.columnMs);
+    const points = withBreaks(cellPoints, gap, (p) => ({ ...p, lo: Number.NaN, hi: Number.NaN, mid: Number.NaN }));
+    const yDomain = valueDomain([...cells.lo, ...cells.hi]);
+    const band = yDomain && healthyBand(yDomain, range);
+    const plot = Plot.plot({
+      width: Math.max(160, width),
+      height,
+      marginLeft: 56,
+      marginTop: 18,
+      x: { type: "time", domain: [new Date(grid.from), new Date(grid.to)], label: null },
+      y: { domain: yDomain, grid: true, label: info.unit ? `ch ${highlight} (${info.unit})` : `ch ${highlight}`, ticks: 2 },
+      marks: [
+        ...flagMarks(data.flags, grid.from, grid.to),
+        ...(band ? [Plot.rectY([band], { y1: "y1", y2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 })] : []),
+        Plot.areaY(points, { x: "t", y1: "lo", y2: "hi", fill: "#f59e0b", fillOpacity: 0.3 }),
+        Plot.lineY(points, { x: "t", y: "mid", stroke: "#f59e0b", strokeWidth: 1.5 }),
+      ],
+    });
+    plot.setAttribute("aria-label", `channel ${highlight} of ${info.name}`);
+    this.line.replaceChildren(plot);
+  }
 }
 
 export function imageView(): WidgetView {
@@ -242,27 +278,12 @@ export function imageView(): WidgetView {
       scale.value = mode;
       const flat = Float64Array.from(rows.flat(), (v) => v ?? Number.NaN);
       const domain = (mode === "log" ? positiveExtent(flat) : valueDomain(flat, 0)) ?? [0, 1];
-      const fraction = scaleFraction(domain, mode);
-      canvas.width = width;
-      canvas.height = height;
-      const image = new ImageData(width, height);
-      let max = 0;
-      flat.forEach((v, i) => {
-        const f = fraction(v);
-        const [r, g, b] = Number.isNaN(f) ? [128, 128, 128] : ramp(f);
-        image.data.set([r, g, b, 255], i * 4);
-        if (!(v <= flat[max]!)) max = i;
-      });
-      canvas.getContext("2d")!.putImageData(image, 0, 0);
+      const max = paintImage(canvas, flat, width, height, scaleFraction(domain, mode));
       // Square cells: the image is as large as the body allows at its own aspect ratio.
       const side = Math.max(2, Math.min(size.width - 70, size.height - 70) / Math.max(width, height));
       canvas.style.width = `${Math.floor(side * width)}px`;
       canvas.style.height = `${Math.floor(side * height)}px`;
-      const ctx = bar.getContext("2d")!;
-      for (let y = 0; y < 64; y++) {
-        ctx.fillStyle = cssColor(ramp(1 - y / 63));
-        ctx.fillRect(0, y, 1, 1);
-      }
+      paintColorBar(bar);
       bar.style.height = canvas.style.height;
       barMax.textContent = formatValue(domain[1]);
       barMin.textContent = formatValue(domain[0]);
@@ -271,4 +292,35 @@ export function imageView(): WidgetView {
       return text;
     },
   };
+}
+
+/** The image's cells as pixels (NaN grey); returns the index of its largest value. */
+function paintImage(
+  canvas: HTMLCanvasElement,
+  flat: Float64Array,
+  width: number,
+  height: number,
+  fraction: (v: number) => number,
+): number {
+  canvas.width = width;
+  canvas.height = height;
+  const image = new ImageData(width, height);
+  let max = 0;
+  flat.forEach((v, i) => {
+    const f = fraction(v);
+    const [r, g, b] = Number.isNaN(f) ? [128, 128, 128] : ramp(f);
+    image.data.set([r, g, b, 255], i * 4);
+    if (!(v <= flat[max]!)) max = i;
+  });
+  canvas.getContext("2d")!.putImageData(image, 0, 0);
+  return max;
+}
+
+/** The colour ramp, top (high) to bottom (low). */
+function paintColorBar(bar: HTMLCanvasElement): void {
+  const ctx = bar.getContext("2d")!;
+  for (let y = 0; y < 64; y++) {
+    ctx.fillStyle = cssColor(ramp(1 - y / 63));
+    ctx.fillRect(0, y, 1, 1);
+  }
 }

@@ -94,7 +94,10 @@ export function resumingClient(observable: string) {
       );
       ws.on("message", (data: Buffer, isBinary) => {
         if (!isBinary) {
-          if (String(data).includes('"subscribed"')) resolve();
+          const text = String(data);
+          if (text.includes('"subscribed"')) resolve();
+          // A refused subscribe fails the test at once rather than leaving it waiting.
+          if (text.includes('"type":"error"')) reject(new Error(`subscribe refused: ${text}`));
           return;
         }
         for (const r of frameReadings(decodeFrame(data))) {
