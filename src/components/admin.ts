@@ -63,124 +63,135 @@ export async function mountAdmin(root: HTMLElement): Promise<void> {
     }
   };
 
-  const drawUsers = async () => {
-    const { mode, users: list } = await fetchUsers();
-    const rows = list.map((u: UserListing) => {
-      const role = roleChoice(u.role);
-      role.setAttribute("aria-label", `Role of ${u.name}`);
-      role.addEventListener("change", () =>
-        act(`Changed ${u.name} to ${role.value}`, () =>
-          adminWrite("PATCH", `/api/admin/users/${encodeURIComponent(u.name)}`, { role: role.value }),
-        ),
-      );
-      const remove = el("button", { type: "button", textContent: "Remove" });
-      remove.setAttribute("aria-label", `Remove ${u.name}`);
-      remove.addEventListener("click", () =>
-        act(`Removed ${u.name}`, () => adminWrite("DELETE", `/api/admin/users/${encodeURIComponent(u.name)}`)),
-      );
-      return [u.name, role, u.hasPassword ? "password" : "through the proxy", when(u.createdAt), remove];
-    });
-    const name = el("input", { type: "text", required: true, maxLength: 64 });
-    const role = roleChoice("viewer");
-    role.setAttribute("aria-label", "Role of the new user");
-    const password = el("input", { type: "password", maxLength: 1024, autocomplete: "new-password" });
-    const add = el("button", { type: "submit", textContent: "Add user" });
-    const form = el(
-      "form",
-      { className: "admin-form" },
-      labelled("Name", name),
-      labelled("Role", role),
-      labelled(mode === "local" ? "Password (10+ characters)" : "Password (none for proxy users)", password),
-      add,
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      void act(`Added ${name.value}`, () =>
-        adminWrite("POST", "/api/admin/users", {
-          name: name.value,
-          role: role.value,
-          ...(password.value ? { password: password.value } : {}),
-        }),
-      );
-    });
-    users.replaceChildren(
-      el("h2", {}, "Users"),
-      list.length ? table(["Name", "Role", "Signs in with", "Added", ""], rows, "Users") : el("p", {}, "No users yet."),
-      form,
-    );
-  };
-
-  const drawTokens = async () => {
-    const list = await fetchTokens();
-    const rows = list.map((t: TokenListing) => {
-      const revoke = el("button", { type: "button", textContent: "Revoke", disabled: t.revokedAt !== null });
-      revoke.setAttribute("aria-label", `Revoke ${t.name}`);
-      revoke.addEventListener("click", () =>
-        act(`Revoked ${t.name}`, () => adminWrite("DELETE", `/api/admin/tokens/${encodeURIComponent(t.name)}`)),
-      );
-      const state = t.revokedAt === null ? "active" : `revoked ${when(t.revokedAt)}`;
-      return [
-        t.name,
-        t.sources.join(", "),
-        t.origin === "file" ? "tokens file" : `made by ${t.createdBy} ${when(t.createdAt)}`,
-        state,
-        revoke,
-      ];
-    });
-    const name = el("input", { type: "text", required: true, maxLength: 64 });
-    const sources = el("input", { type: "text", required: true, placeholder: "daq-hall-c, daq-hall-c:spare" });
-    const shown = el("p", { className: "new-token" });
-    const form = el(
-      "form",
-      { className: "admin-form" },
-      labelled("Name (who holds it)", name),
-      labelled("Sources it may write", sources),
-      el("button", { type: "submit", textContent: "Make token" }),
-    );
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      void (async () => {
-        try {
-          const made = await adminWrite<{ token: string }>("POST", "/api/admin/tokens", {
-            name: name.value,
-            sources: sources.value
-              .split(",")
-              .map((s) => s.trim())
-              .filter(Boolean),
-          });
-          await draw();
-          // Shown once: the server keeps only its hash.
-          tokens.querySelector(".new-token")!.textContent =
-            `Token for ${name.value} (copy it now, it is not shown again): ${made.token}`;
-        } catch (error) {
-          say(`Could not make the token: ${message(error)}`);
-        }
-      })();
-    });
-    tokens.replaceChildren(
-      el("h2", {}, "Write tokens"),
-      list.length ? table(["Name", "Sources", "From", "State", ""], rows, "Write tokens") : el("p", {}, "No source tokens yet."),
-      form,
-      shown,
-    );
-  };
-
-  const drawAudit = async () => {
-    const entries = await fetchAudit(100);
-    const rows = entries.map((e) => [
-      when(e.at),
-      e.actor,
-      e.action,
-      e.target,
-      Object.keys(e.detail).length ? JSON.stringify(e.detail) : "",
-    ]);
-    audit.replaceChildren(
-      el("h2", {}, "Audit log (newest 100)"),
-      table(["When", "Who", "What", "On", "Detail"], rows, "Audit log"),
-    );
-  };
-
-  const draw = () => Promise.all([drawUsers(), drawTokens(), drawOwnership(ownership, act), drawAudit()]);
+  const draw = (): Promise<unknown> =>
+    Promise.all([drawUsers(users, act), drawTokens(tokens, act, say, draw), drawOwnership(ownership, act), drawAudit(audit)]);
   root.replaceChildren(sessionBadge(session), status, users, tokens, ownership, audit);
   await draw().catch((error: unknown) => say(message(error)));
+}
+
+/** Runs an admin action, says what happened, and draws the page again. */
+type Act = (what: string, work: () => Promise<unknown>) => Promise<void>;
+
+/** Users and their roles: change a role, remove, add. */
+async function drawUsers(users: HTMLElement, act: Act): Promise<void> {
+  const { mode, users: list } = await fetchUsers();
+  const rows = list.map((u: UserListing) => {
+    const role = roleChoice(u.role);
+    role.setAttribute("aria-label", `Role of ${u.name}`);
+    role.addEventListener("change", () =>
+      act(`Changed ${u.name} to ${role.value}`, () =>
+        adminWrite("PATCH", `/api/admin/users/${encodeURIComponent(u.name)}`, { role: role.value }),
+      ),
+    );
+    const remove = el("button", { type: "button", textContent: "Remove" });
+    remove.setAttribute("aria-label", `Remove ${u.name}`);
+    remove.addEventListener("click", () =>
+      act(`Removed ${u.name}`, () => adminWrite("DELETE", `/api/admin/users/${encodeURIComponent(u.name)}`)),
+    );
+    return [u.name, role, u.hasPassword ? "password" : "through the proxy", when(u.createdAt), remove];
+  });
+  const name = el("input", { type: "text", required: true, maxLength: 64 });
+  const role = roleChoice("viewer");
+  role.setAttribute("aria-label", "Role of the new user");
+  const password = el("input", { type: "password", maxLength: 1024, autocomplete: "new-password" });
+  const add = el("button", { type: "submit", textContent: "Add user" });
+  const form = el(
+    "form",
+    { className: "admin-form" },
+    labelled("Name", name),
+    labelled("Role", role),
+    labelled(mode === "local" ? "Password (10+ characters)" : "Password (none for proxy users)", password),
+    add,
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void act(`Added ${name.value}`, () =>
+      adminWrite("POST", "/api/admin/users", {
+        name: name.value,
+        role: role.value,
+        ...(password.value ? { password: password.value } : {}),
+      }),
+    );
+  });
+  users.replaceChildren(
+    el("h2", {}, "Users"),
+    list.length ? table(["Name", "Role", "Signs in with", "Added", ""], rows, "Users") : el("p", {}, "No users yet."),
+    form,
+  );
+}
+
+/** Write tokens: listed, revoked, made (the new token shown once). */
+async function drawTokens(
+  tokens: HTMLElement,
+  act: Act,
+  say: (text: string) => void,
+  draw: () => Promise<unknown>,
+): Promise<void> {
+  const list = await fetchTokens();
+  const rows = list.map((t: TokenListing) => {
+    const revoke = el("button", { type: "button", textContent: "Revoke", disabled: t.revokedAt !== null });
+    revoke.setAttribute("aria-label", `Revoke ${t.name}`);
+    revoke.addEventListener("click", () =>
+      act(`Revoked ${t.name}`, () => adminWrite("DELETE", `/api/admin/tokens/${encodeURIComponent(t.name)}`)),
+    );
+    const state = t.revokedAt === null ? "active" : `revoked ${when(t.revokedAt)}`;
+    return [
+      t.name,
+      t.sources.join(", "),
+      t.origin === "file" ? "tokens file" : `made by ${t.createdBy} ${when(t.createdAt)}`,
+      state,
+      revoke,
+    ];
+  });
+  const name = el("input", { type: "text", required: true, maxLength: 64 });
+  const sources = el("input", { type: "text", required: true, placeholder: "daq-hall-c, daq-hall-c:spare" });
+  const shown = el("p", { className: "new-token" });
+  const form = el(
+    "form",
+    { className: "admin-form" },
+    labelled("Name (who holds it)", name),
+    labelled("Sources it may write", sources),
+    el("button", { type: "submit", textContent: "Make token" }),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    void (async () => {
+      try {
+        const made = await adminWrite<{ token: string }>("POST", "/api/admin/tokens", {
+          name: name.value,
+          sources: sources.value
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean),
+        });
+        await draw();
+        // Shown once: the server keeps only its hash.
+        tokens.querySelector(".new-token")!.textContent =
+          `Token for ${name.value} (copy it now, it is not shown again): ${made.token}`;
+      } catch (error) {
+        say(`Could not make the token: ${message(error)}`);
+      }
+    })();
+  });
+  tokens.replaceChildren(
+    el("h2", {}, "Write tokens"),
+    list.length ? table(["Name", "Sources", "From", "State", ""], rows, "Write tokens") : el("p", {}, "No source tokens yet."),
+    form,
+    shown,
+  );
+}
+
+async function drawAudit(audit: HTMLElement): Promise<void> {
+  const entries = await fetchAudit(100);
+  const rows = entries.map((e) => [
+    when(e.at),
+    e.actor,
+    e.action,
+    e.target,
+    Object.keys(e.detail).length ? JSON.stringify(e.detail) : "",
+  ]);
+  audit.replaceChildren(
+    el("h2", {}, "Audit log (newest 100)"),
+    table(["When", "Who", "What", "On", "Detail"], rows, "Audit log"),
+  );
 }

@@ -85,66 +85,86 @@ const span = (f: { from: number | null; to: number | null }) =>
   f.from !== null && f.to !== null ? `${time(f.from)} – ${time(f.to)}` : "the whole run";
 
 export function runFlagsPanel(options: RunFlagsOptions) {
-  const mayFlag = options.session.rights.includes("flag-runs");
-  let flags: RunFlag[] = [];
-  const panel = el("details", { className: "run-flags" });
-  const summary = el("summary", {}, "Flags");
-  const list = el("div", { className: "run-flag-list" });
-  const proposals = el("div", { className: "run-flag-proposals" });
+  const panel = new RunFlagsPanel(options);
+  return {
+    element: panel.element,
+    refresh: () => panel.refresh(),
+    render: () => panel.render(),
+    flags: () => panel.flags,
+  };
+}
 
-  // --- the form: flag a run (whole, or the span on screen) -------------------------------------
-  const runSelect = el("select", { name: "flag-run" });
-  const verdict = el(
-    "select",
-    { name: "verdict" },
-    el("option", { value: "bad", textContent: "bad" }),
-    el("option", { value: "reviewed", textContent: "reviewed (archive)" }),
-  );
-  const note = el("input", {
-    type: "text",
-    name: "note",
-    maxLength: 2000,
-    placeholder: "why (read by the reviewer)",
-    className: "flag-note",
-  });
-  const onlyWindow = el("input", { type: "checkbox", name: "only-window" });
-  const submit = el("button", { type: "submit", textContent: "Flag run" });
-  const form = el(
-    "form",
-    { className: "flag-form" },
-    labelled("Run", runSelect),
-    labelled("Verdict", verdict),
-    labelled("Note", note),
-    el("label", { className: "check" }, onlyWindow, " only the span on screen"),
-    submit,
-  );
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const run = options.allRuns().find((r) => r.id === Number(runSelect.value));
-    const shown = options.shown();
-    if (!run || !shown) return;
-    const flag: NewFlag = { verdict: verdict.value as NewFlag["verdict"], note: note.value };
-    if (onlyWindow.checked) {
-      const end = run.stop ?? siteNow();
-      flag.from = Math.max(run.start, Math.round(shown.window.from));
-      flag.to = Math.min(end, Math.round(shown.window.to));
-    }
-    if (await send(run.id, flag)) note.value = "";
-  });
+/** Proposals shown at once; the older ones are counted. */
+const SHOWN_PROPOSALS = 5;
 
-  const send = async (run: number, flag: NewFlag) => {
+class RunFlagsPanel {
+  readonly element = el("details", { className: "run-flags" });
+  flags: RunFlag[] = [];
+  private readonly mayFlag: boolean;
+  private readonly summary = el("summary", {}, "Flags");
+  private readonly list = el("div", { className: "run-flag-list" });
+  private readonly proposals = el("div", { className: "run-flag-proposals" });
+  private readonly runSelect = el("select", { name: "flag-run" });
+
+  constructor(private readonly options: RunFlagsOptions) {
+    this.mayFlag = options.session.rights.includes("flag-runs");
+    this.element.append(this.summary, this.proposals, this.list, ...(this.mayFlag ? [this.form()] : []));
+  }
+
+  /** The form: flag a run (whole, or the span on screen). */
+  private form(): HTMLFormElement {
+    const verdict = el(
+      "select",
+      { name: "verdict" },
+      el("option", { value: "bad", textContent: "bad" }),
+      el("option", { value: "reviewed", textContent: "reviewed (archive)" }),
+    );
+    const note = el("input", {
+      type: "text",
+      name: "note",
+      maxLength: 2000,
+      placeholder: "why (read by the reviewer)",
+      className: "flag-note",
+    });
+    const onlyWindow = el("input", { type: "checkbox", name: "only-window" });
+    const form = el(
+      "form",
+      { className: "flag-form" },
+      labelled("Run", this.runSelect),
+      labelled("Verdict", verdict),
+      labelled("Note", note),
+      el("label", { className: "check" }, onlyWindow, " only the span on screen"),
+      el("button", { type: "submit", textContent: "Flag run" }),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const run = this.options.allRuns().find((r) => r.id === Number(this.runSelect.value));
+      const shown = this.options.shown();
+      if (!run || !shown) return;
+      const flag: NewFlag = { verdict: verdict.value as NewFlag["verdict"], note: note.value };
+      if (onlyWindow.checked) {
+        const end = run.stop ?? siteNow();
+        flag.from = Math.max(run.start, Math.round(shown.window.from));
+        flag.to = Math.min(end, Math.round(shown.window.to));
+      }
+      if (await this.send(run.id, flag)) note.value = "";
+    });
+    return form;
+  }
+
+  private async send(run: number, flag: NewFlag): Promise<boolean> {
     try {
       await addFlag(run, flag);
-      options.status(`Run ${run} flagged ${flag.verdict}.`);
-      await refresh();
+      this.options.status(`Run ${run} flagged ${flag.verdict}.`);
+      await this.refresh();
       return true;
     } catch (error) {
-      options.status(`Could not flag run ${run}: ${error instanceof ApiError ? error.message : String(error)}`, true);
+      this.options.status(`Could not flag run ${run}: ${error instanceof ApiError ? error.message : String(error)}`, true);
       return false;
     }
-  };
+  }
 
-  const flagItem = (f: RunFlag) => {
+  private flagItem(f: RunFlag): HTMLElement {
     const item = el(
       "li",
       { className: f.withdrawn ? "withdrawn" : "" },
@@ -153,46 +173,63 @@ export function runFlagsPanel(options: RunFlagsOptions) {
       el("span", { className: "flag-text" }, f.note),
     );
     item.dataset.flag = f.id;
+    const { session } = this.options;
     if (f.withdrawn) {
+      const why = f.withdrawn.reason ? `: ${f.withdrawn.reason}` : "";
       item.append(
         el(
           "span",
           { className: "withdrawn-note" },
-          ` — withdrawn by ${f.withdrawn.by}, ${time(Date.parse(f.withdrawn.at))}${f.withdrawn.reason ? `: ${f.withdrawn.reason}` : ""}`,
+          ` — withdrawn by ${f.withdrawn.by}, ${time(Date.parse(f.withdrawn.at))}${why}`,
         ),
       );
-    } else if (mayFlag && (f.author === options.session.user || options.session.role === "admin")) {
+    } else if (this.mayFlag && (f.author === session.user || session.role === "admin")) {
       const withdraw = el("button", { type: "button", textContent: "Withdraw" });
       withdraw.setAttribute("aria-label", `Withdraw the ${f.verdict} flag on run ${f.run}`);
-      withdraw.addEventListener("click", async () => {
-        const reason = prompt("Why is this flag withdrawn? (kept in the run's history)") ?? undefined;
-        if (reason === undefined) return;
-        try {
-          await withdrawFlag(f.run, f.id, reason);
-          options.status(`Withdrew the ${f.verdict} flag on run ${f.run}; it stays in the run's history.`);
-          await refresh();
-        } catch (error) {
-          options.status(`Could not withdraw: ${error instanceof ApiError ? error.message : String(error)}`, true);
-        }
-      });
+      withdraw.addEventListener("click", () => void this.withdraw(f));
       item.append(" ", withdraw);
     }
     return item;
-  };
+  }
 
-  const render = () => {
-    const shown = options.shown();
+  private async withdraw(f: RunFlag): Promise<void> {
+    const reason = prompt("Why is this flag withdrawn? (kept in the run's history)") ?? undefined;
+    if (reason === undefined) return;
+    try {
+      await withdrawFlag(f.run, f.id, reason);
+      this.options.status(`Withdrew the ${f.verdict} flag on run ${f.run}; it stays in the run's history.`);
+      await this.refresh();
+    } catch (error) {
+      this.options.status(`Could not withdraw: ${error instanceof ApiError ? error.message : String(error)}`, true);
+    }
+  }
+
+  render(): void {
+    const shown = this.options.shown();
     const runs = shown ? [...shown.runs].sort((a, b) => b.id - a.id) : [];
-    const byRun = flagsByRun(flags);
-    const previous = runSelect.value;
-    runSelect.replaceChildren(...runs.map((r) => el("option", { value: String(r.id), textContent: `run ${r.id}` })));
-    if (runs.some((r) => String(r.id) === previous)) runSelect.value = previous;
+    const byRun = flagsByRun(this.flags);
+    const previous = this.runSelect.value;
+    this.runSelect.replaceChildren(...runs.map((r) => el("option", { value: String(r.id), textContent: `run ${r.id}` })));
+    if (runs.some((r) => String(r.id) === previous)) this.runSelect.value = previous;
     const standingShown = runs.reduce((n, r) => n + standing(byRun.get(r.id) ?? []).length, 0);
-    // Runs with flags get a line each; the others are named together, so a night of 40 runs
-    // does not push the widgets off the screen.
+    this.renderList(runs, byRun);
+    const proposed = this.renderProposals(runs, byRun);
+    const bad = proposed.filter((p) => p.proposal.verdict === "bad").length;
+    this.summary.textContent =
+      `Flags on the runs shown: ${standingShown} standing` +
+      (proposed.length ? ` · ${proposed.length} proposed${bad ? ` (${bad} out of range)` : ""}` : "");
+    this.summary.classList.toggle("has-proposals", bad > 0);
+  }
+
+  /**
+   * Runs with flags get a line each; the others are named together, so a night of 40 runs does
+   * not push the widgets off the screen.
+   */
+  private renderList(runs: readonly RunInfo[], byRun: Map<number, RunFlag[]>): void {
     const flagged = runs.filter((r) => (byRun.get(r.id) ?? []).length > 0);
     const unflagged = runs.filter((r) => (byRun.get(r.id) ?? []).length === 0);
-    list.replaceChildren(
+    const notFlagged = `Not flagged: ${unflagged.length === 1 ? "run" : "runs"} ${unflagged.map((r) => r.id).join(", ")}.`;
+    this.list.replaceChildren(
       ...flagged.map((r) => {
         const own = byRun.get(r.id)!;
         const v = runVerdict(own);
@@ -202,74 +239,56 @@ export function runFlagsPanel(options: RunFlagsOptions) {
           el("strong", {}, `Run ${r.id}`),
           " ",
           el("span", { className: `verdict verdict-${v}` }, v),
-          el("ul", {}, ...own.map(flagItem)),
+          el("ul", {}, ...own.map((f) => this.flagItem(f))),
         );
         row.dataset.run = String(r.id);
         return row;
       }),
-      ...(unflagged.length
-        ? [
-            el(
-              "p",
-              { className: "unflagged" },
-              `Not flagged: ${unflagged.length === 1 ? "run" : "runs"} ${unflagged.map((r) => r.id).join(", ")}.`,
-            ),
-          ]
-        : []),
+      ...(unflagged.length ? [el("p", { className: "unflagged" }, notFlagged)] : []),
     );
-    // Proposals only for runs nobody has judged yet, newest first.
-    const newest = Math.max(...options.allRuns().map((r) => r.start));
-    const proposed = mayFlag
+  }
+
+  /** Proposals only for runs nobody has judged yet, newest first; returns them all. */
+  private renderProposals(runs: readonly RunInfo[], byRun: Map<number, RunFlag[]>) {
+    const newest = Math.max(...this.options.allRuns().map((r) => r.start));
+    const proposed = this.mayFlag
       ? runs
           .filter((r) => runVerdict(byRun.get(r.id) ?? []) === "unreviewed")
-          .map((r) => ({ run: r, proposal: proposeVerdict(options.checks(r), r.stop !== null && r.start < newest) }))
-          .filter((p) => p.proposal)
+          .flatMap((r) => {
+            const proposal = proposeVerdict(this.options.checks(r), r.stop !== null && r.start < newest);
+            return proposal ? [{ run: r, proposal }] : [];
+          })
       : [];
-    const SHOWN_PROPOSALS = 5;
-    proposals.replaceChildren(
+    const more = `${proposed.length - SHOWN_PROPOSALS} older runs have proposals too: show fewer runs to see them.`;
+    this.proposals.replaceChildren(
       ...proposed.slice(0, SHOWN_PROPOSALS).map(({ run, proposal }) => {
         const confirm = el("button", {
           type: "button",
-          textContent: proposal!.verdict === "bad" ? `Flag run ${run.id} bad` : `Mark run ${run.id} reviewed`,
+          textContent: proposal.verdict === "bad" ? `Flag run ${run.id} bad` : `Mark run ${run.id} reviewed`,
         });
-        confirm.addEventListener("click", () => void send(run.id, proposal!));
+        confirm.addEventListener("click", () => void this.send(run.id, proposal));
         const box = el(
           "p",
-          { className: `proposal proposal-${proposal!.verdict}` },
-          `Proposed for run ${run.id}: ${proposal!.note} `,
+          { className: `proposal proposal-${proposal.verdict}` },
+          `Proposed for run ${run.id}: ${proposal.note} `,
           confirm,
         );
         box.dataset.run = String(run.id);
         return box;
       }),
-      ...(proposed.length > SHOWN_PROPOSALS
-        ? [
-            el(
-              "p",
-              { className: "unflagged" },
-              `${proposed.length - SHOWN_PROPOSALS} older runs have proposals too: show fewer runs to see them.`,
-            ),
-          ]
-        : []),
+      ...(proposed.length > SHOWN_PROPOSALS ? [el("p", { className: "unflagged" }, more)] : []),
     );
-    const bad = proposed.filter((p) => p.proposal!.verdict === "bad").length;
-    summary.textContent =
-      `Flags on the runs shown: ${standingShown} standing` +
-      (proposed.length ? ` · ${proposed.length} proposed${bad ? ` (${bad} out of range)` : ""}` : "");
-    summary.classList.toggle("has-proposals", bad > 0);
-  };
+    return proposed;
+  }
 
-  const refresh = async () => {
+  async refresh(): Promise<void> {
     try {
-      flags = options.load ? await options.load() : (await fetchFlags()).flatMap((r) => r.flags);
+      this.flags = this.options.load ? await this.options.load() : (await fetchFlags()).flatMap((r) => r.flags);
     } catch {
       // The next refresh asks again; what is shown stays.
       return;
     }
-    options.onFlags(flags);
-    render();
-  };
-
-  panel.append(summary, proposals, list, ...(mayFlag ? [form] : []));
-  return { element: panel, refresh, render, flags: () => flags };
+    this.options.onFlags(this.flags);
+    this.render();
+  }
 }
