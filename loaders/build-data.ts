@@ -15,7 +15,7 @@ import { readManifest } from "./snapshot/take-snapshot.js";
 
 /** The snapshot directory of this build (as `runboard snapshot` without --out writes it). */
 export function buildSnapshotDir(): string {
-  return snapshotDirFor(loadConfig(process.env.RUNBOARD_CONFIG));
+  return snapshotDirFor(loadConfig(process.env.RUNBOARD_CONFIG || undefined));
 }
 
 export interface BuildSnapshot {

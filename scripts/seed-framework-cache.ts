@@ -94,14 +94,16 @@ function pruneOtherVersions(name: string, keep: string): void {
 }
 
 /**
- * runboard's own data loaders (src/data/catalog.json.ts, runs.json.ts, runs/[run]/) read the
+ * runboard's own data loaders (src/data/catalog.json.ts, runs.json.ts, runs/[run]/, and the how-to's
+ * source-summary.parquet.ts) read the
  * snapshot, not anything Framework can see change: their cached outputs are dropped before each
  * build so a build never ships an older snapshot's numbers. A physicist's own loaders keep
  * Framework's cache (it re-runs a loader when the loader's file is newer than its output).
  */
 export function forgetRunboardLoaderOutputs(): void {
   const data = join(projectRoot, "src", ".observablehq", "cache", "data");
-  for (const name of ["catalog.json", "runs.json", "runs"]) rmSync(join(data, name), { recursive: true, force: true });
+  const own = ["catalog.json", "runs.json", "runs", "source-summary.parquet"];
+  for (const name of own) rmSync(join(data, name), { recursive: true, force: true });
 }
 
 export async function seedFrameworkCache(): Promise<void> {

@@ -150,3 +150,16 @@ test("the overview of the static build links every run's report", async ({ page 
   await reports.getByRole("link", { name: `run ${RUNS[0]!.id}` }).click();
   await expect(page.getByRole("heading", { name: `Run ${RUNS[0]!.id}`, level: 1 })).toBeVisible();
 });
+
+test("the how-to's own loader queries the configured PostgreSQL into Parquet that its notebook reads", async ({ page }) => {
+  const { rows } = await db.query<{ run: number; name: string; n: number; mean: number }>(
+    `SELECT run, name, count(*)::int AS n, avg(value) AS mean FROM ${schema}.slow GROUP BY 1, 2 ORDER BY 1, 2`,
+  );
+  await page.goto(`${site.url}/pages/notebooks/your-own-loader.html`);
+  const table = page.getByRole("table");
+  for (const r of rows) {
+    const cells = table.getByRole("row", { name: new RegExp(`^${r.run} ${r.name}\\b`) }).getByRole("cell");
+    await expect(cells).toHaveText(["", String(r.run), r.name, r.n.toLocaleString("en-US"), String(+r.mean.toPrecision(6))]);
+  }
+  await expect(table.getByRole("row")).toHaveCount(rows.length + 1);
+});
