@@ -198,35 +198,44 @@ export async function usersCommand(
     return 2;
   }
   try {
-    if (action === "list") {
-      const users = await accounts.list();
-      if (users.length === 0) out("no users yet: add one with runboard users add <name> --role admin");
-      for (const u of users)
-        out(`${u.name.padEnd(24)} ${u.role.padEnd(7)} ${u.hasPassword ? "password" : "no password (proxy)"}`);
-      return 0;
-    }
-    const refused =
-      action === "add"
-        ? await accounts.add(name!, role!, password)
-        : action === "passwd"
-          ? await accounts.change(name!, { password: password! })
-          : action === "role"
-            ? await accounts.change(name!, { role })
-            : await accounts.remove(name!);
-    if (refused) {
-      err(`runboard users ${action}: ${refused}`);
-      return 1;
-    }
-    out(
-      {
-        add: `added ${name} (${role})`,
-        passwd: `set the password of ${name}; their sessions ended`,
-        role: `${name} is now ${role}`,
-        remove: `removed ${name}`,
-      }[action],
-    );
-    return 0;
+    return await runAction(accounts, { action, name, role, password }, out, err);
   } finally {
     await accounts.close();
   }
+}
+
+/** Does what the command line asked with the accounts; the exit status. */
+async function runAction(
+  accounts: Accounts,
+  asked: { action: string; name: string | undefined; role: Role | undefined; password: string | null },
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
+  const { action, name, role, password } = asked;
+  if (action === "list") {
+    const users = await accounts.list();
+    if (users.length === 0) out("no users yet: add one with runboard users add <name> --role admin");
+    for (const u of users) out(`${u.name.padEnd(24)} ${u.role.padEnd(7)} ${u.hasPassword ? "password" : "no password (proxy)"}`);
+    return 0;
+  }
+  const refused =
+    action === "add"
+      ? await accounts.add(name!, role!, password)
+      : action === "passwd"
+        ? await accounts.change(name!, { password: password! })
+        : action === "role"
+          ? await accounts.change(name!, { role })
+          : await accounts.remove(name!);
+  if (refused) {
+    err(`runboard users ${action}: ${refused}`);
+    return 1;
+  }
+  const said: Record<string, string> = {
+    add: `added ${name} (${role})`,
+    passwd: `set the password of ${name}; their sessions ended`,
+    role: `${name} is now ${role}`,
+    remove: `removed ${name}`,
+  };
+  out(said[action]!);
+  return 0;
 }
