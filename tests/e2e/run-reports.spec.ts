@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { createExperimentTables, experimentSource } from "../support/postgres.js";
 import { serveStatic } from "../support/static-server.js";
 import { expect, test } from "./fixtures.js";
 
@@ -62,34 +63,13 @@ function build(config: string): void {
 test.beforeAll(async () => {
   test.setTimeout(300_000);
   db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
-  await db.query(`
-    CREATE TABLE ${schema}.runs (run_number int PRIMARY KEY, started_at timestamptz NOT NULL, stopped_at timestamptz);
-    CREATE TABLE ${schema}.slow (run int, name text, channel int, t timestamptz, value float8);
-    CREATE TABLE ${schema}.shots (run int, name text, t timestamptz, samples float8[]);`);
+  await createExperimentTables(db, schema);
   await fill();
   const config = join(dataDir, "runboard.config.json");
   writeFileSync(
     config,
     JSON.stringify({
-      source: {
-        kind: "postgres",
-        url: databaseUrl,
-        runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at" },
-        tables: [
-          {
-            layout: "long",
-            schema,
-            table: "slow",
-            run: "run",
-            observable: "name",
-            channel: "channel",
-            time: "t",
-            value: "value",
-          },
-          { layout: "long", schema, table: "shots", run: "run", observable: "name", time: "t", arrayValue: "samples" },
-        ],
-      },
+      source: experimentSource(databaseUrl!, schema),
       snapshot: { select: "last:1d" },
     }),
   );

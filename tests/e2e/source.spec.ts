@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "@playwright/test";
 import pg from "pg";
-import { freePort, longTableMapping } from "../support/postgres.js";
+import { createExperimentTables, experimentSource, freePort } from "../support/postgres.js";
 import { type ServerProcess, startServerProcess } from "../support/server-process.js";
 import { expect, test } from "./fixtures.js";
 
@@ -61,11 +61,7 @@ async function insertScan(run: number, from: number, to: number) {
 
 test.beforeAll(async () => {
   db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
-  await db.query(`
-    CREATE TABLE ${schema}.runs (run_number int PRIMARY KEY, started_at timestamptz NOT NULL, stopped_at timestamptz);
-    CREATE TABLE ${schema}.slow (run int, name text, channel int, t timestamptz, value float8);
-    CREATE TABLE ${schema}.shots (run int, name text, t timestamptz, samples float8[]);`);
+  await createExperimentTables(db, schema);
   await db.query(`INSERT INTO ${schema}.runs VALUES (1, $1, NULL)`, [iso(RUN1_START)]);
   await insertTemperatures(1, RUN1_START, NOW - 5 * 60_000);
   await insertScan(1, RUN1_START, NOW - 5 * 60_000);
@@ -73,15 +69,7 @@ test.beforeAll(async () => {
   writeFileSync(
     config,
     JSON.stringify({
-      source: {
-        kind: "postgres",
-        url: databaseUrl,
-        runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at" },
-        tables: [
-          longTableMapping(schema, "slow"),
-          { layout: "long", schema, table: "shots", run: "run", observable: "name", time: "t", arrayValue: "samples" },
-        ],
-      },
+      source: experimentSource(databaseUrl!, schema),
       observables: {
         cam_temp: { unit: "°C", description: "Camera temperature" },
         pmt_gain: { unit: "", description: "PMT gain", healthy: { min: 0.8, max: 1.2 } },

@@ -94,3 +94,29 @@ export function longTableMapping(schema: string, table: string, columns: Record<
     ...columns,
   };
 }
+
+/**
+ * A small experiment's tables as the browser tests make them: runs (run_number, started_at,
+ * stopped_at), slow control in a long table (run, name, channel, t, value) and array shots
+ * (run, name, t, samples float8[]).
+ */
+export async function createExperimentTables(db: { query(sql: string): Promise<unknown> }, schema: string): Promise<void> {
+  await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  await db.query(`
+    CREATE TABLE ${schema}.runs (run_number int PRIMARY KEY, started_at timestamptz NOT NULL, stopped_at timestamptz);
+    CREATE TABLE ${schema}.slow (run int, name text, channel int, t timestamptz, value float8);
+    CREATE TABLE ${schema}.shots (run int, name text, t timestamptz, samples float8[]);`);
+}
+
+/** The config's `source` for the tables createExperimentTables makes. */
+export function experimentSource(url: string, schema: string) {
+  return {
+    kind: "postgres",
+    url,
+    runs: { schema, table: "runs", id: "run_number", start: "started_at", stop: "stopped_at" },
+    tables: [
+      longTableMapping(schema, "slow"),
+      { layout: "long", schema, table: "shots", run: "run", observable: "name", time: "t", arrayValue: "samples" },
+    ],
+  };
+}
