@@ -17,6 +17,7 @@ import {
 import type { Widget } from "../core/dashboard.js";
 import { breakingGap, medianGap } from "../core/freshness.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
+import { markColumns } from "../core/mark-columns.js";
 import { el, labelled } from "./dom.js";
 import { flagMarks } from "./flag-marks.js";
 import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withBreaks, withUnit } from "./widget-common.js";
@@ -34,6 +35,10 @@ export function rasterView(): WidgetView {
 }
 
 type Range = ReturnType<typeof rangeOf>;
+
+/** A flag mark's height and width, in px (widget-styles.ts). */
+const FLAG_MARK_PX = 10;
+
 type Size = { width: number; height: number };
 
 /** What the canvas last showed, to repaint only the columns that changed since. */
@@ -119,7 +124,7 @@ class RasterView implements WidgetView {
     // The edges are the window's: a window that reaches past now (tonight) is empty at its right.
     this.timeFrom.textContent = timeLabel(grid.from, grid.to - grid.from);
     this.timeTo.textContent = timeLabel(grid.to, grid.to - grid.from);
-    const { dead, outOfRange } = this.showFlagged(grid, info, range);
+    const { dead, outOfRange } = this.showFlagged(grid, info, range, rasterHeight);
     const latest = grid.latest[highlight]!;
     const text = `${widget.title}: ${info.name}, ${info.channels} channels, ${outOfRange} out of range${
       dead ? `, ${dead} without data` : ""
@@ -160,17 +165,25 @@ class RasterView implements WidgetView {
   }
 
   /** The flagged channels' marks beside the raster and their list above it; returns how many of each. */
-  private showFlagged(grid: ChannelGrid, info: { channels: number; unit: string }, range: Range) {
+  private showFlagged(grid: ChannelGrid, info: { channels: number; unit: string }, range: Range, height: number) {
     const { dead, outOfRange } = grid.flagged(range);
     const marks = [
       ...outOfRange.map((c) => ({ c, below: grid.latest[c]! < (range?.min ?? 0) })),
       ...dead.map((c) => ({ c, below: true })),
     ];
+    // Marks of channels a few pixels apart go side by side, so each can be seen and clicked.
+    const shown = (dead.length === info.channels ? [] : marks.slice(0, 60)).sort((a, b) => a.c - b.c);
+    const columns = markColumns(
+      shown.map(({ c }) => (c / info.channels) * height),
+      FLAG_MARK_PX,
+    );
+    this.flags.style.width = `${(Math.max(...columns, 0) + 1) * (FLAG_MARK_PX + 1)}px`;
     this.flags.replaceChildren(
-      ...(dead.length === info.channels ? [] : marks.slice(0, 60)).map(({ c, below }) => {
+      ...shown.map(({ c, below }, i) => {
         const v = grid.latest[c]!;
         const mark = el("button", { type: "button", className: "raster-flag" });
         mark.style.top = `${(c / info.channels) * 100}%`;
+        mark.style.left = `${columns[i]! * (FLAG_MARK_PX + 1)}px`;
         mark.style.background = cssColor(Number.isFinite(v) ? (below ? BELOW_RANGE : ABOVE_RANGE) : [128, 128, 128]);
         const said = `channel ${c}: ${Number.isFinite(v) ? withUnit(v, info.unit) : "no data"}`;
         mark.title = said;

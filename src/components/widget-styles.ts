@@ -31,7 +31,7 @@ const WIDGET_CSS = `
 .runboard-editor .raster-canvas { width: 100%; height: 100%; image-rendering: pixelated; cursor: crosshair; display: block; }
 .runboard-editor .raster-marker { position: absolute; left: -6px; right: 0; height: 0; border-top: 2px solid #f59e0b; pointer-events: none; }
 .runboard-editor .raster-flags { position: relative; width: 10px; }
-.runboard-editor .raster-flag { position: absolute; left: 0; width: 10px; height: 5px; margin-top: -2px; padding: 0; border: none; border-radius: 1px; cursor: pointer; }
+.runboard-editor .raster-flag { position: absolute; left: 0; width: 10px; height: 10px; margin-top: -5px; padding: 0; border: none; border-radius: 2px; cursor: pointer; }
 .runboard-editor .raster-times { display: flex; justify-content: space-between; font-size: 0.7rem; color: var(--theme-foreground-muted); margin: 0 14px 0 56px; }
 .runboard-editor .image-body { display: flex; gap: 0.4rem; align-items: flex-start; }
 .runboard-editor .image-canvas { image-rendering: pixelated; cursor: crosshair; }

@@ -1,6 +1,6 @@
 // Every widget kind, added through the form on the demo camera, drawn with the values DuckDB in
 // Node finds in the same snapshot files. The dashboard shows a stopped run, so nothing live
-// moves the values while they are compared; two pixels are set out of range in it first.
+// moves the values while they are compared; three pixels are set out of range in it first.
 import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
 import type { APIRequestContext, Page } from "@playwright/test";
 import { E2E_SNAPSHOT_DIR as snapshotDir, INGEST_TOKEN, expect, test } from "./fixtures.js";
@@ -10,7 +10,7 @@ const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
 const query = queryParquet;
 const filesOf = (run: number, kind: "scalar" | "array") => snapshotFiles(snapshotDir, kind, [run]);
 
-/** A stopped run with two pixels out of range at its end, snapshotted; a dashboard that shows it. */
+/** A stopped run with pixels out of range at its end, snapshotted; a dashboard that shows it. */
 async function stoppedRunDashboard(request: APIRequestContext) {
   const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number; stop: number | null }[] };
   const run = runs.filter((r) => r.stop !== null).at(-1)!;
@@ -22,6 +22,8 @@ async function stoppedRunDashboard(request: APIRequestContext) {
         // Ten seconds before the run stopped: pixel 25 then fell silent (see "stale" below).
         { observable: "camera.hv", run: run.id, t: run.stop! - 10_000, channel: 25, value: 3 },
         { observable: "camera.hv", run: run.id, t, channel: 40, value: 1400 },
+        // Two pixels from 40: its flag mark sits beside 40's, not over it.
+        { observable: "camera.hv", run: run.id, t, channel: 42, value: 1450 },
       ],
     },
   });
@@ -89,6 +91,8 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
   await add(page, "camera.hv", "raster", "HV raster", { "Highlight channel": "25" });
   await expect(caption(page, "HV raster")).toContainText(`camera.hv, 1855 channels, ${outOfRange} out of range; channel 25 3 V`);
   // The flagged pixels are marked beside the raster; choosing one highlights it and draws its line.
+  await page.getByRole("button", { name: "Highlight channel 42: 1450 V" }).click();
+  await expect(caption(page, "HV raster")).toContainText("channel 42 1450 V");
   await page.getByRole("button", { name: "Highlight channel 40: 1400 V" }).click();
   await expect(caption(page, "HV raster")).toContainText("channel 40 1400 V");
   await expect(

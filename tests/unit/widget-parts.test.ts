@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ChannelGrid, countOutOfRange, histogram, rasterPixels } from "../../src/core/binning.js";
+import { markColumns } from "../../src/core/mark-columns.js";
 import {
   ABOVE_RANGE,
   BELOW_RANGE,
@@ -300,5 +301,17 @@ describe("the admin page's owners", () => {
         { owner: "(no source)", runs: "run 5", observables: ["trigger.rate"] },
       ],
     );
+  });
+});
+
+describe("flag marks beside a raster", () => {
+  it("puts marks of nearby channels side by side, and far ones back in the first column", () => {
+    // Channels 40 and 52 of 1855 on a 300 px raster are 2 px apart: they must not cover each other.
+    const tops = [40, 52, 900].map((c) => (c / 1855) * 300);
+    assert.deepEqual(markColumns(tops, 10), [0, 1, 0]);
+  });
+
+  it("spreads over at most four columns, then reuses the one whose last mark is highest", () => {
+    assert.deepEqual(markColumns([0, 1, 2, 3, 4, 5], 10), [0, 1, 2, 3, 0, 1]);
   });
 });
