@@ -87,6 +87,15 @@ export async function parquetOf(select: string, files: string[], empty: string):
   }
 }
 
+/**
+ * What a per-run loader does: the query over this run's files of `kind` (its `--run=<id>`, from
+ * this build's snapshot) as Parquet on standard output; `empty` when the run has no such files.
+ */
+export async function writeRunParquet(kind: "scalar" | "array", select: string, empty: string): Promise<void> {
+  const files = runFiles(readBuildSnapshot(), runParam(), kind);
+  process.stdout.write(await parquetOf(select, files, empty));
+}
+
 /** The `--run=<id>` a parameterized loader is given (Framework passes each param so). */
 export function runParam(argv: readonly string[] = process.argv.slice(2)): number {
   const given = argv.find((a) => a.startsWith("--run="))?.slice("--run=".length) ?? argv[argv.indexOf("--run") + 1];

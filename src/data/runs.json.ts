@@ -13,4 +13,6 @@ const runs = snapshot.runs.map((run) => {
     writtenAt: entry?.writtenAt ?? null,
   };
 });
-process.stdout.write(JSON.stringify({ source: snapshot.manifest?.source ?? null, runs }));
+// When the snapshot the reports were written from was taken: a live site moves on after its build.
+const takenAt = snapshot.manifest?.updatedAt ?? null;
+process.stdout.write(JSON.stringify({ source: snapshot.manifest?.source ?? null, takenAt, runs }));
