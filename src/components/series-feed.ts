@@ -257,13 +257,13 @@ export class SeriesFeed {
       return;
     }
     // Only the channels the widgets draw: one pixel of a 2000-channel camera is 1/2000 of the
-    // traffic. A raster draws every channel, so its observable has no channel filter; fixed
-    // runs' arrays do not change.
+    // traffic. A raster draws every channel, so its observable has no channel filter; arrays
+    // of chosen runs change only while one of them is running.
     const channels: Record<string, number[]> = {};
     const everyChannel = new Set<string>();
     for (const n of request.needs) {
       if (n.kind === "series") (channels[n.observable] ??= []).push(n.channel);
-      else if (n.kind === "grid" || !n.runs) everyChannel.add(n.observable);
+      else if (n.kind === "grid" || !n.runs || n.runs.includes(view.run.id)) everyChannel.add(n.observable);
     }
     for (const name of everyChannel) delete channels[name];
     const observables = [...new Set([...Object.keys(channels), ...everyChannel])];
@@ -303,18 +303,37 @@ export class SeriesFeed {
           touched.add(gridKey(r.observable));
         }
       } else {
-        const held = this.arrays.get(arraysKey(r.observable));
-        if (held && !(held.readings[0] && held.readings[0].t >= r.t)) {
-          held.readings.unshift({ run: r.run, channel: r.channel, t: r.t, value: r.value });
-          held.readings.length = Math.min(held.readings.length, held.need.limit);
-          touched.add(arraysKey(r.observable));
-        }
+        for (const key of this.takeArray(r)) touched.add(key);
       }
     }
     if (newRun) void this.learnNewRun();
     const from = this.current()?.window.from ?? view.window.from;
     for (const key of touched) this.buffers.get(key)?.trimBefore(from);
     if (touched.size > 0) this.options.onData(touched);
+  }
+
+  /** Puts a live array reading into every held list it belongs to; returns their keys. */
+  private takeArray(r: Reading): string[] {
+    const keys: string[] = [];
+    const reading = { run: r.run, channel: r.channel, t: r.t, value: r.value as ArrayReadingView["value"] };
+    for (const [key, held] of this.arrays) {
+      if (held.need.observable !== r.observable) continue;
+      if (!held.need.runs) {
+        // The newest readings of the window, newest first.
+        if (held.readings[0] && held.readings[0].t >= r.t) continue;
+        held.readings.unshift(reading);
+        held.readings.length = Math.min(held.readings.length, held.need.limit);
+      } else {
+        // Chosen runs: the last reading of each; the running one among them follows live.
+        if (!held.need.runs.includes(r.run)) continue;
+        const at = held.readings.findIndex((x) => x.run === r.run);
+        if (at >= 0 && held.readings[at]!.t >= r.t) continue;
+        if (at >= 0) held.readings[at] = reading;
+        else held.readings.splice(held.readings.filter((x) => x.t > r.t).length, 0, reading);
+      }
+      keys.push(key);
+    }
+    return keys;
   }
 
   /** A new run started while following the newest: it becomes the one shown, history kept. */

@@ -14,6 +14,7 @@ const filesOf = (run: number, kind: "scalar" | "array") => snapshotFiles(snapsho
 async function stoppedRunDashboard(request: APIRequestContext) {
   const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number; stop: number | null }[] };
   const run = runs.filter((r) => r.stop !== null).at(-1)!;
+  const running = runs.at(-1)!.id;
   const t = run.stop! - 1000;
   const ingest = await request.post("/api/ingest", {
     headers: auth,
@@ -24,11 +25,19 @@ async function stoppedRunDashboard(request: APIRequestContext) {
         { observable: "camera.hv", run: run.id, t, channel: 40, value: 1400 },
         // Two pixels from 40: its flag mark sits beside 40's, not over it.
         { observable: "camera.hv", run: run.id, t, channel: 42, value: 1450 },
+        // A run that started seconds ago may have no waveform yet: the overlay below needs one.
+        {
+          observable: "pmt.waveform",
+          run: running,
+          t: Date.now(),
+          channel: 0,
+          value: Array.from({ length: 64 }, (_, i) => i % 7),
+        },
       ],
     },
   });
   expect(ingest.status()).toBe(200);
-  const refresh = await request.post("/api/snapshots/refresh", { headers: auth, data: { select: `runs:${run.id}-${run.id}` } });
+  const refresh = await request.post("/api/snapshots/refresh", { headers: auth, data: { select: `runs:${run.id}-${running}` } });
   expect(refresh.status()).toBe(200);
   const saved = await request.post("/api/dashboards", {
     headers: auth,
@@ -42,7 +51,7 @@ async function stoppedRunDashboard(request: APIRequestContext) {
     },
   });
   expect(saved.status()).toBe(201);
-  return { run: run.id, id: ((await saved.json()) as { id: string }).id };
+  return { run: run.id, running, id: ((await saved.json()) as { id: string }).id };
 }
 
 async function add(
@@ -67,7 +76,7 @@ const caption = (page: Page, title: string) => page.getByRole("region", { name: 
 
 test("every widget kind draws the demo camera's values as DuckDB finds them in the snapshot", async ({ page, request }) => {
   test.setTimeout(120_000);
-  const { run, id } = await stoppedRunDashboard(request);
+  const { run, running, id } = await stoppedRunDashboard(request);
   const scalars = filesOf(run, "scalar");
   const arrays = filesOf(run, "array");
   await page.goto(`/d/${id}?edit`);
@@ -128,8 +137,6 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
   await add(page, "pmt.waveform", "profile", "Waveform");
   await expect(caption(page, "Waveform")).toContainText(`peak ${waveform!.value[peak]} mV at sample ${peak}`);
   // Or the last waveform of chosen runs overlaid: this run's and the one running now.
-  const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number }[] };
-  const running = runs.at(-1)!.id;
   await page.getByRole("button", { name: "Settings of Waveform" }).click();
   await page.getByRole("dialog", { name: "Settings of Waveform" }).getByLabel("Overlay runs").fill(`${run}, ${running}`);
   await page.getByRole("dialog", { name: "Settings of Waveform" }).getByRole("button", { name: "Apply" }).click();
