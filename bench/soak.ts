@@ -5,8 +5,9 @@
 //     the camera, some from their snapshot's seq (a replay), some frozen (not reading);
 //   - replaying clients asking for everything since seq 0 every 5 s;
 //   - a second DAQ posting 20 waveforms of 2048 samples a second into one growing array run;
-//   - a reviewer publishing a review of the newest runs back to back, in every other 2-minute
-//     window, so ingest with and without a review being published is compared in one run;
+//   - a reviewer publishing a review of the newest runs back to back in half of the 1-minute
+//     windows (see phaseNow), so ingest with and without a review being published is compared
+//     in one run;
 //   - abusive ones: unfinished 15 MB frames, garbage and oversized messages, publishes without
 //     a token, 198 kB binary bodies of empty rows, bad gzip, values out of range, floods of
 //     connections beyond the per-address limit, 400 half-open HTTP requests from 127.0.0.2.
@@ -19,6 +20,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { WebSocket } from "ws";
 import { connect } from "node:net";
+import { spawn } from "node:child_process";
 import { BINARY_BATCH_CONTENT_TYPE, encodeBinaryBatch } from "../src/core/ingest-binary.js";
 import { rawBinaryBody } from "../tests/support/binary-body.js";
 import { freePort } from "../tests/support/postgres.js";
@@ -66,6 +68,18 @@ await post("/api/ingest", {
 /** Ingest latencies while a review is being published back to back, and while not. */
 const byPhase = { publishing: [] as number[], quiet: [] as number[] };
 let publishingPhase = false;
+/**
+ * After a minute of warm-up (counted in neither), 1-minute windows in the order quiet,
+ * publishing, publishing, quiet, ...: the growing run's refresh gets heavier minute by minute,
+ * and this order gives both phases the same share of early and late minutes (and one
+ * schedule refresh a window).
+ */
+const PHASE_MS = 60_000;
+function phaseNow(): "warm-up" | "publishing" | "quiet" {
+  const window = Math.floor((Date.now() - startedAt - PHASE_MS) / PHASE_MS);
+  if (window < 0) return "warm-up";
+  return window % 4 === 1 || window % 4 === 2 ? "publishing" : "quiet";
+}
 let sequence = 0;
 async function daqLoop(): Promise<void> {
   while (!stopping) {
@@ -86,7 +100,8 @@ async function daqLoop(): Promise<void> {
     if (res?.ok) {
       latencies.push(ms);
       allLatencies.push(ms);
-      byPhase[publishingPhase ? "publishing" : "quiet"].push(ms);
+      const phase = publishingPhase ? "publishing" : phaseNow();
+      if (phase !== "warm-up") byPhase[phase].push(ms);
     } else count(`daq ${res?.status ?? "failed"}`);
     await sleep(Math.max(0, 100 - ms));
   }
@@ -131,17 +146,34 @@ async function waveformLoop(): Promise<void> {
   }
 }
 
-/** Publishes a review of the newest runs back to back during every other 2-minute window. */
+/** Publishes a review of the newest runs back to back during the publishing windows. */
 async function reviewerLoop(): Promise<void> {
   while (!stopping) {
-    publishingPhase = Math.floor((Date.now() - startedAt) / 120_000) % 2 === 1;
+    publishingPhase = phaseNow() === "publishing";
     if (!publishingPhase) {
       await sleep(1000);
       continue;
     }
-    const res = await post("/api/reviews", { runs: "last:10m" }).catch(() => undefined);
-    count(`review ${res?.status ?? "failed"}`);
+    count(`review ${await reviewWithCurl()}`);
   }
+}
+
+/**
+ * One review, downloaded by curl in its own process, as a reviewer's browser on another machine
+ * would: taking 100+ MB in through this process's event loop would delay the DAQ's own timing.
+ */
+function reviewWithCurl(): Promise<string> {
+  return new Promise((resolve) => {
+    const curl = spawn("curl", [
+      ...["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", `${base}/api/reviews`],
+      ...["-H", `Authorization: Bearer ${TOKEN}`, "-H", "Content-Type: application/json"],
+      ...["--data", JSON.stringify({ runs: "last:10m" })],
+    ]);
+    let code = "";
+    curl.stdout.on("data", (d: Buffer) => (code += d.toString()));
+    curl.once("error", () => resolve("failed (curl)"));
+    curl.once("close", () => resolve(code.trim() || "failed"));
+  });
 }
 
 // --- browsers -----------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ export function pageTitle(text: string, fallback: string): string {
 
 /**
  * The sidebar for these pages (paths relative to src/, without `.md`; texts as read): runboard's
- * own first, then the others under "Notebooks", then one section per folder, each sorted by name.
+ * own first, then the others (with those of pages/notebooks/) under "Notebooks", then one section
+ * per other folder, each sorted by name.
  */
 export function arrangePages(files: readonly { path: string; text: string }[]): (SitePage | SiteSection)[] {
   const own = new Set(OWN_PAGES.map((p) => p.path));
@@ -56,9 +57,12 @@ export function arrangePages(files: readonly { path: string; text: string }[]): 
     }
   }
   const byName = (a: SitePage, b: SitePage) => a.name.localeCompare(b.name);
+  // Loose pages and the pages/notebooks/ folder are one section: two called "Notebooks" would confuse.
+  const notebooks = [...loose, ...(folders.get("notebooks") ?? [])];
+  folders.delete("notebooks");
   return [
     ...OWN_PAGES,
-    ...(loose.length ? [{ name: "Notebooks", pages: loose.sort(byName), open: true }] : []),
+    ...(notebooks.length ? [{ name: "Notebooks", pages: notebooks.sort(byName), open: true }] : []),
     ...[...folders]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([folder, pages]) => ({ name: pageTitle("", folder), pages: pages.sort(byName), open: true })),

@@ -40,6 +40,8 @@ const reviewBodySchema = z
 const REVIEW_REFRESH_MS = 60_000;
 /** coreutils' nice(1), which starts a program at a lower priority. */
 const NICE = "/usr/bin/nice";
+/** util-linux's ionice(1): the idle class reads and writes only when the disk has nothing else to do. */
+const IONICE = "/usr/bin/ionice";
 
 export interface ReviewRouteDeps {
   dashboards: DashboardStore;
@@ -143,8 +145,16 @@ function publishInChildProcess(request: PublishChildRequest): Promise<PublishChi
   return new Promise((resolve, reject) => {
     // Below the server, every thread of it (nice(1) at the start: a priority set afterwards holds
     // only for the main thread, not V8's and the module loader's threads already running).
-    const command = [process.execPath, "--import", "tsx", publishChild];
-    const [file, ...args] = existsSync(NICE) ? [NICE, "-n", "19", ...command] : command;
+    // And below it on the disk: the store's writes (ingest) go first.
+    const command = [
+      ...(existsSync(IONICE) ? [IONICE, "-t", "-c", "3"] : []),
+      ...(existsSync(NICE) ? [NICE, "-n", "19"] : []),
+      process.execPath,
+      "--import",
+      "tsx",
+      publishChild,
+    ];
+    const [file, ...args] = command;
     const child = spawn(file!, args, { cwd: projectRoot, stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";

@@ -24,7 +24,7 @@ export function ownersOf(ownership: Ownership): { owner: string; runs: string; o
 /** The section, drawn again after each change through `act` (the page's status line says how it went). */
 export async function drawOwnership(
   section: HTMLElement,
-  act: (what: string, work: () => Promise<unknown>) => Promise<void>,
+  act: (done: string, failed: string, work: () => Promise<unknown>) => Promise<void>,
 ): Promise<void> {
   const owners = ownersOf(await fetchOwnership());
   const table = el("table", { className: "admin-table" });
@@ -60,7 +60,8 @@ export async function drawOwnership(
       what.value === "run"
         ? { runs: [{ id: Number(name.value.trim()), owner: to }] }
         : { observables: [{ name: name.value.trim(), owner: to }] };
-    void act(`Gave ${what.value} ${name.value.trim()} to ${to ?? "no source"}`, () =>
+    const which = `${what.value} ${name.value.trim()}`;
+    void act(`Gave ${which} to ${to ?? "no source"}`, `Could not give ${which} to ${to ?? "no source"}`, () =>
       adminWrite("POST", "/api/admin/ownership", change),
     );
   });

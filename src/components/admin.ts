@@ -53,40 +53,59 @@ export async function mountAdmin(root: HTMLElement): Promise<void> {
   const ownership = el("section");
   const audit = el("section");
   const say = (text: string) => (status.textContent = text);
-  const act = async (what: string, work: () => Promise<unknown>) => {
+  const act: Act = async (done, failed, work) => {
     try {
       await work();
-      say(what);
+      say(done);
       await draw();
     } catch (error) {
-      say(`${what.replace(/^\w+/, "Could not")}: ${message(error)}`);
+      say(`${failed}: ${message(error)}`);
     }
   };
 
   const draw = (): Promise<unknown> =>
-    Promise.all([drawUsers(users, act), drawTokens(tokens, act, say, draw), drawOwnership(ownership, act), drawAudit(audit)]);
+    Promise.all([
+      drawUsers(users, act, say),
+      drawTokens(tokens, act, say, draw),
+      drawOwnership(ownership, act),
+      drawAudit(audit),
+    ]);
   root.replaceChildren(sessionBadge(session), status, users, tokens, ownership, audit);
   await draw().catch((error: unknown) => say(message(error)));
 }
 
-/** Runs an admin action, says what happened, and draws the page again. */
-type Act = (what: string, work: () => Promise<unknown>) => Promise<void>;
+/**
+ * Runs an admin action and says what happened ("Added eve") or what could not be done ("Could
+ * not add user eve: …"), then draws the page again.
+ */
+type Act = (done: string, failed: string, work: () => Promise<unknown>) => Promise<void>;
+
+/** An empty required field is named in the status line (and focused), not sent. */
+function missing(say: (text: string) => void, fields: [HTMLInputElement, string][]): boolean {
+  const empty = fields.find(([input]) => !input.value.trim());
+  if (!empty) return false;
+  say(`${empty[1]} is empty: fill it in first.`);
+  empty[0].focus();
+  return true;
+}
 
 /** Users and their roles: change a role, remove, add. */
-async function drawUsers(users: HTMLElement, act: Act): Promise<void> {
+async function drawUsers(users: HTMLElement, act: Act, say: (text: string) => void): Promise<void> {
   const { mode, users: list } = await fetchUsers();
   const rows = list.map((u: UserListing) => {
     const role = roleChoice(u.role);
     role.setAttribute("aria-label", `Role of ${u.name}`);
     role.addEventListener("change", () =>
-      act(`Changed ${u.name} to ${role.value}`, () =>
+      act(`Changed ${u.name} to ${role.value}`, `Could not make ${u.name} ${role.value}`, () =>
         adminWrite("PATCH", `/api/admin/users/${encodeURIComponent(u.name)}`, { role: role.value }),
       ),
     );
     const remove = el("button", { type: "button", textContent: "Remove" });
     remove.setAttribute("aria-label", `Remove ${u.name}`);
     remove.addEventListener("click", () =>
-      act(`Removed ${u.name}`, () => adminWrite("DELETE", `/api/admin/users/${encodeURIComponent(u.name)}`)),
+      act(`Removed ${u.name}`, `Could not remove ${u.name}`, () =>
+        adminWrite("DELETE", `/api/admin/users/${encodeURIComponent(u.name)}`),
+      ),
     );
     return [u.name, role, u.hasPassword ? "password" : "through the proxy", when(u.createdAt), remove];
   });
@@ -97,7 +116,7 @@ async function drawUsers(users: HTMLElement, act: Act): Promise<void> {
   const add = el("button", { type: "submit", textContent: "Add user" });
   const form = el(
     "form",
-    { className: "admin-form" },
+    { className: "admin-form", noValidate: true },
     labelled("Name", name),
     labelled("Role", role),
     labelled(mode === "local" ? "Password (10+ characters)" : "Password (none for proxy users)", password),
@@ -105,7 +124,8 @@ async function drawUsers(users: HTMLElement, act: Act): Promise<void> {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    void act(`Added ${name.value}`, () =>
+    if (missing(say, [[name, "The new user's name"]])) return;
+    void act(`Added ${name.value}`, `Could not add user ${name.value}`, () =>
       adminWrite("POST", "/api/admin/users", {
         name: name.value,
         role: role.value,
@@ -132,7 +152,9 @@ async function drawTokens(
     const revoke = el("button", { type: "button", textContent: "Revoke", disabled: t.revokedAt !== null });
     revoke.setAttribute("aria-label", `Revoke ${t.name}`);
     revoke.addEventListener("click", () =>
-      act(`Revoked ${t.name}`, () => adminWrite("DELETE", `/api/admin/tokens/${encodeURIComponent(t.name)}`)),
+      act(`Revoked ${t.name}`, `Could not revoke ${t.name}`, () =>
+        adminWrite("DELETE", `/api/admin/tokens/${encodeURIComponent(t.name)}`),
+      ),
     );
     const state = t.revokedAt === null ? "active" : `revoked ${when(t.revokedAt)}`;
     return [
@@ -148,13 +170,20 @@ async function drawTokens(
   const shown = el("p", { className: "new-token" });
   const form = el(
     "form",
-    { className: "admin-form" },
+    { className: "admin-form", noValidate: true },
     labelled("Name (who holds it)", name),
     labelled("Sources it may write", sources),
     el("button", { type: "submit", textContent: "Make token" }),
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
+    if (
+      missing(say, [
+        [name, "The token's name"],
+        [sources, "Sources it may write"],
+      ])
+    )
+      return;
     void (async () => {
       try {
         const made = await adminWrite<{ token: string }>("POST", "/api/admin/tokens", {
@@ -192,6 +221,6 @@ async function drawAudit(audit: HTMLElement): Promise<void> {
   ]);
   audit.replaceChildren(
     el("h2", {}, "Audit log (newest 100)"),
-    table(["When", "Who", "What", "On", "Detail"], rows, "Audit log"),
+    rows.length ? table(["When", "Who", "What", "On", "Detail"], rows, "Audit log") : el("p", {}, "Nothing logged yet."),
   );
 }

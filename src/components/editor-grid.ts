@@ -4,6 +4,7 @@
 import { GridStack, type GridItemHTMLElement, type GridStackNode } from "gridstack";
 import { GRID_COLUMNS, type LayoutItem, type Widget } from "../core/dashboard.js";
 import { el } from "./dom.js";
+import { MIN_SIZE } from "../core/widget-kinds.js";
 
 function loadGridStackCss(): void {
   const href = import.meta.resolve("gridstack/dist/gridstack.min.css");
@@ -17,6 +18,8 @@ export interface GridEvents {
   removed: (name: string) => void;
   resized: (name: string) => void;
   settings: (name: string) => void;
+  /** The widget's readings: inspect them, download them. */
+  data: (name: string) => void;
 }
 
 /** A widget's frame: the body its view draws into and the caption that says what it shows. */
@@ -60,10 +63,11 @@ export class DashboardGrid {
   add(name: string, widget: Widget, item: LayoutItem): WidgetFrame {
     const remove = el("button", { type: "button", className: "remove", textContent: "×" });
     const settings = el("button", { type: "button", className: "settings", textContent: "⚙" });
+    const data = el("button", { type: "button", className: "data", textContent: "⤓" });
     const heading = el("h3", {}, widget.title);
     // The title bar is the drag handle, and with the keyboard: arrows move, Shift+arrows resize.
     const handle = el("div", { className: "widget-handle", tabIndex: this.readOnly ? -1 : 0 }, heading);
-    const header = el("div", { className: "widget-header" }, handle, ...(this.readOnly ? [] : [settings, remove]));
+    const header = el("div", { className: "widget-header" }, handle, data, ...(this.readOnly ? [] : [settings, remove]));
     const body = el("div", { className: "widget-body" });
     const caption = el("p", { className: "widget-caption", id: `caption-${name}` });
     const region = el("div", { className: "grid-stack-item-content widget" }, header, body, caption);
@@ -75,13 +79,15 @@ export class DashboardGrid {
     const frame = { body, caption, heading, region };
     this.frames.set(name, frame);
     this.retitle(name, widget.title);
-    this.grid.makeWidget(itemEl, { id: name, x: item.x, y: item.y, w: item.w, h: item.h });
+    const least = MIN_SIZE[widget.kind];
+    this.grid.makeWidget(itemEl, { id: name, x: item.x, y: item.y, w: item.w, h: item.h, minW: least.w, minH: least.h });
     remove.addEventListener("click", () => {
       this.grid.removeWidget(itemEl);
       this.frames.delete(name);
       this.events.removed(name);
     });
     settings.addEventListener("click", () => this.events.settings(name));
+    data.addEventListener("click", () => this.events.data(name));
     handle.addEventListener("keydown", (event) => this.onKey(event, itemEl, name));
     return frame;
   }
@@ -91,7 +97,9 @@ export class DashboardGrid {
     if (!frame) return;
     frame.heading.textContent = title;
     frame.region.setAttribute("aria-label", title);
-    const [settings, remove] = frame.region.querySelectorAll("button");
+    const [data, settings, remove] = frame.region.querySelectorAll(".widget-header > button");
+    data?.setAttribute("aria-label", `Data of ${title}`);
+    data?.setAttribute("title", "Inspect and download the readings (CSV, Parquet)");
     settings?.setAttribute("aria-label", `Settings of ${title}`);
     remove?.setAttribute("aria-label", `Remove ${title}`);
     if (!this.readOnly) {

@@ -19,9 +19,14 @@ export function dashboardIdFromLocation(loc: Location = location): string | unde
 /** The status line: what happened last, in words. */
 export function statusLine() {
   const element = el("p", { className: "status", role: "status" });
-  const set = (text: string, isError = false) => {
+  /** The line's text, in red for an error, with a button for what may be undone. */
+  const set = (text: string, isError = false, action?: { label: string; run: () => void }) => {
     element.textContent = text;
     element.classList.toggle("error", isError);
+    if (!action) return;
+    const button = el("button", { type: "button", className: "status-action", textContent: action.label });
+    button.addEventListener("click", () => action.run(), { once: true });
+    element.append(" ", button);
   };
   return { element, set };
 }

@@ -5,10 +5,26 @@
 // link (editor-link.ts) and the history (editor-history.ts). `/d/<id>` opens in view mode (no
 // editing chrome); Edit (`?edit`) switches to the editor. Widgets whose data changed redraw
 // together, once per animation frame.
-import type { ObservableInfo } from "../core/catalog.js";
-import { type Dashboard, type Widget, addWidget, applyPositions, removeWidget } from "../core/dashboard.js";
-import { type TimeChoice, describeRuns, describeWindow, sameTime, timeFromQuery, timeQuery } from "../core/dashboard-time.js";
-import { flagBands, flagsByRun, runVerdict } from "../core/flags.js";
+import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import {
+  type Dashboard,
+  type LayoutItem,
+  type Widget,
+  addWidget,
+  applyPositions,
+  sameLayout,
+  removeWidget,
+} from "../core/dashboard.js";
+import {
+  type TimeChoice,
+  describeRuns,
+  describeWindow,
+  formatWindow,
+  sameTime,
+  timeFromQuery,
+  timeQuery,
+} from "../core/dashboard-time.js";
+import { type RunFlag, flagBands, flagsByRun, runVerdict } from "../core/flags.js";
 import { describeErrors } from "../core/validation.js";
 import { DEFAULT_SIZE } from "../core/widget-kinds.js";
 import { fetchRuns } from "./api.js";
@@ -29,6 +45,10 @@ import { rangeChecks, runFlagsPanel } from "./run-flags.js";
 import { type DataNeed, SeriesFeed } from "./series-feed.js";
 import { siteNow } from "./site-mode.js";
 import { shownText, timeBar } from "./time-bar.js";
+import type { TimeControl } from "./chart-pointer.js";
+import { openDataDialog } from "./widget-data-dialog.js";
+import type { ExportSource } from "./widget-export.js";
+import type { TimeWindow } from "../core/time-window.js";
 import type { FlagBand, WidgetView } from "./widget-common.js";
 import { ensureWidgetStyles } from "./widget-styles.js";
 import { createWidgetView, feedData, keysOf, needsOf } from "./widgets.js";
@@ -61,6 +81,8 @@ class EditorPage {
   private dashboard: Dashboard;
   private saved: { id: string; revision: number } | undefined;
   private dirty: boolean;
+  /** The stored layout is being put on the grid (its moves are not changes). */
+  private placing = false;
   private choice: TimeChoice;
   private readonly mayEdit: boolean;
   private readonly editing: boolean;
@@ -70,7 +92,9 @@ class EditorPage {
   private readonly scheduleRender = frameScheduler((name: string) => this.render(name));
   private readonly liveStatus = el("span", { className: "live-status" });
   private readonly dataTaken = el("p", { className: "data-taken" });
-  private bands: FlagBand[] = [];
+  /** The flags last loaded, and their bands as of the runs last known (see flagBandsNow). */
+  private flags: readonly RunFlag[] = [];
+  private bands: { runs: readonly RunInfo[]; bands: FlagBand[] } | undefined;
   private verdictOf = (_run: number): string => "unreviewed";
   private flagCheck: ReturnType<typeof setTimeout> | undefined;
   private readonly time: ReturnType<typeof timeBar>;
@@ -123,11 +147,61 @@ class EditorPage {
     return timeQuery(this.choice, defaultsOf(this.dashboard), keep);
   }
 
-  private writeAddress(): void {
+  /** The address says what is on screen; `push` makes a new history entry (a zoom Back undoes). */
+  private writeAddress(push = false): void {
     const path = this.saved ? `/d/${this.saved.id}` : location.pathname;
     const hash = this.context.opened.origin === "link" && !this.saved ? location.hash : "";
-    history.replaceState(null, "", `${path}${this.query()}${hash}`);
+    if (push) history.pushState(null, "", `${path}${this.query()}${hash}`);
+    else history.replaceState(null, "", `${path}${this.query()}${hash}`);
     this.pointModeLinks();
+  }
+
+  // --- zoom and pan from the charts' time axes -----------------------------------------------
+
+  /** The span a pan or wheel gesture shows until its data is read (see TimeControl). */
+  private preview: TimeWindow | undefined;
+  private previewRest: ReturnType<typeof setTimeout> | undefined;
+  private readonly resetZoom = el("button", { type: "button", className: "reset-zoom", textContent: "Reset zoom", hidden: true });
+
+  readonly timeControl: TimeControl = {
+    zoom: (from, to) => this.zoomTo(from, to),
+    preview: (from, to) => {
+      this.preview = { from, to };
+      this.renderAll();
+      clearTimeout(this.previewRest);
+      // Read when the gesture rests: one history entry and one read per gesture.
+      this.previewRest = setTimeout(() => {
+        this.preview = undefined;
+        this.zoomTo(from, to);
+      }, 300);
+    },
+  };
+
+  /** Zooms the whole dashboard to [from, to]: in the address (Back undoes it), read afresh. */
+  private zoomTo(from: number, to: number): void {
+    if (!(to > from)) return;
+    this.showTime({ ...this.choice, window: { kind: "absolute", from: Math.floor(from), to: Math.ceil(to) } }, true);
+  }
+
+  /** Shows a choice of runs and time: the time bar, the address, Reset, and the data for it. */
+  private showTime(choice: TimeChoice, push: boolean): void {
+    this.choice = choice;
+    this.time.setChoice(choice);
+    this.writeAddress(push);
+    this.time.setIsDefault(sameTime(choice, defaultsOf(this.dashboard)));
+    this.showReset();
+    void this.declare();
+  }
+
+  /** Reset is offered while a zoom (a fixed span other than the dashboard's own) is shown. */
+  private showReset(): void {
+    const own = defaultsOf(this.dashboard).window;
+    this.resetZoom.hidden = this.choice.window.kind !== "absolute" || formatWindow(this.choice.window) === formatWindow(own);
+  }
+
+  /** Back and Forward: the runs and time the address then said. */
+  private onHistory(): void {
+    this.showTime(timeFromQuery(location.search, defaultsOf(this.dashboard)).choice, false);
   }
 
   /** Links to the other mode (Edit, View): they keep the runs and time on screen. */
@@ -149,6 +223,7 @@ class EditorPage {
         this.choice = next;
         this.writeAddress();
         time.setIsDefault(sameTime(this.choice, defaultsOf(this.dashboard)));
+        this.showReset();
         void this.declare();
       },
       ...(this.editing
@@ -181,8 +256,11 @@ class EditorPage {
     const now = siteNow();
     const fallback = this.choice.window.kind === "relative" ? this.choice.window.seconds : 3600;
     const window = { from: now - fallback * 1000, to: now };
-    const data = feedData(this.feed, this.info, window, this.bands, (next) => this.replaceWidget(name, next));
-    const text = held.view.update(widget, data, { width: frame.body.clientWidth, height: frame.body.clientHeight });
+    const data = feedData(this.feed, this.info, window, this.flagBandsNow(), (next) => this.replaceWidget(name, next), {
+      control: this.timeControl,
+      preview: this.preview,
+    });
+    const text = held.view.update(widget, data, contentBox(frame.body));
     frame.caption.textContent = text.startsWith(`${widget.title}: `) ? text.slice(widget.title.length + 2) : text;
   }
 
@@ -205,7 +283,8 @@ class EditorPage {
         this.liveStatus.textContent = text;
         this.liveStatus.dataset.state = state;
       },
-      onStatus: this.status.set,
+      // "" takes back what the feed said (an error, "waiting"): the line says again what stands.
+      onStatus: (text, isError) => this.status.set(text || (this.dirty ? "Unsaved changes" : ""), isError),
     });
   }
 
@@ -253,13 +332,23 @@ class EditorPage {
     return new DashboardGrid(
       {
         moved: (items) => {
-          this.dashboard = applyPositions(this.dashboard, items);
-          this.changed();
+          const next = applyPositions(this.dashboard, items);
+          if (sameLayout(next.layout, this.dashboard.layout)) return;
+          this.dashboard = next;
+          // The grid compacting a stored layout as it places it is not the user's change.
+          if (!this.placing) this.changed();
         },
         removed: (name) => {
+          const widget = this.dashboard.elements[name];
+          const item = this.dashboard.layout.items.find((i) => i.element === name);
           this.dashboard = removeWidget(this.dashboard, name);
           this.views.delete(name);
           this.changed();
+          if (widget && item)
+            this.status.set(`Removed “${widget.title}” (unsaved changes).`, false, {
+              label: "Undo",
+              run: () => this.restoreWidget(widget, item),
+            });
         },
         resized: (name) => {
           this.views.delete(name);
@@ -269,9 +358,42 @@ class EditorPage {
           const widget = this.dashboard.elements[name];
           if (widget) openWidgetSettings(widget, this.info, (next) => this.replaceWidget(name, next));
         },
+        data: (name) => {
+          const widget = this.dashboard.elements[name];
+          if (widget) void openDataDialog(widget, this.exportSource());
+        },
       },
       !this.editing,
     );
+  }
+
+  /** What a widget's Data dialog reads: the snapshot and runs shown, the window, the live tail. */
+  private exportSource(): ExportSource | undefined {
+    const shown = this.feed.source();
+    const now = this.feed.current();
+    if (!shown || !now) return undefined;
+    return {
+      ...shown,
+      runList: this.feed.runs(),
+      window: this.preview ?? now.window,
+      info: this.info,
+      buffer: (o, c) => this.feed.buffer(o, c),
+      grid: (o) => this.feed.grid(o),
+      arrays: (o, runs) => this.feed.arrayReadings(o, runs),
+    };
+  }
+
+  /** Puts back a widget the user removed, where it was. */
+  private restoreWidget(widget: Widget, item: LayoutItem): void {
+    const { elements, layout } = this.dashboard;
+    this.dashboard = {
+      ...this.dashboard,
+      elements: { ...elements, [item.element]: widget },
+      layout: { items: [...layout.items, item] },
+    };
+    this.place(item.element, widget);
+    this.changed();
+    void this.declare();
   }
 
   private place(name: string, widget: Widget): void {
@@ -287,10 +409,6 @@ class EditorPage {
 
   private makeFlagsPanel(): ReturnType<typeof runFlagsPanel> {
     const { review, base, session } = this.context;
-    const runSpan = (id: number) => {
-      const run = this.feed.runs().find((r) => r.id === id);
-      return run ? { from: run.start, to: run.stop ?? siteNow() } : undefined;
-    };
     return runFlagsPanel({
       ...(review ? { load: () => loadRunFlags(base, null) } : {}),
       session,
@@ -302,13 +420,29 @@ class EditorPage {
       allRuns: () => this.feed.runs(),
       checks: (run) => rangeChecks(run, Object.values(this.dashboard.elements), this.info, (o, c) => this.feed.buffer(o, c)),
       onFlags: (flags) => {
-        this.bands = flagBands(flags, runSpan);
+        this.flags = flags;
+        this.bands = undefined;
         const byRun = flagsByRun(flags);
         this.verdictOf = (id) => runVerdict(byRun.get(id) ?? []);
         this.time.setRuns(this.feed.runs(), this.verdictOf);
         this.renderAll();
       },
     });
+  }
+
+  /**
+   * The flags' bands on the time axes. A flag on a whole run takes the run's span, so the bands
+   * are made again once the runs are known (the flags may load first) and as a running one grows.
+   */
+  private flagBandsNow(): FlagBand[] {
+    const runs = this.feed.runs();
+    if (this.bands?.runs === runs && runs.every((r) => r.stop !== null)) return this.bands.bands;
+    const runSpan = (id: number) => {
+      const run = runs.find((r) => r.id === id);
+      return run ? { from: run.start, to: run.stop ?? siteNow() } : undefined;
+    };
+    this.bands = { runs, bands: flagBands(this.flags, runSpan) };
+    return this.bands.bands;
   }
 
   private scheduleFlagCheck(): void {
@@ -423,6 +557,16 @@ class EditorPage {
       ),
     );
     this.showGrid();
+    addEventListener("popstate", () => this.onHistory());
+    this.resetZoom.addEventListener("click", () => {
+      this.showTime({ ...this.choice, window: defaultsOf(this.dashboard).window }, true);
+    });
+    this.time.element.append(this.resetZoom);
+    this.showReset();
+    // Leaving with unsaved changes asks first (the browser's own question).
+    addEventListener("beforeunload", (event) => {
+      if (this.editing && this.dirty) event.preventDefault();
+    });
     // Time moves on even without new readings: slide the windows, age the values.
     setInterval(() => this.renderAll(), 5000);
     await this.declare();
@@ -431,9 +575,23 @@ class EditorPage {
   private showGrid(): void {
     if (this.dirty) this.status.set("Unsaved changes");
     this.pointModeLinks();
-    for (const item of this.dashboard.layout.items) this.place(item.element, this.dashboard.elements[item.element]!);
+    // Top to bottom, as the grid lays them out: an item placed above one already there moves it.
+    const items = [...this.dashboard.layout.items].sort((a, b) => a.y - b.y || a.x - b.x);
+    this.placing = true;
+    for (const item of items) this.place(item.element, this.dashboard.elements[item.element]!);
+    this.placing = false;
     const empty = this.editing ? "No widgets yet: add one with the form above." : "This dashboard has no widgets yet.";
     this.grid.element.dataset.empty = empty;
     if (!this.editing) this.grid.element.setAttribute("aria-label", `${this.dashboard.title}, view mode`);
   }
+}
+
+/** An element's inner size, less its padding: the room a drawing has. */
+function contentBox(element: HTMLElement): { width: number; height: number } {
+  const style = getComputedStyle(element);
+  const px = (v: string) => Number.parseFloat(v) || 0;
+  return {
+    width: element.clientWidth - px(style.paddingLeft) - px(style.paddingRight),
+    height: element.clientHeight - px(style.paddingTop) - px(style.paddingBottom),
+  };
 }

@@ -96,7 +96,8 @@ export async function snapshotChanged(snapshot: Snapshot): Promise<boolean> {
 }
 
 /** Per channel, the readings (or level-of-detail points) of one observable. */
-export type ChannelSeries = Map<number, { t: Float64Array; value: Float64Array }>;
+/** Per channel: the readings in time order, or (`thinned`) the level-of-detail M4 points of them. */
+export type ChannelSeries = Map<number, { t: Float64Array; value: Float64Array; thinned?: boolean }>;
 
 export interface SeriesView {
   t: Float64Array;
@@ -144,10 +145,15 @@ function register(db: duckdb.AsyncDuckDB, url: URL, bytes: number): Promise<stri
   return done.then(() => name);
 }
 
-const sqlList = (names: string[]) => `[${names.map((n) => `'${n.replaceAll("'", "''")}'`).join(", ")}]`;
+export const sqlList = (names: string[]) => `[${names.map((n) => `'${n.replaceAll("'", "''")}'`).join(", ")}]`;
 
 /** The files of one kind for these runs, registered with DuckDB (fetched together). */
-async function filesOf(db: duckdb.AsyncDuckDB, snapshot: Snapshot, runs: readonly SnapshotRun[], kind: SnapshotFile["kind"]) {
+export async function filesOf(
+  db: duckdb.AsyncDuckDB,
+  snapshot: Snapshot,
+  runs: readonly SnapshotRun[],
+  kind: SnapshotFile["kind"],
+) {
   const files = runs.flatMap((r) => r.files.filter((f) => f.kind === kind));
   return Promise.all(files.map((f) => register(db, new URL(f.path, snapshot.base), f.bytes)));
 }
@@ -231,7 +237,7 @@ export async function queryChannels(
         (perChannel.get(channel) ?? perChannel.set(channel, []).get(channel)!).push(bucket);
       }
       for (const [observable, perChannel] of buckets)
-        for (const [channel, list] of perChannel) out.get(observable)?.set(channel, lodPoints(list));
+        for (const [channel, list] of perChannel) out.get(observable)?.set(channel, { ...lodPoints(list), thinned: true });
     }
     return out;
   } finally {

@@ -18,6 +18,8 @@ export class SeriesBuffer {
   private start = 0;
   private end = 0;
   lastSeq = 0;
+  /** The history holds level-of-detail M4 points (real readings, but not every one), not every reading. */
+  thinned = false;
   /** Min/max per block of the storage, built when the buffer is long (see `m4`). */
   private index: M4Index | undefined;
 

@@ -7,7 +7,7 @@
 import { siteNow } from "./site-mode.js";
 import type { ChannelGrid } from "../core/binning.js";
 import type { Reading, RunInfo } from "../core/catalog.js";
-import { type DashboardView, type TimeChoice, dashboardView } from "../core/dashboard-time.js";
+import { type DashboardView, type TimeChoice, dashboardView, overlapping } from "../core/dashboard-time.js";
 import type { TimeWindow } from "../core/time-window.js";
 import { LiveClient, type LiveState } from "./live-client.js";
 import {
@@ -21,6 +21,7 @@ import {
   snapshotChanged,
 } from "./run-data.js";
 import { SeriesBuffer } from "./series-buffer.js";
+import { type ScalarRow, nearestReading } from "./run-readings.js";
 
 export type DataNeed =
   /** One channel's readings in the window (time series, single number, table cell, xy axis). */
@@ -66,6 +67,8 @@ export class SeriesFeed {
   private arrays = new Map<string, { need: Extract<DataNeed, { kind: "arrays" }>; readings: ArrayReadingView[] }>();
   private runList: RunInfo[] = [];
   private live: LiveClient | undefined;
+  private settledFor: SeriesFeed["request"];
+  private messageUp = false;
   private view: DashboardView | undefined;
   private request: { needs: DataNeed[]; choice: TimeChoice } | undefined;
   private loading: Promise<void> = Promise.resolve();
@@ -100,6 +103,21 @@ export class SeriesFeed {
     return this.arrays.get(arraysKey(observable, runs))?.readings;
   }
 
+  /**
+   * The reading nearest `t` at full resolution where the held history is thinned (level-of-detail
+   * points); undefined where the held history is every reading (it answers exactly itself).
+   */
+  nearest(observable: string, channel: number, t: number, within: number): Promise<ScalarRow | undefined> | undefined {
+    const buffer = this.buffers.get(seriesKey(observable, channel));
+    if (!buffer?.thinned || !this.snapshot || !this.view) return undefined;
+    return nearestReading(this.snapshot, { runs: this.view.runs, observable, channel, t, within });
+  }
+
+  /** The snapshot read and the runs shown, for reading exact readings (Download, Inspect data). */
+  source(): { snapshot: Snapshot; runs: readonly number[] } | undefined {
+    return this.snapshot && this.view ? { snapshot: this.snapshot, runs: this.view.runs } : undefined;
+  }
+
   /** The runs as last read (for colouring by run and for run pickers). */
   runs(): readonly RunInfo[] {
     return this.runList;
@@ -111,8 +129,13 @@ export class SeriesFeed {
     const { run, runs, note } = this.view;
     const { from, to } = this.view.window;
     // The last N seconds of a running run slide with the clock; anything else stays put.
-    const slide = this.view.slides ? siteNow() - to : 0;
-    return { run, runs, window: { from: from + slide, to: to + slide }, snapshot: this.snapshot, ...(note ? { note } : {}) };
+    const now = siteNow();
+    const slide = this.view.slides ? now - to : 0;
+    const window = { from: from + slide, to: to + slide };
+    // A run the sliding window has left is no longer shown.
+    const inWindow = new Set(overlapping(this.runList, window, now).map((r) => r.id));
+    const shown = slide ? runs.filter((id) => inWindow.has(id) || !this.runList.some((r) => r.id === id)) : runs;
+    return { run, runs: shown, window, snapshot: this.snapshot, ...(note ? { note } : {}) };
   }
 
   /** What the widgets need now, and which runs and time; reads history again and resubscribes. */
@@ -133,42 +156,64 @@ export class SeriesFeed {
     return next;
   }
 
+  /** Whether the history for what the widgets asked last has been read (or found empty). */
+  settled(): boolean {
+    return !!this.request && this.settledFor === this.request;
+  }
+
   private async load(reason: string, fresh: boolean, retried = false): Promise<void> {
     const request = this.request;
     if (!request || this.closed) return;
     try {
-      if (fresh || !this.snapshot) {
-        this.snapshot = await loadSnapshotWhenReady(this.options.base, (why) => this.options.onStatus(`Waiting: ${why}…`));
-      }
-      const snapshot = this.snapshot;
-      const runList = await this.options.runs(snapshot);
-      const view = this.viewOf(runList, request);
-      // What is drawn stays until the new history is read, then everything swaps at once.
-      const history = view ? await this.readHistory(snapshot, view, request.needs, runList) : undefined;
-      this.live?.close();
-      this.live = undefined;
-      this.buffers = history?.buffers ?? new Map();
-      this.grids = history?.grids ?? new Map();
-      this.arrays = history?.arrays ?? new Map();
-      this.runList = runList;
-      this.view = view;
-      this.options.onData(new Set(request.needs.map(needKey)));
-      if (!view) {
-        this.options.onStatus("Nothing to show: no run in the catalog matches the chosen runs and time.", true);
-        return;
-      }
-      this.follow(snapshot, view, request);
-      if (reason) this.options.onStatus(`Reloaded data: ${reason}`);
-      // The older runs of long rasters, after the first draw; each widget redraws as they come.
-      for (const fill of history?.fillLater ?? []) {
-        const key = await fill();
-        if (this.request !== request) return;
-        this.options.onData(new Set([key]));
-      }
+      await this.loadFor(request, reason, fresh);
     } catch (error) {
       // The files of the manifest read were replaced meanwhile: read the new one, once.
       if (error instanceof SnapshotFileGone && !retried) return this.load(reason, true, true);
-      this.options.onStatus(`Could not load data: ${error instanceof Error ? error.message : String(error)}`, true);
+      this.showStatus(`Could not load data: ${error instanceof Error ? error.message : String(error)}`, true);
+      // The widgets stop saying "loading…": nothing more is coming for this request.
+      if (this.request === request) {
+        this.settledFor = request;
+        this.options.onData(new Set(request.needs.map(needKey)));
+      }
+    }
+  }
+
+  /** Tells the page; what the feed said before (an error, "waiting") is taken back once data is drawn. */
+  private showStatus(text: string, isError = false): void {
+    if (!text && !this.messageUp) return;
+    this.messageUp = !!text;
+    this.options.onStatus(text, isError);
+  }
+
+  private async loadFor(request: NonNullable<SeriesFeed["request"]>, reason: string, fresh: boolean): Promise<void> {
+    if (fresh || !this.snapshot) {
+      this.snapshot = await loadSnapshotWhenReady(this.options.base, (why) => this.showStatus(`Waiting: ${why}…`));
+    }
+    const snapshot = this.snapshot;
+    const runList = await this.options.runs(snapshot);
+    const view = this.viewOf(runList, request);
+    // What is drawn stays until the new history is read, then everything swaps at once.
+    const history = view ? await this.readHistory(snapshot, view, request.needs, runList) : undefined;
+    this.live?.close();
+    this.live = undefined;
+    this.buffers = history?.buffers ?? new Map();
+    this.grids = history?.grids ?? new Map();
+    this.arrays = history?.arrays ?? new Map();
+    this.runList = runList;
+    this.view = view;
+    if (this.request === request) this.settledFor = request;
+    this.options.onData(new Set(request.needs.map(needKey)));
+    if (!view) {
+      this.showStatus("Nothing to show: no run in the catalog matches the chosen runs and time.", true);
+      return;
+    }
+    this.follow(snapshot, view, request);
+    this.showStatus(reason ? `Reloaded data: ${reason}` : "");
+    // The older runs of long rasters, after the first draw; each widget redraws as they come.
+    for (const fill of history?.fillLater ?? []) {
+      const key = await fill();
+      if (this.request !== request) return;
+      this.options.onData(new Set([key]));
     }
   }
 
@@ -235,6 +280,7 @@ export class SeriesFeed {
               const columns = read.get(observable)?.get(channel);
               const buffer = SeriesBuffer.fromColumns(columns?.t ?? [], columns?.value ?? [], []);
               buffer.lastSeq = heldSeq;
+              buffer.thinned = !!columns?.thinned;
               buffers.set(seriesKey(observable, channel), buffer);
             }
           }

@@ -5,13 +5,15 @@ import * as Plot from "@observablehq/plot";
 import { histogram } from "../core/binning.js";
 import { positiveExtent } from "../core/color-scale.js";
 import type { Widget, YScale } from "../core/dashboard.js";
-import { columnExtremes, decimationNote } from "../core/m4.js";
+import { columnExtremes, decimationNote, lowerBound } from "../core/m4.js";
+import type { PointerSpec } from "./chart-pointer.js";
+import { exactFound, histogramTip, profileTip, readingsTip, seriesFound, xyTip } from "./widget-tips.js";
 import { breakingGap, medianGap } from "../core/freshness.js";
 import { pairByTime } from "../core/pairing.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el } from "./dom.js";
 import { flagMarks } from "./flag-marks.js";
-import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widget-common.js";
+import { type WidgetData, emptyNote, waiting, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widget-common.js";
 
 type Size = { width: number; height: number };
 
@@ -28,8 +30,9 @@ function yAxis(scale: YScale | undefined, values: ArrayLike<number>, range: { mi
   };
 }
 
-function chartSize(size: Size, captionRoom = 22) {
-  return { width: Math.max(160, size.width), height: Math.max(100, size.height - captionRoom) };
+/** The plot's own size: the drawing's, less what sits beside it (widgets.ts fits legends and notes). */
+function chartSize(size: Size) {
+  return { width: Math.max(160, size.width), height: Math.max(60, size.height) };
 }
 
 function withNote(plot: Element, note: string | undefined): Node {
@@ -61,7 +64,7 @@ export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {
     // Where the readings stopped (a DAQ down for an hour) the line stops too.
     const gap = breakingGap(medianGap(columns.x), (2 * (to - from)) / buckets);
     lines.push(...withBreaks(points, gap, (p) => ({ ...p, v: Number.NaN })));
-    const note = decimationNote(series.length, thinned.x.length);
+    const note = decimationNote(series.length, thinned.x.length, buckets);
     if (note) {
       notes.push(widget.series.length > 1 ? `${label}: ${note}` : note);
       const ext = columnExtremes(columns, Math.max(1, Math.floor(width / 3)), from, to);
@@ -90,50 +93,131 @@ export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {
     marks,
   });
   plot.setAttribute("aria-label", `${widget.title}: ${drawn.length} points drawn`);
-  return { node: withNote(plot, notes.join("; ")), text: `${widget.title}: ${latest.join(", ")} ${unit}`.trim() };
+  return {
+    node: withNote(plot, notes.join("; ")),
+    text: `${widget.title}: ${latest.join(", ")} ${unit}`.trim(),
+    pointer: timeseriesPointer(widget, data, plot, width),
+  };
+}
+
+/** Hover on a time series: each series' nearest reading, exact where the history is thinned. */
+function timeseriesPointer(widget: Widget, data: WidgetData, plot: Element & Plot.Plot, width: number): PointerSpec {
+  const { from, to } = data.window;
+  return {
+    plot,
+    time: true,
+    tipAt: (x, y) => {
+      const at = seriesFound(widget, data, x, y);
+      return at && readingsTip(at.found, data.runs, at.lead);
+    },
+    refine: async (_tip, x, y) => {
+      const at = seriesFound(widget, data, x, y);
+      if (!at) return undefined;
+      // Two pixel columns either side: where the nearest reading must be.
+      const exact = await exactFound(data, at.found, x, (2 * (to - from)) / Math.max(1, width));
+      if (exact.every((e, i) => e === at.found[i])) return undefined;
+      const lead = exact.reduce((best, e) => (Math.abs(e.t - x) < Math.abs(best.t - x) ? e : best));
+      return readingsTip(exact, data.runs, lead);
+    },
+    steps: () => {
+      const first = widget.series[0]!;
+      const columns = data.series(first.observable, first.channel)?.columns();
+      if (!columns) return [];
+      return columns.x.subarray(lowerBound(columns.x, from), lowerBound(columns.x, to + 1));
+    },
+  };
 }
 
 export function histogramView(widget: Widget, data: WidgetData, size: Size) {
   const ref = widget.series[0]!;
   const info = data.info(ref.observable)!;
   const grid = data.grid(ref.observable);
-  if (!grid) return { node: emptyNote("loading…"), text: `${widget.title}: loading` };
+  if (!grid) return { node: emptyNote(waiting(data)), text: `${widget.title}: ${waiting(data)}` };
   const range = rangeOf(widget, info);
   const h = histogram(grid.latest, widget.bins ?? 40, range);
   const out = h.below + h.above;
+  const beyond = h.under.count + h.over.count;
   const text =
     `${widget.title}: ${info.name}, ${info.channels} channels, ${out} out of range` +
     (out ? ` (${h.below} below, ${h.above} above)` : "") +
-    (h.missing ? `, ${h.missing} without data` : "");
+    (h.missing ? `, ${h.missing} without data` : "") +
+    (beyond ? `; ${beyond} beyond the axis, in the edge bins` : "");
   if (h.total === 0) return { node: emptyNote("no data in this window"), text };
   const bins = h.counts.map((count, i) => ({ x1: h.edges[i]!, x2: h.edges[i + 1]!, count }));
   const { width, height } = chartSize(size);
+  const [lo, hi] = [h.edges[0]!, h.edges.at(-1)!];
+  const binWidth = (hi - lo) / bins.length;
+  const edges = edgeBins(h, binWidth, info.unit);
   const marks: Plot.Markish[] = [];
-  const band = healthyBand([h.edges[0]!, h.edges.at(-1)!], range);
+  const band = healthyBand([lo, hi], range);
   if (band) marks.push(Plot.rectX([band], { x1: "y1", x2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 }));
-  marks.push(
-    Plot.rectY(bins, {
-      x1: "x1",
-      x2: "x2",
-      y: "count",
-      insetLeft: 0.5,
-      insetRight: 0.5,
-      // Bars of out-of-range values in the alarm colour, so a lone dead pixel's bar is seen.
-      fill: (d: { x1: number; x2: number }) => (range && (d.x2 <= range.min || d.x1 >= range.max) ? "#dc2626" : "steelblue"),
-    }),
-    Plot.ruleY([0]),
-  );
+  // Bars of out-of-range values in the alarm colour, so a lone dead pixel's bar is seen.
+  const outside = (x1: number, x2: number) => !!range && (x2 <= range.min || x1 >= range.max);
+  const fill = (d: { x1: number; x2: number }) => (outside(d.x1, d.x2) ? "#dc2626" : "steelblue");
+  marks.push(Plot.rectY(bins, { x1: "x1", x2: "x2", y: "count", insetLeft: 0.5, insetRight: 0.5, fill }));
+  if (edges.length) {
+    const edgeFill = (d: { below: boolean; furthest: number }) =>
+      range && (d.below ? d.furthest < range.min : d.furthest > range.max) ? "#dc2626" : "#9ca3af";
+    marks.push(
+      Plot.rectY(edges, { x1: "x1", x2: "x2", y: "count", fill: edgeFill, title: "label" }),
+      // Labels run inward from the edges, so none is cut at a narrow width.
+      ...edges.map((d) =>
+        Plot.text([d], {
+          x: d.below ? "x1" : "x2",
+          y: "count",
+          text: "label",
+          dy: -6,
+          textAnchor: d.below ? "start" : "end",
+          fontSize: 9,
+        }),
+      ),
+    );
+  }
+  marks.push(Plot.ruleY([0]));
   const plot = Plot.plot({
     width,
     height,
     marginLeft: 44,
+    marginTop: edges.length ? 30 : 20,
     // Counts of 1 (a dead pixel) next to 1800: a square-root axis keeps both readable.
-    y: { type: "sqrt", label: "channels", grid: true },
-    x: { label: info.unit || null },
+    y: { type: "sqrt", label: "channels (√ scale)", grid: true },
+    x: {
+      label: info.unit || null,
+      domain: [lo - (h.under.count ? 2.5 : 0) * binWidth, hi + (h.over.count ? 2.5 : 0) * binWidth],
+    },
     marks,
   });
   plot.setAttribute("aria-label", text);
-  return { node: withNote(plot, `${out} of ${h.total} out of range`), text };
+  const note =
+    `${out} of ${h.total} out of range` + (beyond ? `; ${beyond} beyond the axis (grey or red bars at its edges)` : "");
+  const centres = [...edges.map((e) => (e.x1 + e.x2) / 2), ...bins.map((b) => (b.x1 + b.x2) / 2)].sort((a, b) => a - b);
+  const pointer: PointerSpec = { plot, time: false, tipAt: (x) => histogramTip(h, x, info.unit, binWidth), steps: () => centres };
+  return { node: withNote(plot, note), text, pointer };
+}
+
+/** The edge bins of far outliers, one bin wide, a bin's gap from the axis, labelled with their count and furthest value. */
+function edgeBins(h: ReturnType<typeof histogram>, binWidth: number, unit: string) {
+  const [lo, hi] = [h.edges[0]!, h.edges.at(-1)!];
+  const bins = [];
+  if (h.under.count)
+    bins.push({
+      x1: lo - 2.5 * binWidth,
+      x2: lo - 1.5 * binWidth,
+      count: h.under.count,
+      below: true,
+      furthest: h.under.furthest,
+      label: `${h.under.count} below (${withUnit(h.under.furthest, unit)})`,
+    });
+  if (h.over.count)
+    bins.push({
+      x1: hi + 1.5 * binWidth,
+      x2: hi + 2.5 * binWidth,
+      count: h.over.count,
+      below: false,
+      furthest: h.over.furthest,
+      label: `${h.over.count} above (${withUnit(h.over.furthest, unit)})`,
+    });
+  return bins;
 }
 
 export function profileView(widget: Widget, data: WidgetData, size: Size) {
@@ -192,7 +276,13 @@ export function profileView(widget: Widget, data: WidgetData, size: Size) {
     ? `${widget.title}: ${info.name} of runs ${shown.map((r) => r.run).join(", ")}`
     : `${widget.title}: ${info.name} at ${when} (run ${newest.run}), peak ${withUnit(values[peak]!, info.unit)} at sample ${peak}`;
   plot.setAttribute("aria-label", text);
-  return { node: plot, text };
+  const traces = shown.map((reading, age) => ({
+    reading,
+    label: overlay ? `run ${reading.run}` : age === 0 ? "newest" : `${age} before`,
+  }));
+  const samples = Array.from({ length: values.length }, (_, i) => i);
+  const pointer: PointerSpec = { plot, time: false, tipAt: (x) => profileTip(traces, x, info.unit), steps: () => samples };
+  return { node: plot, text, pointer };
 }
 
 export function xyView(widget: Widget, data: WidgetData, size: Size) {
@@ -231,11 +321,22 @@ export function xyView(widget: Widget, data: WidgetData, size: Size) {
       domain: valueDomain(Float64Array.from(points, (p) => p.x)),
     },
     y: { ...y.options, label: `${yLabel}${yInfo.unit ? ` (${yInfo.unit})` : ""}`, grid: true },
-    color: byRun ? { legend: true, type: "ordinal" } : { type: "time", scheme: "viridis" },
+    // Both ends readable on a light and a dark page (viridis's old end is near black, turbo's first run too).
+    color: byRun ? { legend: true, type: "categorical" } : { type: "time", range: ["#60a5fa", "#f59e0b"], interpolate: "hcl" },
     marks: [Plot.dot(points, { x: "x", y: "y", r: 2, fill: byRun ? "run" : "time", fillOpacity: 0.8 })],
   });
   const last = points.at(-1)!;
   const text = `${widget.title}: ${points.length} points of ${yLabel} against ${xLabel}; newest ${formatValue(last.y)} at ${formatValue(last.x)}`;
   plot.setAttribute("aria-label", text);
-  return { node: withNote(plot, byRun ? undefined : "colour: time, dark = older, yellow = newest"), text };
+  const spanOf = (values: number[]) => Math.max(...values) - Math.min(...values);
+  const spans = { x: spanOf(points.map((p) => p.x)), y: spanOf(points.map((p) => p.y)) };
+  const labels = { x: `${xLabel}${xInfo.unit ? ` (${xInfo.unit})` : ""}`, y: `${yLabel}${yInfo.unit ? ` (${yInfo.unit})` : ""}` };
+  const byX = points.map((p) => p.x).sort((a, b) => a - b);
+  const pointer: PointerSpec = {
+    plot,
+    time: false,
+    tipAt: (x, y) => xyTip(points, { x, y }, spans, labels, data.runs),
+    steps: () => byX,
+  };
+  return { node: withNote(plot, byRun ? undefined : "colour: time, blue = older, orange = newest"), text, pointer };
 }

@@ -9,6 +9,8 @@ import type { TimeWindow } from "../core/time-window.js";
 import type { FlagBand } from "./flag-marks.js";
 import type { ArrayReadingView } from "./run-data.js";
 import type { SeriesBuffer } from "./series-buffer.js";
+import type { PointerSpec, TimeControl } from "./chart-pointer.js";
+import type { ScalarRow } from "./run-readings.js";
 
 export type { FlagBand };
 
@@ -22,8 +24,24 @@ export interface WidgetData {
   now: number;
   /** Flags on the runs shown, as spans to shade on time axes. */
   flags: readonly FlagBand[];
+  /** The data asked for has been read (a missing grid or array then means none, not "loading"). */
+  settled: boolean;
+  /**
+   * The reading nearest `t` at full resolution, where the held history is thinned (undefined
+   * where it holds every reading: its own nearest point is exact).
+   */
+  nearest: (observable: string, channel: number, t: number, within: number) => Promise<ScalarRow | undefined> | undefined;
+  /** Zoom and pan of the dashboard's window from a time axis (none in a notebook cell). */
+  time?: TimeControl;
   /** The user changed the widget from inside it (a raster's highlighted channel). */
   change: (next: Widget) => void;
+}
+
+/** One drawing of a chart: the node, its text alternative, and what the pointer can read on it. */
+export interface Drawing {
+  node: Node;
+  text: string;
+  pointer?: PointerSpec;
 }
 
 /** A drawn widget: its element, kept across updates, and the text alternative of what it shows. */
@@ -73,4 +91,9 @@ export function withBreaks<T extends { t: Date | number }>(points: readonly T[],
 /** A value with its unit, as a reader says it: "3 V", "0.2" (no unit, no trailing space). */
 export function withUnit(v: number, unit: string): string {
   return unit ? `${formatValue(v)} ${unit}` : formatValue(v);
+}
+
+/** What a widget says while it has nothing to draw: still reading, or nothing there. */
+export function waiting(data: WidgetData): string {
+  return data.settled ? "no data in this window" : "loading…";
 }

@@ -7,6 +7,7 @@ import { type ChannelGrid, rasterPixels } from "../core/binning.js";
 import {
   ABOVE_RANGE,
   BELOW_RANGE,
+  NO_DATA,
   cellColor,
   cssColor,
   positiveExtent,
@@ -18,9 +19,20 @@ import type { Widget } from "../core/dashboard.js";
 import { breakingGap, medianGap } from "../core/freshness.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { markColumns } from "../core/mark-columns.js";
+import { formatInstant, nearestIndex, rasterCellTip, runAt } from "./widget-tips.js";
+import { ChartPointer } from "./chart-pointer.js";
 import { el, labelled } from "./dom.js";
 import { flagMarks } from "./flag-marks.js";
-import { type WidgetData, type WidgetView, emptyNote, formatValue, rangeOf, withBreaks, withUnit } from "./widget-common.js";
+import {
+  type WidgetData,
+  type WidgetView,
+  emptyNote,
+  waiting,
+  formatValue,
+  rangeOf,
+  withBreaks,
+  withUnit,
+} from "./widget-common.js";
 
 /** The raster's edges: times, with the day once the span is long enough to cross one (a night). */
 const timeLabel = (t: number, span: number) =>
@@ -67,7 +79,11 @@ class RasterView implements WidgetView {
   private readonly channelInput = el("input", { type: "number", name: "highlight", min: "0", step: "1" });
   private readonly flaggedText = el("span", { className: "raster-flagged" });
   private readonly line = el("div", { className: "raster-line" });
+  private readonly colorBar = new ColorBar();
+  private linePointer: ChartPointer | undefined;
+  private readonly cellTip = el("div", { className: "chart-tip", role: "tooltip", hidden: true });
   private painted: Painted | undefined;
+  private unit = "";
   private current: { widget: Widget; data: WidgetData; channels: number } | undefined;
 
   constructor() {
@@ -82,11 +98,15 @@ class RasterView implements WidgetView {
         el("div", { className: "raster-axis" }, this.axisTop, this.axisBottom),
         this.frame,
         this.flags,
+        this.colorBar.element,
       ),
       el("div", { className: "raster-times" }, this.timeFrom, this.timeTo),
       this.line,
     );
     this.channelInput.addEventListener("change", () => this.choose(Number(this.channelInput.value)));
+    this.frame.append(this.cellTip);
+    this.canvas.addEventListener("mousemove", (event) => this.pointAt(event));
+    this.canvas.addEventListener("mouseleave", () => (this.cellTip.hidden = true));
     this.canvas.addEventListener("click", (event) => {
       if (!this.current) return;
       const box = this.canvas.getBoundingClientRect();
@@ -94,6 +114,24 @@ class RasterView implements WidgetView {
         Math.min(this.current.channels - 1, Math.floor(((event.clientY - box.top) / box.height) * this.current.channels)),
       );
     });
+  }
+
+  /** The cell under the pointer, in words: channel, time span and the extremes held in it. */
+  private pointAt(event: MouseEvent): void {
+    const grid = this.painted?.grid;
+    const current = this.current;
+    const info = current?.data.info(current.widget.series[0]!.observable);
+    if (!grid || !current || !info) return;
+    const box = this.canvas.getBoundingClientRect();
+    const channel = Math.min(current.channels - 1, Math.floor(((event.clientY - box.top) / box.height) * current.channels));
+    const column = Math.min(grid.columns - 1, Math.floor(((event.clientX - box.left) / box.width) * grid.columns));
+    if (channel < 0 || column < 0) return;
+    this.cellTip.replaceChildren(...rasterCellTip(grid, channel, column, info).map((line) => el("div", {}, line)));
+    this.cellTip.hidden = false;
+    const x = event.clientX - box.left;
+    const left = x + 12 + this.cellTip.offsetWidth > box.width ? x - 12 - this.cellTip.offsetWidth : x + 12;
+    this.cellTip.style.left = `${Math.max(0, left)}px`;
+    this.cellTip.style.top = `${Math.max(0, Math.min(box.height - this.cellTip.offsetHeight, event.clientY - box.top - 10))}px`;
   }
 
   private choose(channel: number): void {
@@ -107,10 +145,17 @@ class RasterView implements WidgetView {
     const info = data.info(ref.observable)!;
     const grid = data.grid(ref.observable);
     this.current = { widget, data, channels: info.channels };
+    this.unit = info.unit;
     if (!grid) {
-      this.flaggedText.textContent = "loading…";
-      return `${widget.title}: loading`;
+      // An empty window clears what an earlier one drew.
+      this.flaggedText.textContent = waiting(data);
+      this.element.classList.add("raster-empty");
+      this.painted = undefined;
+      this.line.replaceChildren();
+      this.flags.replaceChildren();
+      return `${widget.title}: ${waiting(data)}`;
     }
+    this.element.classList.remove("raster-empty");
     const range = rangeOf(widget, info);
     const highlight = Math.min(info.channels - 1, widget.highlight ?? 0);
     if (document.activeElement !== this.channelInput) this.channelInput.value = String(highlight);
@@ -142,7 +187,9 @@ class RasterView implements WidgetView {
     if (!painted || painted.grid !== grid || painted.key !== key) {
       // The ramp spans the healthy channels' spread, fixed until the next full paint (a live
       // value must not recolour the whole raster); outliers have their own colours.
-      const fraction = scaleFraction(robustExtent(grid.latest, range) ?? [0, 1]);
+      const domain = robustExtent(grid.latest, range) ?? [0, 1];
+      this.colorBar.show(domain, this.unit, !!range);
+      const fraction = scaleFraction(domain);
       const color = (v: number) => cellColor(v, fraction, range);
       this.canvas.width = grid.columns;
       this.canvas.height = rows;
@@ -237,15 +284,70 @@ class RasterView implements WidgetView {
     });
     plot.setAttribute("aria-label", `channel ${highlight} of ${info.name}`);
     this.line.replaceChildren(plot);
+    // The highlighted channel's line joins the shared crosshair, and zooms like a time series.
+    this.linePointer ??= new ChartPointer(this.line, data.time);
+    this.linePointer.bind({
+      plot,
+      time: true,
+      tipAt: (x) => {
+        const i = nearestIndex(cells.t, x);
+        if (i < 0) return undefined;
+        const [lo, hi, t] = [cells.lo[i]!, cells.hi[i]!, cells.t[i]!];
+        const value = lo === hi ? withUnit(lo, info.unit) : `${formatValue(lo)} to ${withUnit(hi, info.unit)}`;
+        const run = runAt(data.runs, t);
+        return {
+          x: t,
+          y: (lo + hi) / 2,
+          lines: [`${formatInstant(t)}${run ? ` · ${run}` : ""}`, `channel ${highlight}: ${value}`],
+        };
+      },
+      steps: () => cells.t,
+    });
+  }
+}
+
+/**
+ * A colour bar with units beside a raster or an image: the ramp from its lowest to its highest
+ * value, and, where health colours are used, swatches saying what they mean.
+ */
+class ColorBar {
+  readonly element: HTMLElement;
+  private readonly bar = el("canvas", { className: "color-bar", width: 1, height: 64 });
+  private readonly top = el("span", { className: "color-bar-label" });
+  private readonly bottom = el("span", { className: "color-bar-label" });
+  private readonly keys = el("div", { className: "color-bar-keys" });
+
+  constructor() {
+    this.element = el("div", { className: "color-bar-box" }, this.top, this.bar, this.bottom, this.keys);
+    this.element.setAttribute("role", "img");
+    const ctx = this.bar.getContext("2d")!;
+    for (let y = 0; y < 64; y++) {
+      ctx.fillStyle = cssColor(ramp(1 - y / 63));
+      ctx.fillRect(0, y, 1, 1);
+    }
+  }
+
+  show(domain: readonly [number, number], unit: string, health: boolean, mode = "linear"): void {
+    this.top.textContent = withUnit(domain[1], unit);
+    this.bottom.textContent = withUnit(domain[0], unit);
+    const key = (color: readonly [number, number, number], text: string) => {
+      const swatch = el("span", { className: "color-bar-swatch" });
+      swatch.style.background = cssColor(color);
+      return el("span", { className: "color-bar-key" }, swatch, text);
+    };
+    this.keys.replaceChildren(...(health ? [key(ABOVE_RANGE, "above"), key(BELOW_RANGE, "below"), key(NO_DATA, "none")] : []));
+    this.element.setAttribute(
+      "aria-label",
+      `Colour scale${mode === "log" ? " (log)" : ""}: ${withUnit(domain[0], unit)} to ${withUnit(domain[1], unit)}` +
+        (health ? "; above the healthy range red, below it magenta, no data grey" : ""),
+    );
   }
 }
 
 export function imageView(): WidgetView {
   const canvas = el("canvas", { className: "image-canvas" });
   canvas.setAttribute("role", "img");
-  const bar = el("canvas", { className: "image-bar", width: 1, height: 64 });
-  const barMax = el("span");
-  const barMin = el("span");
+  const bar = new ColorBar();
   const readout = el("div", { className: "image-readout", textContent: "point at a cell to read its value" });
   readout.setAttribute("aria-live", "polite");
   const scale = el("select", { name: "colorScale" });
@@ -254,7 +356,7 @@ export function imageView(): WidgetView {
     "div",
     { className: "image" },
     el("div", { className: "image-controls" }, labelled("Colour scale", scale), readout),
-    el("div", { className: "image-body" }, canvas, el("div", { className: "image-bar-box" }, barMax, bar, barMin)),
+    el("div", { className: "image-body" }, canvas, bar.element),
   );
   let shown: { rows: (number | null)[][]; unit: string } | undefined;
   let current: { widget: Widget; data: WidgetData } | undefined;
@@ -278,11 +380,14 @@ export function imageView(): WidgetView {
       const ref = widget.series[0]!;
       const info = data.info(ref.observable)!;
       const newest = data.arrays(ref.observable)?.[0];
+      // With nothing to show, the last image goes too: it would pass for this window's.
+      element.classList.toggle("image-empty", !newest);
       if (!newest) {
-        readout.textContent = "no data in this window";
-        return `${widget.title}: no data in this window`;
+        shown = undefined;
+        readout.textContent = waiting(data);
+        return `${widget.title}: ${waiting(data)}`;
       }
-      if (readout.textContent === "no data in this window") readout.textContent = "point at a cell to read its value";
+      if (!shown) readout.textContent = "point at a cell to read its value";
       const rows = newest.value as (number | null)[][];
       const height = rows.length;
       const width = rows[0]?.length ?? 0;
@@ -296,10 +401,8 @@ export function imageView(): WidgetView {
       const side = Math.max(2, Math.min(size.width - 70, size.height - 70) / Math.max(width, height));
       canvas.style.width = `${Math.floor(side * width)}px`;
       canvas.style.height = `${Math.floor(side * height)}px`;
-      paintColorBar(bar);
-      bar.style.height = canvas.style.height;
-      barMax.textContent = formatValue(domain[1]);
-      barMin.textContent = formatValue(domain[0]);
+      bar.show(domain, info.unit, false, mode);
+      bar.element.style.height = canvas.style.height;
       const text = `${widget.title}: ${info.name} ${height}×${width} at ${new Date(newest.t).toLocaleTimeString()}, max ${withUnit(flat[max]!, info.unit)} at row ${Math.floor(max / width)}, column ${max % width}`;
       canvas.setAttribute("aria-label", text);
       return text;
@@ -327,13 +430,4 @@ function paintImage(
   });
   canvas.getContext("2d")!.putImageData(image, 0, 0);
   return max;
-}
-
-/** The colour ramp, top (high) to bottom (low). */
-function paintColorBar(bar: HTMLCanvasElement): void {
-  const ctx = bar.getContext("2d")!;
-  for (let y = 0; y < 64; y++) {
-    ctx.fillStyle = cssColor(ramp(1 - y / 63));
-    ctx.fillRect(0, y, 1, 1);
-  }
 }

@@ -21,7 +21,23 @@ const WIDGET_CSS = `
 .runboard-editor .value-cell[data-health="below"], .runboard-editor .value-cell[data-health="above"] { background: color-mix(in srgb, #dc2626 30%, transparent); }
 .runboard-editor .value-cell[data-health="missing"] { color: var(--theme-foreground-faint); }
 .runboard-editor .value-age { color: var(--theme-foreground-muted); font-size: 0.75rem; }
+.data-dialog { max-width: min(90vw, 1100px); width: 90vw; max-height: 85vh; padding: 0.8rem 1rem; }
+.data-dialog .data-head { display: flex; justify-content: space-between; align-items: center; gap: 1rem; }
+.data-dialog .data-head h2 { margin: 0; font-size: 1.1rem; }
+.data-dialog .data-provenance { display: grid; grid-template-columns: max-content 1fr; gap: 0.1rem 0.8rem; font-size: 0.8rem; margin: 0.5rem 0; }
+.data-dialog .data-provenance dt { color: var(--theme-foreground-muted); }
+.data-dialog .data-provenance dd { margin: 0; }
+.data-dialog .data-actions { display: flex; gap: 0.5rem; align-items: center; flex-wrap: wrap; }
+.data-dialog .data-scroll { max-height: 50vh; overflow: auto; margin-top: 0.5rem; }
+.data-dialog .data-table { font-size: 0.78rem; font-variant-numeric: tabular-nums; max-width: none; }
+.data-dialog .data-table td, .data-dialog .data-table th { padding: 0.05rem 0.4rem; white-space: nowrap; }
+.runboard-editor .chart-host { position: relative; touch-action: pan-y; }
+.runboard-editor .chart-host:focus-visible { outline: 2px solid var(--theme-foreground-focus); outline-offset: -2px; }
+.runboard-editor .chart-crosshair { position: absolute; width: 0; border-left: 1px dashed var(--theme-foreground-muted); pointer-events: none; }
+.runboard-editor .chart-tip { position: absolute; z-index: 5; pointer-events: none; background: var(--theme-background); color: var(--theme-foreground); border: 1px solid var(--theme-foreground-faint); border-radius: 4px; padding: 2px 6px; font-size: 0.75rem; line-height: 1.3; font-variant-numeric: tabular-nums; white-space: nowrap; box-shadow: 0 1px 4px rgb(0 0 0 / 25%); }
+.runboard-editor .chart-zoom-selection { position: absolute; background: color-mix(in srgb, var(--theme-foreground-focus) 20%, transparent); border: 1px solid var(--theme-foreground-focus); pointer-events: none; }
 .runboard-editor .raster { display: flex; flex-direction: column; height: 100%; }
+.runboard-editor .raster-empty .raster-body, .runboard-editor .raster-empty .raster-times, .runboard-editor .image-empty .image-body { visibility: hidden; }
 .runboard-editor .raster-controls, .runboard-editor .image-controls { display: flex; gap: 0.5rem; align-items: end; font-size: 0.8rem; flex-wrap: wrap; }
 .runboard-editor .raster-controls input { width: 5rem; }
 .runboard-editor .raster-flagged { color: var(--theme-foreground-muted); }
@@ -35,8 +51,12 @@ const WIDGET_CSS = `
 .runboard-editor .raster-times { display: flex; justify-content: space-between; font-size: 0.7rem; color: var(--theme-foreground-muted); margin: 0 14px 0 56px; }
 .runboard-editor .image-body { display: flex; gap: 0.4rem; align-items: flex-start; }
 .runboard-editor .image-canvas { image-rendering: pixelated; cursor: crosshair; }
-.runboard-editor .image-bar-box { display: flex; flex-direction: column; font-size: 0.7rem; color: var(--theme-foreground-muted); }
-.runboard-editor .image-bar { width: 12px; image-rendering: pixelated; }
+.runboard-editor .color-bar-box { display: flex; flex-direction: column; align-items: flex-start; gap: 2px; font-size: 0.7rem; color: var(--theme-foreground-muted); min-width: 3.2rem; }
+.runboard-editor .color-bar { width: 12px; flex: 1; min-height: 24px; image-rendering: pixelated; }
+.runboard-editor .color-bar-label { white-space: nowrap; font-variant-numeric: tabular-nums; }
+.runboard-editor .color-bar-keys { display: flex; flex-direction: column; gap: 1px; }
+.runboard-editor .color-bar-key { display: flex; align-items: center; gap: 3px; white-space: nowrap; }
+.runboard-editor .color-bar-swatch { width: 8px; height: 8px; border-radius: 1px; display: inline-block; }
 .runboard-editor .image-readout { font-size: 0.8rem; font-variant-numeric: tabular-nums; }
 .runboard-editor.notebook-widget { margin: 0.5rem 0 1rem; max-width: none; }
 .runboard-editor .time-bar { display: flex; flex-wrap: wrap; gap: 0.25rem 0.75rem; align-items: end; margin: 0.5rem 0; padding: 0.4rem 0.5rem; border: 1px solid var(--theme-foreground-faintest); border-radius: 6px; background: var(--theme-background-alt); font-size: 0.85rem; }

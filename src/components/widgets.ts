@@ -17,7 +17,8 @@ import { histogramView, profileView, timeseriesView, xyView } from "./widget-cha
 import { imageView, rasterView } from "./widget-dense.js";
 import { statView, tableView } from "./widget-values.js";
 import { ensureWidgetStyles } from "./widget-styles.js";
-import { type WidgetData, type WidgetView, emptyNote } from "./widget-common.js";
+import { type Drawing, type WidgetData, type WidgetView, emptyNote } from "./widget-common.js";
+import { ChartPointer, type TimeControl } from "./chart-pointer.js";
 
 /** What a widget asks the feed for; `pixels` is its drawing's width. */
 export function needsOf(widget: Widget, info: (name: string) => ObservableInfo | undefined, pixels: number): DataNeed[] {
@@ -62,40 +63,58 @@ export function keysOf(widget: Widget): string[] {
   return widget.series.map((s) => seriesKey(s.observable, s.channel));
 }
 
-/** A view that draws itself afresh on every update (cheap for Plot charts of thinned data). */
-function redrawing(
-  draw: (widget: Widget, data: WidgetData, size: { width: number; height: number }) => { node: Node; text: string },
-): WidgetView {
+/**
+ * A view that draws itself afresh on every update (cheap for Plot charts of thinned data); its
+ * pointer (hover, keyboard, zoom) stays and is bound to each new drawing.
+ */
+function redrawing(draw: (widget: Widget, data: WidgetData, size: { width: number; height: number }) => Drawing): WidgetView {
   const element = document.createElement("div");
   element.className = "widget-drawing";
+  let pointer: ChartPointer | undefined;
   return {
     element,
     update(widget, data, size) {
-      const { node, text } = draw(widget, data, size);
-      element.replaceChildren(node);
-      return text;
+      let drawn = draw(widget, data, size);
+      element.replaceChildren(drawn.node);
+      // A legend or a note takes room the chart cannot know before it is laid out: draw the
+      // chart again shorter by what overflowed, so its time axis is never cut off.
+      const over = element.isConnected ? element.scrollHeight - size.height : 0;
+      if (over > 0) {
+        drawn = draw(widget, data, { width: size.width, height: size.height - over });
+        element.replaceChildren(drawn.node);
+      }
+      pointer ??= new ChartPointer(element, data.time);
+      pointer.bind(drawn.pointer);
+      return drawn.text;
     },
   };
 }
 
-/** What a widget draws from a feed: its buffers, grids and arrays, the runs, and the window as of now. */
+/**
+ * What a widget draws from a feed: its buffers, grids and arrays, the runs, and the window as of
+ * now (or the span a zoom or pan gesture shows before the data for it is read).
+ */
 export function feedData(
   feed: SeriesFeed,
   info: WidgetData["info"],
   fallback: TimeWindow,
   flags: WidgetData["flags"],
   change: WidgetData["change"],
+  time?: { control: TimeControl; preview: TimeWindow | undefined },
 ): WidgetData {
   return {
     info,
     series: (o, c) => feed.buffer(o, c),
     grid: (o) => feed.grid(o),
     arrays: (o, runs) => feed.arrayReadings(o, runs),
+    nearest: (o, c, t, within) => feed.nearest(o, c, t, within),
     runs: feed.runs(),
+    settled: feed.settled(),
     now: siteNow(),
-    window: feed.current()?.window ?? fallback,
+    window: time?.preview ?? feed.current()?.window ?? fallback,
     flags,
     change,
+    ...(time ? { time: time.control } : {}),
   };
 }
 

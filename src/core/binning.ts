@@ -3,9 +3,12 @@
 // night. Pure and unit-tested; the canvas and Plot renderers only draw what these return.
 
 export interface Histogram {
-  /** bins + 1 edges, ascending. */
+  /** bins + 1 edges, ascending: the axis, which outliers do not stretch (see robustAxis). */
   edges: number[];
   counts: number[];
+  /** Values below and above the axis, counted in the edge bins, with the furthest of each. */
+  under: { count: number; furthest: number };
+  over: { count: number; furthest: number };
   /** Values outside the healthy range (when one is given), below and above. */
   below: number;
   above: number;
@@ -14,43 +17,66 @@ export interface Histogram {
   total: number;
 }
 
+/** How far out a value must be, in interquartile ranges beyond the quartiles, to leave the axis (Tukey's "far out"). */
+const FAR_OUT_IQR = 3;
+
 /**
- * The distribution of `values` in `bins` equal bins over their own extent (values outside the
- * healthy range still land in a bin: a dead pixel shows as an outlier bar, not as nothing).
+ * The span a histogram's axis covers: every value but the far outliers (beyond 3 IQR from the
+ * quartiles), which go into edge bins instead. One dead pixel at 0.1 V beside 1855 pixels near
+ * 1100 V would otherwise stretch the axis to 0-1200 V and squeeze the distribution into one bar.
+ * The healthy range sets only the floor of the spread (1% of it), for a camera whose pixels
+ * all read the same.
+ */
+export function robustAxis(values: ArrayLike<number>, range?: { min: number; max: number }): [number, number] | undefined {
+  const finite = Float64Array.from(Array.prototype.filter.call(values, Number.isFinite) as number[]).sort();
+  if (finite.length === 0) return undefined;
+  const at = (q: number) => finite[Math.min(finite.length - 1, Math.floor(q * (finite.length - 1)))]!;
+  const [q1, q3] = [at(0.25), at(0.75)];
+  // A spread of zero (most pixels equal) would make every other value an outlier: a floor.
+  const spread = Math.max(q3 - q1, (range ? range.max - range.min : Math.abs(q1)) * 0.01, 1e-9);
+  const [fenceLo, fenceHi] = [q1 - FAR_OUT_IQR * spread, q3 + FAR_OUT_IQR * spread];
+  // The axis spans the values inside the fences, no wider.
+  return [finite.find((v) => v >= fenceLo)!, finite.findLast((v) => v <= fenceHi)!];
+}
+
+/**
+ * The distribution of `values` in `bins` equal bins over their robust extent (robustAxis): the
+ * far outliers are counted in the edge bins (`under`, `over`), and values outside the healthy
+ * range are counted whether or not they are on the axis, so a dead pixel is never lost.
  */
 export function histogram(values: ArrayLike<number>, bins: number, range?: { min: number; max: number }): Histogram {
   const n = Math.max(1, Math.trunc(bins));
-  let lo = Infinity;
-  let hi = -Infinity;
   let missing = 0;
   let below = 0;
   let above = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
-    if (!Number.isFinite(v)) {
-      missing++;
-      continue;
-    }
-    if (v < lo) lo = v;
-    if (v > hi) hi = v;
-    if (range && v < range.min) below++;
-    if (range && v > range.max) above++;
+    if (!Number.isFinite(v)) missing++;
+    else if (range && v < range.min) below++;
+    else if (range && v > range.max) above++;
   }
   const total = values.length - missing;
-  if (total === 0) return { edges: [], counts: [], below, above, missing, total };
-  if (hi === lo) {
-    lo -= 0.5;
-    hi += 0.5;
-  }
+  const under = { count: 0, furthest: Number.NaN };
+  const over = { count: 0, furthest: Number.NaN };
+  const axis = robustAxis(values, range);
+  if (!axis) return { edges: [], counts: [], under, over, below, above, missing, total };
+  let [lo, hi] = axis;
+  if (hi === lo) [lo, hi] = [lo - 0.5, hi + 0.5];
   const width = (hi - lo) / n;
   const edges = Array.from({ length: n + 1 }, (_, i) => (i === n ? hi : lo + i * width));
   const counts = new Array<number>(n).fill(0);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isFinite(v)) continue;
-    counts[Math.min(n - 1, Math.floor((v - lo) / width))]!++;
+    if (v < lo) {
+      under.count++;
+      if (!(v >= under.furthest)) under.furthest = v;
+    } else if (v > hi) {
+      over.count++;
+      if (!(v <= over.furthest)) over.furthest = v;
+    } else counts[Math.min(n - 1, Math.floor((v - lo) / width))]!++;
   }
-  return { edges, counts, below, above, missing, total };
+  return { edges, counts, under, over, below, above, missing, total };
 }
 
 /** How many of `values` are outside `range` (missing values are not counted). */

@@ -223,8 +223,9 @@ export interface ViewOptions {
 }
 
 const endOf = (run: RunInfo, now: number) => run.stop ?? now;
-const overlapping = (runs: readonly RunInfo[], w: TimeWindow, now: number) =>
-  runs.filter((r) => r.start <= w.to && endOf(r, now) >= w.from);
+/** Runs with readings possible inside the window: one that stopped as the window starts is not. */
+export const overlapping = (runs: readonly RunInfo[], w: TimeWindow, now: number) =>
+  runs.filter((r) => r.start <= w.to && endOf(r, now) > w.from);
 
 /** The runs a selection names, oldest first; empty when none of them exists. */
 export function chosenRuns(runs: readonly RunInfo[], selection: RunSelection): RunInfo[] {

@@ -374,6 +374,16 @@ export function applyPositions(
   };
 }
 
+/** Whether two layouts put every element at the same place and size, whatever their order. */
+export function sameLayout(a: Dashboard["layout"], b: Dashboard["layout"]): boolean {
+  if (a.items.length !== b.items.length) return false;
+  const at = new Map(b.items.map((i) => [i.element, i]));
+  return a.items.every((i) => {
+    const o = at.get(i.element);
+    return !!o && o.x === i.x && o.y === i.y && o.w === i.w && o.h === i.h;
+  });
+}
+
 export type { FieldError };
 
 /** A dashboard in a list, as the stores give it and the API answers (with the asker's right). */

@@ -61,10 +61,15 @@ export function lowerBound(x: ArrayLike<number>, target: number): number {
   return lo;
 }
 
-/** What a chart says about its decimation: "M4: 1 point in 380", or undefined when every reading is drawn. */
-export function decimationNote(readings: number, drawn: number): string | undefined {
-  if (!(drawn > 0) || readings <= drawn) return undefined;
-  return `M4: 1 point in ${Math.round(readings / drawn)}`;
+/**
+ * What a chart says about its decimation, in a reader's words: "380,000 readings, showing
+ * 380-point extremes per pixel"; undefined when every reading is drawn. `drawn` is what M4 kept
+ * (up to 4 a pixel column), `pixels` the columns it kept them for.
+ */
+export function decimationNote(readings: number, drawn: number, pixels: number): string | undefined {
+  if (!(drawn > 0) || !(pixels > 0) || readings <= drawn) return undefined;
+  const perPixel = Math.max(2, Math.round(readings / pixels));
+  return `${readings.toLocaleString("en")} readings, showing ${perPixel.toLocaleString("en")}-point extremes per pixel`;
 }
 
 /**

@@ -231,6 +231,10 @@ export function formatDuration(seconds: number): string {
  * Throws an Error whose message says what was expected.
  */
 export function parseSelection(text: string, options: { utcOffsetMinutes?: number } = {}): DataSelection {
+  // What a physicist types first: a run number ("25499") or a range of them ("25495-25498").
+  const plain = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(text);
+  if (plain && plain[2] === undefined) return { kind: "run", run: Number(plain[1]) };
+  if (plain && Number(plain[1]) <= Number(plain[2])) return { kind: "runs", from: Number(plain[1]), to: Number(plain[2]) };
   const [kind = "", arg = ""] = text.trim().split(/:(.*)/s);
   const fail = (what: string): never => {
     throw new Error(`${JSON.stringify(text)}: ${what}`);

@@ -89,6 +89,22 @@ export const DEFAULT_SIZE: Readonly<Record<WidgetKind, { w: number; h: number }>
 };
 
 /**
+ * The smallest cell each kind is drawn in with its axes, legend and caption whole (the grid does
+ * not resize a widget below it): a chart needs two rows (146 px) for a plot and its time axis,
+ * a raster three columns and four rows for its channels, colour bar and highlighted line.
+ */
+export const MIN_SIZE: Readonly<Record<WidgetKind, { w: number; h: number }>> = {
+  timeseries: { w: 2, h: 3 },
+  stat: { w: 2, h: 2 },
+  raster: { w: 3, h: 5 },
+  histogram: { w: 2, h: 3 },
+  profile: { w: 2, h: 3 },
+  image: { w: 2, h: 3 },
+  xy: { w: 2, h: 3 },
+  table: { w: 2, h: 2 },
+};
+
+/**
  * A list of channels as a physicist types it: "12", "0, 12, 100", "20-27". Refuses, in words,
  * anything outside 0..channels-1 or more than `most` channels.
  */

@@ -110,6 +110,17 @@ test("signing in, sharing a dashboard with a viewer who may only look, signing o
   const audit = admin.getByRole("table", { name: "Audit log" });
   await expect(audit.getByRole("row", { name: /eve dashboard\.share/ })).toBeVisible();
   await expect(audit.getByRole("row", { name: /ada user\.change vic/ })).toBeVisible();
+  // What went wrong is said in words (it read "Could not eve: …"); an empty form says what is missing.
+  const addUser = admin.getByRole("button", { name: "Add user" });
+  await admin.getByLabel("Name", { exact: true }).fill("   ");
+  await addUser.click();
+  await expect(admin.getByRole("status")).toHaveText("The new user's name is empty: fill it in first.");
+  await admin.getByLabel("Name", { exact: true }).fill("eve");
+  await admin.getByLabel("Password (10+ characters)").fill("long enough password");
+  await addUser.click();
+  await expect(admin.getByRole("status")).toHaveText(/^Could not add user eve: .+/);
+  await admin.getByRole("button", { name: "Make token" }).click();
+  await expect(admin.getByRole("status")).toHaveText("The token's name is empty: fill it in first.");
 });
 
 test.describe("RUNBOARD_AUTH=proxy", () => {

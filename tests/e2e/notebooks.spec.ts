@@ -62,7 +62,7 @@ test("runboard's widgets work as notebook cells: the camera's night, every pixel
 }) => {
   await page.goto("/pages/notebooks/camera-night.html");
   const raster = page.getByRole("region", { name: "HV of every pixel" });
-  await expect(raster.locator("canvas")).toBeVisible();
+  await expect(raster.locator("canvas.raster-canvas")).toBeVisible();
   await expect(raster.locator(".widget-caption")).toContainText("camera.hv, 1855 channels");
   // The highlighted pixel follows the notebook's own input.
   await page.getByRole("spinbutton", { name: "Highlighted pixel" }).fill("40");
@@ -158,4 +158,19 @@ test("a notebook's run and time controls are the dashboards': one whole run show
   await expect(page.getByRole("region", { name: "Module temperatures" }).locator(".widget-caption")).toContainText(
     `camera.temperature[0] ${Number(last!.value)}`,
   );
+});
+
+test("the README's example notebook draws one module's seven pixels against time", async ({ page }) => {
+  await page.goto("/pages/notebooks/hv-of-one-module.html");
+  const plot = page
+    .locator("svg")
+    .filter({ has: page.locator("g[aria-label='line']") })
+    .first();
+  await expect(plot).toBeVisible();
+  // Module 3 of the demo camera: pixels 21-27, seven lines, on a time axis (not the reading index).
+  await expect(plot.locator("g[aria-label='line'] path")).toHaveCount(7);
+  await expect(page.getByText("27", { exact: true }).first()).toBeVisible();
+  const ticks = await plot.locator("g[aria-label='x-axis tick label'] text").allTextContents();
+  // Times ("14:20", "2 PM", "Dec 07"), not reading numbers ("0", "200").
+  expect(ticks.join(" ")).toMatch(/:\d{2}|AM|PM|[A-Z][a-z]{2}/);
 });

@@ -57,11 +57,27 @@ test("a published review opens from a plain static server under a sub-path, with
       // later it is opened (a run still going then has no stop to end the window).
       runSelection: { mode: "latest" },
       window: { kind: "relative", seconds: 6 * 3600 },
-      elements: { h: { kind: "stat", title: "Humidity", series: [{ observable: "camera.humidity", channel: 0 }] } },
-      layout: { items: [{ element: "h", x: 0, y: 0, w: 4, h: 3 }] },
+      elements: {
+        h: { kind: "stat", title: "Humidity", series: [{ observable: "camera.humidity", channel: 0 }] },
+        r: { kind: "timeseries", title: "Trigger rate", series: [{ observable: "trigger.rate", channel: 0 }] },
+      },
+      layout: {
+        items: [
+          { element: "h", x: 0, y: 0, w: 4, h: 3 },
+          { element: "r", x: 4, y: 0, w: 8, h: 4 },
+        ],
+      },
     },
   });
   expect(saved.status()).toBe(201);
+  // A flag on the whole of the oldest run: its band must be in the review too (its flags.json holds it).
+  const { csrf } = (await (await request.get("/api/session")).json()) as { csrf?: string };
+  const note = `review: HV trip, ${Date.now()}`;
+  const flagged = await request.post(`/api/runs/${first}/flags`, {
+    headers: csrf ? { "X-Runboard-CSRF": csrf } : {},
+    data: { verdict: "bad", note },
+  });
+  expect(flagged.status()).toBe(201);
   const id = ((await saved.json()) as { id: string }).id;
 
   const out = mkdtempSync(join(tmpdir(), "runboard-review-"));
@@ -112,11 +128,17 @@ test("a published review opens from a plain static server under a sub-path, with
     )) as [{ value: number }];
     await expect(page.getByLabel("Humidity value")).toHaveText(String(Math.round(Number(newest) * 1000) / 1000));
     await expect(page.getByLabel("Live connection")).not.toContainText("live");
+    await expect(page.getByRole("region", { name: "Trigger rate" }).locator("g.flag-bands rect", { hasText: note })).toHaveCount(
+      1,
+    );
     // The Runs page of the review, reached by the sidebar's own link, lists only its runs.
     await page.getByRole("link", { name: "Runs", exact: true }).first().click();
     await expect(page).toHaveURL(`${url}pages/runs.html`);
     const runsInReview = (JSON.parse(readFileSync(join(reviewed, "manifest.json"), "utf8")) as { runs: unknown[] }).runs.length;
     await expect(page.locator(".runs-table tbody tr")).toHaveCount(runsInReview);
+    // Frozen: the running run ends where the review's data was taken, not a week later when read.
+    const shownTo = /to (\S+Z)/.exec((await page.locator(".snapshot-summary").textContent()) ?? "")?.[1];
+    expect(Date.parse(shownTo ?? ""), `the window's end: ${shownTo}`).toBeLessThanOrEqual(Date.now());
 
     // The overview, reached from the front page, draws the review's own snapshot.
     await page.goto(url);

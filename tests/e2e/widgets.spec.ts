@@ -108,8 +108,24 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
     page.getByRole("region", { name: "HV raster" }).locator('svg[aria-label="channel 40 of camera.hv"]'),
   ).toBeVisible();
 
+  // The raster's colours are read off a colour bar with units, health colours named.
+  await expect(
+    page
+      .getByRole("region", { name: "HV raster" })
+      .getByRole("img", { name: /^Colour scale: \S+ V to \S+ V; above the healthy range red/ }),
+  ).toBeVisible();
+
   await add(page, "camera.hv", "histogram", "HV spread");
   await expect(caption(page, "HV spread")).toContainText(`1855 channels, ${outOfRange} out of range`);
+  // The pixel at 3 V sits in an edge bin, labelled, and does not stretch the axis to 0 V.
+  const spread = page.getByRole("region", { name: "HV spread" });
+  await expect(caption(page, "HV spread")).toContainText("beyond the axis, in the edge bins");
+  await expect(spread.locator("svg text", { hasText: "1 below (3 V)" })).toBeVisible();
+  const ticks = (await spread.locator("g[aria-label='x-axis tick label'] text").allTextContents()).map((t) =>
+    Number(t.replace(/[^\d.]/g, "")),
+  );
+  expect(Math.min(...ticks), `x axis ticks ${ticks.join(", ")}`).toBeGreaterThan(500);
+  await expect(spread.locator("g[aria-label='y-axis label']")).toHaveText(/channels \(√ scale\)/);
 
   await add(page, "camera.hv", "stat", "Pixel 25 HV", { Channel: "25" });
   await expect(page.getByLabel("Pixel 25 HV value")).toHaveText("3");
@@ -150,6 +166,9 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
   await add(page, "camera.hitmap", "image", "Hits");
   const image = page.getByRole("region", { name: "Hits" }).locator("canvas.image-canvas");
   await expect(image).toHaveAttribute("aria-label", /camera\.hitmap 24×24/);
+  await expect(
+    page.getByRole("region", { name: "Hits" }).getByRole("img", { name: /^Colour scale: \d+ counts to \d+ counts$/ }),
+  ).toBeVisible();
   const box = (await image.boundingBox())!;
   await image.hover({ position: { x: ((12 + 0.5) * box.width) / 24, y: ((11 + 0.5) * box.height) / 24 } });
   await expect(page.getByRole("region", { name: "Hits" }).locator(".image-readout")).toHaveText(

@@ -69,6 +69,13 @@ describe("dashboard run and time controls", () => {
     assert.equal(view({ mode: "range", from: 200, to: 300 }, { kind: "runs" }), undefined);
   });
 
+  it("does not count a run that stopped exactly where the window starts (runs aligned to the hour)", () => {
+    // Runs 100-103 end on the hour; the last 2 hours of 100-103 start as run 101 stops.
+    const lastTwo = view({ mode: "range", from: 100, to: 103 }, { kind: "relative", seconds: 2 * 3600 })!;
+    assert.deepEqual(lastTwo.window, { from: at("2026-03-10T20:00:00Z"), to: at("2026-03-10T22:00:00Z") });
+    assert.deepEqual(lastTwo.runs, [102, 103]);
+  });
+
   it("a fixed span shows the runs in it, whatever the run picker says", () => {
     const v = view(
       { mode: "run", run: 104 },

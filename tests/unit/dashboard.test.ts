@@ -11,6 +11,7 @@ import {
   migrateDashboard,
   parseDashboard,
   removeWidget,
+  sameLayout,
 } from "../../src/core/dashboard.js";
 import { projectRoot } from "../../loaders/paths.js";
 
@@ -23,6 +24,19 @@ const fields = (input: unknown) => {
 };
 
 describe("dashboard schema", () => {
+  it("a layout in another order is the same layout; a moved item is not", () => {
+    const a = {
+      items: [
+        { element: "a", x: 0, y: 4, w: 6, h: 4 },
+        { element: "b", x: 0, y: 0, w: 6, h: 4 },
+      ],
+    };
+    const b = { items: [a.items[1]!, a.items[0]!] };
+    assert.equal(sameLayout(a, b), true);
+    assert.equal(sameLayout(a, { items: [a.items[0]!, { ...a.items[1]!, x: 6 }] }), false);
+    assert.equal(sameLayout(a, { items: [a.items[0]!] }), false);
+  });
+
   it("accepts every layout shipped in layouts/", () => {
     const files = readdirSync(join(projectRoot, "layouts")).filter((f) => f.endsWith(".json"));
     assert.ok(files.length > 0);

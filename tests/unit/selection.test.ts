@@ -22,6 +22,14 @@ const now = at("2026-03-10T01:00:00Z");
 const ids = (r: ReturnType<typeof resolveSelection>) => r?.runs.map((x) => x.id);
 
 describe("data selections", () => {
+  it("takes a plain run number or a range of them, as a physicist types them", () => {
+    assert.deepEqual(parseSelection("25499"), { kind: "run", run: 25499 });
+    assert.deepEqual(parseSelection(" 25495-25498 "), { kind: "runs", from: 25495, to: 25498 });
+    assert.deepEqual(parseSelection("run:25499"), parseSelection("25499"));
+    assert.throws(() => parseSelection("25498-25495"), /runs/);
+    assert.throws(() => parseSelection("25499x"), /25499x/);
+  });
+
   it("a single run, a run range and the newest run", () => {
     assert.deepEqual(resolveSelection(runs, { kind: "run", run: 11 }, now)?.window, {
       from: at("2026-03-01T21:00:00Z"),

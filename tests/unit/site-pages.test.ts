@@ -21,6 +21,8 @@ describe("the sidebar finds notebooks", () => {
       { path: "pages/alpha", text: "---\ntitle: Alpha scan\n---" },
       { path: "pages/camera/night", text: "# The camera's night" },
       { path: "pages/camera/index", text: "# Camera" },
+      // The shipped notebooks' folder and a page a physicist adds share one "Notebooks" section.
+      { path: "pages/notebooks/gain-scan", text: "# Gain scan" },
       { path: "components/notes", text: "# not a page of the sidebar" },
     ]);
     assert.deepEqual(pages.slice(0, OWN_PAGES.length), OWN_PAGES);
@@ -30,6 +32,7 @@ describe("the sidebar finds notebooks", () => {
         open: true,
         pages: [
           { name: "Alpha scan", path: "/pages/alpha" },
+          { name: "Gain scan", path: "/pages/notebooks/gain-scan" },
           { name: "Zeta study", path: "/pages/zeta" },
         ],
       },

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ChannelGrid, countOutOfRange, histogram, rasterPixels } from "../../src/core/binning.js";
+import { ChannelGrid, countOutOfRange, histogram, rasterPixels, robustAxis } from "../../src/core/binning.js";
 import { markColumns } from "../../src/core/mark-columns.js";
 import {
   ABOVE_RANGE,
@@ -74,18 +74,30 @@ describe("histogram and out-of-range counts", () => {
     assert.equal(h.missing, 1);
     assert.equal(h.below, 1);
     assert.equal(h.above, 1);
+    // The dead pixel at 3 V and the one at 1400 V do not stretch the axis: they are counted in
+    // the edge bins, each with its value, and the four healthy ones spread over the ten bins.
+    assert.deepEqual(h.under, { count: 1, furthest: 3 });
+    assert.deepEqual(h.over, { count: 1, furthest: 1400 });
     assert.equal(
       h.counts.reduce((a, b) => a + b, 0),
-      6,
+      4,
     );
     assert.equal(h.edges.length, 11);
-    assert.equal(h.edges[0], 3);
-    assert.equal(h.edges[10], 1400);
-    // The dead pixel at 3 V is alone in the first bin; the largest value lands in the last.
-    assert.equal(h.counts[0], 1);
-    assert.equal(h.counts[9], 1);
+    assert.ok(h.edges[0]! > 1000 && h.edges[10]! < 1200, `axis ${h.edges[0]}-${h.edges[10]}`);
+    assert.ok(h.counts.filter((c) => c > 0).length >= 2, "the distribution spreads over more than one bin");
     assert.equal(countOutOfRange(values, { min: 900, max: 1300 }), 2);
     assert.equal(countOutOfRange(values, undefined), 0);
+  });
+
+  it("keeps every value on the axis when none is far out", () => {
+    const spread = Array.from({ length: 100 }, (_, i) => 1000 + i);
+    const h = histogram(spread, 10);
+    assert.deepEqual([h.edges[0], h.edges.at(-1), h.under.count, h.over.count], [1000, 1099, 0, 0]);
+    // One dead pixel among 1855 near 1100 V: the axis stays near 1100 V, the pixel is said.
+    const camera = [...Array.from({ length: 1854 }, (_, i) => 1090 + (i % 21)), 0.1];
+    const axis = robustAxis(camera, { min: 900, max: 1300 })!;
+    assert.ok(axis[0] > 1000, `axis starts at ${axis[0]}`);
+    assert.deepEqual(histogram(camera, 40, { min: 900, max: 1300 }).under, { count: 1, furthest: 0.1 });
   });
 
   it("gives a flat distribution a bin of width one, and nothing an empty histogram", () => {
@@ -219,9 +231,9 @@ describe("freshness and decimation notes", () => {
     assert.equal(medianGap([0, 1000, 2000, 9000]), 1000);
   });
 
-  it("says how much M4 thinned a line, and nothing when every reading is drawn", () => {
-    assert.equal(decimationNote(380_000, 1000), "M4: 1 point in 380");
-    assert.equal(decimationNote(500, 500), undefined);
+  it("says how much M4 thinned a line in a reader's words, and nothing when every reading is drawn", () => {
+    assert.equal(decimationNote(380_000, 4000, 1000), "380,000 readings, showing 380-point extremes per pixel");
+    assert.equal(decimationNote(500, 500, 400), undefined);
   });
 });
 

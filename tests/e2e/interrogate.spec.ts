@@ -1,0 +1,153 @@
+// Questioning a chart, as a shifter looking into an HV trip would: point at it and read the
+// reading (the one DuckDB in Node finds at that time), drag across it to zoom every chart of the
+// dashboard (in the address, undone by Back), and take the readings out as CSV that holds exactly
+// what DuckDB in Node reads over the same window.
+import { readFileSync } from "node:fs";
+import type { APIRequestContext, Page } from "@playwright/test";
+import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
+import { E2E_SNAPSHOT_DIR, INGEST_TOKEN, expect, snapshotRuns, test } from "./fixtures.js";
+
+const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
+
+/** A dashboard of the newest stopped run, whole: two time series and a histogram. */
+async function runDashboard(request: APIRequestContext) {
+  const run = (await snapshotRuns(request)).filter((r) => r.stop !== null).at(-1)!;
+  const saved = await request.post("/api/dashboards", {
+    headers: auth,
+    data: {
+      schemaVersion: 3,
+      title: `Run ${run.id} questioned`,
+      runSelection: { mode: "run", run: run.id },
+      window: { kind: "runs" },
+      elements: {
+        rate: { kind: "timeseries", title: "Rate", series: [{ observable: "trigger.rate", channel: 0 }] },
+        temp: { kind: "timeseries", title: "Module 0", series: [{ observable: "camera.temperature", channel: 0 }] },
+        spread: { kind: "histogram", title: "HV spread", series: [{ observable: "camera.hv", channel: 0 }] },
+      },
+      layout: {
+        items: [
+          { element: "rate", x: 0, y: 0, w: 6, h: 4 },
+          { element: "temp", x: 6, y: 0, w: 6, h: 4 },
+          { element: "spread", x: 0, y: 4, w: 6, h: 4 },
+        ],
+      },
+    },
+  });
+  expect(saved.status()).toBe(201);
+  return { run, id: ((await saved.json()) as { id: string }).id };
+}
+
+/** A local "YYYY-MM-DD HH:MM:SS.mmm" as the tooltip writes it, in epoch ms. */
+function fromTooltip(text: string): number {
+  const m = /(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})/.exec(text)!;
+  const [y, mo, d, h, mi, s, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  return new Date(y, mo - 1, d, h, mi, s, ms).getTime();
+}
+
+const plotOf = (page: Page, title: string) =>
+  page.getByRole("region", { name: title }).locator("svg[aria-label*='points drawn']");
+
+test("pointing at a time series shows the reading DuckDB finds at that time, with its unit and run", async ({
+  page,
+  request,
+}) => {
+  const { run, id } = await runDashboard(request);
+  await page.goto(`/d/${id}`);
+  const plot = plotOf(page, "Rate");
+  await expect(plot).toBeVisible();
+  const box = (await plot.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  const tip = page.getByRole("region", { name: "Rate" }).getByRole("tooltip");
+  await expect(tip).toContainText(`run ${run.id}`);
+  const text = (await tip.textContent())!;
+  const t = fromTooltip(text);
+  const [reading] = await queryParquet<{ value: number }>(
+    "SELECT value FROM read_parquet($files) WHERE observable = 'trigger.rate' AND channel = 0 AND epoch_ms(t) = $t",
+    snapshotFiles(E2E_SNAPSHOT_DIR, "scalar", [run.id]),
+    { t },
+  );
+  expect(reading, `a reading at ${new Date(t).toISOString()}`).toBeDefined();
+  expect(text).toContain(`trigger.rate: ${Math.round(reading!.value * 1000) / 1000} Hz`);
+  // The other chart marks the same time (the shared crosshair), without a tooltip of its own.
+  await expect(page.getByRole("region", { name: "Module 0" }).locator(".chart-crosshair")).toBeVisible();
+  await expect(page.getByRole("region", { name: "Module 0" }).getByRole("tooltip")).toBeHidden();
+  // The keyboard reaches the same values.
+  await page.mouse.move(0, 0);
+  await page.getByRole("region", { name: "Rate" }).locator(".chart-host").focus();
+  await page.keyboard.press("Home");
+  await expect(tip).toContainText(new Date(run.start).getFullYear().toString());
+});
+
+test("a drag across a chart zooms every chart and the address; Back undoes it; Reset returns", async ({ page, request }) => {
+  const { id } = await runDashboard(request);
+  await page.goto(`/d/${id}`);
+  const plot = plotOf(page, "Rate");
+  await expect(plot).toBeVisible();
+  const ticksOf = (title: string) =>
+    page.getByRole("region", { name: title }).locator("g[aria-label='x-axis tick label'] text").allTextContents();
+  const before = await ticksOf("Module 0");
+  const box = (await plot.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5, { steps: 5 });
+  await page.mouse.up();
+  await expect(page).toHaveURL(/[?&]window=[^&]+\/[^&]+/);
+  await expect(page.getByLabel("Window")).toHaveValue("absolute");
+  await expect(page.getByRole("button", { name: "Reset zoom" })).toBeVisible();
+  await expect.poll(() => ticksOf("Module 0")).not.toEqual(before);
+  await page.goBack();
+  await expect(page).not.toHaveURL(/window=/);
+  await expect.poll(() => ticksOf("Module 0")).toEqual(before);
+  await page.goForward();
+  await expect(page).toHaveURL(/window=/);
+  await page.getByRole("button", { name: "Reset zoom" }).click();
+  await expect(page).not.toHaveURL(/window=/);
+  await expect(page.getByRole("button", { name: "Reset zoom" })).toBeHidden();
+});
+
+/** The CSV a widget's Data dialog downloads: its provenance lines and its rows. */
+async function downloadCsv(page: Page, title: string) {
+  await page.getByRole("button", { name: `Data of ${title}` }).click();
+  const dialog = page.getByRole("dialog", { name: `Data of ${title}` });
+  await expect(dialog.getByRole("table", { name: `Readings of ${title}` })).toBeVisible();
+  const saving = page.waitForEvent("download");
+  await dialog.getByRole("button", { name: "Download CSV" }).click();
+  const text = readFileSync((await (await saving).path())!, "utf8");
+  await dialog.getByRole("button", { name: "Close" }).click();
+  const lines = text.trimEnd().split("\n");
+  const provenance = lines.filter((l) => l.startsWith("# "));
+  const [header, ...rows] = lines.filter((l) => !l.startsWith("# "));
+  return { provenance, header, rows: rows.map((r) => r.split(",")) };
+}
+
+test("Download CSV of a time series and a histogram holds what DuckDB in Node reads over the same window", async ({
+  page,
+  request,
+}) => {
+  const { run, id } = await runDashboard(request);
+  await page.goto(`/d/${id}`);
+  await expect(plotOf(page, "Rate")).toBeVisible();
+  const files = snapshotFiles(E2E_SNAPSHOT_DIR, "scalar", [run.id]);
+
+  const rate = await downloadCsv(page, "Rate");
+  expect(rate.header).toBe("run,observable,channel,time,t_ms,value");
+  expect(rate.provenance.join("\n")).toContain(`# runs: ${run.id}`);
+  expect(rate.provenance.join("\n")).toMatch(/# observable: trigger\.rate \(Hz\), channels 0/);
+  const expected = await queryParquet<{ t: number; value: number }>(
+    `SELECT epoch_ms(t)::DOUBLE AS t, value FROM read_parquet($files)
+      WHERE observable = 'trigger.rate' AND channel = 0 AND t BETWEEN make_timestamp($from::BIGINT * 1000) AND make_timestamp($to::BIGINT * 1000)
+      ORDER BY t`,
+    files,
+    { from: run.start, to: run.stop! },
+  );
+  expect(rate.rows.length).toBe(expected.length);
+  expect(rate.rows.map((r) => [Number(r[4]), Number(r[5])])).toEqual(expected.map((e) => [e.t, e.value]));
+
+  const spread = await downloadCsv(page, "HV spread");
+  const latest = await queryParquet<{ channel: number; value: number }>(
+    `SELECT channel, arg_max(value, t) AS value FROM read_parquet($files)
+      WHERE observable = 'camera.hv' AND value IS NOT NULL GROUP BY channel ORDER BY channel`,
+    files,
+  );
+  expect(spread.rows.map((r) => [Number(r[2]), Number(r[5])])).toEqual(latest.map((l) => [l.channel, l.value]));
+});
