@@ -60,7 +60,7 @@ export class DashboardGrid {
   }
 
   /** Adds a widget's frame at its place. */
-  add(name: string, widget: Widget, item: LayoutItem): WidgetFrame {
+  add(name: string, widget: Widget, item: Pick<LayoutItem, "x" | "y" | "w" | "h">): WidgetFrame {
     const remove = el("button", { type: "button", className: "remove", textContent: "×" });
     const settings = el("button", { type: "button", className: "settings", textContent: "⚙" });
     const data = el("button", { type: "button", className: "data", textContent: "⤓" });
@@ -138,6 +138,12 @@ export class DashboardGrid {
     }
     this.events.moved(this.positions());
     if (event.shiftKey) this.events.resized(name);
+  }
+
+  /** Takes GridStack off the element (a section no longer shown). */
+  destroy(): void {
+    this.grid.destroy(false);
+    this.frames.clear();
   }
 
   frame(name: string): WidgetFrame | undefined {

@@ -8,7 +8,7 @@
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import {
   type Dashboard,
-  type LayoutItem,
+  type PlacedItem,
   type Widget,
   addWidget,
   applyPositions,
@@ -31,7 +31,7 @@ import { fetchRuns } from "./api.js";
 import { el, frameScheduler } from "./dom.js";
 import { getDuckDB } from "./duckdb.js";
 import { addWidgetForm } from "./editor-form.js";
-import { DashboardGrid } from "./editor-grid.js";
+import { DashboardSections } from "./editor-sections.js";
 import { type ModeLink, copiedFrom, headerRow, notices, publishButton } from "./editor-header.js";
 import { historyPanel } from "./editor-history.js";
 import { copyLinkControl } from "./editor-link.js";
@@ -99,7 +99,7 @@ class EditorPage {
   private flagCheck: ReturnType<typeof setTimeout> | undefined;
   private readonly time: ReturnType<typeof timeBar>;
   private readonly feed: SeriesFeed;
-  private readonly grid: DashboardGrid;
+  private readonly grid: DashboardSections;
   private readonly flagsPanel: ReturnType<typeof runFlagsPanel>;
 
   constructor(
@@ -305,10 +305,14 @@ class EditorPage {
     }
   }
 
+  /** What the widgets shown need (one in a folded row or another tab reads nothing). */
   private needs(): DataNeed[] {
-    return Object.entries(this.dashboard.elements).flatMap(([name, w]) =>
-      needsOf(w, this.info, this.grid.frame(name)?.body.clientWidth ?? 600),
-    );
+    return this.dashboard.layout.items
+      .filter((item) => this.grid.shows(item))
+      .flatMap(({ element }) => {
+        const w = this.dashboard.elements[element];
+        return w ? needsOf(w, this.info, this.grid.frame(element)?.body.clientWidth ?? 600) : [];
+      });
   }
 
   private declare(): Promise<void> {
@@ -328,9 +332,19 @@ class EditorPage {
 
   // --- the grid ---------------------------------------------------------------------------------
 
-  private makeGrid(): DashboardGrid {
-    return new DashboardGrid(
+  private makeGrid(): DashboardSections {
+    return new DashboardSections(
       {
+        layout: (change, persist) => {
+          const current = applyPositions(this.dashboard, this.grid.positions());
+          this.dashboard = { ...current, layout: change(current.layout) };
+          if (persist) this.changed();
+          this.reshow();
+        },
+        reshow: () => {
+          this.dashboard = applyPositions(this.dashboard, this.grid.positions());
+          this.reshow();
+        },
         moved: (items) => {
           const next = applyPositions(this.dashboard, items);
           if (sameLayout(next.layout, this.dashboard.layout)) return;
@@ -384,25 +398,28 @@ class EditorPage {
   }
 
   /** Puts back a widget the user removed, where it was. */
-  private restoreWidget(widget: Widget, item: LayoutItem): void {
+  private restoreWidget(widget: Widget, item: PlacedItem): void {
     const { elements, layout } = this.dashboard;
     this.dashboard = {
       ...this.dashboard,
       elements: { ...elements, [item.element]: widget },
-      layout: { items: [...layout.items, item] },
+      layout: { ...layout, items: [...layout.items, item] },
     };
     this.place(item.element, widget);
     this.changed();
     void this.declare();
   }
 
+  /** Puts a widget on its section's grid and draws it, if its section is shown. */
   private place(name: string, widget: Widget): void {
-    this.grid.add(
-      name,
-      widget,
-      this.dashboard.layout.items.find((i) => i.element === name)!,
-    );
-    this.render(name);
+    const item = this.dashboard.layout.items.find((i) => i.element === name);
+    if (item && this.grid.add(name, widget, item)) this.render(name);
+  }
+
+  /** Rows opened or folded, another tab: the sections again, and the data the widgets shown need. */
+  private reshow(): void {
+    this.showGrid();
+    void this.declare();
   }
 
   // --- flags on the runs shown: bands on the time axes, the panel, the widgets' proposals ------
@@ -516,7 +533,7 @@ class EditorPage {
     if (!review) setInterval(() => void this.flagsPanel.refresh(), 30_000);
     const { save, link, publish } = this.controls();
     const form = addWidgetForm(catalog, (widget) => {
-      const [next, name] = addWidget(this.dashboard, widget, DEFAULT_SIZE[widget.kind]);
+      const [next, name] = addWidget(this.dashboard, widget, DEFAULT_SIZE[widget.kind], this.grid.targetSection());
       this.dashboard = next;
       this.place(name, widget);
       this.changed();
@@ -575,13 +592,15 @@ class EditorPage {
   private showGrid(): void {
     if (this.dirty) this.status.set("Unsaved changes");
     this.pointModeLinks();
+    const empty = this.editing ? "No widgets yet: add one with the form above." : "This dashboard has no widgets yet.";
+    // The widgets' drawings go with their old frames.
+    this.views.clear();
+    this.grid.show(this.dashboard.layout, empty);
     // Top to bottom, as the grid lays them out: an item placed above one already there moves it.
     const items = [...this.dashboard.layout.items].sort((a, b) => a.y - b.y || a.x - b.x);
     this.placing = true;
     for (const item of items) this.place(item.element, this.dashboard.elements[item.element]!);
     this.placing = false;
-    const empty = this.editing ? "No widgets yet: add one with the form above." : "This dashboard has no widgets yet.";
-    this.grid.element.dataset.empty = empty;
     if (!this.editing) this.grid.element.setAttribute("aria-label", `${this.dashboard.title}, view mode`);
   }
 }

@@ -72,6 +72,7 @@ class RasterView implements WidgetView {
   private readonly axisBottom = el("span", { className: "raster-axis-label" });
   private readonly timeFrom = el("span");
   private readonly timeTo = el("span");
+  private readonly times = el("div", { className: "raster-times" }, this.timeFrom, this.timeTo);
   private readonly frame = el("div", { className: "raster-frame" }, this.canvas, this.marker);
   // Flagged channels (out of range, or silent) marked beside the raster, large enough to see
   // and to click, however few pixels their rows get.
@@ -100,7 +101,7 @@ class RasterView implements WidgetView {
         this.flags,
         this.colorBar.element,
       ),
-      el("div", { className: "raster-times" }, this.timeFrom, this.timeTo),
+      this.times,
       this.line,
     );
     this.channelInput.addEventListener("change", () => this.choose(Number(this.channelInput.value)));
@@ -170,6 +171,9 @@ class RasterView implements WidgetView {
     this.timeFrom.textContent = timeLabel(grid.from, grid.to - grid.from);
     this.timeTo.textContent = timeLabel(grid.to, grid.to - grid.from);
     const { dead, outOfRange } = this.showFlagged(grid, info, range, rasterHeight);
+    // The times sit under the canvas: clear of the flag marks and the colour bar beside it.
+    this.colorBar.element.classList.toggle("color-bar-short", rasterHeight < 110);
+    this.times.style.marginRight = `${this.flags.offsetWidth + this.colorBar.element.offsetWidth + 8}px`;
     const latest = grid.latest[highlight]!;
     const text = `${widget.title}: ${info.name}, ${info.channels} channels, ${outOfRange} out of range${
       dead ? `, ${dead} without data` : ""

@@ -34,7 +34,7 @@ const WIDGET_CSS = `
 .runboard-editor .chart-host { position: relative; touch-action: pan-y; }
 .runboard-editor .chart-host:focus-visible { outline: 2px solid var(--theme-foreground-focus); outline-offset: -2px; }
 .runboard-editor .chart-crosshair { position: absolute; width: 0; border-left: 1px dashed var(--theme-foreground-muted); pointer-events: none; }
-.runboard-editor .chart-tip { position: absolute; z-index: 5; pointer-events: none; background: var(--theme-background); color: var(--theme-foreground); border: 1px solid var(--theme-foreground-faint); border-radius: 4px; padding: 2px 6px; font-size: 0.75rem; line-height: 1.3; font-variant-numeric: tabular-nums; white-space: nowrap; box-shadow: 0 1px 4px rgb(0 0 0 / 25%); }
+.runboard-editor .chart-tip { position: absolute; z-index: 5; pointer-events: none; background: var(--theme-background); color: var(--theme-foreground); border: 1px solid var(--theme-foreground-faint); border-radius: 4px; padding: 2px 6px; font-size: 0.75rem; line-height: 1.3; font-variant-numeric: tabular-nums; max-width: calc(100% - 4px); box-sizing: border-box; overflow-wrap: anywhere; box-shadow: 0 1px 4px rgb(0 0 0 / 25%); }
 .runboard-editor .chart-zoom-selection { position: absolute; background: color-mix(in srgb, var(--theme-foreground-focus) 20%, transparent); border: 1px solid var(--theme-foreground-focus); pointer-events: none; }
 .runboard-editor .raster { display: flex; flex-direction: column; height: 100%; }
 .runboard-editor .raster-empty .raster-body, .runboard-editor .raster-empty .raster-times, .runboard-editor .image-empty .image-body { visibility: hidden; }
@@ -52,9 +52,10 @@ const WIDGET_CSS = `
 .runboard-editor .image-body { display: flex; gap: 0.4rem; align-items: flex-start; }
 .runboard-editor .image-canvas { image-rendering: pixelated; cursor: crosshair; }
 .runboard-editor .color-bar-box { display: flex; flex-direction: column; align-items: flex-start; gap: 2px; font-size: 0.7rem; color: var(--theme-foreground-muted); min-width: 3.2rem; }
-.runboard-editor .color-bar { width: 12px; flex: 1; min-height: 24px; image-rendering: pixelated; }
+.runboard-editor .color-bar { width: 12px; flex: 1 1 0; min-height: 16px; image-rendering: pixelated; }
 .runboard-editor .color-bar-label { white-space: nowrap; font-variant-numeric: tabular-nums; }
 .runboard-editor .color-bar-keys { display: flex; flex-direction: column; gap: 1px; }
+.runboard-editor .color-bar-short .color-bar-keys { display: none; }
 .runboard-editor .color-bar-key { display: flex; align-items: center; gap: 3px; white-space: nowrap; }
 .runboard-editor .color-bar-swatch { width: 8px; height: 8px; border-radius: 1px; display: inline-block; }
 .runboard-editor .image-readout { font-size: 0.8rem; font-variant-numeric: tabular-nums; }

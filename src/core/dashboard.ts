@@ -9,7 +9,7 @@ import type { DashboardAccess } from "./access.js";
 import { observableName } from "./catalog.js";
 import { type FieldError, type Parsed, fieldErrors } from "./validation.js";
 
-export const CURRENT_SCHEMA_VERSION = 3;
+export const CURRENT_SCHEMA_VERSION = 4;
 export const GRID_COLUMNS = 12;
 
 /** What a widget draws; which ones fit an observable's shape is src/core/widget-kinds.ts. */
@@ -128,6 +128,32 @@ export const layoutItemSchema = z
 export type LayoutItem = z.infer<typeof layoutItemSchema>;
 
 /**
+ * Rows and tabs (schema 4, after Grafana's schema v2 rows and tabs layouts): a row is a
+ * titled, collapsible band of widgets, a tab a page of the dashboard. An item names the row
+ * (`row`) or the tab (`tab`) it is in; neither: the first tab's top, above its rows. An item's
+ * y counts within its row or tab top. A row is in a tab (`tab`), else in the first.
+ */
+const sectionId = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 letters, digits, - or _");
+export const placedItemSchema = layoutItemSchema.extend({ row: sectionId.optional(), tab: sectionId.optional() }).strict();
+export type PlacedItem = z.infer<typeof placedItemSchema>;
+export const layoutRowSchema = z
+  .object({
+    id: sectionId,
+    title: z.string().trim().min(1, "a row needs a title").max(100),
+    /** Folded: its widgets are not drawn and read no data until it is opened. */
+    collapsed: z.boolean().default(false),
+    tab: sectionId.optional(),
+  })
+  .strict();
+export type LayoutRow = z.infer<typeof layoutRowSchema>;
+export const layoutTabSchema = z
+  .object({ id: sectionId, title: z.string().trim().min(1, "a tab needs a title").max(100) })
+  .strict();
+export type LayoutTab = z.infer<typeof layoutTabSchema>;
+export const MAX_ROWS = 50;
+export const MAX_TABS = 20;
+
+/**
  * Which runs the widgets show: the newest as it happens, one chosen run, a range of run ids, or
  * the newest `count` runs (src/core/dashboard-time.ts resolves them, as the Runs page does).
  */
@@ -193,9 +219,16 @@ export const dashboardSchema = z
     elements: z
       .preprocess(refuseInheritedNames, z.record(elementName, widgetSchema))
       .refine((e) => Object.keys(e).length <= MAX_ELEMENTS, { message: `at most ${MAX_ELEMENTS} elements` }),
-    layout: z.object({ items: z.array(layoutItemSchema).max(MAX_ELEMENTS) }).strict(),
+    layout: z
+      .object({
+        items: z.array(placedItemSchema).max(MAX_ELEMENTS),
+        rows: z.array(layoutRowSchema).max(MAX_ROWS).default([]),
+        tabs: z.array(layoutTabSchema).max(MAX_TABS).default([]),
+      })
+      .strict(),
   })
   .strict()
+  .superRefine((d, ctx) => checkSections(d.layout, ctx))
   .superRefine((d, ctx) => {
     const placed = new Set<string>();
     d.layout.items.forEach((item, i) => {
@@ -224,6 +257,26 @@ export const dashboardSchema = z
     });
   });
 export type Dashboard = z.infer<typeof dashboardSchema>;
+
+/** Every row, tab and section an item or row names exists, and no id is used twice. */
+function checkSections(layout: { items: PlacedItem[]; rows: LayoutRow[]; tabs: LayoutTab[] }, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) =>
+    ctx.addIssue({ code: "custom", path: ["layout", ...path], message });
+  const tabs = new Set<string>();
+  layout.tabs.forEach((t, i) => (tabs.has(t.id) ? issue(["tabs", i, "id"], `"${t.id}" is used twice`) : tabs.add(t.id)));
+  const rows = new Set<string>();
+  layout.rows.forEach((r, i) => {
+    if (rows.has(r.id)) issue(["rows", i, "id"], `"${r.id}" is used twice`);
+    rows.add(r.id);
+    if (r.tab !== undefined && !tabs.has(r.tab)) issue(["rows", i, "tab"], `no tab "${r.tab}"`);
+  });
+  layout.items.forEach((item, i) => {
+    if (item.row !== undefined && !rows.has(item.row)) issue(["items", i, "row"], `no row "${item.row}"`);
+    if (item.tab !== undefined && !tabs.has(item.tab)) issue(["items", i, "tab"], `no tab "${item.tab}"`);
+    if (item.row !== undefined && item.tab !== undefined)
+      issue(["items", i, "tab"], "an item in a row is in the row's tab: give row or tab, not both");
+  });
+}
 
 /**
  * One step per schema change: `migrations[n]` turns a version-n document into version n+1.
@@ -260,6 +313,11 @@ export const migrations: Readonly<Record<number, Migration>> = {
       schemaVersion: 3,
       ...(windowSeconds === undefined ? {} : { window: { kind: "relative", seconds: windowSeconds } }),
     };
+  },
+  // 3 -> 4: rows and tabs. A version-3 layout is one grid: no rows, no tabs, items as they were.
+  3: (doc) => {
+    const layout = doc.layout;
+    return { ...doc, schemaVersion: 4, ...(isRecord(layout) ? { layout: { rows: [], tabs: [], ...layout } } : {}) };
   },
 };
 
@@ -313,7 +371,7 @@ export function emptyDashboard(title = "My dashboard"): Dashboard {
     window: { kind: "relative", seconds: 3600 },
     refreshSeconds: 0,
     elements: {},
-    layout: { items: [] },
+    layout: { items: [], rows: [], tabs: [] },
   };
 }
 
@@ -337,15 +395,39 @@ export function freeSpot(items: readonly Pick<LayoutItem, "x" | "y" | "w" | "h">
   }
 }
 
-/** Adds a widget in the first free space that holds it. */
-export function addWidget(dashboard: Dashboard, widget: Widget, size = { w: 6, h: 4 }): [Dashboard, string] {
+/** Where an item sits: its row, else its tab's top (the first tab's, or "" without tabs). */
+export interface SectionRef {
+  row?: string;
+  tab?: string;
+}
+
+/** Whether an item sits in a section (a row, or a tab's top above its rows). */
+export function inSection(item: SectionRef, section: SectionRef, layout: Dashboard["layout"]): boolean {
+  if (section.row !== undefined) return item.row === section.row;
+  if (item.row !== undefined) return false;
+  return (item.tab ?? layout.tabs[0]?.id) === (section.tab ?? layout.tabs[0]?.id);
+}
+
+/** Adds a widget in the first free space of a section (the first tab's top by default) that holds it. */
+export function addWidget(
+  dashboard: Dashboard,
+  widget: Widget,
+  size = { w: 6, h: 4 },
+  section: SectionRef = {},
+): [Dashboard, string] {
   const name = nextElementName(dashboard);
-  const spot = freeSpot(dashboard.layout.items, size.w, size.h);
+  const { layout } = dashboard;
+  const spot = freeSpot(
+    layout.items.filter((i) => inSection(i, section, layout)),
+    size.w,
+    size.h,
+  );
+  const where = section.row !== undefined ? { row: section.row } : section.tab !== undefined ? { tab: section.tab } : {};
   return [
     {
       ...dashboard,
       elements: { ...dashboard.elements, [name]: widget },
-      layout: { items: [...dashboard.layout.items, { element: name, ...spot }] },
+      layout: { ...layout, items: [...layout.items, { element: name, ...spot, ...where }] },
     },
     name,
   ];
@@ -354,7 +436,11 @@ export function addWidget(dashboard: Dashboard, widget: Widget, size = { w: 6, h
 export function removeWidget(dashboard: Dashboard, name: string): Dashboard {
   const elements = { ...dashboard.elements };
   delete elements[name];
-  return { ...dashboard, elements, layout: { items: dashboard.layout.items.filter((i) => i.element !== name) } };
+  return {
+    ...dashboard,
+    elements,
+    layout: { ...dashboard.layout, items: dashboard.layout.items.filter((i) => i.element !== name) },
+  };
 }
 
 /** Applies positions reported by the grid; unknown names are ignored, absent ones kept. */
@@ -366,21 +452,22 @@ export function applyPositions(
   return {
     ...dashboard,
     layout: {
+      ...dashboard.layout,
       items: dashboard.layout.items.map((item) => {
         const p = byName.get(item.element);
-        return p ? { element: item.element, x: p.x, y: p.y, w: p.w, h: p.h } : item;
+        return p ? { ...item, x: p.x, y: p.y, w: p.w, h: p.h } : item;
       }),
     },
   };
 }
 
 /** Whether two layouts put every element at the same place and size, whatever their order. */
-export function sameLayout(a: Dashboard["layout"], b: Dashboard["layout"]): boolean {
+export function sameLayout(a: Pick<Dashboard["layout"], "items">, b: Pick<Dashboard["layout"], "items">): boolean {
   if (a.items.length !== b.items.length) return false;
   const at = new Map(b.items.map((i) => [i.element, i]));
   return a.items.every((i) => {
     const o = at.get(i.element);
-    return !!o && o.x === i.x && o.y === i.y && o.w === i.w && o.h === i.h;
+    return !!o && o.x === i.x && o.y === i.y && o.w === i.w && o.h === i.h && o.row === i.row && o.tab === i.tab;
   });
 }
 

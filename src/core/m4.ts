@@ -62,14 +62,14 @@ export function lowerBound(x: ArrayLike<number>, target: number): number {
 }
 
 /**
- * What a chart says about its decimation, in a reader's words: "380,000 readings, showing
- * 380-point extremes per pixel"; undefined when every reading is drawn. `drawn` is what M4 kept
+ * What a chart says about its decimation, in a reader's words: "showing 380-point extremes per
+ * pixel" (short enough for a small widget's one line); undefined when every reading is drawn. `drawn` is what M4 kept
  * (up to 4 a pixel column), `pixels` the columns it kept them for.
  */
 export function decimationNote(readings: number, drawn: number, pixels: number): string | undefined {
   if (!(drawn > 0) || !(pixels > 0) || readings <= drawn) return undefined;
   const perPixel = Math.max(2, Math.round(readings / pixels));
-  return `${readings.toLocaleString("en")} readings, showing ${perPixel.toLocaleString("en")}-point extremes per pixel`;
+  return `showing ${perPixel.toLocaleString("en")}-point extremes per pixel`;
 }
 
 /**

@@ -8,7 +8,9 @@ import {
   applyPositions,
   emptyDashboard,
   freeSpot,
+  inSection,
   migrateDashboard,
+  migrations,
   parseDashboard,
   removeWidget,
   sameLayout,
@@ -174,7 +176,7 @@ describe("dashboard schema", () => {
     assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
     assert.equal(parsed.value.schemaVersion, CURRENT_SCHEMA_VERSION);
     assert.deepEqual(parsed.value.elements.bare!.series, [{ observable: "camera.humidity", channel: 0 }]);
-    assert.deepEqual(parsed.value.layout, v1.layout);
+    assert.deepEqual(parsed.value.layout, { ...v1.layout, rows: [], tabs: [] });
   });
 
   it("still names a bad field of a version 1 widget after migrating it", () => {
@@ -194,6 +196,51 @@ describe("dashboard schema", () => {
     assert.deepEqual(fields([1, 2]), ["(body)"]);
   });
 
+  it("migrates a version 3 dashboard to rows and tabs: one grid, no rows, no tabs, items kept", () => {
+    const v3 = { ...example(), schemaVersion: 3 } as unknown as { layout: { items: unknown[] } };
+    const parsed = parseDashboard(v3);
+    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
+    assert.equal(parsed.value.schemaVersion, 4);
+    assert.deepEqual(parsed.value.layout.rows, []);
+    assert.deepEqual(parsed.value.layout.tabs, []);
+    assert.deepEqual(parsed.value.layout.items, v3.layout.items);
+    assert.deepEqual(migrations[3]!({ schemaVersion: 3, layout: { items: [] } }), {
+      schemaVersion: 4,
+      layout: { rows: [], tabs: [], items: [] },
+    });
+  });
+
+  it("keeps tabs and rows, and names a row or tab an item points at that does not exist", () => {
+    const widget = { kind: "stat", title: "A", series: [{ observable: "trigger.rate", channel: 0 }] };
+    const base = {
+      schemaVersion: 4,
+      title: "Shift",
+      elements: { a: widget, b: widget, c: widget },
+      layout: {
+        tabs: [
+          { id: "t1", title: "Camera" },
+          { id: "t2", title: "Trigger" },
+        ],
+        rows: [{ id: "hv", title: "HV", collapsed: true, tab: "t1" }],
+        items: [
+          { element: "a", x: 0, y: 0, w: 4, h: 3 },
+          { element: "b", x: 0, y: 0, w: 4, h: 3, row: "hv" },
+          { element: "c", x: 0, y: 0, w: 4, h: 3, tab: "t2" },
+        ],
+      },
+    };
+    const parsed = parseDashboard(base);
+    assert.ok(parsed.ok, JSON.stringify(!parsed.ok && parsed.errors));
+    assert.equal(parsed.value.layout.rows[0]!.collapsed, true);
+    const bad = structuredClone(base) as { layout: { items: Record<string, unknown>[]; rows: Record<string, unknown>[] } };
+    bad.layout.items[1]!.row = "nope";
+    bad.layout.items[2]!.tab = "t9";
+    bad.layout.rows.push({ id: "hv", title: "Again", collapsed: false, tab: "t1" });
+    assert.deepEqual(fields(bad).sort(), ["layout.items[1].row", "layout.items[2].tab", "layout.rows[1].id"]);
+    const untitled = { ...base, layout: { ...base.layout, rows: [{ id: "hv", title: " " }] } };
+    assert.deepEqual(fields(untitled), ["layout.rows[0].title"]);
+  });
+
   it("runs migration steps in order up to the target version", () => {
     const steps = {
       1: (d: Record<string, unknown>) => ({ ...d, schemaVersion: 2, a: 1 }),
@@ -207,6 +254,23 @@ describe("dashboard schema", () => {
 });
 
 describe("dashboard editing", () => {
+  it("adds a widget into a row or a tab, below what is already there", () => {
+    const widget = { kind: "stat" as const, title: "A", series: [{ observable: "trigger.rate", channel: 0 }] };
+    const start = { ...emptyDashboard(), layout: { items: [], rows: [{ id: "hv", title: "HV", collapsed: false }], tabs: [] } };
+    const [one] = addWidget(start, widget, { w: 12, h: 3 }, { row: "hv" });
+    const [two] = addWidget(one, widget, { w: 12, h: 3 }, { row: "hv" });
+    const [three] = addWidget(two, widget, { w: 12, h: 3 });
+    assert.deepEqual(
+      three.layout.items.map((i) => [i.element, i.row, i.y]),
+      [
+        ["w1", "hv", 0],
+        ["w2", "hv", 3],
+        ["w3", undefined, 0],
+      ],
+    );
+    assert.ok(inSection(three.layout.items[2]!, {}, three.layout) && !inSection(three.layout.items[0]!, {}, three.layout));
+  });
+
   it("adds widgets below the others with fresh names, and removes them with their layout item", () => {
     const [one, first] = addWidget(emptyDashboard(), {
       kind: "timeseries",

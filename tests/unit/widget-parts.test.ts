@@ -232,7 +232,7 @@ describe("freshness and decimation notes", () => {
   });
 
   it("says how much M4 thinned a line in a reader's words, and nothing when every reading is drawn", () => {
-    assert.equal(decimationNote(380_000, 4000, 1000), "380,000 readings, showing 380-point extremes per pixel");
+    assert.equal(decimationNote(380_000, 4000, 1000), "showing 380-point extremes per pixel");
     assert.equal(decimationNote(500, 500, 400), undefined);
   });
 });

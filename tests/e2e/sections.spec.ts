@@ -1,0 +1,68 @@
+// Tabs and rows (schema 4): a version-3 dashboard opens migrated; an editor adds a row and a tab
+// with widgets in them, saves, and after a reload the tabs and rows are as left; a folded row's
+// widget is not drawn until the row is opened; another tab shows its own widgets only.
+import { INGEST_TOKEN, expect, test } from "./fixtures.js";
+
+const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
+
+test("a version-3 dashboard gains a row and a tab, saved and reloaded, folded and opened", async ({ page, request }) => {
+  const saved = await request.post("/api/dashboards", {
+    headers: auth,
+    data: {
+      schemaVersion: 3,
+      title: "Shift with sections",
+      elements: { rate: { kind: "stat", title: "Rate", series: [{ observable: "trigger.rate", channel: 0 }] } },
+      layout: { items: [{ element: "rate", x: 0, y: 0, w: 3, h: 3 }] },
+    },
+  });
+  expect(saved.status()).toBe(201);
+  const id = ((await saved.json()) as { id: string }).id;
+  const stored = (await (await request.get(`/api/dashboards/${id}`)).json()) as {
+    dashboard: { schemaVersion: number; layout: unknown };
+  };
+  expect(stored.dashboard.schemaVersion).toBe(4);
+  expect(stored.dashboard.layout).toMatchObject({ rows: [], tabs: [] });
+
+  await page.goto(`/d/${id}?edit`);
+  await expect(page.getByLabel("Rate value")).toBeVisible();
+  // A row "HV" with a widget in it.
+  await page.getByLabel("Row or tab title").fill("HV");
+  await page.getByRole("button", { name: "Add row" }).click();
+  const row = page.getByRole("region", { name: "Row HV" });
+  await expect(row).toBeVisible();
+  await page.getByLabel("New widgets go to").selectOption({ label: "row HV" });
+  await page.getByLabel("Observable").selectOption("camera.humidity");
+  await page.getByLabel("Chart type").selectOption("stat");
+  await page.getByLabel("Widget title").fill("Humidity");
+  await page.getByRole("button", { name: "Add widget" }).click();
+  await expect(row.getByLabel("Humidity value")).toBeVisible();
+  // A tab "Trigger" with its own widget; the first tab keeps what was there.
+  await page.getByLabel("Row or tab title").fill("Trigger");
+  await page.getByRole("button", { name: "Add tab" }).click();
+  await expect(page.getByRole("tab", { name: "Trigger" })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByLabel("Rate value")).toHaveCount(0);
+  await page.getByLabel("Observable").selectOption("trigger.rate");
+  await page.getByLabel("Chart type").selectOption("timeseries");
+  await page.getByLabel("Widget title").fill("Rate over time");
+  await page.getByRole("button", { name: "Add widget" }).click();
+  await expect(page.getByRole("region", { name: "Rate over time" }).locator("[aria-label*='points drawn']")).toBeVisible();
+  await page.getByRole("button", { name: "Save dashboard" }).click();
+  await expect(page.getByRole("status").first()).toContainText("Saved");
+
+  await page.goto(`/d/${id}`);
+  await expect(page.getByRole("tab", { name: "Main" })).toHaveAttribute("aria-selected", "true");
+  await expect(page.getByLabel("Rate value")).toBeVisible();
+  await expect(page.getByRole("region", { name: "Row HV" }).getByLabel("Humidity value")).toBeVisible();
+  await expect(page.getByRole("region", { name: "Rate over time" })).toHaveCount(0);
+  // Folded, the row's widget is not drawn (nor read); opened, it is again.
+  await page.getByRole("button", { name: "▾ HV" }).click();
+  await expect(page.getByRole("button", { name: "▸ HV" })).toHaveAttribute("aria-expanded", "false");
+  await expect(page.getByLabel("Humidity value")).toHaveCount(0);
+  await page.getByRole("button", { name: "▸ HV" }).click();
+  await expect(page.getByLabel("Humidity value")).toBeVisible();
+  await page.getByRole("tab", { name: "Trigger" }).click();
+  await expect(page.getByRole("region", { name: "Rate over time" }).locator("[aria-label*='points drawn']")).toBeVisible();
+  await expect(page.getByLabel("Rate value")).toHaveCount(0);
+  // A reader folding a row in view mode has changed nothing of the dashboard.
+  await expect(page.getByRole("status").first()).not.toContainText("Unsaved changes");
+});
