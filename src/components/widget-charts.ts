@@ -189,7 +189,7 @@ export function histogramView(widget: Widget, data: WidgetData, size: Size) {
   });
   plot.setAttribute("aria-label", text);
   const note =
-    `${out} of ${h.total} out of range` + (beyond ? `; ${beyond} beyond the axis (grey or red bars at its edges)` : "");
+    `${out} of ${h.total} out of range` + (beyond ? `; ${beyond} in edge bins` : "");
   const centres = [...edges.map((e) => (e.x1 + e.x2) / 2), ...bins.map((b) => (b.x1 + b.x2) / 2)].sort((a, b) => a - b);
   const pointer: PointerSpec = { plot, time: false, tipAt: (x) => histogramTip(h, x, info.unit, binWidth), steps: () => centres };
   return { node: withNote(plot, note), text, pointer };

@@ -73,12 +73,13 @@ class RasterView implements WidgetView {
   private readonly timeFrom = el("span");
   private readonly timeTo = el("span");
   private readonly times = el("div", { className: "raster-times" }, this.timeFrom, this.timeTo);
+  private readonly channelInput = el("input", { type: "number", name: "highlight", min: "0", step: "1" });
+  private readonly flaggedText = el("span", { className: "raster-flagged" });
+  private readonly controls = el("div", { className: "raster-controls" }, labelled("Highlight channel", this.channelInput), this.flaggedText);
   private readonly frame = el("div", { className: "raster-frame" }, this.canvas, this.marker);
   // Flagged channels (out of range, or silent) marked beside the raster, large enough to see
   // and to click, however few pixels their rows get.
   private readonly flags = el("div", { className: "raster-flags" });
-  private readonly channelInput = el("input", { type: "number", name: "highlight", min: "0", step: "1" });
-  private readonly flaggedText = el("span", { className: "raster-flagged" });
   private readonly line = el("div", { className: "raster-line" });
   private readonly colorBar = new ColorBar();
   private linePointer: ChartPointer | undefined;
@@ -92,7 +93,7 @@ class RasterView implements WidgetView {
     this.element = el(
       "div",
       { className: "raster" },
-      el("div", { className: "raster-controls" }, labelled("Highlight channel", this.channelInput), this.flaggedText),
+      this.controls,
       el(
         "div",
         { className: "raster-body" },
@@ -161,7 +162,10 @@ class RasterView implements WidgetView {
     const highlight = Math.min(info.channels - 1, widget.highlight ?? 0);
     if (document.activeElement !== this.channelInput) this.channelInput.value = String(highlight);
     this.channelInput.max = String(info.channels - 1);
-    const rasterHeight = Math.max(60, Math.floor((size.height - 64) * 0.6));
+    // What the controls and the time labels take as laid out (they wrap in a narrow widget):
+    // the rest is shared by the raster (60%) and the highlighted channel's line.
+    const room = size.height - this.controls.offsetHeight - this.times.offsetHeight - 8;
+    const rasterHeight = Math.max(40, Math.floor(room * 0.6));
     this.paint(grid, Math.min(info.channels, rasterHeight), range);
     this.frame.style.height = `${rasterHeight}px`;
     this.marker.style.top = `${((highlight + 0.5) / info.channels) * 100}%`;
@@ -179,7 +183,7 @@ class RasterView implements WidgetView {
       dead ? `, ${dead} without data` : ""
     }; channel ${highlight} ${Number.isFinite(latest) ? withUnit(latest, info.unit) : "no data"}`;
     this.canvas.setAttribute("aria-label", text);
-    this.drawLine(grid, info, highlight, range, data, Math.max(70, size.height - rasterHeight - 64), size.width);
+    this.drawLine(grid, info, highlight, range, data, Math.max(50, room - rasterHeight), size.width);
     return text;
   }
 

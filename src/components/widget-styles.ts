@@ -48,7 +48,7 @@ const WIDGET_CSS = `
 .runboard-editor .raster-marker { position: absolute; left: -6px; right: 0; height: 0; border-top: 2px solid #f59e0b; pointer-events: none; }
 .runboard-editor .raster-flags { position: relative; width: 10px; }
 .runboard-editor .raster-flag { position: absolute; left: 0; width: 10px; height: 10px; margin-top: -5px; padding: 0; border: none; border-radius: 2px; cursor: pointer; }
-.runboard-editor .raster-times { display: flex; justify-content: space-between; font-size: 0.7rem; color: var(--theme-foreground-muted); margin: 0 14px 0 56px; }
+.runboard-editor .raster-times { display: flex; justify-content: space-between; font-size: 0.7rem; color: var(--theme-foreground-muted); margin: 0 14px 0 56px; white-space: nowrap; gap: 0.5rem; }
 .runboard-editor .image-body { display: flex; gap: 0.4rem; align-items: flex-start; }
 .runboard-editor .image-canvas { image-rendering: pixelated; cursor: crosshair; }
 .runboard-editor .color-bar-box { display: flex; flex-direction: column; align-items: flex-start; gap: 2px; font-size: 0.7rem; color: var(--theme-foreground-muted); min-width: 3.2rem; }
