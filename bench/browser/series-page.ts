@@ -3,6 +3,10 @@
 // baseline, plain Observable Plot on the raw rows. Exposes `window.seriesBench` for Playwright.
 import * as Plot from "@observablehq/plot";
 import { SeriesBuffer } from "../../src/components/series-buffer.js";
+import { createWidgetView } from "../../src/components/widgets.js";
+import type { WidgetData } from "../../src/components/widget-common.js";
+import type { ObservableInfo } from "../../src/core/catalog.js";
+import type { Widget } from "../../src/core/dashboard.js";
 
 const WIDTH = 900;
 const HEIGHT = 300;
@@ -39,6 +43,7 @@ let buffer: SeriesBuffer | undefined;
 declare global {
   interface Window {
     seriesBench: typeof seriesBench;
+    widgetBench: typeof widgetBench;
   }
 }
 
@@ -82,4 +87,99 @@ const seriesBench = {
     return { frameMs, fps: (frames * 1000) / (performance.now() - began) };
   },
 };
+/** The time series widget itself on the same buffer: its drawing, its pointer and its zoom. */
+const widgetRoot = document.createElement("div");
+widgetRoot.className = "runboard-editor";
+document.body.append(widgetRoot);
+const WIDGET: Widget = { kind: "timeseries", title: "Bench", series: [{ observable: "bench.signal", channel: 0 }] };
+const INFO = {
+  name: "bench.signal",
+  unit: "V",
+  shape: "scalar",
+  channels: 1,
+  description: "",
+  healthy: undefined,
+} as unknown as ObservableInfo;
+let shown = { from: 0, to: 1 };
+const view = createWidgetView(WIDGET);
+widgetRoot.append(view.element);
+function widgetData(): WidgetData {
+  return {
+    info: (name) => (name === INFO.name ? INFO : undefined),
+    series: () => buffer,
+    grid: () => undefined,
+    arrays: () => undefined,
+    nearest: () => undefined,
+    runs: [],
+    settled: true,
+    now: Date.now(),
+    window: shown,
+    flags: [],
+    change: () => undefined,
+    // Zoom and pan as the dashboard does them: the chart redrawn over the new span at once.
+    time: { zoom: (from, to) => drawWidget(from, to), preview: (from, to) => drawWidget(from, to) },
+  };
+}
+function drawWidget(from: number, to: number): void {
+  shown = { from, to };
+  view.update(WIDGET, widgetData(), { width: WIDTH, height: HEIGHT });
+}
+
+const widgetBench = {
+  /** Pointer moves across the widget's chart: ms from each event to its tooltip updated. */
+  hover(moves: number): number[] {
+    // Plain Plot's million-point path, left on the page, would be painted again every frame.
+    root.replaceChildren();
+    const full = data!.x[data!.x.length - 1]!;
+    drawWidget(0, full);
+    const host = view.element;
+    const plot = host.querySelector("[aria-label*='points drawn']")!;
+    const box = (plot.querySelector("svg") ?? plot).getBoundingClientRect();
+    const tip = host.querySelector("[role=tooltip]");
+    const times: number[] = [];
+    for (let i = 0; i < moves; i++) {
+      const x = box.left + 60 + ((box.width - 80) * (i + 0.5)) / moves;
+      const started = performance.now();
+      host.dispatchEvent(new PointerEvent("pointermove", { clientX: x, clientY: box.top + box.height / 2, bubbles: true }));
+      if (!(tip ?? host.querySelector("[role=tooltip]"))?.textContent) throw new Error("no tooltip");
+      times.push(performance.now() - started);
+    }
+    return times;
+  },
+  /** The naive tooltip: the nearest of the raw rows by a scan, per move. */
+  hoverScan(moves: number): number[] {
+    const x = data!.x;
+    const times: number[] = [];
+    for (let i = 0; i < moves; i++) {
+      const target = (x[x.length - 1]! * (i + 0.5)) / moves;
+      const started = performance.now();
+      let best = 0;
+      for (let k = 0; k < x.length; k++) if (Math.abs(x[k]! - target) < Math.abs(x[best]! - target)) best = k;
+      if (best < 0) throw new Error("unreachable");
+      times.push(performance.now() - started);
+    }
+    return times;
+  },
+  /** Ctrl+wheel zoom on the widget, a wheel event per animation frame: frames/s and draw ms. */
+  async wheel(frames: number): Promise<{ frameMs: number[]; fps: number }> {
+    root.replaceChildren();
+    const full = data!.x[data!.x.length - 1]!;
+    drawWidget(0, full);
+    const host = view.element;
+    const frameMs: number[] = [];
+    const began = performance.now();
+    for (let i = 0; i < frames; i++) {
+      await new Promise(requestAnimationFrame);
+      const box = (host.querySelector("svg") as SVGSVGElement).getBoundingClientRect();
+      const started = performance.now();
+      const event = { clientX: box.left + box.width * 0.6, clientY: box.top + box.height / 2, deltaY: -5, ctrlKey: true };
+      host.dispatchEvent(new WheelEvent("wheel", { ...event, bubbles: true, cancelable: true }));
+      frameMs.push(performance.now() - started);
+    }
+    await new Promise(requestAnimationFrame);
+    return { frameMs, fps: (frames * 1000) / (performance.now() - began) };
+  },
+};
+
 window.seriesBench = seriesBench;
+window.widgetBench = widgetBench;

@@ -67,7 +67,9 @@ export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {
     const note = decimationNote(series.length, thinned.x.length, buckets);
     if (note) {
       notes.push(widget.series.length > 1 ? `${label}: ${note}` : note);
-      const ext = columnExtremes(columns, Math.max(1, Math.floor(width / 3)), from, to);
+      // From M4's points, which hold each pixel column's lowest and highest reading: the band is
+      // as true as a scan of every reading, and costs the chart's width, not the readings in view.
+      const ext = columnExtremes(thinned, Math.max(1, Math.floor(width / 3)), from, to);
       ext.x.forEach((x, i) => bands.push({ label, t: new Date(x), lo: ext.lo[i]!, hi: ext.hi[i]! }));
     }
     const last = series.latest();
@@ -188,8 +190,7 @@ export function histogramView(widget: Widget, data: WidgetData, size: Size) {
     marks,
   });
   plot.setAttribute("aria-label", text);
-  const note =
-    `${out} of ${h.total} out of range` + (beyond ? `; ${beyond} in edge bins` : "");
+  const note = `${out} of ${h.total} out of range` + (beyond ? `; ${beyond} in edge bins` : "");
   const centres = [...edges.map((e) => (e.x1 + e.x2) / 2), ...bins.map((b) => (b.x1 + b.x2) / 2)].sort((a, b) => a - b);
   const pointer: PointerSpec = { plot, time: false, tipAt: (x) => histogramTip(h, x, info.unit, binWidth), steps: () => centres };
   return { node: withNote(plot, note), text, pointer };

@@ -75,7 +75,12 @@ class RasterView implements WidgetView {
   private readonly times = el("div", { className: "raster-times" }, this.timeFrom, this.timeTo);
   private readonly channelInput = el("input", { type: "number", name: "highlight", min: "0", step: "1" });
   private readonly flaggedText = el("span", { className: "raster-flagged" });
-  private readonly controls = el("div", { className: "raster-controls" }, labelled("Highlight channel", this.channelInput), this.flaggedText);
+  private readonly controls = el(
+    "div",
+    { className: "raster-controls" },
+    labelled("Highlight channel", this.channelInput),
+    this.flaggedText,
+  );
   private readonly frame = el("div", { className: "raster-frame" }, this.canvas, this.marker);
   // Flagged channels (out of range, or silent) marked beside the raster, large enough to see
   // and to click, however few pixels their rows get.

@@ -71,18 +71,23 @@ function redrawing(draw: (widget: Widget, data: WidgetData, size: { width: numbe
   const element = document.createElement("div");
   element.className = "widget-drawing";
   let pointer: ChartPointer | undefined;
+  /** What the legend and notes took at this size last time: the next drawing starts that much shorter. */
+  let room = { size: "", less: 0 };
   return {
     element,
     update(widget, data, size) {
-      let drawn = draw(widget, data, size);
+      const key = `${size.width}x${size.height}`;
+      if (room.size !== key) room = { size: key, less: 0 };
+      let drawn = draw(widget, data, { width: size.width, height: size.height - room.less });
       element.replaceChildren(drawn.node);
       // A legend or a note takes room the chart cannot know before it is laid out: draw the
       // chart again shorter by what overflowed, so its time axis is never cut off.
       const over = element.isConnected ? element.scrollHeight - size.height : 0;
       if (over > 0) {
-        drawn = draw(widget, data, { width: size.width, height: size.height - over });
+        room.less += over;
+        drawn = draw(widget, data, { width: size.width, height: size.height - room.less });
         element.replaceChildren(drawn.node);
-      }
+      } else if (over < -2 && room.less > 0) room.less = Math.max(0, room.less + over);
       pointer ??= new ChartPointer(element, data.time);
       pointer.bind(drawn.pointer);
       return drawn.text;
