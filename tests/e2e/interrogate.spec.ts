@@ -23,12 +23,14 @@ async function runDashboard(request: APIRequestContext) {
         rate: { kind: "timeseries", title: "Rate", series: [{ observable: "trigger.rate", channel: 0 }] },
         temp: { kind: "timeseries", title: "Module 0", series: [{ observable: "camera.temperature", channel: 0 }] },
         spread: { kind: "histogram", title: "HV spread", series: [{ observable: "camera.hv", channel: 0 }] },
+        raster: { kind: "raster", title: "HV raster", series: [{ observable: "camera.hv", channel: 0 }] },
       },
       layout: {
         items: [
           { element: "rate", x: 0, y: 0, w: 6, h: 4 },
           { element: "temp", x: 6, y: 0, w: 6, h: 4 },
           { element: "spread", x: 0, y: 4, w: 6, h: 4 },
+          { element: "raster", x: 6, y: 4, w: 6, h: 6 },
         ],
       },
     },
@@ -71,6 +73,14 @@ test("pointing at a time series shows the reading DuckDB finds at that time, wit
   // The other chart marks the same time (the shared crosshair), without a tooltip of its own.
   await expect(page.getByRole("region", { name: "Module 0" }).locator(".chart-crosshair")).toBeVisible();
   await expect(page.getByRole("region", { name: "Module 0" }).getByRole("tooltip")).toBeHidden();
+  // A histogram's bar says its range and count; a raster cell its channel, time and value.
+  const spread = page.getByRole("region", { name: "HV spread" });
+  const bars = (await spread.locator("svg[aria-label*='channels']").first().boundingBox())!;
+  await page.mouse.move(bars.x + bars.width * 0.5, bars.y + bars.height * 0.6);
+  await expect(spread.getByRole("tooltip")).toContainText(/^[\d.]+–[\d.]+ V\d+ channels?$/);
+  const cells = (await page.getByRole("region", { name: "HV raster" }).locator("canvas.raster-canvas").boundingBox())!;
+  await page.mouse.move(cells.x + cells.width * 0.5, cells.y + 2);
+  await expect(page.getByRole("region", { name: "HV raster" }).getByRole("tooltip")).toContainText(/^channel \d+\d{4}-\d{2}-\d{2} /);
   // The keyboard reaches the same values.
   await page.mouse.move(0, 0);
   await page.getByRole("region", { name: "Rate" }).locator(".chart-host").focus();
@@ -105,22 +115,28 @@ test("a drag across a chart zooms every chart and the address; Back undoes it; R
   await expect(page.getByRole("button", { name: "Reset zoom" })).toBeHidden();
 });
 
-/** The CSV a widget's Data dialog downloads: its provenance lines and its rows. */
-async function downloadCsv(page: Page, title: string) {
+/** A file a widget's Data dialog downloads (CSV or Parquet), where Playwright saved it. */
+async function download(page: Page, title: string, what: "CSV" | "Parquet"): Promise<string> {
   await page.getByRole("button", { name: `Data of ${title}` }).click();
   const dialog = page.getByRole("dialog", { name: `Data of ${title}` });
   await expect(dialog.getByRole("table", { name: `Readings of ${title}` })).toBeVisible();
   const saving = page.waitForEvent("download");
-  await dialog.getByRole("button", { name: "Download CSV" }).click();
-  const text = readFileSync((await (await saving).path())!, "utf8");
+  await dialog.getByRole("button", { name: `Download ${what}` }).click();
+  const path = (await (await saving).path())!;
   await dialog.getByRole("button", { name: "Close" }).click();
+  return path;
+}
+
+/** The CSV a widget's Data dialog downloads: its provenance lines and its rows. */
+async function downloadCsv(page: Page, title: string) {
+  const text = readFileSync(await download(page, title, "CSV"), "utf8");
   const lines = text.trimEnd().split("\n");
   const provenance = lines.filter((l) => l.startsWith("# "));
   const [header, ...rows] = lines.filter((l) => !l.startsWith("# "));
   return { provenance, header, rows: rows.map((r) => r.split(",")) };
 }
 
-test("Download CSV of a time series and a histogram holds what DuckDB in Node reads over the same window", async ({
+test("Download CSV of a time series, a raster and a histogram, and Parquet, hold what DuckDB in Node reads over the same window", async ({
   page,
   request,
 }) => {
@@ -142,6 +158,25 @@ test("Download CSV of a time series and a histogram holds what DuckDB in Node re
   );
   expect(rate.rows.length).toBe(expected.length);
   expect(rate.rows.map((r) => [Number(r[4]), Number(r[5])])).toEqual(expected.map((e) => [e.t, e.value]));
+
+  // The same readings as Parquet, with where they came from beside them.
+  const parquet = await download(page, "Rate", "Parquet");
+  const fromParquet = await queryParquet<{ t: number; value: number; source: string }>(
+    "SELECT epoch_ms(time)::DOUBLE AS t, value, source FROM read_parquet($files) ORDER BY time",
+    [parquet],
+  );
+  expect(fromParquet.map((r) => [r.t, r.value])).toEqual(expected.map((e) => [e.t, e.value]));
+  expect(fromParquet[0]!.source).toBe(rate.provenance.find((l) => l.startsWith("# source: "))!.slice("# source: ".length));
+
+  // The raster's: every reading of every channel in the window.
+  const raster = await downloadCsv(page, "HV raster");
+  const [{ n }] = (await queryParquet<{ n: bigint }>(
+    `SELECT count(*) AS n FROM read_parquet($files)
+      WHERE observable = 'camera.hv' AND t BETWEEN make_timestamp($from::BIGINT * 1000) AND make_timestamp($to::BIGINT * 1000)`,
+    files,
+    { from: run.start, to: run.stop! },
+  )) as [{ n: bigint }];
+  expect(raster.rows.length).toBe(Number(n));
 
   const spread = await downloadCsv(page, "HV spread");
   const latest = await queryParquet<{ channel: number; value: number }>(
