@@ -80,7 +80,9 @@ test("pointing at a time series shows the reading DuckDB finds at that time, wit
   await expect(spread.getByRole("tooltip")).toContainText(/^[\d.]+–[\d.]+ V\d+ channels?$/);
   const cells = (await page.getByRole("region", { name: "HV raster" }).locator("canvas.raster-canvas").boundingBox())!;
   await page.mouse.move(cells.x + cells.width * 0.5, cells.y + 2);
-  await expect(page.getByRole("region", { name: "HV raster" }).getByRole("tooltip")).toContainText(/^channel \d+\d{4}-\d{2}-\d{2} /);
+  await expect(page.getByRole("region", { name: "HV raster" }).getByRole("tooltip")).toContainText(
+    /^channel \d+\d{4}-\d{2}-\d{2} /,
+  );
   // The keyboard reaches the same values.
   await page.mouse.move(0, 0);
   await page.getByRole("region", { name: "Rate" }).locator(".chart-host").focus();
