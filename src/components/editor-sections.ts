@@ -22,6 +22,8 @@ export interface SectionEvents extends GridEvents {
   layout: (change: (layout: Dashboard["layout"]) => Dashboard["layout"], persist: boolean) => void;
   /** Other widgets are shown now (a row opened or folded, another tab): place them and read their data. */
   reshow: () => void;
+  /** Another tab was chosen (the address says which). */
+  tabShown: () => void;
 }
 
 type Layout = Dashboard["layout"];
@@ -94,6 +96,29 @@ export class DashboardSections {
     return Math.max(200, ...[...this.grids.values()].map(({ grid }) => grid.widestBody()));
   }
 
+  /** The tab shown, when it is not the first (for the address: `?tab=<id>`). */
+  shownTab(): string | undefined {
+    return this.activeTab !== undefined && this.activeTab !== this.layout.tabs[0]?.id ? this.activeTab : undefined;
+  }
+
+  /** Shows a tab (from the address) the next time the sections are shown. */
+  chooseTab(id: string | null): void {
+    if (id) this.activeTab = id;
+  }
+
+  /** The sections a widget can be put in, in words, for its settings: "top", "row HV", "tab Trigger". */
+  places(): { value: string; label: string }[] {
+    const { tabs, rows } = this.layout;
+    const tabTitle = (id: string | undefined) => tabs.find((t) => t.id === (id ?? tabs[0]?.id))?.title;
+    const top = tabs.length
+      ? tabs.map((t) => ({ value: `tab:${t.id}`, label: `top of tab ${t.title}` }))
+      : [{ value: "top", label: "the top" }];
+    return [
+      ...top,
+      ...rows.map((r) => ({ value: `row:${r.id}`, label: `row ${r.title}${tabs.length ? ` (tab ${tabTitle(r.tab)})` : ""}` })),
+    ];
+  }
+
   /** Where the add form puts a new widget: the section chosen in the toolbar, else the tab's top. */
   targetSection(): SectionRef {
     const [kind, id] = this.target.value.split(":");
@@ -120,6 +145,7 @@ export class DashboardSections {
         if (tab.id === this.activeTab) return;
         this.activeTab = tab.id;
         this.events.reshow();
+        this.events.tabShown();
       });
       bar.append(button);
     }

@@ -13,20 +13,33 @@ function numberInput(name: string, value: number | undefined, step = "any") {
   return el("input", { type: "number", name, step, value: value === undefined ? "" : String(value) });
 }
 
+/** Where a widget sits (a tab's top, a row) and where else it may go, for its settings. */
+export interface WidgetPlace {
+  options: { value: string; label: string }[];
+  current: string;
+  move: (value: string) => void;
+}
+
 export function openWidgetSettings(
   widget: Widget,
   info: (name: string) => ObservableInfo | undefined,
   apply: (next: Widget) => void,
+  place?: WidgetPlace,
 ): HTMLDialogElement {
   const inputs = settingsInputs(widget, info);
   const problem = el("p", { className: "settings-problem", role: "alert" });
   const applyButton = el("button", { type: "submit", textContent: "Apply" });
   const cancel = el("button", { type: "button", textContent: "Cancel" });
+  // With rows or tabs: where the widget sits, to move it to another.
+  const where = el("select", { name: "place" });
+  for (const o of place?.options ?? []) where.append(el("option", { value: o.value, textContent: o.label }));
+  if (place) where.value = place.current;
   const form = el(
     "form",
     { method: "dialog", className: "widget-settings" },
     el("h2", {}, `Settings: ${widget.title}`),
     ...settingsFields(widget, inputs),
+    ...(place && place.options.length > 1 ? [labelled("Place in", where)] : []),
     problem,
     el("div", { className: "settings-buttons" }, applyButton, cancel),
   );
@@ -40,6 +53,7 @@ export function openWidgetSettings(
       return;
     }
     apply(next);
+    if (place && where.value !== place.current) place.move(where.value);
   });
   cancel.addEventListener("click", () => dialog.close());
   dialog.addEventListener("close", () => dialog.remove());

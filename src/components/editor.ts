@@ -12,6 +12,9 @@ import {
   type Widget,
   addWidget,
   applyPositions,
+  moveToSection,
+  sectionOf,
+  sectionValue,
   sameLayout,
   removeWidget,
 } from "../core/dashboard.js";
@@ -129,6 +132,7 @@ class EditorPage {
     this.time = this.makeTimeBar();
     this.feed = this.makeFeed();
     this.grid = this.makeGrid();
+    this.grid.chooseTab(new URLSearchParams(location.search).get("tab"));
     this.flagsPanel = this.makeFlagsPanel();
   }
 
@@ -143,6 +147,8 @@ class EditorPage {
     const keep: Record<string, string> = {};
     const { opened } = this.context;
     if (this.editing && opened.origin === "saved") keep.edit = "";
+    const tab = this.grid.shownTab();
+    if (tab) keep.tab = tab;
     if (opened.origin === "revision") keep.revision = String(opened.saved!.revision);
     return timeQuery(this.choice, defaultsOf(this.dashboard), keep);
   }
@@ -345,6 +351,7 @@ class EditorPage {
           this.dashboard = applyPositions(this.dashboard, this.grid.positions());
           this.reshow();
         },
+        tabShown: () => this.writeAddress(),
         moved: (items) => {
           const next = applyPositions(this.dashboard, items);
           if (sameLayout(next.layout, this.dashboard.layout)) return;
@@ -370,7 +377,18 @@ class EditorPage {
         },
         settings: (name) => {
           const widget = this.dashboard.elements[name];
-          if (widget) openWidgetSettings(widget, this.info, (next) => this.replaceWidget(name, next));
+          const item = this.dashboard.layout.items.find((i) => i.element === name);
+          if (!widget || !item) return;
+          const place = {
+            options: this.grid.places(),
+            current: sectionValue(item, this.dashboard.layout),
+            move: (value: string) => {
+              this.dashboard = moveToSection(applyPositions(this.dashboard, this.grid.positions()), name, sectionOf(value));
+              this.changed();
+              this.reshow();
+            },
+          };
+          openWidgetSettings(widget, this.info, (next) => this.replaceWidget(name, next), place);
         },
         data: (name) => {
           const widget = this.dashboard.elements[name];

@@ -433,6 +433,32 @@ export function addWidget(
   ];
 }
 
+/** Moves a placed widget into another section (a row, or a tab's top), below what is there. */
+export function moveToSection(dashboard: Dashboard, name: string, section: SectionRef): Dashboard {
+  const { layout } = dashboard;
+  const item = layout.items.find((i) => i.element === name);
+  if (!item) return dashboard;
+  const others = layout.items.filter((i) => i.element !== name);
+  const spot = freeSpot(
+    others.filter((i) => inSection(i, section, layout)),
+    item.w,
+    item.h,
+  );
+  const where = section.row !== undefined ? { row: section.row } : section.tab !== undefined ? { tab: section.tab } : {};
+  const moved = { element: name, ...spot, ...where };
+  return { ...dashboard, layout: { ...layout, items: [...others, moved] } };
+}
+
+/** A section as the settings' "Place in" names it ("row:<id>", "tab:<id>", "top") and back. */
+export const sectionValue = (item: SectionRef, layout: Dashboard["layout"]): string =>
+  item.row !== undefined ? `row:${item.row}` : layout.tabs.length ? `tab:${item.tab ?? layout.tabs[0]!.id}` : "top";
+export function sectionOf(value: string): SectionRef {
+  const [kind, id] = value.split(/:(.*)/s);
+  if (kind === "row" && id) return { row: id };
+  if (kind === "tab" && id) return { tab: id };
+  return {};
+}
+
 export function removeWidget(dashboard: Dashboard, name: string): Dashboard {
   const elements = { ...dashboard.elements };
   delete elements[name];

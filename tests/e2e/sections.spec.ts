@@ -63,6 +63,18 @@ test("a version-3 dashboard gains a row and a tab, saved and reloaded, folded an
   await page.getByRole("tab", { name: "Trigger" }).click();
   await expect(page.getByRole("region", { name: "Rate over time" }).locator("[aria-label*='points drawn']")).toBeVisible();
   await expect(page.getByLabel("Rate value")).toHaveCount(0);
+  // The tab shown is in the address: a link opens it.
+  await expect(page).toHaveURL(/[?&]tab=t2/);
+  await page.reload();
+  await expect(page.getByRole("tab", { name: "Trigger" })).toHaveAttribute("aria-selected", "true");
   // A reader folding a row in view mode has changed nothing of the dashboard.
   await expect(page.getByRole("status").first()).not.toContainText("Unsaved changes");
+
+  // A widget placed at the top moves into the row from its settings.
+  await page.goto(`/d/${id}?edit`);
+  await page.getByRole("button", { name: "Settings of Rate" }).click();
+  const settings = page.getByRole("dialog", { name: "Settings of Rate" });
+  await settings.getByLabel("Place in").selectOption({ label: "row HV (tab Main)" });
+  await settings.getByRole("button", { name: "Apply" }).click();
+  await expect(page.getByRole("region", { name: "Row HV" }).getByLabel("Rate value")).toBeVisible();
 });

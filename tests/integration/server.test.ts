@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
+import { CURRENT_SCHEMA_VERSION } from "../../src/core/dashboard.js";
 import { BINARY_BATCH_CONTENT_TYPE, encodeBinaryBatch } from "../../src/core/ingest-binary.js";
 import { decodeFrame, FRAME_FLAG_REPLAY, frameReadings, type LiveFrame } from "../../src/core/live-frame.js";
 import { projectRoot } from "../../loaders/paths.js";
@@ -280,7 +281,7 @@ describe("runboard server", () => {
     };
     const old = (await (await api("/api/dashboards", asJson(v1))).json()) as { id: string };
     const reread = (await (await api(`/api/dashboards/${old.id}`)).json()) as { dashboard: Record<string, unknown> };
-    assert.equal(reread.dashboard.schemaVersion, 3);
+    assert.equal(reread.dashboard.schemaVersion, CURRENT_SCHEMA_VERSION);
     assert.deepEqual(reread.dashboard.elements, {
       hv: { kind: "stat", title: "Pixel 7 HV", series: [{ observable: "camera.hv", channel: 7 }] },
     });

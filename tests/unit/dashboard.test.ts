@@ -11,6 +11,9 @@ import {
   inSection,
   migrateDashboard,
   migrations,
+  moveToSection,
+  sectionOf,
+  sectionValue,
   parseDashboard,
   removeWidget,
   sameLayout,
@@ -269,6 +272,21 @@ describe("dashboard editing", () => {
       ],
     );
     assert.ok(inSection(three.layout.items[2]!, {}, three.layout) && !inSection(three.layout.items[0]!, {}, three.layout));
+    // Moved from the top into the row: below the row's two, and no longer at the top.
+    const moved = moveToSection(three, "w3", sectionOf("row:hv"));
+    assert.deepEqual(
+      moved.layout.items.find((i) => i.element === "w3"),
+      { element: "w3", x: 0, y: 6, w: 12, h: 3, row: "hv" },
+    );
+    assert.equal(
+      sectionValue(
+        moved.layout.items.find((i) => i.element === "w3")!,
+        moved.layout,
+      ),
+      "row:hv",
+    );
+    assert.equal(sectionValue({}, moved.layout), "top");
+    assert.deepEqual(sectionOf("tab:t2"), { tab: "t2" });
   });
 
   it("adds widgets below the others with fresh names, and removes them with their layout item", () => {
