@@ -16,8 +16,10 @@ export interface FlagBand {
  * note as the tooltip. Clipped to the window.
  */
 export function flagMarks(flags: readonly FlagBand[], from: number, to: number): Plot.Markish[] {
+  // Overlapping the window, not just touching it: a whole-run flag on the run before ends where
+  // this one starts, and would draw as an empty band at the edge.
   const shown = flags
-    .filter((f) => f.to >= from && f.from <= to)
+    .filter((f) => f.to > from && f.from < to)
     .map((f) => ({ ...f, x1: new Date(Math.max(f.from, from)), x2: new Date(Math.min(f.to, to)) }));
   if (shown.length === 0) return [];
   return [
