@@ -74,8 +74,20 @@ test("a saved dashboard whose layout is stored bottom first opens saved, and its
 });
 
 test("a flag on a whole run is drawn as soon as the dashboard shows the run", async ({ page, request }) => {
-  // The camera's run before the newest stopped one: other tests judge that one and expect it unjudged.
-  const run = (await snapshotRuns(request)).filter((r) => r.stop !== null).at(-2)!;
+  // A run of its own, two days back: the demo's runs are judged, or expected unjudged, by other tests.
+  const start = Date.now() - 2 * 86_400_000;
+  // Its id below the demo camera's, so no test that takes the newest run takes this one.
+  const run = { id: 7000 + (Date.now() % 1000), start, stop: start + 600_000 };
+  const readings = Array.from({ length: 10 }, (_, i) => ({
+    observable: "trigger.rate",
+    run: run.id,
+    t: start + i * 60_000,
+    value: 500 + i,
+  }));
+  const ingest = await request.post("/api/ingest", { headers: auth, data: { runs: [run], readings } });
+  expect(ingest.status(), await ingest.text()).toBe(200);
+  const refresh = await request.post("/api/snapshots/refresh", { headers: auth, data: { select: `run:${run.id}` } });
+  expect(refresh.status()).toBe(200);
   const { csrf } = (await (await request.get("/api/session")).json()) as { csrf?: string };
   const note = `first-hour: the whole run, ${Date.now()}`;
   const flagged = await request.post(`/api/runs/${run.id}/flags`, {
