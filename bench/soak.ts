@@ -154,7 +154,9 @@ async function reviewerLoop(): Promise<void> {
       await sleep(1000);
       continue;
     }
-    count(`review ${await reviewWithCurl()}`);
+    const code = await reviewWithCurl();
+    count(`review ${code}`);
+    if (/^5/.test(code) && code !== "503") count("5xx /api/reviews");
   }
 }
 
@@ -378,6 +380,12 @@ console.log(
   `| waveforms stored (2048 samples each, one growing run) | ${waveforms} (${((waveforms * 2048 * 8) / 1e6).toFixed(0)} MB) |`,
 );
 console.log(`| 5xx answers | ${fives.length === 0 ? "none" : fives.map(([k, v]) => `${k}: ${v}`).join("; ")} |`);
+// Why, in the server's words (its log names the failing request's error).
+const told = server
+  .output()
+  .split("\n")
+  .filter((l) => /review|internal error|500/.test(l));
+if (fives.length > 0) console.log(`\nthe server said:\n${[...new Set(told)].slice(0, 10).join("\n")}`);
 console.log(`| levels off | ${levelsOff ? "yes" : "NO"} (the last third's peak within 10% of the middle third's) |`);
 
 server.proc.kill("SIGTERM");

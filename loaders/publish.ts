@@ -5,17 +5,7 @@
 // content-addressed files means the same selection published twice from unchanged data gives
 // identical data files, so reviews can be diffed and archived.
 import { createHash } from "node:crypto";
-import {
-  copyFileSync,
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { FAVICON_LINK, REVIEW_MARKER } from "../src/components/site-mode.js";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
@@ -31,7 +21,8 @@ import {
 } from "../src/core/review.js";
 import { describeRunIds, parseSelection } from "../src/core/time-window.js";
 import { describeErrors } from "../src/core/validation.js";
-import { REVIEW_OVERVIEW, reviewSiteBytes, trimReviewSite } from "./review-site.js";
+import { REVIEW_OVERVIEW, reviewSiteEntries } from "./review-site.js";
+import type { ArchiveEntry } from "./tar.js";
 import { projectRoot } from "./paths.js";
 
 export class PublishError extends Error {}
@@ -59,8 +50,24 @@ export interface PublishOptions {
   now?: number;
 }
 
+/** A review before it is written: its review.json, and every file it holds (read or made). */
+export interface ReviewPlan {
+  review: ReviewManifest;
+  entries: ArchiveEntry[];
+}
+
 /** Writes the review folder; returns its review.json. */
 export async function publishReview(options: PublishOptions): Promise<ReviewManifest> {
+  const plan = await planReview(options);
+  writeReviewFolder(plan, options.out);
+  return plan.review;
+}
+
+/**
+ * What a review holds, read and checked but not written: the folder of `runboard publish` and
+ * the server's archive (tar.ts) are both made from it.
+ */
+export async function planReview(options: PublishOptions): Promise<ReviewPlan> {
   const { manifest, runs, missing, stale } = reviewedRuns(options);
   const dashboards = await chosenDashboards(options);
   const pages = options.pages.map((page) => {
@@ -72,20 +79,14 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     ? runs.map((r) => `runs/${r.run}.html`).filter((p) => existsSync(join(options.siteDir!, p)))
     : [];
   const chosenSites = [...pages.flatMap((p) => (p.site ? [p.site] : [])), ...reports];
-  // What goes in, and how big it is, before anything is written.
-  const siteBytes = options.siteDir ? reviewSiteBytes(options.siteDir, chosenSites) : 0;
+  const reviewed = reviewSnapshotManifest(manifest, runs, sha256);
+  const site = options.siteDir ? reviewSiteEntries(options.siteDir, chosenSites, Date.parse(reviewed.updatedAt)) : [];
+  // What goes in, and how big it is, before anything is read.
+  const siteBytes = site.reduce((n, e) => n + entryBytes(e), 0);
   checkSize(options, runs, siteBytes);
 
-  const reviewed = reviewSnapshotManifest(manifest, runs, sha256);
-  const out = emptiedOutput(options.out);
-  if (options.siteDir) {
-    cpSync(options.siteDir, out, { recursive: true, filter: (src) => !src.startsWith(join(options.siteDir!, "snapshots")) });
-    // The front page is the review's; the overview notebook stays beside it.
-    if (existsSync(join(out, "index.html"))) renameSync(join(out, "index.html"), join(out, REVIEW_OVERVIEW));
-    trimReviewSite(out, chosenSites, Date.parse(reviewed.updatedAt));
-  }
-  const dataFiles = copyDataFiles(options.snapshotDir, out, runs);
-  const files = new ReviewFiles(out);
+  const dataFiles = runs.flatMap((r) => r.files.map((f) => ({ run: r.run, ...f })));
+  const files = new ReviewFiles();
   const chosen = new Set(runs.map((r) => r.run));
   const flags = files.snapshotFiles(options.snapshotDir, manifest, reviewed, chosen);
   const dashboardEntries = dashboards.map((d) => ({
@@ -116,14 +117,39 @@ export async function publishReview(options: PublishOptions): Promise<ReviewMani
     ...(missing.length > 0 ? { skipped: missing } : {}),
     ...(stale.length > 0 ? { stale } : {}),
   };
-  writeFileSync(join(out, "review.json"), `${JSON.stringify(review, null, 2)}\n`);
   const flagged = new Map(flags.filter((f) => f.withdrawn === null).map((f) => [f.run, f]));
   const names = dashboards.map((d) => d.name);
-  writeFileSync(
-    join(out, "index.html"),
-    frontPage(review, names, (run) => flagged.get(run), !!options.siteDir),
-  );
-  return review;
+  const entries: ArchiveEntry[] = [
+    ...site,
+    ...dataFiles.map((f) => dataEntry(options.snapshotDir, f)),
+    ...files.entries,
+    { path: "review.json", text: `${JSON.stringify(review, null, 2)}\n` },
+    { path: "index.html", text: frontPage(review, names, (run) => flagged.get(run), !!options.siteDir) },
+  ];
+  return { review, entries };
+}
+
+const entryBytes = (e: ArchiveEntry) => ("text" in e ? Buffer.byteLength(e.text) : e.bytes);
+
+/** A run's Parquet file as the review carries it: as it is, byte for byte, checked against its hash. */
+function dataEntry(snapshotDir: string, f: { path: string; bytes: number; sha256: string }): ArchiveEntry {
+  const file = join(snapshotDir, f.path);
+  return { path: `snapshots/${f.path}`, file, bytes: f.bytes, mtimeMs: 0, sha256: f.sha256, compressed: true };
+}
+
+/** The review as a folder (emptied first if it holds an earlier one); a copy that does not match its hash is refused. */
+function writeReviewFolder(plan: ReviewPlan, given: string): void {
+  const out = emptiedOutput(given);
+  for (const entry of plan.entries) {
+    const to = join(out, entry.path);
+    mkdirSync(dirname(to), { recursive: true });
+    if ("text" in entry) writeFileSync(to, entry.text);
+    else {
+      copyFileSync(entry.file, to);
+      if (entry.sha256 && sha256(readFileSync(to)) !== entry.sha256)
+        throw new PublishError(`${entry.path.replace(/^snapshots\//, "")} changed while it was copied; publish again`);
+    }
+  }
 }
 
 /** The snapshot's runs the review's selection names; missing ones refuse it unless it skips them. */
@@ -192,21 +218,6 @@ function emptiedOutput(given: string): string {
   return out;
 }
 
-/** The runs' Parquet files, byte for byte; a copy that does not match its hash is not published. */
-function copyDataFiles(snapshotDir: string, out: string, runs: readonly ReviewedRun[]) {
-  const dataFiles = runs.flatMap((r) => r.files.map((f) => ({ run: r.run, ...f })));
-  const snapshots = join(out, "snapshots");
-  mkdirSync(snapshots, { recursive: true });
-  for (const file of dataFiles) {
-    const to = join(snapshots, file.path);
-    mkdirSync(dirname(to), { recursive: true });
-    copyFileSync(join(snapshotDir, file.path), to);
-    if (sha256(readFileSync(to)) !== file.sha256)
-      throw new PublishError(`${file.path} changed while it was copied; publish again`);
-  }
-  return dataFiles;
-}
-
 const reviewRun = (r: ReviewedRun) => ({
   run: r.run,
   status: r.status,
@@ -220,13 +231,10 @@ const reviewRun = (r: ReviewedRun) => ({
 /** The review's own files (beside the copied data), each listed with its size and hash. */
 class ReviewFiles {
   readonly written: { path: string; bytes: number; sha256: string }[] = [];
-
-  constructor(private readonly out: string) {}
+  readonly entries: ArchiveEntry[] = [];
 
   write(path: string, text: string): { path: string; bytes: number; sha256: string } {
-    const full = join(this.out, path);
-    mkdirSync(dirname(full), { recursive: true });
-    writeFileSync(full, text);
+    this.entries.push({ path, text });
     const entry = { path, bytes: Buffer.byteLength(text), sha256: sha256(text) };
     this.written.push(entry);
     return entry;

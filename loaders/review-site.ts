@@ -3,9 +3,10 @@
 // sidebar is written into every page when the site is built, so the pages left out are also
 // taken out of each kept page's sidebar, and other links to them become plain text: a review
 // has no link that leads nowhere.
-import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, posix } from "node:path";
 import { REVIEW_MARKER, reviewClockMeta } from "../src/components/site-mode.js";
+import type { ArchiveEntry } from "./tar.js";
 
 /** Where the built overview (index.html) goes in a review: the front page takes its place. */
 export const REVIEW_OVERVIEW = "overview.html";
@@ -87,36 +88,36 @@ export function reviewPageHtml(html: string, page: string, kept: ReadonlySet<str
 }
 
 /**
- * Trims a copied site to the review's pages: removes the others and rewrites every kept page's
- * links. Each kept page is marked as a review's, with its clock stopped at `dataTakenAt`.
- * `chosen` are the notebooks' built paths ("pages/notebooks/gain-scan.html").
+ * The built site's files as a review carries them: data (snapshots/) left out, the overview
+ * (index.html) as overview.html, and only the review's pages, each rewritten by reviewPageHtml
+ * (marked as a review's, its clock stopped at `dataTakenAt`). Scripts and styles are read from
+ * the site when the review is written; the pages are made here. `chosen` are the notebooks'
+ * built paths ("pages/notebooks/gain-scan.html").
  */
-export function trimReviewSite(dir: string, chosen: readonly string[], dataTakenAt: number): void {
+export function reviewSiteEntries(siteDir: string, chosen: readonly string[], dataTakenAt: number): ArchiveEntry[] {
   const kept = keptPages(chosen);
-  for (const page of sitePages(dir)) {
-    const full = join(dir, page);
-    if (!kept.has(page)) rmSync(full);
-    else writeFileSync(full, reviewPageHtml(readFileSync(full, "utf8"), page, kept, dataTakenAt));
-  }
+  const pages = new Set(sitePages(siteDir));
+  const entries: ArchiveEntry[] = [];
+  const walk = (under: string): void => {
+    for (const name of readdirSync(join(siteDir, under)).sort()) {
+      const path = under ? `${under}/${name}` : name;
+      if (!under && name === "snapshots") continue;
+      const full = join(siteDir, path);
+      const stat = statSync(full);
+      if (stat.isDirectory()) walk(path);
+      else if (!pages.has(path)) entries.push({ path, file: full, bytes: stat.size, mtimeMs: stat.mtimeMs });
+      else {
+        const asReviewed = path === "index.html" ? REVIEW_OVERVIEW : path;
+        if (kept.has(asReviewed))
+          entries.push({ path: asReviewed, text: reviewPageHtml(readFileSync(full, "utf8"), asReviewed, kept, dataTakenAt) });
+      }
+    }
+  };
+  walk("");
+  return entries;
 }
 
 /** The pages a review keeps, as the built site names them (its index.html is the overview). */
 function keptPages(chosen: readonly string[]): Set<string> {
   return new Set([...REVIEW_PAGES, ...chosen]);
-}
-
-/** How many bytes of the built site a review with these notebooks carries (its data aside). */
-export function reviewSiteBytes(siteDir: string, chosen: readonly string[]): number {
-  const kept = keptPages(chosen);
-  const pages = new Set(sitePages(siteDir));
-  const total = (under: string): number =>
-    readdirSync(join(siteDir, under)).reduce((sum, name) => {
-      const path = under ? `${under}/${name}` : name;
-      if (!under && name === "snapshots") return sum;
-      const stat = statSync(join(siteDir, path));
-      if (stat.isDirectory()) return sum + total(path);
-      const asReviewed = path === "index.html" ? REVIEW_OVERVIEW : path;
-      return pages.has(path) && !kept.has(asReviewed) ? sum : sum + stat.size;
-    }, 0);
-  return total("");
 }

@@ -1,13 +1,39 @@
-// A review as one archive to download: a ustar tar of a folder, gzipped. Entries are sorted and
-// dated 0, so the same folder gives the same archive. Written here because nothing else needs a
-// tar library, and the format is a page long.
-import { createReadStream, createWriteStream, readFileSync, readdirSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { createGzip, gzipSync } from "node:zlib";
+// A review as one archive to download: a ustar tar, gzipped, made straight from the files it
+// holds (nothing is copied to disk first). Entries are sorted and dated 0, so the same files give
+// the same archive. Written here because nothing else needs a tar library, and the format is a
+// page long. The gzip is joined from parts (gzip-parts.ts): the site's files are deflated once
+// and kept (they change only with a build), Parquet goes in stored, and only the small files
+// made for this review are deflated each time, so publishing back to back costs little CPU.
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { crc32 } from "node:zlib";
+import {
+  type DeflatedPart,
+  GZIP_HEAD,
+  STORED_BLOCK_MAX,
+  crc32Combine,
+  deflatePart,
+  gzipTail,
+  storedBlockHead,
+  storedLength,
+} from "./gzip-parts.js";
+import { readFileSync } from "node:fs";
 
 const BLOCK = 512;
+
+/** One file of an archive: made for it (`text`), or read from disk (`file`, `bytes` long). */
+export type ArchiveEntry =
+  | { path: string; text: string | Buffer }
+  | {
+      path: string;
+      file: string;
+      bytes: number;
+      mtimeMs: number;
+      /** Its content hash, checked as it is read: a file that changed is not archived. */
+      sha256?: string;
+      /** Already compressed (Parquet): stored, not deflated. */
+      compressed?: boolean;
+    };
 
 function header(name: string, size: number): Buffer {
   const block = Buffer.alloc(BLOCK);
@@ -37,44 +63,124 @@ function header(name: string, size: number): Buffer {
   return block;
 }
 
-function filesOf(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const full = join(dir, name);
-      return statSync(full).isDirectory() ? filesOf(full) : [full];
-    });
-}
-
-/** The folder as a gzipped tar, its entries under `top/`. */
-export function tarGzFolder(dir: string, top: string): Buffer {
-  const parts: Buffer[] = [];
-  for (const file of filesOf(dir)) {
-    const data = readFileSync(file);
-    parts.push(header(`${top}/${relative(dir, file).split("\\").join("/")}`, data.length), data);
-    const pad = (BLOCK - (data.length % BLOCK)) % BLOCK;
-    if (pad) parts.push(Buffer.alloc(pad));
+/** Paths in the order a sorted walk of their folders gives ("a/x" before "a-b/x"). */
+export function byFolderOrder(a: string, b: string): number {
+  const [pa, pb] = [a.split("/"), b.split("/")];
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i] === pb[i]) continue;
+    // A file and a folder of the same level: the names decide, as readdir's sort does.
+    return pa[i]! < pb[i]! ? -1 : 1;
   }
-  parts.push(Buffer.alloc(2 * BLOCK));
-  return gzipSync(Buffer.concat(parts));
+  return pa.length - pb.length;
 }
 
-/**
- * The same archive as tarGzFolder, written to `file` as a stream: one file's bytes in memory at
- * a time at most (a review of every run is hundreds of MB).
- */
-export async function writeTarGz(dir: string, top: string, file: string): Promise<void> {
-  async function* entries(): AsyncGenerator<Buffer> {
-    for (const path of filesOf(dir)) {
-      const size = statSync(path).size;
-      yield header(`${top}/${relative(dir, path).split("\\").join("/")}`, size);
-      for await (const chunk of createReadStream(path)) yield chunk as Buffer;
-      const pad = (BLOCK - (size % BLOCK)) % BLOCK;
-      if (pad) yield Buffer.alloc(pad);
+/** Deflated parts of files that do not change (the site's), by file, size and date; the oldest go first past the bound. */
+export class PartCache {
+  private readonly parts = new Map<string, DeflatedPart>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
+
+  of(file: string, size: number, mtimeMs: number): DeflatedPart {
+    const key = `${file}\0${size}\0${mtimeMs}`;
+    let part = this.parts.get(key);
+    if (part) this.parts.delete(key);
+    else {
+      part = deflatePart(readFileSync(file));
+      this.bytes += part.bytes.length;
     }
-    yield Buffer.alloc(2 * BLOCK);
+    this.parts.set(key, part);
+    for (const [old, p] of this.parts) {
+      if (this.bytes <= this.maxBytes || old === key) break;
+      this.parts.delete(old);
+      this.bytes -= p.bytes.length;
+    }
+    return part;
   }
-  // Level 1: a review is mostly Parquet (ZSTD already) and DuckDB-WASM, which gzip barely
-  // shrinks; the default level spent seconds of CPU beside the server for a percent or two.
-  await pipeline(Readable.from(entries()), createGzip({ level: 1 }), createWriteStream(file));
+}
+
+type Part = DeflatedPart | { path: string; file: string; bytes: number; sha256?: string };
+
+/** An archive ready to be sent: its parts in order, and its exact length in bytes. */
+export interface TarGzPlan {
+  parts: Part[];
+  bytes: number;
+}
+
+/** Lays out the tar.gz of `entries` under `top/`; only the small pieces are deflated here. */
+export function planTarGz(entries: readonly ArchiveEntry[], top: string, cache: PartCache): TarGzPlan {
+  const parts: Part[] = [];
+  let pending: Buffer[] = [];
+  const flush = () => {
+    if (pending.length > 0) parts.push(deflatePart(Buffer.concat(pending)));
+    pending = [];
+  };
+  for (const entry of [...entries].sort((a, b) => byFolderOrder(a.path, b.path))) {
+    const data = "text" in entry ? Buffer.from(entry.text) : undefined;
+    const size = data ? data.length : (entry as { bytes: number }).bytes;
+    pending.push(header(`${top}/${entry.path}`, size));
+    if (data) pending.push(data);
+    else if (!("text" in entry)) {
+      flush();
+      parts.push(
+        entry.compressed
+          ? { path: entry.path, file: entry.file, bytes: entry.bytes, sha256: entry.sha256 }
+          : cache.of(entry.file, entry.bytes, entry.mtimeMs),
+      );
+    }
+    const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+    if (pad) pending.push(Buffer.alloc(pad));
+  }
+  pending.push(Buffer.alloc(2 * BLOCK));
+  flush();
+  const length = (p: Part) => ("crc" in p ? p.bytes.length : storedLength(p.bytes));
+  const bytes = GZIP_HEAD.length + parts.reduce((n, p) => n + length(p), 0) + gzipTail(0, 0).length;
+  return { parts, bytes };
+}
+
+/** The archive's bytes, in order; it throws if a file read does not match its size or hash. */
+export async function* tarGzBytes(plan: TarGzPlan): AsyncGenerator<Buffer> {
+  yield GZIP_HEAD;
+  const sum = { crc: 0, length: 0 };
+  for (const part of plan.parts) {
+    if ("crc" in part) {
+      sum.crc = crc32Combine(sum.crc, part.crc, part.rawLength);
+      sum.length += part.rawLength;
+      yield part.bytes;
+    } else yield* storedFile(part, sum);
+  }
+  yield gzipTail(sum.crc, sum.length);
+}
+
+/** A file as stored blocks of at most 64 kB, read a megabyte at a time. */
+async function* storedFile(
+  part: { path: string; file: string; bytes: number; sha256?: string },
+  sum: { crc: number; length: number },
+): AsyncGenerator<Buffer> {
+  const handle = await open(part.file);
+  const hash = part.sha256 ? createHash("sha256") : undefined;
+  try {
+    for (let done = 0; done < part.bytes;) {
+      const want = Math.min(16 * STORED_BLOCK_MAX, part.bytes - done);
+      const data = Buffer.allocUnsafe(want);
+      for (let got = 0; got < want;) {
+        const { bytesRead } = await handle.read(data, got, want - got, done + got);
+        if (bytesRead === 0) throw new Error(`${part.path} became shorter while it was archived`);
+        got += bytesRead;
+      }
+      hash?.update(data);
+      sum.crc = crc32(data, sum.crc);
+      sum.length += want;
+      done += want;
+      const out: Buffer[] = [];
+      for (let at = 0; at < want; at += STORED_BLOCK_MAX) {
+        const block = data.subarray(at, Math.min(want, at + STORED_BLOCK_MAX));
+        out.push(storedBlockHead(block.length), block);
+      }
+      yield Buffer.concat(out);
+    }
+    if (hash && hash.digest("hex") !== part.sha256) throw new Error(`${part.path} changed while it was archived; publish again`);
+  } finally {
+    await handle.close();
+  }
 }

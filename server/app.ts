@@ -2,7 +2,6 @@
 // (ingest, auth, snapshots, dashboards, ownership, reviews, flags, the site), and this file only
 // says in which order they are asked. Every body and query is validated in those handlers, at
 // the edge; errors are JSON `{error, errors: [{field, message}]}`.
-import { tmpdir } from "node:os";
 import type { IncomingMessage } from "node:http";
 import express, { type Response, Router } from "express";
 import type { EmbeddedStore } from "../loaders/store/embedded-store.js";
@@ -21,6 +20,7 @@ import type { Ingestor } from "./ingest/ingest.js";
 import { ingestRoutes } from "./ingest/ingest-routes.js";
 import { BodyPermits } from "./limits/body-permits.js";
 import { ownershipRoutes } from "./ownership-routes.js";
+import type { ReviewPublisher } from "./review-publisher.js";
 import { reviewRoutes } from "./review-routes.js";
 import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 import { snapshotRoutes } from "./snapshots/snapshot-routes.js";
@@ -42,6 +42,8 @@ export interface AppDeps {
   /** The snapshots of the configured source and the store; also the catalog and runs pages see. */
   keeper: SnapshotKeeper;
   log: (line: string) => void;
+  /** The child process that makes review archives. */
+  publisher: ReviewPublisher;
   /** The site's offset from UTC for observing nights (RUNBOARD_NIGHT_UTC_OFFSET_MINUTES). */
   site?: { utcOffsetMinutes: number };
   /** Flags on runs, beside the dashboards. */
@@ -77,7 +79,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(dashboardRoutes({ dashboards: deps.dashboards, layoutsDir: deps.layoutsDir, ...tools }));
   app.use(ownershipRoutes({ store: deps.store, ingestor: deps.ingestor, ...tools }));
   const { dashboards, keeper, snapshotDir, distDir } = deps;
-  app.use(reviewRoutes({ dashboards, keeper, snapshotDir, distDir, workDir: tmpdir(), ...tools }));
+  app.use(reviewRoutes({ dashboards, keeper, snapshotDir, distDir, publisher: deps.publisher, log: deps.log, ...tools }));
   app.use(flagRoutes({ flags: deps.flags, runs: () => keeper.runs(), snapshotDir, ...tools }));
   app.use("/api", (_req, res) => fail(res, 404, "no such API endpoint"));
 

@@ -51,6 +51,8 @@ const envSchema = z.object({
     .min(0)
     .max(7 * 86_400)
     .default(60),
+  /** How fast a review (POST /api/reviews) is sent: a review is background work, ingest is not. */
+  RUNBOARD_REVIEW_MB_PER_S: z.coerce.number().positive().max(100_000).default(32),
   /** A runboard config file whose PostgreSQL or MongoDB source the server watches for new readings. */
   RUNBOARD_WATCH_CONFIG: z.string().optional(),
   /** The live replay window: how far back a reconnecting browser can resume from memory. */
@@ -130,6 +132,8 @@ export interface ServerConfig {
   /** Facts about the experiment's site the pages need (the observing night's time zone). */
   site: { utcOffsetMinutes: number };
   storeMemoryMb: number;
+  /** The pace of a review's download, in MB (MiB) per second. */
+  reviewMbPerSecond: number;
   auth: AuthConfig;
 }
 
@@ -174,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     replay: { maxAgeMs: e.RUNBOARD_REPLAY_MINUTES * 60_000, maxBytes: Math.round(e.RUNBOARD_REPLAY_MB * 1024 * 1024) },
     replayTimeLimitMs: e.RUNBOARD_REPLAY_TIME_LIMIT_SECONDS * 1000,
     storeMemoryMb: e.RUNBOARD_STORE_MEMORY_MB,
+    reviewMbPerSecond: e.RUNBOARD_REVIEW_MB_PER_S,
     auth: authConfig(e, origins),
     site: { utcOffsetMinutes: e.RUNBOARD_NIGHT_UTC_OFFSET_MINUTES },
     timeBounds: {

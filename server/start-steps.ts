@@ -8,6 +8,7 @@ import { connectionUrl, ConfigError as RunboardConfigError, loadConfig as loadRu
 import { openSource } from "../loaders/sources/open-source.js";
 import type { Source } from "../loaders/sources/source.js";
 import { createApp } from "./app.js";
+import { ReviewPublisher } from "./review-publisher.js";
 import { AuthStore, duckdbAdapter, postgresAdapter } from "./auth/auth-store.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { TokenRegistry } from "./auth/token-registry.js";
@@ -201,7 +202,9 @@ export async function listen(
   let connectionCount = () => ({ open: 0, refused: 0 });
   const { store, dashboards, auth, tokens, flags } = stores;
   const { ingestor, isAllowedRequest, bodyPermits } = ingest;
+  const publisher = new ReviewPublisher(config.reviewMbPerSecond * 1024 * 1024);
   const app = createApp({
+    publisher,
     ...{ store, dashboards, auth, tokens, flags, ingestor, isAllowedRequest, bodyPermits, keeper, log, startedAt },
     connections: () => connectionCount(),
     distDir: config.distDir,
@@ -209,6 +212,7 @@ export async function listen(
     site: config.site,
   });
   const server = createServer(timeoutOptions(config.connections), app);
+  server.once("close", () => publisher.stop());
   connectionCount = limitConnections(server, config.connections);
   ingest.hub.attach(server);
   await new Promise<void>((resolve, reject) => {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
+import { gunzipSync } from "node:zlib";
 import { BINARY_BATCH_CONTENT_TYPE, encodeBinaryBatch } from "../../src/core/ingest-binary.js";
 import { freePort } from "../support/postgres.js";
 import { ingestOk, rssMb, type ServerProcess, startServerProcess } from "../support/server-process.js";
@@ -295,6 +296,53 @@ describe("the second round of hostile probes, on the default server", () => {
     } finally {
       clearInterval(watch);
     }
+  });
+
+  it("9: after a slow download and one broken off halfway, the next review is whole", { timeout: 180_000 }, async () => {
+    // One review is made at a time: a second asked while the first is still going is told to
+    // come back (503); the test asks again as soon as the server is free.
+    const whole = async (): Promise<Buffer> => {
+      for (;;) {
+        const res = await post("/api/reviews", { runs: "run:5" });
+        if (res.status === 503) {
+          await res.arrayBuffer();
+          continue;
+        }
+        assert.equal(res.status, 200, await res.clone().text());
+        const archive = Buffer.from(await res.arrayBuffer());
+        assert.equal(Number(res.headers.get("content-length")), archive.length);
+        return archive;
+      }
+    };
+    // A reviewer on a slow line: the server waits for them, chunk by chunk.
+    const slow = await post("/api/reviews", { runs: "run:5" });
+    assert.equal(slow.status, 200);
+    const slowReader = slow.body!.getReader();
+    let slowBytes = 0;
+    for (let part = await slowReader.read(); !part.done; part = await slowReader.read()) {
+      slowBytes += part.value.length;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.equal(slowBytes, Number(slow.headers.get("content-length")));
+    const first = await whole();
+    // A reviewer who cancels the download after its first megabyte.
+    const quitter = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${server.port}/api/reviews`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ runs: "run:5" }),
+      signal: quitter.signal,
+    });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    for (let got = 0; got < 1e6;) got += (await reader.read()).value?.length ?? 1e6;
+    quitter.abort();
+    // The next reviewer gets the whole archive: gunzip reads it to the end (checking its length
+    // and CRC), and it holds as much as the first (the same files; only the publishing time in
+    // review.json differs, in a field of fixed width).
+    const next = await whole();
+    assert.equal(gunzipSync(next).length, gunzipSync(first).length);
+    assert.ok(next.length > 40e6, `${next.length} bytes`);
   });
 
   it("11: unfinished big messages from source sockets are read two at a time, the rest wait at the sender", async () => {

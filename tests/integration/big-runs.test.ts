@@ -3,6 +3,7 @@
 // answered 200 without the run. Here the real server, as its own process, takes the three array
 // runs that failed (1000 waveforms of 2048 samples, 200 camera images of 128x128, 8000 waveforms
 // of 2048) and must snapshot each whole and put each in a review; its memory is read from /proc.
+import { tarFiles } from "../support/tar-files.js";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -126,24 +127,9 @@ describe("runs of any size are snapshotted, or named", () => {
   });
 });
 
-/** review.json out of a tar archive: 512-byte headers (name, octal size), contents padded to 512. */
+/** review.json out of a tar archive. */
 function reviewJson(tar: Buffer): { runs: { run: number; rows: { array: number } }[]; skipped?: unknown } {
-  for (let at = 0; at + 512 <= tar.length;) {
-    const name = tar
-      .subarray(at, at + 100)
-      .toString("utf8")
-      .replace(/\0.*$/s, "");
-    const size = parseInt(
-      tar
-        .subarray(at + 124, at + 136)
-        .toString("utf8")
-        .replace(/\0.*$/s, "")
-        .trim() || "0",
-      8,
-    );
-    if (name.endsWith("/review.json") || name === "review.json")
-      return JSON.parse(tar.subarray(at + 512, at + 512 + size).toString("utf8"));
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  throw new Error("no review.json in the archive");
+  const found = [...tarFiles(tar)].find(([name]) => name.endsWith("/review.json") || name === "review.json");
+  if (!found) throw new Error("no review.json in the archive");
+  return JSON.parse(found[1].toString("utf8"));
 }

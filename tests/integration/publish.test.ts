@@ -16,6 +16,7 @@ import { findRunningServer } from "../../loaders/running-server.js";
 import { loadConfig } from "../../server/config.js";
 import { type RunningServer, startServer } from "../../server/main.js";
 import type { ReviewManifest } from "../../src/core/review.js";
+import { tarFiles } from "../support/tar-files.js";
 
 const TOKEN = "publish-test-ingest-token-012345";
 const dataDir = mkdtempSync(join(tmpdir(), "runboard-publish-"));
@@ -287,22 +288,7 @@ describe("runboard publish", () => {
     assert.equal(res.headers.get("content-type"), "application/gzip");
     const name = /filename="([^"]+)\.tar\.gz"/.exec(res.headers.get("content-disposition") ?? "")![1]!;
     assert.match(name, /^review-\d{4}-\d{2}-\d{2}-2-3$/);
-    // The archive, read as tar: 512-byte headers (name, octal size), contents padded to 512.
-    const tar = gunzipSync(Buffer.from(await res.arrayBuffer()));
-    const entries = new Map<string, Buffer>();
-    for (let at = 0; at + 512 <= tar.length;) {
-      const head = tar.subarray(at, at + 512);
-      if (head.every((b) => b === 0)) break;
-      const field = (from: number, length: number) =>
-        head
-          .subarray(from, from + length)
-          .toString("utf8")
-          .replace(/\0.*$/s, "");
-      const path = [field(345, 155), field(0, 100)].filter(Boolean).join("/");
-      const size = parseInt(field(124, 12), 8);
-      entries.set(path, tar.subarray(at + 512, at + 512 + size));
-      at += 512 + Math.ceil(size / 512) * 512;
-    }
+    const entries = tarFiles(gunzipSync(Buffer.from(await res.arrayBuffer())));
     const review = JSON.parse(entries.get(`${name}/review.json`)!.toString("utf8")) as ReviewManifest;
     assert.equal(review.title, "From the UI");
     assert.deepEqual(
