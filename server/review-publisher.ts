@@ -51,16 +51,22 @@ export class ReviewPublisher {
   }
 
   /**
-   * Passes the archive's `bytes` bytes from the child to `to`, at the pace `to` takes them.
-   * If `to` closes first, the child is stopped (the rest of its archive cannot be told apart
-   * from the next one's) and started again for the next review.
+   * Passes the archive's `bytes` bytes from the child to `to`, at the pace `to` takes them, and
+   * not while `holdOff()` gives a promise (a snapshot refresh runs): the child then waits on its
+   * full pipe. If `to` closes first, the child is stopped (the rest of its archive cannot be told
+   * apart from the next one's) and started again for the next review.
    */
-  send(to: Writable, bytes: number): Promise<void> {
+  send(to: Writable, bytes: number, holdOff: () => Promise<void> | undefined = () => undefined): Promise<void> {
     const out = this.child?.stdout;
     if (!out) return Promise.reject(new Error("publishing failed: the child left before its archive"));
     return new Promise<void>((resolve, reject) => {
       let remaining = bytes;
-      let done = false;
+      let [done, drained, held] = [false, true, false];
+      // Resumed only while this archive is being passed on: a stream flowing with no reader
+      // would drop the next archive's bytes.
+      const flow = () => {
+        if (!done && drained && !held) out.resume();
+      };
       const finish = (error?: Error) => {
         if (done) return;
         done = true;
@@ -77,12 +83,25 @@ export class ReviewPublisher {
       const onData = (chunk: Buffer) => {
         if (chunk.length > remaining) return finish(new Error("the review's archive was longer than announced"));
         remaining -= chunk.length;
-        if (!to.write(chunk)) out.pause();
-        if (remaining === 0) finish();
+        if (!to.write(chunk)) {
+          drained = false;
+          out.pause();
+        }
+        if (remaining === 0) return finish();
+        const quiet = held ? undefined : holdOff();
+        if (quiet) {
+          held = true;
+          out.pause();
+          void quiet.then(() => {
+            held = false;
+            flow();
+          });
+        }
       };
-      // Resumed only while this archive is being passed on: a stream flowing with no reader
-      // would drop the next archive's bytes.
-      const onDrain = () => out.resume();
+      const onDrain = () => {
+        drained = true;
+        flow();
+      };
       const onClose = () => finish(new Error("the download was closed before the archive was through"));
       // The child's own failure (a file changed while read) or exit ends the download too.
       this.waiting = { resolve: (m) => finish(new Error(m.type === "failed" ? m.message : "unexpected answer")), reject: finish };

@@ -103,14 +103,17 @@ export function reviewRoutes(deps: ReviewRouteDeps): Router {
         .type("application/gzip")
         .setHeader("Content-Length", String(answer.archiveBytes))
         .setHeader("Content-Disposition", `attachment; filename="${answer.name}.tar.gz"`);
-      // Passed on as the child makes it: the archive is never in the server's memory or on disk.
-      await publisher.send(res, answer.archiveBytes).then(
-        () => res.end(),
-        (error: Error) => {
-          deps.log?.(`review ${runs} not sent whole: ${error.message}`);
-          res.destroy();
-        },
-      );
+      // Passed on as the child makes it (the archive is never in the server's memory or on disk),
+      // holding off while a snapshot refresh runs.
+      await publisher
+        .send(res, answer.archiveBytes, () => deps.keeper.whenQuiet())
+        .then(
+          () => res.end(),
+          (error: Error) => {
+            deps.log?.(`review ${runs} not sent whole: ${error.message}`);
+            res.destroy();
+          },
+        );
       busy = false;
     } catch (error) {
       busy = false;

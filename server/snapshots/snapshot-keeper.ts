@@ -76,6 +76,8 @@ export interface KeeperOptions {
 export class SnapshotKeeper {
   private queue: Promise<unknown> = Promise.resolve();
   private waiting = 0;
+  /** Refreshes asked for and not yet finished (waiting or running). */
+  private unfinished = 0;
   private timer: NodeJS.Timeout | undefined;
   private nudged: NodeJS.Timeout | undefined;
   private closed = false;
@@ -118,6 +120,15 @@ export class SnapshotKeeper {
       this.scheduled(reason);
     }, delayMs);
     this.nudged.unref();
+  }
+
+  /**
+   * While a refresh runs or waits, a promise of its end (and of any queued behind it), else
+   * undefined: background work (a review's download) holds off meanwhile, since a refresh of a
+   * growing run is what sets ingest's slowest moments.
+   */
+  whenQuiet(): Promise<void> | undefined {
+    return this.unfinished > 0 ? this.queue.then(() => undefined) : undefined;
   }
 
   /** Refreshes asked for and not yet started. */
@@ -194,11 +205,12 @@ export class SnapshotKeeper {
 
   refresh(request: RefreshRequest): Promise<RefreshOutcome> {
     this.waiting++;
+    this.unfinished++;
     const run = this.queue.then(() => {
       this.waiting--;
       return this.refreshNow(request);
     });
-    this.queue = run.catch(() => undefined);
+    this.queue = run.catch(() => undefined).finally(() => this.unfinished--);
     return run;
   }
 
