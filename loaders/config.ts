@@ -18,7 +18,7 @@ const identifier = z
 
 /**
  * What a physicist may want to add to a discovered observable: a unit, a description, a healthy
- * range. Only the keys given replace the source's (no defaults: a unit alone keeps the column's
+ * range, how its channels are grouped (`{"name": "module", "size": 7}`). Only the keys given replace the source's (no defaults: a unit alone keeps the column's
  * comment as the description).
  */
 const observableOverride = z
@@ -26,6 +26,7 @@ const observableOverride = z
     unit: observableFactsSchema.shape.unit.unwrap().optional(),
     description: observableFactsSchema.shape.description.unwrap().optional(),
     healthy: observableFactsSchema.shape.healthy,
+    groups: observableFactsSchema.shape.groups,
   })
   .strict();
 

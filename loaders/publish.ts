@@ -5,7 +5,7 @@
 // content-addressed files means the same selection published twice from unchanged data gives
 // identical data files, so reviews can be diffed and archived.
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { FAVICON_LINK, REVIEW_MARKER } from "../src/components/site-mode.js";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { type Dashboard, parseDashboard } from "../src/core/dashboard.js";
@@ -134,7 +134,8 @@ const entryBytes = (e: ArchiveEntry) => ("text" in e ? Buffer.byteLength(e.text)
 /** A run's Parquet file as the review carries it: as it is, byte for byte, checked against its hash. */
 function dataEntry(snapshotDir: string, f: { path: string; bytes: number; sha256: string }): ArchiveEntry {
   const file = join(snapshotDir, f.path);
-  return { path: `snapshots/${f.path}`, file, bytes: f.bytes, mtimeMs: 0, sha256: f.sha256, compressed: true };
+  const mtimeMs = existsSync(file) ? statSync(file).mtimeMs : 0;
+  return { path: `snapshots/${f.path}`, file, bytes: f.bytes, mtimeMs, sha256: f.sha256, compressed: true };
 }
 
 /** The review as a folder (emptied first if it holds an earlier one); a copy that does not match its hash is refused. */

@@ -74,10 +74,16 @@ export function byFolderOrder(a: string, b: string): number {
   return pa.length - pb.length;
 }
 
-/** Deflated parts of files that do not change (the site's), by file, size and date; the oldest go first past the bound. */
+/**
+ * What the review child keeps between reviews: deflated parts of files that do not change (the
+ * site's), by file, size and date, the oldest dropped past the bound; and the data files whose
+ * hash it has already checked (a snapshot file is never rewritten in place: a new one gets a new
+ * name), so publishing again reads them but does not hash them again.
+ */
 export class PartCache {
   private readonly parts = new Map<string, DeflatedPart>();
   private bytes = 0;
+  readonly verified = new Set<string>();
 
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
@@ -99,12 +105,14 @@ export class PartCache {
   }
 }
 
-type Part = DeflatedPart | { path: string; file: string; bytes: number; sha256?: string };
+type StoredPart = { path: string; file: string; bytes: number; sha256?: string; mtimeMs: number };
+type Part = DeflatedPart | StoredPart;
 
 /** An archive ready to be sent: its parts in order, and its exact length in bytes. */
 export interface TarGzPlan {
   parts: Part[];
   bytes: number;
+  cache: PartCache;
 }
 
 /** Lays out the tar.gz of `entries` under `top/`; only the small pieces are deflated here. */
@@ -124,7 +132,7 @@ export function planTarGz(entries: readonly ArchiveEntry[], top: string, cache: 
       flush();
       parts.push(
         entry.compressed
-          ? { path: entry.path, file: entry.file, bytes: entry.bytes, sha256: entry.sha256 }
+          ? { path: entry.path, file: entry.file, bytes: entry.bytes, sha256: entry.sha256, mtimeMs: entry.mtimeMs }
           : cache.of(entry.file, entry.bytes, entry.mtimeMs),
       );
     }
@@ -135,7 +143,7 @@ export function planTarGz(entries: readonly ArchiveEntry[], top: string, cache: 
   flush();
   const length = (p: Part) => ("crc" in p ? p.bytes.length : storedLength(p.bytes));
   const bytes = GZIP_HEAD.length + parts.reduce((n, p) => n + length(p), 0) + gzipTail(0, 0).length;
-  return { parts, bytes };
+  return { parts, bytes, cache };
 }
 
 /** The archive's bytes, in order; it throws if a file read does not match its size or hash. */
@@ -147,18 +155,20 @@ export async function* tarGzBytes(plan: TarGzPlan): AsyncGenerator<Buffer> {
       sum.crc = crc32Combine(sum.crc, part.crc, part.rawLength);
       sum.length += part.rawLength;
       yield part.bytes;
-    } else yield* storedFile(part, sum);
+    } else yield* storedFile(part, sum, plan.cache.verified);
   }
   yield gzipTail(sum.crc, sum.length);
 }
 
-/** A file as stored blocks of at most 64 kB, read a megabyte at a time. */
+/** A file as stored blocks of at most 64 kB, read a megabyte at a time; its hash checked once. */
 async function* storedFile(
-  part: { path: string; file: string; bytes: number; sha256?: string },
+  part: StoredPart,
   sum: { crc: number; length: number },
+  verified: Set<string>,
 ): AsyncGenerator<Buffer> {
+  const key = `${part.file}\0${part.bytes}\0${part.mtimeMs}\0${part.sha256}`;
+  const hash = part.sha256 && !verified.has(key) ? createHash("sha256") : undefined;
   const handle = await open(part.file);
-  const hash = part.sha256 ? createHash("sha256") : undefined;
   try {
     for (let done = 0; done < part.bytes;) {
       const want = Math.min(16 * STORED_BLOCK_MAX, part.bytes - done);
@@ -180,6 +190,7 @@ async function* storedFile(
       yield Buffer.concat(out);
     }
     if (hash && hash.digest("hex") !== part.sha256) throw new Error(`${part.path} changed while it was archived; publish again`);
+    if (hash) verified.add(key);
   } finally {
     await handle.close();
   }

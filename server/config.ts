@@ -52,7 +52,7 @@ const envSchema = z.object({
     .max(7 * 86_400)
     .default(60),
   /** How fast a review (POST /api/reviews) is sent: a review is background work, ingest is not. */
-  RUNBOARD_REVIEW_MB_PER_S: z.coerce.number().positive().max(100_000).default(32),
+  RUNBOARD_REVIEW_MB_PER_S: z.coerce.number().positive().max(100_000).default(16),
   /** A runboard config file whose PostgreSQL or MongoDB source the server watches for new readings. */
   RUNBOARD_WATCH_CONFIG: z.string().optional(),
   /** The live replay window: how far back a reconnecting browser can resume from memory. */

@@ -460,7 +460,7 @@ function describeStats(s: ManifestRun["stats"]): string {
   return parts.length > 0 ? ` (${parts.join(", ")})` : "";
 }
 
-export function applyOverrides(catalog: ObservableInfo[], overrides: RunboardConfig["observables"]): ObservableInfo[] {
+export function applyOverrides<T extends ObservableInfo>(catalog: T[], overrides: RunboardConfig["observables"]): T[] {
   return catalog.map((o) => ({ ...o, ...(overrides[o.name] ?? {}) }));
 }
 

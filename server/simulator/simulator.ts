@@ -50,6 +50,8 @@ export const SIMULATED_OBSERVABLES: ObservableInfo[] = [
     dims: [],
     description: "High voltage of each pixel",
     healthy: { min: 900, max: 1300 },
+    // The camera is built of modules of 7 pixels: a module is how a shifter names a fault.
+    groups: { name: "module", size: PIXELS / MODULES },
   },
   {
     name: "camera.anode_current",
@@ -59,6 +61,8 @@ export const SIMULATED_OBSERVABLES: ObservableInfo[] = [
     dims: [],
     description: "Anode current of each pixel",
     healthy: { min: 0, max: 100 },
+    // The camera is built of modules of 7 pixels: a module is how a shifter names a fault.
+    groups: { name: "module", size: PIXELS / MODULES },
   },
   {
     name: "pmt.waveform",

@@ -151,7 +151,8 @@ export class SnapshotKeeper {
     /** Present when some run has no snapshot, or an old one, because writing it failed. */
     failedRuns?: RefreshProgress["failedRuns"];
   } {
-    const merged = mergeCatalogs(this.sourceCatalog, this.options.store.catalogWithOrigins(), this.options.source?.description);
+    const stored = applyOverrides(this.options.store.catalogWithOrigins(), this.options.config.observables);
+    const merged = mergeCatalogs(this.sourceCatalog, stored, this.options.source?.description);
     const known = new Set(merged.observables.map((o) => o.name));
     const overrides = Object.keys(this.options.config.observables)
       .filter((name) => !known.has(name))

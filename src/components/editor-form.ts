@@ -48,7 +48,7 @@ export function addWidgetForm(catalog: readonly (ObservableInfo & { origin?: str
     notOfferedBox,
   );
 
-  const fields = { kindSelect, notOffered, notOfferedBox, channelField, channelLabel, xFields, problem };
+  const fields = { kindSelect, notOffered, notOfferedBox, channelField, channelLabel, channelInput, xFields, problem };
   const update = (keepKind: boolean) => {
     const info = infoByName.get(observableSelect.value);
     if (info) offerKinds(info, keepKind, fields);
@@ -63,7 +63,7 @@ export function addWidgetForm(catalog: readonly (ObservableInfo & { origin?: str
     const kind = kindSelect.value as WidgetKind;
     let channels = [0];
     if (!channelField.hidden) {
-      const parsed = parseChannelList(channelInput.value, info.channels, kind === "table" ? 64 : 16);
+      const parsed = parseChannelList(channelInput.value, info.channels, kind === "table" ? 64 : 16, info.groups);
       if (!parsed.ok) return { error: `Channels: ${parsed.error}` };
       channels = parsed.value;
     }
@@ -126,6 +126,7 @@ function offerKinds(
     notOfferedBox: HTMLElement;
     channelField: HTMLElement;
     channelLabel: HTMLElement;
+    channelInput: HTMLInputElement;
     xFields: HTMLElement;
     problem: HTMLElement;
   },
@@ -145,6 +146,8 @@ function offerKinds(
   // Kinds that draw every channel (histogram) or an array have no channel to choose.
   f.channelField.hidden = info.channels <= 1 || kind === "histogram";
   f.channelLabel.textContent = CHANNEL_LABEL[kind] ?? "Channels";
+  // Where the channels come in groups (modules), a whole one can be named.
+  f.channelInput.placeholder = info.groups ? `0, 20-27 or ${info.groups.name} 12` : "0, 12 or 20-27";
   f.xFields.hidden = kind !== "xy";
   f.problem.textContent = "";
 }

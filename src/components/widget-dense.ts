@@ -15,11 +15,12 @@ import {
   robustExtent,
   scaleFraction,
 } from "../core/color-scale.js";
+import { type ObservableInfo, groupChannels, groupOf } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import { breakingGap, medianGap } from "../core/freshness.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { markColumns } from "../core/mark-columns.js";
-import { formatInstant, nearestIndex, rasterCellTip, runAt } from "./widget-tips.js";
+import { formatInstant, groupWords, nearestIndex, rasterCellTip, runAt } from "./widget-tips.js";
 import { ChartPointer } from "./chart-pointer.js";
 import { el, labelled } from "./dom.js";
 import { flagMarks } from "./flag-marks.js";
@@ -75,13 +76,17 @@ class RasterView implements WidgetView {
   private readonly times = el("div", { className: "raster-times" }, this.timeFrom, this.timeTo);
   private readonly channelInput = el("input", { type: "number", name: "highlight", min: "0", step: "1" });
   private readonly flaggedText = el("span", { className: "raster-flagged" });
+  private readonly groupText = el("span", { className: "raster-group-text" });
   private readonly controls = el(
     "div",
     { className: "raster-controls" },
     labelled("Highlight channel", this.channelInput),
+    this.groupText,
     this.flaggedText,
   );
-  private readonly frame = el("div", { className: "raster-frame" }, this.canvas, this.marker);
+  /** The rows of the highlighted channel's group, where the catalog groups the channels. */
+  private readonly groupBand = el("div", { className: "raster-group", hidden: true });
+  private readonly frame = el("div", { className: "raster-frame" }, this.canvas, this.groupBand, this.marker);
   // Flagged channels (out of range, or silent) marked beside the raster, large enough to see
   // and to click, however few pixels their rows get.
   private readonly flags = el("div", { className: "raster-flags" });
@@ -174,6 +179,7 @@ class RasterView implements WidgetView {
     this.paint(grid, Math.min(info.channels, rasterHeight), range);
     this.frame.style.height = `${rasterHeight}px`;
     this.marker.style.top = `${((highlight + 0.5) / info.channels) * 100}%`;
+    this.showGroup(info, highlight);
     this.axisTop.textContent = "ch 0";
     this.axisBottom.textContent = `ch ${info.channels - 1}`;
     // The edges are the window's: a window that reaches past now (tonight) is empty at its right.
@@ -190,6 +196,17 @@ class RasterView implements WidgetView {
     this.canvas.setAttribute("aria-label", text);
     this.drawLine(grid, info, highlight, range, data, Math.max(50, room - rasterHeight), size.width);
     return text;
+  }
+
+  /** The highlighted channel's group as a band over its rows, and its name beside the channel. */
+  private showGroup(info: ObservableInfo, highlight: number): void {
+    const groups = info.groups;
+    this.groupBand.hidden = !groups;
+    this.groupText.textContent = groups ? groupWords(groups, highlight, info.channels) : "";
+    if (!groups) return;
+    const members = groupChannels(groups, groupOf(groups, highlight), info.channels);
+    this.groupBand.style.top = `${(members[0]! / info.channels) * 100}%`;
+    this.groupBand.style.height = `${(members.length / info.channels) * 100}%`;
   }
 
   /** The whole raster afresh when the grid, its rows or the range changed; else only the changed columns. */
@@ -262,7 +279,7 @@ class RasterView implements WidgetView {
   /** The highlighted channel as a line (its cells' extremes as a band), with the healthy band. */
   private drawLine(
     grid: ChannelGrid,
-    info: { name: string; unit: string },
+    info: ObservableInfo,
     highlight: number,
     range: Range,
     data: WidgetData,
@@ -279,7 +296,9 @@ class RasterView implements WidgetView {
     }));
     const gap = breakingGap(medianGap(cells.t), 2 * grid.columnMs);
     const points = withBreaks(cellPoints, gap, (p) => ({ ...p, lo: Number.NaN, hi: Number.NaN, mid: Number.NaN }));
-    const yDomain = valueDomain([...cells.lo, ...cells.hi]);
+    // The rest of its group (module) beside it, faint: a pixel is judged against its neighbours.
+    const mates = groupMates(grid, info, highlight, gap);
+    const yDomain = valueDomain([...cells.lo, ...cells.hi, ...mates.map((m) => m.mid)]);
     const band = yDomain && healthyBand(yDomain, range);
     const plot = Plot.plot({
       width: Math.max(160, width),
@@ -291,11 +310,13 @@ class RasterView implements WidgetView {
       marks: [
         ...flagMarks(data.flags, grid.from, grid.to),
         ...(band ? [Plot.rectY([band], { y1: "y1", y2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 })] : []),
+        Plot.lineY(mates, { x: "t", y: "mid", z: "channel", stroke: "currentColor", strokeOpacity: 0.3, strokeWidth: 1 }),
         Plot.areaY(points, { x: "t", y1: "lo", y2: "hi", fill: "#f59e0b", fillOpacity: 0.3 }),
         Plot.lineY(points, { x: "t", y: "mid", stroke: "#f59e0b", strokeWidth: 1.5 }),
       ],
     });
-    plot.setAttribute("aria-label", `channel ${highlight} of ${info.name}`);
+    const group = info.groups ? `, with the rest of ${info.groups.name} ${groupOf(info.groups, highlight)}` : "";
+    plot.setAttribute("aria-label", `channel ${highlight} of ${info.name}${group}`);
     this.line.replaceChildren(plot);
     // The highlighted channel's line joins the shared crosshair, and zooms like a time series.
     this.linePointer ??= new ChartPointer(this.line, data.time);
@@ -317,6 +338,19 @@ class RasterView implements WidgetView {
       steps: () => cells.t,
     });
   }
+}
+
+/** The other channels of the highlighted one's group, as points of faint lines (cell midpoints, broken at gaps). */
+function groupMates(grid: ChannelGrid, info: ObservableInfo, highlight: number, gap: number) {
+  if (!info.groups) return [];
+  const members = groupChannels(info.groups, groupOf(info.groups, highlight), info.channels);
+  return members
+    .filter((c) => c !== highlight)
+    .flatMap((channel) => {
+      const cells = grid.channelLine(channel);
+      const points = cells.t.map((t, i) => ({ t: new Date(t), mid: (cells.lo[i]! + cells.hi[i]!) / 2, channel }));
+      return withBreaks(points, gap, (p) => ({ ...p, mid: Number.NaN }));
+    });
 }
 
 /**

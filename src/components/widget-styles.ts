@@ -46,6 +46,9 @@ const WIDGET_CSS = `
 .runboard-editor .raster-frame { position: relative; flex: 1; }
 .runboard-editor .raster-canvas { width: 100%; height: 100%; image-rendering: pixelated; cursor: crosshair; display: block; }
 .runboard-editor .raster-marker { position: absolute; left: -6px; right: 0; height: 0; border-top: 2px solid #f59e0b; pointer-events: none; }
+/* The highlighted channel's group (a module of pixels): at least a few pixels tall, however few rows it gets. */
+.runboard-editor .raster-group { position: absolute; left: -6px; right: 0; min-height: 5px; transform: translateY(-1px); border-left: 4px solid #f59e0b; background: rgba(245, 158, 11, 0.18); pointer-events: none; }
+.runboard-editor .raster-group-text { font-size: 0.75rem; color: var(--theme-foreground-muted); }
 .runboard-editor .raster-flags { position: relative; width: 10px; }
 .runboard-editor .raster-flag { position: absolute; left: 0; width: 10px; height: 10px; margin-top: -5px; padding: 0; border: none; border-radius: 2px; cursor: pointer; }
 .runboard-editor .raster-times { display: flex; justify-content: space-between; font-size: 0.7rem; color: var(--theme-foreground-muted); margin: 0 14px 0 56px; white-space: nowrap; gap: 0.5rem; }

@@ -3,7 +3,7 @@
 // histogram, a sample of each trace on a profile, the nearest point of an x-y chart, and a
 // raster cell's channel, time span and extremes. Pure functions of the data the widget drew.
 import type { ChannelGrid, Histogram } from "../core/binning.js";
-import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import { type ChannelGroups, type ObservableInfo, type RunInfo, groupChannels, groupOf } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import { lowerBound } from "../core/m4.js";
 import type { Tip } from "./chart-pointer.js";
@@ -172,5 +172,13 @@ export function rasterCellTip(grid: ChannelGrid, channel: number, column: number
     : lo === hi
       ? withUnit(lo, info.unit)
       : `${formatValue(lo)} to ${withUnit(hi, info.unit)}`;
-  return [`channel ${channel}`, `${formatInstant(from).slice(0, 19)} + ${formatValue(grid.columnMs / 1000)} s`, value];
+  const lines = [`channel ${channel}`, `${formatInstant(from).slice(0, 19)} + ${formatValue(grid.columnMs / 1000)} s`, value];
+  return info.groups ? [...lines, groupWords(info.groups, channel, info.channels)] : lines;
+}
+
+/** "module 12: channels 84–90", the group a channel is in. */
+export function groupWords(groups: ChannelGroups, channel: number, channels: number): string {
+  const group = groupOf(groups, channel);
+  const members = groupChannels(groups, group, channels);
+  return `${groups.name} ${group}: channels ${members[0]}–${members.at(-1)}`;
 }

@@ -19,7 +19,35 @@ export const observableFactsSchema = z.object({
     .object({ min: z.number(), max: z.number() })
     .refine((r) => r.min <= r.max, { message: "min must not exceed max" })
     .optional(),
+  groups: z
+    .object({
+      /** What one group is called ("module"): how a person names it, as in "module 12". */
+      name: z
+        .string()
+        .regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must be a word such as module")
+        .max(24),
+      /** Channels per group, consecutive: group g holds channels g*size to g*size+size-1. */
+      size: z.number().int().min(2).max(100_000),
+    })
+    .strict()
+    .optional(),
 });
+
+/** Channel groups: the camera's 265 modules of 7 pixels are `{name: "module", size: 7}`. */
+export type ChannelGroups = NonNullable<z.infer<typeof observableFactsSchema>["groups"]>;
+
+/** The group a channel is in. */
+export const groupOf = (groups: ChannelGroups, channel: number): number => Math.floor(channel / groups.size);
+
+/** How many groups `channels` channels make (the last may hold fewer). */
+export const groupCount = (groups: ChannelGroups, channels: number): number => Math.ceil(channels / groups.size);
+
+/** The channels of group `index`, among `channels` channels. */
+export function groupChannels(groups: ChannelGroups, index: number, channels: number): number[] {
+  const first = index * groups.size;
+  const end = Math.min(channels, first + groups.size);
+  return Array.from({ length: Math.max(0, end - first) }, (_, i) => first + i);
+}
 
 export const observableSchema = z
   .object({
@@ -32,6 +60,8 @@ export const observableSchema = z
     dims: z.array(z.number().int().min(1).max(65_536)).max(2).default([]),
     description: observableFactsSchema.shape.description,
     healthy: observableFactsSchema.shape.healthy,
+    /** Channels grouped as the detector is built (modules of pixels); only per-channel scalars. */
+    groups: observableFactsSchema.shape.groups,
     /** The source's arrays of this observable do not all have one shape: `dims` is the most common. */
     dimsVary: z.literal(true).optional(),
   })
@@ -43,6 +73,13 @@ export const observableSchema = z
     }
     if (o.shape !== "scalar" && o.channels !== 1) {
       ctx.addIssue({ code: "custom", path: ["channels"], message: "only scalar observables can be per-channel" });
+    }
+    if (o.groups && o.groups.size > o.channels) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["groups", "size"],
+        message: `a group cannot hold more than the ${o.channels} channel(s)`,
+      });
     }
   });
 export type ObservableInfo = z.infer<typeof observableSchema>;

@@ -1,7 +1,7 @@
 // Which widget kinds can draw an observable, and in words why the others cannot. The Add form
 // shows both: a shifter picking the waveform sees "Profile" offered and reads why "Raster" is
 // not, instead of a disabled button with a hover tooltip.
-import type { ObservableInfo } from "./catalog.js";
+import { type ChannelGroups, type ObservableInfo, groupChannels, groupCount } from "./catalog.js";
 import { type Widget, type WidgetKind, widgetKinds } from "./dashboard.js";
 
 export const KIND_LABELS: Readonly<Record<WidgetKind, string>> = {
@@ -105,25 +105,44 @@ export const MIN_SIZE: Readonly<Record<WidgetKind, { w: number; h: number }>> = 
 };
 
 /**
- * A list of channels as a physicist types it: "12", "0, 12, 100", "20-27". Refuses, in words,
+ * A list of channels as a physicist types it: "12", "0, 12, 100", "20-27", and, where the
+ * observable's channels come in groups, a whole group by name ("module 12"). Refuses, in words,
  * anything outside 0..channels-1 or more than `most` channels.
  */
 export function parseChannelList(
   text: string,
   channels: number,
   most = 64,
+  groups?: ChannelGroups,
 ): { ok: true; value: number[] } | { ok: false; error: string } {
   const out: number[] = [];
-  for (const part of text.split(/[\s,]+/).filter(Boolean)) {
-    const match = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!match) return { ok: false, error: `"${part}" is not a channel or a range such as 20-27` };
-    const from = Number(match[1]);
-    const to = match[2] === undefined ? from : Number(match[2]);
-    if (to < from) return { ok: false, error: `${part}: a range goes from low to high` };
-    if (to >= channels) return { ok: false, error: `channel ${to} does not exist (0 to ${channels - 1})` };
-    for (let c = from; c <= to; c++) {
-      if (!out.includes(c)) out.push(c);
-      if (out.length > most) return { ok: false, error: `at most ${most} channels in one widget` };
+  const add = (c: number) => {
+    if (!out.includes(c)) out.push(c);
+    return out.length <= most;
+  };
+  const tooMany = { ok: false as const, error: `at most ${most} channels in one widget` };
+  for (const piece of text.split(",")) {
+    const group = groups ? new RegExp(`^\\s*${groups.name}\\s*(\\d+)\\s*$`, "i").exec(piece) : null;
+    if (groups && group) {
+      const index = Number(group[1]);
+      const count = groupCount(groups, channels);
+      if (index >= count) return { ok: false, error: `${groups.name} ${index} does not exist (0 to ${count - 1})` };
+      if (!groupChannels(groups, index, channels).every(add)) return tooMany;
+      continue;
+    }
+    for (const part of piece.split(/\s+/).filter(Boolean)) {
+      const match = /^(\d+)(?:-(\d+))?$/.exec(part);
+      if (!match) {
+        const named = groups
+          ? `, a range such as 20-27 or a ${groups.name} such as "${groups.name} 12"`
+          : " or a range such as 20-27";
+        return { ok: false, error: `"${part}" is not a channel${named}` };
+      }
+      const from = Number(match[1]);
+      const to = match[2] === undefined ? from : Number(match[2]);
+      if (to < from) return { ok: false, error: `${part}: a range goes from low to high` };
+      if (to >= channels) return { ok: false, error: `channel ${to} does not exist (0 to ${channels - 1})` };
+      for (let c = from; c <= to; c++) if (!add(c)) return tooMany;
     }
   }
   return out.length ? { ok: true, value: out } : { ok: false, error: "name at least one channel" };

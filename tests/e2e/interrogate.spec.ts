@@ -2,9 +2,9 @@
 // reading (the one DuckDB in Node finds at that time), drag across it to zoom every chart of the
 // dashboard (in the address, undone by Back), and take the readings out as CSV that holds exactly
 // what DuckDB in Node reads over the same window.
-import { readFileSync } from "node:fs";
-import type { APIRequestContext, Page } from "@playwright/test";
+import type { APIRequestContext } from "@playwright/test";
 import { queryParquet, snapshotFiles } from "../support/parquet-files.js";
+import { download, downloadCsv, fromTooltip, plotOf } from "./chart-reading.js";
 import { E2E_SNAPSHOT_DIR, INGEST_TOKEN, expect, snapshotRuns, test } from "./fixtures.js";
 
 const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
@@ -38,16 +38,6 @@ async function runDashboard(request: APIRequestContext) {
   expect(saved.status()).toBe(201);
   return { run, id: ((await saved.json()) as { id: string }).id };
 }
-
-/** A local "YYYY-MM-DD HH:MM:SS.mmm" as the tooltip writes it, in epoch ms. */
-function fromTooltip(text: string): number {
-  const m = /(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})/.exec(text)!;
-  const [y, mo, d, h, mi, s, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
-  return new Date(y, mo - 1, d, h, mi, s, ms).getTime();
-}
-
-const plotOf = (page: Page, title: string) =>
-  page.getByRole("region", { name: title }).locator("svg[aria-label*='points drawn']");
 
 test("pointing at a time series shows the reading DuckDB finds at that time, with its unit and run", async ({
   page,
@@ -116,27 +106,6 @@ test("a drag across a chart zooms every chart and the address; Back undoes it; R
   await expect(page).not.toHaveURL(/window=/);
   await expect(page.getByRole("button", { name: "Reset zoom" })).toBeHidden();
 });
-
-/** A file a widget's Data dialog downloads (CSV or Parquet), where Playwright saved it. */
-async function download(page: Page, title: string, what: "CSV" | "Parquet"): Promise<string> {
-  await page.getByRole("button", { name: `Data of ${title}` }).click();
-  const dialog = page.getByRole("dialog", { name: `Data of ${title}` });
-  await expect(dialog.getByRole("table", { name: `Readings of ${title}` })).toBeVisible();
-  const saving = page.waitForEvent("download");
-  await dialog.getByRole("button", { name: `Download ${what}` }).click();
-  const path = (await (await saving).path())!;
-  await dialog.getByRole("button", { name: "Close" }).click();
-  return path;
-}
-
-/** The CSV a widget's Data dialog downloads: its provenance lines and its rows. */
-async function downloadCsv(page: Page, title: string) {
-  const text = readFileSync(await download(page, title, "CSV"), "utf8");
-  const lines = text.trimEnd().split("\n");
-  const provenance = lines.filter((l) => l.startsWith("# "));
-  const [header, ...rows] = lines.filter((l) => !l.startsWith("# "));
-  return { provenance, header, rows: rows.map((r) => r.split(",")) };
-}
 
 test("Download CSV of a time series, a raster and a histogram, and Parquet, hold what DuckDB in Node reads over the same window", async ({
   page,

@@ -8,6 +8,7 @@ import type { Page } from "@playwright/test";
 import pg from "pg";
 import { createExperimentTables, experimentSource, freePort } from "../support/postgres.js";
 import { type ServerProcess, startServerProcess } from "../support/server-process.js";
+import { downloadCsv, fromTooltip, plotOf } from "./chart-reading.js";
 import { expect, test } from "./fixtures.js";
 
 const databaseUrl = process.env.DATABASE_URL;
@@ -215,4 +216,44 @@ test("every widget kind draws the database's scalars, per-channel gains, spectra
       { timeout: 1000 },
     );
   }).toPass();
+});
+
+test("on the database's readings, pointing shows the row PostgreSQL holds, and Download CSV holds the run's rows", async ({
+  page,
+}) => {
+  const base = `http://127.0.0.1:${server.port}`;
+  const saved = await page.request.post(`${base}/api/dashboards`, {
+    headers: { Authorization: "Bearer e2e-source-token-0123456789abcdefgh" },
+    data: {
+      schemaVersion: 4,
+      title: "Run 1 questioned",
+      runSelection: { mode: "run", run: 1 },
+      window: { kind: "runs" },
+      elements: { temp: { kind: "timeseries", title: "Module 0 temperature", series: [{ observable: "cam_temp", channel: 0 }] } },
+      layout: { items: [{ element: "temp", x: 0, y: 0, w: 8, h: 5 }], rows: [], tabs: [] },
+    },
+  });
+  expect(saved.status(), await saved.text()).toBe(201);
+  await page.goto(`${base}/d/${((await saved.json()) as { id: string }).id}`);
+  const plot = plotOf(page, "Module 0 temperature");
+  await expect(plot).toBeVisible();
+  const box = (await plot.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+  const tip = page.getByRole("region", { name: "Module 0 temperature" }).getByRole("tooltip");
+  await expect(tip).toContainText("run 1");
+  const text = (await tip.textContent())!;
+  const row = await db.query<{ value: number }>(
+    `SELECT value FROM ${schema}.slow WHERE name = 'cam-temp' AND run = 1 AND channel = 0 AND t = $1`,
+    [iso(fromTooltip(text))],
+  );
+  expect(row.rows, `a row at ${iso(fromTooltip(text))}`).toHaveLength(1);
+  expect(text).toContain(`cam_temp: ${Math.round(row.rows[0]!.value * 1000) / 1000} °C`);
+
+  // Every row of run 1's channel 0, as PostgreSQL holds them.
+  const csv = await downloadCsv(page, "Module 0 temperature");
+  expect(csv.provenance.join("\n")).toMatch(/# observable: cam_temp \(°C\), channels 0/);
+  const rows = await db.query<{ t: Date; value: number }>(
+    `SELECT t, value FROM ${schema}.slow WHERE name = 'cam-temp' AND run = 1 AND channel = 0 ORDER BY t`,
+  );
+  expect(csv.rows.map((r) => [Number(r[4]), Number(r[5])])).toEqual(rows.rows.map((r) => [r.t.getTime(), r.value]));
 });

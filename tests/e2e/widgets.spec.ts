@@ -107,7 +107,9 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
   await page.getByRole("button", { name: "Highlight channel 40: 1400 V" }).click();
   await expect(caption(page, "HV raster")).toContainText("channel 40 1400 V");
   await expect(
-    page.getByRole("region", { name: "HV raster" }).locator('svg[aria-label="channel 40 of camera.hv"]'),
+    page
+      .getByRole("region", { name: "HV raster" })
+      .locator('svg[aria-label="channel 40 of camera.hv, with the rest of module 5"]'),
   ).toBeVisible();
 
   // The raster's colours are read off a colour bar with units, health colours named.
@@ -275,4 +277,29 @@ test("twelve widgets fill the width, move and resize with the keyboard, and the 
   await page.reload();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
   await expect(page.getByRole("button", { name: "Light theme" })).toBeVisible();
+});
+
+test("channels in modules: a raster marks the highlighted pixel's module, a time series shows a whole one", async ({ page }) => {
+  await page.goto("/pages/dashboard");
+  // The simulated camera declares its 265 modules of 7 pixels in the catalog.
+  await add(page, "camera.hv", "raster", "HV by module", { "Highlight channel": "88" });
+  const raster = page.getByRole("region", { name: "HV by module" });
+  await expect(raster.getByText("module 12: channels 84–90")).toBeVisible();
+  // The band over the module's rows, and its other pixels beside the highlighted one's line.
+  await expect(raster.locator(".raster-group")).toBeVisible();
+  await expect(raster.locator('svg[aria-label="channel 88 of camera.hv, with the rest of module 12"]')).toBeVisible();
+  const cells = (await raster.locator("canvas.raster-canvas").boundingBox())!;
+  await page.mouse.move(cells.x + cells.width / 2, cells.y + 2);
+  await expect(raster.getByRole("tooltip")).toContainText("module 0: channels 0–6");
+
+  await add(page, "camera.hv", "timeseries", "Module 12 HV", { Channels: "module 12" });
+  const caption = page.getByRole("region", { name: "Module 12 HV" }).locator(".widget-caption");
+  for (let pixel = 84; pixel <= 90; pixel++) await expect(caption).toContainText(`camera.hv[${pixel}] `);
+  await expect(caption).not.toContainText("camera.hv[91]");
+  // A module that does not exist is refused in words.
+  await page.getByLabel("Observable").selectOption("camera.hv");
+  await page.getByLabel("Chart type").selectOption("timeseries");
+  await page.getByLabel("Channels", { exact: true }).fill("module 265");
+  await page.getByRole("button", { name: "Add widget" }).click();
+  await expect(page.getByText("Channels: module 265 does not exist (0 to 264)")).toBeVisible();
 });

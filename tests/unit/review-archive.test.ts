@@ -3,7 +3,7 @@
 // changed between the plan and the read.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
@@ -21,9 +21,10 @@ async function bytesOf(gen: AsyncGenerator<Buffer>): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function fileEntry(path: string, data: Buffer, extra: Partial<ArchiveEntry> = {}): ArchiveEntry {
+function fileEntry(path: string, data: Buffer, extra: Partial<ArchiveEntry> = {}, dated?: Date): ArchiveEntry {
   const file = join(dir, path.replaceAll("/", "_"));
   writeFileSync(file, data);
+  if (dated) utimesSync(file, dated, dated);
   return { path, file, bytes: data.length, mtimeMs: statSync(file).mtimeMs, ...extra } as ArchiveEntry;
 }
 
@@ -80,6 +81,19 @@ describe("the review archive", () => {
     const again = await bytesOf(tarGzBytes(planTarGz(entries, "r", cache)));
     const fresh = await bytesOf(tarGzBytes(planTarGz(entries, "r", new PartCache())));
     assert.ok(first.equals(again) && first.equals(fresh));
+  });
+
+  it("checks a data file's hash once, and again when the file is another", async () => {
+    const content = randomBytes(5000);
+    const sha256 = createHash("sha256").update(content).digest("hex");
+    const entry = fileEntry("snapshots/runs/9/scalars.parquet", content, { sha256, compressed: true });
+    const cache = new PartCache();
+    await bytesOf(tarGzBytes(planTarGz([entry], "r", cache)));
+    assert.equal(cache.verified.size, 1);
+    // Rewritten in place with other bytes of the same length: a new date, so checked again, and refused.
+    const later = new Date(Date.now() + 60_000);
+    const changed = fileEntry("snapshots/runs/9/scalars.parquet", randomBytes(5000), { sha256, compressed: true }, later);
+    await assert.rejects(bytesOf(tarGzBytes(planTarGz([changed], "r", cache))), /changed while it was archived/);
   });
 
   it("breaks off when a data file no longer matches its hash", async () => {

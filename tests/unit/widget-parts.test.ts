@@ -259,6 +259,48 @@ describe("channel lists", () => {
     assert.deepEqual(parseChannelList("0-99", 1855, 16), { ok: false, error: "at most 16 channels in one widget" });
     assert.deepEqual(parseChannelList(" ", 10), { ok: false, error: "name at least one channel" });
   });
+  it("reads a whole group by name where the channels come in groups (the camera's modules of 7 pixels)", async () => {
+    const { parseChannelList } = await import("../../src/core/widget-kinds.js");
+    const modules = { name: "module", size: 7 };
+    assert.deepEqual(parseChannelList("module 12", 1855, 16, modules), { ok: true, value: [84, 85, 86, 87, 88, 89, 90] });
+    assert.deepEqual(parseChannelList("Module 0, 100", 1855, 16, modules), { ok: true, value: [0, 1, 2, 3, 4, 5, 6, 100] });
+    // The last group holds what is left.
+    assert.deepEqual(parseChannelList("module 1", 10, 16, modules), { ok: true, value: [7, 8, 9] });
+    assert.deepEqual(parseChannelList("module 265", 1855, 16, modules), {
+      ok: false,
+      error: "module 265 does not exist (0 to 264)",
+    });
+    assert.deepEqual(parseChannelList("module 1, module 2, module 3", 1855, 16, modules), {
+      ok: false,
+      error: "at most 16 channels in one widget",
+    });
+    assert.deepEqual(parseChannelList("mod 3", 1855, 16, modules), {
+      ok: false,
+      error: '"mod" is not a channel, a range such as 20-27 or a module such as "module 12"',
+    });
+    // Without groups, a group's name means nothing.
+    assert.equal(parseChannelList("module 12", 1855).ok, false);
+  });
+});
+
+describe("channel groups in the catalog", () => {
+  it("are declared with a name and a size, checked against the channels, and name a channel's group", async () => {
+    const { groupOf, groupChannels, observableSchema } = await import("../../src/core/catalog.js");
+    const hv = { name: "camera.hv", unit: "V", shape: "scalar", channels: 1855, groups: { name: "module", size: 7 } };
+    assert.equal(observableSchema.safeParse(hv).success, true);
+    const tooBig = observableSchema.safeParse({ ...hv, channels: 5 });
+    assert.deepEqual(
+      tooBig.error?.issues.map((i) => i.path.join(".")),
+      ["groups.size"],
+    );
+    const badName = observableSchema.safeParse({ ...hv, groups: { name: "module 7", size: 7 } });
+    assert.deepEqual(
+      badName.error?.issues.map((i) => i.path.join(".")),
+      ["groups.name"],
+    );
+    assert.equal(groupOf(hv.groups, 90), 12);
+    assert.deepEqual(groupChannels(hv.groups, 264, 1855), [1848, 1849, 1850, 1851, 1852, 1853, 1854]);
+  });
 });
 
 describe("series lists", () => {
