@@ -128,10 +128,11 @@ export class SeriesFeed {
     if (!this.view || !this.snapshot || !this.request) return undefined;
     const { run, runs, note } = this.view;
     const { from, to } = this.view.window;
-    // The last N seconds of a running run slide with the clock; anything else stays put.
+    // The last N seconds of a running run slide with the clock, a running run shown whole grows
+    // with it; anything else stays put.
     const now = siteNow();
     const slide = this.view.slides ? now - to : 0;
-    const window = { from: from + slide, to: to + slide };
+    const window = this.view.grows ? { from, to: Math.max(to, now) } : { from: from + slide, to: to + slide };
     // A run the sliding window has left is no longer shown.
     const inWindow = new Set(overlapping(this.runList, window, now).map((r) => r.id));
     const shown = slide ? runs.filter((id) => inWindow.has(id) || !this.runList.some((r) => r.id === id)) : runs;

@@ -210,6 +210,8 @@ export interface DashboardView {
   window: TimeWindow;
   /** The window moves with the clock (the last N seconds of a running run). */
   slides: boolean;
+  /** The window's end follows the clock, its start stays (a running run shown whole). */
+  grows?: boolean;
   /** What the live feed should bring: every run's new readings, one run's, or none. */
   live: { follow: "all" } | { follow: "run"; run: number } | null;
   /** Why what is shown differs from what was asked (a night that fell back to an earlier one). */
@@ -283,7 +285,9 @@ export function dashboardView(
   const live = following ? ({ follow: "all" } as const) : running ? ({ follow: "run", run: newest.id } as const) : null;
   const first = Math.min(...chosen.map((r) => r.start));
   const to = Math.max(...chosen.map((r) => endOf(r, now)));
-  if (asked.kind === "runs") return { run: newest, runs: ids(chosen), window: { from: first, to }, slides: running, live };
+  // A running run shown whole keeps its first reading on screen: the window grows with it.
+  if (asked.kind === "runs")
+    return { run: newest, runs: ids(chosen), window: { from: first, to }, slides: false, grows: running, live };
   const from = to - asked.seconds * 1000;
   // The newest run reaches back across earlier runs; chosen runs stay within themselves.
   if (selection.mode === "latest") {

@@ -247,7 +247,7 @@ test("on the database's readings, pointing shows the row PostgreSQL holds, and D
     [iso(fromTooltip(text))],
   );
   expect(row.rows, `a row at ${iso(fromTooltip(text))}`).toHaveLength(1);
-  expect(text).toContain(`cam_temp: ${Math.round(row.rows[0]!.value * 1000) / 1000} °C`);
+  expect(text).toContain(`cam_temp[0]: ${Math.round(row.rows[0]!.value * 1000) / 1000} °C`);
 
   // Every row of run 1's channel 0, as PostgreSQL holds them.
   const csv = await downloadCsv(page, "Module 0 temperature");

@@ -69,6 +69,14 @@ describe("dashboard run and time controls", () => {
     assert.equal(view({ mode: "range", from: 200, to: 300 }, { kind: "runs" }), undefined);
   });
 
+  it("shows a running run whole from its start as it grows, not sliding past its first readings", () => {
+    const whole = view({ mode: "run", run: 104 }, { kind: "runs" })!;
+    assert.deepEqual(whole.window, { from: runs[4]!.start, to: now });
+    assert.equal(whole.slides, false);
+    assert.equal(whole.grows, true);
+    assert.equal(view({ mode: "run", run: 101 }, { kind: "runs" })!.grows, false);
+  });
+
   it("does not count a run that stopped exactly where the window starts (runs aligned to the hour)", () => {
     // Runs 100-103 end on the hour; the last 2 hours of 100-103 start as run 101 stops.
     const lastTwo = view({ mode: "range", from: 100, to: 103 }, { kind: "relative", seconds: 2 * 3600 })!;
