@@ -90,17 +90,19 @@ export const DEFAULT_SIZE: Readonly<Record<WidgetKind, { w: number; h: number }>
 
 /**
  * The smallest cell each kind is drawn in with its axes, legend and caption whole (the grid does
- * not resize a widget below it): a chart needs two rows (146 px) for a plot and its time axis,
+ * not resize a widget below it, and widens a stored one that is smaller as it places it): a
+ * chart needs two rows (146 px) for a plot and its time axis; a time series three columns and
+ * four rows besides for its legend and a time tick with the date, an x-y chart for its x label;
  * a raster three columns and four rows for its channels, colour bar and highlighted line.
  */
 export const MIN_SIZE: Readonly<Record<WidgetKind, { w: number; h: number }>> = {
-  timeseries: { w: 2, h: 3 },
+  timeseries: { w: 3, h: 4 },
   stat: { w: 2, h: 2 },
   raster: { w: 3, h: 5 },
   histogram: { w: 2, h: 3 },
   profile: { w: 2, h: 3 },
   image: { w: 2, h: 3 },
-  xy: { w: 2, h: 3 },
+  xy: { w: 3, h: 4 },
   table: { w: 2, h: 2 },
 };
 
