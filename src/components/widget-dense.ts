@@ -86,7 +86,10 @@ class RasterView implements WidgetView {
   );
   /** The rows of the highlighted channel's group, where the catalog groups the channels. */
   private readonly groupBand = el("div", { className: "raster-group", hidden: true });
-  private readonly frame = el("div", { className: "raster-frame" }, this.canvas, this.groupBand, this.marker);
+  /** The span a drag across the canvas would zoom to. */
+  private readonly zoomBand = el("div", { className: "chart-zoom-selection raster-zoom", hidden: true });
+  private dragged = false;
+  private readonly frame = el("div", { className: "raster-frame" }, this.canvas, this.groupBand, this.marker, this.zoomBand);
   // Flagged channels (out of range, or silent) marked beside the raster, large enough to see
   // and to click, however few pixels their rows get.
   private readonly flags = el("div", { className: "raster-flags" });
@@ -119,12 +122,47 @@ class RasterView implements WidgetView {
     this.frame.append(this.cellTip);
     this.canvas.addEventListener("mousemove", (event) => this.pointAt(event));
     this.canvas.addEventListener("mouseleave", () => (this.cellTip.hidden = true));
+    this.listenForDragZoom();
     this.canvas.addEventListener("click", (event) => {
-      if (!this.current) return;
+      // The end of a drag-zoom is not a click on a channel.
+      if (!this.current || this.dragged) return;
       const box = this.canvas.getBoundingClientRect();
       this.choose(
         Math.min(this.current.channels - 1, Math.floor(((event.clientY - box.top) / box.height) * this.current.channels)),
       );
+    });
+  }
+
+  /**
+   * A drag across the canvas zooms the dashboard to that span, as a drag across any time axis
+   * does (chart-pointer.ts); a press without a move still highlights the channel under it.
+   */
+  private listenForDragZoom(): void {
+    let start: { x: number; id: number } | undefined;
+    const clamp = (x: number) => Math.max(0, Math.min(this.canvas.clientWidth, x));
+    const xOf = (e: PointerEvent) => clamp(e.clientX - this.canvas.getBoundingClientRect().left);
+    this.canvas.addEventListener("pointerdown", (e) => {
+      if (e.button !== 0 || !this.current?.data.time || !this.painted) return;
+      this.dragged = false;
+      start = { x: xOf(e), id: e.pointerId };
+      this.canvas.setPointerCapture(e.pointerId);
+    });
+    this.canvas.addEventListener("pointermove", (e) => {
+      if (!start) return;
+      const x = xOf(e);
+      if (Math.abs(x - start.x) < 4 && !this.dragged) return;
+      this.dragged = true;
+      Object.assign(this.zoomBand.style, { left: `${Math.min(x, start.x)}px`, width: `${Math.abs(x - start.x)}px` });
+      this.zoomBand.hidden = false;
+    });
+    this.canvas.addEventListener("pointerup", (e) => {
+      const [from, grid, time] = [start, this.painted?.grid, this.current?.data.time];
+      start = undefined;
+      this.zoomBand.hidden = true;
+      if (!from || !grid || !time || !this.dragged) return;
+      const at = (x: number) => grid.from + (x / Math.max(1, this.canvas.clientWidth)) * (grid.to - grid.from);
+      const [a, b] = [at(from.x), at(xOf(e))];
+      time.zoom(Math.min(a, b), Math.max(a, b));
     });
   }
 

@@ -35,6 +35,7 @@ const WIDGET_CSS = `
 .runboard-editor .chart-host:focus-visible { outline: 2px solid var(--theme-foreground-focus); outline-offset: -2px; }
 .runboard-editor .chart-crosshair { position: absolute; width: 0; border-left: 1px dashed var(--theme-foreground-muted); pointer-events: none; }
 .runboard-editor .chart-tip { position: absolute; z-index: 5; pointer-events: none; background: var(--theme-background); color: var(--theme-foreground); border: 1px solid var(--theme-foreground-faint); border-radius: 4px; padding: 2px 6px; font-size: 0.75rem; line-height: 1.3; font-variant-numeric: tabular-nums; max-width: calc(100% - 4px); box-sizing: border-box; overflow-wrap: anywhere; box-shadow: 0 1px 4px rgb(0 0 0 / 25%); }
+.runboard-editor .raster-zoom { top: 0; bottom: 0; }
 .runboard-editor .chart-zoom-selection { position: absolute; background: color-mix(in srgb, var(--theme-foreground-focus) 20%, transparent); border: 1px solid var(--theme-foreground-focus); pointer-events: none; }
 .runboard-editor .raster { display: flex; flex-direction: column; height: 100%; }
 .runboard-editor .raster-empty .raster-body, .runboard-editor .raster-empty .raster-times, .runboard-editor .image-empty .image-body { visibility: hidden; }

@@ -81,7 +81,7 @@ test("pointing at a time series shows the reading DuckDB finds at that time, wit
 });
 
 test("a drag across a chart zooms every chart and the address; Back undoes it; Reset returns", async ({ page, request }) => {
-  const { id } = await runDashboard(request);
+  const { id, run } = await runDashboard(request);
   await page.goto(`/d/${id}`);
   const plot = plotOf(page, "Rate");
   await expect(plot).toBeVisible();
@@ -105,6 +105,23 @@ test("a drag across a chart zooms every chart and the address; Back undoes it; R
   await page.getByRole("button", { name: "Reset zoom" }).click();
   await expect(page).not.toHaveURL(/window=/);
   await expect(page.getByRole("button", { name: "Reset zoom" })).toBeHidden();
+
+  // A drag across the raster's canvas zooms the same way; the span is the one dragged over.
+  const raster = page.getByRole("region", { name: "HV raster" });
+  const times = raster.locator(".raster-times span");
+  const edgesBefore = await times.allTextContents();
+  const cells = (await raster.locator("canvas.raster-canvas").boundingBox())!;
+  await page.mouse.move(cells.x + cells.width * 0.25, cells.y + cells.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(cells.x + cells.width * 0.75, cells.y + cells.height / 2, { steps: 5 });
+  await page.mouse.up();
+  await expect(page).toHaveURL(/[?&]window=[^&]+\/[^&]+/);
+  const [from, to] = decodeURIComponent(/[?&]window=([^&]+)/.exec(page.url())![1]!)
+    .split("/")
+    .map((t) => Date.parse(t));
+  // Half of the run's span, from a quarter in.
+  expect(Math.abs((to! - from!) / (run.stop! - run.start) - 0.5)).toBeLessThan(0.05);
+  await expect.poll(() => times.allTextContents()).not.toEqual(edgesBefore);
 });
 
 test("Download CSV of a time series, a raster and a histogram, and Parquet, hold what DuckDB in Node reads over the same window", async ({
