@@ -27,16 +27,26 @@ async function expectTimeAxesInside(page: Page) {
   for (let i = 0; i < count; i++) {
     const chart = charts.nth(i);
     const name = await chart.getAttribute("aria-label");
-    // The chart (an SVG, or a figure of its legend and SVG) says how many points it drew.
-    const plot = chart.locator("[aria-label*='points drawn']");
-    await expect(plot, `${name}: drawn`).toBeVisible();
-    const body = (await chart.locator(".widget-body").boundingBox())!;
-    const caption = (await chart.locator(".widget-caption").boundingBox())!;
-    const ticks = plot.locator("g[aria-label='x-axis tick label'] text");
-    expect(await ticks.count(), `${name}: time axis labels`).toBeGreaterThan(1);
-    const lastTick = (await ticks.last().boundingBox())!;
-    expect(lastTick.y + lastTick.height, `${name}: time axis inside the cell`).toBeLessThanOrEqual(body.y + body.height + 1);
-    expect(lastTick.y + lastTick.height, `${name}: caption below the axis`).toBeLessThanOrEqual(caption.y + 1);
+    // The page draws live: the boxes are measured together, in one look at one drawing, and
+    // looked at again if a redraw came between (the axis must be inside in a settled drawing).
+    await expect(async () => {
+      const boxes = await chart.evaluate((region) => {
+        const bottom = (e: Element | null | undefined) => e?.getBoundingClientRect().bottom ?? Number.NaN;
+        // The chart (an SVG, or a figure of its legend and SVG) says how many points it drew.
+        const plot = region.querySelector("[aria-label*='points drawn']");
+        const ticks = plot?.querySelectorAll("g[aria-label='x-axis tick label'] text") ?? [];
+        const caption = region.querySelector(".widget-caption")?.getBoundingClientRect().top ?? Number.NaN;
+        return {
+          ticks: ticks.length,
+          tick: bottom(ticks[ticks.length - 1]),
+          body: bottom(region.querySelector(".widget-body")),
+          caption,
+        };
+      });
+      expect(boxes.ticks, `${name}: time axis labels`).toBeGreaterThan(1);
+      expect(boxes.tick, `${name}: time axis inside the cell`).toBeLessThanOrEqual(boxes.body + 1);
+      expect(boxes.tick, `${name}: caption below the axis`).toBeLessThanOrEqual(boxes.caption + 1);
+    }).toPass({ timeout: 15_000 });
   }
 }
 
