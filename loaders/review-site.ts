@@ -15,17 +15,8 @@ export const REVIEW_PAGES: readonly string[] = [REVIEW_OVERVIEW, "pages/runs.htm
 /** Kept, but not offered in the sidebar: without a dashboard to show, the viewer has nothing. */
 const NOT_IN_SIDEBAR = new Set(["pages/dashboard.html"]);
 
-/** The folder's pages (.html), as paths relative to it, leaving out the data and the scripts. */
-function sitePages(dir: string, under = ""): string[] {
-  const pages: string[] = [];
-  for (const name of readdirSync(join(dir, under))) {
-    const path = under ? `${under}/${name}` : name;
-    if (!under && (name === "snapshots" || name.startsWith("_"))) continue;
-    if (statSync(join(dir, path)).isDirectory()) pages.push(...sitePages(dir, path));
-    else if (name.endsWith(".html")) pages.push(path);
-  }
-  return pages.sort();
-}
+/** Whether a file of the built site (a path relative to it) is a page: .html, outside the data and the scripts (`_observablehq/`, `_npm/`, ...). */
+const isSitePage = (path: string): boolean => path.endsWith(".html") && !/^(snapshots|_[^/]*)\//.test(path);
 
 /**
  * Where a link on the page at `from` leads, as a path in the site ("pages/runs.html"), or
@@ -96,7 +87,6 @@ export function reviewPageHtml(html: string, page: string, kept: ReadonlySet<str
  */
 export function reviewSiteEntries(siteDir: string, chosen: readonly string[], dataTakenAt: number): ArchiveEntry[] {
   const kept = keptPages(chosen);
-  const pages = new Set(sitePages(siteDir));
   const entries: ArchiveEntry[] = [];
   const walk = (under: string): void => {
     for (const name of readdirSync(join(siteDir, under)).sort()) {
@@ -105,7 +95,7 @@ export function reviewSiteEntries(siteDir: string, chosen: readonly string[], da
       const full = join(siteDir, path);
       const stat = statSync(full);
       if (stat.isDirectory()) walk(path);
-      else if (!pages.has(path)) entries.push({ path, file: full, bytes: stat.size, mtimeMs: stat.mtimeMs });
+      else if (!isSitePage(path)) entries.push({ path, file: full, bytes: stat.size, mtimeMs: stat.mtimeMs });
       else {
         const asReviewed = path === "index.html" ? REVIEW_OVERVIEW : path;
         if (kept.has(asReviewed))
