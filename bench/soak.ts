@@ -14,17 +14,14 @@
 // Every 30 s it prints the server's memory (from /proc), ingest p50/p99 of that interval and the
 // refusals; at the end, the table for the README. The memory must level off: the second half
 // of the run may not grow like the first. SOAK_MINUTES sets the length (default 30).
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { WebSocket } from "ws";
 import { connect } from "node:net";
-import { spawn } from "node:child_process";
 import { BINARY_BATCH_CONTENT_TYPE, encodeBinaryBatch } from "../src/core/ingest-binary.js";
 import { rawBinaryBody } from "../tests/support/binary-body.js";
-import { freePort } from "../tests/support/postgres.js";
-import { startServerProcess } from "../tests/support/server-process.js";
+import { startDemoServer } from "./support/demo-server.js";
+import { quantile, reviewWithCurl } from "./support/review-download.js";
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 30);
 const BROWSERS = Number(process.env.SOAK_BROWSERS ?? 200);
@@ -32,23 +29,12 @@ const SAMPLE_MS = 30_000;
 const TOKEN = "soak-bench-ingest-token-0123456789";
 const CHANNELS = 265;
 
-const dataDir = mkdtempSync(join(tmpdir(), "runboard-soak-"));
-const port = await freePort();
-const server = await startServerProcess(
-  port,
-  {
-    RUNBOARD_DATA_DIR: dataDir,
-    RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
-    RUNBOARD_INGEST_TOKEN: TOKEN,
-    RUNBOARD_SIMULATOR: "on",
-    RUNBOARD_BACKFILL_HOURS: "2",
-    RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS: "450",
-    // The browsers and the websocket floods all come from 127.0.0.1; the HTTP flood from 127.0.0.2.
-    RUNBOARD_MAX_HTTP_CONNECTIONS_PER_ADDRESS: "1000",
-  },
-  180_000,
-);
-const base = `http://127.0.0.1:${port}`;
+const demo = await startDemoServer("soak", TOKEN, {
+  RUNBOARD_MAX_CONNECTIONS_PER_ADDRESS: "450",
+  // The browsers and the websocket floods all come from 127.0.0.1; the HTTP flood from 127.0.0.2.
+  RUNBOARD_MAX_HTTP_CONNECTIONS_PER_ADDRESS: "1000",
+});
+const { server, base, port } = demo;
 const wsUrl = `ws://127.0.0.1:${port}/ws`;
 const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.proc.pid}/status`, "utf8"))![1]) / 1024;
 
@@ -154,28 +140,10 @@ async function reviewerLoop(): Promise<void> {
       await sleep(1000);
       continue;
     }
-    const code = await reviewWithCurl();
+    const code = (await reviewWithCurl(base, TOKEN, "last:10m")).split(" ")[0]!;
     count(`review ${code}`);
     if (/^5/.test(code) && code !== "503") count("5xx /api/reviews");
   }
-}
-
-/**
- * One review, downloaded by curl in its own process, as a reviewer's browser on another machine
- * would: taking 100+ MB in through this process's event loop would delay the DAQ's own timing.
- */
-function reviewWithCurl(): Promise<string> {
-  return new Promise((resolve) => {
-    const curl = spawn("curl", [
-      ...["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", `${base}/api/reviews`],
-      ...["-H", `Authorization: Bearer ${TOKEN}`, "-H", "Content-Type: application/json"],
-      ...["--data", JSON.stringify({ runs: "last:10m" })],
-    ]);
-    let code = "";
-    curl.stdout.on("data", (d: Buffer) => (code += d.toString()));
-    curl.once("error", () => resolve("failed (curl)"));
-    curl.once("close", () => resolve(code.trim() || "failed"));
-  });
 }
 
 // --- browsers -----------------------------------------------------------------------------------
@@ -310,10 +278,6 @@ const abuses: (() => Promise<unknown>)[] = [
 every(3000, () => abuses[Math.floor(Math.random() * abuses.length)]!().catch(() => count("abuse failed")));
 
 // --- sampling -------------------------------------------------------------------------------------
-const quantile = (values: number[], q: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-};
 const samples: { minute: number; rss: number; p50: number; p99: number; batches: number; browsers: number }[] = [];
 const startedAt = Date.now();
 const sample = () => {
@@ -388,10 +352,7 @@ const told = server
 if (fives.length > 0) console.log(`\nthe server said:\n${[...new Set(told)].slice(0, 10).join("\n")}`);
 console.log(`| levels off | ${levelsOff ? "yes" : "NO"} (the last third's peak within 10% of the middle third's) |`);
 
-server.proc.kill("SIGTERM");
-await sleep(1000);
-server.proc.kill("SIGKILL");
-rmSync(dataDir, { recursive: true, force: true });
+await demo.stop();
 process.exit(0);
 
 function sleep(ms: number) {

@@ -35,7 +35,7 @@ export async function startServer(
   const ingest = await startIngest(config, stores, (name) => snapshots.keeper.knows(name), log);
   const snapshots = await startSnapshots(config, stores, ingest.ingestor, options.source, log);
   const { keeper, source } = snapshots;
-  const { server, url } = await listen(config, stores, ingest, keeper, startedAt, log);
+  const { server, url, publisher } = await listen(config, stores, ingest, keeper, startedAt, log);
   const { watcher, feed } = await startFeeds(config, stores, ingest.ingestor, keeper, log);
   await announce(config, { url, stores, ingestLog: ingest.ingestLog, source, startedAt }, log);
   recordRunningServer(config.dataDir, { pid: process.pid, url, snapshotDir: config.snapshotDir });
@@ -55,6 +55,8 @@ export async function startServer(
       stores.tokens.close();
       clearInterval(stores.sweep);
       await ingest.ingestLog?.close();
+      // Before the server: a download handed to the child would hold server.close() open.
+      publisher.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stores.dashboards.close();

@@ -13,6 +13,7 @@ import { SnapshotError } from "../loaders/snapshot/take-snapshot.js";
 import { mayDo, who } from "./auth/auth-routes.js";
 import { DASHBOARD_ID, type DashboardStore } from "./dashboards/dashboard-store.js";
 import { fail } from "./http-fail.js";
+import { OneAtATime } from "./one-at-a-time.js";
 import type { ReviewPublisher } from "./review-publisher.js";
 import type { SnapshotKeeper } from "./snapshots/snapshot-keeper.js";
 
@@ -34,6 +35,8 @@ const reviewBodySchema = z
  * must not rewrite a growing run each time, on the server's event loop.
  */
 const REVIEW_REFRESH_MS = 60_000;
+/** How long a review asked for while another is sent waits for its turn before a 503. */
+const TURN_WAIT_MS = 3_000;
 
 export interface ReviewRouteDeps {
   dashboards: DashboardStore;
@@ -51,8 +54,8 @@ export interface ReviewRouteDeps {
 export function reviewRoutes(deps: ReviewRouteDeps): Router {
   const router = Router();
   const publisher = deps.publisher;
-  // One review at a time: one child makes them, and its output carries one archive at a time.
-  let busy = false;
+  // One review at a time: one child makes them.
+  const reviews = new OneAtATime();
   router.post("/api/reviews", mayDo("create-dashboard"), deps.writes, deps.smallJson, async (req, res, next) => {
     const body = reviewBodySchema.safeParse(req.body ?? {});
     if (!body.success) return fail(res, 400, "invalid review request", fieldErrors(body.error));
@@ -70,11 +73,11 @@ export function reviewRoutes(deps: ReviewRouteDeps): Router {
           { field: `dashboards[${i}]`, message: `no dashboard ${id} (or it is not shared with you)` },
         ]);
     }
-    if (busy) {
+    const release = await reviews.turn(TURN_WAIT_MS);
+    if (!release) {
       res.setHeader("Retry-After", "10");
       return fail(res, 503, "a review is being published; ask again in a moment");
     }
-    busy = true;
     try {
       await deps.keeper.refreshUnlessRecent(selection, REVIEW_REFRESH_MS, "review");
       const records = [];
@@ -93,7 +96,6 @@ export function reviewRoutes(deps: ReviewRouteDeps): Router {
         dashboards: records,
       });
       if (!answer.ok) {
-        busy = false;
         const status = answer.kind === "missing" ? 409 : 404;
         return fail(res, status, answer.message, [{ field: "runs", message: answer.message }]);
       }
@@ -103,23 +105,20 @@ export function reviewRoutes(deps: ReviewRouteDeps): Router {
         .type("application/gzip")
         .setHeader("Content-Length", String(answer.archiveBytes))
         .setHeader("Content-Disposition", `attachment; filename="${answer.name}.tar.gz"`);
-      // Passed on as the child makes it (the archive is never in the server's memory or on disk),
-      // holding off while a snapshot refresh runs.
+      // Written by the child straight onto the connection as it makes it (the archive is never in
+      // the server's memory or on disk), holding off while a snapshot refresh runs.
       await publisher
-        .send(res, answer.archiveBytes, () => deps.keeper.whenQuiet())
-        .then(
-          () => res.end(),
-          (error: Error) => {
-            deps.log?.(`review ${runs} not sent whole: ${error.message}`);
-            res.destroy();
-          },
-        );
-      busy = false;
+        .handOver(res, () => deps.keeper.whenQuiet())
+        .catch((error: Error) => {
+          deps.log?.(`review ${runs} not sent whole: ${error.message}`);
+          res.destroy();
+        });
     } catch (error) {
-      busy = false;
       if (error instanceof PublishError || error instanceof SnapshotError)
         return fail(res, 404, error.message, [{ field: "runs", message: error.message }]);
       next(error);
+    } finally {
+      release();
     }
   });
   return router;

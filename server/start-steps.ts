@@ -198,7 +198,7 @@ export async function listen(
   keeper: SnapshotKeeper,
   startedAt: number,
   log: (line: string) => void,
-): Promise<{ server: Server; url: string }> {
+): Promise<{ server: Server; url: string; publisher: ReviewPublisher }> {
   let connectionCount = () => ({ open: 0, refused: 0 });
   const { store, dashboards, auth, tokens, flags } = stores;
   const { ingestor, isAllowedRequest, bodyPermits } = ingest;
@@ -221,7 +221,7 @@ export async function listen(
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-  return { server, url: `http://${host}:${port}` };
+  return { server, url: `http://${host}:${port}`, publisher };
 }
 
 /** Step 5: what feeds the store besides ingest: a watched database and the simulator. */

@@ -299,8 +299,8 @@ describe("the second round of hostile probes, on the default server", () => {
   });
 
   it("9: after a slow download and one broken off halfway, the next review is whole", { timeout: 180_000 }, async () => {
-    // One review is made at a time: a second asked while the first is still going is told to
-    // come back (503); the test asks again as soon as the server is free.
+    // One review is made at a time: a second asked while the first is still going waits a few
+    // seconds for its turn, then is told to come back (503); the test then asks again.
     const whole = async (): Promise<Buffer> => {
       for (;;) {
         const res = await post("/api/reviews", { runs: "run:5" });

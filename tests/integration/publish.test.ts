@@ -323,4 +323,22 @@ describe("runboard publish", () => {
     await refused({ runs: "runs:50-60" }, 404, "runs");
     await refused({ runs: "runs:1-2", colour: "red" }, 400, "(body)");
   });
+
+  it("serves two reviewers who ask at the same moment, one after the other, each a whole archive", async () => {
+    const ask = () =>
+      fetch(`${server.url}/api/reviews`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${TOKEN}` },
+        body: JSON.stringify({ runs: "runs:1-2" }),
+      });
+    const answers = await Promise.all([ask(), ask()]);
+    for (const res of answers) {
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(res.headers.get("connection"), "close");
+      const archive = Buffer.from(await res.arrayBuffer());
+      assert.equal(archive.length, Number(res.headers.get("content-length")));
+      const entries = tarFiles(gunzipSync(archive));
+      assert.ok([...entries.keys()].some((path) => path.endsWith("/review.json")));
+    }
+  });
 });
