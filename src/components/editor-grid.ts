@@ -20,6 +20,8 @@ export interface GridEvents {
   settings: (name: string) => void;
   /** The widget's readings: inspect them, download them. */
   data: (name: string) => void;
+  /** A drag is under way at (clientX, clientY); `ended` when the widget was let go there. */
+  dragAt?: (name: string, clientX: number, clientY: number, ended: boolean) => void;
 }
 
 /** A widget's frame: the body its view draws into and the caption that says what it shows. */
@@ -53,9 +55,36 @@ export class DashboardGrid {
       this.element,
     )!;
     this.grid.on("change", (_event, nodes) => events.moved(toItems(nodes)));
+    if (!readOnly) this.followDrags();
     this.grid.on("resizestop", (_event, itemEl) => {
       const name = itemEl.getAttribute("gs-id");
       if (name) events.resized(name);
+    });
+  }
+
+  /**
+   * Tells where the pointer is while a widget is dragged and where it was let go: GridStack keeps
+   * a widget in its own grid, and the sections move it to the row or tab it was dropped on.
+   */
+  private followDrags(): void {
+    let dragging: { name: string; x: number; y: number } | undefined;
+    const track = (e: MouseEvent) => {
+      if (!dragging) return;
+      Object.assign(dragging, { x: e.clientX, y: e.clientY });
+      this.events.dragAt?.(dragging.name, e.clientX, e.clientY, false);
+    };
+    this.grid.on("dragstart", (event, itemEl) => {
+      const name = itemEl.getAttribute("gs-id");
+      if (!name) return;
+      const start = event as Partial<MouseEvent>;
+      dragging = { name, x: start.clientX ?? 0, y: start.clientY ?? 0 };
+      document.addEventListener("mousemove", track);
+    });
+    this.grid.on("dragstop", () => {
+      document.removeEventListener("mousemove", track);
+      const ended = dragging;
+      dragging = undefined;
+      if (ended) this.events.dragAt?.(ended.name, ended.x, ended.y, true);
     });
   }
 

@@ -10,6 +10,7 @@ import {
   type SectionRef,
   type Widget,
   inSection,
+  sectionValue,
 } from "../core/dashboard.js";
 import { el, labelled } from "./dom.js";
 import { DashboardGrid, type GridEvents, type WidgetFrame } from "./editor-grid.js";
@@ -24,6 +25,8 @@ export interface SectionEvents extends GridEvents {
   reshow: () => void;
   /** Another tab was chosen (the address says which). */
   tabShown: () => void;
+  /** A widget was dropped on another section ("row:<id>", "tab:<id>", "top"; see sectionOf). */
+  moveTo: (name: string, section: string) => void;
 }
 
 type Layout = Dashboard["layout"];
@@ -58,6 +61,7 @@ export class DashboardSections {
       rows.length ? (this.readOnly ? "" : "Widgets above the rows go here.") : emptyText,
     );
     top.element.classList.toggle("with-rows", rows.length > 0);
+    top.element.dataset.drop = tab ? `tab:${tab}` : "top";
     parts.push(top.element);
     for (const row of rows) parts.push(this.rowBand(row));
     if (!this.readOnly) parts.push(this.toolbar());
@@ -126,8 +130,30 @@ export class DashboardSections {
     return this.activeTab ? { tab: this.activeTab } : {};
   }
 
+  /**
+   * A widget dragged over another row (folded or not), the top of its tab or another tab's title
+   * is marked there, and let go there it moves there, at the first free place.
+   */
+  private dragAt(name: string, x: number, y: number, ended: boolean): void {
+    const item = this.layout.items.find((i) => i.element === name);
+    const target = document
+      .elementsFromPoint(x, y)
+      .find((e) => !e.closest(".ui-draggable-dragging") && e.closest("[data-drop]"))
+      ?.closest<HTMLElement>("[data-drop]");
+    const elsewhere = item && target && target.dataset.drop !== sectionValue(item, this.layout) ? target : undefined;
+    for (const marked of this.element.querySelectorAll(".drop-target"))
+      if (marked !== elsewhere) marked.classList.remove("drop-target");
+    if (!ended) elsewhere?.classList.add("drop-target");
+    else if (elsewhere) {
+      elsewhere.classList.remove("drop-target");
+      // After GridStack has finished with the drag: moving rebuilds the grids, this one too.
+      const section = elsewhere.dataset.drop!;
+      setTimeout(() => this.events.moveTo(name, section), 0);
+    }
+  }
+
   private section(section: SectionRef, emptyText: string): DashboardGrid {
-    const grid = new DashboardGrid(this.events, this.readOnly);
+    const grid = new DashboardGrid({ ...this.events, dragAt: (...at) => this.dragAt(...at) }, this.readOnly);
     grid.element.dataset.empty = emptyText;
     this.grids.set(section.row ? `row:${section.row}` : `tab:${section.tab ?? ""}`, { grid, section });
     return grid;
@@ -141,6 +167,7 @@ export class DashboardSections {
       const button = el("button", { type: "button", className: "dashboard-tab", textContent: tab.title });
       button.setAttribute("role", "tab");
       button.setAttribute("aria-selected", String(tab.id === this.activeTab));
+      button.dataset.drop = `tab:${tab.id}`;
       button.addEventListener("click", () => {
         if (tab.id === this.activeTab) return;
         this.activeTab = tab.id;
@@ -176,6 +203,7 @@ export class DashboardSections {
     }
     const band = el("section", { className: "dashboard-row" }, header);
     band.setAttribute("aria-label", `Row ${row.title}`);
+    band.dataset.drop = `row:${row.id}`;
     if (!row.collapsed) band.append(this.section({ row: row.id }, "No widgets in this row yet.").element);
     return band;
   }

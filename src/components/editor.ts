@@ -338,6 +338,13 @@ class EditorPage {
 
   // --- the grid ---------------------------------------------------------------------------------
 
+  /** Puts a widget in another row or tab ("row:<id>", "tab:<id>", "top"), at its first free place. */
+  private moveWidget(name: string, section: string): void {
+    this.dashboard = moveToSection(applyPositions(this.dashboard, this.grid.positions()), name, sectionOf(section));
+    this.changed();
+    this.reshow();
+  }
+
   private makeGrid(): DashboardSections {
     return new DashboardSections(
       {
@@ -352,6 +359,7 @@ class EditorPage {
           this.reshow();
         },
         tabShown: () => this.writeAddress(),
+        moveTo: (name, section) => this.moveWidget(name, section),
         moved: (items) => {
           const next = applyPositions(this.dashboard, items);
           if (sameLayout(next.layout, this.dashboard.layout)) return;
@@ -382,11 +390,7 @@ class EditorPage {
           const place = {
             options: this.grid.places(),
             current: sectionValue(item, this.dashboard.layout),
-            move: (value: string) => {
-              this.dashboard = moveToSection(applyPositions(this.dashboard, this.grid.positions()), name, sectionOf(value));
-              this.changed();
-              this.reshow();
-            },
+            move: (value: string) => this.moveWidget(name, value),
           };
           openWidgetSettings(widget, this.info, (next) => this.replaceWidget(name, next), place);
         },

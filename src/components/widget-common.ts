@@ -21,6 +21,8 @@ export interface WidgetData {
   arrays: (observable: string, runs?: readonly number[]) => ArrayReadingView[] | undefined;
   runs: readonly RunInfo[];
   window: TimeWindow;
+  /** `window` is a zoom or pan gesture's span, shown before its data is read. */
+  previewing?: boolean;
   now: number;
   /** Flags on the runs shown, as spans to shade on time axes. */
   flags: readonly FlagBand[];

@@ -17,6 +17,7 @@ import {
 } from "../core/color-scale.js";
 import { type ObservableInfo, groupChannels, groupOf } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
+import type { TimeWindow } from "../core/time-window.js";
 import { breakingGap, medianGap } from "../core/freshness.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { markColumns } from "../core/mark-columns.js";
@@ -89,7 +90,9 @@ class RasterView implements WidgetView {
   /** The span a drag across the canvas would zoom to. */
   private readonly zoomBand = el("div", { className: "chart-zoom-selection raster-zoom", hidden: true });
   private dragged = false;
-  private readonly frame = el("div", { className: "raster-frame" }, this.canvas, this.groupBand, this.marker, this.zoomBand);
+  /** The canvas's place: it clips the canvas while a gesture moves it (followGesture). */
+  private readonly clip = el("div", { className: "raster-clip" }, this.canvas);
+  private readonly frame = el("div", { className: "raster-frame" }, this.clip, this.groupBand, this.marker, this.zoomBand);
   // Flagged channels (out of range, or silent) marked beside the raster, large enough to see
   // and to click, however few pixels their rows get.
   private readonly flags = el("div", { className: "raster-flags" });
@@ -122,11 +125,11 @@ class RasterView implements WidgetView {
     this.frame.append(this.cellTip);
     this.canvas.addEventListener("mousemove", (event) => this.pointAt(event));
     this.canvas.addEventListener("mouseleave", () => (this.cellTip.hidden = true));
-    this.listenForDragZoom();
+    this.listenForGestures();
     this.canvas.addEventListener("click", (event) => {
       // The end of a drag-zoom is not a click on a channel.
       if (!this.current || this.dragged) return;
-      const box = this.canvas.getBoundingClientRect();
+      const box = this.clip.getBoundingClientRect();
       this.choose(
         Math.min(this.current.channels - 1, Math.floor(((event.clientY - box.top) / box.height) * this.current.channels)),
       );
@@ -134,17 +137,18 @@ class RasterView implements WidgetView {
   }
 
   /**
-   * A drag across the canvas zooms the dashboard to that span, as a drag across any time axis
-   * does (chart-pointer.ts); a press without a move still highlights the channel under it.
+   * A drag across the canvas zooms the dashboard to that span, Shift+drag pans and Ctrl+wheel (a
+   * pinch on a touchpad) zooms about the pointer, as on any time axis (chart-pointer.ts); a press
+   * without a move still highlights the channel under it.
    */
-  private listenForDragZoom(): void {
-    let start: { x: number; id: number } | undefined;
-    const clamp = (x: number) => Math.max(0, Math.min(this.canvas.clientWidth, x));
-    const xOf = (e: PointerEvent) => clamp(e.clientX - this.canvas.getBoundingClientRect().left);
+  private listenForGestures(): void {
+    let start: { x: number; pan?: TimeWindow } | undefined;
+    const width = () => Math.max(1, this.canvas.clientWidth);
+    const xOf = (e: MouseEvent) => Math.max(0, Math.min(width(), e.clientX - this.clip.getBoundingClientRect().left));
     this.canvas.addEventListener("pointerdown", (e) => {
       if (e.button !== 0 || !this.current?.data.time || !this.painted) return;
       this.dragged = false;
-      start = { x: xOf(e), id: e.pointerId };
+      start = { x: xOf(e), ...(e.shiftKey ? { pan: this.shownWindow() } : {}) };
       this.canvas.setPointerCapture(e.pointerId);
     });
     this.canvas.addEventListener("pointermove", (e) => {
@@ -152,18 +156,59 @@ class RasterView implements WidgetView {
       const x = xOf(e);
       if (Math.abs(x - start.x) < 4 && !this.dragged) return;
       this.dragged = true;
+      if (start.pan) {
+        const shift = -((x - start.x) / width()) * (start.pan.to - start.pan.from);
+        return this.current?.data.time?.preview(start.pan.from + shift, start.pan.to + shift);
+      }
       Object.assign(this.zoomBand.style, { left: `${Math.min(x, start.x)}px`, width: `${Math.abs(x - start.x)}px` });
       this.zoomBand.hidden = false;
     });
     this.canvas.addEventListener("pointerup", (e) => {
-      const [from, grid, time] = [start, this.painted?.grid, this.current?.data.time];
+      const [from, shown, time] = [start, this.shownWindow(), this.current?.data.time];
       start = undefined;
       this.zoomBand.hidden = true;
-      if (!from || !grid || !time || !this.dragged) return;
-      const at = (x: number) => grid.from + (x / Math.max(1, this.canvas.clientWidth)) * (grid.to - grid.from);
+      if (!from || from.pan || !time || !this.dragged) return;
+      const at = (x: number) => shown.from + (x / width()) * (shown.to - shown.from);
       const [a, b] = [at(from.x), at(xOf(e))];
       time.zoom(Math.min(a, b), Math.max(a, b));
     });
+    this.canvas.addEventListener(
+      "wheel",
+      (e) => {
+        const time = this.current?.data.time;
+        if (!(e.ctrlKey || e.metaKey) || !time || !this.painted) return;
+        e.preventDefault();
+        const shown = this.shownWindow();
+        const at = shown.from + (xOf(e) / width()) * (shown.to - shown.from);
+        // The time under the pointer stays under it.
+        const factor = Math.exp(Math.max(-1, Math.min(1, e.deltaY * 0.01)));
+        time.preview(at - (at - shown.from) * factor, at + (shown.to - at) * factor);
+      },
+      { passive: false },
+    );
+  }
+
+  /** The span the canvas shows: a pan or zoom gesture's while one is under way, else the grid's. */
+  private shownWindow(): TimeWindow {
+    const [grid, data] = [this.painted?.grid, this.current?.data];
+    if (data?.previewing || !grid) return data?.window ?? { from: 0, to: 1 };
+    return { from: grid.from, to: grid.to };
+  }
+
+  /**
+   * During a pan or zoom gesture the grid drawn is moved and stretched to the span the gesture
+   * shows (no read is made until it rests: then the grid of the new span is painted).
+   */
+  private followGesture(grid: ChannelGrid, data: WidgetData): void {
+    const w = data.window;
+    const span = w.to - w.from;
+    if (!data.previewing || !(span > 0)) {
+      this.canvas.style.transform = "";
+      return;
+    }
+    const scale = (grid.to - grid.from) / span;
+    const shift = ((grid.from - w.from) / span) * this.canvas.clientWidth;
+    this.canvas.style.transform = `translateX(${shift}px) scaleX(${scale})`;
   }
 
   /** The cell under the pointer, in words: channel, time span and the extremes held in it. */
@@ -171,8 +216,10 @@ class RasterView implements WidgetView {
     const grid = this.painted?.grid;
     const current = this.current;
     const info = current?.data.info(current.widget.series[0]!.observable);
-    if (!grid || !current || !info) return;
-    const box = this.canvas.getBoundingClientRect();
+    // During a pan or zoom gesture the cells are not where the grid has them.
+    if (current?.data.previewing) this.cellTip.hidden = true;
+    if (!grid || !current || !info || current.data.previewing) return;
+    const box = this.clip.getBoundingClientRect();
     const channel = Math.min(current.channels - 1, Math.floor(((event.clientY - box.top) / box.height) * current.channels));
     const column = Math.min(grid.columns - 1, Math.floor(((event.clientX - box.left) / box.width) * grid.columns));
     if (channel < 0 || column < 0) return;
@@ -221,8 +268,10 @@ class RasterView implements WidgetView {
     this.axisTop.textContent = "ch 0";
     this.axisBottom.textContent = `ch ${info.channels - 1}`;
     // The edges are the window's: a window that reaches past now (tonight) is empty at its right.
-    this.timeFrom.textContent = timeLabel(grid.from, grid.to - grid.from);
-    this.timeTo.textContent = timeLabel(grid.to, grid.to - grid.from);
+    this.followGesture(grid, data);
+    const shown = this.shownWindow();
+    this.timeFrom.textContent = timeLabel(shown.from, shown.to - shown.from);
+    this.timeTo.textContent = timeLabel(shown.to, shown.to - shown.from);
     const { dead, outOfRange } = this.showFlagged(grid, info, range, rasterHeight);
     // The times sit under the canvas: clear of the flag marks and the colour bar beside it.
     this.colorBar.element.classList.toggle("color-bar-short", rasterHeight < 110);
@@ -338,19 +387,29 @@ class RasterView implements WidgetView {
     const mates = groupMates(grid, info, highlight, gap);
     const yDomain = valueDomain([...cells.lo, ...cells.hi, ...mates.map((m) => m.mid)]);
     const band = yDomain && healthyBand(yDomain, range);
+    const shown = this.shownWindow();
     const plot = Plot.plot({
       width: Math.max(160, width),
       height,
       marginLeft: 56,
       marginTop: 18,
-      x: { type: "time", domain: [new Date(grid.from), new Date(grid.to)], label: null },
+      // The raster's span: during a pan or zoom gesture the gesture's, the line clipped to it.
+      x: { type: "time", domain: [new Date(shown.from), new Date(shown.to)], label: null },
       y: { domain: yDomain, grid: true, label: info.unit ? `ch ${highlight} (${info.unit})` : `ch ${highlight}`, ticks: 2 },
       marks: [
-        ...flagMarks(data.flags, grid.from, grid.to),
+        ...flagMarks(data.flags, shown.from, shown.to),
         ...(band ? [Plot.rectY([band], { y1: "y1", y2: "y2", fill: "#2a9d8f", fillOpacity: 0.1 })] : []),
-        Plot.lineY(mates, { x: "t", y: "mid", z: "channel", stroke: "currentColor", strokeOpacity: 0.3, strokeWidth: 1 }),
-        Plot.areaY(points, { x: "t", y1: "lo", y2: "hi", fill: "#f59e0b", fillOpacity: 0.3 }),
-        Plot.lineY(points, { x: "t", y: "mid", stroke: "#f59e0b", strokeWidth: 1.5 }),
+        Plot.lineY(mates, {
+          x: "t",
+          y: "mid",
+          z: "channel",
+          stroke: "currentColor",
+          strokeOpacity: 0.3,
+          strokeWidth: 1,
+          clip: true,
+        }),
+        Plot.areaY(points, { x: "t", y1: "lo", y2: "hi", fill: "#f59e0b", fillOpacity: 0.3, clip: true }),
+        Plot.lineY(points, { x: "t", y: "mid", stroke: "#f59e0b", strokeWidth: 1.5, clip: true }),
       ],
     });
     const group = info.groups ? `, with the rest of ${info.groups.name} ${groupOf(info.groups, highlight)}` : "";

@@ -45,7 +45,8 @@ const WIDGET_CSS = `
 .runboard-editor .raster-body { display: flex; gap: 0.25rem; }
 .runboard-editor .raster-axis { display: flex; flex-direction: column; justify-content: space-between; font-size: 0.7rem; color: var(--theme-foreground-muted); width: 52px; text-align: right; }
 .runboard-editor .raster-frame { position: relative; flex: 1; }
-.runboard-editor .raster-canvas { width: 100%; height: 100%; image-rendering: pixelated; cursor: crosshair; display: block; }
+.runboard-editor .raster-clip { width: 100%; height: 100%; overflow: hidden; }
+.runboard-editor .raster-canvas { width: 100%; height: 100%; image-rendering: pixelated; cursor: crosshair; display: block; transform-origin: 0 0; }
 .runboard-editor .raster-marker { position: absolute; left: -6px; right: 0; height: 0; border-top: 2px solid #f59e0b; pointer-events: none; }
 /* The highlighted channel's group (a module of pixels): at least a few pixels tall, however few rows it gets. */
 .runboard-editor .raster-group { position: absolute; left: -6px; right: 0; min-height: 5px; transform: translateY(-1px); border-left: 4px solid #f59e0b; background: rgba(245, 158, 11, 0.18); pointer-events: none; }

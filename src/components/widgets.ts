@@ -117,6 +117,7 @@ export function feedData(
     settled: feed.settled(),
     now: siteNow(),
     window: time?.preview ?? feed.current()?.window ?? fallback,
+    previewing: time?.preview !== undefined,
     flags,
     change,
     ...(time ? { time: time.control } : {}),

@@ -124,6 +124,72 @@ test("a drag across a chart zooms every chart and the address; Back undoes it; R
   await expect.poll(() => times.allTextContents()).not.toEqual(edgesBefore);
 });
 
+test("Shift+drag pans and Ctrl+wheel zooms about the pointer, on a time series and on a raster; the address follows", async ({
+  page,
+  request,
+}) => {
+  const { id, run } = await runDashboard(request);
+  await page.goto(`/d/${id}`);
+  const span = run.stop! - run.start;
+  const shown = () =>
+    decodeURIComponent(/[?&]window=([^&]+)/.exec(page.url())?.[1] ?? "")
+      .split("/")
+      .map((t) => Date.parse(t)) as [number, number];
+  const raster = page.getByRole("region", { name: "HV raster" });
+  const canvas = raster.locator("canvas.raster-canvas");
+  await expect(canvas).toHaveAttribute("aria-label", /channels/);
+  const transform = () => canvas.evaluate((c) => getComputedStyle(c).transform);
+
+  // Shift+drag a quarter of the raster's width to the right: the view goes a quarter of the
+  // span back in time, and the raster drawn moves with the pointer before the new span is read.
+  const cells = (await canvas.boundingBox())!;
+  const middle = cells.y + cells.height / 2;
+  await page.keyboard.down("Shift");
+  await page.mouse.move(cells.x + cells.width * 0.5, middle);
+  await page.mouse.down();
+  await page.mouse.move(cells.x + cells.width * 0.75, middle, { steps: 5 });
+  await expect.poll(transform).not.toBe("none");
+  await page.mouse.up();
+  await page.keyboard.up("Shift");
+  await expect(page).toHaveURL(/[?&]window=/);
+  const [panFrom, panTo] = shown();
+  expect(Math.abs((panTo - panFrom) / span - 1)).toBeLessThan(0.02);
+  expect(Math.abs((run.start - panFrom) / span - 0.25)).toBeLessThan(0.05);
+  // Read for the new span, the raster is painted for it, in place.
+  await expect.poll(transform).toBe("none");
+
+  // Ctrl+wheel over the raster's middle zooms in about the time under the pointer.
+  await page.mouse.move(cells.x + cells.width * 0.5, middle);
+  await page.keyboard.down("Control");
+  await page.mouse.wheel(0, -100);
+  await page.keyboard.up("Control");
+  await expect.poll(() => shown()[1] - shown()[0]).toBeLessThan((panTo - panFrom) * 0.5);
+  const [zoomFrom, zoomTo] = shown();
+  expect(Math.abs((zoomTo - zoomFrom) / (panTo - panFrom) - Math.exp(-1))).toBeLessThan(0.05);
+  expect(Math.abs((zoomFrom + zoomTo) / 2 - (panFrom + panTo) / 2) / span).toBeLessThan(0.02);
+  await expect.poll(transform).toBe("none");
+
+  // The same gestures on a time series: Shift+drag to the left shows later times, of the same length.
+  const plot = plotOf(page, "Rate");
+  const box = (await plot.boundingBox())!;
+  await page.keyboard.down("Shift");
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
+  await page.mouse.down();
+  await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5, { steps: 5 });
+  await page.mouse.up();
+  await page.keyboard.up("Shift");
+  await expect.poll(() => shown()[0]).toBeGreaterThan(zoomFrom);
+  const [laterFrom, laterTo] = shown();
+  expect(Math.abs((laterTo - laterFrom) / (zoomTo - zoomFrom) - 1)).toBeLessThan(0.02);
+  await page.keyboard.down("Control");
+  await page.mouse.wheel(0, 100);
+  await page.keyboard.up("Control");
+  await expect.poll(() => shown()[1] - shown()[0]).toBeGreaterThan((laterTo - laterFrom) * 2);
+  // Back undoes the gestures one by one.
+  await page.goBack();
+  await expect.poll(() => shown()).toEqual([laterFrom, laterTo]);
+});
+
 test("Download CSV of a time series, a raster and a histogram, and Parquet, hold what DuckDB in Node reads over the same window", async ({
   page,
   request,
