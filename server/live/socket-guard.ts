@@ -49,6 +49,8 @@ export class SocketGuard {
       if (violated) return;
       violated = true;
       onViolation(v);
+      // The socket is being closed: its closing handshake must be read, whatever it waited for.
+      big.close();
     };
     const big = this.watchBigMessages(ws, violate);
     return {
@@ -109,9 +111,9 @@ export class SocketGuard {
       waiting = asked;
       void asked.permit.then((permit) => {
         waiting = undefined;
+        socket.resume();
         if (ws.readyState !== ws.OPEN) return permit();
         hold(permit);
-        socket.resume();
       });
     };
     // After ws's own listener: the receiver has taken this chunk in when it runs.
@@ -120,8 +122,12 @@ export class SocketGuard {
       messageDone: done,
       close: () => {
         socket.off("data", onData);
-        waiting?.cancel();
-        waiting = undefined;
+        if (waiting) {
+          // Paused for a permit that will not be needed now.
+          waiting.cancel();
+          waiting = undefined;
+          socket.resume();
+        }
         done();
       },
     };

@@ -27,9 +27,27 @@ export const observableFactsSchema = z.object({
         .regex(/^[A-Za-z][A-Za-z0-9_]*$/, "must be a word such as module")
         .max(24),
       /** Channels per group, consecutive: group g holds channels g*size to g*size+size-1. */
-      size: z.number().int().min(2).max(100_000),
+      size: z.number().int().min(2).max(100_000).optional(),
+      /**
+       * Groups of different sizes (a detector's irregular modules): the first channel of each,
+       * from 0, ascending; group g holds starts[g] up to the next start (the last, to the end).
+       */
+      starts: z.array(z.number().int().min(0).max(100_000)).min(1).max(100_000).optional(),
     })
     .strict()
+    .superRefine((g, ctx) => {
+      if ((g.size === undefined) === (g.starts === undefined))
+        ctx.addIssue({
+          code: "custom",
+          path: ["size"],
+          message: "give either size (groups of one size) or starts (each group's first channel)",
+        });
+      if (g.starts && g.starts[0] !== 0)
+        ctx.addIssue({ code: "custom", path: ["starts", 0], message: "the first group starts at channel 0" });
+      const back = g.starts?.findIndex((s, i) => i > 0 && s <= g.starts![i - 1]!) ?? -1;
+      if (back > 0)
+        ctx.addIssue({ code: "custom", path: ["starts", back], message: "each group must start after the one before" });
+    })
     .optional(),
 });
 
@@ -37,15 +55,28 @@ export const observableFactsSchema = z.object({
 export type ChannelGroups = NonNullable<z.infer<typeof observableFactsSchema>["groups"]>;
 
 /** The group a channel is in. */
-export const groupOf = (groups: ChannelGroups, channel: number): number => Math.floor(channel / groups.size);
+export function groupOf(groups: ChannelGroups, channel: number): number {
+  if (groups.size !== undefined) return Math.floor(channel / groups.size);
+  // The last group whose first channel is at or before this one.
+  const starts = groups.starts!;
+  let [lo, hi] = [0, starts.length - 1];
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (starts[mid]! <= channel) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
 
 /** How many groups `channels` channels make (the last may hold fewer). */
-export const groupCount = (groups: ChannelGroups, channels: number): number => Math.ceil(channels / groups.size);
+export const groupCount = (groups: ChannelGroups, channels: number): number =>
+  groups.size !== undefined ? Math.ceil(channels / groups.size) : groups.starts!.filter((s) => s < channels).length;
 
 /** The channels of group `index`, among `channels` channels. */
 export function groupChannels(groups: ChannelGroups, index: number, channels: number): number[] {
-  const first = index * groups.size;
-  const end = Math.min(channels, first + groups.size);
+  const first = groups.size !== undefined ? index * groups.size : (groups.starts![index] ?? channels);
+  const next = groups.size !== undefined ? first + groups.size : (groups.starts![index + 1] ?? channels);
+  const end = Math.min(channels, next);
   return Array.from({ length: Math.max(0, end - first) }, (_, i) => first + i);
 }
 
@@ -74,11 +105,19 @@ export const observableSchema = z
     if (o.shape !== "scalar" && o.channels !== 1) {
       ctx.addIssue({ code: "custom", path: ["channels"], message: "only scalar observables can be per-channel" });
     }
-    if (o.groups && o.groups.size > o.channels) {
+    if (o.groups?.size !== undefined && o.groups.size > o.channels) {
       ctx.addIssue({
         code: "custom",
         path: ["groups", "size"],
         message: `a group cannot hold more than the ${o.channels} channel(s)`,
+      });
+    }
+    const outside = o.groups?.starts?.findIndex((s) => s >= o.channels) ?? -1;
+    if (outside >= 0) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["groups", "starts", outside],
+        message: `a group must start at one of the ${o.channels} channel(s) (0 to ${o.channels - 1})`,
       });
     }
   });

@@ -113,7 +113,7 @@ test("a widget dragged onto another row, a folded row's title or another tab mov
   });
   expect(saved.status(), await saved.text()).toBe(201);
   const id = ((await saved.json()) as { id: string }).id;
-  // A screen tall enough to show the rows below the top's widgets (a drag does not scroll here).
+  // A screen tall enough to show the rows below the top's widgets.
   await page.setViewportSize({ width: 1280, height: 2200 });
   await page.goto(`/d/${id}?edit`);
   await expect(page.getByLabel("Rate value")).toBeVisible();

@@ -301,6 +301,38 @@ describe("channel groups in the catalog", () => {
     assert.equal(groupOf(hv.groups, 90), 12);
     assert.deepEqual(groupChannels(hv.groups, 264, 1855), [1848, 1849, 1850, 1851, 1852, 1853, 1854]);
   });
+
+  it("may be of different sizes, each named by its first channel, and checked the same way", async () => {
+    const { groupOf, groupChannels, groupCount, observableSchema } = await import("../../src/core/catalog.js");
+    const { parseChannelList } = await import("../../src/core/widget-kinds.js");
+    // A tracker's staves: 4, 6, 3 and the rest of 16 channels.
+    const staves = { name: "stave", starts: [0, 4, 10, 13] };
+    const adc = { name: "tracker.adc", unit: "", shape: "scalar", channels: 16, groups: staves };
+    assert.equal(observableSchema.safeParse(adc).success, true);
+    assert.deepEqual(
+      [0, 3, 4, 9, 10, 12, 13, 15].map((c) => groupOf(staves, c)),
+      [0, 0, 1, 1, 2, 2, 3, 3],
+    );
+    assert.equal(groupCount(staves, 16), 4);
+    assert.deepEqual(groupChannels(staves, 1, 16), [4, 5, 6, 7, 8, 9]);
+    assert.deepEqual(groupChannels(staves, 3, 16), [13, 14, 15]);
+    assert.deepEqual(parseChannelList("stave 2", 16, 16, staves), { ok: true, value: [10, 11, 12] });
+    const refused = (groups: unknown, channels = 16) =>
+      observableSchema.safeParse({ ...adc, channels, groups }).error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    assert.deepEqual(refused({ name: "stave", starts: [1, 4] }), ["groups.starts.0: the first group starts at channel 0"]);
+    assert.deepEqual(refused({ name: "stave", starts: [0, 4, 4] }), [
+      "groups.starts.2: each group must start after the one before",
+    ]);
+    assert.deepEqual(refused({ name: "stave", starts: [0, 4, 10, 13] }, 12), [
+      "groups.starts.3: a group must start at one of the 12 channel(s) (0 to 11)",
+    ]);
+    assert.deepEqual(refused({ name: "stave", size: 4, starts: [0, 4] }), [
+      "groups.size: give either size (groups of one size) or starts (each group's first channel)",
+    ]);
+    assert.deepEqual(refused({ name: "stave" }), [
+      "groups.size: give either size (groups of one size) or starts (each group's first channel)",
+    ]);
+  });
 });
 
 describe("series lists", () => {
