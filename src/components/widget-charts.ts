@@ -3,6 +3,7 @@
 // most, which Plot draws in a few milliseconds.
 import * as Plot from "@observablehq/plot";
 import { histogram } from "../core/binning.js";
+import { runHolding } from "../core/catalog.js";
 import { positiveExtent } from "../core/color-scale.js";
 import type { Widget, YScale } from "../core/dashboard.js";
 import { columnExtremes, decimationNote, lowerBound } from "../core/m4.js";
@@ -304,7 +305,7 @@ export function xyView(widget: Widget, data: WidgetData, size: Size) {
   if (pairs.length === 0)
     return { node: emptyNote("no readings close enough in time to pair"), text: `${widget.title}: nothing to pair` };
   const byRun = widget.colorBy === "run";
-  const runOf = (t: number) => data.runs.find((r) => r.start <= t && (r.stop === null || t < r.stop))?.id ?? 0;
+  const runOf = (t: number) => runHolding(data.runs, t)?.id ?? 0;
   const points = pairs.map((p) => ({ ...p, time: new Date(p.t), run: byRun ? `run ${runOf(p.t)}` : "" }));
   const { width, height } = chartSize(size);
   const y = yAxis(

@@ -4,7 +4,7 @@
 // channels, runs, window, when the snapshot was taken). From the snapshot's files with
 // DuckDB-WASM, plus the live readings newer than the snapshot the page holds; in a published
 // review, from the review's own files.
-import type { ObservableInfo, RunInfo } from "../core/catalog.js";
+import { type ObservableInfo, type RunInfo, runHolding } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import type { TimeWindow } from "../core/time-window.js";
 import { getDuckDB } from "./duckdb.js";
@@ -103,7 +103,7 @@ function latestOfEachChannel(source: ExportSource, observable: string): ScalarRo
   return rows;
 }
 
-const runOf = (runs: readonly RunInfo[], t: number) => runs.find((r) => r.start <= t && (r.stop === null || t < r.stop))?.id ?? 0;
+const runOf = (runs: readonly RunInfo[], t: number) => runHolding(runs, t)?.id ?? 0;
 
 /** The snapshot's readings, and after the newest of each channel the live ones the page holds. */
 function withLiveTail(source: ExportSource, observable: string, channels: readonly number[], read: ScalarRow[]): ScalarRow[] {

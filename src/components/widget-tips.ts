@@ -3,7 +3,7 @@
 // histogram, a sample of each trace on a profile, the nearest point of an x-y chart, and a
 // raster cell's channel, time span and extremes. Pure functions of the data the widget drew.
 import type { ChannelGrid, Histogram } from "../core/binning.js";
-import { type ChannelGroups, type ObservableInfo, type RunInfo, groupChannels, groupOf } from "../core/catalog.js";
+import { type ChannelGroups, type ObservableInfo, type RunInfo, groupChannels, groupOf, runHolding } from "../core/catalog.js";
 import type { Widget } from "../core/dashboard.js";
 import { lowerBound } from "../core/m4.js";
 import type { Tip } from "./chart-pointer.js";
@@ -23,7 +23,7 @@ export function formatInstant(t: number): string {
 
 /** The run a time falls in, in words ("run 1003"), or "" between runs. */
 export function runAt(runs: readonly RunInfo[], t: number): string {
-  const run = runs.find((r) => r.start <= t && (r.stop === null || t < r.stop));
+  const run = runHolding(runs, t);
   return run ? `run ${run.id}` : "";
 }
 

@@ -140,6 +140,10 @@ export interface RunInfo {
   meta: Record<string, unknown>;
 }
 
+/** The run that holds time `t` (from its start, up to its stop; a running run, from its start on). */
+export const runHolding = (runs: readonly RunInfo[], t: number): RunInfo | undefined =>
+  runs.find((r) => r.start <= t && (r.stop === null || t < r.stop));
+
 /**
  * A source's own word for how a run ended (bluesky's `exit_status`, a status column), mapped
  * onto runboard's four. Unknown words fall back on whether a stop time exists.

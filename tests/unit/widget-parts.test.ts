@@ -401,3 +401,15 @@ describe("flag marks beside a raster", () => {
     assert.deepEqual(markColumns([0, 1, 2, 3, 4, 5], 10), [0, 1, 2, 3, 0, 1]);
   });
 });
+
+describe("the run a reading belongs to", () => {
+  it("is the run whose span holds its time: from the start, before the stop, or on while running", async () => {
+    const { runHolding } = await import("../../src/core/catalog.js");
+    const run = (id: number, start: number, stop: number | null) => ({ id, start, stop, status: "stopped" as const, meta: {} });
+    const runs = [run(1, 0, 100), run(2, 150, 200), run(3, 300, null)];
+    assert.deepEqual(
+      [0, 99, 100, 120, 150, 199, 200, 299, 300, 9e12].map((t) => runHolding(runs, t)?.id),
+      [1, 1, undefined, undefined, 2, 2, undefined, undefined, 3, 3],
+    );
+  });
+});
