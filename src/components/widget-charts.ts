@@ -14,7 +14,16 @@ import { pairByTime } from "../core/pairing.js";
 import { healthyBand, valueDomain } from "../core/value-axis.js";
 import { el } from "./dom.js";
 import { flagMarks } from "./flag-marks.js";
-import { type WidgetData, emptyNote, waiting, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widget-common.js";
+import {
+  type WidgetData,
+  emptyNote,
+  formatValue,
+  nothingToDraw,
+  rangeOf,
+  seriesLabel,
+  withBreaks,
+  withUnit,
+} from "./widget-common.js";
 
 type Size = { width: number; height: number };
 
@@ -76,7 +85,7 @@ export function timeseriesView(widget: Widget, data: WidgetData, size: Size) {
     const last = series.latest();
     if (last) latest.push(`${label} ${formatValue(last.value)}`);
   }
-  if (drawn.length === 0) return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
+  if (drawn.length === 0) return nothingToDraw(widget, data);
   const single = widget.series.length === 1 ? data.info(widget.series[0]!.observable) : undefined;
   const y = yAxis(widget.yScale, drawn, single ? rangeOf(widget, single) : widget.thresholds);
   const marks: Plot.Markish[] = [...flagMarks(data.flags, from, to)];
@@ -135,7 +144,7 @@ export function histogramView(widget: Widget, data: WidgetData, size: Size) {
   const ref = widget.series[0]!;
   const info = data.info(ref.observable)!;
   const grid = data.grid(ref.observable);
-  if (!grid) return { node: emptyNote(waiting(data)), text: `${widget.title}: ${waiting(data)}` };
+  if (!grid) return nothingToDraw(widget, data);
   const range = rangeOf(widget, info);
   const h = histogram(grid.latest, widget.bins ?? 40, range);
   const out = h.below + h.above;
@@ -145,7 +154,7 @@ export function histogramView(widget: Widget, data: WidgetData, size: Size) {
     (out ? ` (${h.below} below, ${h.above} above)` : "") +
     (h.missing ? `, ${h.missing} without data` : "") +
     (beyond ? `; ${beyond} beyond the axis, in the edge bins` : "");
-  if (h.total === 0) return { node: emptyNote("no data in this window"), text };
+  if (h.total === 0) return nothingToDraw(widget, data);
   const bins = h.counts.map((count, i) => ({ x1: h.edges[i]!, x2: h.edges[i + 1]!, count }));
   const { width, height } = chartSize(size);
   const [lo, hi] = [h.edges[0]!, h.edges.at(-1)!];
@@ -226,8 +235,7 @@ export function profileView(widget: Widget, data: WidgetData, size: Size) {
   const ref = widget.series[0]!;
   const info = data.info(ref.observable)!;
   const readings = data.arrays(ref.observable, widget.runs) ?? [];
-  if (readings.length === 0)
-    return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
+  if (readings.length === 0) return nothingToDraw(widget, data);
   const overlay = !!widget.runs;
   const shown = overlay ? readings : readings.slice(0, (widget.previous ?? 4) + 1);
   const points: { age: number; label: string; i: number; v: number }[] = [];
@@ -295,8 +303,7 @@ export function xyView(widget: Widget, data: WidgetData, size: Size) {
   const ys = data.series(yRef.observable, yRef.channel);
   const xLabel = seriesLabel(xRef, xInfo);
   const yLabel = seriesLabel(yRef, yInfo);
-  if (!xs?.length || !ys?.length)
-    return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
+  if (!xs?.length || !ys?.length) return nothingToDraw(widget, data);
   const x = xs.columns();
   const yc = ys.columns();
   // Readings of one event share a time; otherwise pair with the x reading of the same cadence step.

@@ -99,3 +99,9 @@ export function withUnit(v: number, unit: string): string {
 export function waiting(data: WidgetData): string {
   return data.settled ? "no data in this window" : "loading…";
 }
+
+/** A widget with nothing to draw: "loading…" until the first read is settled, then "no data". */
+export function nothingToDraw(widget: Widget, data: WidgetData): { node: HTMLElement; text: string } {
+  const said = waiting(data);
+  return { node: emptyNote(said), text: `${widget.title}: ${said}` };
+}

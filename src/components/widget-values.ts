@@ -5,7 +5,16 @@ import { healthOf } from "../core/color-scale.js";
 import type { Widget } from "../core/dashboard.js";
 import { breakingGap, defaultStaleSeconds, formatAge, isStale, medianGap } from "../core/freshness.js";
 import { el } from "./dom.js";
-import { type WidgetData, emptyNote, formatValue, rangeOf, seriesLabel, withBreaks, withUnit } from "./widget-common.js";
+import {
+  type WidgetData,
+  emptyNote,
+  formatValue,
+  nothingToDraw,
+  rangeOf,
+  seriesLabel,
+  withBreaks,
+  withUnit,
+} from "./widget-common.js";
 
 export function statView(widget: Widget, data: WidgetData, size: { width: number; height: number }) {
   const ref = widget.series[0]!;
@@ -13,7 +22,7 @@ export function statView(widget: Widget, data: WidgetData, size: { width: number
   const series = data.series(ref.observable, ref.channel);
   const latest = series?.latest();
   const label = seriesLabel(ref, info);
-  if (!latest) return { node: emptyNote("no data in this window"), text: `${widget.title}: no data in this window` };
+  if (!latest) return nothingToDraw(widget, data);
   const columns = series!.columns();
   const staleAfter = widget.staleSeconds ?? defaultStaleSeconds(medianGap(columns.x));
   // Stale means silent before the window's end: a past run's last value is not stale, only old.
@@ -84,7 +93,7 @@ export function tableView(widget: Widget, data: WidgetData) {
   for (const r of rows) {
     const value = el("td", {
       className: "value-cell",
-      textContent: r.latest ? withUnit(r.latest.value, r.info.unit) : "—",
+      textContent: r.latest ? withUnit(r.latest.value, r.info.unit) : data.settled ? "—" : "…",
     });
     value.dataset.health = r.health;
     if (r.range) value.title = `healthy ${r.range.min}–${r.range.max} ${r.info.unit}`;

@@ -176,6 +176,39 @@ test("a window with no data says so in every widget, and data drawn again clears
   await expect(status).not.toContainText("Nothing to show");
 });
 
+test("until the first read is in, every widget says loading…, never that the window has no data", async ({ page, request }) => {
+  const id = await saveDashboard(request, {
+    title: "First read",
+    elements: {
+      t: { kind: "timeseries", title: "Rate", series: [{ observable: "trigger.rate", channel: 0 }] },
+      n: { kind: "stat", title: "Rate now", series: [{ observable: "trigger.rate", channel: 0 }] },
+      r: { kind: "raster", title: "HV raster", series: [{ observable: "camera.hv", channel: 0 }] },
+    },
+    layout: {
+      items: [
+        { element: "t", x: 0, y: 0, w: 6, h: 4 },
+        { element: "n", x: 6, y: 0, w: 3, h: 3 },
+        { element: "r", x: 0, y: 4, w: 6, h: 5 },
+      ],
+    },
+  });
+  // The snapshot's manifest is held back, as on a server just started or a slow link.
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/snapshots/manifest.json", async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.goto(`/d/${id}`);
+  for (const title of ["Rate", "Rate now", "HV raster"])
+    await expect(page.getByRole("region", { name: title, exact: true }).locator(".widget-body")).toContainText("loading…");
+  await expect(page.locator(".widget-body", { hasText: "no data in this window" })).toHaveCount(0);
+  release();
+  await expect(page.getByRole("region", { name: "Rate", exact: true }).locator("[aria-label*='points drawn']")).toBeVisible();
+  await expect(page.getByRole("region", { name: "Rate now", exact: true }).getByLabel("Rate now value")).toBeVisible();
+  await expect(page.locator(".widget", { hasText: "loading…" })).toHaveCount(0);
+});
+
 /** WCAG's contrast ratio of two CSS colours (rgb()/rgba()), the second the background. */
 function contrast(fore: string, back: string): number {
   const parse = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
