@@ -2,6 +2,7 @@
 // acknowledgement, shelves that end, silent channels, and rules inherited down a group path.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { AlarmBook } from "../../src/core/alarm-book.js";
 import { parseAlarmRules, resolveRules, type ResolvedRule } from "../../src/core/alarm-rules.js";
 import {
   type AlarmState,
@@ -71,7 +72,7 @@ describe("latch and maximize", () => {
     assert.equal(a.severity, "MAJOR");
     assert.equal(a.acknowledged, null);
     assert.equal(acknowledge(a, "eve", "", 3000) instanceof Object, true);
-    assert.equal(a.acknowledged?.severity, "MAJOR");
+    assert.equal((a as AlarmState).acknowledged?.severity, "MAJOR");
     // Still out of range: acknowledged, not cleared; back to OK it clears.
     assert.equal(a.severity, "MAJOR");
     feed(HV, [[4, 1100]], a);
@@ -243,5 +244,72 @@ describe("alarm rules", () => {
       assert.ok(fields.includes(f), f);
     const newer = parseAlarmRules({ schemaVersion: 2, rules: [] });
     assert.ok(!newer.ok && newer.errors[0]!.field === "schemaVersion");
+  });
+});
+
+describe("the alarm book", () => {
+  const catalog = (o: string) =>
+    o === "camera.hv" ? { channels: 1855, groups: { name: "module", size: 7 }, healthy: { min: 900, max: 1300 } } : undefined;
+  const rules = (extra: object[] = []) => {
+    const parsed = parseAlarmRules({
+      schemaVersion: 1,
+      rules: [{ path: "/camera/hv", observable: "camera.hv", silentSeconds: 0 }, ...extra],
+    });
+    assert.ok(parsed.ok);
+    return parsed.value;
+  };
+
+  it("gives each channel to the most specific rule that names it, a channel group included", () => {
+    const book = new AlarmBook(
+      catalog,
+      rules([{ path: "/camera/hv/module-3", channels: { group: 3 }, major: { min: 1000, max: 1200 } }]),
+    );
+    assert.equal(book.ruleFor("camera.hv", 20)!.path, "/camera/hv");
+    assert.equal(book.ruleFor("camera.hv", 21)!.path, "/camera/hv/module-3");
+    assert.equal(book.ruleFor("camera.hv", 27)!.path, "/camera/hv/module-3");
+    assert.equal(book.ruleFor("camera.hv", 28)!.path, "/camera/hv");
+    assert.equal(book.ruleFor("camera.temperature", 0), undefined);
+    // 1250 V is healthy for the camera, MAJOR for module 3's tighter limits.
+    assert.equal(book.reading("camera.hv", 20, 0, 1250), undefined);
+    assert.equal(book.reading("camera.hv", 25, 0, 1250)?.to.severity, "MAJOR");
+    assert.deepEqual(book.counts(), { MINOR: 0, MAJOR: 1, INVALID: 0, unacknowledged: 1 });
+    assert.deepEqual(
+      book.list().map((a) => a.id),
+      ["camera.hv#25"],
+    );
+  });
+
+  it("watches a silent-channel rule's channels before their first reading", () => {
+    const book = new AlarmBook(catalog, rules([{ path: "/camera/hv/pixel-5", channels: [5], silentSeconds: 30 }]));
+    book.setRules(rules([{ path: "/camera/hv/pixel-5", channels: [5], silentSeconds: 30 }]), 1000);
+    const changes = book.tick(31_000);
+    assert.deepEqual(
+      changes.map((c) => [c.id, c.to.severity]),
+      [["camera.hv#5", "INVALID"]],
+    );
+  });
+
+  it("keeps a latched alarm across an edit of the rules, and drops one no longer watched", () => {
+    const book = new AlarmBook(catalog, rules());
+    book.reading("camera.hv", 25, 0, 3.1);
+    book.setRules(
+      rules([{ path: "/camera/hv/module-3", channels: { group: 3 }, guidance: [{ title: "Reset", details: "" }] }]),
+      1000,
+    );
+    assert.equal(book.get("camera.hv#25")?.severity, "MAJOR");
+    assert.equal(book.get("camera.hv#25")?.path, "/camera/hv/module-3");
+    const none = parseAlarmRules({ schemaVersion: 1, rules: [] });
+    assert.ok(none.ok);
+    book.setRules(none.value, 2000);
+    assert.equal(book.get("camera.hv#25"), undefined);
+  });
+
+  it("gives back the states it was given (a restart, another replica)", () => {
+    const book = new AlarmBook(catalog, rules());
+    book.reading("camera.hv", 25, 0, 3.1);
+    const copy = new AlarmBook(catalog, rules());
+    copy.restore(JSON.parse(JSON.stringify(book.states())));
+    assert.deepEqual(copy.get("camera.hv#25")?.severity, "MAJOR");
+    assert.deepEqual(copy.counts(), book.counts());
   });
 });
