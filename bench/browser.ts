@@ -52,10 +52,21 @@ async function saveDashboard(base: string, doc: unknown): Promise<string> {
   return ((await res.json()) as { id: string }).id;
 }
 
-/** Navigation until every widget's caption says what it shows (none loading or empty). */
-async function timeToDrawn(browser: Browser, url: string, widgets: number): Promise<number> {
+/**
+ * Navigation until every widget's caption says what it shows (none loading or empty), in a fresh
+ * browser context; `again`: the second visit of the page in that context (what a control room's
+ * browser does every day: the modules and DuckDB-WASM's compiled code come from its cache).
+ */
+async function timeToDrawn(browser: Browser, url: string, widgets: number, again = false): Promise<number> {
   const context = await browser.newContext({ viewport: { width: 1600, height: 1200 } });
   const page = await context.newPage();
+  if (again) await drawn(page, url, widgets);
+  const elapsed = await drawn(page, url, widgets);
+  await context.close();
+  return elapsed;
+}
+
+async function drawn(page: Page, url: string, widgets: number): Promise<number> {
   const start = Date.now();
   await page.goto(url);
   await page.waitForFunction(
@@ -66,9 +77,7 @@ async function timeToDrawn(browser: Browser, url: string, widgets: number): Prom
     widgets,
     { timeout: 60_000, polling: 20 },
   );
-  const elapsed = Date.now() - start;
-  await context.close();
-  return elapsed;
+  return Date.now() - start;
 }
 
 function dashboardOf(title: string, widgets: Record<string, unknown>[], windowSeconds = 3600) {
@@ -103,15 +112,26 @@ async function dashboards(browser: Browser, base: string): Promise<void> {
   await timeToDrawn(browser, `${base}/d/${mixedId}`, 12);
   const mixedMs: number[] = [];
   const scalarMs: number[] = [];
+  const mixedAgain: number[] = [];
+  const scalarAgain: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     scalarMs.push(await timeToDrawn(browser, `${base}/d/${scalarId}`, 12));
     mixedMs.push(await timeToDrawn(browser, `${base}/d/${mixedId}`, 12));
+    scalarAgain.push(await timeToDrawn(browser, `${base}/d/${scalarId}`, 12, true));
+    mixedAgain.push(await timeToDrawn(browser, `${base}/d/${mixedId}`, 12, true));
   }
   rows.push({
     what: "12 widgets, mixed kinds: navigation to all drawn",
     runboard: ms(median(mixedMs)),
     baseline: `${ms(median(scalarMs))} (12 single-series)`,
     ratio: (median(mixedMs) / median(scalarMs)).toFixed(2),
+    target: "<= 1500 ms",
+  });
+  rows.push({
+    what: "the same, opened again in the same browser",
+    runboard: ms(median(mixedAgain)),
+    baseline: `${ms(median(scalarAgain))} (12 single-series)`,
+    ratio: (median(mixedAgain) / median(scalarAgain)).toFixed(2),
     target: "<= 1500 ms",
   });
 }

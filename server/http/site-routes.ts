@@ -30,8 +30,21 @@ export function siteRoutes(deps: { distDir: string; snapshotDir: string }): Rout
     res.setHeader("Retry-After", "1");
     fail(res, 503, "the server is writing its first snapshot; retry in a moment");
   });
-  router.use(express.static(deps.distDir, { extensions: ["html"], index: "index.html" }));
+  router.use(express.static(deps.distDir, { extensions: ["html"], index: "index.html", setHeaders: cacheForever }));
   // Not a page of the site: a 404 of our own, so it carries our headers (not the fallback's).
   router.use((_req, res) => fail(res, 404, "not found"));
   return router;
+}
+
+/**
+ * The build's content-hashed files (`index.8fbc5974.js`) and the files of a pinned package
+ * (`/_node/@duckdb/duckdb-wasm@1.28.0/dist/duckdb-eh.wasm`) never change under their name: a
+ * browser keeps them without asking again, so a dashboard opened a second time loads none of
+ * its ~100 modules, and Chromium reuses DuckDB-WASM's compiled code. Pages and snapshots are
+ * revalidated as before.
+ */
+const IMMUTABLE = /(\.[0-9a-f]{8}\.(js|css)$)|([\\/]_node[\\/](@[^\\/]+[\\/])?[^\\/@]+@\d+\.\d+\.\d+[^\\/]*[\\/])/;
+
+function cacheForever(res: express.Response, path: string): void {
+  if (IMMUTABLE.test(path)) res.setHeader("Cache-Control", "public, max-age=31536000, immutable");
 }

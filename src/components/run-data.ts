@@ -8,10 +8,11 @@ import * as duckdb from "@duckdb/duckdb-wasm";
 import type { ObservableInfo, RunInfo } from "../core/catalog.js";
 import type { ManifestFile, ManifestRun } from "../core/manifest.js";
 import { chooseLodLevel, type LodBucket, lodPoints, lodSummary } from "../core/lod.js";
-import { ChannelGrid } from "../core/binning.js";
+import { ChannelGrid, binRows, readingsPerCellAtMost } from "../core/binning.js";
 import { m4 } from "../core/m4.js";
 import type { TimeWindow } from "../core/time-window.js";
 import { getDuckDB } from "./duckdb.js";
+import { measureSince } from "./timing.js";
 
 /** The manifest's types are the writer's own (src/core/manifest.ts): one wire type for both sides. */
 export type SnapshotFile = ManifestFile;
@@ -145,6 +146,28 @@ function register(db: duckdb.AsyncDuckDB, url: URL, bytes: number): Promise<stri
   return done.then(() => name);
 }
 
+/** The page's reads of history, one after another (see inTurn). */
+let turn: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs a prepared statement once the page's earlier reads are done. DuckDB-WASM's worker works
+ * on concurrent prepared queries in turns, so all of a page's reads finished together; in
+ * order, the first is back in a fraction of the time and its widgets are drawn while the worker
+ * reads the next.
+ */
+async function inTurn(conn: duckdb.AsyncDuckDBConnection, sql: string, params: unknown[]) {
+  const run = turn.then(async () => {
+    const statement = await conn.prepare(sql);
+    try {
+      return await statement.query(...params);
+    } finally {
+      await statement.close();
+    }
+  });
+  turn = run.catch(() => undefined);
+  return run;
+}
+
 export const sqlList = (names: string[]) => `[${names.map((n) => `'${n.replaceAll("'", "''")}'`).join(", ")}]`;
 
 /** The files of one kind for these runs, registered with DuckDB (fetched together). */
@@ -194,6 +217,7 @@ export async function queryChannels(
     const level = commonLevel(runs, s.observable, query.window, query.pixels);
     (byLevel.get(level) ?? byLevel.set(level, []).get(level)!).push(s);
   }
+  const started = performance.now();
   const db = await getDuckDB();
   const conn = await db.connect();
   try {
@@ -204,13 +228,13 @@ export async function queryChannels(
       const which = group.map((s) => `(observable = ? AND channel IN (${s.channels.join(", ")}))`).join(" OR ");
       const params = [...group.map((s) => s.observable), query.window.from, query.window.to];
       if (level === undefined) {
-        const statement = await conn.prepare(
+        const table = await inTurn(
+          conn,
           `SELECT observable, channel, epoch_ms(t)::DOUBLE AS t, value FROM read_parquet(${sqlList(names)})
             WHERE (${which}) AND value IS NOT NULL
               AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000) ORDER BY observable, channel, t`,
+          [...params],
         );
-        const table = await statement.query(...params);
-        await statement.close();
         splitBySeries(
           out,
           table.getChild("observable")!.toArray() as string[],
@@ -220,16 +244,16 @@ export async function queryChannels(
         );
         continue;
       }
-      const statement = await conn.prepare(
+      const table = await inTurn(
+        conn,
         `SELECT observable, channel, n, epoch_ms(first_t)::DOUBLE AS "firstT", first_v AS "firstV", epoch_ms(min_t)::DOUBLE AS "minT",
                 min_v AS "minV", epoch_ms(max_t)::DOUBLE AS "maxT", max_v AS "maxV", epoch_ms(last_t)::DOUBLE AS "lastT",
                 last_v AS "lastV"
            FROM read_parquet(${sqlList(names)})
           WHERE (${which}) AND level = ${level}
             AND bucket BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)`,
+        [...params],
       );
-      const table = await statement.query(...params);
-      await statement.close();
       const buckets = new Map<string, Map<number, LodBucket[]>>();
       for (const row of table.toArray()) {
         const { observable, channel, ...bucket } = row.toJSON() as LodBucket & { observable: string; channel: number };
@@ -239,6 +263,7 @@ export async function queryChannels(
       for (const [observable, perChannel] of buckets)
         for (const [channel, list] of perChannel) out.get(observable)?.set(channel, { ...lodPoints(list), thinned: true });
     }
+    measureSince("runboard:channels-query", started);
     return out;
   } finally {
     await conn.close();
@@ -290,13 +315,13 @@ export async function querySeries(
   try {
     const params = [query.observable, query.channel, query.window.from, query.window.to];
     if (level === undefined) {
-      const statement = await conn.prepare(
+      const table = await inTurn(
+        conn,
         `SELECT epoch_ms(t)::DOUBLE AS t, value FROM read_parquet(${sqlList(names)})
           WHERE observable = ? AND channel = ? AND value IS NOT NULL
             AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000) ORDER BY t`,
+        [...params],
       );
-      const table = await statement.query(...params);
-      await statement.close();
       const t = Float64Array.from(table.getChild("t")!.toArray() as ArrayLike<number>);
       const value = Float64Array.from(table.getChild("value")!.toArray() as ArrayLike<number>);
       let min = Infinity;
@@ -315,15 +340,15 @@ export async function querySeries(
         from: "readings",
       };
     }
-    const statement = await conn.prepare(
+    const table = await inTurn(
+      conn,
       `SELECT n, epoch_ms(first_t)::DOUBLE AS "firstT", first_v AS "firstV", epoch_ms(min_t)::DOUBLE AS "minT", min_v AS "minV",
               epoch_ms(max_t)::DOUBLE AS "maxT", max_v AS "maxV", epoch_ms(last_t)::DOUBLE AS "lastT", last_v AS "lastV"
          FROM read_parquet(${sqlList(names)})
         WHERE observable = ? AND channel = ? AND level = ${level}
           AND bucket BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)`,
+      [...params],
     );
-    const table = await statement.query(...params);
-    await statement.close();
     const buckets = table.toArray().map((row) => ({ ...row.toJSON() }) as LodBucket);
     const points = lodPoints(buckets);
     const summary = lodSummary(buckets);
@@ -362,10 +387,47 @@ export async function summarizeRuns(snapshot: Snapshot, runIds: readonly number[
 }
 
 /**
+ * Where a raster's cells hold at most this many rows (an upper bound), the rows are read as they
+ * are and binned in the page: DuckDB-WASM's grouping of 1855 channels x 120 columns (a cell per
+ * reading) cost it several times the scan, and the page bins 200 000 rows in a few ms.
+ */
+const BIN_IN_PAGE_UP_TO = 4;
+
+/**
+ * The SQL of a raster's read: each row a channel, a time, the extremes and the newest reading,
+ * either as stored (readings or level-of-detail buckets) or grouped into the grid's cells by
+ * DuckDB (`t` then the cell's column). Its parameters, in order: for grouped, the grid's start
+ * and column width; then the observable, the channel count and the window.
+ */
+function rasterSql(files: string, level: number | undefined, grouped: boolean): string {
+  const [time, filter, lo, hi, lastT, lastV] =
+    level === undefined
+      ? ["t", "value IS NOT NULL", "value", "value", "t", "value"]
+      : ["bucket", `level = ${level}`, "min_v", "max_v", "last_t", "last_v"];
+  const where = `WHERE observable = ? AND ${filter} AND channel < ?
+      AND ${time} BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)`;
+  if (!grouped) {
+    const extremes =
+      level === undefined
+        ? `${lo} AS lo`
+        : `${lo} AS lo, ${hi} AS hi, epoch_ms(${lastT})::DOUBLE AS "lastT", ${lastV} AS "lastV"`;
+    return `SELECT channel::INTEGER AS channel, epoch_ms(${time})::DOUBLE AS t, ${extremes} FROM read_parquet(${files}) ${where}`;
+  }
+  // One pass gives both: each cell's extremes, and its newest reading (the newest cell's is the
+  // channel's latest, exact: a level-of-detail bucket keeps its last reading and time).
+  return `SELECT channel::INTEGER AS channel,
+            (?::DOUBLE + floor((epoch_ms(${time}) - ?::DOUBLE) / ?::DOUBLE) * ?::DOUBLE) AS t,
+            min(${lo})::DOUBLE AS lo, max(${hi})::DOUBLE AS hi, epoch_ms(max(${lastT}))::DOUBLE AS "lastT",
+            arg_max(${lastV}, ${lastT})::DOUBLE AS "lastV"
+       FROM read_parquet(${files}) ${where} GROUP BY 1, 2`;
+}
+
+/**
  * Every channel of one scalar observable over `window` as a grid of `columns` time columns, each
  * cell the lowest and highest value in it (from a level-of-detail table when one is fine enough,
- * else from the readings, aggregated by DuckDB: 1855 pixels over a night arrive as at most
- * 1855 x columns rows), and each channel's exact latest value.
+ * else from the readings; binned in the page where a cell holds a reading or two, else
+ * aggregated by DuckDB: 1855 pixels over a night arrive as at most 1855 x columns rows), and
+ * each channel's exact latest value.
  */
 export async function queryRaster(
   snapshot: Snapshot,
@@ -381,37 +443,41 @@ export async function queryRaster(
   if (runs.length === 0) return { grid, from: "readings" };
   const db = await getDuckDB();
   const level = commonLevel(runs, query.observable, query.window, columns);
-  const cellNames = await filesOf(db, snapshot, runs, level === undefined ? "scalar" : "lod");
+  const names = await filesOf(db, snapshot, runs, level === undefined ? "scalar" : "lod");
+  const cells = query.channels * columns;
+  const perCell =
+    level === undefined
+      ? readingsPerCellAtMost(
+          runs.map((r) => ({ start: r.start, stop: r.stop, rows: r.rows.scalar })),
+          query.window,
+          cells,
+        )
+      : columnMs / (level * 1000);
+  const grouped = perCell > BIN_IN_PAGE_UP_TO;
   const conn = await db.connect();
   try {
-    // One pass gives both: each cell's extremes, and its newest reading (the newest cell's is
-    // the channel's latest, exact: a level-of-detail bucket keeps its last reading and time).
-    const [time, lo, hi, lastT, lastV, filter] =
-      level === undefined
-        ? ["t", "min(value)", "max(value)", "max(t)", "arg_max(value, t)", "value IS NOT NULL"]
-        : ["bucket", "min(min_v)", "max(max_v)", "max(last_t)", "arg_max(last_v, last_t)", `level = ${level}`];
-    const cells = await conn.prepare(
-      `SELECT channel::INTEGER AS channel, floor((epoch_ms(${time}) - ?::DOUBLE) / ?::DOUBLE)::INTEGER AS col,
-              ${lo}::DOUBLE AS lo, ${hi}::DOUBLE AS hi, epoch_ms(${lastT})::DOUBLE AS "lastT", ${lastV}::DOUBLE AS "lastV"
-         FROM read_parquet(${sqlList(cellNames)})
-        WHERE observable = ? AND ${filter} AND channel < ?
-          AND ${time} BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
-        GROUP BY ALL`,
-    );
-    const table = await cells.query(grid.from, columnMs, query.observable, query.channels, query.window.from, query.window.to);
-    await cells.close();
-    const channel = table.getChild("channel")!.toArray() as Int32Array;
-    const col = table.getChild("col")!.toArray() as Int32Array;
-    const low = table.getChild("lo")!.toArray() as Float64Array;
-    const high = table.getChild("hi")!.toArray() as Float64Array;
-    const newestT = table.getChild("lastT")!.toArray() as Float64Array;
-    const newestV = table.getChild("lastV")!.toArray() as Float64Array;
-    for (let i = 0; i < channel.length; i++) {
-      grid.addCell(channel[i]!, col[i]!, low[i]!, high[i]!);
-      grid.setLatest(channel[i]!, newestT[i]!, newestV[i]!);
-    }
+    const cellOf = grouped ? [grid.from, grid.from, columnMs, columnMs] : [];
+    const { observable, channels, window } = query;
+    const table = await inTurn(conn, rasterSql(sqlList(names), level, grouped), [
+      ...cellOf,
+      observable,
+      channels,
+      window.from,
+      window.to,
+    ]);
+    const column = (name: string) => table.getChild(name)!.toArray() as Float64Array;
+    const [t, lo] = [column("t"), column("lo")];
+    const stored = !grouped && level === undefined;
+    binRows(grid, {
+      channel: table.getChild("channel")!.toArray() as Int32Array,
+      t,
+      lo,
+      hi: stored ? lo : column("hi"),
+      lastT: stored ? t : column("lastT"),
+      lastV: stored ? lo : column("lastV"),
+    });
     // Benchmarks (bench/browser.ts) read this; it costs a timestamp.
-    performance.measure("runboard:raster-query", { start: started });
+    measureSince("runboard:raster-query", started);
     return { grid, from: level === undefined ? "readings" : `lod ${level} s` };
   } finally {
     await conn.close();
@@ -435,6 +501,7 @@ export async function queryArrays(
   snapshot: Snapshot,
   query: { runs: readonly number[]; observable: string; window: TimeWindow; limit: number; lastOfEachRun?: boolean },
 ): Promise<ArrayReadingView[]> {
+  const started = performance.now();
   const runs = snapshot.runs.filter((r) => query.runs.includes(r.run));
   const db = await getDuckDB();
   const names = await filesOf(db, snapshot, runs, "array");
@@ -445,7 +512,8 @@ export async function queryArrays(
     // below). Sorting rows that carry 2d values (LIST of LIST) made DuckDB-WASM 1.28 stop with
     // "memory access out of bounds" for images of 128x128; sorting the keys costs nothing.
     const files = sqlList(names);
-    const statement = await conn.prepare(
+    const table = await inTurn(
+      conn,
       `WITH chosen AS (
          SELECT run, channel, t FROM read_parquet(${files})
           WHERE observable = ? AND t BETWEEN make_timestamp(?::BIGINT * 1000) AND make_timestamp(?::BIGINT * 1000)
@@ -454,9 +522,8 @@ export async function queryArrays(
        SELECT a.run, a.channel, epoch_ms(a.t)::DOUBLE AS t, a.value_1d, a.value_2d
          FROM read_parquet(${files}) a SEMI JOIN chosen c ON a.run = c.run AND a.channel = c.channel AND a.t = c.t
         WHERE a.observable = ?`,
+      [query.observable, query.window.from, query.window.to, query.observable],
     );
-    const table = await statement.query(query.observable, query.window.from, query.window.to, query.observable);
-    await statement.close();
     // LIST columns arrive as Arrow vectors; iterating one gives its elements, null where null.
     type ListLike = Iterable<unknown>;
     const list = (v: ListLike) => [...v].map((x) => (x === null ? null : Number(x)));
@@ -465,6 +532,7 @@ export async function queryArrays(
       const value = r.value_1d ? list(r.value_1d) : [...(r.value_2d ?? [])].map((rowOf) => list(rowOf as ListLike));
       return { run: Number(r.run), channel: Number(r.channel), t: Number(r.t), value };
     });
+    measureSince("runboard:arrays-query", started);
     // Newest first, as asked (ties by run, then channel, for a stable order).
     return readings.sort((a, b) => b.t - a.t || b.run - a.run || a.channel - b.channel);
   } finally {

@@ -10,37 +10,22 @@ import type { Reading, RunInfo } from "../core/catalog.js";
 import { type DashboardView, type TimeChoice, dashboardView, overlapping } from "../core/dashboard-time.js";
 import type { TimeWindow } from "../core/time-window.js";
 import { LiveClient, type LiveState } from "./live-client.js";
-import {
-  type ArrayReadingView,
-  type Snapshot,
-  loadSnapshotWhenReady,
-  SnapshotFileGone,
-  queryArrays,
-  queryChannels,
-  queryRaster,
-  snapshotChanged,
-} from "./run-data.js";
+import { type ArrayReadingView, type Snapshot, loadSnapshotWhenReady, SnapshotFileGone, snapshotChanged } from "./run-data.js";
 import { SeriesBuffer } from "./series-buffer.js";
+import {
+  type ArraysRead,
+  type DataNeed,
+  type HistoryRequest,
+  arraysKey,
+  emptyHistory,
+  gridKey,
+  needKey,
+  readHistory,
+  seriesKey,
+} from "./history-read.js";
 import { type ScalarRow, nearestReading } from "./run-readings.js";
 
-export type DataNeed =
-  /** One channel's readings in the window (time series, single number, table cell, xy axis). */
-  | { kind: "series"; observable: string; channel: number }
-  /** Every channel as a grid of time columns, with each channel's latest value (raster, histogram). */
-  | { kind: "grid"; observable: string; channels: number; columns: number }
-  /** The newest `limit` arrays in the window, or the last of each chosen run (profile, image). */
-  | { kind: "arrays"; observable: string; limit: number; runs?: readonly number[] };
-
-export const seriesKey = (observable: string, channel: number) => `series:${observable}#${channel}`;
-export const gridKey = (observable: string) => `grid:${observable}`;
-export const arraysKey = (observable: string, runs?: readonly number[]) =>
-  `arrays:${observable}${runs ? `@${runs.join(",")}` : ""}`;
-
-export function needKey(need: DataNeed): string {
-  if (need.kind === "series") return seriesKey(need.observable, need.channel);
-  if (need.kind === "grid") return gridKey(need.observable);
-  return arraysKey(need.observable, need.runs);
-}
+export { type DataNeed, arraysKey, gridKey, needKey, seriesKey } from "./history-read.js";
 
 export interface SeriesFeedOptions {
   /** The snapshot directory (`/snapshots/` on a server, `snapshots/` in a published folder). */
@@ -64,7 +49,7 @@ export class SeriesFeed {
   private snapshot: Snapshot | undefined;
   private buffers = new Map<string, SeriesBuffer>();
   private grids = new Map<string, ChannelGrid>();
-  private arrays = new Map<string, { need: Extract<DataNeed, { kind: "arrays" }>; readings: ArrayReadingView[] }>();
+  private arrays = new Map<string, ArraysRead>();
   private runList: RunInfo[] = [];
   private live: LiveClient | undefined;
   private settledFor: SeriesFeed["request"];
@@ -193,8 +178,7 @@ export class SeriesFeed {
     const snapshot = this.snapshot;
     const runList = await this.options.runs(snapshot);
     const view = this.viewOf(runList, request);
-    // What is drawn stays until the new history is read, then everything swaps at once.
-    const history = view ? await this.readHistory(snapshot, view, request.needs, runList) : undefined;
+    const history = view ? await this.read(request, { snapshot, view, runList }) : undefined;
     this.live?.close();
     this.live = undefined;
     this.buffers = history?.buffers ?? new Map();
@@ -203,7 +187,10 @@ export class SeriesFeed {
     this.runList = runList;
     this.view = view;
     if (this.request === request) this.settledFor = request;
-    this.options.onData(new Set(request.needs.map(needKey)));
+    // Widgets drawn part by part already show their data; the rest learn it is settled.
+    const drawn = history?.drawn ?? new Set<string>();
+    const keys = new Set(request.needs.map(needKey).filter((k) => !drawn.has(k)));
+    if (keys.size > 0 || drawn.size === 0) this.options.onData(keys);
     if (!view) {
       this.showStatus("Nothing to show: no run in the catalog matches the chosen runs and time.", true);
       return;
@@ -218,79 +205,35 @@ export class SeriesFeed {
     }
   }
 
-  private async readHistory(snapshot: Snapshot, view: NonNullable<SeriesFeed["view"]>, needs: DataNeed[], runList: RunInfo[]) {
-    const buffers = new Map<string, SeriesBuffer>();
-    const grids = new Map<string, ChannelGrid>();
-    const arrays = new Map<string, { need: Extract<DataNeed, { kind: "arrays" }>; readings: ArrayReadingView[] }>();
-    const channelsOf = new Map<string, Set<number>>();
-    const gridsAsked = new Set<string>();
-    const fillLater: (() => Promise<string>)[] = [];
-    // Everything up to liveSeq is in the files; the live tail brings what is newer.
-    const heldSeq = snapshot.liveSeq ?? 0;
-    const reads: Promise<void>[] = [];
-    for (const need of needs) {
-      if (need.kind === "series") {
-        (channelsOf.get(need.observable) ?? channelsOf.set(need.observable, new Set()).get(need.observable)!).add(need.channel);
-      } else if (need.kind === "grid" && !gridsAsked.has(needKey(need))) {
-        const key = needKey(need);
-        gridsAsked.add(key);
-        // Widgets sharing a grid (a raster and a histogram of one camera) get the finest one asked.
-        const columns = Math.max(...needs.map((n) => (n.kind === "grid" && needKey(n) === key ? n.columns : 0)));
-        // Newest runs first: a night of 36 runs is drawn from the newest three, the rest filled in after.
-        const newestFirst = [...view.runs].sort((a, b) => b - a);
-        const [first, rest] = [newestFirst.slice(0, 3), newestFirst.slice(3)];
-        const query = { observable: need.observable, channels: need.channels, window: view.window, columns };
-        reads.push(
-          queryRaster(snapshot, { ...query, runs: first }).then(({ grid }) => {
-            grids.set(key, grid);
-            if (rest.length) fillLater.push(() => queryRaster(snapshot, { ...query, runs: rest }, grid).then(() => key));
-          }),
-        );
-      } else if (need.kind === "arrays" && !arrays.has(needKey(need))) {
-        const key = needKey(need);
-        // Widgets sharing one observable's arrays (two profiles of one waveform) get the most asked for.
-        const limit = Math.max(...needs.map((n) => (n.kind === "arrays" && needKey(n) === key ? n.limit : 0)));
-        const asked = { ...need, limit };
-        arrays.set(key, { need: asked, readings: [] });
-        // Chosen runs: the last reading of each, wherever it is; else the newest in the window.
-        const chosen = asked.runs ? runList.filter((r) => asked.runs!.includes(r.id)) : undefined;
-        const window = chosen?.length
-          ? { from: Math.min(...chosen.map((r) => r.start)), to: Math.max(...chosen.map((r) => r.stop ?? siteNow())) }
-          : view.window;
-        reads.push(
-          queryArrays(snapshot, {
-            runs: chosen ? chosen.map((r) => r.id) : view.runs,
-            observable: asked.observable,
-            window,
-            limit: asked.runs ? asked.runs.length : asked.limit,
-            lastOfEachRun: !!asked.runs,
-          }).then((readings) => void arrays.set(key, { need: asked, readings })),
-        );
-      }
+  /**
+   * The history for a request. What is drawn stays until the new history is read, then
+   * everything swaps at once; on a page's first read, with nothing drawn yet, each widget is
+   * drawn as its part comes (the page draws while DuckDB-WASM reads the next part).
+   */
+  private async read(request: NonNullable<SeriesFeed["request"]>, at: Pick<HistoryRequest, "snapshot" | "view" | "runList">) {
+    const drawn = new Set<string>();
+    const first = !this.view && this.buffers.size + this.grids.size + this.arrays.size === 0;
+    const into = emptyHistory();
+    let onPart: HistoryRequest["onPart"];
+    if (first) {
+      [this.buffers, this.grids, this.arrays, this.runList, this.view] = [
+        into.buffers,
+        into.grids,
+        into.arrays,
+        [...at.runList],
+        at.view,
+      ];
+      onPart = (keys, empty) => {
+        if (this.request !== request) return;
+        for (const key of keys) if (!empty.includes(key)) drawn.add(key);
+        if (keys.length > empty.length) this.options.onData(new Set(keys));
+      };
     }
-    if (channelsOf.size > 0) {
-      reads.push(
-        queryChannels(snapshot, {
-          runs: view.runs,
-          series: [...channelsOf].map(([observable, channels]) => ({ observable, channels: [...channels] })),
-          window: view.window,
-          pixels: this.options.pixels(),
-        }).then((read) => {
-          for (const [observable, channels] of channelsOf) {
-            for (const channel of channels) {
-              const columns = read.get(observable)?.get(channel);
-              const buffer = SeriesBuffer.fromColumns(columns?.t ?? [], columns?.value ?? [], []);
-              buffer.lastSeq = heldSeq;
-              buffer.thinned = !!columns?.thinned;
-              buffers.set(seriesKey(observable, channel), buffer);
-            }
-          }
-        }),
-      );
-    }
-    // DuckDB-WASM runs one query at a time per connection; separate connections overlap the fetches.
-    await Promise.all(reads);
-    return { buffers, grids, arrays, fillLater };
+    const history = await readHistory(
+      { ...at, needs: request.needs, pixels: this.options.pixels(), ...(onPart ? { onPart } : {}) },
+      into,
+    );
+    return { ...history, drawn };
   }
 
   private follow(snapshot: Snapshot, view: NonNullable<SeriesFeed["view"]>, request: NonNullable<SeriesFeed["request"]>) {

@@ -145,6 +145,8 @@ class RunPicker {
     option("last", "Last N runs"),
   );
   readonly list = el("datalist", { id: `runs-${Math.random().toString(36).slice(2)}` });
+  /** What the list offers now (see offer). */
+  private offered = "";
   readonly box = el("span", { className: "time-inputs" });
   private readonly from = this.runInput("Run");
   private readonly to = this.runInput("Last run");
@@ -213,6 +215,11 @@ class RunPicker {
 
   offer(runs: readonly RunInfo[], verdictOf: (run: number) => string, offset: number): void {
     const newest = [...runs].sort((a, b) => b.start - a.start).slice(0, 500);
+    // The page offers the runs on every live update (10 a second): the 500 options are built
+    // again only when a run, its state or its verdict changed.
+    const offered = newest.map((r) => `${r.id} ${r.start} ${r.status} ${verdictOf(r.id)}`).join("\n") + ` ${offset}`;
+    if (offered === this.offered) return;
+    this.offered = offered;
     const text = (r: RunInfo, verdict: string) =>
       `${r.id} · ${isoDay(r.start, offset)} · ${r.status}${verdict === "unreviewed" ? "" : ` · flagged ${verdict}`}`;
     this.list.replaceChildren(...newest.map((r) => option(String(r.id), text(r, verdictOf(r.id)))));

@@ -35,6 +35,7 @@ import {
   withBreaks,
   withUnit,
 } from "./widget-common.js";
+import { measureSince } from "./timing.js";
 
 /** The raster's edges: times, with the day once the span is long enough to cross one (a night). */
 const timeLabel = (t: number, span: number) =>
@@ -313,7 +314,7 @@ class RasterView implements WidgetView {
       const image = new ImageData(rasterPixels(grid, rows, range, color), grid.columns, rows);
       this.painted = { grid, rows, key, image, color, stamp: grid.changedSince(0).stamp };
       this.canvas.getContext("2d")!.putImageData(image, 0, 0);
-      performance.measure("runboard:raster-paint", { start: paintStart });
+      measureSince("runboard:raster-paint", paintStart);
       return;
     }
     const change = grid.changedSince(painted.stamp);
@@ -323,7 +324,7 @@ class RasterView implements WidgetView {
       for (const c of change.columns) for (let k = c; k <= Math.min(grid.columns - 1, c + 8); k++) columns.add(k);
       rasterPixels(grid, rows, range, painted.color, painted.image.data, change.all ? undefined : [...columns]);
       this.canvas.getContext("2d")!.putImageData(painted.image, 0, 0);
-      performance.measure("runboard:raster-paint", { start: paintStart });
+      measureSince("runboard:raster-paint", paintStart);
     }
     painted.stamp = change.stamp;
   }

@@ -19,6 +19,7 @@ import { statView, tableView } from "./widget-values.js";
 import { ensureWidgetStyles } from "./widget-styles.js";
 import { type Drawing, type WidgetData, type WidgetView, emptyNote } from "./widget-common.js";
 import { ChartPointer, type TimeControl } from "./chart-pointer.js";
+import { measureSince } from "./timing.js";
 
 /** What a widget asks the feed for; `pixels` is its drawing's width. */
 export function needsOf(widget: Widget, info: (name: string) => ObservableInfo | undefined, pixels: number): DataNeed[] {
@@ -150,7 +151,11 @@ export function createWidgetView(widget: Widget): WidgetView {
         inner.element.replaceChildren(emptyNote(`Cannot draw: ${problem}`));
         return `${w.title}: cannot draw, ${problem}`;
       }
-      return inner.update(w, data, size);
+      const started = performance.now();
+      const text = inner.update(w, data, size);
+      // Benchmarks (bench/browser.ts) read what each kind's drawing costs.
+      measureSince(`runboard:draw:${w.kind}`, started);
+      return text;
     },
   };
 }

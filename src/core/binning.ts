@@ -242,6 +242,51 @@ export class ChannelGrid {
 }
 
 /**
+ * An upper bound on the readings a cell of a raster gets: every scalar reading of the runs (of
+ * every observable, spread evenly over each run's span) that falls in the window, over the cells.
+ * Cheap to know before a query (the manifest counts rows per run): where it is small, a cell has
+ * one or two readings and binning them in the page beats a grouped query (see queryRaster).
+ */
+export function readingsPerCellAtMost(
+  runs: readonly { start: number; stop: number | null; rows: number }[],
+  window: { from: number; to: number },
+  cells: number,
+): number {
+  let readings = 0;
+  for (const run of runs) {
+    const stop = run.stop ?? window.to;
+    const span = Math.max(1, stop - run.start);
+    const overlap = Math.max(0, Math.min(stop, window.to) - Math.max(run.start, window.from));
+    readings += run.rows * Math.min(1, overlap / span);
+  }
+  return cells > 0 ? readings / cells : Infinity;
+}
+
+/**
+ * Adds rows to a grid: each a channel's cell extremes at time `t` (a reading, or a
+ * level-of-detail bucket's lowest and highest) and its newest reading. A reading is all four:
+ * pass one array as lo, hi and lastV, and `t` as lastT.
+ */
+export function binRows(
+  grid: ChannelGrid,
+  rows: {
+    channel: ArrayLike<number>;
+    t: ArrayLike<number>;
+    lo: ArrayLike<number>;
+    hi: ArrayLike<number>;
+    lastT: ArrayLike<number>;
+    lastV: ArrayLike<number>;
+  },
+): void {
+  const { channel, t, lo, hi, lastT, lastV } = rows;
+  for (let i = 0; i < channel.length; i++) {
+    const c = channel[i]!;
+    grid.addCell(c, grid.columnOf(t[i]!), lo[i]!, hi[i]!);
+    grid.setLatest(c, lastT[i]!, lastV[i]!);
+  }
+}
+
+/**
  * RGBA pixels of a raster `rows` high (rows <= channels: each row covers a run of channels) and
  * one pixel per column. A row shows the most alarming of its channels' cells (below or above the
  * range before the mean of the healthy ones), so no dead pixel is averaged away when 1855
