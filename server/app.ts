@@ -11,6 +11,9 @@ import type { TokenRegistry } from "./auth/token-registry.js";
 import { dashboardRoutes } from "./dashboards/dashboard-routes.js";
 import type { DashboardStore } from "./dashboards/dashboard-store.js";
 import { flagRoutes } from "./flags/flag-routes.js";
+import { alarmRoutes } from "./alarms/alarm-routes.js";
+import type { AlarmService } from "./alarms/alarm-service.js";
+import type { AlarmStore } from "./alarms/alarm-store.js";
 import type { FlagStore } from "./flags/flag-store.js";
 import { fail } from "./http-fail.js";
 import { errorAnswers } from "./http/error-answers.js";
@@ -54,6 +57,8 @@ export interface AppDeps {
   bodyPermits?: BodyPermits;
   /** Dashboards offered as templates (default: the project's layouts/). */
   layoutsDir?: string;
+  /** The alarms evaluated on this server, and where they are kept (absent: no alarm API). */
+  alarms?: { service: AlarmService; store: AlarmStore };
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -81,6 +86,10 @@ export function createApp(deps: AppDeps): express.Express {
   const { dashboards, keeper, snapshotDir, distDir } = deps;
   app.use(reviewRoutes({ dashboards, keeper, snapshotDir, distDir, publisher: deps.publisher, log: deps.log, ...tools }));
   app.use(flagRoutes({ flags: deps.flags, runs: () => keeper.runs(), snapshotDir, ...tools }));
+  if (deps.alarms) {
+    const catalog = (name: string) => keeper.catalog().observables.find((o) => o.name === name);
+    app.use(alarmRoutes({ alarms: deps.alarms.service, store: deps.alarms.store, catalog, ...tools }));
+  }
   app.use("/api", (_req, res) => fail(res, 404, "no such API endpoint"));
 
   app.use(siteRoutes(deps));

@@ -9,7 +9,16 @@ import { TokensFileError } from "./tokens.js";
 import { forgetRunningServer, recordRunningServer } from "../loaders/running-server.js";
 import { SourceError } from "../loaders/sources/source.js";
 import type { Source } from "../loaders/sources/source.js";
-import { RunboardConfigError, announce, listen, openStores, startFeeds, startIngest, startSnapshots } from "./start-steps.js";
+import {
+  RunboardConfigError,
+  announce,
+  listen,
+  openStores,
+  startAlarms,
+  startFeeds,
+  startIngest,
+  startSnapshots,
+} from "./start-steps.js";
 
 export interface RunningServer {
   url: string;
@@ -35,7 +44,8 @@ export async function startServer(
   const ingest = await startIngest(config, stores, (name) => snapshots.keeper.knows(name), log);
   const snapshots = await startSnapshots(config, stores, ingest.ingestor, options.source, log);
   const { keeper, source } = snapshots;
-  const { server, url, publisher } = await listen(config, stores, ingest, keeper, startedAt, log);
+  const alarms = await startAlarms(stores, ingest, keeper);
+  const { server, url, publisher } = await listen(config, stores, ingest, keeper, alarms, startedAt, log);
   const { watcher, feed } = await startFeeds(config, stores, ingest.ingestor, keeper, log);
   await announce(config, { url, stores, ingestLog: ingest.ingestLog, source, startedAt }, log);
   recordRunningServer(config.dataDir, { pid: process.pid, url, snapshotDir: config.snapshotDir });
@@ -55,12 +65,14 @@ export async function startServer(
       stores.tokens.close();
       clearInterval(stores.sweep);
       await ingest.ingestLog?.close();
+      await alarms.stop();
       // Before the server: a download handed to the child would hold server.close() open.
       publisher.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await stores.dashboards.close();
       await stores.flags.close();
+      await stores.alarmStore.close();
       await stores.authStore.close();
       stores.store.close();
     },

@@ -17,6 +17,8 @@ import type { DashboardStore } from "./dashboards/dashboard-store.js";
 import { EmbeddedDashboardStore } from "./dashboards/embedded-dashboard-store.js";
 import { prepareDataDir } from "./data-dir.js";
 import { EmbeddedFlagStore } from "./flags/embedded-flag-store.js";
+import { EmbeddedAlarmStore } from "./alarms/embedded-alarm-store.js";
+import { AlarmService } from "./alarms/alarm-service.js";
 import type { FlagStore } from "./flags/flag-store.js";
 import { type Ingestor, ingestBody, localIngestor, withTimeBounds } from "./ingest/ingest.js";
 import { IngestLog } from "./ingest/ingest-log.js";
@@ -101,6 +103,8 @@ export async function openStores(config: ServerConfig, log: (line: string) => vo
   const store = await EmbeddedStore.open(config.dataDir, { memoryMb: config.storeMemoryMb });
   const dashboards = await openDashboardStore(config, store);
   const flags = await openFlagStore(config, store);
+  // Alarms live beside the flags (the embedded file; shared by replicas in a later step).
+  const alarmStore = await EmbeddedAlarmStore.open(await store.connect());
   const token = ensureIngestToken(config.dataDir, config.ingestToken);
   const authStore = await openAuthStore(config, store);
   const auth = await Authenticator.create(config.auth, authStore, token.token);
@@ -110,7 +114,7 @@ export async function openStores(config: ServerConfig, log: (line: string) => vo
     authStore.sweepSessions().catch((error: unknown) => log(`forgetting expired sessions failed: ${String(error)}`));
   }, 3_600_000);
   sweep.unref();
-  return { store, dashboards, flags, token, sourceTokens, authStore, auth, tokens, sweep };
+  return { store, dashboards, flags, alarmStore, token, sourceTokens, authStore, auth, tokens, sweep };
 }
 export type Stores = Awaited<ReturnType<typeof openStores>>;
 
@@ -149,12 +153,22 @@ export async function startIngest(
       },
     },
   });
-  const onStored = (readings: Parameters<LiveHub["publish"]>[0]) => hub.publish(readings);
+  // Every stored reading meets the alarm rules before the hub coalesces anything for browsers
+  // (the alarms start once the catalog is known, after the snapshots: main.ts sets `alarmSink`).
+  const alarmSink: { evaluate?: (readings: Parameters<LiveHub["publish"]>[0]) => void } = {};
+  const onStored = (readings: Parameters<LiveHub["publish"]>[0]) => {
+    try {
+      alarmSink.evaluate?.(readings);
+    } catch (error) {
+      log(`alarm evaluation failed: ${String(error)}`);
+    }
+    hub.publish(readings);
+  };
   // With replicas, every write goes through the shared log, which also brings the others' writes.
   const ingestLog =
     config.ingestLog.kind === "postgres" ? await IngestLog.open(config.ingestLog.url, store, onStored, log) : undefined;
   const ingestor: Ingestor = withTimeBounds(ingestLog ?? localIngestor(store, onStored), config.timeBounds);
-  return { hub, ingestLog, ingestor, bodyPermits, isAllowedRequest };
+  return { hub, ingestLog, ingestor, bodyPermits, isAllowedRequest, alarmSink };
 }
 export type Ingest = Awaited<ReturnType<typeof startIngest>>;
 
@@ -190,21 +204,37 @@ export async function startSnapshots(
   return { source, keeper };
 }
 
+/**
+ * Step 3b: the alarms, once the catalog is known (a rule's channels and default limits come from
+ * it): the states kept are read back, and from now on every stored reading is evaluated.
+ */
+export async function startAlarms(stores: Stores, ingest: Ingest, keeper: SnapshotKeeper): Promise<AlarmService> {
+  const catalog = (name: string) => {
+    const o = keeper.catalog().observables.find((e) => e.name === name);
+    return o && o.shape === "scalar" ? { channels: o.channels, groups: o.groups, healthy: o.healthy } : undefined;
+  };
+  const alarms = await AlarmService.start(stores.alarmStore, catalog);
+  ingest.alarmSink.evaluate = (readings) => alarms.evaluate(readings);
+  return alarms;
+}
+
 /** Step 4: HTTP and /ws, listening. */
 export async function listen(
   config: ServerConfig,
   stores: Stores,
   ingest: Ingest,
   keeper: SnapshotKeeper,
+  alarms: AlarmService,
   startedAt: number,
   log: (line: string) => void,
 ): Promise<{ server: Server; url: string; publisher: ReviewPublisher }> {
   let connectionCount = () => ({ open: 0, refused: 0 });
-  const { store, dashboards, auth, tokens, flags } = stores;
+  const { store, dashboards, auth, tokens, flags, alarmStore } = stores;
   const { ingestor, isAllowedRequest, bodyPermits } = ingest;
   const publisher = new ReviewPublisher(config.reviewMbPerSecond * 1024 * 1024);
   const app = createApp({
     publisher,
+    alarms: { service: alarms, store: alarmStore },
     ...{ store, dashboards, auth, tokens, flags, ingestor, isAllowedRequest, bodyPermits, keeper, log, startedAt },
     connections: () => connectionCount(),
     distDir: config.distDir,

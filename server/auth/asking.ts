@@ -10,6 +10,8 @@ const SITE_ACTION_WORDS: Record<SiteAction, string> = {
   "create-dashboard": "make dashboards",
   "refresh-snapshots": "refresh the snapshots",
   "flag-runs": "flag runs",
+  "handle-alarms": "acknowledge, shelve or disable alarms",
+  "edit-alarm-rules": "edit the alarm rules",
   "manage-users": "manage users",
   "manage-tokens": "manage tokens",
   "read-audit": "read the audit log",

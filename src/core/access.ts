@@ -62,12 +62,31 @@ export function mayDashboard(who: Principal, access: DashboardAccess, action: Da
 
 /** Site-wide actions, by role. */
 export type SiteAction =
-  "read" | "create-dashboard" | "refresh-snapshots" | "flag-runs" | "manage-users" | "manage-tokens" | "read-audit";
+  | "read"
+  | "create-dashboard"
+  | "refresh-snapshots"
+  | "flag-runs"
+  | "handle-alarms"
+  | "edit-alarm-rules"
+  | "manage-users"
+  | "manage-tokens"
+  | "read-audit";
 
+/** Viewers see (alarms too); editors also acknowledge and shelve alarms; admins edit alarm rules. */
 const SITE_ACTIONS: Record<Role, readonly SiteAction[]> = {
   viewer: ["read"],
-  editor: ["read", "create-dashboard", "refresh-snapshots", "flag-runs"],
-  admin: ["read", "create-dashboard", "refresh-snapshots", "flag-runs", "manage-users", "manage-tokens", "read-audit"],
+  editor: ["read", "create-dashboard", "refresh-snapshots", "flag-runs", "handle-alarms"],
+  admin: [
+    "read",
+    "create-dashboard",
+    "refresh-snapshots",
+    "flag-runs",
+    "handle-alarms",
+    "edit-alarm-rules",
+    "manage-users",
+    "manage-tokens",
+    "read-audit",
+  ],
 };
 
 export function maySite(who: Principal, action: SiteAction): boolean {

@@ -4,7 +4,16 @@
 // stored. Pure and clock-free like alarm-state.ts: the server owns an AlarmBook and calls it.
 import type { AlarmLimits, AlarmRules, ResolvedRule } from "./alarm-rules.js";
 import { resolveRules } from "./alarm-rules.js";
-import { type AlarmChange, type AlarmState, SEVERITY_RANK, applyReading, isActive, newAlarm, tick } from "./alarm-state.js";
+import {
+  type AlarmChange,
+  type AlarmState,
+  SEVERITY_RANK,
+  alarmId,
+  applyReading,
+  isActive,
+  newAlarm,
+  tick,
+} from "./alarm-state.js";
 import { type ChannelGroups, groupChannels } from "./catalog.js";
 
 /** What the book needs to know of an observable: its channels, groups and healthy range. */
@@ -76,7 +85,7 @@ export class AlarmBook {
   }
 
   private alarmOf(rule: ResolvedRule, channel: number, now: number): AlarmState {
-    const id = `${rule.observable}#${channel}`;
+    const id = alarmId(rule.observable, channel);
     let alarm = this.alarms.get(id);
     if (!alarm) {
       alarm = newAlarm(rule, channel, now);

@@ -58,7 +58,8 @@ const emptyFilter = (): AlarmState["filter"] => ({
   lastValue: null,
 });
 
-export const alarmId = (observable: string, channel: number) => `${observable}#${channel}`;
+/** `camera.hv:25`: no observable name holds a colon, and a colon needs no escaping in a URL path. */
+export const alarmId = (observable: string, channel: number) => `${observable}:${channel}`;
 
 export function newAlarm(rule: Pick<ResolvedRule, "path" | "observable">, channel: number, now: number): AlarmState {
   return {

@@ -275,7 +275,7 @@ describe("the alarm book", () => {
     assert.deepEqual(book.counts(), { MINOR: 0, MAJOR: 1, INVALID: 0, unacknowledged: 1 });
     assert.deepEqual(
       book.list().map((a) => a.id),
-      ["camera.hv#25"],
+      ["camera.hv:25"],
     );
   });
 
@@ -285,7 +285,7 @@ describe("the alarm book", () => {
     const changes = book.tick(31_000);
     assert.deepEqual(
       changes.map((c) => [c.id, c.to.severity]),
-      [["camera.hv#5", "INVALID"]],
+      [["camera.hv:5", "INVALID"]],
     );
   });
 
@@ -296,12 +296,12 @@ describe("the alarm book", () => {
       rules([{ path: "/camera/hv/module-3", channels: { group: 3 }, guidance: [{ title: "Reset", details: "" }] }]),
       1000,
     );
-    assert.equal(book.get("camera.hv#25")?.severity, "MAJOR");
-    assert.equal(book.get("camera.hv#25")?.path, "/camera/hv/module-3");
+    assert.equal(book.get("camera.hv:25")?.severity, "MAJOR");
+    assert.equal(book.get("camera.hv:25")?.path, "/camera/hv/module-3");
     const none = parseAlarmRules({ schemaVersion: 1, rules: [] });
     assert.ok(none.ok);
     book.setRules(none.value, 2000);
-    assert.equal(book.get("camera.hv#25"), undefined);
+    assert.equal(book.get("camera.hv:25"), undefined);
   });
 
   it("gives back the states it was given (a restart, another replica)", () => {
@@ -309,7 +309,7 @@ describe("the alarm book", () => {
     book.reading("camera.hv", 25, 0, 3.1);
     const copy = new AlarmBook(catalog, rules());
     copy.restore(JSON.parse(JSON.stringify(book.states())));
-    assert.deepEqual(copy.get("camera.hv#25")?.severity, "MAJOR");
+    assert.deepEqual(copy.get("camera.hv:25")?.severity, "MAJOR");
     assert.deepEqual(copy.counts(), book.counts());
   });
 });
