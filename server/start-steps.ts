@@ -215,6 +215,9 @@ export async function startAlarms(stores: Stores, ingest: Ingest, keeper: Snapsh
   };
   const alarms = await AlarmService.start(stores.alarmStore, catalog);
   ingest.alarmSink.evaluate = (readings) => alarms.evaluate(readings);
+  // Pages follow the alarms on /ws: all of them when they ask, then each second's news.
+  ingest.hub.followAlarms(() => alarms.current());
+  alarms.onNews((news) => ingest.hub.publishAlarms(news));
   return alarms;
 }
 

@@ -4,7 +4,7 @@
 import express, { type Request, type Response, Router } from "express";
 import { z } from "zod";
 import type { ObservableInfo } from "../../src/core/catalog.js";
-import { type AlarmRules, type ResolvedRule, parseAlarmRules, resolveRules } from "../../src/core/alarm-rules.js";
+import { type AlarmRules, parseAlarmRules } from "../../src/core/alarm-rules.js";
 import type { AlarmState } from "../../src/core/alarm-state.js";
 import { type FieldError, fieldErrors } from "../../src/core/validation.js";
 import { mayDo, who } from "../auth/auth-routes.js";
@@ -46,24 +46,9 @@ const historySchema = z
   })
   .strict();
 
-/** An alarm as the API shows it: its state, and its rule's guidance and display links. */
-function view(s: AlarmState, rule: ResolvedRule | undefined) {
-  const { filter: _filter, ...state } = s;
-  return {
-    ...state,
-    value: s.value !== null && Number.isFinite(s.value) ? s.value : null,
-    guidance: rule?.guidance ?? [],
-    displays: rule?.displays ?? [],
-  };
-}
-
 export function alarmRoutes(deps: AlarmRouteDeps): Router {
   const router = Router();
-  // The rules by path, for each alarm's guidance and displays (resolved once per save).
-  let byPath = new Map<string, ResolvedRule>();
-  const learn = (doc: AlarmRules) => (byPath = new Map(resolveRules(doc, () => undefined).map((r) => [r.path, r])));
-  void deps.store.rules().then((r) => learn(r.doc));
-  const show = (s: AlarmState) => view(s, byPath.get(s.path));
+  const show = (s: AlarmState) => deps.alarms.view(s);
 
   router.get("/api/alarms", (_req, res) => {
     res.json({ alarms: deps.alarms.list().map(show), counts: deps.alarms.counts(), at: Date.now() });
@@ -97,8 +82,7 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
     res.json(record);
   });
   router.put("/api/alarm-rules", mayDo("edit-alarm-rules"), deps.writes, express.json({ limit: "2mb" }), async (req, res) => {
-    const saved = await saveRules(deps, req, res);
-    if (saved) learn(saved);
+    await saveRules(deps, req, res);
   });
   return router;
 }

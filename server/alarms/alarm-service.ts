@@ -3,16 +3,30 @@
 // end), and operators acknowledge, shelve and disable. States are written to the store a moment
 // after they change, so a restart finds them; each change is in the history and is told to
 // whoever listens (the websocket's alarm topic).
-import type { AlarmRules } from "../../src/core/alarm-rules.js";
+import { type AlarmRules, type ResolvedRule, resolveRules } from "../../src/core/alarm-rules.js";
 import { AlarmBook, type WatchedObservable } from "../../src/core/alarm-book.js";
-import { type AlarmChange, type AlarmState, acknowledge, disable, enable, shelve, unshelve } from "../../src/core/alarm-state.js";
+import {
+  type AlarmChange,
+  type AlarmCounts,
+  type AlarmState,
+  type AlarmView,
+  acknowledge,
+  disable,
+  enable,
+  shelve,
+  unshelve,
+} from "../../src/core/alarm-state.js";
 import type { Reading } from "../../src/core/catalog.js";
 import type { AlarmEvent, AlarmStore, SaveRulesResult } from "./alarm-store.js";
 
-/** What listeners are told: the alarms that changed (their whole state), and the counts now. */
+/**
+ * What listeners are told once a second: the alarms that changed since (as the API shows them),
+ * and the counts now. Sent when nothing changed too: a page that hears nothing for three
+ * seconds knows the alarm service is lost.
+ */
 export interface AlarmNews {
-  changed: AlarmState[];
-  counts: ReturnType<AlarmBook["counts"]>;
+  changed: AlarmView[];
+  counts: AlarmCounts;
   at: number;
 }
 
@@ -28,6 +42,9 @@ const TICK_MS = 1000;
 
 export class AlarmService {
   private readonly book: AlarmBook;
+  private byPath = new Map<string, ResolvedRule>();
+  /** Alarms changed since the last news. */
+  private readonly news = new Set<string>();
   private readonly dirty = new Set<string>();
   private readonly listeners = new Set<(news: AlarmNews) => void>();
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -49,11 +66,28 @@ export class AlarmService {
     now: () => number = Date.now,
   ): Promise<AlarmService> {
     const service = new AlarmService(store, catalog, now);
-    service.book.setRules((await store.rules()).doc, now());
+    service.learn((await store.rules()).doc);
     service.book.restore(await store.states());
     service.timer = setInterval(() => service.tick(), TICK_MS);
     service.timer.unref();
     return service;
+  }
+
+  private learn(doc: AlarmRules): void {
+    this.book.setRules(doc, this.now());
+    this.byPath = new Map(resolveRules(doc, () => undefined).map((r) => [r.path, r]));
+  }
+
+  view(s: AlarmState): AlarmView {
+    const { filter: _filter, ...state } = s;
+    const rule = this.byPath.get(s.path);
+    const value = s.value !== null && Number.isFinite(s.value) ? s.value : null;
+    return { ...state, value, guidance: rule?.guidance ?? [], displays: rule?.displays ?? [] };
+  }
+
+  /** Every alarm an operator has to see, as news (what a page is sent when it subscribes). */
+  current(): AlarmNews {
+    return { changed: this.book.list().map((s) => this.view(s)), counts: this.book.counts(), at: this.now() };
   }
 
   onNews(listener: (news: AlarmNews) => void): () => void {
@@ -76,6 +110,10 @@ export class AlarmService {
     const changes = this.book.tick(this.now());
     if (changes.length) this.changed(changes, "severity", "", "");
     this.flush();
+    const changed = [...this.news].flatMap((id) => this.book.get(id) ?? []).map((s) => this.view(s));
+    this.news.clear();
+    const news = { changed, counts: this.book.counts(), at: this.now() };
+    for (const listener of this.listeners) listener(news);
   }
 
   list(): AlarmState[] {
@@ -113,7 +151,7 @@ export class AlarmService {
       if (!alarm.disabled) return `${id} is not disabled`;
       enable(alarm, at);
     }
-    this.changed([{ id, at, from: visibleOf(alarm), to: visibleOf(alarm) }], action.kind, by, text);
+    this.changed([{ id, at }], action.kind, by, text);
     this.flush();
     return alarm;
   }
@@ -122,36 +160,26 @@ export class AlarmService {
     const saved = await this.store.saveRules(doc, baseRevision, by, message);
     if (!saved.ok) return saved;
     const before = new Set(this.book.states().map((s) => s.id));
-    this.book.setRules(saved.record.doc, this.now());
+    this.learn(saved.record.doc);
     const after = new Set(this.book.states().map((s) => s.id));
     for (const id of before) if (!after.has(id)) this.dirty.add(id);
-    for (const id of after) this.dirty.add(id);
+    for (const id of after) {
+      this.dirty.add(id);
+      this.news.add(id);
+    }
     this.flush();
     return saved;
   }
 
-  private changed(changes: readonly AlarmChange[], kind: AlarmEvent["kind"], by: string, text: string): void {
-    const states: AlarmState[] = [];
+  private changed(changes: readonly Pick<AlarmChange, "id" | "at">[], kind: AlarmEvent["kind"], by: string, text: string): void {
     for (const c of changes) {
       const s = this.book.get(c.id);
       if (!s) continue;
       this.dirty.add(c.id);
-      states.push(s);
-      this.events.push({
-        at: c.at,
-        id: s.id,
-        observable: s.observable,
-        channel: s.channel,
-        kind,
-        severity: s.severity,
-        currentSeverity: s.currentSeverity,
-        value: s.value,
-        by,
-        text,
-      });
+      this.news.add(c.id);
+      const { id, observable, channel, severity, currentSeverity, value } = s;
+      this.events.push({ at: c.at, id, observable, channel, kind, severity, currentSeverity, value, by, text });
     }
-    const news = { changed: states.map((s) => structuredClone(s)), counts: this.book.counts(), at: this.now() };
-    for (const listener of this.listeners) listener(news);
   }
 
   /** Writes what changed since the last write (one write at a time; a failure is tried again). */
@@ -179,9 +207,3 @@ export class AlarmService {
     await this.flush();
   }
 }
-
-const visibleOf = (s: AlarmState) => ({
-  severity: s.severity,
-  currentSeverity: s.currentSeverity,
-  acknowledged: !!s.acknowledged,
-});

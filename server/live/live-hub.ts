@@ -116,11 +116,16 @@ interface ClientState {
   req: IncomingMessage;
   /** The message being handled; the next one waits for it. */
   handling: Promise<void>;
+  /** Follows the alarm news; `alarmsBehind`: news was skipped while it was backed up (send all next). */
+  alarms: boolean;
+  alarmsBehind: boolean;
 }
 
 /** Whether each new connection's browser was signed in, from the upgrade to the connection event. */
 const viewers = new WeakMap<WebSocket, boolean>();
 
+/** A page with more than this unsent skips the second's alarm news (and gets all of it later). */
+const MAX_ALARM_BACKLOG = 4 * 1024 * 1024;
 /** How often a backed-up client is checked for having drained. */
 const DRAIN_CHECK_MS = 50;
 /** Replays read from the store at once (each on the store's reader connection, in pages). */
@@ -157,6 +162,7 @@ export class LiveHub {
   private readonly guard: SocketGuard;
   private readonly revalidation: NodeJS.Timeout;
   private revalidating = false;
+  private alarmSource: (() => Omit<Extract<ServerMessage, { type: "alarms" }>, "type" | "full">) | undefined;
 
   constructor(
     private readonly store: HubStore,
@@ -231,6 +237,8 @@ export class LiveHub {
       wrongTokens: 0,
       req,
       handling: Promise.resolve(),
+      alarms: false,
+      alarmsBehind: false,
     };
     this.clients.set(ws, state);
     const guarded = this.guard.attach(ws, (violation) => closeFor(ws, violation));
@@ -276,6 +284,12 @@ export class LiveHub {
     switch (message.type) {
       case "ping":
         return send(ws, { type: "pong" });
+      case "alarms": {
+        if (!state.viewer) return send(ws, { type: "error", field: "(session)", message: "sign in to follow the alarms" });
+        if (!this.alarmSource) return send(ws, { type: "error", field: "type", message: "this server evaluates no alarms" });
+        state.alarms = true;
+        return send(ws, { type: "alarms", full: true, ...this.alarmSource() });
+      }
       case "auth": {
         if (!this.options.publishing)
           return send(ws, { type: "error", field: "type", message: "this server takes no publishing" });
@@ -612,6 +626,28 @@ export class LiveHub {
       }
       state.alive = false;
       ws.ping();
+    }
+  }
+
+  /** Where a page's first alarm news comes from: every alarm an operator has to see now. */
+  followAlarms(current: () => Omit<Extract<ServerMessage, { type: "alarms" }>, "type" | "full">): void {
+    this.alarmSource = current;
+  }
+
+  /**
+   * The alarm news of the last second to every page that follows it. A page backed up past
+   * MAX_ALARM_BACKLOG skips it, and gets every alarm once it has drained.
+   */
+  publishAlarms(news: Omit<Extract<ServerMessage, { type: "alarms" }>, "type" | "full">): void {
+    for (const [ws, state] of this.clients) {
+      if (!state.alarms || ws.readyState !== ws.OPEN) continue;
+      if (ws.bufferedAmount > MAX_ALARM_BACKLOG) {
+        state.alarmsBehind = true;
+        continue;
+      }
+      const full = state.alarmsBehind && this.alarmSource;
+      state.alarmsBehind = false;
+      send(ws, full ? { type: "alarms", full: true, ...this.alarmSource!() } : { type: "alarms", full: false, ...news });
     }
   }
 

@@ -266,8 +266,14 @@ class EditorPage {
       control: this.timeControl,
       preview: this.preview,
     });
-    const text = held.view.update(widget, data, contentBox(frame.body));
-    frame.caption.textContent = text.startsWith(`${widget.title}: `) ? text.slice(widget.title.length + 2) : text;
+    const caption = (text: string) => (text.startsWith(`${widget.title}: `) ? text.slice(widget.title.length + 2) : text);
+    const size = contentBox(frame.body);
+    frame.caption.textContent = caption(held.view.update(widget, data, size));
+    // A caption that took a line more or less resized the body the chart was drawn for ("loading…"
+    // becoming two lines of notes): drawn again at the body's new size, its axis stays inside.
+    const now2 = contentBox(frame.body);
+    if (now2.height !== size.height || now2.width !== size.width)
+      frame.caption.textContent = caption(held.view.update(widget, data, now2));
   }
 
   private renderAll(): void {

@@ -6,6 +6,7 @@ import type { AlarmLimits, AlarmRules, ResolvedRule } from "./alarm-rules.js";
 import { resolveRules } from "./alarm-rules.js";
 import {
   type AlarmChange,
+  type AlarmCounts,
   type AlarmState,
   SEVERITY_RANK,
   alarmId,
@@ -127,8 +128,8 @@ export class AlarmBook {
   }
 
   /** Counts for the alarm area: active (unshelved, enabled) alarms by severity, unacknowledged. */
-  counts(): { MINOR: number; MAJOR: number; INVALID: number; unacknowledged: number } {
-    const out = { MINOR: 0, MAJOR: 0, INVALID: 0, unacknowledged: 0 };
+  counts(): AlarmCounts {
+    const out: AlarmCounts = { MINOR: 0, MAJOR: 0, INVALID: 0, unacknowledged: 0 };
     for (const a of this.alarms.values()) {
       if (!isActive(a)) continue;
       if (a.severity !== "OK") out[a.severity]++;

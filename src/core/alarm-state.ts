@@ -59,6 +59,17 @@ const emptyFilter = (): AlarmState["filter"] => ({
 });
 
 /** `camera.hv:25`: no observable name holds a colon, and a colon needs no escaping in a URL path. */
+/** An alarm as the API and the websocket show it: its state, its rule's guidance and display links. */
+export type AlarmView = Omit<AlarmState, "filter"> & { guidance: ResolvedRule["guidance"]; displays: string[] };
+
+/** Active alarms by severity, and how many of them nobody acknowledged (the alarm area). */
+export interface AlarmCounts {
+  MINOR: number;
+  MAJOR: number;
+  INVALID: number;
+  unacknowledged: number;
+}
+
 export const alarmId = (observable: string, channel: number) => `${observable}:${channel}`;
 
 export function newAlarm(rule: Pick<ResolvedRule, "path" | "observable">, channel: number, now: number): AlarmState {

@@ -3,6 +3,7 @@
 // before it streams new readings. Readings with seq <= the client's are never sent twice.
 import { z } from "./z.js";
 import { observableName } from "./catalog.js";
+import type { AlarmCounts, AlarmView } from "./alarm-state.js";
 
 export const MAX_SUBSCRIPTIONS = 100;
 /** The largest message from a browser; a publisher that has authorized may send up to MAX_PUBLISH_BYTES. */
@@ -39,6 +40,8 @@ export const clientMessageSchema = z.discriminatedUnion("type", [
     }),
   z.object({ type: z.literal("unsubscribe"), observables: z.array(observableName).min(1) }).strict(),
   z.object({ type: z.literal("ping") }).strict(),
+  /** Alarm news: everything now, then what changed once a second (a heartbeat when nothing did). */
+  z.object({ type: z.literal("alarms") }).strict(),
   /** A DAQ publishing over the websocket: first the write token, then batches. */
   z.object({ type: z.literal("auth"), token: z.string().min(1).max(512) }).strict(),
   z
@@ -69,4 +72,6 @@ export type ServerMessage =
   | { type: "authorized"; sources: string[] | "all" }
   /** A published batch is durably stored (or was already: duplicate). */
   | { type: "ack"; id: number; stored: number; lastSeq: number; duplicate?: true }
-  | { type: "error"; field: string; message: string; id?: number };
+  | { type: "error"; field: string; message: string; id?: number }
+  /** `full`: every alarm an operator has to see (on subscribing, or after falling behind); else what changed. */
+  | { type: "alarms"; full: boolean; changed: AlarmView[]; counts: AlarmCounts; at: number };

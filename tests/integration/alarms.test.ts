@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
 import { loadConfig } from "../../server/config.js";
 import { type RunningServer, startServer } from "../../server/main.js";
 
@@ -131,15 +132,46 @@ describe("alarms on the server", () => {
     assert.equal(now.alarms.find((a) => a.id === "probe.hv:2")?.shelved?.reason, "module 3 under repair");
   });
 
+  it("tells a page on /ws every alarm when it asks, then each change within a second or two", async () => {
+    const ws = new WebSocket(`${server.url.replace("http", "ws")}/ws`);
+    const news: { full: boolean; changed: AlarmView[]; counts: Record<string, number> }[] = [];
+    const arrived = (pred: (m: (typeof news)[number]) => boolean, ms: number) =>
+      new Promise<(typeof news)[number]>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no such alarm news in ${ms} ms: ${JSON.stringify(news)}`)), ms);
+        const look = () => {
+          const found = news.find(pred);
+          if (found) return void (clearTimeout(timer), resolve(found));
+          ws.once("message", look);
+        };
+        look();
+      });
+    ws.on("message", (data) => {
+      const m = JSON.parse(String(data)) as { type: string } & (typeof news)[number];
+      if (m.type === "alarms") news.push(m);
+    });
+    await new Promise((resolve) => ws.once("open", resolve));
+    ws.send(JSON.stringify({ type: "alarms" }));
+    const first = await arrived((m) => m.full, 5000);
+    assert.ok(first.changed.some((a) => a.id === "probe.hv:2"));
+    // Nothing changes: a heartbeat still comes, so a page can tell a quiet service from a lost one.
+    await arrived((m) => !m.full && m.changed.length === 0, 3000);
+    const sent = Date.now();
+    const readings = stream(50, 1400).map((r) => ({ ...r, channel: 1 }));
+    assert.equal((await call("/api/ingest", "POST", { readings })).status, 200);
+    const raised = await arrived((m) => m.changed.some((a) => a.id === "probe.hv:1" && a.severity === "MAJOR"), 5000);
+    assert.ok(Date.now() - sent < 2500, `told after ${Date.now() - sent} ms`);
+    assert.equal(raised.counts.MAJOR, 1);
+    ws.close();
+  });
+
   it("keeps every alarm's state and history across a restart", async () => {
     await server.close();
     await start();
     const alarm = (await alarmsNow()).alarms.find((a) => a.id === "probe.hv:2");
     assert.equal(alarm?.severity, "MINOR");
     assert.ok(alarm?.shelved && alarm.shelved.until! > Date.now());
-    const { events } = (await json(await call("/api/alarms/history"))) as {
-      events: { kind: string; by: string; text: string }[];
-    };
+    const history = (await json(await call("/api/alarms/history"))) as { events: { id: string; kind: string; text: string }[] };
+    const events = history.events.filter((e) => e.id === "probe.hv:2");
     assert.deepEqual(
       events.map((e) => e.kind),
       // By time: both excursions (each up and back down, at the readings' times, 50 and 30 s
