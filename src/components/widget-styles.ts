@@ -16,6 +16,8 @@ const WIDGET_CSS = `
 .runboard-editor .stat-spark { color: var(--theme-foreground); display: block; margin: 0.25rem auto 0; }
 .runboard-editor .value-table { font-size: 0.85rem; width: 100%; max-width: none; }
 .runboard-editor .value-table td, .runboard-editor .value-table th { padding: 0.1rem 0.4rem; }
+.runboard-editor .value-table td { white-space: nowrap; }
+.runboard-editor .value-table-wrap { overflow-x: auto; max-width: 100%; }
 .runboard-editor .value-cell { font-variant-numeric: tabular-nums; text-align: right; font-weight: 600; }
 .runboard-editor .value-cell[data-health="ok"] { background: color-mix(in srgb, #16a34a 18%, transparent); }
 .runboard-editor .value-cell[data-health="below"], .runboard-editor .value-cell[data-health="above"] { background: color-mix(in srgb, #dc2626 30%, transparent); }

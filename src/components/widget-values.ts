@@ -82,11 +82,22 @@ export function tableView(widget: Widget, data: WidgetData) {
     return { ref, info, latest, range, health };
   });
   const table = el("table", { className: "value-table" });
+  // Channels of one observable: its name heads the column and each row is a channel, so a narrow
+  // widget keeps all three columns.
+  const shared =
+    rows.length > 1 && rows.every((r) => r.ref.observable === rows[0]!.ref.observable) ? rows[0]!.ref.observable : "";
+  const rowLabel = (r: (typeof rows)[number]) => (shared ? `ch ${r.ref.channel}` : seriesLabel(r.ref, r.info));
   table.append(
     el(
       "thead",
       {},
-      el("tr", {}, el("th", { textContent: "Series" }), el("th", { textContent: "Latest" }), el("th", { textContent: "Age" })),
+      el(
+        "tr",
+        {},
+        el("th", { textContent: shared || "Series" }),
+        el("th", { textContent: "Latest" }),
+        el("th", { textContent: "Age" }),
+      ),
     ),
   );
   const body = el("tbody");
@@ -101,7 +112,7 @@ export function tableView(widget: Widget, data: WidgetData) {
       el(
         "tr",
         {},
-        el("th", { scope: "row", textContent: seriesLabel(r.ref, r.info) }),
+        el("th", { scope: "row", textContent: rowLabel(r), title: seriesLabel(r.ref, r.info) }),
         value,
         el("td", { className: "value-age", textContent: r.latest ? formatAge(data.now - r.latest.t) : "" }),
       ),
@@ -110,9 +121,14 @@ export function tableView(widget: Widget, data: WidgetData) {
   table.append(body);
   const out = rows.filter((r) => r.health === "below" || r.health === "above");
   const missing = rows.filter((r) => r.health === "missing").length;
+  // Nothing read yet: the table says so, not "8 without data".
+  if (!data.settled && rows.every((r) => !r.latest)) return { node: wrapped(table), text: `${widget.title}: loading…` };
   const text =
     `${widget.title}: ${rows.length} values, ${out.length} out of range` +
     (out.length ? ` (${out.map((r) => seriesLabel(r.ref, r.info)).join(", ")})` : "") +
     (missing ? `, ${missing} without data` : "");
-  return { node: rows.length ? table : emptyNote("no series"), text };
+  return { node: rows.length ? wrapped(table) : emptyNote("no series"), text };
 }
+
+/** A table that does not fit its widget scrolls sideways rather than losing its last column. */
+const wrapped = (table: HTMLElement) => el("div", { className: "value-table-wrap" }, table);

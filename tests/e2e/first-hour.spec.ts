@@ -183,12 +183,21 @@ test("until the first read is in, every widget says loading…, never that the w
       t: { kind: "timeseries", title: "Rate", series: [{ observable: "trigger.rate", channel: 0 }] },
       n: { kind: "stat", title: "Rate now", series: [{ observable: "trigger.rate", channel: 0 }] },
       r: { kind: "raster", title: "HV raster", series: [{ observable: "camera.hv", channel: 0 }] },
+      tb: {
+        kind: "table",
+        title: "HV table",
+        series: [
+          { observable: "camera.hv", channel: 20 },
+          { observable: "camera.hv", channel: 21 },
+        ],
+      },
     },
     layout: {
       items: [
         { element: "t", x: 0, y: 0, w: 6, h: 4 },
         { element: "n", x: 6, y: 0, w: 3, h: 3 },
         { element: "r", x: 0, y: 4, w: 6, h: 5 },
+        { element: "tb", x: 6, y: 4, w: 3, h: 4 },
       ],
     },
   });
@@ -203,9 +212,13 @@ test("until the first read is in, every widget says loading…, never that the w
   for (const title of ["Rate", "Rate now", "HV raster"])
     await expect(page.getByRole("region", { name: title, exact: true }).locator(".widget-body")).toContainText("loading…");
   await expect(page.locator(".widget-body", { hasText: "no data in this window" })).toHaveCount(0);
+  // A table says it is loading too, not that its values are "without data".
+  const table = page.getByRole("region", { name: "HV table", exact: true });
+  await expect(table.locator(".widget-caption")).toHaveText("loading…");
   release();
   await expect(page.getByRole("region", { name: "Rate", exact: true }).locator("[aria-label*='points drawn']")).toBeVisible();
   await expect(page.getByRole("region", { name: "Rate now", exact: true }).getByLabel("Rate now value")).toBeVisible();
+  await expect(table.locator(".widget-caption")).toHaveText(/^2 values, \d+ out of range/);
   await expect(page.locator(".widget", { hasText: "loading…" })).toHaveCount(0);
 });
 

@@ -145,10 +145,10 @@ test("every widget kind draws the demo camera's values as DuckDB finds them in t
   await expect(page.getByRole("region", { name: "Pixel 25 HV" })).toContainText("outside healthy range 900–1300");
 
   await add(page, "camera.hv", "table", "Pixels 24-26", { Channels: "24-26" });
-  const cell = page
-    .getByRole("region", { name: "Pixels 24-26" })
-    .getByRole("row", { name: /camera\.hv\[25\]/ })
-    .locator(".value-cell");
+  // Channels of one observable: it heads the first column, and each row is a channel.
+  const pixels = page.getByRole("region", { name: "Pixels 24-26" });
+  await expect(pixels.getByRole("columnheader").first()).toHaveText("camera.hv");
+  const cell = pixels.getByRole("row", { name: /^ch 25\b/ }).locator(".value-cell");
   await expect(cell).toHaveText("3 V");
   await expect(cell).toHaveAttribute("data-health", "below");
   await expect(caption(page, "Pixels 24-26")).toContainText("3 values, 1 out of range (camera.hv[25])");
