@@ -136,7 +136,7 @@ export class AlarmService {
     let text = "";
     if (action.kind === "ack") {
       const outcome = acknowledge(alarm, by, action.comment, at);
-      if (typeof outcome === "string" && !outcome.startsWith("acknowledged")) return outcome;
+      if (typeof outcome === "string") return outcome;
       text = action.comment;
     } else if (action.kind === "shelve") {
       shelve(alarm, by, action.reason, action.until, at);

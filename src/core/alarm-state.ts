@@ -213,7 +213,7 @@ export function acknowledge(state: AlarmState, by: string, comment: string, now:
   state.acknowledged = { by, at: now, comment, severity: state.severity };
   // Back to normal already: the acknowledgement clears the latch.
   if (state.currentSeverity === "OK") clear(state, state.value, state.time);
-  return changeOf(before, state, now) ?? `acknowledged ${state.id}`;
+  return { id: state.id, at: now, from: before, to: visible(state) };
 }
 
 /** Shelved until `until`, or one-shot (null: until the alarm is back to OK). */
