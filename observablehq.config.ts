@@ -26,6 +26,25 @@ const themeHead = `${FAVICON_LINK}
   --theme-foreground-faintest: color-mix(in srgb, var(--theme-foreground) 14%, var(--theme-background-b));
   color-scheme: dark;
 }
+/* The alarm area (src/components/alarm-area.ts), in the fixed header of every page. Severity is
+   said by a mark and a word as well as by colour. */
+#observablehq-header { padding-top: 0.4rem; padding-bottom: 0.4rem; }
+#observablehq-header ~ #observablehq-main { margin-top: calc(var(--observablehq-header-height) + 2rem); }
+.alarm-area { display: flex; align-items: center; gap: 0.9rem; width: 100%; min-width: 0; height: 100%; padding: 0 0.6rem; border-left: 6px solid #16a34a; border-radius: 4px; background: var(--theme-background-alt); font-size: 0.95rem; white-space: nowrap; }
+.alarm-area[data-state="minor"] { border-left-color: #d97706; background: color-mix(in srgb, #f59e0b 16%, var(--theme-background)); }
+.alarm-area[data-state="major"] { border-left-color: #dc2626; background: color-mix(in srgb, #dc2626 18%, var(--theme-background)); }
+.alarm-area[data-state="lost"], .alarm-area[data-state="refused"] { border-left-color: #6b7280; background: repeating-linear-gradient(135deg, var(--theme-background-alt) 0 10px, color-mix(in srgb, #6b7280 18%, var(--theme-background)) 10px 20px); }
+.alarm-area .alarm-lost { color: #dc2626; }
+.alarm-area .alarm-counts { display: inline-flex; gap: 0.7rem; font-weight: 600; }
+.alarm-area .severity-major, .alarm-area .severity-invalid { color: #dc2626; }
+:root[data-theme="dark"] .alarm-area .severity-major, :root[data-theme="dark"] .alarm-area .severity-invalid, :root[data-theme="dark"] .alarm-area .alarm-lost { color: #f87171; }
+.alarm-area .severity-minor { color: #b45309; }
+:root[data-theme="dark"] .alarm-area .severity-minor { color: #fbbf24; }
+.alarm-area .alarm-worst-wrap { display: inline-flex; gap: 0.6rem; min-width: 0; overflow: hidden; }
+.alarm-area .alarm-worst { overflow: hidden; text-overflow: ellipsis; font-weight: 600; }
+.alarm-area .alarm-unacked { color: var(--theme-foreground-muted); }
+.alarm-area .alarm-link { margin-left: auto; }
+.alarm-area .alarm-sound { font-size: 0.8rem; }
 </style>`;
 
 export default {
@@ -37,6 +56,8 @@ export default {
   duckdb: { extensions: { json: null, parquet: null } },
   search: false,
   head: themeHead,
+  // The alarm area, on every page (src/components/alarm-area.ts).
+  header: '<div id="runboard-alarm-area"></div><script type="module" src="/components/alarm-area-entry.js"></script>',
   sidebar: true,
   pager: false,
   // Links end in .html, so a published review works on any static host (a plain file server does

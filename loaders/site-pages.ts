@@ -18,6 +18,7 @@ export interface SiteSection {
 /** runboard's own pages, in the order the sidebar shows them. */
 export const OWN_PAGES: readonly SitePage[] = [
   { name: "Overview", path: "/" },
+  { name: "Alarms", path: "/pages/alarms" },
   { name: "Runs", path: "/pages/runs" },
   { name: "Dashboards", path: "/pages/dashboards" },
   { name: "Dashboard editor", path: "/pages/dashboard" },

@@ -211,7 +211,7 @@ export async function startSnapshots(
 export async function startAlarms(stores: Stores, ingest: Ingest, keeper: SnapshotKeeper): Promise<AlarmService> {
   const catalog = (name: string) => {
     const o = keeper.catalog().observables.find((e) => e.name === name);
-    return o && o.shape === "scalar" ? { channels: o.channels, groups: o.groups, healthy: o.healthy } : undefined;
+    return o && o.shape === "scalar" ? { channels: o.channels, groups: o.groups, healthy: o.healthy, unit: o.unit } : undefined;
   };
   const alarms = await AlarmService.start(stores.alarmStore, catalog);
   ingest.alarmSink.evaluate = (readings) => alarms.evaluate(readings);

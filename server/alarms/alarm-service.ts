@@ -53,7 +53,7 @@ export class AlarmService {
 
   private constructor(
     private readonly store: AlarmStore,
-    catalog: (observable: string) => WatchedObservable | undefined,
+    private readonly catalog: (observable: string) => WatchedObservable | undefined,
     private readonly now: () => number,
   ) {
     this.book = new AlarmBook(catalog);
@@ -82,7 +82,8 @@ export class AlarmService {
     const { filter: _filter, ...state } = s;
     const rule = this.byPath.get(s.path);
     const value = s.value !== null && Number.isFinite(s.value) ? s.value : null;
-    return { ...state, value, guidance: rule?.guidance ?? [], displays: rule?.displays ?? [] };
+    const unit = this.catalog(s.observable)?.unit ?? "";
+    return { ...state, value, unit, guidance: rule?.guidance ?? [], displays: rule?.displays ?? [] };
   }
 
   /** Every alarm an operator has to see, as news (what a page is sent when it subscribes). */

@@ -224,5 +224,19 @@ export const fetchAudit = (limit = 100) =>
 
 /** An admin's write: `method` on `path` with a JSON body. */
 export async function adminWrite<T>(method: "POST" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<T> {
-  return request<T>(path, { method, headers: await writeHeaders(), body: body === undefined ? undefined : JSON.stringify(body) });
+  return apiWrite<T>(method, path, body);
 }
+
+/** A write to any of the API's paths (`headers`: more, e.g. If-Match), with the CSRF token. */
+export async function apiWrite<T>(
+  method: "POST" | "PUT" | "PATCH" | "DELETE",
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const init = { method, headers: { ...(await writeHeaders()), ...headers } };
+  return request<T>(path, { ...init, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+/** A read of any of the API's paths, with the server's field-named errors as an ApiError. */
+export const apiRead = <T>(path: string) => request<T>(path);

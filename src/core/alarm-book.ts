@@ -22,6 +22,8 @@ export interface WatchedObservable {
   channels: number;
   groups?: ChannelGroups | undefined;
   healthy?: AlarmLimits | undefined;
+  /** For the pages' and the annunciator's "3.1 volts". */
+  unit?: string | undefined;
 }
 
 /** The channels a rule names, among `info.channels`; a group the catalog lacks names none. */

@@ -60,7 +60,12 @@ const emptyFilter = (): AlarmState["filter"] => ({
 
 /** `camera.hv:25`: no observable name holds a colon, and a colon needs no escaping in a URL path. */
 /** An alarm as the API and the websocket show it: its state, its rule's guidance and display links. */
-export type AlarmView = Omit<AlarmState, "filter"> & { guidance: ResolvedRule["guidance"]; displays: string[] };
+export type AlarmView = Omit<AlarmState, "filter"> & {
+  guidance: ResolvedRule["guidance"];
+  displays: string[];
+  /** The observable's unit, from the catalog ("" when it has none). */
+  unit?: string;
+};
 
 /** Active alarms by severity, and how many of them nobody acknowledged (the alarm area). */
 export interface AlarmCounts {
