@@ -10,7 +10,8 @@ import { reportRuns } from "./loaders/build-data.js";
 // The dark theme for control rooms (src/components/theme.ts switches it and keeps the choice):
 // the kept choice is applied in the head, before the page paints, so a dark room never flashes white.
 const themeHead = `${FAVICON_LINK}
-<script>try{if(localStorage.getItem(${JSON.stringify(THEME_KEY)})==="dark")document.documentElement.dataset.theme="dark"}catch(e){}</script>
+<script>try{if(localStorage.getItem(${JSON.stringify(THEME_KEY)})==="dark")document.documentElement.dataset.theme="dark"}catch(e){}
+if(/[?&]kiosk(=|&|$)/.test(location.search))document.documentElement.classList.add("kiosk")</script>
 <style>
 :root[data-theme="dark"] {
   --theme-foreground: #dfdfd6;
@@ -45,6 +46,20 @@ const themeHead = `${FAVICON_LINK}
 .alarm-area .alarm-unacked { color: var(--theme-foreground-muted); }
 .alarm-area .alarm-link { margin-left: auto; }
 .alarm-area .alarm-sound { font-size: 0.8rem; }
+
+/* A wall screen (?kiosk, src/components/kiosk.ts): the page's content alone. */
+:root.kiosk { --observablehq-max-width: 100vw; }
+:root.kiosk #observablehq-sidebar, :root.kiosk #observablehq-sidebar-toggle, :root.kiosk #observablehq-sidebar-backdrop,
+:root.kiosk #observablehq-header, :root.kiosk #observablehq-footer, :root.kiosk .dashboard-nav, :root.kiosk .editor-intro,
+:root.kiosk .alarm-intro { display: none !important; }
+:root.kiosk #observablehq-center { margin: 0 !important; padding: 0.4rem 0.5rem !important; --observablehq-inset-left: 0rem !important; }
+:root.kiosk #observablehq-main { margin: 0 !important; min-height: 0 !important; }
+:root.kiosk #observablehq-main > .observablehq--block { margin: 0 !important; }
+:root.kiosk .runboard-editor .grid-stack { min-height: 0 !important; }
+.kiosk-bar { display: flex; align-items: baseline; gap: 1.2rem; padding: 0 0.3rem 0.2rem; font-size: 0.95rem; }
+.kiosk-bar .kiosk-title { font-size: 1.1rem; }
+.kiosk-updated { margin-left: auto; font-variant-numeric: tabular-nums; color: var(--theme-foreground-muted); }
+.kiosk-updated[data-stale="true"] { color: #dc2626; font-weight: 700; }
 </style>`;
 
 export default {

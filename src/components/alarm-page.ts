@@ -16,10 +16,11 @@ import { mountAlarmRules } from "./alarm-rules-editor.js";
 import { type AlarmActionName, AlarmTable, alarmTime, severityBadge } from "./alarm-table.js";
 import { ApiError, fetchSession } from "./api.js";
 import { el } from "./dom.js";
+import { enterKiosk, kioskMode } from "./kiosk.js";
 
 const HISTORY_SPAN_MS = 86_400_000;
 
-export const isKiosk = () => new URLSearchParams(location.search).has("kiosk");
+const isKiosk = () => kioskMode().kiosk;
 
 /** Asks for what the action needs, then sends it; says what came of it in `status`. */
 async function act(action: AlarmActionName, alarm: PageAlarm, status: HTMLElement): Promise<void> {
@@ -97,6 +98,7 @@ function historySection(): { element: HTMLElement; reload: () => void } {
 
 export async function mountAlarmPage(root: HTMLElement): Promise<void> {
   root.classList.add("runboard-alarms");
+  if (isKiosk()) enterKiosk();
   const session = await fetchSession().catch(() => undefined);
   const mayAct = !isKiosk() && !!session?.rights.includes("handle-alarms");
   const status = el("p", { className: "alarm-status", role: "status" });

@@ -184,6 +184,18 @@ export class DashboardGrid {
     return toItems(this.grid.engine.nodes);
   }
 
+  /** How many grid rows the widgets take, and the fewest rows any one widget has. */
+  rowsTaken(): { rows: number; smallest: number } {
+    const nodes = this.grid.engine.nodes;
+    const rows = Math.max(0, ...nodes.map((n) => (n.y ?? 0) + (n.h ?? 1)));
+    return { rows, smallest: Math.min(...nodes.map((n) => n.h ?? 1)) };
+  }
+
+  /** The height of one grid row, px (a wall screen's fit). */
+  setRowHeight(px: number): void {
+    this.grid.cellHeight(px);
+  }
+
   /** The widest widget body, for the level of detail of the history read. */
   widestBody(): number {
     return Math.max(200, ...[...this.frames.values()].map((f) => f.body.clientWidth));

@@ -96,6 +96,24 @@ export class DashboardSections {
     return [...this.grids.values()].flatMap(({ grid }) => grid.positions());
   }
 
+  /**
+   * Sizes the grid rows so that every section shown fits in `height` px (a wall screen's fit),
+   * but never a widget shorter than `leastWidgetPx`. Returns the row height chosen.
+   */
+  fitTo(height: number, leastWidgetPx: number): number | undefined {
+    const grids = [...this.grids.values()].map(({ grid }) => grid);
+    const taken = grids.map((g) => g.rowsTaken()).filter((t) => t.rows > 0);
+    const rows = taken.reduce((sum, t) => sum + t.rows, 0);
+    if (rows === 0) return undefined;
+    // What is not grid rows (tabs, row headers) stays as it is.
+    const gridsNow = grids.reduce((sum, g) => sum + g.element.offsetHeight, 0);
+    const around = this.element.offsetHeight - gridsNow;
+    const smallest = Math.min(...taken.map((t) => t.smallest));
+    const rowPx = Math.max(Math.ceil(leastWidgetPx / smallest), Math.floor((height - around) / rows));
+    for (const g of grids) g.setRowHeight(rowPx);
+    return rowPx;
+  }
+
   widestBody(): number {
     return Math.max(200, ...[...this.grids.values()].map(({ grid }) => grid.widestBody()));
   }

@@ -43,6 +43,7 @@ import { saveControls } from "./editor-save.js";
 import { openWidgetSettings } from "./editor-settings.js";
 import { sharingPanel } from "./editor-share.js";
 import { loadRunFlags } from "./flags-source.js";
+import { enterKiosk, freshnessBadge, kioskMode } from "./kiosk.js";
 import { refetchControl } from "./refetch-control.js";
 import { rangeChecks, runFlagsPanel } from "./run-flags.js";
 import { type DataNeed, SeriesFeed } from "./series-feed.js";
@@ -104,6 +105,12 @@ class EditorPage {
   private readonly feed: SeriesFeed;
   private readonly grid: DashboardSections;
   private readonly flagsPanel: ReturnType<typeof runFlagsPanel>;
+  /** A wall screen (?kiosk, &fit): the widgets alone, never edited. */
+  private readonly kiosk = kioskMode();
+  /** Live or polled, the data are late once older than twice the refresh (15 s for live's poll). */
+  private readonly freshness = freshnessBadge(() =>
+    this.choice.refreshSeconds > 0 ? this.choice.refreshSeconds * 1000 : 15_000,
+  );
 
   constructor(
     private readonly root: HTMLElement,
@@ -119,6 +126,7 @@ class EditorPage {
     // only looked at; the page shows only what the user may do, and the server checks it again.
     this.mayEdit = opened.right !== "view";
     this.editing =
+      !this.kiosk.kiosk &&
       this.mayEdit &&
       opened.origin !== "revision" &&
       (opened.origin !== "saved" || new URLSearchParams(location.search).has("edit"));
@@ -150,6 +158,8 @@ class EditorPage {
     const tab = this.grid.shownTab();
     if (tab) keep.tab = tab;
     if (opened.origin === "revision") keep.revision = String(opened.saved!.revision);
+    if (this.kiosk.kiosk) keep.kiosk = "";
+    if (this.kiosk.fit) keep.fit = "";
     return timeQuery(this.choice, defaultsOf(this.dashboard), keep);
   }
 
@@ -291,6 +301,7 @@ class EditorPage {
       pixels: () => this.grid.widestBody(),
       utcOffsetMinutes: site.utcOffsetMinutes,
       onData: (keys) => this.onData(keys),
+      onUpdated: (at) => this.freshness.updated(at),
       onLive: (text, state) => {
         this.liveStatus.textContent = text;
         this.liveStatus.dataset.state = state;
@@ -555,6 +566,7 @@ class EditorPage {
   }
 
   async start(): Promise<void> {
+    if (this.kiosk.kiosk) return this.startKiosk();
     const { opened, session, review, catalog } = this.context;
     void this.flagsPanel.refresh();
     // Flags set by colleagues appear within half a minute (a review's are frozen).
@@ -617,6 +629,32 @@ class EditorPage {
     await this.declare();
   }
 
+  /** A wall screen: the title, the live state and "updated hh:mm:ss" over the widgets alone. */
+  private async startKiosk(): Promise<void> {
+    enterKiosk();
+    const title = el("strong", { className: "kiosk-title" }, this.dashboard.title);
+    const bar = el("div", { className: "kiosk-bar" }, title, this.liveStatus, this.freshness.element);
+    this.root.replaceChildren(bar, this.status.element, this.grid.element);
+    this.showGrid();
+    if (this.kiosk.fit) {
+      let settle: ReturnType<typeof setTimeout> | undefined;
+      addEventListener("resize", () => {
+        clearTimeout(settle);
+        settle = setTimeout(() => this.fitScreen(), 150);
+      });
+    }
+    setInterval(() => this.renderAll(), 5000);
+    await this.declare();
+  }
+
+  /** Every widget on the screen, no scroll bar, none shorter than a readable 110 px. */
+  private fitScreen(): void {
+    const top = this.grid.element.getBoundingClientRect().top + scrollY;
+    const bottom =
+      Number.parseFloat(getComputedStyle(document.getElementById("observablehq-center") ?? document.body).paddingBottom) || 0;
+    if (this.grid.fitTo(innerHeight - top - bottom - 2, 110) !== undefined) this.renderAll();
+  }
+
   private showGrid(): void {
     if (this.dirty) this.status.set("Unsaved changes");
     this.pointModeLinks();
@@ -630,6 +668,7 @@ class EditorPage {
     for (const item of items) this.place(item.element, this.dashboard.elements[item.element]!);
     this.placing = false;
     if (!this.editing) this.grid.element.setAttribute("aria-label", `${this.dashboard.title}, view mode`);
+    if (this.kiosk.fit) requestAnimationFrame(() => this.fitScreen());
   }
 }
 

@@ -53,8 +53,9 @@ export class LiveClient {
     };
     ws.onclose = () => {
       if (this.closed) return;
-      // Exponential backoff with jitter, capped at 10 s.
-      const delay = Math.min(10_000, 250 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+      // Exponential backoff with jitter, capped at 5 s: a wall screen is live again within 10 s
+      // of the server's return; the jitter spreads a room of screens over the 5 s.
+      const delay = Math.min(5_000, 250 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
       this.options.onState("reconnecting", `retrying in ${(delay / 1000).toFixed(1)} s`);
       this.retryTimer = setTimeout(() => this.connect(), delay);
     };

@@ -43,6 +43,8 @@ export interface SeriesFeedOptions {
   pollMs?: number;
   /** The site's offset from UTC, for observing nights. */
   utcOffsetMinutes?: number;
+  /** The page's data were confirmed current (read, checked unchanged, or live readings came). */
+  onUpdated?: (at: number) => void;
 }
 
 export class SeriesFeed {
@@ -196,6 +198,7 @@ export class SeriesFeed {
       return;
     }
     this.follow(snapshot, view, request);
+    this.options.onUpdated?.(Date.now());
     this.showStatus(reason ? `Reloaded data: ${reason}` : "");
     // The older runs of long rasters, after the first draw; each widget redraws as they come.
     for (const fill of history?.fillLater ?? []) {
@@ -300,6 +303,7 @@ export class SeriesFeed {
     const from = this.current()?.window.from ?? view.window.from;
     for (const key of touched) this.buffers.get(key)?.trimBefore(from);
     if (touched.size > 0) this.options.onData(touched);
+    this.options.onUpdated?.(Date.now());
   }
 
   /** Puts a live array reading into every held list it belongs to; returns their keys. */
@@ -346,6 +350,7 @@ export class SeriesFeed {
     if (!this.snapshot || this.closed) return;
     try {
       if (await snapshotChanged(this.snapshot)) await this.reload("", true);
+      else this.options.onUpdated?.(Date.now());
     } catch {
       // The next poll asks again; what is drawn stays.
     }

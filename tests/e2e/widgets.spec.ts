@@ -288,6 +288,8 @@ test("channels in modules: a raster marks the highlighted pixel's module, a time
   // The band over the module's rows, and its other pixels beside the highlighted one's line.
   await expect(raster.locator(".raster-group")).toBeVisible();
   await expect(raster.locator('svg[aria-label="channel 88 of camera.hv, with the rest of module 12"]')).toBeVisible();
+  // On screen first (the pointer moves only within the window; the alarm area takes the top).
+  await raster.locator("canvas.raster-canvas").scrollIntoViewIfNeeded();
   const cells = (await raster.locator("canvas.raster-canvas").boundingBox())!;
   // A cell's tooltip names its pixel's module (a row of the canvas may hold several pixels).
   await page.mouse.move(cells.x + cells.width / 2, cells.y + cells.height / 2);

@@ -1,0 +1,87 @@
+// Control-room screens: a dashboard in kiosk mode shows its widgets alone, `&fit` puts every
+// widget on the screen with no scroll bar at 1920x1080 and at 3840x2160, the screen says when its
+// data were last confirmed, and Escape leaves kiosk.
+import type { APIRequestContext, Page } from "@playwright/test";
+import { INGEST_TOKEN, expect, test } from "./fixtures.js";
+
+const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
+
+/** The camera template (every widget kind), saved as a dashboard. */
+async function savedCameraDashboard(request: APIRequestContext): Promise<string> {
+  const { dashboard } = (await (await request.get("/api/templates/camera-every-kind")).json()) as { dashboard: unknown };
+  const saved = await request.post("/api/dashboards", { headers: auth, data: dashboard });
+  expect(saved.status(), await saved.text()).toBe(201);
+  return ((await saved.json()) as { id: string }).id;
+}
+
+/** Whether the page scrolls, and every widget's box. */
+async function measure(page: Page) {
+  return page.evaluate(() => ({
+    scrollHeight: document.documentElement.scrollHeight,
+    scrollWidth: document.documentElement.scrollWidth,
+    height: innerHeight,
+    width: innerWidth,
+    widgets: [...document.querySelectorAll(".widget")].map((w) => {
+      const r = w.getBoundingClientRect();
+      return { title: w.getAttribute("aria-label"), top: r.top, bottom: r.bottom, right: r.right, height: r.height };
+    }),
+  }));
+}
+
+for (const [width, height] of [
+  [1920, 1080],
+  [3840, 2160],
+] as const) {
+  test(`kiosk&fit at ${width}x${height}: every widget on the screen, no scroll bar, nothing but the widgets`, async ({
+    browser,
+    request,
+  }) => {
+    const id = await savedCameraDashboard(request);
+    const page = await browser.newPage({ viewport: { width, height } });
+    await page.goto(`/d/${id}?kiosk&fit`);
+    const widgets = page.locator(".widget");
+    await expect(widgets).toHaveCount(9);
+    await expect(page.locator(".widget[data-kind='timeseries'] [aria-label*='points drawn']").first()).toBeVisible();
+    // No sidebar, alarm area, editor, time controls or explanation: the widgets and one line.
+    for (const hidden of [
+      "#observablehq-sidebar",
+      "#observablehq-header",
+      ".time-bar",
+      ".editor-intro",
+      ".dashboard-nav",
+      ".widget .settings",
+    ])
+      for (const element of await page.locator(hidden).all()) await expect(element, hidden).toBeHidden();
+    await expect(page.locator(".kiosk-bar")).toContainText("Camera shift view");
+    await expect(page.locator(".kiosk-updated")).toHaveText(/^updated \d\d:\d\d:\d\d$/);
+    await expect
+      .poll(async () => {
+        const m = await measure(page);
+        return (
+          m.scrollHeight <= m.height &&
+          m.scrollWidth <= m.width &&
+          m.widgets.every((w) => w.bottom <= m.height && w.right <= m.width)
+        );
+      })
+      .toBe(true);
+    const m = await measure(page);
+    // Filled, not shrunk into a corner: the lowest widget ends near the screen's bottom.
+    expect(Math.max(...m.widgets.map((w) => w.bottom))).toBeGreaterThan(m.height * 0.9);
+    for (const w of m.widgets) expect(w.height, `${w.title} is readable`).toBeGreaterThanOrEqual(110);
+    // The address keeps kiosk through the page's own updates; Escape leaves it.
+    await expect(page).toHaveURL(/[?&]kiosk/);
+    await page.keyboard.press("Escape");
+    await expect(page).not.toHaveURL(/kiosk/);
+    await expect(page.locator(".time-bar")).toBeVisible();
+    await page.close();
+  });
+}
+
+test("the alarm page in kiosk shows the alarms alone, with nothing to click", async ({ page }) => {
+  await page.goto("/pages/alarms?kiosk");
+  await expect(page.locator(".alarm-summary")).toContainText("active");
+  await expect(page.locator(".alarm-intro")).toBeHidden();
+  await expect(page.locator("#observablehq-sidebar")).toBeHidden();
+  await expect(page.locator(".alarm-rules")).toHaveCount(0);
+  await expect(page.locator(".alarm-actions")).toHaveCount(0);
+});
