@@ -12,6 +12,7 @@ import { dashboardRoutes } from "./dashboards/dashboard-routes.js";
 import type { DashboardStore } from "./dashboards/dashboard-store.js";
 import { flagRoutes } from "./flags/flag-routes.js";
 import { alarmRoutes } from "./alarms/alarm-routes.js";
+import { screenEntry, screenLimits } from "./auth/screen-routes.js";
 import type { AlarmService } from "./alarms/alarm-service.js";
 import type { AlarmStore } from "./alarms/alarm-store.js";
 import type { FlagStore } from "./flags/flag-store.js";
@@ -71,7 +72,9 @@ export function createApp(deps: AppDeps): express.Express {
 
   // Everything below needs to know who is asking (RUNBOARD_AUTH); the sign-in page does not.
   app.use(publicAuthRoutes(deps));
+  app.use(screenEntry(deps.auth));
   app.use(signedIn(deps.auth));
+  app.use(screenLimits);
   app.use(signedInAuthRoutes(deps));
   const tools = {
     writes: fromOwnPage(deps.auth),

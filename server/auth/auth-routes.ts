@@ -4,13 +4,14 @@ import express, { type NextFunction, type Request, type Response, Router } from 
 import { z } from "zod";
 import { siteRights, userName } from "../../src/core/access.js";
 import { fieldErrors } from "../../src/core/validation.js";
-import type { Authenticator } from "./authenticator.js";
 import { MAX_PASSWORD } from "./passwords.js";
 import { adminRoutes } from "./admin-routes.js";
 import { mayDo, who } from "./asking.js";
 import type { TokenRegistry } from "./token-registry.js";
 import { loginPage } from "./login-page.js";
 import { fail } from "../http-fail.js";
+import { screenAdminRoutes, screenRefused } from "./screen-routes.js";
+import { type Authenticator, SCREEN_COOKIE, cookie } from "./authenticator.js";
 
 export { mayDo, who };
 
@@ -29,6 +30,8 @@ export function signedIn(auth: Authenticator) {
       res.locals.who = found;
       return next();
     }
+    // A wall screen whose token stopped working says so on the screen: never a sign-in form.
+    if (screenRefused(req, res, found.message, !!cookie(req.headers.cookie, SCREEN_COOKIE))) return;
     const page = req.method === "GET" && (req.headers.accept ?? "").includes("text/html");
     if (auth.mode === "local" && page) return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
     if (found.status === 401 && auth.mode === "local") res.setHeader("WWW-Authenticate", 'Cookie realm="runboard"');
@@ -128,5 +131,6 @@ export function signedInAuthRoutes(deps: AuthRouteDeps): Router {
     });
   });
   router.use(adminRoutes({ ...deps, writes: fromOwnPage(auth) }));
+  router.use(screenAdminRoutes(auth, fromOwnPage(auth)));
   return router;
 }

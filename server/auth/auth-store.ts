@@ -75,6 +75,15 @@ export interface SessionRecord {
   expiresAt: number;
 }
 
+/** A wall screen's token, as kept: its hash only (the token is shown once, when made). */
+export interface ScreenRecord {
+  name: string;
+  hash: string;
+  createdAt: number;
+  createdBy: string;
+  revokedAt: number | null;
+}
+
 export interface TokenRecord {
   name: string;
   /** sha256 of the token, hex: the token itself is shown once, when made, and never kept. */
@@ -111,6 +120,9 @@ export class AuthStore {
          ${auditId}, at_ms FLOAT8 NOT NULL, actor VARCHAR NOT NULL, action VARCHAR NOT NULL,
          target VARCHAR NOT NULL, detail VARCHAR NOT NULL)`,
       "CREATE TABLE IF NOT EXISTS runboard_secrets (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+      `CREATE TABLE IF NOT EXISTS runboard_screens (
+         name VARCHAR PRIMARY KEY, token_hash VARCHAR NOT NULL UNIQUE,
+         created_at FLOAT8 NOT NULL, created_by VARCHAR NOT NULL, revoked_at FLOAT8)`,
     ]);
     return new AuthStore(sql);
   }
@@ -238,6 +250,46 @@ export class AuthStore {
     }
     const rows = await this.sql.query(
       "UPDATE runboard_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL RETURNING name",
+      [name, Date.now()],
+    );
+    return rows.length === 1;
+  }
+
+  // --- screen tokens: a wall screen's read-only identity (views dashboards, playlists, alarms)
+
+  async listScreens(): Promise<ScreenRecord[]> {
+    const rows = await this.sql.query(
+      "SELECT name, token_hash, created_at, created_by, revoked_at FROM runboard_screens ORDER BY name",
+    );
+    return rows.map((r) => ({
+      name: String(r.name),
+      hash: String(r.token_hash),
+      createdAt: num(r.created_at),
+      createdBy: String(r.created_by),
+      revokedAt: r.revoked_at === null || r.revoked_at === undefined ? null : num(r.revoked_at),
+    }));
+  }
+
+  /** The live (not revoked) screen whose token hashes to `hash`. */
+  async screenByHash(hash: string): Promise<string | undefined> {
+    const [row] = await this.sql.query("SELECT name FROM runboard_screens WHERE token_hash = $1 AND revoked_at IS NULL", [hash]);
+    return row ? String(row.name) : undefined;
+  }
+
+  /** Adds a screen; false when the name is taken (a revoked screen keeps its name, for the record). */
+  async addScreen(name: string, hash: string, createdBy: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      `INSERT INTO runboard_screens (name, token_hash, created_at, created_by) VALUES ($1, $2, $3, $4)
+       ON CONFLICT DO NOTHING RETURNING name`,
+      [name, hash, Date.now(), createdBy],
+    );
+    return rows.length === 1;
+  }
+
+  /** False when there is no such screen, or it was revoked before. */
+  async revokeScreen(name: string): Promise<boolean> {
+    const rows = await this.sql.query(
+      "UPDATE runboard_screens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL RETURNING name",
       [name, Date.now()],
     );
     return rows.length === 1;

@@ -35,6 +35,8 @@ export interface AuthConfig {
 }
 
 export const SESSION_COOKIE = "runboard_session";
+/** A wall screen's token, set once from `?screen=` (screen-routes.ts). */
+export const SCREEN_COOKIE = "runboard_screen";
 export const CSRF_HEADER = "x-runboard-csrf";
 /** The one user of RUNBOARD_AUTH=none. */
 export const LOCAL_USER = "local";
@@ -153,6 +155,7 @@ export class Authenticator {
   // 4 s: a sign-out or removal on another replica holds here (sockets included) within 5 s.
   private readonly sessions = new ShortCache<{ user: string; csrf: string } | null>(4_000);
   private readonly roles = new ShortCache<Role | null>(4_000);
+  private readonly screens = new ShortCache<string | null>(4_000);
   private readonly throttle = new LoginThrottle();
   private readonly knownSignIns = new KnownSignIns();
   /** Password checks running now, per address. */
@@ -181,6 +184,8 @@ export class Authenticator {
       if (sameToken(bearer, this.ingestToken)) return { name: "ingest-token", role: "admin", via: "token" };
       return { status: 401, message: "this bearer token is not one that may act as a user (source tokens only ingest)" };
     }
+    const screen = cookie(req.headers.cookie, SCREEN_COOKIE);
+    if (screen && this.config.mode !== "none") return this.fromScreen(screen);
     switch (this.config.mode) {
       case "none":
         return { name: LOCAL_USER, role: "admin", via: "none" };
@@ -218,6 +223,38 @@ export class Authenticator {
     return { name: session.user, role, via: "session" };
   }
 
+  /** A wall screen: a viewer by its token's name, while the token is not revoked. */
+  async fromScreen(token: string): Promise<Principal | Unidentified> {
+    const name = await this.screenName(token);
+    if (!name)
+      return { status: 401, message: "this screen's token was revoked or is unknown: ask an admin for a new screen link" };
+    return { name: `screen.${name}`, role: "viewer", via: "screen" };
+  }
+
+  /** The name of the live screen holding `token` (cached 4 s: a revocation holds within 5 s). */
+  async screenName(token: string): Promise<string | undefined> {
+    const key = sha256(token);
+    let found = this.screens.get(key);
+    if (found === undefined) {
+      found = (await this.store.screenByHash(key)) ?? null;
+      this.screens.set(key, found);
+    }
+    return found ?? undefined;
+  }
+
+  /** Forgets cached screens (after a revocation here). */
+  forgetScreens(): void {
+    this.screens.clear();
+  }
+
+  /** The screen's cookie: kept 400 days (the most a browser keeps one); no token clears it. */
+  screenCookie(token?: string): string {
+    const parts = [`${SCREEN_COOKIE}=${token ?? ""}`, "Path=/", "HttpOnly", "SameSite=Strict"];
+    if (this.config.secureCookies) parts.push("Secure");
+    parts.push(token ? `Max-Age=${400 * 86_400}` : "Max-Age=0");
+    return parts.join("; ");
+  }
+
   private async session(id: string): Promise<{ user: string; csrf: string } | undefined> {
     const key = sha256(id);
     let found = this.sessions.get(key);
@@ -248,7 +285,7 @@ export class Authenticator {
 
   /** The CSRF token a page of `who` sends with its writes. */
   async csrfFor(who: Principal, req: IncomingMessage): Promise<string | undefined> {
-    if (who.via === "token") return undefined;
+    if (who.via === "token" || who.via === "screen") return undefined;
     if (who.via === "session") return (await this.session(cookie(req.headers.cookie, SESSION_COOKIE) ?? ""))?.csrf;
     return createHmac("sha256", this.secret).update(`${who.via}:${who.name}`).digest("base64url");
   }
@@ -256,6 +293,8 @@ export class Authenticator {
   /** Whether a write by `who` carries what proves it came from runboard's own page. */
   async writeAllowed(who: Principal, req: IncomingMessage): Promise<boolean> {
     if (who.via === "token") return true;
+    // A wall screen only looks.
+    if (who.via === "screen") return false;
     const sent = req.headers[CSRF_HEADER];
     const expected = await this.csrfFor(who, req);
     return typeof sent === "string" && expected !== undefined && sameToken(sent, expected);

@@ -13,6 +13,7 @@ import {
   type UserListing,
 } from "./api.js";
 import { drawOwnership } from "./admin-ownership.js";
+import { drawScreens } from "./admin-screens.js";
 import { el, labelled } from "./dom.js";
 import { sessionBadge } from "./session-badge.js";
 
@@ -50,6 +51,7 @@ export async function mountAdmin(root: HTMLElement): Promise<void> {
   const status = el("p", { className: "status", role: "status" });
   const users = el("section");
   const tokens = el("section");
+  const screens = el("section");
   const ownership = el("section");
   const audit = el("section");
   const say = (text: string) => (status.textContent = text);
@@ -67,10 +69,11 @@ export async function mountAdmin(root: HTMLElement): Promise<void> {
     Promise.all([
       drawUsers(users, act, say),
       drawTokens(tokens, act, say, draw),
+      drawScreens(screens, act, draw),
       drawOwnership(ownership, act),
       drawAudit(audit),
     ]);
-  root.replaceChildren(sessionBadge(session), status, users, tokens, ownership, audit);
+  root.replaceChildren(sessionBadge(session), status, users, tokens, screens, ownership, audit);
   await draw().catch((error: unknown) => say(message(error)));
 }
 

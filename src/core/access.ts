@@ -14,11 +14,14 @@ export const userName = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$/, "letters, digits and . _ @ + - only, at most 64, not starting with a sign");
 
-/** Who is asking: a signed-in user, the one user of RUNBOARD_AUTH=none, or the ingest token. */
+/**
+ * Who is asking: a signed-in user, the one user of RUNBOARD_AUTH=none, the ingest token, or a
+ * wall screen (a screen token: a viewer that may only look at dashboards, playlists and alarms).
+ */
 export interface Principal {
   name: string;
   role: Role;
-  via: "session" | "proxy" | "none" | "token";
+  via: "session" | "proxy" | "none" | "token" | "screen";
 }
 
 export const shareRoles = ["viewer", "editor"] as const;

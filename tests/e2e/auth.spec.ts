@@ -123,6 +123,64 @@ test("signing in, sharing a dashboard with a viewer who may only look, signing o
   await expect(admin.getByRole("status")).toHaveText("The token's name is empty: fill it in first.");
 });
 
+test("a wall screen's token: no sign-in, dashboards and alarms only, and a revoked token says so on the screen", async ({
+  browser,
+}) => {
+  // A dashboard the whole site may view, made by a script with the ingest token.
+  const made = await fetch(`${base()}/api/dashboards`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ title: "Lobby wall", schemaVersion: 3, elements: {}, layout: { items: [], rows: [], tabs: [] } }),
+  });
+  expect(made.status).toBe(201);
+  const { id } = (await made.json()) as { id: string };
+
+  // The admin makes a screen; its link is shown once.
+  const admin = await signedIn(browser, "ada", "/pages/admin");
+  await admin.getByLabel("Screen name").fill("lobby-left");
+  await admin.getByRole("button", { name: "Make screen link" }).click();
+  const shown = admin.locator(".new-token", { hasText: "screen's browser" });
+  await expect(shown).toContainText("?screen=");
+  const token = /\?screen=(\S+)$/.exec((await shown.textContent())!)![1]!;
+
+  // The screen's browser opens the dashboard once with the token: no sign-in, and the token is
+  // gone from the address (a cookie holds it); a reload stays signed in as the screen.
+  const screen = await (await browser.newContext()).newPage();
+  await screen.goto(`${base()}/d/${id}?kiosk&screen=${token}`);
+  await expect(screen).toHaveURL(new RegExp(`/d/${id}\\?kiosk$`));
+  await expect(screen.locator(".kiosk-bar")).toContainText("Lobby wall");
+  await screen.reload();
+  await expect(screen.locator(".kiosk-bar")).toContainText("Lobby wall");
+  await screen.goto(`${base()}/pages/alarms?kiosk`);
+  await expect(screen.locator(".alarm-summary")).toContainText("active");
+  // Nothing else: not the admin's API, not a write.
+  expect((await screen.request.get(`${base()}/api/admin/users`)).status()).toBe(403);
+  expect(
+    (
+      await screen.request.post(`${base()}/api/dashboards`, {
+        data: { title: "x", schemaVersion: 3, elements: {}, layout: { items: [], rows: [], tabs: [] } },
+      })
+    ).status(),
+  ).toBe(403);
+  const session = (await (await screen.request.get(`${base()}/api/session`)).json()) as { user: string; rights: string[] };
+  expect(session).toMatchObject({ user: "screen.lobby-left", rights: ["read"] });
+
+  // Revoked: the screen says so itself, within the 5 s a revocation takes on every replica.
+  await admin.reload();
+  await admin.getByRole("button", { name: "Revoke screen lobby-left" }).click();
+  await expect(admin.getByRole("status")).toHaveText("Revoked screen lobby-left");
+  await expect
+    .poll(
+      async () => {
+        await screen.reload();
+        return screen.locator("h1").textContent();
+      },
+      { timeout: 10_000 },
+    )
+    .toBe("This screen may not show runboard");
+  expect(screen.url()).not.toContain("/login");
+});
+
 test.describe("RUNBOARD_AUTH=proxy", () => {
   // The reverse proxy's part, played by the browser context: it adds the signed-in user's name
   // to every request, the websocket's included, as nginx with single sign-on would.
