@@ -60,6 +60,7 @@ if(/[?&]kiosk(=|&|$)/.test(location.search))document.documentElement.classList.a
 .kiosk-bar .kiosk-title { font-size: 1.1rem; }
 .kiosk-updated { margin-left: auto; font-variant-numeric: tabular-nums; color: var(--theme-foreground-muted); }
 .kiosk-updated[data-stale="true"] { color: #dc2626; font-weight: 700; }
+.kiosk-bar .playlist-badge { color: var(--theme-foreground-muted); font-variant-numeric: tabular-nums; }
 </style>`;
 
 export default {

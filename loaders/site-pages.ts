@@ -22,6 +22,7 @@ export const OWN_PAGES: readonly SitePage[] = [
   { name: "Runs", path: "/pages/runs" },
   { name: "Dashboards", path: "/pages/dashboards" },
   { name: "Dashboard editor", path: "/pages/dashboard" },
+  { name: "Playlists", path: "/pages/playlists" },
   { name: "Admin", path: "/pages/admin" },
 ];
 
@@ -41,7 +42,8 @@ export function pageTitle(text: string, fallback: string): string {
  * per other folder, each sorted by name.
  */
 export function arrangePages(files: readonly { path: string; text: string }[]): (SitePage | SiteSection)[] {
-  const own = new Set(OWN_PAGES.map((p) => p.path));
+  // The playlist player (/play/<id>) is opened by a link, not from the sidebar.
+  const own = new Set([...OWN_PAGES.map((p) => p.path), "/pages/play"]);
   const loose: SitePage[] = [];
   const folders = new Map<string, SitePage[]>();
   for (const file of files) {

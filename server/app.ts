@@ -13,6 +13,8 @@ import type { DashboardStore } from "./dashboards/dashboard-store.js";
 import { flagRoutes } from "./flags/flag-routes.js";
 import { alarmRoutes } from "./alarms/alarm-routes.js";
 import { screenEntry, screenLimits } from "./auth/screen-routes.js";
+import { playlistRoutes } from "./playlists/playlist-routes.js";
+import type { PlaylistStore } from "./playlists/playlist-store.js";
 import type { AlarmService } from "./alarms/alarm-service.js";
 import type { AlarmStore } from "./alarms/alarm-store.js";
 import type { FlagStore } from "./flags/flag-store.js";
@@ -60,6 +62,8 @@ export interface AppDeps {
   layoutsDir?: string;
   /** The alarms evaluated on this server, and where they are kept (absent: no alarm API). */
   alarms?: { service: AlarmService; store: AlarmStore };
+  /** Playlists for wall screens (absent: no playlist API). */
+  playlists?: PlaylistStore;
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -93,6 +97,7 @@ export function createApp(deps: AppDeps): express.Express {
     const catalog = (name: string) => keeper.catalog().observables.find((o) => o.name === name);
     app.use(alarmRoutes({ alarms: deps.alarms.service, store: deps.alarms.store, catalog, ...tools }));
   }
+  if (deps.playlists) app.use(playlistRoutes({ playlists: deps.playlists, dashboards: deps.dashboards, ...tools }));
   app.use("/api", (_req, res) => fail(res, 404, "no such API endpoint"));
 
   app.use(siteRoutes(deps));

@@ -73,6 +73,7 @@ export async function startServer(
       await stores.dashboards.close();
       await stores.flags.close();
       await stores.alarmStore.close();
+      await stores.playlists.close();
       await stores.authStore.close();
       stores.store.close();
     },

@@ -9,7 +9,8 @@ import { openSource } from "../loaders/sources/open-source.js";
 import type { Source } from "../loaders/sources/source.js";
 import { createApp } from "./app.js";
 import { ReviewPublisher } from "./review-publisher.js";
-import { AuthStore, duckdbAdapter, postgresAdapter } from "./auth/auth-store.js";
+import { AuthStore, type SqlAdapter, duckdbAdapter, postgresAdapter } from "./auth/auth-store.js";
+import { PlaylistStore } from "./playlists/playlist-store.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { TokenRegistry } from "./auth/token-registry.js";
 import { ConfigError, type ServerConfig, sharedAuthUrl } from "./config.js";
@@ -34,14 +35,15 @@ import { accessOf, ensureIngestToken, loadSourceTokens } from "./tokens.js";
 export { RunboardConfigError };
 
 /** The users, sessions, tokens and audit log: beside the dashboards, in the store replicas share. */
-async function openAuthStore(config: ServerConfig, store: EmbeddedStore): Promise<AuthStore> {
+/** Where small shared state lives: PostgreSQL when replicas (or shared dashboards) need it, else the embedded file. */
+async function openSharedSql(config: ServerConfig, store: EmbeddedStore): Promise<SqlAdapter> {
   // Replicas (a shared ingest log) or shared dashboards: sessions must hold on every replica.
   const shared = sharedAuthUrl(config);
   if (shared) {
     const { default: pg } = await import("pg");
-    return AuthStore.open(postgresAdapter(new pg.Pool({ connectionString: shared, max: 4, connectionTimeoutMillis: 5000 })));
+    return postgresAdapter(new pg.Pool({ connectionString: shared, max: 4, connectionTimeoutMillis: 5000 }));
   }
-  return AuthStore.open(duckdbAdapter(await store.connect()));
+  return duckdbAdapter(await store.connect());
 }
 
 async function openDashboardStore(config: ServerConfig, store: EmbeddedStore): Promise<DashboardStore> {
@@ -106,7 +108,8 @@ export async function openStores(config: ServerConfig, log: (line: string) => vo
   // Alarms live beside the flags (the embedded file; shared by replicas in a later step).
   const alarmStore = await EmbeddedAlarmStore.open(await store.connect());
   const token = ensureIngestToken(config.dataDir, config.ingestToken);
-  const authStore = await openAuthStore(config, store);
+  const authStore = await AuthStore.open(await openSharedSql(config, store));
+  const playlists = await PlaylistStore.open(await openSharedSql(config, store));
   const auth = await Authenticator.create(config.auth, authStore, token.token);
   const tokens = await TokenRegistry.open(authStore, sourceTokens, token.token, log);
   // Expired sessions are of no use to anyone; the store forgets them hourly.
@@ -114,7 +117,7 @@ export async function openStores(config: ServerConfig, log: (line: string) => vo
     authStore.sweepSessions().catch((error: unknown) => log(`forgetting expired sessions failed: ${String(error)}`));
   }, 3_600_000);
   sweep.unref();
-  return { store, dashboards, flags, alarmStore, token, sourceTokens, authStore, auth, tokens, sweep };
+  return { store, dashboards, flags, alarmStore, playlists, token, sourceTokens, authStore, auth, tokens, sweep };
 }
 export type Stores = Awaited<ReturnType<typeof openStores>>;
 
@@ -232,12 +235,13 @@ export async function listen(
   log: (line: string) => void,
 ): Promise<{ server: Server; url: string; publisher: ReviewPublisher }> {
   let connectionCount = () => ({ open: 0, refused: 0 });
-  const { store, dashboards, auth, tokens, flags, alarmStore } = stores;
+  const { store, dashboards, auth, tokens, flags, alarmStore, playlists } = stores;
   const { ingestor, isAllowedRequest, bodyPermits } = ingest;
   const publisher = new ReviewPublisher(config.reviewMbPerSecond * 1024 * 1024);
   const app = createApp({
     publisher,
     alarms: { service: alarms, store: alarmStore },
+    playlists,
     ...{ store, dashboards, auth, tokens, flags, ingestor, isAllowedRequest, bodyPermits, keeper, log, startedAt },
     connections: () => connectionCount(),
     distDir: config.distDir,

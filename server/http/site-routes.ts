@@ -7,15 +7,17 @@ import { fail } from "../http-fail.js";
 
 export function siteRoutes(deps: { distDir: string; snapshotDir: string }): Router {
   const router = Router();
-  // /d/<id> is the editor page opened on a saved dashboard.
-  const dashboardPage = join(deps.distDir, "pages", "dashboard.html");
-  router.get("/d/:id", async (_req, res) => {
-    if (!existsSync(dashboardPage)) return fail(res, 503, "the site is not built; run npm run build");
-    // The page's links and assets are relative to /pages/dashboard; served from /d/<id> it
-    // says so, or "./runs" would lead to /d/runs.
-    const html = await readFile(dashboardPage, "utf8");
+  // A page served at another path (/d/<id>, /play/<id>): its links and assets are relative to
+  // /pages/, so it says so, or "./runs" would lead to /d/runs.
+  const pageAt = (file: string) => async (_req: express.Request, res: express.Response) => {
+    if (!existsSync(file)) return fail(res, 503, "the site is not built; run npm run build");
+    const html = await readFile(file, "utf8");
     res.type("html").send(html.replace("<head>", '<head>\n<base href="/pages/">'));
-  });
+  };
+  // /d/<id> is the editor page opened on a saved dashboard.
+  router.get("/d/:id", pageAt(join(deps.distDir, "pages", "dashboard.html")));
+  // /play/<id> is the playlist page: it opens each step's dashboard in kiosk, in turn.
+  router.get("/play/:id", pageAt(join(deps.distDir, "pages", "play.html")));
   // /snapshots/: the directory the server keeps fresh (SnapshotKeeper), the one read path of
   // every page. Until its first snapshot is written the manifest answers 503, and pages wait.
   // The manifest is revalidated on each load (ETag), the Parquet files are read by range.

@@ -37,7 +37,7 @@ export function headerRow(p: HeaderParts): HTMLElement {
     return el(
       "div",
       { className: "editor-header" },
-      ...[save.title, save.message, save.saveButton, save.forkButton, p.link, save.exportButton, save.deleteButton],
+      ...[save.title, save.tags, save.message, save.saveButton, save.forkButton, p.link, save.exportButton, save.deleteButton],
       ...(p.publish ? [p.publish] : []),
       viewLink,
       themeToggle(),

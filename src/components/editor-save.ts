@@ -9,6 +9,8 @@ import { el, labelled } from "./dom.js";
 
 export interface SaveControlsOptions {
   title: string;
+  /** The dashboard's tags (playlists can play every dashboard with a tag). */
+  tags: readonly string[];
   saved: { id: string; revision: number } | undefined;
   /** The document as it stands, positions included. */
   current: () => Dashboard;
@@ -34,6 +36,7 @@ export function saveControls(options: SaveControlsOptions) {
   let saved = options.saved;
   const titleInput = el("input", { type: "text", value: options.title, required: true, maxLength: 200 });
   titleInput.addEventListener("input", () => options.changed());
+  const { tagsInput, tags } = tagsField(options);
   const message = el("input", {
     type: "text",
     maxLength: 500,
@@ -45,7 +48,11 @@ export function saveControls(options: SaveControlsOptions) {
   const exportButton = el("button", { type: "button", textContent: "Export" });
   const deleteButton = el("button", { type: "button", textContent: "Delete", className: "danger" });
   const candidate = () => {
-    const parsed = parseDashboard({ ...options.current(), title: titleInput.value });
+    const parsed = parseDashboard({
+      ...options.current(),
+      title: titleInput.value,
+      ...(tags().length ? { tags: tags() } : { tags: undefined }),
+    });
     if (!parsed.ok) options.status(`Cannot save: ${describeErrors(parsed.errors)}`, true);
     return parsed.ok ? parsed.value : undefined;
   };
@@ -96,12 +103,31 @@ export function saveControls(options: SaveControlsOptions) {
   return {
     title: labelled("Dashboard title", titleInput),
     titleInput,
+    tags: labelled("Tags (for playlists)", tagsInput),
     message: labelled("Save message", message),
     saveButton,
     forkButton,
     exportButton,
     deleteButton,
   };
+}
+
+/** The tags field: comma-separated, as the document's list. */
+function tagsField(options: SaveControlsOptions) {
+  const tagsInput = el("input", {
+    type: "text",
+    value: options.tags.join(", "),
+    maxLength: 500,
+    placeholder: "control room, night",
+    className: "tags-field",
+  });
+  tagsInput.addEventListener("input", () => options.changed());
+  const tags = () =>
+    tagsInput.value
+      .split(",")
+      .map((t) => t.trim())
+      .filter(Boolean);
+  return { tagsInput, tags };
 }
 
 /** The dashboard as a JSON file the browser downloads. */

@@ -44,6 +44,7 @@ import { openWidgetSettings } from "./editor-settings.js";
 import { sharingPanel } from "./editor-share.js";
 import { loadRunFlags } from "./flags-source.js";
 import { enterKiosk, freshnessBadge, kioskMode } from "./kiosk.js";
+import { followPlaylist, playlistPlace } from "./playlist-player.js";
 import { refetchControl } from "./refetch-control.js";
 import { rangeChecks, runFlagsPanel } from "./run-flags.js";
 import { type DataNeed, SeriesFeed } from "./series-feed.js";
@@ -160,6 +161,8 @@ class EditorPage {
     if (opened.origin === "revision") keep.revision = String(opened.saved!.revision);
     if (this.kiosk.kiosk) keep.kiosk = "";
     if (this.kiosk.fit) keep.fit = "";
+    const place = playlistPlace();
+    if (place) Object.assign(keep, { playlist: place.id, step: String(place.step) });
     return timeQuery(this.choice, defaultsOf(this.dashboard), keep);
   }
 
@@ -515,6 +518,7 @@ class EditorPage {
     const { opened, session, review } = this.context;
     const save = saveControls({
       title: this.dashboard.title,
+      tags: this.dashboard.tags ?? [],
       saved: this.saved,
       current: () => applyPositions(this.dashboard, this.grid.positions()),
       onSaved: (record) => {
@@ -634,6 +638,8 @@ class EditorPage {
     enterKiosk();
     const title = el("strong", { className: "kiosk-title" }, this.dashboard.title);
     const bar = el("div", { className: "kiosk-bar" }, title, this.liveStatus, this.freshness.element);
+    const place = playlistPlace();
+    if (place) followPlaylist(bar, place);
     this.root.replaceChildren(bar, this.status.element, this.grid.element);
     this.showGrid();
     if (this.kiosk.fit) {

@@ -193,11 +193,18 @@ export const timeWindowSchema = z.discriminatedUnion("kind", [
 ]);
 export type DashboardWindow = z.infer<typeof timeWindowSchema>;
 
+/** A dashboard's tag: what a playlist step can name to show every dashboard that has it. */
+export const tagName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,39}$/, "letters, digits, spaces and . _ - only, at most 40");
+
 export const dashboardSchema = z
   .object({
     schemaVersion: z.literal(CURRENT_SCHEMA_VERSION),
     title: z.string().trim().min(1, "a dashboard needs a title").max(200),
     description: z.string().max(2000).default(""),
+    /** Tags for playlists ("control room", "night shift"); added without a new version: absent is none. */
+    tags: z.array(tagName).max(20).optional(),
     runSelection: runSelectionSchema.default({ mode: "latest" }),
     /** The default span of time; the address (?window=) can show another without saving. */
     window: timeWindowSchema.default({ kind: "relative", seconds: 3600 }),

@@ -85,3 +85,38 @@ test("the alarm page in kiosk shows the alarms alone, with nothing to click", as
   await expect(page.locator(".alarm-rules")).toHaveCount(0);
   await expect(page.locator(".alarm-actions")).toHaveCount(0);
 });
+
+test("a playlist plays with no click, each step in kiosk, and moves on to the next dashboard", async ({ page, request }) => {
+  const make = async (title: string) => {
+    const doc = { schemaVersion: 3, title, elements: {}, layout: { items: [], rows: [], tabs: [] } };
+    const made = await request.post("/api/dashboards", { headers: auth, data: doc });
+    expect(made.status()).toBe(201);
+    return ((await made.json()) as { id: string }).id;
+  };
+  const first = await make("Playlist first");
+  const second = await make("Playlist second");
+  const body = { title: "Wall", interval: 5, items: [{ dashboard: first }, { dashboard: second, window: "6h" }] };
+  const made = await request.post("/api/playlists", { headers: auth, data: body });
+  expect(made.status(), await made.text()).toBe(201);
+  const { id } = (await made.json()) as { id: string };
+
+  /** Which dashboard and step the screen shows, with kiosk and fit kept (in any order). */
+  const at = () => {
+    const url = new URL(page.url());
+    const q = url.searchParams;
+    return [url.pathname, q.get("step"), q.has("kiosk") && q.has("fit"), q.get("playlist"), q.get("window")];
+  };
+  await page.setViewportSize({ width: 1920, height: 1080 });
+  await page.goto(`/play/${id}?kiosk&fit`);
+  await expect.poll(at).toEqual([`/d/${first}`, "0", true, id, null]);
+  await expect(page.locator(".kiosk-bar")).toContainText("Playlist first");
+  await expect(page.locator(".playlist-badge")).toContainText("Wall · 1/2 · next in");
+  await expect(page.locator("#observablehq-sidebar")).toBeHidden();
+  // Five seconds a step: the second dashboard, with its own window, still in kiosk.
+  await expect.poll(at, { timeout: 15_000 }).toEqual([`/d/${second}`, "1", true, id, "6h"]);
+  await expect(page.locator(".kiosk-bar")).toContainText("Playlist second");
+  await expect(page.locator(".playlist-badge")).toContainText("2/2");
+  await expect(page.locator("#observablehq-sidebar")).toBeHidden();
+  // And round again.
+  await expect.poll(at, { timeout: 15_000 }).toEqual([`/d/${first}`, "0", true, id, null]);
+});
