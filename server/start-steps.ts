@@ -11,6 +11,7 @@ import { createApp } from "./app.js";
 import { ReviewPublisher } from "./review-publisher.js";
 import { AuthStore, type SqlAdapter, duckdbAdapter, postgresAdapter } from "./auth/auth-store.js";
 import { PlaylistStore } from "./playlists/playlist-store.js";
+import type { AlarmStore } from "./alarms/alarm-store.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { TokenRegistry } from "./auth/token-registry.js";
 import { ConfigError, type ServerConfig, sharedAuthUrl } from "./config.js";
@@ -105,8 +106,11 @@ export async function openStores(config: ServerConfig, log: (line: string) => vo
   const store = await EmbeddedStore.open(config.dataDir, { memoryMb: config.storeMemoryMb });
   const dashboards = await openDashboardStore(config, store);
   const flags = await openFlagStore(config, store);
-  // Alarms live beside the flags (the embedded file; shared by replicas in a later step).
-  const alarmStore = await EmbeddedAlarmStore.open(await store.connect());
+  // Alarms live where replicas share state (PostgreSQL), else beside the flags in the embedded file.
+  const sharedUrl = sharedAuthUrl(config);
+  const alarmStore: AlarmStore = sharedUrl
+    ? await (await import("./alarms/postgres-alarm-store.js")).PostgresAlarmStore.open(sharedUrl, log)
+    : await EmbeddedAlarmStore.open(await store.connect());
   const token = ensureIngestToken(config.dataDir, config.ingestToken);
   const authStore = await AuthStore.open(await openSharedSql(config, store));
   const playlists = await PlaylistStore.open(await openSharedSql(config, store));

@@ -51,7 +51,8 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
   const show = (s: AlarmState) => deps.alarms.view(s);
 
   router.get("/api/alarms", (_req, res) => {
-    res.json({ alarms: deps.alarms.list().map(show), counts: deps.alarms.counts(), at: Date.now() });
+    const { rulesRevision } = deps.alarms;
+    res.json({ alarms: deps.alarms.list().map(show), counts: deps.alarms.counts(), rulesRevision, at: Date.now() });
   });
   router.get("/api/alarms/history", async (req, res) => {
     const q = historySchema.safeParse(req.query);

@@ -17,7 +17,7 @@ import {
   unshelve,
 } from "../../src/core/alarm-state.js";
 import type { Reading } from "../../src/core/catalog.js";
-import type { AlarmEvent, AlarmStore, SaveRulesResult } from "./alarm-store.js";
+import type { AlarmAction, AlarmEvent, AlarmRemote, AlarmStore, SaveRulesResult } from "./alarm-store.js";
 
 /**
  * What listeners are told once a second: the alarms that changed since (as the API shows them),
@@ -30,12 +30,7 @@ export interface AlarmNews {
   at: number;
 }
 
-export type AlarmAction =
-  | { kind: "ack"; comment: string }
-  | { kind: "shelve"; reason: string; until: number | null }
-  | { kind: "unshelve" }
-  | { kind: "disable"; reason: string }
-  | { kind: "enable" };
+export type { AlarmAction };
 
 /** How often states are written and the clock ticks. */
 const TICK_MS = 1000;
@@ -50,6 +45,10 @@ export class AlarmService {
   private timer: ReturnType<typeof setInterval> | undefined;
   private writing: Promise<void> = Promise.resolve();
   private events: AlarmEvent[] = [];
+  /** Alarms no rule watches any more, told to pages once as cleared (so they leave every list). */
+  private readonly gone = new Map<string, AlarmView>();
+  /** The rules revision this replica evaluates (another replica's save arrives by NOTIFY). */
+  rulesRevision = 0;
 
   private constructor(
     private readonly store: AlarmStore,
@@ -66,10 +65,13 @@ export class AlarmService {
     now: () => number = Date.now,
   ): Promise<AlarmService> {
     const service = new AlarmService(store, catalog, now);
-    service.learn((await store.rules()).doc);
+    const rules = await store.rules();
+    service.learn(rules.doc);
+    service.rulesRevision = rules.revision;
     service.book.restore(await store.states());
     service.timer = setInterval(() => service.tick(), TICK_MS);
     service.timer.unref();
+    await store.follow?.((message) => void service.fromReplica(message));
     return service;
   }
 
@@ -112,7 +114,9 @@ export class AlarmService {
     if (changes.length) this.changed(changes, "severity", "", "");
     this.flush();
     const changed = [...this.news].flatMap((id) => this.book.get(id) ?? []).map((s) => this.view(s));
+    changed.push(...this.gone.values());
     this.news.clear();
+    this.gone.clear();
     const news = { changed, counts: this.book.counts(), at: this.now() };
     for (const listener of this.listeners) listener(news);
   }
@@ -129,11 +133,18 @@ export class AlarmService {
     return this.book.get(id);
   }
 
-  /** An operator's action on one alarm; a string says why it was refused. */
+  /** An operator's action on one alarm; a string says why it was refused. Told to the other replicas. */
   act(id: string, action: AlarmAction, by: string): AlarmState | string {
+    const at = this.now();
+    const outcome = this.apply(id, action, by, at, true);
+    if (typeof outcome !== "string") void this.store.announce?.({ kind: "act", id, action, by, at }).catch(() => undefined);
+    return outcome;
+  }
+
+  /** The action on this replica's book; `record`: in the history (only the replica it was taken on). */
+  private apply(id: string, action: AlarmAction, by: string, at: number, record: boolean): AlarmState | string {
     const alarm = this.book.get(id);
     if (!alarm) return `no alarm ${id}`;
-    const at = this.now();
     let text = "";
     if (action.kind === "ack") {
       const outcome = acknowledge(alarm, by, action.comment, at);
@@ -152,24 +163,53 @@ export class AlarmService {
       if (!alarm.disabled) return `${id} is not disabled`;
       enable(alarm, at);
     }
-    this.changed([{ id, at }], action.kind, by, text);
+    if (record) this.changed([{ id, at }], action.kind, by, text);
+    else this.news.add(id);
     this.flush();
     return alarm;
+  }
+
+  /** What another replica did: its operator's action, or a rules save (read again from the store). */
+  private async fromReplica(message: AlarmRemote): Promise<void> {
+    if (message.kind === "act") {
+      this.apply(message.id, message.action, message.by, message.at, false);
+      return;
+    }
+    const before = this.rulesRevision;
+    const record = await this.store.rules().catch(() => undefined);
+    if (record && record.revision !== before) this.adopt(record.doc, record.revision);
+    // Listening again after a lost connection (no origin): actions told meanwhile were missed,
+    // so the shared states are read back (the other replicas wrote what their operators did).
+    if (message.origin === "") {
+      const states = await this.store.states().catch(() => []);
+      this.book.restore(states);
+      for (const s of states) this.news.add(s.id);
+    }
   }
 
   async setRules(doc: AlarmRules, baseRevision: number | undefined, by: string, message: string): Promise<SaveRulesResult> {
     const saved = await this.store.saveRules(doc, baseRevision, by, message);
     if (!saved.ok) return saved;
-    const before = new Set(this.book.states().map((s) => s.id));
-    this.learn(saved.record.doc);
-    const after = new Set(this.book.states().map((s) => s.id));
-    for (const id of before) if (!after.has(id)) this.dirty.add(id);
-    for (const id of after) {
+    this.adopt(saved.record.doc, saved.record.revision);
+    void this.store.announce?.({ kind: "rules" }).catch(() => undefined);
+    return saved;
+  }
+
+  /** New rules: states kept where the rule still watches; pages told of every alarm, gone ones as cleared. */
+  private adopt(doc: AlarmRules, revision: number): void {
+    const before = new Map(this.book.states().map((s) => [s.id, this.view(s)]));
+    this.learn(doc);
+    this.rulesRevision = revision;
+    for (const [id, old] of before) {
+      if (this.book.get(id)) continue;
       this.dirty.add(id);
-      this.news.add(id);
+      this.gone.set(id, { ...old, severity: "OK", currentSeverity: "OK", acknowledged: null, shelved: null, disabled: null });
+    }
+    for (const s of this.book.states()) {
+      this.dirty.add(s.id);
+      this.news.add(s.id);
     }
     this.flush();
-    return saved;
   }
 
   private changed(changes: readonly Pick<AlarmChange, "id" | "at">[], kind: AlarmEvent["kind"], by: string, text: string): void {

@@ -32,6 +32,19 @@ export interface AlarmEvent {
   text: string;
 }
 
+/** An operator's action on one alarm. */
+export type AlarmAction =
+  | { kind: "ack"; comment: string }
+  | { kind: "shelve"; reason: string; until: number | null }
+  | { kind: "unshelve" }
+  | { kind: "disable"; reason: string }
+  | { kind: "enable" };
+
+/** What one replica tells the others: an action taken on it, or that the rules changed. */
+export type AlarmTold = { kind: "act"; id: string; action: AlarmAction; by: string; at: number } | { kind: "rules" };
+/** As heard, with the replica that told it. */
+export type AlarmRemote = AlarmTold & { origin: string };
+
 export interface AlarmStore {
   rules(): Promise<AlarmRulesRecord>;
   /** Saves a new revision; with `baseRevision`, refuses if someone saved in between. */
@@ -45,6 +58,9 @@ export interface AlarmStore {
   record(events: readonly AlarmEvent[]): Promise<void>;
   /** Events in [from, to], oldest first, at most `limit`. */
   history(from: number, to: number, limit: number): Promise<AlarmEvent[]>;
+  /** Shared by replicas: what the others do is heard here, and told to them by `announce`. */
+  follow?(listener: (message: AlarmRemote) => void): Promise<void>;
+  announce?(message: AlarmTold): Promise<void>;
   close(): Promise<void>;
 }
 

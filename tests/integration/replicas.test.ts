@@ -4,12 +4,10 @@
 // resumes exactly, and PostgreSQL restarted under load loses no acknowledged batch.
 // Uses its own throwaway cluster, since it restarts it.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { freePort, startThrowawayPostgres, type ThrowawayPostgres } from "../support/postgres.js";
-import { type ServerProcess, ingestOk, resumingClient, startServerProcess } from "../support/server-process.js";
+import { startThrowawayPostgres, type ThrowawayPostgres } from "../support/postgres.js";
+import { type ServerProcess, ingestOk, startReplicaProcess, resumingClient } from "../support/server-process.js";
 
 const TOKEN = "replica-test-token-0123456789abcdef";
 const OBSERVABLE = "cryo.temperature";
@@ -20,14 +18,7 @@ let a: ServerProcess;
 let b: ServerProcess;
 
 async function startReplica(): Promise<ServerProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), "runboard-replica-"));
-  dirs.push(dataDir);
-  const server = await startServerProcess(await freePort(), {
-    RUNBOARD_DATA_DIR: dataDir,
-    RUNBOARD_INGEST_TOKEN: TOKEN,
-    RUNBOARD_INGEST_LOG: "postgres",
-    DATABASE_URL: postgres.url,
-  });
+  const server = await startReplicaProcess(postgres.url, TOKEN, dirs);
   servers.push(server);
   return server;
 }

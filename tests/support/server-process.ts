@@ -2,7 +2,9 @@
 // resumes like the page's LiveClient: for tests that kill servers or run several of them.
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WebSocket } from "ws";
 import { decodeFrame, frameReadings } from "../../src/core/live-frame.js";
@@ -14,6 +16,22 @@ export interface ServerProcess {
   port: number;
   /** Everything the process printed so far. */
   output(): string;
+}
+
+/**
+ * A replica: a server process with a data directory of its own, sharing `postgresUrl` as its
+ * ingest log (RUNBOARD_INGEST_LOG=postgres). The directory is pushed on `dirs` for removal.
+ */
+export async function startReplicaProcess(postgresUrl: string, token: string, dirs: string[]): Promise<ServerProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), "runboard-replica-"));
+  dirs.push(dataDir);
+  const { freePort } = await import("./postgres.js");
+  return startServerProcess(await freePort(), {
+    RUNBOARD_DATA_DIR: dataDir,
+    RUNBOARD_INGEST_TOKEN: token,
+    RUNBOARD_INGEST_LOG: "postgres",
+    DATABASE_URL: postgresUrl,
+  });
 }
 
 /** Starts `server/main.ts` on `port` with these variables and waits until it says it started. */
