@@ -123,6 +123,10 @@ function healthRoute(deps: AppDeps): Router {
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       memory: memoryMb(),
       ...(deps.connections ? { connections: deps.connections() } : {}),
+      // Open to all: counts only (a receiver's address or error stays in the server's log).
+      ...(deps.alarms
+        ? { alarmContacts: deps.alarms.service.contactStatus().map(({ lastError: _error, ...counts }) => counts) }
+        : {}),
     });
   });
 }

@@ -12,6 +12,8 @@ import { ReviewPublisher } from "./review-publisher.js";
 import { AuthStore, type SqlAdapter, duckdbAdapter, postgresAdapter } from "./auth/auth-store.js";
 import { PlaylistStore } from "./playlists/playlist-store.js";
 import type { AlarmStore } from "./alarms/alarm-store.js";
+import { ContactPoints, webhookDeliver } from "./alarms/contact-points.js";
+import { mqttDeliver } from "./alarms/mqtt-contact.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { TokenRegistry } from "./auth/token-registry.js";
 import { ConfigError, type ServerConfig, sharedAuthUrl } from "./config.js";
@@ -215,12 +217,18 @@ export async function startSnapshots(
  * Step 3b: the alarms, once the catalog is known (a rule's channels and default limits come from
  * it): the states kept are read back, and from now on every stored reading is evaluated.
  */
-export async function startAlarms(stores: Stores, ingest: Ingest, keeper: SnapshotKeeper): Promise<AlarmService> {
+export async function startAlarms(
+  stores: Stores,
+  ingest: Ingest,
+  keeper: SnapshotKeeper,
+  log: (line: string) => void,
+): Promise<AlarmService> {
   const catalog = (name: string) => {
     const o = keeper.catalog().observables.find((e) => e.name === name);
     return o && o.shape === "scalar" ? { channels: o.channels, groups: o.groups, healthy: o.healthy, unit: o.unit } : undefined;
   };
-  const alarms = await AlarmService.start(stores.alarmStore, catalog);
+  const contacts = new ContactPoints((point) => (point.kind === "webhook" ? webhookDeliver(point.url) : mqttDeliver(point)), log);
+  const alarms = await AlarmService.start(stores.alarmStore, catalog, { contacts });
   ingest.alarmSink.evaluate = (readings) => alarms.evaluate(readings);
   // Pages follow the alarms on /ws: all of them when they ask, then each second's news.
   ingest.hub.followAlarms(() => alarms.current());

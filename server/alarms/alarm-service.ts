@@ -18,6 +18,7 @@ import {
 } from "../../src/core/alarm-state.js";
 import type { Reading } from "../../src/core/catalog.js";
 import type { AlarmAction, AlarmEvent, AlarmRemote, AlarmStore, SaveRulesResult } from "./alarm-store.js";
+import type { ContactPoints } from "./contact-points.js";
 
 /**
  * What listeners are told once a second: the alarms that changed since (as the API shows them),
@@ -54,6 +55,7 @@ export class AlarmService {
     private readonly store: AlarmStore,
     private readonly catalog: (observable: string) => WatchedObservable | undefined,
     private readonly now: () => number,
+    private readonly contacts: ContactPoints | undefined,
   ) {
     this.book = new AlarmBook(catalog);
   }
@@ -62,9 +64,9 @@ export class AlarmService {
   static async start(
     store: AlarmStore,
     catalog: (observable: string) => WatchedObservable | undefined,
-    now: () => number = Date.now,
+    options: { now?: () => number; contacts?: ContactPoints } = {},
   ): Promise<AlarmService> {
-    const service = new AlarmService(store, catalog, now);
+    const service = new AlarmService(store, catalog, options.now ?? Date.now, options.contacts);
     const rules = await store.rules();
     service.learn(rules.doc);
     service.rulesRevision = rules.revision;
@@ -76,6 +78,7 @@ export class AlarmService {
   }
 
   private learn(doc: AlarmRules): void {
+    this.contacts?.configure(doc.contactPoints ?? []);
     this.book.setRules(doc, this.now());
     this.byPath = new Map(resolveRules(doc, () => undefined).map((r) => [r.path, r]));
   }
@@ -220,6 +223,19 @@ export class AlarmService {
       this.news.add(c.id);
       const { id, observable, channel, severity, currentSeverity, value } = s;
       this.events.push({ at: c.at, id, observable, channel, kind, severity, currentSeverity, value, by, text });
+      // Severity changes are seen by every replica and sent by one; a person's action by the replica it was taken on.
+      if (this.contacts && (kind !== "severity" || (this.store.leads?.() ?? true))) {
+        const view = this.view(s);
+        const acknowledged = !!s.acknowledged;
+        this.contacts.send({
+          ...{ id, path: s.path, observable, channel, kind, severity, currentSeverity, acknowledged },
+          value: view.value,
+          unit: view.unit ?? "",
+          at: c.at,
+          by,
+          text,
+        });
+      }
     }
   }
 
@@ -242,9 +258,15 @@ export class AlarmService {
     return this.writing;
   }
 
+  /** What the contact points have delivered, queued and dropped (for /api/health). */
+  contactStatus() {
+    return this.contacts?.status() ?? [];
+  }
+
   /** Stops the clock and writes what is left. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.flush();
+    await this.contacts?.close();
   }
 }

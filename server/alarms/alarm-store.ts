@@ -61,6 +61,8 @@ export interface AlarmStore {
   /** Shared by replicas: what the others do is heard here, and told to them by `announce`. */
   follow?(listener: (message: AlarmRemote) => void): Promise<void>;
   announce?(message: AlarmTold): Promise<void>;
+  /** Shared by replicas: whether this one sends the notices of severity changes (one does). */
+  leads?(): boolean;
   close(): Promise<void>;
 }
 

@@ -5,7 +5,7 @@
 // `runboard_alarms`, and each applies it to its own book. A severity change both replicas see
 // is recorded once (the history's unique key).
 import { randomUUID } from "node:crypto";
-import type { Pool } from "pg";
+import type { Pool, PoolClient } from "pg";
 import type { AlarmRules } from "../../src/core/alarm-rules.js";
 import type { AlarmState } from "../../src/core/alarm-state.js";
 import { postgresAdapter } from "../auth/auth-store.js";
@@ -24,6 +24,8 @@ import {
 import { rulesFromRow } from "./embedded-alarm-store.js";
 
 const CHANNEL = "runboard_alarms";
+/** pg_try_advisory_lock key ("rbal"): the replica holding it sends alarm notices out. */
+const SENDER_LOCK = 0x7262616c;
 const UNIQUE_VIOLATION = "23505";
 const RULE_COLUMNS =
   "revision, doc, to_char(saved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS saved_at, saved_by, message";
@@ -32,6 +34,10 @@ export class PostgresAlarmStore implements AlarmStore {
   /** Which replica this is, so it does not apply what it told the others itself. */
   readonly origin = randomUUID();
   private listener: PgListener | undefined;
+  /** Whether this replica sends the contact points' notices (one replica does; see `leads`). */
+  private leading = false;
+  private leadClient: PoolClient | undefined;
+  private leadTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly pool: Pool,
@@ -54,7 +60,42 @@ export class PostgresAlarmStore implements AlarmStore {
       `CREATE UNIQUE INDEX IF NOT EXISTS runboard_alarm_history_once
          ON runboard_alarm_history (at_ms, alarm_id, kind, severity, current_severity, by_name)`,
     ]);
-    return new PostgresAlarmStore(pool, url, log);
+    const store = new PostgresAlarmStore(pool, url, log);
+    await store.tryToLead();
+    return store;
+  }
+
+  /**
+   * Every replica sees the same severity changes; one of them tells the contact points. The one
+   * holding a session advisory lock does; when it stops (its connection gone), another takes the
+   * lock within 5 s.
+   */
+  leads(): boolean {
+    return this.leading;
+  }
+
+  private async tryToLead(): Promise<void> {
+    try {
+      if (!this.leadClient) {
+        const client = await this.pool.connect();
+        client.on("error", () => {
+          this.leading = false;
+          this.leadClient = undefined;
+          client.release(true);
+        });
+        this.leadClient = client;
+      }
+      if (!this.leading) {
+        const { rows } = await this.leadClient.query("SELECT pg_try_advisory_lock($1) AS got", [SENDER_LOCK]);
+        this.leading = (rows[0] as { got: boolean }).got;
+      }
+    } catch {
+      this.leading = false;
+      this.leadClient?.release(true);
+      this.leadClient = undefined;
+    }
+    this.leadTimer = setTimeout(() => void this.tryToLead(), 5000);
+    this.leadTimer.unref();
   }
 
   async rules(): Promise<AlarmRulesRecord> {
@@ -161,6 +202,9 @@ export class PostgresAlarmStore implements AlarmStore {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.leadTimer);
+    this.leadClient?.release(true);
+    this.leadClient = undefined;
     await this.listener?.close();
     await this.pool.end();
   }

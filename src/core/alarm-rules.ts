@@ -59,12 +59,52 @@ const ruleSchema = z
       .max(50)
       .optional(),
     enabled: z.boolean().optional(),
+    /** A MAJOR alarm during a run proposes flagging the run bad over the alarm's span (default yes). */
+    proposeFlags: z.boolean().optional(),
+    /** A run that ended with no alarm here is marked reviewed when the next run starts (default no). */
+    autoReview: z.boolean().optional(),
   })
   .strict();
 export type AlarmRule = z.infer<typeof ruleSchema>;
 
+const SEVERITIES = ["MINOR", "MAJOR", "INVALID"] as const;
+const contactBase = {
+  /** Who is told, for the health page and the logs ("shift-phone", "lab-mqtt"). */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$/, "letters, digits, spaces and . _ - only, at most 64"),
+  /** Only alarms under these group paths (absent: all). */
+  paths: z.array(pathSchema).min(1).max(100).optional(),
+  /** Only changes that reach this severity or above, and their acknowledgement and return (default MINOR). */
+  minSeverity: z.enum(SEVERITIES).optional(),
+};
+
+/** Where alarm changes are sent out of the building: a local webhook, or an MQTT topic. */
+const contactPointSchema = z.discriminatedUnion("kind", [
+  z
+    .object({ ...contactBase, kind: z.literal("webhook"), url: z.string().max(2000).regex(/^https?:\/\/\S+$/, "an http:// or https:// address") })
+    .strict(),
+  z
+    .object({
+      ...contactBase,
+      kind: z.literal("mqtt"),
+      url: z.string().max(2000).regex(/^mqtts?:\/\/\S+$/, "an mqtt:// or mqtts:// address"),
+      /** {observable}, {channel}, {severity} and {path} are filled in. */
+      topic: z.string().min(1).max(500).regex(/^[^#+]*$/, "a topic to publish to (no wildcards); {observable}, {channel}, {severity}, {path} are filled in"),
+      qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
+      retain: z.boolean().optional(),
+      /** Names of environment variables holding the broker's credentials (never the secrets themselves). */
+      usernameEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable's name").optional(),
+      passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable's name").optional(),
+    })
+    .strict(),
+]);
+export type ContactPoint = z.infer<typeof contactPointSchema>;
+
 export const alarmRulesSchema = z
-  .object({ schemaVersion: z.literal(ALARM_RULES_VERSION), rules: z.array(ruleSchema).max(10_000) })
+  .object({
+    schemaVersion: z.literal(ALARM_RULES_VERSION),
+    rules: z.array(ruleSchema).max(10_000),
+    contactPoints: z.array(contactPointSchema).max(50).optional(),
+  })
   .strict()
   .superRefine((doc, ctx) => {
     const seen = new Map<string, number>();
@@ -113,6 +153,8 @@ export interface ResolvedRule {
   guidance: NonNullable<AlarmRule["guidance"]>;
   displays: string[];
   enabled: boolean;
+  proposeFlags: boolean;
+  autoReview: boolean;
 }
 
 const ancestors = (path: string): string[] => {
@@ -150,6 +192,8 @@ export function resolveRules(doc: AlarmRules, healthy: (observable: string) => A
       displays: chain.flatMap((r) => r.displays ?? []),
       // A group turned off turns off everything under it.
       enabled: chain.every((r) => r.enabled !== false),
+      proposeFlags: pick("proposeFlags") ?? true,
+      autoReview: pick("autoReview") ?? false,
     });
   }
   return out;

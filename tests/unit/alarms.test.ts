@@ -28,6 +28,8 @@ const HV: ResolvedRule = {
   guidance: [],
   displays: [],
   enabled: true,
+  proposeFlags: true,
+  autoReview: false,
 };
 
 /** Readings `[t (s), value]` on one alarm; returns it. */
