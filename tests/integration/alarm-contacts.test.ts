@@ -78,7 +78,10 @@ describe("alarm contact points", () => {
   after(async () => {
     await subscriber?.endAsync(true);
     await server.close();
-    for (const r of receivers) (r.closeAllConnections(), r.close());
+    for (const r of receivers) {
+      r.closeAllConnections();
+      r.close();
+    }
     rmSync(dataDir, { recursive: true, force: true });
   });
 
