@@ -14,6 +14,7 @@ import { PlaylistStore } from "./playlists/playlist-store.js";
 import type { AlarmStore } from "./alarms/alarm-store.js";
 import { ContactPoints, webhookDeliver } from "./alarms/contact-points.js";
 import { mqttDeliver } from "./alarms/mqtt-contact.js";
+import { startRunReviewer } from "./alarms/run-reviewer.js";
 import { Authenticator } from "./auth/authenticator.js";
 import { TokenRegistry } from "./auth/token-registry.js";
 import { ConfigError, type ServerConfig, sharedAuthUrl } from "./config.js";
@@ -229,6 +230,8 @@ export async function startAlarms(
   };
   const contacts = new ContactPoints((point) => (point.kind === "webhook" ? webhookDeliver(point.url) : mqttDeliver(point)), log);
   const alarms = await AlarmService.start(stores.alarmStore, catalog, { contacts });
+  const runs = () => keeper.runs();
+  alarms.whenStopped(startRunReviewer({ runs, flags: stores.flags, alarms, store: stores.alarmStore, log }));
   ingest.alarmSink.evaluate = (readings) => alarms.evaluate(readings);
   // Pages follow the alarms on /ws: all of them when they ask, then each second's news.
   ingest.hub.followAlarms(() => alarms.current());

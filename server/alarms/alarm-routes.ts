@@ -6,6 +6,7 @@ import { z } from "zod";
 import type { ObservableInfo } from "../../src/core/catalog.js";
 import { type AlarmRules, parseAlarmRules } from "../../src/core/alarm-rules.js";
 import type { AlarmState } from "../../src/core/alarm-state.js";
+import { majorSpans } from "../../src/core/alarm-spans.js";
 import { type FieldError, fieldErrors } from "../../src/core/validation.js";
 import { mayDo, who } from "../auth/auth-routes.js";
 import { fail } from "../http-fail.js";
@@ -59,6 +60,21 @@ export function alarmRoutes(deps: AlarmRouteDeps): Router {
     if (!q.success) return fail(res, 400, "invalid query", fieldErrors(q.error));
     const to = q.data.to ?? Date.now();
     res.json({ events: await deps.store.history(q.data.from ?? to - 86_400_000, to, q.data.limit) });
+  });
+  // The MAJOR spans of the alarms whose rules propose flags, for the runs' flag proposals.
+  router.get("/api/alarms/spans", async (req, res) => {
+    const q = historySchema.safeParse(req.query);
+    if (!q.success) return fail(res, 400, "invalid query", fieldErrors(q.error));
+    const to = q.data.to ?? Date.now();
+    const from = q.data.from ?? to - 86_400_000;
+    // A span that began before `from` is found from the day before.
+    const events = await deps.store.history(from - 86_400_000, to, 10_000);
+    const spans = majorSpans(events, Math.min(to, Date.now())).flatMap((span) => {
+      const rule = deps.alarms.ruleOf(span.id);
+      if (!rule?.proposeFlags || span.to < from) return [];
+      return [{ ...span, path: rule.path, unit: deps.catalog(span.observable)?.unit ?? "", limits: rule.major ?? null }];
+    });
+    res.json({ spans });
   });
   router.get("/api/alarms/:id", (req, res) => {
     const alarm = deps.alarms.get(String(req.params.id));

@@ -80,7 +80,7 @@ export class AlarmService {
   private learn(doc: AlarmRules): void {
     this.contacts?.configure(doc.contactPoints ?? []);
     this.book.setRules(doc, this.now());
-    this.byPath = new Map(resolveRules(doc, () => undefined).map((r) => [r.path, r]));
+    this.byPath = new Map(resolveRules(doc, (o) => this.catalog(o)?.healthy).map((r) => [r.path, r]));
   }
 
   view(s: AlarmState): AlarmView {
@@ -94,6 +94,17 @@ export class AlarmService {
   /** Every alarm an operator has to see, as news (what a page is sent when it subscribes). */
   current(): AlarmNews {
     return { changed: this.book.list().map((s) => this.view(s)), counts: this.book.counts(), at: this.now() };
+  }
+
+  /** The rule an alarm is under: its limits, whether it proposes flags and reviews runs. */
+  ruleOf(id: string): ResolvedRule | undefined {
+    const state = this.book.get(id);
+    return state ? this.byPath.get(state.path) : undefined;
+  }
+
+  /** Whether any rule marks quiet runs reviewed. */
+  reviewsRuns(): boolean {
+    return [...this.byPath.values()].some((r) => r.autoReview);
   }
 
   onNews(listener: (news: AlarmNews) => void): () => void {
@@ -207,6 +218,9 @@ export class AlarmService {
       if (this.book.get(id)) continue;
       this.dirty.add(id);
       this.gone.set(id, { ...old, severity: "OK", currentSeverity: "OK", acknowledged: null, shelved: null, disabled: null });
+      const { observable, channel } = old;
+      const text = "no rule watches it any more";
+      this.events.push({ at: this.now(), id, observable, channel, kind: "removed", severity: "OK", currentSeverity: "OK", value: null, by: "", text });
     }
     for (const s of this.book.states()) {
       this.dirty.add(s.id);
@@ -215,22 +229,38 @@ export class AlarmService {
     this.flush();
   }
 
-  private changed(changes: readonly Pick<AlarmChange, "id" | "at">[], kind: AlarmEvent["kind"], by: string, text: string): void {
+  private changed(
+    changes: readonly (Pick<AlarmChange, "id" | "at"> & Partial<AlarmChange>)[],
+    kind: AlarmEvent["kind"],
+    by: string,
+    text: string,
+  ): void {
     for (const c of changes) {
       const s = this.book.get(c.id);
       if (!s) continue;
       this.dirty.add(c.id);
       this.news.add(c.id);
-      const { id, observable, channel, severity, currentSeverity, value } = s;
+      // As the change left it (a batch may change an alarm twice: its rise and its return).
+      const { id, observable, channel } = s;
+      const { severity, currentSeverity } = c.to ?? s;
+      const value = c.value !== undefined ? c.value : s.value;
       this.events.push({ at: c.at, id, observable, channel, kind, severity, currentSeverity, value, by, text });
       // Severity changes are seen by every replica and sent by one; a person's action by the replica it was taken on.
       if (this.contacts && (kind !== "severity" || (this.store.leads?.() ?? true))) {
-        const view = this.view(s);
-        const acknowledged = !!s.acknowledged;
+        const acknowledged = c.to ? c.to.acknowledged : !!s.acknowledged;
+        const shown = value !== null && Number.isFinite(value) ? value : null;
+        const unit = this.catalog(observable)?.unit ?? "";
         this.contacts.send({
-          ...{ id, path: s.path, observable, channel, kind, severity, currentSeverity, acknowledged },
-          value: view.value,
-          unit: view.unit ?? "",
+          id,
+          path: s.path,
+          observable,
+          channel,
+          kind,
+          severity,
+          currentSeverity,
+          acknowledged,
+          value: shown,
+          unit,
           at: c.at,
           by,
           text,
@@ -263,9 +293,16 @@ export class AlarmService {
     return this.contacts?.status() ?? [];
   }
 
+  private readonly stoppers: (() => void)[] = [];
+  /** Stopped with the service (a helper's timer). */
+  whenStopped(stop: () => void): void {
+    this.stoppers.push(stop);
+  }
+
   /** Stops the clock and writes what is left. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    for (const stop of this.stoppers) stop();
     await this.flush();
     await this.contacts?.close();
   }

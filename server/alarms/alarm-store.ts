@@ -22,8 +22,8 @@ export interface AlarmEvent {
   id: string;
   observable: string;
   channel: number;
-  /** severity: the evaluator changed it; the others: a person did. */
-  kind: "severity" | "ack" | "shelve" | "unshelve" | "disable" | "enable";
+  /** severity: the evaluator changed it; removed: no rule watches it any more; the others: a person did. */
+  kind: "severity" | "ack" | "shelve" | "unshelve" | "disable" | "enable" | "removed";
   severity: Severity;
   currentSeverity: Severity;
   value: number | null;

@@ -1,21 +1,11 @@
 // The browser's calls to the alarm API (server/alarms/alarm-routes.ts).
 import type { PageAlarm } from "../core/alarm-news.js";
 import type { AlarmRules } from "../core/alarm-rules.js";
-import type { Severity } from "../core/alarm-state.js";
+import type { SeverityEvent } from "../core/alarm-spans.js";
 import { apiRead, apiWrite } from "./api.js";
 
-export interface AlarmHistoryEvent {
-  at: number;
-  id: string;
-  observable: string;
-  channel: number;
-  kind: string;
-  severity: Severity;
-  currentSeverity: Severity;
-  value: number | null;
-  by: string;
-  text: string;
-}
+/** One event of an alarm's life, as the history lists it. */
+export type AlarmHistoryEvent = SeverityEvent & { by: string; text: string };
 
 const alarmPath = (id: string, action: string) => `/api/alarms/${encodeURIComponent(id)}/${action}`;
 

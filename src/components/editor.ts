@@ -31,6 +31,7 @@ import { type RunFlag, flagBands, flagsByRun, runVerdict } from "../core/flags.j
 import { describeErrors } from "../core/validation.js";
 import { DEFAULT_SIZE } from "../core/widget-kinds.js";
 import { fetchRuns } from "./api.js";
+import { type AlarmSpanListing, alarmChecks, fetchAlarmSpans } from "./alarm-checks.js";
 import { el, frameScheduler } from "./dom.js";
 import { getDuckDB } from "./duckdb.js";
 import { addWidgetForm } from "./editor-form.js";
@@ -101,6 +102,8 @@ class EditorPage {
   private flags: readonly RunFlag[] = [];
   private bands: { runs: readonly RunInfo[]; bands: FlagBand[] } | undefined;
   private verdictOf = (_run: number): string => "unreviewed";
+  /** The server's MAJOR alarm spans over the window, for the runs' flag proposals. */
+  private alarmSpans: AlarmSpanListing[] = [];
   private flagCheck: ReturnType<typeof setTimeout> | undefined;
   private readonly time: ReturnType<typeof timeBar>;
   private readonly feed: SeriesFeed;
@@ -477,7 +480,19 @@ class EditorPage {
         return now ? { runs: this.feed.runs().filter((r) => now.runs.includes(r.id)), window: now.window } : undefined;
       },
       allRuns: () => this.feed.runs(),
-      checks: (run) => rangeChecks(run, Object.values(this.dashboard.elements), this.info, (o, c) => this.feed.buffer(o, c)),
+      checks: (run) => [
+        ...rangeChecks(run, Object.values(this.dashboard.elements), this.info, (o, c) => this.feed.buffer(o, c)),
+        ...alarmChecks(run, this.alarmSpans),
+      ],
+      // The server's MAJOR alarm spans over the window shown (a published review has no server).
+      ...(review
+        ? {}
+        : {
+            alsoLoad: async () => {
+              const window = this.feed.current()?.window;
+              if (window) this.alarmSpans = await fetchAlarmSpans(window.from, window.to);
+            },
+          }),
       onFlags: (flags) => {
         this.flags = flags;
         this.bands = undefined;
@@ -631,6 +646,8 @@ class EditorPage {
     // Time moves on even without new readings: slide the windows, age the values.
     setInterval(() => this.renderAll(), 5000);
     await this.declare();
+    // Once the window is known: the server's alarm spans for the flag proposals.
+    void this.flagsPanel.refresh();
   }
 
   /** A wall screen: the title, the live state and "updated hh:mm:ss" over the widgets alone. */

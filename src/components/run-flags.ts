@@ -78,6 +78,8 @@ export interface RunFlagsOptions {
   load?: () => Promise<RunFlag[]>;
   /** The flags changed (the bands redraw). */
   onFlags: (flags: readonly RunFlag[]) => void;
+  /** Read with the flags: what else the checks use (the server's alarm spans). */
+  alsoLoad?: () => Promise<void>;
 }
 
 const time = (t: number) => new Date(t).toLocaleString();
@@ -284,6 +286,7 @@ class RunFlagsPanel {
   async refresh(): Promise<void> {
     try {
       this.flags = this.options.load ? await this.options.load() : (await fetchFlags()).flatMap((r) => r.flags);
+      await this.options.alsoLoad?.().catch(() => undefined);
     } catch {
       // The next refresh asks again; what is shown stays.
       return;

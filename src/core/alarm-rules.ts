@@ -80,20 +80,40 @@ const contactBase = {
 /** Where alarm changes are sent out of the building: a local webhook, or an MQTT topic. */
 const contactPointSchema = z.discriminatedUnion("kind", [
   z
-    .object({ ...contactBase, kind: z.literal("webhook"), url: z.string().max(2000).regex(/^https?:\/\/\S+$/, "an http:// or https:// address") })
+    .object({
+      ...contactBase,
+      kind: z.literal("webhook"),
+      url: z
+        .string()
+        .max(2000)
+        .regex(/^https?:\/\/\S+$/, "an http:// or https:// address"),
+    })
     .strict(),
   z
     .object({
       ...contactBase,
       kind: z.literal("mqtt"),
-      url: z.string().max(2000).regex(/^mqtts?:\/\/\S+$/, "an mqtt:// or mqtts:// address"),
+      url: z
+        .string()
+        .max(2000)
+        .regex(/^mqtts?:\/\/\S+$/, "an mqtt:// or mqtts:// address"),
       /** {observable}, {channel}, {severity} and {path} are filled in. */
-      topic: z.string().min(1).max(500).regex(/^[^#+]*$/, "a topic to publish to (no wildcards); {observable}, {channel}, {severity}, {path} are filled in"),
+      topic: z
+        .string()
+        .min(1)
+        .max(500)
+        .regex(/^[^#+]*$/, "a topic to publish to (no wildcards); {observable}, {channel}, {severity}, {path} are filled in"),
       qos: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
       retain: z.boolean().optional(),
       /** Names of environment variables holding the broker's credentials (never the secrets themselves). */
-      usernameEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable's name").optional(),
-      passwordEnv: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable's name").optional(),
+      usernameEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable's name")
+        .optional(),
+      passwordEnv: z
+        .string()
+        .regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable's name")
+        .optional(),
     })
     .strict(),
 ]);

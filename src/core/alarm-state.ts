@@ -112,17 +112,19 @@ export interface AlarmChange {
   at: number;
   from: { severity: Severity; currentSeverity: Severity; acknowledged: boolean };
   to: { severity: Severity; currentSeverity: Severity; acknowledged: boolean };
+  /** The reading that made the change (the latched value for a change of time or of a person). */
+  value: number | null;
 }
 
 const visible = (s: AlarmState) => ({ severity: s.severity, currentSeverity: s.currentSeverity, acknowledged: !!s.acknowledged });
 
-function changeOf(before: ReturnType<typeof visible>, state: AlarmState, at: number): AlarmChange | undefined {
+function changeOf(before: ReturnType<typeof visible>, state: AlarmState, at: number, value = state.value): AlarmChange | undefined {
   const after = visible(state);
   const same =
     before.severity === after.severity &&
     before.currentSeverity === after.currentSeverity &&
     before.acknowledged === after.acknowledged;
-  return same ? undefined : { id: state.id, at, from: before, to: after };
+  return same ? undefined : { id: state.id, at, from: before, to: after, value };
 }
 
 /** One reading of the alarm's channel at time `t`. */
@@ -144,7 +146,7 @@ export function applyReading(state: AlarmState, rule: ResolvedRule, t: number, v
     // Once a departure counts, each later reading of it acts at once.
     if (lasted || often || state.currentSeverity !== "OK") countDeparture(state, rule, t);
   }
-  return changeOf(before, state, t);
+  return changeOf(before, state, t, value);
 }
 
 /** The noise filter's record of a reading outside OK: when the departure began, its worst. */
@@ -218,7 +220,7 @@ export function acknowledge(state: AlarmState, by: string, comment: string, now:
   state.acknowledged = { by, at: now, comment, severity: state.severity };
   // Back to normal already: the acknowledgement clears the latch.
   if (state.currentSeverity === "OK") clear(state, state.value, state.time);
-  return { id: state.id, at: now, from: before, to: visible(state) };
+  return { id: state.id, at: now, from: before, to: visible(state), value: state.value };
 }
 
 /** Shelved until `until`, or one-shot (null: until the alarm is back to OK). */

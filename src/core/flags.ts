@@ -147,6 +147,10 @@ export function outOfRangeSpans(
   return spans;
 }
 
+/** "900–1300", or one side only where the other is open ("≤ 1300"). */
+const rangeText = (r: { min: number; max: number }) =>
+  Number.isFinite(r.min) && Number.isFinite(r.max) ? `${r.min}–${r.max}` : Number.isFinite(r.max) ? `≤ ${r.max}` : `≥ ${r.min}`;
+
 /**
  * The PMT workflow's proposal for one run: out of range somewhere -> flag it bad over the span
  * where it was; all in range once the run has ended (the next scan began) -> mark it reviewed.
@@ -162,7 +166,7 @@ export function proposeVerdict(
     const to = Math.max(...failing.flatMap((c) => c.spans.map((s) => s.to)));
     const words = failing.map((c) => {
       const count = c.spans.reduce((n, s) => n + s.count, 0);
-      return `${c.label} left ${c.range.min}–${c.range.max}${c.unit ? ` ${c.unit}` : ""} (${count} reading${count === 1 ? "" : "s"})`;
+      return `${c.label} left ${rangeText(c.range)}${c.unit ? ` ${c.unit}` : ""} (${count} reading${count === 1 ? "" : "s"})`;
     });
     // A single reading out of range is a span of one instant: widen it to a second so it shows.
     return {

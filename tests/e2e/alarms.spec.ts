@@ -22,14 +22,15 @@ async function setRules(request: APIRequestContext, rules: unknown[]) {
   expect(saved.status(), await saved.text()).toBe(200);
 }
 
-/** One reading of camera.hv on `channel` now, in the simulator's running run. */
-async function sendHv(request: APIRequestContext, channels: number[], value: number) {
+/** One reading of camera.hv on each of `channels` now, in the simulator's running run (returned). */
+async function sendHv(request: APIRequestContext, channels: number[], value: number): Promise<number> {
   const { runs } = (await (await request.get("/api/runs")).json()) as { runs: { id: number }[] };
   const run = Math.max(...runs.map((r) => r.id));
   const t = Date.now();
   const readings = channels.map((channel) => ({ observable: "camera.hv", run, channel, t, value }));
   const sent = await request.post("/api/ingest", { headers: auth, data: { readings } });
   expect(sent.status(), await sent.text()).toBe(200);
+  return run;
 }
 
 const area = (page: Page) => page.locator("#runboard-alarm-area");
@@ -166,4 +167,26 @@ test("a page whose alarm news stops says the alarm service is lost, then recover
   cut = false;
   await expect(area(page)).toContainText("No active alarms", { timeout: 5000 });
   await expect(area(page)).toHaveAttribute("data-state", "ok");
+});
+
+test("a MAJOR alarm during a run is proposed as a flag on that run, over the alarm's span", async ({ page, request }) => {
+  const saved = await request.post("/api/dashboards", {
+    headers: auth,
+    data: {
+      schemaVersion: 3,
+      title: "Humidity watch",
+      elements: { h: { kind: "timeseries", title: "Humidity", series: [{ observable: "camera.humidity", channel: 0 }] } },
+      layout: { items: [{ element: "h", x: 0, y: 0, w: 8, h: 4 }] },
+    },
+  });
+  expect(saved.status()).toBe(201);
+  const { id } = (await saved.json()) as { id: string };
+  const run = await sendHv(request, [1845], 1480);
+  await page.goto(`/d/${id}`);
+  const summary = page.locator(".run-flags summary");
+  await expect(summary).toContainText(/proposed/);
+  await summary.click();
+  const proposal = page.locator(`.proposal[data-run='${run}']`);
+  await expect(proposal).toContainText("camera.hv ch 1845 (MAJOR alarm) left 900–1300 V");
+  await expect(proposal.getByRole("button", { name: /^Flag run \d+ bad$/ })).toBeVisible();
 });
