@@ -96,7 +96,9 @@ export class DashboardGrid {
     const heading = el("h3", {}, widget.title);
     // The title bar is the drag handle, and with the keyboard: arrows move, Shift+arrows resize.
     const handle = el("div", { className: "widget-handle", tabIndex: this.readOnly ? -1 : 0 }, heading);
-    const header = el("div", { className: "widget-header" }, handle, data, ...(this.readOnly ? [] : [settings, remove]));
+    // An alarm table has no readings to inspect or download.
+    const dataButton = widget.kind === "alarms" ? [] : [data];
+    const header = el("div", { className: "widget-header" }, handle, ...dataButton, ...(this.readOnly ? [] : [settings, remove]));
     const body = el("div", { className: "widget-body" });
     const caption = el("p", { className: "widget-caption", id: `caption-${name}` });
     const region = el("div", { className: "grid-stack-item-content widget" }, header, body, caption);
@@ -126,7 +128,9 @@ export class DashboardGrid {
     if (!frame) return;
     frame.heading.textContent = title;
     frame.region.setAttribute("aria-label", title);
-    const [data, settings, remove] = frame.region.querySelectorAll(".widget-header > button");
+    const [data, settings, remove] = [".data", ".settings", ".remove"].map((c) =>
+      frame.region.querySelector(`.widget-header > button${c}`),
+    );
     data?.setAttribute("aria-label", `Data of ${title}`);
     data?.setAttribute("title", "Inspect and download the readings (CSV, Parquet)");
     settings?.setAttribute("aria-label", `Settings of ${title}`);

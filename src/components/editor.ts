@@ -32,6 +32,8 @@ import { describeErrors } from "../core/validation.js";
 import { DEFAULT_SIZE } from "../core/widget-kinds.js";
 import { fetchRuns } from "./api.js";
 import { type AlarmSpanListing, alarmChecks, fetchAlarmSpans } from "./alarm-checks.js";
+import { alarmFeed } from "./alarm-feed.js";
+import { markWidget, widgetAlarm } from "./widget-alarm-marks.js";
 import { el, frameScheduler } from "./dom.js";
 import { getDuckDB } from "./duckdb.js";
 import { addWidgetForm } from "./editor-form.js";
@@ -459,6 +461,17 @@ class EditorPage {
   private place(name: string, widget: Widget): void {
     const item = this.dashboard.layout.items.find((i) => i.element === name);
     if (item && this.grid.add(name, widget, item)) this.render(name);
+    this.markAlarms();
+  }
+
+  /** Borders widgets whose observable is in alarm (not in a published review: no alarms there). */
+  private markAlarms(): void {
+    if (this.context.review) return;
+    const { alarms } = alarmFeed().picture();
+    for (const [name, widget] of Object.entries(this.dashboard.elements)) {
+      const frame = this.grid.frame(name);
+      if (frame) markWidget(frame.region, frame.heading, widgetAlarm(widget, alarms.values()));
+    }
   }
 
   /** Rows opened or folded, another tab: the sections again, and the data the widgets shown need. */
@@ -645,9 +658,19 @@ class EditorPage {
     });
     // Time moves on even without new readings: slide the windows, age the values.
     setInterval(() => this.renderAll(), 5000);
+    this.followAlarms();
     await this.declare();
     // Once the window is known: the server's alarm spans for the flag proposals.
     void this.flagsPanel.refresh();
+  }
+
+  /** Widgets' alarm marks follow the alarm news (what is known now, then each change). */
+  private followAlarms(): void {
+    if (this.context.review) return;
+    alarmFeed().listen((_picture, _rose, changed) => {
+      if (changed > 0) this.markAlarms();
+    });
+    this.markAlarms();
   }
 
   /** A wall screen: the title, the live state and "updated hh:mm:ss" over the widgets alone. */
@@ -667,6 +690,7 @@ class EditorPage {
       });
     }
     setInterval(() => this.renderAll(), 5000);
+    this.followAlarms();
     await this.declare();
   }
 

@@ -75,6 +75,24 @@ const WIDGET_CSS = `
 .runboard-editor .time-shown { flex-basis: 100%; color: var(--theme-foreground-muted); }
 .runboard-editor .time-problem { color: #dc2626; }
 .runboard-editor .time-problem:empty { display: none; }
+.runboard-editor .widget[data-alarm="major"], .runboard-editor .widget[data-alarm="invalid"] { border: 3px solid #dc2626; }
+.runboard-editor .widget[data-alarm="minor"] { border: 3px solid #d97706; }
+.runboard-editor .widget-alarm-mark { font-size: 0.75rem; font-weight: 700; white-space: nowrap; padding: 0 0.3rem; color: #dc2626; }
+.runboard-editor .widget[data-alarm="minor"] .widget-alarm-mark { color: #b45309; }
+:root[data-theme="dark"] .runboard-editor .widget-alarm-mark { color: #f87171; }
+:root[data-theme="dark"] .runboard-editor .widget[data-alarm="minor"] .widget-alarm-mark { color: #fbbf24; }
+.runboard-editor .widget-alarms { height: 100%; overflow: auto; font-size: 0.8rem; }
+.runboard-editor .widget-alarms table { width: 100%; max-width: none; font-size: 0.8rem; }
+.runboard-editor .widget-alarms td { vertical-align: top; padding: 0.1rem 0.3rem; }
+.runboard-editor .widget-alarms h3 { font-size: 0.8rem; margin: 0.2rem 0; }
+.runboard-editor .widget-alarms .alarm-severity, .runboard-editor .widget-alarms .alarm-current, .runboard-editor .widget-alarms .alarm-value, .runboard-editor .widget-alarms .alarm-time { white-space: nowrap; }
+.runboard-editor .widget-alarms .severity-major, .runboard-editor .widget-alarms .severity-invalid { color: #dc2626; font-weight: 600; }
+.runboard-editor .widget-alarms .severity-minor { color: #b45309; font-weight: 600; }
+:root[data-theme="dark"] .runboard-editor .widget-alarms .severity-major, :root[data-theme="dark"] .runboard-editor .widget-alarms .severity-invalid { color: #f87171; }
+:root[data-theme="dark"] .runboard-editor .widget-alarms .severity-minor { color: #fbbf24; }
+.runboard-editor .widget-alarms .alarm-path { display: none; }
+.runboard-editor .widget-alarms .alarm-none { color: var(--theme-foreground-muted); margin: 0.3rem; }
+.runboard-editor .widget-alarms-link { font-size: 0.75rem; margin-left: 0.3rem; }
 `;
 
 let added = false;

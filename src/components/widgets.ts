@@ -16,6 +16,7 @@ import { type DataNeed, type SeriesFeed, arraysKey, gridKey, seriesKey } from ".
 import { histogramView, profileView, timeseriesView, xyView } from "./widget-charts.js";
 import { imageView, rasterView } from "./widget-dense.js";
 import { statView, tableView } from "./widget-values.js";
+import { alarmsView } from "./widget-alarms.js";
 import { ensureWidgetStyles } from "./widget-styles.js";
 import { type Drawing, type WidgetData, type WidgetView, emptyNote } from "./widget-common.js";
 import { ChartPointer, type TimeControl } from "./chart-pointer.js";
@@ -26,6 +27,8 @@ export function needsOf(widget: Widget, info: (name: string) => ObservableInfo |
   if (widgetProblem(widget, info)) return [];
   const first = widget.series[0]!;
   switch (widget.kind) {
+    case "alarms":
+      return []; // the page's alarm news, not the snapshot
     case "raster":
     case "histogram":
       return [
@@ -61,6 +64,7 @@ export function keysOf(widget: Widget): string[] {
   if (widget.kind === "raster" || widget.kind === "histogram") return [gridKey(first.observable)];
   if (widget.kind === "profile") return [arraysKey(first.observable, widget.runs)];
   if (widget.kind === "image") return [arraysKey(first.observable)];
+  if (widget.kind === "alarms") return [];
   return widget.series.map((s) => seriesKey(s.observable, s.channel));
 }
 
@@ -133,16 +137,18 @@ export function createWidgetView(widget: Widget): WidgetView {
       ? rasterView()
       : widget.kind === "image"
         ? imageView()
-        : redrawing(
-            {
-              timeseries: timeseriesView,
-              stat: statView,
-              histogram: histogramView,
-              profile: profileView,
-              xy: xyView,
-              table: tableView,
-            }[widget.kind],
-          );
+        : widget.kind === "alarms"
+          ? alarmsView()
+          : redrawing(
+              {
+                timeseries: timeseriesView,
+                stat: statView,
+                histogram: histogramView,
+                profile: profileView,
+                xy: xyView,
+                table: tableView,
+              }[widget.kind],
+            );
   return {
     element: inner.element,
     update(w, data, size) {

@@ -118,7 +118,12 @@ export interface AlarmChange {
 
 const visible = (s: AlarmState) => ({ severity: s.severity, currentSeverity: s.currentSeverity, acknowledged: !!s.acknowledged });
 
-function changeOf(before: ReturnType<typeof visible>, state: AlarmState, at: number, value = state.value): AlarmChange | undefined {
+function changeOf(
+  before: ReturnType<typeof visible>,
+  state: AlarmState,
+  at: number,
+  value = state.value,
+): AlarmChange | undefined {
   const after = visible(state);
   const same =
     before.severity === after.severity &&

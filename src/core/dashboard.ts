@@ -13,7 +13,7 @@ export const CURRENT_SCHEMA_VERSION = 4;
 export const GRID_COLUMNS = 12;
 
 /** What a widget draws; which ones fit an observable's shape is src/core/widget-kinds.ts. */
-export const widgetKinds = ["timeseries", "stat", "raster", "histogram", "profile", "image", "xy", "table"] as const;
+export const widgetKinds = ["timeseries", "stat", "raster", "histogram", "profile", "image", "xy", "table", "alarms"] as const;
 export const widgetKindSchema = z.enum(widgetKinds);
 export type WidgetKind = z.infer<typeof widgetKindSchema>;
 
@@ -53,6 +53,7 @@ export const KIND_RULES: Readonly<Record<WidgetKind, { series: [number, number];
   image: { series: [1, 1], options: ["colorScale"] },
   xy: { series: [2, 2], options: ["colorBy", "yScale"] },
   table: { series: [1, 64], options: [] },
+  alarms: { series: [1, 1], options: ["alarmScope"] },
 };
 
 export const widgetSchema = z
@@ -78,6 +79,8 @@ export const widgetSchema = z
     colorScale: z.enum(["linear", "log"]).optional(),
     /** xy: colour the points by run or by time. */
     colorBy: z.enum(["run", "time"]).optional(),
+    /** alarms: the observable's alarms (default), or every alarm of the site. */
+    alarmScope: z.enum(["observable", "all"]).optional(),
   })
   .strict()
   .superRefine((w, ctx) => {
@@ -87,7 +90,17 @@ export const widgetSchema = z
       const want = least === most ? `exactly ${least}` : `${least} to ${most}`;
       ctx.addIssue({ code: "custom", path: ["series"], message: `a ${w.kind} widget reads ${want} series` });
     }
-    for (const option of ["yScale", "staleSeconds", "highlight", "bins", "previous", "runs", "colorScale", "colorBy"] as const) {
+    for (const option of [
+      "yScale",
+      "staleSeconds",
+      "highlight",
+      "bins",
+      "previous",
+      "runs",
+      "colorScale",
+      "colorBy",
+      "alarmScope",
+    ] as const) {
       if (w[option] !== undefined && !rule.options.includes(option)) {
         ctx.addIssue({ code: "custom", path: [option], message: `not an option of a ${w.kind} widget` });
       }

@@ -13,6 +13,7 @@ export const KIND_LABELS: Readonly<Record<WidgetKind, string>> = {
   image: "Image (2D heatmap)",
   xy: "X against Y",
   table: "Table of latest values",
+  alarms: "Alarm table",
 };
 
 type ShapeFacts = Pick<ObservableInfo, "name" | "shape" | "channels">;
@@ -32,6 +33,8 @@ export function whyKindDoesNotFit(kind: WidgetKind, info: ShapeFacts): string | 
     case "table":
     case "xy":
       return info.shape === "scalar" ? undefined : `${is}; ${KIND_LABELS[kind].toLowerCase()} draws scalar readings`;
+    case "alarms":
+      return info.shape === "scalar" ? undefined : `${is}; alarms are evaluated on scalar readings`;
     case "raster":
     case "histogram":
       if (info.shape !== "scalar") return `${is}; a ${kind} draws the channels of a per-channel scalar`;
@@ -86,6 +89,7 @@ export const DEFAULT_SIZE: Readonly<Record<WidgetKind, { w: number; h: number }>
   image: { w: 4, h: 5 },
   xy: { w: 4, h: 4 },
   table: { w: 4, h: 4 },
+  alarms: { w: 6, h: 4 },
 };
 
 /**
@@ -104,6 +108,7 @@ export const MIN_SIZE: Readonly<Record<WidgetKind, { w: number; h: number }>> = 
   image: { w: 2, h: 3 },
   xy: { w: 3, h: 4 },
   table: { w: 2, h: 2 },
+  alarms: { w: 3, h: 2 },
 };
 
 /**

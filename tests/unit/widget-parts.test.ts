@@ -28,13 +28,14 @@ describe("widget kinds by shape", () => {
       kindChoices(info)
         .filter((c) => !c.why)
         .map((c) => c.kind);
-    assert.deepEqual(fits(camera), ["timeseries", "stat", "raster", "histogram", "xy", "table"]);
-    assert.deepEqual(fits(rate), ["timeseries", "stat", "xy", "table"]);
+    assert.deepEqual(fits(camera), ["timeseries", "stat", "raster", "histogram", "xy", "table", "alarms"]);
+    assert.deepEqual(fits(rate), ["timeseries", "stat", "xy", "table", "alarms"]);
     assert.deepEqual(fits(waveform), ["profile"]);
     assert.deepEqual(fits(hitmap), ["image"]);
     assert.match(whyKindDoesNotFit("raster", rate)!, /trigger.rate is one scalar; a raster needs a per-channel observable/);
     assert.match(whyKindDoesNotFit("timeseries", waveform)!, /pmt.waveform is a 1D array/);
     assert.match(whyKindDoesNotFit("image", camera)!, /1855 channels of scalars; an image draws a 2D array/);
+    assert.match(whyKindDoesNotFit("alarms", waveform)!, /alarms are evaluated on scalar readings/);
   });
 
   it("starts each shape on the kind a shifter wants most", () => {
