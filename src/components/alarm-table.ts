@@ -23,6 +23,8 @@ export interface AlarmTableOptions {
   actions: boolean;
   /** Fewer columns, no guidance (a dashboard widget). */
   compact?: boolean;
+  /** Alarms of one observable: rows named by channel alone ("ch 25"). */
+  channelNames?: boolean;
   /** Only these alarms (a widget's path or observable). */
   filter?: (alarm: PageAlarm) => boolean;
   onAction?: (action: AlarmActionName, alarm: PageAlarm) => void;
@@ -163,7 +165,7 @@ export class AlarmTable {
   }
 
   private nameCell(a: PageAlarm): HTMLElement {
-    const name = el("span", { className: "alarm-name" }, alarmName(a));
+    const name = el("span", { className: "alarm-name" }, this.options.channelNames ? `ch ${a.channel}` : alarmName(a));
     name.title = `${a.path} · ${a.id}`;
     if (this.options.compact || (a.guidance.length === 0 && a.displays.length === 0))
       return el("div", {}, name, el("div", { className: "alarm-path" }, a.path));

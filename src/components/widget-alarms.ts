@@ -32,7 +32,10 @@ export function alarmsView(): WidgetView {
   const draw = (picture: AlarmPicture) => {
     if (!widget) return;
     const observable = widget.alarmScope === "all" ? undefined : widget.series[0]?.observable;
-    const mine = [...picture.alarms.values()].filter((a) => !observable || a.observable === observable);
+    // Shelved and disabled alarms are the alarm page's business, not a dashboard's.
+    const mine = [...picture.alarms.values()].filter(
+      (a) => (!observable || a.observable === observable) && !a.shelved && !a.disabled,
+    );
     table?.update(new Map(mine.map((a) => [a.id, a])));
     const active = mine.filter(activeAlarm);
     const majors = active.filter((a) => a.severity === "MAJOR" || a.severity === "INVALID").length;
@@ -46,7 +49,7 @@ export function alarmsView(): WidgetView {
       const scopeChanged = widget?.alarmScope !== w.alarmScope || widget?.series[0]?.observable !== w.series[0]?.observable;
       widget = w;
       if (!table || scopeChanged) {
-        table = new AlarmTable({ actions: false, compact: true });
+        table = new AlarmTable({ actions: false, compact: true, channelNames: w.alarmScope !== "all" });
         element.replaceChildren(table.element, link);
       }
       draw(alarmFeed().picture());

@@ -84,7 +84,9 @@ const WIDGET_CSS = `
 .runboard-editor .widget-alarms { height: 100%; overflow: auto; font-size: 0.8rem; }
 .runboard-editor .widget-alarms table { width: 100%; max-width: none; font-size: 0.8rem; }
 .runboard-editor .widget-alarms td { vertical-align: top; padding: 0.1rem 0.3rem; }
-.runboard-editor .widget-alarms h3 { font-size: 0.8rem; margin: 0.2rem 0; }
+/* Small: no section titles or column heads (marks and words say it); the acknowledged dimmed. */
+.runboard-editor .widget-alarms h3, .runboard-editor .widget-alarms thead { display: none; }
+.runboard-editor .widget-alarms .alarm-section-acknowledged { opacity: 0.65; }
 .runboard-editor .widget-alarms .alarm-severity, .runboard-editor .widget-alarms .alarm-current, .runboard-editor .widget-alarms .alarm-value, .runboard-editor .widget-alarms .alarm-time { white-space: nowrap; }
 .runboard-editor .widget-alarms .severity-major, .runboard-editor .widget-alarms .severity-invalid { color: #dc2626; font-weight: 600; }
 .runboard-editor .widget-alarms .severity-minor { color: #b45309; font-weight: 600; }
