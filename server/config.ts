@@ -53,6 +53,8 @@ const envSchema = z.object({
     .default(60),
   /** How fast a review (POST /api/reviews) is sent: a review is background work, ingest is not. */
   RUNBOARD_REVIEW_MB_PER_S: z.coerce.number().positive().max(100_000).default(16),
+  /** Days the alarm history is kept (older events are deleted hourly). */
+  RUNBOARD_ALARM_HISTORY_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   /** A runboard config file whose PostgreSQL or MongoDB source the server watches for new readings. */
   RUNBOARD_WATCH_CONFIG: z.string().optional(),
   /** The live replay window: how far back a reconnecting browser can resume from memory. */
@@ -134,6 +136,8 @@ export interface ServerConfig {
   storeMemoryMb: number;
   /** The pace of a review's download, in MB (MiB) per second. */
   reviewMbPerSecond: number;
+  /** Days the alarm history is kept. */
+  alarmHistoryDays: number;
   auth: AuthConfig;
 }
 
@@ -179,6 +183,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     replayTimeLimitMs: e.RUNBOARD_REPLAY_TIME_LIMIT_SECONDS * 1000,
     storeMemoryMb: e.RUNBOARD_STORE_MEMORY_MB,
     reviewMbPerSecond: e.RUNBOARD_REVIEW_MB_PER_S,
+    alarmHistoryDays: e.RUNBOARD_ALARM_HISTORY_DAYS,
     auth: authConfig(e, origins),
     site: { utcOffsetMinutes: e.RUNBOARD_NIGHT_UTC_OFFSET_MINUTES },
     timeBounds: {

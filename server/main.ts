@@ -44,7 +44,7 @@ export async function startServer(
   const ingest = await startIngest(config, stores, (name) => snapshots.keeper.knows(name), log);
   const snapshots = await startSnapshots(config, stores, ingest.ingestor, options.source, log);
   const { keeper, source } = snapshots;
-  const alarms = await startAlarms(stores, ingest, keeper, log);
+  const alarms = await startAlarms(config, stores, ingest, keeper, log);
   const { server, url, publisher } = await listen(config, stores, ingest, keeper, alarms, startedAt, log);
   const { watcher, feed } = await startFeeds(config, stores, ingest.ingestor, keeper, log);
   await announce(config, { url, stores, ingestLog: ingest.ingestLog, source, startedAt }, log);

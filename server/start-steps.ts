@@ -219,6 +219,7 @@ export async function startSnapshots(
  * it): the states kept are read back, and from now on every stored reading is evaluated.
  */
 export async function startAlarms(
+  config: ServerConfig,
   stores: Stores,
   ingest: Ingest,
   keeper: SnapshotKeeper,
@@ -229,7 +230,7 @@ export async function startAlarms(
     return o && o.shape === "scalar" ? { channels: o.channels, groups: o.groups, healthy: o.healthy, unit: o.unit } : undefined;
   };
   const contacts = new ContactPoints((point) => (point.kind === "webhook" ? webhookDeliver(point.url) : mqttDeliver(point)), log);
-  const alarms = await AlarmService.start(stores.alarmStore, catalog, { contacts });
+  const alarms = await AlarmService.start(stores.alarmStore, catalog, { contacts, historyDays: config.alarmHistoryDays });
   const runs = () => keeper.runs();
   alarms.whenStopped(startRunReviewer({ runs, flags: stores.flags, alarms, store: stores.alarmStore, log }));
   ingest.alarmSink.evaluate = (readings) => alarms.evaluate(readings);

@@ -19,6 +19,7 @@ import {
 import type { Reading } from "../../src/core/catalog.js";
 import type { AlarmAction, AlarmEvent, AlarmRemote, AlarmStore, SaveRulesResult } from "./alarm-store.js";
 import type { ContactPoints } from "./contact-points.js";
+import { FlapLimit } from "../../src/core/alarm-flapping.js";
 
 /**
  * What listeners are told once a second: the alarms that changed since (as the API shows them),
@@ -46,6 +47,7 @@ export class AlarmService {
   private timer: ReturnType<typeof setInterval> | undefined;
   private writing: Promise<void> = Promise.resolve();
   private events: AlarmEvent[] = [];
+  private readonly flaps = new FlapLimit();
   /** Alarms no rule watches any more, told to pages once as cleared (so they leave every list). */
   private readonly gone = new Map<string, AlarmView>();
   /** The rules revision this replica evaluates (another replica's save arrives by NOTIFY). */
@@ -64,7 +66,7 @@ export class AlarmService {
   static async start(
     store: AlarmStore,
     catalog: (observable: string) => WatchedObservable | undefined,
-    options: { now?: () => number; contacts?: ContactPoints } = {},
+    options: { now?: () => number; contacts?: ContactPoints; historyDays?: number } = {},
   ): Promise<AlarmService> {
     const service = new AlarmService(store, catalog, options.now ?? Date.now, options.contacts);
     const rules = await store.rules();
@@ -74,6 +76,13 @@ export class AlarmService {
     service.timer = setInterval(() => service.tick(), TICK_MS);
     service.timer.unref();
     await store.follow?.((message) => void service.fromReplica(message));
+    // The history is kept `historyDays` (default a year): pruned at start, then hourly.
+    const keepMs = (options.historyDays ?? 365) * 86_400_000;
+    const prune = () => void store.prune(service.now() - keepMs).catch(() => undefined);
+    prune();
+    const pruning = setInterval(prune, 3_600_000);
+    pruning.unref();
+    service.whenStopped(() => clearInterval(pruning));
     return service;
   }
 
@@ -220,7 +229,18 @@ export class AlarmService {
       this.gone.set(id, { ...old, severity: "OK", currentSeverity: "OK", acknowledged: null, shelved: null, disabled: null });
       const { observable, channel } = old;
       const text = "no rule watches it any more";
-      this.events.push({ at: this.now(), id, observable, channel, kind: "removed", severity: "OK", currentSeverity: "OK", value: null, by: "", text });
+      this.events.push({
+        at: this.now(),
+        id,
+        observable,
+        channel,
+        kind: "removed",
+        severity: "OK",
+        currentSeverity: "OK",
+        value: null,
+        by: "",
+        text,
+      });
     }
     for (const s of this.book.states()) {
       this.dirty.add(s.id);
@@ -233,13 +253,18 @@ export class AlarmService {
     changes: readonly (Pick<AlarmChange, "id" | "at"> & Partial<AlarmChange>)[],
     kind: AlarmEvent["kind"],
     by: string,
-    text: string,
+    said: string,
   ): void {
     for (const c of changes) {
       const s = this.book.get(c.id);
       if (!s) continue;
       this.dirty.add(c.id);
       this.news.add(c.id);
+      let text = said;
+      // A flapping alarm's changes beyond the limit are counted, not recorded nor sent.
+      const flap = kind === "severity" ? this.flaps.admit(c.id, c.at) : { record: true, notRecorded: 0 };
+      if (!flap.record) continue;
+      if (flap.notRecorded > 0) text = `${flap.notRecorded} changes in the minute before were not recorded (flapping)`;
       // As the change left it (a batch may change an alarm twice: its rise and its return).
       const { id, observable, channel } = s;
       const { severity, currentSeverity } = c.to ?? s;

@@ -58,6 +58,8 @@ export interface AlarmStore {
   record(events: readonly AlarmEvent[]): Promise<void>;
   /** Events in [from, to], oldest first, at most `limit`. */
   history(from: number, to: number, limit: number): Promise<AlarmEvent[]>;
+  /** Deletes the events before `before`; returns how many. */
+  prune(before: number): Promise<number>;
   /** Shared by replicas: what the others do is heard here, and told to them by `announce`. */
   follow?(listener: (message: AlarmRemote) => void): Promise<void>;
   announce?(message: AlarmTold): Promise<void>;

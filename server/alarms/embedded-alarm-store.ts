@@ -152,6 +152,14 @@ export class EmbeddedAlarmStore implements AlarmStore {
     );
   }
 
+  prune(before: number): Promise<number> {
+    return this.conn.serial(async () => {
+      const [row] = await this.rows("SELECT count(*) AS n FROM alarm_history WHERE at_ms < $before", { before });
+      await this.conn.db.run("DELETE FROM alarm_history WHERE at_ms < $before", { before });
+      return Number(row!.n);
+    });
+  }
+
   async close(): Promise<void> {
     await this.conn.close();
   }

@@ -178,6 +178,10 @@ export class PostgresAlarmStore implements AlarmStore {
     return rows.map(eventFromRow);
   }
 
+  async prune(before: number): Promise<number> {
+    return (await this.pool.query("DELETE FROM runboard_alarm_history WHERE at_ms < $1", [before])).rowCount ?? 0;
+  }
+
   /** What the other replicas did, as they tell it. */
   async follow(listener: (message: AlarmRemote) => void): Promise<void> {
     this.listener = await listenToChannel({
