@@ -100,24 +100,67 @@ export class AlarmTable {
     return part;
   }
 
-  /** Brings the table in step with `alarms`: only the changed ones are redrawn and moved. */
+  private narrow: ((alarm: PageAlarm) => boolean) | undefined;
+
+  /** Only the rows `narrow` keeps are shown (a typed filter): rows are hidden, not made again. */
+  setFilter(narrow: ((alarm: PageAlarm) => boolean) | undefined): void {
+    this.narrow = narrow;
+    for (const row of this.rows.values()) row.tr.hidden = !!narrow && !narrow(row.alarm);
+    this.count();
+  }
+
+  /** Brings the table in step with `alarms`: only the changed ones are redrawn, in place where they stay put. */
   update(alarms: ReadonlyMap<string, PageAlarm>): void {
     const keep = this.options.filter ?? (() => true);
     for (const [id, row] of this.rows) if (alarms.get(id) === undefined || !keep(alarms.get(id)!)) this.remove(id, row);
     for (const alarm of alarms.values()) {
-      if (this.rows.get(alarm.id)?.alarm === alarm || !keep(alarm)) continue;
       const old = this.rows.get(alarm.id);
+      if (old?.alarm === alarm || !keep(alarm)) continue;
+      if (old && this.patch(old, alarm)) continue;
       if (old) this.remove(alarm.id, old);
-      this.insert(alarm);
+      const row = this.insert(alarm);
+      row.tr.hidden = !!this.narrow && !this.narrow(alarm);
     }
+    this.count();
+  }
+
+  /** The sections' counts of rows shown, and the sections with none hidden. */
+  private count(): void {
+    const shown = new Map<AlarmSection, number>(SECTIONS.map((s) => [s, 0]));
+    for (const row of this.rows.values()) if (!row.tr.hidden) shown.set(row.section, shown.get(row.section)! + 1);
     let total = 0;
     for (const section of SECTIONS) {
-      const n = this.order.get(section)!.length;
+      const n = shown.get(section)!;
       total += n;
       this.parts.get(section)!.hidden = n === 0;
       this.counts.get(section)!.textContent = `(${n})`;
     }
-    this.empty.hidden = total > 0;
+    this.empty.hidden = total > 0 || (this.rows.size > 0 && !!this.narrow);
+  }
+
+  /**
+   * An alarm whose place and buttons stay (the same latched severity, time and state: most of a
+   * second's changes are its current severity going and coming) has its cells changed in place.
+   */
+  private patch(row: Row, next: PageAlarm): boolean {
+    const a = row.alarm;
+    const stays =
+      a.severity === next.severity &&
+      a.time === next.time &&
+      sectionOf(a) === sectionOf(next) &&
+      a.acknowledged?.at === next.acknowledged?.at &&
+      a.shelved?.at === next.shelved?.at &&
+      a.disabled?.at === next.disabled?.at &&
+      a.guidance.length === next.guidance.length &&
+      a.displays.length === next.displays.length;
+    if (!stays) return false;
+    const cells = row.tr.cells;
+    cells[1]!.replaceChildren(severityBadge(next.currentSeverity, "alarm-current"));
+    cells[3]!.textContent = alarmValueText(next);
+    const list = this.order.get(row.section)!;
+    list[this.indexIn(list, a)] = next;
+    row.alarm = next;
+    return true;
   }
 
   private remove(id: string, row: Row): void {
@@ -138,7 +181,7 @@ export class AlarmTable {
     return lo;
   }
 
-  private insert(alarm: PageAlarm): void {
+  private insert(alarm: PageAlarm): Row {
     const section = sectionOf(alarm);
     const list = this.order.get(section)!;
     const at = this.indexIn(list, alarm);
@@ -146,7 +189,9 @@ export class AlarmTable {
     const next = list[at] ? this.rows.get(list[at]!.id)!.tr : null;
     this.bodies.get(section)!.insertBefore(tr, next);
     list.splice(at, 0, alarm);
-    this.rows.set(alarm.id, { alarm, tr, section });
+    const row = { alarm, tr, section };
+    this.rows.set(alarm.id, row);
+    return row;
   }
 
   private rowFor(a: PageAlarm): HTMLTableRowElement {

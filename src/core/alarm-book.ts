@@ -41,6 +41,8 @@ export class AlarmBook {
   private readonly owner = new Map<string, Int32Array>();
   private rules: ResolvedRule[] = [];
   private readonly alarms = new Map<string, AlarmState>();
+  /** The same alarms by observable and channel, for the per-reading lookup (checked against `alarms`). */
+  private readonly byChannel = new Map<string, AlarmState[]>();
 
   constructor(
     private readonly catalog: (observable: string) => WatchedObservable | undefined,
@@ -88,12 +90,17 @@ export class AlarmBook {
   }
 
   private alarmOf(rule: ResolvedRule, channel: number, now: number): AlarmState {
+    // By channel first: no id string is made for a reading of an alarm already held.
+    const held = this.byChannel.get(rule.observable)?.[channel];
+    if (held && this.alarms.get(held.id) === held) return held;
     const id = alarmId(rule.observable, channel);
     let alarm = this.alarms.get(id);
     if (!alarm) {
       alarm = newAlarm(rule, channel, now);
       this.alarms.set(id, alarm);
     }
+    const row = this.byChannel.get(rule.observable) ?? this.byChannel.set(rule.observable, []).get(rule.observable)!;
+    row[channel] = alarm;
     return alarm;
   }
 

@@ -99,11 +99,14 @@ export function newAlarm(rule: Pick<ResolvedRule, "path" | "observable">, channe
 /** The severity of one value against a rule's limits. */
 export function classify(value: number, limits: { minor?: AlarmLimits | undefined; major?: AlarmLimits | undefined }): Severity {
   if (!Number.isFinite(value)) return "INVALID";
-  const outside = (l: AlarmLimits | undefined) =>
-    !!l && ((l.min !== undefined && value < l.min) || (l.max !== undefined && value > l.max));
-  if (outside(limits.major)) return "MAJOR";
-  if (outside(limits.minor)) return "MINOR";
+  if (outside(value, limits.major)) return "MAJOR";
+  if (outside(value, limits.minor)) return "MINOR";
   return "OK";
+}
+
+/** No closure per reading: this runs for every stored reading of a watched channel. */
+function outside(value: number, l: AlarmLimits | undefined): boolean {
+  return !!l && ((l.min !== undefined && value < l.min) || (l.max !== undefined && value > l.max));
 }
 
 /** What a step changed that a person would see (the alarm page, the annunciator, the history). */
@@ -118,28 +121,38 @@ export interface AlarmChange {
 
 const visible = (s: AlarmState) => ({ severity: s.severity, currentSeverity: s.currentSeverity, acknowledged: !!s.acknowledged });
 
+/** What a step changed; nothing is made when nothing did (this runs for every reading). */
 function changeOf(
-  before: ReturnType<typeof visible>,
+  severity: Severity,
+  currentSeverity: Severity,
+  acknowledged: boolean,
   state: AlarmState,
   at: number,
   value = state.value,
 ): AlarmChange | undefined {
-  const after = visible(state);
-  const same =
-    before.severity === after.severity &&
-    before.currentSeverity === after.currentSeverity &&
-    before.acknowledged === after.acknowledged;
-  return same ? undefined : { id: state.id, at, from: before, to: after, value };
+  if (severity === state.severity && currentSeverity === state.currentSeverity && acknowledged === !!state.acknowledged) return undefined;
+  return { id: state.id, at, from: { severity, currentSeverity, acknowledged }, to: visible(state), value };
 }
 
 /** One reading of the alarm's channel at time `t`. */
 export function applyReading(state: AlarmState, rule: ResolvedRule, t: number, value: number): AlarmChange | undefined {
   if (state.disabled || !rule.enabled) return undefined;
-  const before = visible(state);
-  state.lastReading = Math.max(state.lastReading ?? t, t);
   const raw = classify(value, rule);
   const f = state.filter;
-  [f.last, f.lastValue] = [raw, value];
+  // The common case, with nothing made: in range, and nothing pending, latched or acknowledged.
+  if (raw === "OK" && state.severity === "OK" && state.currentSeverity === "OK" && f.since === null && !state.acknowledged) {
+    state.lastReading = Math.max(state.lastReading ?? t, t);
+    f.last = "OK";
+    f.lastValue = value;
+    state.value = value;
+    state.time = t;
+    if (state.shelved?.until === null) state.shelved = null;
+    return undefined;
+  }
+  const [severity, currentSeverity, acknowledged] = [state.severity, state.currentSeverity, !!state.acknowledged];
+  state.lastReading = Math.max(state.lastReading ?? t, t);
+  f.last = raw;
+  f.lastValue = value;
   if (raw === "OK") {
     f.since = null;
     f.worst = "OK";
@@ -151,7 +164,7 @@ export function applyReading(state: AlarmState, rule: ResolvedRule, t: number, v
     // Once a departure counts, each later reading of it acts at once.
     if (lasted || often || state.currentSeverity !== "OK") countDeparture(state, rule, t);
   }
-  return changeOf(before, state, t, value);
+  return changeOf(severity, currentSeverity, acknowledged, state, t, value);
 }
 
 /** The noise filter's record of a reading outside OK: when the departure began, its worst. */
@@ -175,18 +188,20 @@ function countDeparture(state: AlarmState, rule: ResolvedRule, now: number): voi
   setCurrent(state, rule, f.last, f.last === f.worst ? f.value! : f.lastValue!, f.last === f.worst ? f.time! : now);
 }
 
+/** Whether the alarm's acknowledgement was for a lower severity than `s`. */
+const ackedBelow = (state: AlarmState, s: Severity) => !!state.acknowledged && SEVERITY_RANK[s] > SEVERITY_RANK[state.acknowledged.severity];
+
 function setCurrent(state: AlarmState, rule: ResolvedRule, severity: Severity, value: number, time: number): void {
   state.currentSeverity = severity;
-  const ackedBelow = (s: Severity) => !!state.acknowledged && SEVERITY_RANK[s] > SEVERITY_RANK[state.acknowledged.severity];
   if (!rule.latch) {
     state.severity = severity;
     [state.value, state.time] = [value, time];
-    if (severity === "OK" || ackedBelow(severity)) state.acknowledged = null;
+    if (severity === "OK" || ackedBelow(state, severity)) state.acknowledged = null;
   } else if (SEVERITY_RANK[severity] > SEVERITY_RANK[state.severity]) {
     state.severity = severity;
     [state.value, state.time] = [value, time];
     // An acknowledgement is for the severity it saw.
-    if (ackedBelow(severity)) state.acknowledged = null;
+    if (ackedBelow(state, severity)) state.acknowledged = null;
   } else if (severity === "OK" && state.acknowledged) {
     clear(state, value, time);
   } else if (state.severity === "OK") {
@@ -207,14 +222,14 @@ function clear(state: AlarmState, value: number | null, time: number | null): vo
  */
 export function tick(state: AlarmState, rule: ResolvedRule, now: number): AlarmChange | undefined {
   if (state.disabled || !rule.enabled) return undefined;
-  const before = visible(state);
+  const [severity, currentSeverity, acknowledged] = [state.severity, state.currentSeverity, !!state.acknowledged];
   if (state.shelved?.until != null && now >= state.shelved.until) state.shelved = null;
   const f = state.filter;
   if (f.since !== null && state.currentSeverity === "OK" && now - f.since >= rule.delaySeconds * 1000)
     countDeparture(state, rule, now);
   const silent = rule.silentSeconds > 0 && state.lastReading !== null && now - state.lastReading >= rule.silentSeconds * 1000;
   if (silent && state.currentSeverity !== "INVALID") setCurrent(state, rule, "INVALID", Number.NaN, now);
-  return changeOf(before, state, now);
+  return changeOf(severity, currentSeverity, acknowledged, state, now);
 }
 
 /** An operator acknowledges what the alarm shows now. Returns what changed, or why not. */
