@@ -242,7 +242,10 @@ export class AlarmService {
         text,
       });
     }
+    // Only what a page lists, or a restart must find, is told and written again: of 10,000 rules'
+    // alarms most are OK, and an OK alarm is made again by its next reading.
     for (const s of this.book.states()) {
+      if (s.severity === "OK" && !s.shelved && !s.disabled && !s.acknowledged) continue;
       this.dirty.add(s.id);
       this.news.add(s.id);
     }

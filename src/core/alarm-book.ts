@@ -153,6 +153,10 @@ export class AlarmBook {
   }
 
   restore(states: readonly AlarmState[]): void {
-    for (const s of states) if (this.ruleFor(s.observable, s.channel)) this.alarms.set(s.id, structuredClone(s));
+    for (const s of states) {
+      // Under the rule that owns the channel now (the rules may have moved it since it was saved).
+      const rule = this.ruleFor(s.observable, s.channel);
+      if (rule) this.alarms.set(s.id, { ...structuredClone(s), path: rule.path });
+    }
   }
 }
