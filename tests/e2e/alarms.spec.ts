@@ -230,3 +230,23 @@ test("widgets on an observable in alarm are bordered and marked, and an alarm ta
     "1 alarm (1 MAJOR or INVALID), 1 not acknowledged",
   );
 });
+
+test("a kiosk browser started with the autoplay flag has the sound on with no click", async ({ baseURL }) => {
+  const { chromium } = await import("@playwright/test");
+  const browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--autoplay-policy=no-user-gesture-required"],
+  });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${baseURL}/pages/alarms?kiosk`);
+    await expect(page.locator("#observablehq-header")).toBeHidden();
+    // The annunciator's button is in the (hidden) alarm area; its state is what counts.
+    await expect(page.locator(".alarm-sound")).toHaveAttribute("aria-pressed", "true");
+    const ordinary = await browser.newPage();
+    await ordinary.goto(`${baseURL}/pages/alarms`);
+    await expect(ordinary.locator(".alarm-sound")).toHaveAttribute("aria-pressed", "false");
+  } finally {
+    await browser.close();
+  }
+});

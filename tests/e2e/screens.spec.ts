@@ -1,7 +1,12 @@
 // Control-room screens: a dashboard in kiosk mode shows its widgets alone, `&fit` puts every
 // widget on the screen with no scroll bar at 1920x1080 and at 3840x2160, the screen says when its
 // data were last confirmed, and Escape leaves kiosk.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { APIRequestContext, Page } from "@playwright/test";
+import { freePort } from "../support/postgres.js";
+import { startServerProcess } from "../support/server-process.js";
 import { INGEST_TOKEN, expect, test } from "./fixtures.js";
 
 const auth = { Authorization: `Bearer ${INGEST_TOKEN}` };
@@ -119,4 +124,54 @@ test("a playlist plays with no click, each step in kiosk, and moves on to the ne
   await expect(page.locator("#observablehq-sidebar")).toBeHidden();
   // And round again.
   await expect.poll(at, { timeout: 15_000 }).toEqual([`/d/${first}`, "0", true, id, null]);
+});
+
+test("a kiosk screen is live again within 10 s of its server's restart, with no click", async ({ browser }) => {
+  // A server of its own, killed and started again on the same port and data directory.
+  const dataDir = mkdtempSync(join(tmpdir(), "runboard-e2e-restart-"));
+  const port = await freePort();
+  const env = {
+    RUNBOARD_DATA_DIR: dataDir,
+    RUNBOARD_SNAPSHOT_DIR: join(dataDir, "snapshots"),
+    RUNBOARD_INGEST_TOKEN: INGEST_TOKEN,
+    RUNBOARD_SIMULATOR: "on",
+    RUNBOARD_BACKFILL_HOURS: "0.2",
+  };
+  let server = await startServerProcess(port, env);
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    const doc = {
+      schemaVersion: 3,
+      title: "Trigger wall",
+      elements: { r: { kind: "stat", title: "Trigger rate", series: [{ observable: "trigger.rate", channel: 0 }] } },
+      layout: { items: [{ element: "r", x: 0, y: 0, w: 4, h: 3 }] },
+    };
+    const made = await fetch(`${base}/api/dashboards`, {
+      method: "POST",
+      headers: { ...auth, "Content-Type": "application/json" },
+      body: JSON.stringify(doc),
+    });
+    const { id } = (await made.json()) as { id: string };
+    const page = await browser.newPage();
+    await page.goto(`${base}/d/${id}?kiosk`);
+    const live = page.locator(".kiosk-bar .live-status");
+    await expect(live).toHaveAttribute("data-state", "live");
+    server.proc.kill("SIGKILL");
+    await expect(live).not.toHaveAttribute("data-state", "live");
+    server = await startServerProcess(port, env);
+    const back = Date.now();
+    await expect(live).toHaveAttribute("data-state", "live", { timeout: 10_000 });
+    // New readings drawn: the trigger rate's time is after the restart.
+    await expect
+      .poll(
+        async () =>
+          Date.parse(`${new Date().toDateString()} ${(await page.locator(".kiosk-updated").textContent())?.slice(8, 16)}`),
+        { timeout: 10_000 },
+      )
+      .toBeGreaterThanOrEqual(back - 1000);
+    expect(Date.now() - back).toBeLessThan(10_000);
+  } finally {
+    server.proc.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
