@@ -130,7 +130,8 @@ function changeOf(
   at: number,
   value = state.value,
 ): AlarmChange | undefined {
-  if (severity === state.severity && currentSeverity === state.currentSeverity && acknowledged === !!state.acknowledged) return undefined;
+  if (severity === state.severity && currentSeverity === state.currentSeverity && acknowledged === !!state.acknowledged)
+    return undefined;
   return { id: state.id, at, from: { severity, currentSeverity, acknowledged }, to: visible(state), value };
 }
 
@@ -189,7 +190,8 @@ function countDeparture(state: AlarmState, rule: ResolvedRule, now: number): voi
 }
 
 /** Whether the alarm's acknowledgement was for a lower severity than `s`. */
-const ackedBelow = (state: AlarmState, s: Severity) => !!state.acknowledged && SEVERITY_RANK[s] > SEVERITY_RANK[state.acknowledged.severity];
+const ackedBelow = (state: AlarmState, s: Severity) =>
+  !!state.acknowledged && SEVERITY_RANK[s] > SEVERITY_RANK[state.acknowledged.severity];
 
 function setCurrent(state: AlarmState, rule: ResolvedRule, severity: Severity, value: number, time: number): void {
   state.currentSeverity = severity;
