@@ -72,7 +72,7 @@ export class AlarmService {
     const rules = await store.rules();
     service.learn(rules.doc);
     service.rulesRevision = rules.revision;
-    service.book.restore(await store.states());
+    service.book.restore(await store.states(), service.now());
     service.timer = setInterval(() => service.tick(), TICK_MS);
     service.timer.unref();
     await store.follow?.((message) => void service.fromReplica(message));

@@ -57,7 +57,15 @@ interface Row {
   alarm: PageAlarm;
   tr: HTMLTableRowElement;
   section: AlarmSection;
+  /** Whether the typed filter keeps it. */
+  passes: boolean;
 }
+
+/**
+ * At most this many rows are drawn (the most severe and newest first); the rest are counted
+ * under the table with "Show all". Laying out thousands of rows would hold up every key press.
+ */
+export const ROWS_DRAWN = 400;
 
 export class AlarmTable {
   readonly element = el("div", { className: "alarm-table" });
@@ -67,11 +75,14 @@ export class AlarmTable {
   private readonly counts = new Map<AlarmSection, HTMLElement>();
   private readonly parts = new Map<AlarmSection, HTMLElement>();
   private readonly empty = el("p", { className: "alarm-none" }, `${SEVERITY_MARK.OK} No alarms: every watched channel is OK.`);
+  private readonly more = el("p", { className: "alarm-more", hidden: true });
+  private drawnAtMost = ROWS_DRAWN;
 
   constructor(private readonly options: AlarmTableOptions) {
     if (options.compact) this.element.classList.add("compact");
     this.element.append(this.empty);
     for (const section of SECTIONS) this.element.append(this.sectionPart(section));
+    this.element.append(this.more);
   }
 
   private sectionPart(section: AlarmSection): HTMLElement {
@@ -105,8 +116,8 @@ export class AlarmTable {
   /** Only the rows `narrow` keeps are shown (a typed filter): rows are hidden, not made again. */
   setFilter(narrow: ((alarm: PageAlarm) => boolean) | undefined): void {
     this.narrow = narrow;
-    for (const row of this.rows.values()) row.tr.hidden = !!narrow && !narrow(row.alarm);
-    this.count();
+    for (const row of this.rows.values()) row.passes = !narrow || narrow(row.alarm);
+    this.show();
   }
 
   /** Brings the table in step with `alarms`: only the changed ones are redrawn, in place where they stay put. */
@@ -118,24 +129,47 @@ export class AlarmTable {
       if (old?.alarm === alarm || !keep(alarm)) continue;
       if (old && this.patch(old, alarm)) continue;
       if (old) this.remove(alarm.id, old);
-      const row = this.insert(alarm);
-      row.tr.hidden = !!this.narrow && !this.narrow(alarm);
+      this.insert(alarm).passes = !this.narrow || this.narrow(alarm);
     }
-    this.count();
+    this.show();
   }
 
-  /** The sections' counts of rows shown, and the sections with none hidden. */
-  private count(): void {
-    const shown = new Map<AlarmSection, number>(SECTIONS.map((s) => [s, 0]));
-    for (const row of this.rows.values()) if (!row.tr.hidden) shown.set(row.section, shown.get(row.section)! + 1);
-    let total = 0;
+  /** Draws the first rows the filter keeps, in order, up to the limit; counts the sections and the rest. */
+  private show(): void {
+    let [drawn, matching] = [0, 0];
     for (const section of SECTIONS) {
-      const n = shown.get(section)!;
-      total += n;
-      this.parts.get(section)!.hidden = n === 0;
-      this.counts.get(section)!.textContent = `(${n})`;
+      let inSection = 0;
+      let drawnHere = 0;
+      for (const alarm of this.order.get(section)!) {
+        const row = this.rows.get(alarm.id)!;
+        const visible = row.passes && drawn < this.drawnAtMost;
+        if (row.passes) inSection++;
+        if (visible) {
+          drawn++;
+          drawnHere++;
+        }
+        if (row.tr.hidden === visible) row.tr.hidden = !visible;
+      }
+      matching += inSection;
+      this.parts.get(section)!.hidden = drawnHere === 0;
+      this.counts.get(section)!.textContent = `(${inSection})`;
     }
-    this.empty.hidden = total > 0 || (this.rows.size > 0 && !!this.narrow);
+    this.empty.hidden = matching > 0 || (this.rows.size > 0 && !!this.narrow);
+    this.showMore(matching - drawn);
+  }
+
+  private showMore(notDrawn: number): void {
+    this.more.hidden = notDrawn <= 0;
+    if (notDrawn <= 0) return;
+    const all = el("button", { type: "button" }, "Show all");
+    all.addEventListener("click", () => {
+      this.drawnAtMost = Number.POSITIVE_INFINITY;
+      this.show();
+    });
+    this.more.replaceChildren(
+      `${notDrawn} more not drawn (the most severe and newest are above): narrow them with the filter, or `,
+      all,
+    );
   }
 
   /**
@@ -189,7 +223,7 @@ export class AlarmTable {
     const next = list[at] ? this.rows.get(list[at]!.id)!.tr : null;
     this.bodies.get(section)!.insertBefore(tr, next);
     list.splice(at, 0, alarm);
-    const row = { alarm, tr, section };
+    const row = { alarm, tr, section, passes: true };
     this.rows.set(alarm.id, row);
     return row;
   }

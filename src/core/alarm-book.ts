@@ -152,11 +152,15 @@ export class AlarmBook {
     return [...this.alarms.values()];
   }
 
-  restore(states: readonly AlarmState[]): void {
+  restore(states: readonly AlarmState[], now?: number): void {
     for (const s of states) {
       // Under the rule that owns the channel now (the rules may have moved it since it was saved).
       const rule = this.ruleFor(s.observable, s.channel);
-      if (rule) this.alarms.set(s.id, { ...structuredClone(s), path: rule.path });
+      if (!rule) continue;
+      const alarm = { ...structuredClone(s), path: rule.path };
+      // A server that was down saw no readings: its silence is counted from when it watches again.
+      if (now !== undefined && alarm.lastReading !== null) alarm.lastReading = Math.max(alarm.lastReading, now);
+      this.alarms.set(s.id, alarm);
     }
   }
 }

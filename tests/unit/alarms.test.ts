@@ -314,4 +314,23 @@ describe("the alarm book", () => {
     assert.deepEqual(copy.get("camera.hv:25")?.severity, "MAJOR");
     assert.deepEqual(copy.counts(), book.counts());
   });
+
+  it("does not count a restart's downtime as a silent channel", () => {
+    const silent = (book: AlarmBook) => {
+      const parsed = parseAlarmRules({
+        schemaVersion: 1,
+        rules: [{ path: "/hv", observable: "camera.hv", channels: [3], silentSeconds: 60 }],
+      });
+      assert.ok(parsed.ok);
+      book.setRules(parsed.value, 0);
+      return book;
+    };
+    const before = silent(new AlarmBook(catalog));
+    before.reading("camera.hv", 3, 1000, 1100);
+    // Down for 20 minutes, started again: the channel has a minute from now to be heard.
+    const after = silent(new AlarmBook(catalog));
+    after.restore(JSON.parse(JSON.stringify(before.states())), 1_201_000);
+    assert.deepEqual(after.tick(1_230_000), []);
+    assert.equal(after.tick(1_262_000)[0]?.to.currentSeverity, "INVALID");
+  });
 });
