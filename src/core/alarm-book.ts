@@ -132,7 +132,9 @@ export class AlarmBook {
       .filter((a) => a.severity !== "OK" || a.shelved || a.disabled)
       .sort(
         (a, b) =>
-          SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (b.time ?? 0) - (a.time ?? 0) || a.id.localeCompare(b.id),
+          SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+          (b.time ?? 0) - (a.time ?? 0) ||
+          (a.observable < b.observable ? -1 : a.observable > b.observable ? 1 : a.channel - b.channel),
       );
   }
 

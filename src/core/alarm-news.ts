@@ -38,9 +38,13 @@ export function applyNews(held: Map<string, PageAlarm>, news: AlarmNewsMessage):
   return rose;
 }
 
-/** The alarm page's order: severity (INVALID, MAJOR, MINOR), then the newest first, then id. */
+/** The alarm page's order: severity (INVALID, MAJOR, MINOR), then the newest first, then by observable and channel (ch 2 before ch 10). */
 export function byUrgency(a: PageAlarm, b: PageAlarm): number {
-  return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || (b.time ?? 0) - (a.time ?? 0) || a.id.localeCompare(b.id);
+  return (
+    SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] ||
+    (b.time ?? 0) - (a.time ?? 0) ||
+    (a.observable < b.observable ? -1 : a.observable > b.observable ? 1 : a.channel - b.channel)
+  );
 }
 
 /** The one alarm the alarm area names: the most severe unacknowledged, else the most severe. */
