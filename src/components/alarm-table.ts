@@ -75,11 +75,19 @@ export class AlarmTable {
   private readonly counts = new Map<AlarmSection, HTMLElement>();
   private readonly parts = new Map<AlarmSection, HTMLElement>();
   private readonly empty = el("p", { className: "alarm-none" }, `${SEVERITY_MARK.OK} No alarms: every watched channel is OK.`);
+  private readonly moreText = document.createTextNode("");
   private readonly more = el("p", { className: "alarm-more", hidden: true });
   private drawnAtMost = ROWS_DRAWN;
 
   constructor(private readonly options: AlarmTableOptions) {
     if (options.compact) this.element.classList.add("compact");
+    // One button, made once: the count beside it changes with every news, the button stays put.
+    const all = el("button", { type: "button" }, "Show all");
+    all.addEventListener("click", () => {
+      this.drawnAtMost = Number.POSITIVE_INFINITY;
+      this.show();
+    });
+    this.more.append(this.moreText, all);
     this.element.append(this.empty);
     for (const section of SECTIONS) this.element.append(this.sectionPart(section));
     this.element.append(this.more);
@@ -160,16 +168,8 @@ export class AlarmTable {
 
   private showMore(notDrawn: number): void {
     this.more.hidden = notDrawn <= 0;
-    if (notDrawn <= 0) return;
-    const all = el("button", { type: "button" }, "Show all");
-    all.addEventListener("click", () => {
-      this.drawnAtMost = Number.POSITIVE_INFINITY;
-      this.show();
-    });
-    this.more.replaceChildren(
-      `${notDrawn} more not drawn (the most severe and newest are above): narrow them with the filter, or `,
-      all,
-    );
+    if (notDrawn > 0)
+      this.moreText.textContent = `${notDrawn} more not drawn (the most severe and newest are above): narrow them with the filter, or `;
   }
 
   /**
