@@ -104,6 +104,7 @@ class EditorPage {
   private flags: readonly RunFlag[] = [];
   private bands: { runs: readonly RunInfo[]; bands: FlagBand[] } | undefined;
   private verdictOf = (_run: number): string => "unreviewed";
+  private flagsRead = false;
   /** The server's MAJOR alarm spans over the window, for the runs' flag proposals. */
   private alarmSpans: AlarmSpanListing[] = [];
   private flagCheck: ReturnType<typeof setTimeout> | undefined;
@@ -507,6 +508,11 @@ class EditorPage {
             },
           }),
       onFlags: (flags) => {
+        // The same flags read again (each refresh, and once the window is known): nothing to
+        // redraw, and a chart someone is pointing at keeps its drawing.
+        const key = (list: readonly RunFlag[]) => list.map((f) => `${f.id}${f.withdrawn ? "-" : ""}`).join();
+        if (this.flagsRead && key(flags) === key(this.flags)) return;
+        this.flagsRead = true;
         this.flags = flags;
         this.bands = undefined;
         const byRun = flagsByRun(flags);
