@@ -25,8 +25,6 @@ export interface AlarmTableOptions {
   compact?: boolean;
   /** Alarms of one observable: rows named by channel alone ("ch 25"). */
   channelNames?: boolean;
-  /** Only these alarms (a widget's path or observable). */
-  filter?: (alarm: PageAlarm) => boolean;
   onAction?: (action: AlarmActionName, alarm: PageAlarm) => void;
 }
 
@@ -130,11 +128,10 @@ export class AlarmTable {
 
   /** Brings the table in step with `alarms`: only the changed ones are redrawn, in place where they stay put. */
   update(alarms: ReadonlyMap<string, PageAlarm>): void {
-    const keep = this.options.filter ?? (() => true);
-    for (const [id, row] of this.rows) if (alarms.get(id) === undefined || !keep(alarms.get(id)!)) this.remove(id, row);
+    for (const [id, row] of this.rows) if (!alarms.has(id)) this.remove(id, row);
     for (const alarm of alarms.values()) {
       const old = this.rows.get(alarm.id);
-      if (old?.alarm === alarm || !keep(alarm)) continue;
+      if (old?.alarm === alarm) continue;
       if (old && this.patch(old, alarm)) continue;
       if (old) this.remove(alarm.id, old);
       this.insert(alarm).passes = !this.narrow || this.narrow(alarm);

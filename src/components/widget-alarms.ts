@@ -42,7 +42,11 @@ export function alarmsView(): WidgetView {
     caption = alarmsCaption(widget, picture, mine.length, active.filter((a) => !a.acknowledged).length, majors);
     element.dataset.lost = String(!!picture.lost);
   };
-  alarmFeed().listen((picture) => draw(picture));
+  // A view whose widget left the page (another tab, a removed widget) stops listening.
+  const unlisten = alarmFeed().listen((picture) => {
+    if (widget && !element.isConnected) unlisten();
+    else draw(picture);
+  });
   return {
     element,
     update(w) {

@@ -81,7 +81,9 @@ const WIDGET_CSS = `
 .runboard-editor .widget[data-alarm="minor"] .widget-alarm-mark { color: #b45309; }
 :root[data-theme="dark"] .runboard-editor .widget-alarm-mark { color: #f87171; }
 :root[data-theme="dark"] .runboard-editor .widget[data-alarm="minor"] .widget-alarm-mark { color: #fbbf24; }
-.runboard-editor .widget-alarms { height: 100%; overflow: auto; font-size: 0.8rem; }
+.runboard-editor .widget-alarms { height: 100%; overflow: auto; font-size: 0.8rem; container-type: inline-size; }
+/* A narrow alarm table keeps the latched severity, the channel and the value: "Now" and "At" go. */
+@container (max-width: 360px) { .runboard-editor .widget-alarms td:nth-child(2), .runboard-editor .widget-alarms td:nth-child(5) { display: none; } }
 .runboard-editor .widget-alarms table { width: 100%; max-width: none; font-size: 0.8rem; }
 .runboard-editor .widget-alarms td { vertical-align: top; padding: 0.1rem 0.3rem; }
 /* Small: no section titles or column heads (marks and words say it); the acknowledged dimmed. */
