@@ -195,6 +195,9 @@ export class AlarmService {
   /** What another replica did: its operator's action, or a rules save (read again from the store). */
   private async fromReplica(message: AlarmRemote): Promise<void> {
     if (message.kind === "act") {
+      // The other replica may have applied the readings that made the alarm before this one has
+      // (each applies the shared log at its own pace): wait for it, up to 10 s.
+      for (let tries = 0; tries < 50 && !this.book.get(message.id); tries++) await new Promise((r) => setTimeout(r, 200));
       this.apply(message.id, message.action, message.by, message.at, false);
       return;
     }
